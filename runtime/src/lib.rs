@@ -1,1 +1,19 @@
-pub fn x(){}
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod auth;
+pub mod config;
+pub mod crypto;
+mod error;
+pub mod integrations;
+mod models;
+pub mod plugins;
+pub mod prelude;
+mod request;
+pub mod store;
+
+pub use auth::{BetterAuth, BetterAuthBuilder, ResolvedSession};
+pub use config::{AuthConfig, Clock, ManualClock, PasswordPolicy, SessionConfig, SystemClock};
+pub use error::{Error, Result};
+pub use request::{AuthRequest, AuthResponse};
+pub use store::run_migrations;

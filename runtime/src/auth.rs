@@ -1,0 +1,430 @@
+//! `BetterAuth`: the configured instance every request goes through.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use http::{HeaderMap, Method, header};
+
+use crate::config::{AuthConfig, MIN_SECRET_LEN, origin_of};
+use crate::crypto::{self, PasswordHasher};
+use crate::error::{Error, Result};
+use crate::models::{Session, User};
+use crate::plugins::{self, Plugin, PluginSetup, Route};
+use crate::request::{AuthRequest, AuthResponse};
+use crate::store::{self, Database};
+
+/// Starts building a [`BetterAuth`]: `BetterAuth::new(config).database(db).plugin(..).build().await?`.
+pub struct BetterAuthBuilder {
+    config: AuthConfig,
+    database: Option<Database>,
+    plugins: Vec<Box<dyn Plugin>>,
+}
+
+impl BetterAuthBuilder {
+    /// The database holding users and sessions (required).
+    pub fn database(mut self, database: Database) -> Self {
+        self.database = Some(database);
+        self
+    }
+
+    /// Adds a plugin: its routes are mounted and its options applied.
+    pub fn plugin(mut self, plugin: impl Plugin) -> Self {
+        self.plugins.push(Box::new(plugin));
+        self
+    }
+
+    /// Validates the configuration and builds the instance. Fails when the
+    /// secret is shorter than 32 characters (S17), the base URL is not absolute,
+    /// or no database was given.
+    pub async fn build(self) -> Result<BetterAuth> {
+        let config = self.config;
+        if config.secret.chars().count() < MIN_SECRET_LEN {
+            return Err(Error::Config(format!(
+                "the secret must be at least {MIN_SECRET_LEN} characters long \
+                 (generate one with `better-auth secret` or `openssl rand -base64 32`)"
+            )));
+        }
+        if origin_of(&config.base_url).is_none() {
+            return Err(Error::Config(format!(
+                "base_url `{}` is not an absolute URL like http://localhost:3000",
+                config.base_url
+            )));
+        }
+        let database = self.database.ok_or_else(|| {
+            Error::Config("no database: call .database(Database::connect(url).await?)".into())
+        })?;
+
+        let mut setup = PluginSetup::default();
+        plugins::core::install(&mut setup);
+        let mut ids = HashSet::new();
+        for plugin in &self.plugins {
+            if !ids.insert(plugin.id()) {
+                return Err(Error::Config(format!("plugin `{}` added twice", plugin.id())));
+            }
+            plugin.install(&mut setup);
+        }
+        let mut seen = HashSet::new();
+        for route in &setup.routes {
+            if !seen.insert((route.method.clone(), route.path)) {
+                return Err(Error::Config(format!(
+                    "two plugins mount {} {}",
+                    route.method, route.path
+                )));
+            }
+        }
+        let hasher = tokio::task::spawn_blocking(PasswordHasher::new)
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??;
+        let mut trusted = vec![config.base_origin()];
+        trusted.extend(config.trusted_origins.iter().filter_map(|o| origin_of(o)));
+        Ok(BetterAuth {
+            cookie_prefix: if config.is_secure() { "__Secure-" } else { "" },
+            trusted_origins: trusted,
+            config,
+            database,
+            hasher,
+            routes: setup.routes,
+            options: setup.options,
+        })
+    }
+}
+
+/// Options that plugins set on the instance.
+#[derive(Clone, Debug)]
+pub(crate) struct Options {
+    pub(crate) signup_enabled: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            signup_enabled: true,
+        }
+    }
+}
+
+/// A configured auth instance: configuration, database, password hasher and
+/// the table of routes its plugins mount. Share it as `Arc<BetterAuth>`.
+pub struct BetterAuth {
+    pub(crate) config: AuthConfig,
+    pub(crate) database: Database,
+    pub(crate) hasher: PasswordHasher,
+    pub(crate) routes: Vec<Route>,
+    pub(crate) options: Options,
+    trusted_origins: Vec<String>,
+    cookie_prefix: &'static str,
+}
+
+impl fmt::Debug for BetterAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BetterAuth")
+            .field("config", &self.config)
+            .field("routes", &self.routes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A session found for a request, with the token the client presented.
+#[derive(Clone, Debug)]
+pub struct ResolvedSession {
+    /// The session row.
+    pub session: Session,
+    /// Its user.
+    pub user: User,
+    /// The raw token the client sent (not stored anywhere).
+    pub token: String,
+    /// True when this lookup extended the session's expiry.
+    pub refreshed: bool,
+}
+
+impl BetterAuth {
+    /// Starts building an instance from a configuration.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(config: AuthConfig) -> BetterAuthBuilder {
+        BetterAuthBuilder {
+            config,
+            database: None,
+            plugins: Vec::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AuthConfig {
+        &self.config
+    }
+
+    /// The database.
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// The routes mounted by this instance (core routes and its plugins').
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The password hasher (Argon2id, off the async workers).
+    pub fn password_hasher(&self) -> &PasswordHasher {
+        &self.hasher
+    }
+
+    /// The current time by the configured clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        truncate_millis(self.config.clock.now())
+    }
+
+    /// Full name of the session cookie (with `__Secure-` on https).
+    pub fn session_cookie_name(&self) -> String {
+        format!("{}{}", self.cookie_prefix, self.config.session.cookie_name)
+    }
+
+    /// Runs a routed request through the checks every route shares (origin
+    /// check for cookie-authenticated state changes, S16) and its handler,
+    /// turning errors into JSON error responses.
+    pub async fn handle(&self, route: &Route, request: AuthRequest) -> AuthResponse {
+        let result = match self.check_origin(&request) {
+            Ok(()) => (route.handler)(self, request).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(response) => response,
+            Err(err) => {
+                if err.status().is_server_error() {
+                    tracing::error!(error = %err, path = route.path, "better-auth request failed");
+                }
+                AuthResponse::error(&err)
+            }
+        }
+    }
+
+    /// S16: a non-GET request carrying cookies needs a trusted Origin or Referer.
+    fn check_origin(&self, request: &AuthRequest) -> Result<()> {
+        if matches!(request.method, Method::GET | Method::HEAD | Method::OPTIONS)
+            || !request.headers.contains_key(header::COOKIE)
+        {
+            return Ok(());
+        }
+        let origin = request
+            .header(header::ORIGIN)
+            .filter(|o| !o.is_empty() && *o != "null")
+            .or_else(|| request.header(header::REFERER).filter(|r| !r.is_empty()))
+            .ok_or(Error::MissingOrNullOrigin)?;
+        if self.is_trusted_origin(origin) {
+            Ok(())
+        } else {
+            Err(Error::InvalidOrigin)
+        }
+    }
+
+    /// True when the URL's origin is the base URL's or a configured trusted origin.
+    pub fn is_trusted_origin(&self, url: &str) -> bool {
+        origin_of(url).is_some_and(|o| self.trusted_origins.iter().any(|t| *t == o))
+    }
+
+    /// S22: a redirect target must be a relative path (not `//` or `/\`) or on
+    /// a trusted origin.
+    pub fn check_redirect(&self, target: &str) -> Result<()> {
+        let relative = target.starts_with('/')
+            && !target.starts_with("//")
+            && !target.starts_with("/\\")
+            && !target.chars().any(char::is_control);
+        if relative || self.is_trusted_origin(target) {
+            Ok(())
+        } else {
+            Err(Error::InvalidCallbackUrl)
+        }
+    }
+
+    /// The session token a request presents: `Authorization: Bearer` first
+    /// (signed `<token>.<signature>` or the raw token), then the signed cookie.
+    pub fn token_from_headers(&self, headers: &HeaderMap) -> Option<String> {
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        if let Some(value) = bearer {
+            let value = percent_decode(value);
+            return Some(match crypto::verify_signed(&self.config.secret, &value) {
+                Some(token) => token.to_string(),
+                None => value,
+            });
+        }
+        let name = self.session_cookie_name();
+        let value = cookie_value(headers, &name)?;
+        crypto::verify_signed(&self.config.secret, &value).map(str::to_owned)
+    }
+
+    /// Finds the live session for a token: looks it up by digest, drops it when
+    /// expired, and slides its expiry when older than `update_age` (S13).
+    pub async fn session_for_token(
+        &self,
+        token: &str,
+        allow_refresh: bool,
+    ) -> Result<Option<ResolvedSession>> {
+        let digest = crypto::token_digest(token);
+        let Some((mut session, user)) = store::sessions::find_with_user(&self.database, &digest).await?
+        else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if session.expires_at <= now {
+            store::sessions::delete_by_id(&self.database, &session.id).await?;
+            return Ok(None);
+        }
+        let settings = &self.config.session;
+        let expires_in = chrono::Duration::from_std(settings.expires_in).unwrap_or_default();
+        let update_age = chrono::Duration::from_std(settings.update_age).unwrap_or_default();
+        let mut refreshed = false;
+        if allow_refresh && session.expires_at - expires_in + update_age <= now {
+            session.expires_at = now + expires_in;
+            session.updated_at = now;
+            store::sessions::extend(&self.database, &session.id, session.expires_at, now).await?;
+            refreshed = true;
+        }
+        Ok(Some(ResolvedSession {
+            session,
+            user,
+            token: token.to_string(),
+            refreshed,
+        }))
+    }
+
+    /// The live session of a request, if any (bearer first, then cookie).
+    pub async fn session_from_headers(&self, headers: &HeaderMap) -> Result<Option<ResolvedSession>> {
+        match self.token_from_headers(headers) {
+            Some(token) => self.session_for_token(&token, true).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The live session of a request or [`Error::Unauthorized`].
+    pub async fn require_session(&self, request: &AuthRequest) -> Result<ResolvedSession> {
+        self.session_from_headers(&request.headers)
+            .await?
+            .ok_or(Error::Unauthorized)
+    }
+
+    /// Creates a session for a user and returns it with its raw token. The
+    /// database keeps only the token's digest (S11).
+    pub async fn create_session(
+        &self,
+        user: &User,
+        request: &AuthRequest,
+    ) -> Result<(Session, String)> {
+        let token = crypto::generate_token();
+        let now = self.now();
+        let expires_in = chrono::Duration::from_std(self.config.session.expires_in).unwrap_or_default();
+        let session = Session {
+            id: crypto::generate_id(),
+            token: crypto::token_digest(&token),
+            user_id: user.id.clone(),
+            expires_at: now + expires_in,
+            created_at: now,
+            updated_at: now,
+            ip_address: Some(request.peer.map(|ip| ip.to_string()).unwrap_or_default()),
+            user_agent: Some(
+                request
+                    .header(header::USER_AGENT)
+                    .unwrap_or_default()
+                    .chars()
+                    .take(512)
+                    .collect(),
+            ),
+        };
+        store::sessions::create(&self.database, &session).await?;
+        Ok((session, token))
+    }
+
+    /// Adds the session cookie, `set-auth-token` and the header exposing it.
+    /// `remember = false` makes a browser-session cookie (no Max-Age) and sets
+    /// the `dont_remember` marker cookie.
+    pub fn with_session_cookie(&self, response: AuthResponse, token: &str, remember: bool) -> AuthResponse {
+        let signed = crypto::sign_token(&self.config.secret, token);
+        let max_age = remember.then(|| self.config.session.expires_in.as_secs());
+        let mut response = response
+            .header(
+                header::SET_COOKIE,
+                &self.cookie_line(&self.session_cookie_name(), &signed, max_age),
+            )
+            .header(header::HeaderName::from_static("set-auth-token"), &signed)
+            .header(header::ACCESS_CONTROL_EXPOSE_HEADERS, "set-auth-token");
+        if !remember {
+            let marker = crypto::sign_token(&self.config.secret, "true");
+            response = response.header(
+                header::SET_COOKIE,
+                &self.cookie_line(&self.aux_cookie_name("dont_remember"), &marker, None),
+            );
+        }
+        response
+    }
+
+    /// Clears the session, session-data and dont-remember cookies (sign-out).
+    pub fn with_cleared_cookies(&self, mut response: AuthResponse) -> AuthResponse {
+        for name in [
+            self.session_cookie_name(),
+            self.aux_cookie_name("session_data"),
+            self.aux_cookie_name("dont_remember"),
+        ] {
+            response = response.header(header::SET_COOKIE, &self.cookie_line(&name, "", Some(0)));
+        }
+        response
+    }
+
+    /// True when the request carries the `dont_remember` marker cookie.
+    pub fn dont_remember(&self, headers: &HeaderMap) -> bool {
+        cookie_value(headers, &self.aux_cookie_name("dont_remember"))
+            .is_some_and(|v| crypto::verify_signed(&self.config.secret, &v) == Some("true"))
+    }
+
+    fn aux_cookie_name(&self, suffix: &str) -> String {
+        let base = self
+            .config
+            .session
+            .cookie_name
+            .rsplit_once('.')
+            .map_or("better-auth", |(prefix, _)| prefix);
+        format!("{}{base}.{suffix}", self.cookie_prefix)
+    }
+
+    /// One `Set-Cookie` line: HttpOnly, SameSite=Lax, Path=/, no Domain, and
+    /// Secure on https (S15). The value is percent-encoded.
+    fn cookie_line(&self, name: &str, value: &str, max_age: Option<u64>) -> String {
+        let mut cookie = cookie::Cookie::build((name.to_string(), value.to_string()))
+            .path("/")
+            .http_only(true)
+            .same_site(cookie::SameSite::Lax)
+            .secure(self.config.is_secure())
+            .build();
+        if let Some(secs) = max_age {
+            cookie.set_max_age(cookie::time::Duration::seconds(secs as i64));
+        }
+        cookie.encoded().to_string()
+    }
+}
+
+fn truncate_millis(t: DateTime<Utc>) -> DateTime<Utc> {
+    let millis = t.timestamp_millis();
+    DateTime::from_timestamp_millis(millis).unwrap_or(t)
+}
+
+/// The decoded value of a cookie in the request's `Cookie` headers.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse_encoded)
+        .filter_map(|c| c.ok())
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+/// Bearer values sometimes arrive URL-encoded (copied from a cookie).
+fn percent_decode(value: &str) -> String {
+    percent_encoding::percent_decode_str(value)
+        .decode_utf8_lossy()
+        .into_owned()
+}

@@ -1,0 +1,200 @@
+//! Configuration: plain data, validated once by `BetterAuth::build`.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// Minimum length of the signing secret (S17).
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// Top-level configuration of a `BetterAuth` instance.
+#[derive(Clone)]
+pub struct AuthConfig {
+    pub(crate) secret: String,
+    pub(crate) base_url: String,
+    pub(crate) trusted_origins: Vec<String>,
+    pub(crate) session: SessionConfig,
+    pub(crate) password: PasswordPolicy,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the secret.
+        f.debug_struct("AuthConfig")
+            .field("secret", &"<redacted>")
+            .field("base_url", &self.base_url)
+            .field("trusted_origins", &self.trusted_origins)
+            .field("session", &self.session)
+            .field("password", &self.password)
+            .finish()
+    }
+}
+
+impl AuthConfig {
+    /// A configuration signing cookies with `secret` (at least 32 characters,
+    /// checked when the instance is built). The base URL defaults to
+    /// `http://localhost:3000`; set the real one with [`AuthConfig::base_url`].
+    pub fn new(secret: impl Into<String>) -> Self {
+        AuthConfig {
+            secret: secret.into(),
+            base_url: "http://localhost:3000".to_string(),
+            trusted_origins: Vec::new(),
+            session: SessionConfig::default(),
+            password: PasswordPolicy::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The public URL of the app (scheme, host, port). Its origin is trusted for
+    /// cookie-authenticated requests, and an `https` URL makes cookies `Secure`
+    /// with the `__Secure-` name prefix.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into().trim_end_matches('/').to_string();
+        self
+    }
+
+    /// Further origins (`https://app.example.com`) allowed to send
+    /// cookie-authenticated state changes and to be redirect targets.
+    pub fn trusted_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.trusted_origins = origins
+            .into_iter()
+            .map(|o| o.into().trim_end_matches('/').to_string())
+            .collect();
+        self
+    }
+
+    /// Session lifetime and cookie settings.
+    pub fn session(mut self, session: SessionConfig) -> Self {
+        self.session = session;
+        self
+    }
+
+    /// Password length bounds.
+    pub fn password_policy(mut self, policy: PasswordPolicy) -> Self {
+        self.password = policy;
+        self
+    }
+
+    /// The clock used for every expiry decision; tests inject a [`ManualClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// True when the base URL is `https://`.
+    pub fn is_secure(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
+    /// The origin (`scheme://host[:port]`) of the base URL.
+    pub fn base_origin(&self) -> String {
+        origin_of(&self.base_url).unwrap_or_default()
+    }
+}
+
+/// The `scheme://host[:port]` part of a URL, or `None` when it is not absolute.
+pub(crate) fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+') {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() {
+        return None;
+    }
+    Some(format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+}
+
+/// Session lifetime and cookie settings (S13, S15).
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// Base name of the session cookie; default `better-auth.session_token`.
+    pub cookie_name: String,
+    /// How long a session lives; default 7 days.
+    pub expires_in: Duration,
+    /// A session older than this is extended on use (sliding expiry); default 1 day.
+    pub update_age: Duration,
+    /// A session younger than this counts as fresh (delete-user without password); default 1 day.
+    pub fresh_age: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            cookie_name: "better-auth.session_token".to_string(),
+            expires_in: Duration::from_secs(7 * 24 * 3600),
+            update_age: Duration::from_secs(24 * 3600),
+            fresh_age: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// Password length bounds in Unicode code points (S01).
+#[derive(Clone, Debug)]
+pub struct PasswordPolicy {
+    /// Fewer code points than this are rejected; default 8.
+    pub min_length: usize,
+    /// More code points than this are rejected before hashing; default 128.
+    pub max_length: usize,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        PasswordPolicy {
+            min_length: 8,
+            max_length: 128,
+        }
+    }
+}
+
+/// A source of the current time, injectable so tests can move it.
+pub trait Clock: Send + Sync + 'static {
+    /// The current instant.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The real clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that only moves when told to; for tests of expiry.
+#[derive(Clone, Debug)]
+pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);
+
+impl ManualClock {
+    /// A clock standing at the current real time.
+    pub fn new() -> Self {
+        ManualClock(Arc::new(Mutex::new(Utc::now())))
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *now += chrono::Duration::from_std(by).unwrap_or(chrono::Duration::zero());
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -1,0 +1,168 @@
+//! The one error type of the runtime. Each variant maps to one HTTP status and
+//! one wire `code`, as Better Auth's client expects (`{"message", "code"}`).
+
+use http::StatusCode;
+
+/// Everything that can go wrong in the runtime.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration cannot work (for example a secret shorter than 32 characters).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The request body or query did not have the expected shape.
+    #[error("{0}")]
+    Validation(String),
+    /// The password has fewer than the minimum number of characters.
+    #[error("Password too short")]
+    PasswordTooShort,
+    /// The password has more than the maximum number of characters.
+    #[error("Password too long")]
+    PasswordTooLong,
+    /// Sign-up with an email that already belongs to a user.
+    #[error("User already exists. Use another email.")]
+    UserAlreadyExists,
+    /// Sign-up is turned off (`EmailPasswordPlugin::enable_signup(false)`).
+    #[error("Email and password sign up is not enabled")]
+    SignUpDisabled,
+    /// Unknown email or wrong password; deliberately the same error for both.
+    #[error("Invalid email or password")]
+    InvalidEmailOrPassword,
+    /// The current password given to a password change is wrong.
+    #[error("Invalid password")]
+    InvalidPassword,
+    /// A reset or verification token is unknown, used or expired.
+    #[error("Invalid token")]
+    InvalidToken,
+    /// The request needs a valid session and has none.
+    #[error("Unauthorized")]
+    Unauthorized,
+    /// A cookie-authenticated state change came without an Origin or Referer.
+    #[error("Missing or null Origin")]
+    MissingOrNullOrigin,
+    /// A cookie-authenticated state change came from an untrusted origin.
+    #[error("Invalid origin")]
+    InvalidOrigin,
+    /// A redirect target that is neither relative nor on the trusted-origins list.
+    #[error("Invalid callbackURL")]
+    InvalidCallbackUrl,
+    /// The request is understood but not allowed (a precondition failed).
+    #[error("{message}")]
+    Forbidden {
+        /// Human-readable explanation.
+        message: String,
+        /// The wire code.
+        code: &'static str,
+    },
+    /// Something the request refers to does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// Too many requests; retry after the given number of seconds.
+    #[error("Too many requests. Please try again later.")]
+    TooManyRequests {
+        /// Seconds until the client may retry.
+        retry_after: u64,
+    },
+    /// The database is unreachable or timed out; the request may succeed later.
+    #[error("Service unavailable: the database cannot be reached")]
+    Unavailable(#[source] sqlx::Error),
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    /// A migration could not be applied or does not match what was applied before.
+    #[error("migration error: {0}")]
+    Migration(String),
+    /// A bug or an environment failure (a panicked hashing task, say).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Validation(_)
+            | Error::PasswordTooShort
+            | Error::PasswordTooLong
+            | Error::SignUpDisabled
+            | Error::InvalidPassword
+            | Error::InvalidToken
+            | Error::InvalidCallbackUrl => StatusCode::BAD_REQUEST,
+            Error::UserAlreadyExists => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::InvalidEmailOrPassword | Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::MissingOrNullOrigin | Error::InvalidOrigin | Error::Forbidden { .. } => {
+                StatusCode::FORBIDDEN
+            }
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Config(_) | Error::Database(_) | Error::Migration(_) | Error::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// The SCREAMING_SNAKE `code` of the JSON error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Config(_) | Error::Database(_) | Error::Migration(_) | Error::Internal(_) => {
+                "INTERNAL_SERVER_ERROR"
+            }
+            Error::Validation(_) => "VALIDATION_ERROR",
+            Error::PasswordTooShort => "PASSWORD_TOO_SHORT",
+            Error::PasswordTooLong => "PASSWORD_TOO_LONG",
+            Error::UserAlreadyExists => "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+            Error::SignUpDisabled => "EMAIL_PASSWORD_SIGN_UP_DISABLED",
+            Error::InvalidEmailOrPassword => "INVALID_EMAIL_OR_PASSWORD",
+            Error::InvalidPassword => "INVALID_PASSWORD",
+            Error::InvalidToken => "INVALID_TOKEN",
+            Error::Unauthorized => "UNAUTHORIZED",
+            Error::MissingOrNullOrigin => "MISSING_OR_NULL_ORIGIN",
+            Error::InvalidOrigin => "INVALID_ORIGIN",
+            Error::InvalidCallbackUrl => "INVALID_CALLBACKURL",
+            Error::Forbidden { code, .. } => code,
+            Error::NotFound(_) => "NOT_FOUND",
+            Error::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
+            Error::Unavailable(_) => "SERVICE_UNAVAILABLE",
+        }
+    }
+
+    /// The message shown to clients. Internal details are logged, never sent.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Config(_) | Error::Database(_) | Error::Migration(_) | Error::Internal(_) => {
+                "Internal server error".to_string()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// The JSON body `{"message": ..., "code": ...}`.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({ "message": self.public_message(), "code": self.code() })
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                Error::Unavailable(err)
+            }
+            sqlx::Error::Database(ref db) if is_unavailable_code(db.code().as_deref()) => {
+                Error::Unavailable(err)
+            }
+            other => Error::Database(other),
+        }
+    }
+}
+
+/// PostgreSQL SQLSTATEs that mean "the server cannot serve you right now".
+fn is_unavailable_code(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("57P01" | "57P02" | "57P03" | "53300" | "08000" | "08003" | "08006")
+    )
+}

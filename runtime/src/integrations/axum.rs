@@ -1,0 +1,197 @@
+//! Axum integration: turns the route table into an `axum::Router`, converts
+//! requests and responses, and provides the `CurrentSession` and
+//! `OptionalSession` extractors. No auth logic lives here.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, on};
+use http::{Method, StatusCode};
+
+use crate::auth::{BetterAuth, ResolvedSession};
+use crate::error::Error;
+use crate::models::{Session, User};
+use crate::request::{AuthRequest, AuthResponse};
+
+/// Largest request body read into memory (S24); larger bodies get 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Mounts Better Auth's routes on an Axum router.
+pub trait AxumIntegration {
+    /// The auth routes as a `Router<Arc<BetterAuth>>`, for apps whose state is
+    /// the `Arc<BetterAuth>` itself. Nest it: `.nest("/auth", auth.clone().axum_router())`.
+    fn axum_router(&self) -> Router<Arc<BetterAuth>>;
+
+    /// The auth routes as a `Router<S>` for an app state `S`; implement
+    /// `FromRef<S> for Arc<BetterAuth>` so the extractors find the instance.
+    fn axum_router_with_state<S>(&self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static;
+}
+
+impl AxumIntegration for Arc<BetterAuth> {
+    fn axum_router(&self) -> Router<Arc<BetterAuth>> {
+        self.axum_router_with_state::<Arc<BetterAuth>>()
+    }
+
+    fn axum_router_with_state<S>(&self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let mut router = Router::new();
+        for (index, route) in self.routes.iter().enumerate() {
+            let auth = self.clone();
+            let handler = move |request: Request| {
+                let auth = auth.clone();
+                async move { dispatch(&auth, index, request).await }
+            };
+            let filter = method_filter(&route.method);
+            router = router.route(route.path, on(filter, handler));
+        }
+        router
+    }
+}
+
+fn method_filter(method: &Method) -> MethodFilter {
+    match *method {
+        Method::GET => MethodFilter::GET,
+        Method::PUT => MethodFilter::PUT,
+        Method::PATCH => MethodFilter::PATCH,
+        Method::DELETE => MethodFilter::DELETE,
+        _ => MethodFilter::POST,
+    }
+}
+
+async fn dispatch(auth: &BetterAuth, index: usize, request: Request) -> Response {
+    let route = &auth.routes[index];
+    let (mut parts, body) = request.into_parts();
+    let params = Path::<HashMap<String, String>>::from_request_parts(&mut parts, &())
+        .await
+        .map(|Path(p)| p)
+        .unwrap_or_default();
+    let query = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+        .map(|Query(q)| q)
+        .unwrap_or_default();
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let err = Error::Validation("Request body too large".into());
+            let mut response = into_axum(AuthResponse::json_status(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &serde_json::json!({ "message": err.to_string(), "code": "PAYLOAD_TOO_LARGE" }),
+            ));
+            *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            return response;
+        }
+    };
+    let request = AuthRequest {
+        method: parts.method,
+        params,
+        query,
+        headers: parts.headers,
+        body,
+        peer,
+    };
+    into_axum(auth.handle(route, request).await)
+}
+
+fn into_axum(response: AuthResponse) -> Response {
+    let mut out = Response::new(Body::from(response.body));
+    *out.status_mut() = response.status;
+    *out.headers_mut() = response.headers;
+    out
+}
+
+/// The signed-in user and session of a request. Handlers taking it answer 401
+/// (JSON `{"message","code":"UNAUTHORIZED"}`) when there is no valid session.
+#[derive(Clone, Debug)]
+pub struct CurrentSession {
+    /// The authenticated user.
+    pub user: User,
+    /// The current session.
+    pub session: Session,
+}
+
+/// The signed-in user and session, if any. Never rejects.
+#[derive(Clone, Debug)]
+pub struct OptionalSession(pub Option<CurrentSession>);
+
+/// Why `CurrentSession` rejected a request.
+#[derive(Debug)]
+pub enum SessionRejection {
+    /// No token, or a token with no live session: 401.
+    Unauthorized,
+    /// The lookup failed (database down: 503).
+    Failed(Error),
+}
+
+impl IntoResponse for SessionRejection {
+    fn into_response(self) -> Response {
+        let err = match self {
+            SessionRejection::Unauthorized => Error::Unauthorized,
+            SessionRejection::Failed(err) => err,
+        };
+        into_axum(AuthResponse::error(&err))
+    }
+}
+
+/// Looks the session up once per request; later extractors reuse the result.
+async fn resolve<S>(parts: &mut Parts, state: &S) -> Result<Option<CurrentSession>, Error>
+where
+    Arc<BetterAuth>: FromRef<S>,
+{
+    if let Some(cached) = parts.extensions.get::<Option<CurrentSession>>() {
+        return Ok(cached.clone());
+    }
+    let auth = Arc::<BetterAuth>::from_ref(state);
+    let found = auth
+        .session_from_headers(&parts.headers)
+        .await?
+        .map(|ResolvedSession { user, session, .. }| CurrentSession { user, session });
+    parts.extensions.insert(found.clone());
+    Ok(found)
+}
+
+impl<S> FromRequestParts<S> for CurrentSession
+where
+    Arc<BetterAuth>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match resolve(parts, state).await {
+            Ok(Some(session)) => Ok(session),
+            Ok(None) => Err(SessionRejection::Unauthorized),
+            Err(err) => Err(SessionRejection::Failed(err)),
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for OptionalSession
+where
+    Arc<BetterAuth>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match resolve(parts, state).await {
+            Ok(found) => Ok(OptionalSession(found)),
+            Err(err) => {
+                tracing::warn!(error = %err, "session lookup failed; treating request as anonymous");
+                Ok(OptionalSession(None))
+            }
+        }
+    }
+}

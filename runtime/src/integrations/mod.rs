@@ -1,0 +1,4 @@
+//! Web framework integrations.
+
+#[cfg(feature = "axum")]
+pub mod axum;

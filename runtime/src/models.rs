@@ -1,0 +1,154 @@
+//! The rows of Better Auth's core tables, as the runtime and its users see them.
+
+use chrono::{DateTime, Utc};
+use serde::{Serialize, Serializer};
+
+
+/// Serialises timestamps as Better Auth does: ISO-8601 UTC with milliseconds.
+pub(crate) fn iso_millis<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::store::format_timestamp(t))
+}
+
+/// A row of the `user` table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// Primary key.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Lower-cased email address, unique.
+    pub email: String,
+    /// Whether the address has been confirmed.
+    pub email_verified: bool,
+    /// Avatar URL.
+    pub image: Option<String>,
+    /// When the user was created.
+    #[serde(serialize_with = "iso_millis")]
+    pub created_at: DateTime<Utc>,
+    /// When the user was last changed.
+    #[serde(serialize_with = "iso_millis")]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of the `session` table. `token` is the SHA-256 digest of the token
+/// the client holds; the token itself is never stored (S11).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    /// Primary key.
+    pub id: String,
+    /// Hex SHA-256 of the session token.
+    pub token: String,
+    /// The user this session signs in.
+    pub user_id: String,
+    /// When the session stops being valid.
+    #[serde(serialize_with = "iso_millis")]
+    pub expires_at: DateTime<Utc>,
+    /// When the session was created (sign-in time).
+    #[serde(serialize_with = "iso_millis")]
+    pub created_at: DateTime<Utc>,
+    /// When the session was last extended.
+    #[serde(serialize_with = "iso_millis")]
+    pub updated_at: DateTime<Utc>,
+    /// Client IP address at sign-in.
+    pub ip_address: Option<String>,
+    /// Client user agent at sign-in.
+    pub user_agent: Option<String>,
+}
+
+/// A row of the `account` table: one way of signing in for a user.
+/// Email/password accounts have `provider_id = "credential"`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    /// Primary key.
+    pub id: String,
+    /// The id of the user at the provider (the user id for credentials).
+    pub account_id: String,
+    /// `credential` for email/password, else the OAuth provider.
+    pub provider_id: String,
+    /// The user this account belongs to.
+    pub user_id: String,
+    /// Granted OAuth scopes, comma separated.
+    #[serde(skip)]
+    pub scope: Option<String>,
+    /// When the account was linked.
+    #[serde(serialize_with = "iso_millis")]
+    pub created_at: DateTime<Utc>,
+    /// When the account was last changed.
+    #[serde(serialize_with = "iso_millis")]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Account {
+    /// Scopes as a list, as the wire format returns them.
+    pub fn scopes(&self) -> Vec<String> {
+        self.scope
+            .as_deref()
+            .unwrap_or("")
+            .split([',', ' '])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// Read access to a user, for handlers that take `CurrentSession`.
+pub trait AuthUser {
+    /// The user's id.
+    fn id(&self) -> &str;
+    /// The user's (lower-cased) email address.
+    fn email(&self) -> &str;
+    /// The user's display name.
+    fn name(&self) -> &str;
+    /// Whether the email address has been verified.
+    fn email_verified(&self) -> bool;
+    /// The avatar URL, if any.
+    fn image(&self) -> Option<&str>;
+}
+
+impl AuthUser for User {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn email(&self) -> &str {
+        &self.email
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn email_verified(&self) -> bool {
+        self.email_verified
+    }
+    fn image(&self) -> Option<&str> {
+        self.image.as_deref()
+    }
+}
+
+/// Read access to a session.
+pub trait AuthSession {
+    /// The session's id.
+    fn id(&self) -> &str;
+    /// The id of the signed-in user.
+    fn user_id(&self) -> &str;
+    /// When the session expires.
+    fn expires_at(&self) -> DateTime<Utc>;
+    /// When the session was created.
+    fn created_at(&self) -> DateTime<Utc>;
+}
+
+impl AuthSession for Session {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn user_id(&self) -> &str {
+        &self.user_id
+    }
+    fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}

@@ -1,0 +1,103 @@
+//! Routes every instance mounts: get-session, sign-out, update-user, ok.
+
+use http::{Method, header};
+use serde::Deserialize;
+
+use super::{PluginSetup, Route, check_image, check_name, status_true};
+use crate::auth::BetterAuth;
+use crate::error::{Error, Result};
+use crate::request::{AuthRequest, AuthResponse};
+use crate::store;
+
+pub(crate) fn install(setup: &mut PluginSetup) {
+    setup
+        .route(Route::new(Method::GET, "/get-session", "The current session and user, or null", |a, r| {
+            Box::pin(get_session(a, r))
+        }))
+        .route(Route::new(Method::POST, "/sign-out", "End the current session", |a, r| {
+            Box::pin(sign_out(a, r))
+        }))
+        .route(Route::new(Method::POST, "/update-user", "Change the user's name or image", |a, r| {
+            Box::pin(update_user(a, r))
+        }))
+        .route(Route::new(Method::GET, "/ok", "Health check", |a, r| Box::pin(ok(a, r))));
+}
+
+async fn ok(_auth: &BetterAuth, _request: AuthRequest) -> Result<AuthResponse> {
+    Ok(AuthResponse::json(&serde_json::json!({ "ok": true })))
+}
+
+fn no_store(response: AuthResponse) -> AuthResponse {
+    response
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::PRAGMA, "no-cache")
+}
+
+async fn get_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+    let allow_refresh = request.query("disableRefresh") != Some("true");
+    let resolved = match auth.token_from_headers(&request.headers) {
+        Some(token) => auth.session_for_token(&token, allow_refresh).await?,
+        None => None,
+    };
+    let Some(resolved) = resolved else {
+        return Ok(no_store(AuthResponse::json(&serde_json::Value::Null)));
+    };
+    let mut response = no_store(AuthResponse::json(&serde_json::json!({
+        "session": resolved.session,
+        "user": resolved.user,
+    })));
+    if resolved.refreshed {
+        let remember = !auth.dont_remember(&request.headers);
+        response = auth.with_session_cookie(response, &resolved.token, remember);
+    }
+    Ok(response)
+}
+
+async fn sign_out(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+    if let Some(token) = auth.token_from_headers(&request.headers) {
+        store::sessions::delete_by_digest(&auth.database, &crate::crypto::token_digest(&token)).await?;
+    }
+    Ok(auth.with_cleared_cookies(AuthResponse::json(&serde_json::json!({ "success": true }))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateUserBody {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    image: Option<Option<String>>,
+}
+
+/// Tells "absent" (`None`) from "null" (`Some(None)`).
+fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// S18: only name and image; email, password, ids and unknown fields are
+/// rejected (400). S23: the user comes from the session, never the body.
+async fn update_user(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+    let session = auth.require_session(&request).await?;
+    let raw: serde_json::Value = request.json()?;
+    if raw.get("email").is_some() {
+        return Err(Error::Validation(
+            "Email can not be updated here; use /change-email".into(),
+        ));
+    }
+    let body: UpdateUserBody = request.json()?;
+    if body.name.is_none() && body.image.is_none() {
+        return Err(Error::Validation("No fields to update".into()));
+    }
+    if let Some(name) = &body.name {
+        check_name(name)?;
+    }
+    check_image(body.image.as_ref().and_then(|i| i.as_deref()))?;
+    store::users::update_profile(
+        &auth.database,
+        &session.user.id,
+        body.name.as_deref(),
+        body.image.as_ref().map(|i| i.as_deref()),
+        auth.now(),
+    )
+    .await?;
+    Ok(status_true())
+}

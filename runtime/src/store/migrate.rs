@@ -1,0 +1,176 @@
+//! The runtime's migrator. It keeps its own history table,
+//! `_better_auth_migrations`, so it runs beside an app's `sqlx::migrate!()`
+//! (which uses `_sqlx_migrations`) without either complaining about the other.
+//! Each migration runs in one transaction together with its history row, and
+//! applied migrations are checked by checksum, as sqlx-cli does.
+
+use sha2::{Digest, Sha256};
+
+use super::{Backend, Database, on_pool};
+use crate::error::{Error, Result};
+
+/// One migration: the same version and name on every backend, SQL per backend.
+#[derive(Clone, Copy, Debug)]
+pub struct Migration {
+    /// Monotonic version number.
+    pub version: i64,
+    /// Short description (the file name without the version).
+    pub description: &'static str,
+    /// SQL for SQLite.
+    pub sqlite: &'static str,
+    /// SQL for PostgreSQL.
+    pub postgres: &'static str,
+}
+
+impl Migration {
+    /// The SQL for a backend.
+    pub fn sql(&self, backend: Backend) -> &'static str {
+        match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        }
+    }
+
+    /// Hex SHA-256 of the SQL for a backend.
+    pub fn checksum(&self, backend: Backend) -> String {
+        let digest = Sha256::digest(self.sql(backend).as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Every migration the runtime ships, oldest first (embedded from `migrations/`).
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "core_schema",
+    sqlite: include_str!("../../migrations/sqlite/0001_core_schema.sql"),
+    postgres: include_str!("../../migrations/postgres/0001_core_schema.sql"),
+}];
+
+/// Where one migration stands in a database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationState {
+    /// The migration's version.
+    pub version: i64,
+    /// The migration's description.
+    pub description: &'static str,
+    /// Checksum of the SQL this runtime would apply.
+    pub checksum: String,
+    /// Checksum recorded when it was applied, if it was.
+    pub applied_checksum: Option<String>,
+}
+
+impl MigrationState {
+    /// True when the migration has been applied.
+    pub fn is_applied(&self) -> bool {
+        self.applied_checksum.is_some()
+    }
+}
+
+const HISTORY_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS "_better_auth_migrations" (
+    "version" bigint NOT NULL PRIMARY KEY,
+    "description" text NOT NULL,
+    "checksum" text NOT NULL,
+    "appliedAt" text NOT NULL
+)"#;
+
+/// Creates or updates the auth schema. Idempotent: applied migrations are
+/// skipped (after checking their checksum), pending ones applied in order.
+/// Safe to call from several instances at once on PostgreSQL (advisory lock).
+pub async fn run_migrations(db: &Database) -> Result<()> {
+    let backend = db.backend();
+    for migration in MIGRATIONS {
+        let checksum = migration.checksum(backend);
+        on_pool!(db, |pool| {
+            let mut tx = pool.begin().await?;
+            if backend == Backend::Postgres {
+                // Serialises concurrent migrators; released at commit.
+                sqlx::query("SELECT pg_advisory_xact_lock(7267150331)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(HISTORY_TABLE).execute(&mut *tx).await?;
+            let applied: Option<(String,)> = sqlx::query_as(
+                r#"SELECT "checksum" FROM "_better_auth_migrations" WHERE "version" = $1"#,
+            )
+            .bind(migration.version)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match applied {
+                Some((recorded,)) if recorded == checksum => {}
+                Some((recorded,)) => {
+                    return Err(Error::Migration(format!(
+                        "migration {} ({}) was applied with checksum {recorded}, \
+                         but this version of better-auth ships checksum {checksum}",
+                        migration.version, migration.description
+                    )));
+                }
+                None => {
+                    sqlx::raw_sql(migration.sql(backend))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| {
+                            Error::Migration(format!(
+                                "migration {} ({}) failed: {e}",
+                                migration.version, migration.description
+                            ))
+                        })?;
+                    sqlx::query(
+                        r#"INSERT INTO "_better_auth_migrations"
+                           ("version", "description", "checksum", "appliedAt")
+                           VALUES ($1, $2, $3, $4)"#,
+                    )
+                    .bind(migration.version)
+                    .bind(migration.description)
+                    .bind(&checksum)
+                    .bind(super::format_timestamp(&chrono::Utc::now()))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+        });
+    }
+    Ok(())
+}
+
+/// Every shipped migration with whether (and with which checksum) it is applied.
+pub async fn migration_status(db: &Database) -> Result<Vec<MigrationState>> {
+    let backend = db.backend();
+    let recorded: Vec<(i64, String)> = on_pool!(db, |pool| {
+        let exists = match backend {
+            Backend::Sqlite => {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_better_auth_migrations'",
+                )
+                .fetch_one(pool)
+                .await?
+                    > 0
+            }
+            Backend::Postgres => sqlx::query_scalar::<_, Option<String>>(
+                "SELECT to_regclass('_better_auth_migrations')::text",
+            )
+            .fetch_one(pool)
+            .await?
+            .is_some(),
+        };
+        if exists {
+            sqlx::query_as(r#"SELECT "version", "checksum" FROM "_better_auth_migrations""#)
+                .fetch_all(pool)
+                .await?
+        } else {
+            Vec::new()
+        }
+    });
+    Ok(MIGRATIONS
+        .iter()
+        .map(|m| MigrationState {
+            version: m.version,
+            description: m.description,
+            checksum: m.checksum(backend),
+            applied_checksum: recorded
+                .iter()
+                .find(|(v, _)| *v == m.version)
+                .map(|(_, c)| c.clone()),
+        })
+        .collect())
+}

@@ -1,0 +1,198 @@
+//! Storage: `Database` over sqlx for SQLite and PostgreSQL, the migrator, and
+//! one module of queries per table. Nothing outside this module writes SQL.
+//!
+//! Every query is written once with `$n` placeholders and quoted identifiers,
+//! which both SQLite and PostgreSQL accept, and run on whichever pool is open.
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("enable at least one of the `sqlite` and `postgres` features");
+
+use std::str::FromStr;
+use std::time::Duration;
+
+mod migrate;
+mod timestamp;
+
+pub mod accounts;
+pub mod sessions;
+pub mod users;
+pub mod verifications;
+mod rows;
+
+pub use migrate::{MIGRATIONS, Migration, MigrationState, migration_status, run_migrations};
+pub(crate) use timestamp::format_timestamp;
+pub use timestamp::Timestamp;
+
+use crate::error::{Error, Result};
+
+/// Which database a [`Database`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite (file or in memory).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the open pool, whichever backend it is.
+/// The body is compiled once per backend, so one SQL text serves both.
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match &$db.pool {
+            #[cfg(feature = "sqlite")]
+            $crate::store::Pool::Sqlite($pool) => $body,
+            #[cfg(feature = "postgres")]
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// A connection pool to the auth database. Cheap to clone (the pool is shared).
+#[derive(Clone, Debug)]
+pub struct Database {
+    pub(crate) pool: Pool,
+}
+
+/// The name the API contract uses for an open database handle.
+pub type DatabaseConnection = Database;
+
+impl Database {
+    /// Opens a pool for a `sqlite:` or `postgres://` URL.
+    ///
+    /// `sqlite::memory:` is one database shared by every user of the pool (a
+    /// single long-lived connection), not one empty database per connection.
+    /// SQLite files are created when missing and opened in WAL mode.
+    pub async fn connect(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            return Self::connect_sqlite(url).await;
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Self::connect_postgres(url).await;
+        }
+        Err(Error::Config(format!(
+            "unsupported database URL `{}`: expected sqlite:... or postgres://...",
+            redact_url(url)
+        )))
+    }
+
+    #[cfg(feature = "sqlite")]
+    async fn connect_sqlite(url: &str) -> Result<Self> {
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::Config(format!("invalid SQLite URL: {e}")))?
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = if in_memory {
+            // One connection that never closes: the database lives as long as the pool.
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await?
+        } else {
+            let options = options
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal);
+            SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await?
+        };
+        Ok(Database {
+            pool: Pool::Sqlite(pool),
+        })
+    }
+
+    #[cfg(not(feature = "sqlite"))]
+    async fn connect_sqlite(_url: &str) -> Result<Self> {
+        Err(Error::Config("SQLite support is not compiled in (feature `sqlite`)".into()))
+    }
+
+    #[cfg(feature = "postgres")]
+    async fn connect_postgres(url: &str) -> Result<Self> {
+        use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| Error::Config(format!("invalid PostgreSQL URL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        Ok(Database {
+            pool: Pool::Postgres(pool),
+        })
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    async fn connect_postgres(_url: &str) -> Result<Self> {
+        Err(Error::Config("PostgreSQL support is not compiled in (feature `postgres`)".into()))
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        match &self.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes every connection of the pool.
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl From<sqlx::SqlitePool> for Database {
+    /// Shares an app's existing SQLite pool.
+    fn from(pool: sqlx::SqlitePool) -> Self {
+        Database {
+            pool: Pool::Sqlite(pool),
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<sqlx::PgPool> for Database {
+    /// Shares an app's existing PostgreSQL pool.
+    fn from(pool: sqlx::PgPool) -> Self {
+        Database {
+            pool: Pool::Postgres(pool),
+        }
+    }
+}
+
+/// A database URL with its password replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// True when the error is a unique-constraint violation.
+pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}

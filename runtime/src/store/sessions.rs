@@ -1,0 +1,186 @@
+//! Queries on the `session` table. Sessions are looked up by the SHA-256
+//! digest of the client's token; the token itself is never stored (S11).
+
+use chrono::{DateTime, Utc};
+
+use super::rows::SessionRow;
+use super::{Database, Timestamp, on_pool};
+use crate::error::Result;
+use crate::models::{Session, User};
+
+const SESSION_COLUMNS: &str = r#""id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent""#;
+
+/// A session joined with its user: the row of the hot path, one query per request.
+#[derive(Debug, sqlx::FromRow)]
+struct SessionUserRow {
+    s_id: String,
+    s_token: String,
+    s_user_id: String,
+    s_expires_at: Timestamp,
+    s_created_at: Timestamp,
+    s_updated_at: Timestamp,
+    s_ip_address: Option<String>,
+    s_user_agent: Option<String>,
+    u_name: String,
+    u_email: String,
+    u_email_verified: bool,
+    u_image: Option<String>,
+    u_created_at: Timestamp,
+    u_updated_at: Timestamp,
+}
+
+/// Inserts a new session row.
+pub async fn create(db: &Database, session: &Session) -> Result<()> {
+    const SQL: &str = r#"INSERT INTO "session"
+        ("id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent")
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#;
+    on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(&session.id)
+        .bind(&session.token)
+        .bind(&session.user_id)
+        .bind(Timestamp(session.expires_at))
+        .bind(Timestamp(session.created_at))
+        .bind(Timestamp(session.updated_at))
+        .bind(&session.ip_address)
+        .bind(&session.user_agent)
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// The session with this token digest and its user, whatever its expiry.
+pub async fn find_with_user(db: &Database, digest: &str) -> Result<Option<(Session, User)>> {
+    const SQL: &str = r#"SELECT s."id" AS s_id, s."token" AS s_token, s."userId" AS s_user_id,
+            s."expiresAt" AS s_expires_at, s."createdAt" AS s_created_at,
+            s."updatedAt" AS s_updated_at, s."ipAddress" AS s_ip_address,
+            s."userAgent" AS s_user_agent,
+            u."name" AS u_name, u."email" AS u_email, u."emailVerified" AS u_email_verified,
+            u."image" AS u_image, u."createdAt" AS u_created_at, u."updatedAt" AS u_updated_at
+        FROM "session" s JOIN "user" u ON u."id" = s."userId"
+        WHERE s."token" = $1"#;
+    let row: Option<SessionUserRow> = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(digest)
+        .fetch_optional(pool)
+        .await?);
+    Ok(row.map(|r| {
+        let user = User {
+            id: r.s_user_id.clone(),
+            name: r.u_name,
+            email: r.u_email,
+            email_verified: r.u_email_verified,
+            image: r.u_image,
+            created_at: r.u_created_at.0,
+            updated_at: r.u_updated_at.0,
+        };
+        let session = Session {
+            id: r.s_id,
+            token: r.s_token,
+            user_id: r.s_user_id,
+            expires_at: r.s_expires_at.0,
+            created_at: r.s_created_at.0,
+            updated_at: r.s_updated_at.0,
+            ip_address: r.s_ip_address,
+            user_agent: r.s_user_agent,
+        };
+        (session, user)
+    }))
+}
+
+/// A user's sessions that have not expired at `now`, newest first.
+pub async fn list_active_for_user(
+    db: &Database,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Session>> {
+    let sql = format!(
+        r#"SELECT {SESSION_COLUMNS} FROM "session" WHERE "userId" = $1 AND "expiresAt" > $2
+           ORDER BY "createdAt" DESC, "id""#
+    );
+    let rows: Vec<SessionRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
+        .bind(user_id)
+        .bind(Timestamp(now))
+        .fetch_all(pool)
+        .await?);
+    Ok(rows.into_iter().map(Session::from).collect())
+}
+
+/// Every session of a user, expired or not, newest first.
+pub async fn list_for_user(db: &Database, user_id: &str) -> Result<Vec<Session>> {
+    let sql = format!(
+        r#"SELECT {SESSION_COLUMNS} FROM "session" WHERE "userId" = $1 ORDER BY "createdAt" DESC, "id""#
+    );
+    let rows: Vec<SessionRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows.into_iter().map(Session::from).collect())
+}
+
+/// Moves a session's expiry (sliding sessions, S13).
+pub async fn extend(
+    db: &Database,
+    id: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    const SQL: &str = r#"UPDATE "session" SET "expiresAt" = $2, "updatedAt" = $3 WHERE "id" = $1"#;
+    on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(id)
+        .bind(Timestamp(expires_at))
+        .bind(Timestamp(now))
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Deletes the session with this token digest. Returns how many rows went.
+pub async fn delete_by_digest(db: &Database, digest: &str) -> Result<u64> {
+    Ok(on_pool!(db, |pool| sqlx::query(r#"DELETE FROM "session" WHERE "token" = $1"#)
+        .bind(digest)
+        .execute(pool)
+        .await?
+        .rows_affected()))
+}
+
+/// Deletes one session by id. Returns how many rows went.
+pub async fn delete_by_id(db: &Database, id: &str) -> Result<u64> {
+    Ok(on_pool!(db, |pool| sqlx::query(r#"DELETE FROM "session" WHERE "id" = $1"#)
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected()))
+}
+
+/// Deletes a user's session whose stored digest is `digest`.
+pub async fn delete_for_user_by_digest(db: &Database, user_id: &str, digest: &str) -> Result<u64> {
+    const SQL: &str = r#"DELETE FROM "session" WHERE "userId" = $1 AND "token" = $2"#;
+    Ok(on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(user_id)
+        .bind(digest)
+        .execute(pool)
+        .await?
+        .rows_affected()))
+}
+
+/// Deletes every session of a user except the one with digest `keep` (if any).
+pub async fn delete_for_user(db: &Database, user_id: &str, keep: Option<&str>) -> Result<u64> {
+    const SQL: &str =
+        r#"DELETE FROM "session" WHERE "userId" = $1 AND ($2 IS NULL OR "token" <> $2)"#;
+    Ok(on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(user_id)
+        .bind(keep)
+        .execute(pool)
+        .await?
+        .rows_affected()))
+}
+
+/// Deletes every session that expired before `now`. Returns how many went.
+pub async fn delete_expired(db: &Database, now: DateTime<Utc>) -> Result<u64> {
+    Ok(on_pool!(db, |pool| sqlx::query(r#"DELETE FROM "session" WHERE "expiresAt" <= $1"#)
+        .bind(Timestamp(now))
+        .execute(pool)
+        .await?
+        .rows_affected()))
+}

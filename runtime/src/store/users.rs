@@ -1,0 +1,195 @@
+//! Queries on the `user` table (and the credential account created with it).
+
+use chrono::{DateTime, Utc};
+
+use super::rows::{UserPasswordRow, UserRow};
+use super::{Database, Timestamp, is_unique_violation, on_pool};
+use crate::error::{Error, Result};
+use crate::models::User;
+
+const USER_COLUMNS: &str =
+    r#""id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt""#;
+
+/// A user joined with its credential password hash, if it has one.
+#[derive(Debug)]
+pub struct UserWithPassword {
+    /// The user.
+    pub user: User,
+    /// The PHC (or Better Auth scrypt) hash of the credential account.
+    pub password: Option<String>,
+}
+
+/// The fields of a new user.
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    /// Display name.
+    pub name: &'a str,
+    /// Lower-cased email address.
+    pub email: &'a str,
+    /// Avatar URL.
+    pub image: Option<&'a str>,
+    /// Whether the email is already verified (admin-created users, say).
+    pub email_verified: bool,
+}
+
+/// Finds a user by (lower-cased) email.
+pub async fn find_by_email(db: &Database, email: &str) -> Result<Option<User>> {
+    let sql = format!(r#"SELECT {USER_COLUMNS} FROM "user" WHERE "email" = $1"#);
+    let row: Option<UserRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
+        .bind(email)
+        .fetch_optional(pool)
+        .await?);
+    Ok(row.map(User::from))
+}
+
+/// Finds a user by id.
+pub async fn find_by_id(db: &Database, id: &str) -> Result<Option<User>> {
+    let sql = format!(r#"SELECT {USER_COLUMNS} FROM "user" WHERE "id" = $1"#);
+    let row: Option<UserRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
+    Ok(row.map(User::from))
+}
+
+/// Finds a user by email together with the password of its credential account.
+pub async fn find_with_password(db: &Database, email: &str) -> Result<Option<UserWithPassword>> {
+    const SQL: &str = r#"SELECT u."id", u."name", u."email", u."emailVerified", u."image",
+               u."createdAt", u."updatedAt", a."password"
+        FROM "user" u
+        LEFT JOIN "account" a ON a."userId" = u."id" AND a."providerId" = 'credential'
+        WHERE u."email" = $1"#;
+    let row: Option<UserPasswordRow> = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(email)
+        .fetch_optional(pool)
+        .await?);
+    Ok(row.map(|r| UserWithPassword {
+        user: r.user.into(),
+        password: r.password,
+    }))
+}
+
+/// Every user, oldest first.
+pub async fn list(db: &Database) -> Result<Vec<User>> {
+    let sql = format!(r#"SELECT {USER_COLUMNS} FROM "user" ORDER BY "createdAt", "id""#);
+    let rows: Vec<UserRow> = on_pool!(db, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
+    Ok(rows.into_iter().map(User::from).collect())
+}
+
+/// Creates a user and its credential account (`providerId = "credential"`,
+/// `accountId` = the user id) in one transaction. A taken email is
+/// [`Error::UserAlreadyExists`], also when two sign-ups race (S27).
+pub async fn create_with_password(
+    db: &Database,
+    new: NewUser<'_>,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<User> {
+    let user = User {
+        id: crate::crypto::generate_id(),
+        name: new.name.to_string(),
+        email: new.email.to_string(),
+        email_verified: new.email_verified,
+        image: new.image.map(str::to_owned),
+        created_at: now,
+        updated_at: now,
+    };
+    let account_id = crate::crypto::generate_id();
+    let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            // The insert comes first so SQLite takes the write lock at once and
+            // waits (busy_timeout) instead of failing a read-to-write upgrade.
+            sqlx::query(
+                r#"INSERT INTO "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt")
+                   VALUES ($1, $2, $3, $4, $5, $6, $6)"#,
+            )
+            .bind(&user.id)
+            .bind(&user.name)
+            .bind(&user.email)
+            .bind(user.email_verified)
+            .bind(&user.image)
+            .bind(Timestamp(now))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                r#"INSERT INTO "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
+                   VALUES ($1, $2, 'credential', $2, $3, $4, $4)"#,
+            )
+            .bind(&account_id)
+            .bind(&user.id)
+            .bind(password_hash)
+            .bind(Timestamp(now))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        }
+        .await
+    });
+    match result {
+        Ok(()) => Ok(user),
+        Err(e) if is_unique_violation(&e) => Err(Error::UserAlreadyExists),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Changes a user's name and/or image.
+pub async fn update_profile(
+    db: &Database,
+    id: &str,
+    name: Option<&str>,
+    image: Option<Option<&str>>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    const SQL: &str = r#"UPDATE "user" SET
+            "name" = COALESCE($2, "name"),
+            "image" = CASE WHEN $3 THEN $4 ELSE "image" END,
+            "updatedAt" = $5
+        WHERE "id" = $1"#;
+    on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(id)
+        .bind(name)
+        .bind(image.is_some())
+        .bind(image.flatten())
+        .bind(Timestamp(now))
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Sets `emailVerified` and, when given, a new email address.
+pub async fn set_email(
+    db: &Database,
+    id: &str,
+    email: &str,
+    verified: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    const SQL: &str =
+        r#"UPDATE "user" SET "email" = $2, "emailVerified" = $3, "updatedAt" = $4 WHERE "id" = $1"#;
+    let result = on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(id)
+        .bind(email)
+        .bind(verified)
+        .bind(Timestamp(now))
+        .execute(pool)
+        .await
+        .map(|_| ()));
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(Error::UserAlreadyExists),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Deletes a user; sessions and accounts go with it (ON DELETE CASCADE).
+/// Returns whether a user was deleted.
+pub async fn delete(db: &Database, id: &str) -> Result<bool> {
+    let done = on_pool!(db, |pool| sqlx::query(r#"DELETE FROM "user" WHERE "id" = $1"#)
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(done > 0)
+}

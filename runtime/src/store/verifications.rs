@@ -1,0 +1,54 @@
+//! Queries on the `verification` table: single-use tokens for password reset
+//! and email verification. `value` holds what the token proves (a user id,
+//! an email change); `identifier` holds a purpose prefix and the token's digest.
+
+use chrono::{DateTime, Utc};
+
+use super::{Database, Timestamp, on_pool};
+use crate::error::Result;
+
+/// Stores a token (by its identifier, which includes its digest) and what it proves.
+pub async fn create(
+    db: &Database,
+    identifier: &str,
+    value: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    const SQL: &str = r#"INSERT INTO "verification" ("id", "identifier", "value", "expiresAt", "createdAt", "updatedAt")
+        VALUES ($1, $2, $3, $4, $5, $5)"#;
+    on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(crate::crypto::generate_id())
+        .bind(identifier)
+        .bind(value)
+        .bind(Timestamp(expires_at))
+        .bind(Timestamp(now))
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Deletes the row with this identifier and returns its value when it had not
+/// expired at `now`. Deleting first makes every token single-use, even when two
+/// requests race for it (only one sees `rows_affected`).
+pub async fn consume(db: &Database, identifier: &str, now: DateTime<Utc>) -> Result<Option<String>> {
+    let row: Option<(String, Timestamp)> = on_pool!(db, |pool| sqlx::query_as(
+        r#"DELETE FROM "verification" WHERE "identifier" = $1 RETURNING "value", "expiresAt""#
+    )
+    .bind(identifier)
+    .fetch_optional(pool)
+    .await?);
+    Ok(row.and_then(|(value, expires)| (expires.0 > now).then_some(value)))
+}
+
+/// The value of an unexpired token without using it up.
+pub async fn peek(db: &Database, identifier: &str, now: DateTime<Utc>) -> Result<Option<String>> {
+    let row: Option<(String, Timestamp)> = on_pool!(db, |pool| sqlx::query_as(
+        r#"SELECT "value", "expiresAt" FROM "verification" WHERE "identifier" = $1"#
+    )
+    .bind(identifier)
+    .fetch_optional(pool)
+    .await?);
+    Ok(row.and_then(|(value, expires)| (expires.0 > now).then_some(value)))
+}
