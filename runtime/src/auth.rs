@@ -60,7 +60,10 @@ impl BetterAuthBuilder {
         let mut ids = HashSet::new();
         for plugin in &self.plugins {
             if !ids.insert(plugin.id()) {
-                return Err(Error::Config(format!("plugin `{}` added twice", plugin.id())));
+                return Err(Error::Config(format!(
+                    "plugin `{}` added twice",
+                    plugin.id()
+                )));
             }
             plugin.install(&mut setup);
         }
@@ -219,7 +222,7 @@ impl BetterAuth {
 
     /// True when the URL's origin is the base URL's or a configured trusted origin.
     pub fn is_trusted_origin(&self, url: &str) -> bool {
-        origin_of(url).is_some_and(|o| self.trusted_origins.iter().any(|t| *t == o))
+        origin_of(url).is_some_and(|o| self.trusted_origins.contains(&o))
     }
 
     /// S22: a redirect target must be a relative path (not `//` or `/\`) or on
@@ -242,7 +245,10 @@ impl BetterAuth {
         let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|v| !v.is_empty());
         if let Some(value) = bearer {
@@ -265,7 +271,8 @@ impl BetterAuth {
         allow_refresh: bool,
     ) -> Result<Option<ResolvedSession>> {
         let digest = crypto::token_digest(token);
-        let Some((mut session, user)) = store::sessions::find_with_user(&self.database, &digest).await?
+        let Some((mut session, user)) =
+            store::sessions::find_with_user(&self.database, &digest).await?
         else {
             return Ok(None);
         };
@@ -293,7 +300,10 @@ impl BetterAuth {
     }
 
     /// The live session of a request, if any (bearer first, then cookie).
-    pub async fn session_from_headers(&self, headers: &HeaderMap) -> Result<Option<ResolvedSession>> {
+    pub async fn session_from_headers(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<ResolvedSession>> {
         match self.token_from_headers(headers) {
             Some(token) => self.session_for_token(&token, true).await,
             None => Ok(None),
@@ -316,7 +326,8 @@ impl BetterAuth {
     ) -> Result<(Session, String)> {
         let token = crypto::generate_token();
         let now = self.now();
-        let expires_in = chrono::Duration::from_std(self.config.session.expires_in).unwrap_or_default();
+        let expires_in =
+            chrono::Duration::from_std(self.config.session.expires_in).unwrap_or_default();
         let session = Session {
             id: crypto::generate_id(),
             token: crypto::token_digest(&token),
@@ -341,9 +352,14 @@ impl BetterAuth {
     /// Adds the session cookie, `set-auth-token` and the header exposing it.
     /// `remember = false` makes a browser-session cookie (no Max-Age) and sets
     /// the `dont_remember` marker cookie.
-    pub fn with_session_cookie(&self, response: AuthResponse, token: &str, remember: bool) -> AuthResponse {
+    pub fn with_session_cookie(
+        &self,
+        response: AuthResponse,
+        token: &str,
+        remember: bool,
+    ) -> AuthResponse {
         let signed = crypto::sign_token(&self.config.secret, token);
-        let max_age = remember.then(|| self.config.session.expires_in.as_secs());
+        let max_age = remember.then_some(self.config.session.expires_in.as_secs());
         let mut response = response
             .header(
                 header::SET_COOKIE,

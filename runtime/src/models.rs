@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
-
 /// Serialises timestamps as Better Auth does: ISO-8601 UTC with milliseconds.
 pub(crate) fn iso_millis<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::store::format_timestamp(t))

@@ -11,16 +11,27 @@ use crate::store;
 
 pub(crate) fn install(setup: &mut PluginSetup) {
     setup
-        .route(Route::new(Method::GET, "/get-session", "The current session and user, or null", |a, r| {
-            Box::pin(get_session(a, r))
-        }))
-        .route(Route::new(Method::POST, "/sign-out", "End the current session", |a, r| {
-            Box::pin(sign_out(a, r))
-        }))
-        .route(Route::new(Method::POST, "/update-user", "Change the user's name or image", |a, r| {
-            Box::pin(update_user(a, r))
-        }))
-        .route(Route::new(Method::GET, "/ok", "Health check", |a, r| Box::pin(ok(a, r))));
+        .route(Route::new(
+            Method::GET,
+            "/get-session",
+            "The current session and user, or null",
+            |a, r| Box::pin(get_session(a, r)),
+        ))
+        .route(Route::new(
+            Method::POST,
+            "/sign-out",
+            "End the current session",
+            |a, r| Box::pin(sign_out(a, r)),
+        ))
+        .route(Route::new(
+            Method::POST,
+            "/update-user",
+            "Change the user's name or image",
+            |a, r| Box::pin(update_user(a, r)),
+        ))
+        .route(Route::new(Method::GET, "/ok", "Health check", |a, r| {
+            Box::pin(ok(a, r))
+        }));
 }
 
 async fn ok(_auth: &BetterAuth, _request: AuthRequest) -> Result<AuthResponse> {
@@ -55,7 +66,8 @@ async fn get_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResp
 
 async fn sign_out(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
     if let Some(token) = auth.token_from_headers(&request.headers) {
-        store::sessions::delete_by_digest(&auth.database, &crate::crypto::token_digest(&token)).await?;
+        store::sessions::delete_by_digest(&auth.database, &crate::crypto::token_digest(&token))
+            .await?;
     }
     Ok(auth.with_cleared_cookies(AuthResponse::json(&serde_json::json!({ "success": true }))))
 }
@@ -69,7 +81,9 @@ struct UpdateUserBody {
 }
 
 /// Tells "absent" (`None`) from "null" (`Some(None)`).
-fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+fn double_option<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
 

@@ -42,12 +42,18 @@ impl Plugin for EmailPasswordPlugin {
     fn install(&self, setup: &mut PluginSetup) {
         setup.options.signup_enabled = self.signup;
         setup
-            .route(Route::new(Method::POST, "/sign-up/email", "Create a user with email and password and sign in", |a, r| {
-                Box::pin(sign_up(a, r))
-            }))
-            .route(Route::new(Method::POST, "/sign-in/email", "Sign in with email and password", |a, r| {
-                Box::pin(sign_in(a, r))
-            }));
+            .route(Route::new(
+                Method::POST,
+                "/sign-up/email",
+                "Create a user with email and password and sign in",
+                |a, r| Box::pin(sign_up(a, r)),
+            ))
+            .route(Route::new(
+                Method::POST,
+                "/sign-in/email",
+                "Sign in with email and password",
+                |a, r| Box::pin(sign_in(a, r)),
+            ));
     }
 }
 
@@ -76,7 +82,10 @@ async fn sign_up(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse
         auth.check_redirect(url)?;
     }
     // Cheap early answer; the unique index still decides races (S27).
-    if store::users::find_by_email(&auth.database, &email).await?.is_some() {
+    if store::users::find_by_email(&auth.database, &email)
+        .await?
+        .is_some()
+    {
         return Err(Error::UserAlreadyExists);
     }
     let hash = auth.hasher.hash(&body.password).await?;
@@ -130,7 +139,8 @@ async fn sign_in(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse
     }
     if verified.needs_rehash {
         let hash = auth.hasher.hash(&body.password).await?;
-        store::accounts::set_credential_password(&auth.database, &user.id, &hash, auth.now()).await?;
+        store::accounts::set_credential_password(&auth.database, &user.id, &hash, auth.now())
+            .await?;
     }
     let (_, token) = auth.create_session(&user, &request).await?;
     let mut body_json = serde_json::json!({ "redirect": false, "token": token, "user": user });

@@ -45,7 +45,12 @@ pub struct Route {
 
 impl Route {
     /// A route.
-    pub fn new(method: Method, path: &'static str, summary: &'static str, handler: HandlerFn) -> Self {
+    pub fn new(
+        method: Method,
+        path: &'static str,
+        summary: &'static str,
+        handler: HandlerFn,
+    ) -> Self {
         Route {
             method,
             path,
@@ -95,7 +100,9 @@ pub(crate) fn normalize_email(email: &str) -> Result<String> {
     if valid {
         Ok(email)
     } else {
-        Err(Error::Validation("[body.email] Invalid email address".into()))
+        Err(Error::Validation(
+            "[body.email] Invalid email address".into(),
+        ))
     }
 }
 
@@ -130,7 +137,9 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
 /// An optional image URL of bounded length.
 pub(crate) fn check_image(image: Option<&str>) -> Result<()> {
     if image.is_some_and(|i| i.len() > 2048) {
-        return Err(Error::Validation("[body.image] Image URL is too long".into()));
+        return Err(Error::Validation(
+            "[body.image] Image URL is too long".into(),
+        ));
     }
     Ok(())
 }

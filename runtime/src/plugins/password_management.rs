@@ -56,7 +56,12 @@ async fn change_password(auth: &BetterAuth, request: AuthRequest) -> Result<Auth
     let stored = store::accounts::credential_password(&auth.database, &user.id)
         .await?
         .ok_or_else(|| Error::Validation("Credential account not found".into()))?;
-    if !auth.hasher.verify(&body.current_password, &stored).await?.ok {
+    if !auth
+        .hasher
+        .verify(&body.current_password, &stored)
+        .await?
+        .ok
+    {
         return Err(Error::InvalidPassword);
     }
     let hash = auth.hasher.hash(&body.new_password).await?;

@@ -29,18 +29,30 @@ impl Plugin for SessionManagementPlugin {
 
     fn install(&self, setup: &mut PluginSetup) {
         setup
-            .route(Route::new(Method::GET, "/list-sessions", "The caller's active sessions", |a, r| {
-                Box::pin(list_sessions(a, r))
-            }))
-            .route(Route::new(Method::POST, "/revoke-session", "End one of the caller's sessions", |a, r| {
-                Box::pin(revoke_session(a, r))
-            }))
-            .route(Route::new(Method::POST, "/revoke-sessions", "End all of the caller's sessions", |a, r| {
-                Box::pin(revoke_sessions(a, r))
-            }))
-            .route(Route::new(Method::POST, "/revoke-other-sessions", "End all of the caller's sessions but this one", |a, r| {
-                Box::pin(revoke_other_sessions(a, r))
-            }));
+            .route(Route::new(
+                Method::GET,
+                "/list-sessions",
+                "The caller's active sessions",
+                |a, r| Box::pin(list_sessions(a, r)),
+            ))
+            .route(Route::new(
+                Method::POST,
+                "/revoke-session",
+                "End one of the caller's sessions",
+                |a, r| Box::pin(revoke_session(a, r)),
+            ))
+            .route(Route::new(
+                Method::POST,
+                "/revoke-sessions",
+                "End all of the caller's sessions",
+                |a, r| Box::pin(revoke_sessions(a, r)),
+            ))
+            .route(Route::new(
+                Method::POST,
+                "/revoke-other-sessions",
+                "End all of the caller's sessions but this one",
+                |a, r| Box::pin(revoke_other_sessions(a, r)),
+            ));
     }
 }
 
@@ -62,10 +74,15 @@ async fn revoke_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthR
     let current = auth.require_session(&request).await?;
     let body: RevokeSessionBody = request.json()?;
     let user_id = &current.user.id;
-    let deleted = store::sessions::delete_for_user_by_digest(&auth.database, user_id, &body.token).await?;
+    let deleted =
+        store::sessions::delete_for_user_by_digest(&auth.database, user_id, &body.token).await?;
     if deleted == 0 {
-        store::sessions::delete_for_user_by_digest(&auth.database, user_id, &token_digest(&body.token))
-            .await?;
+        store::sessions::delete_for_user_by_digest(
+            &auth.database,
+            user_id,
+            &token_digest(&body.token),
+        )
+        .await?;
     }
     Ok(status_true())
 }
@@ -80,7 +97,11 @@ async fn revoke_sessions(auth: &BetterAuth, request: AuthRequest) -> Result<Auth
 async fn revoke_other_sessions(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let _: Empty = request.json()?;
-    store::sessions::delete_for_user(&auth.database, &current.user.id, Some(&current.session.token))
-        .await?;
+    store::sessions::delete_for_user(
+        &auth.database,
+        &current.user.id,
+        Some(&current.session.token),
+    )
+    .await?;
     Ok(status_true())
 }

@@ -7,7 +7,8 @@ use super::{Database, Timestamp, on_pool};
 use crate::error::Result;
 use crate::models::Account;
 
-const ACCOUNT_COLUMNS: &str = r#""id", "accountId", "providerId", "userId", "scope", "createdAt", "updatedAt""#;
+const ACCOUNT_COLUMNS: &str =
+    r#""id", "accountId", "providerId", "userId", "scope", "createdAt", "updatedAt""#;
 
 /// Every account (way of signing in) of a user.
 pub async fn list_for_user(db: &Database, user_id: &str) -> Result<Vec<Account>> {
@@ -23,7 +24,8 @@ pub async fn list_for_user(db: &Database, user_id: &str) -> Result<Vec<Account>>
 
 /// The password hash of a user's credential account.
 pub async fn credential_password(db: &Database, user_id: &str) -> Result<Option<String>> {
-    const SQL: &str = r#"SELECT "password" FROM "account" WHERE "userId" = $1 AND "providerId" = 'credential'"#;
+    const SQL: &str =
+        r#"SELECT "password" FROM "account" WHERE "userId" = $1 AND "providerId" = 'credential'"#;
     let row: Option<(Option<String>,)> = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(user_id)
         .fetch_optional(pool)

@@ -14,14 +14,14 @@ mod migrate;
 mod timestamp;
 
 pub mod accounts;
+mod rows;
 pub mod sessions;
 pub mod users;
 pub mod verifications;
-mod rows;
 
 pub use migrate::{MIGRATIONS, Migration, MigrationState, migration_status, run_migrations};
-pub(crate) use timestamp::format_timestamp;
 pub use timestamp::Timestamp;
+pub(crate) use timestamp::format_timestamp;
 
 use crate::error::{Error, Result};
 
@@ -86,7 +86,9 @@ impl Database {
 
     #[cfg(feature = "sqlite")]
     async fn connect_sqlite(url: &str) -> Result<Self> {
-        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+        use sqlx::sqlite::{
+            SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+        };
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| Error::Config(format!("invalid SQLite URL: {e}")))?
@@ -119,7 +121,9 @@ impl Database {
 
     #[cfg(not(feature = "sqlite"))]
     async fn connect_sqlite(_url: &str) -> Result<Self> {
-        Err(Error::Config("SQLite support is not compiled in (feature `sqlite`)".into()))
+        Err(Error::Config(
+            "SQLite support is not compiled in (feature `sqlite`)".into(),
+        ))
     }
 
     #[cfg(feature = "postgres")]
@@ -139,7 +143,9 @@ impl Database {
 
     #[cfg(not(feature = "postgres"))]
     async fn connect_postgres(_url: &str) -> Result<Self> {
-        Err(Error::Config("PostgreSQL support is not compiled in (feature `postgres`)".into()))
+        Err(Error::Config(
+            "PostgreSQL support is not compiled in (feature `postgres`)".into(),
+        ))
     }
 
     /// Which database this is.

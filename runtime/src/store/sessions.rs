@@ -8,7 +8,8 @@ use super::{Database, Timestamp, on_pool};
 use crate::error::Result;
 use crate::models::{Session, User};
 
-const SESSION_COLUMNS: &str = r#""id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent""#;
+const SESSION_COLUMNS: &str =
+    r#""id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent""#;
 
 /// A session joined with its user: the row of the hot path, one query per request.
 #[derive(Debug, sqlx::FromRow)]
@@ -137,20 +138,24 @@ pub async fn extend(
 
 /// Deletes the session with this token digest. Returns how many rows went.
 pub async fn delete_by_digest(db: &Database, digest: &str) -> Result<u64> {
-    Ok(on_pool!(db, |pool| sqlx::query(r#"DELETE FROM "session" WHERE "token" = $1"#)
-        .bind(digest)
-        .execute(pool)
-        .await?
-        .rows_affected()))
+    Ok(on_pool!(db, |pool| sqlx::query(
+        r#"DELETE FROM "session" WHERE "token" = $1"#
+    )
+    .bind(digest)
+    .execute(pool)
+    .await?
+    .rows_affected()))
 }
 
 /// Deletes one session by id. Returns how many rows went.
 pub async fn delete_by_id(db: &Database, id: &str) -> Result<u64> {
-    Ok(on_pool!(db, |pool| sqlx::query(r#"DELETE FROM "session" WHERE "id" = $1"#)
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected()))
+    Ok(on_pool!(db, |pool| sqlx::query(
+        r#"DELETE FROM "session" WHERE "id" = $1"#
+    )
+    .bind(id)
+    .execute(pool)
+    .await?
+    .rows_affected()))
 }
 
 /// Deletes a user's session whose stored digest is `digest`.
@@ -178,9 +183,11 @@ pub async fn delete_for_user(db: &Database, user_id: &str, keep: Option<&str>) -
 
 /// Deletes every session that expired before `now`. Returns how many went.
 pub async fn delete_expired(db: &Database, now: DateTime<Utc>) -> Result<u64> {
-    Ok(on_pool!(db, |pool| sqlx::query(r#"DELETE FROM "session" WHERE "expiresAt" <= $1"#)
-        .bind(Timestamp(now))
-        .execute(pool)
-        .await?
-        .rows_affected()))
+    Ok(on_pool!(db, |pool| sqlx::query(
+        r#"DELETE FROM "session" WHERE "expiresAt" <= $1"#
+    )
+    .bind(Timestamp(now))
+    .execute(pool)
+    .await?
+    .rows_affected()))
 }

@@ -186,10 +186,12 @@ pub async fn set_email(
 /// Deletes a user; sessions and accounts go with it (ON DELETE CASCADE).
 /// Returns whether a user was deleted.
 pub async fn delete(db: &Database, id: &str) -> Result<bool> {
-    let done = on_pool!(db, |pool| sqlx::query(r#"DELETE FROM "user" WHERE "id" = $1"#)
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected());
+    let done = on_pool!(db, |pool| sqlx::query(
+        r#"DELETE FROM "user" WHERE "id" = $1"#
+    )
+    .bind(id)
+    .execute(pool)
+    .await?
+    .rows_affected());
     Ok(done > 0)
 }

@@ -32,7 +32,11 @@ pub async fn create(
 /// Deletes the row with this identifier and returns its value when it had not
 /// expired at `now`. Deleting first makes every token single-use, even when two
 /// requests race for it (only one sees `rows_affected`).
-pub async fn consume(db: &Database, identifier: &str, now: DateTime<Utc>) -> Result<Option<String>> {
+pub async fn consume(
+    db: &Database,
+    identifier: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>> {
     let row: Option<(String, Timestamp)> = on_pool!(db, |pool| sqlx::query_as(
         r#"DELETE FROM "verification" WHERE "identifier" = $1 RETURNING "value", "expiresAt""#
     )

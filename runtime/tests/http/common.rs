@@ -1,0 +1,394 @@
+//! Test server and client helpers.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::routing::get;
+use axum::{Json, Router};
+use better_auth::integrations::axum::{AxumIntegration, CurrentSession, OptionalSession};
+use better_auth::plugins::{
+    AccountManagementPlugin, EmailPasswordPlugin, PasswordManagementPlugin, SessionManagementPlugin,
+};
+use better_auth::prelude::AuthUser;
+use better_auth::store::Database;
+use better_auth::{AuthConfig, BetterAuth, run_migrations};
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+pub const SECRET: &str = "test-secret-that-is-at-least-32-characters";
+pub const ORIGIN: &str = "http://localhost:3000";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The environment variable naming a PostgreSQL server for tests.
+pub const PG_ENV: &str = "BETTER_AUTH_TEST_POSTGRES_URL";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body on both backends: `both_backends!(name, |srv| async move { ... });`
+/// defines `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::common::run($crate::common::Backend::Sqlite, $body).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::common::run($crate::common::Backend::Postgres, $body).await;
+            }
+        }
+    };
+}
+
+/// How a test server is set up.
+pub struct Setup {
+    pub config: AuthConfig,
+    pub signup: bool,
+}
+
+impl Setup {
+    pub fn new() -> Self {
+        Setup {
+            config: AuthConfig::new(SECRET).base_url(ORIGIN),
+            signup: true,
+        }
+    }
+}
+
+pub async fn run<F, Fut>(backend: Backend, body: F)
+where
+    F: FnOnce(TestServer) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Some(db) = TestDb::open(backend).await else {
+        return;
+    };
+    let server = TestServer::start_on(db.database.clone(), Setup::new()).await;
+    body(server).await;
+    db.drop_schema().await;
+}
+
+/// A database for one test: a fresh SQLite file, or a fresh PostgreSQL schema.
+pub struct TestDb {
+    pub database: Database,
+    pub url: String,
+    schema: Option<(String, String)>,
+    _dir: Option<Arc<tempfile::TempDir>>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique_name() -> String {
+    format!(
+        "ba_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        rand::random::<u32>()
+    )
+}
+
+/// Prints a line that is not swallowed by the test harness' output capture.
+pub fn notice(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+impl TestDb {
+    pub async fn open(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("auth.db").display());
+                let database = Database::connect(&url).await.expect("open SQLite");
+                run_migrations(&database).await.expect("migrate SQLite");
+                Some(TestDb {
+                    database,
+                    url,
+                    schema: None,
+                    _dir: Some(Arc::new(dir)),
+                })
+            }
+            Backend::Postgres => {
+                let Ok(base) = std::env::var(PG_ENV) else {
+                    notice(&format!(
+                        "SKIPPED PostgreSQL variant of a test: set {PG_ENV} (e.g. postgres://postgres@127.0.0.1:5432/test) to run it"
+                    ));
+                    return None;
+                };
+                let schema = unique_name();
+                let admin = sqlx::PgPool::connect(&base)
+                    .await
+                    .expect("connect to PostgreSQL");
+                sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+                    .execute(&admin)
+                    .await
+                    .unwrap();
+                admin.close().await;
+                let sep = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+                let database = Database::connect(&url).await.expect("open PostgreSQL");
+                run_migrations(&database).await.expect("migrate PostgreSQL");
+                Some(TestDb {
+                    database,
+                    url,
+                    schema: Some((base, schema)),
+                    _dir: None,
+                })
+            }
+        }
+    }
+
+    /// A second handle on the same database (for cleanup after a test consumed the first).
+    pub fn clone_handle(&self) -> TestDb {
+        TestDb {
+            database: self.database.clone(),
+            url: self.url.clone(),
+            schema: self.schema.clone(),
+            _dir: self._dir.clone(),
+        }
+    }
+
+    pub async fn drop_schema(self) {
+        self.database.close().await;
+        if let Some((base, schema)) = &self.schema {
+            if let Ok(admin) = sqlx::PgPool::connect(base).await {
+                let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+                    .execute(&admin)
+                    .await;
+                admin.close().await;
+            }
+        }
+    }
+}
+
+/// A running server: the auth routes under `/api/auth`, plus `/api/me`
+/// (CurrentSession) and `/api/public` (OptionalSession).
+pub struct TestServer {
+    pub base: String,
+    pub auth: Arc<BetterAuth>,
+    pub client: reqwest::Client,
+}
+
+async fn me(session: CurrentSession) -> Json<Value> {
+    Json(json!({ "id": session.user.id(), "email": session.user.email() }))
+}
+
+async fn public(session: OptionalSession) -> Json<Value> {
+    Json(json!({ "user": session.0.map(|s| s.user.email().to_string()) }))
+}
+
+impl TestServer {
+    pub async fn start_on(database: Database, setup: Setup) -> TestServer {
+        let auth = Arc::new(
+            BetterAuth::new(setup.config)
+                .database(database)
+                .plugin(EmailPasswordPlugin::new().enable_signup(setup.signup))
+                .plugin(SessionManagementPlugin::new())
+                .plugin(PasswordManagementPlugin::new())
+                .plugin(AccountManagementPlugin::new())
+                .build()
+                .await
+                .expect("build BetterAuth"),
+        );
+        let app = Router::new()
+            .route("/api/me", get(me))
+            .route("/api/public", get(public))
+            .nest("/api/auth", auth.axum_router())
+            .with_state(auth.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        TestServer {
+            base: format!("http://{addr}"),
+            auth,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// A server with a custom setup on a database of the given backend.
+    pub async fn start_with(db: &TestDb, setup: Setup) -> TestServer {
+        Self::start_on(db.database.clone(), setup).await
+    }
+
+    pub fn get(&self, path: &str) -> Req {
+        Req::new(self, reqwest::Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> Req {
+        Req::new(self, reqwest::Method::POST, path)
+    }
+
+    /// Signs up a user and returns the response.
+    pub async fn sign_up(&self, email: &str) -> Resp {
+        self.post("/api/auth/sign-up/email")
+            .json(json!({ "name": "Ada", "email": email, "password": PASSWORD }))
+            .send()
+            .await
+    }
+
+    /// Signs up and returns the bearer value (`token.signature`).
+    pub async fn user(&self, email: &str) -> String {
+        let resp = self.sign_up(email).await;
+        assert_eq!(resp.status, 200, "{}", resp.body);
+        resp.auth_token()
+    }
+
+    /// Signs in and returns the response.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Resp {
+        self.post("/api/auth/sign-in/email")
+            .json(json!({ "email": email, "password": password }))
+            .send()
+            .await
+    }
+}
+
+/// A request under construction.
+pub struct Req {
+    builder: reqwest::RequestBuilder,
+}
+
+impl Req {
+    fn new(server: &TestServer, method: reqwest::Method, path: &str) -> Self {
+        Req {
+            builder: server
+                .client
+                .request(method, format!("{}{}", server.base, path)),
+        }
+    }
+
+    pub fn json(mut self, body: Value) -> Self {
+        self.builder = self.builder.json(&body);
+        self
+    }
+
+    pub fn raw_body(mut self, content_type: &str, body: impl Into<reqwest::Body>) -> Self {
+        self.builder = self.builder.header("content-type", content_type).body(body);
+        self
+    }
+
+    pub fn bearer(mut self, token: &str) -> Self {
+        self.builder = self
+            .builder
+            .header("authorization", format!("Bearer {token}"));
+        self
+    }
+
+    /// Sends the session cookie (as a browser would) with a trusted Origin.
+    pub fn cookie(mut self, cookie: &str) -> Self {
+        self.builder = self
+            .builder
+            .header("cookie", cookie)
+            .header("origin", ORIGIN);
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    pub async fn send(self) -> Resp {
+        let response = self.builder.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// A received response.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The `set-auth-token` value (signed token) to use as a bearer.
+    pub fn auth_token(&self) -> String {
+        self.header("set-auth-token")
+            .expect("set-auth-token")
+            .to_string()
+    }
+
+    /// `name=value` of the session cookie, ready for a Cookie header.
+    pub fn session_cookie(&self) -> String {
+        self.set_cookies()
+            .into_iter()
+            .find(|c| c.contains("session_token="))
+            .expect("session cookie")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+/// Runs a test body with a fresh database on both backends.
+#[macro_export]
+macro_rules! both_db {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(db) =
+                    $crate::common::TestDb::open($crate::common::Backend::Sqlite).await
+                {
+                    // Keeps the directory alive even if the body captures only some fields.
+                    let _keep = db.clone_handle();
+                    ($body)(db).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(db) =
+                    $crate::common::TestDb::open($crate::common::Backend::Postgres).await
+                {
+                    let schema_owner = db.clone_handle();
+                    ($body)(db).await;
+                    schema_owner.drop_schema().await;
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,139 @@
+//! The three programs of the API contract (runtime/examples/contract/*.rs,
+//! compiled unchanged) are started as built and behave as the contract says.
+//! They all listen on 0.0.0.0:8080, so one test runs them in turn.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+fn example_binary(name: &str) -> PathBuf {
+    // target/<profile>/deps/http-<hash> -> target/<profile>/examples/<name>
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    let path = profile_dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} not built (cargo test builds examples)",
+        path.display()
+    );
+    path
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start(name: &str, client: &reqwest::Client) -> Running {
+    let child = Command::new(example_binary(name))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let running = Running(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(resp) = client.get("http://127.0.0.1:8080/auth/ok").send().await {
+            assert_eq!(resp.json::<Value>().await.unwrap(), json!({ "ok": true }));
+            return running;
+        }
+        assert!(Instant::now() < deadline, "example {name} did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn sign_up(client: &reqwest::Client) -> String {
+    let resp = client
+        .post("http://127.0.0.1:8080/auth/sign-up/email")
+        .json(&json!({ "name": "Ada", "email": "ada@example.com", "password": "correct horse battery" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.headers()["set-auth-token"]
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn contract_examples_serve_as_documented() {
+    let client = reqwest::Client::new();
+
+    // "Mounting Auth Routes": every plugin's routes under /auth.
+    {
+        let _app = start("mounting", &client).await;
+        let token = sign_up(&client).await;
+        let session: Value = client
+            .get("http://127.0.0.1:8080/auth/get-session")
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(session["user"]["email"], "ada@example.com");
+        for path in ["list-sessions", "list-accounts"] {
+            let resp = client
+                .get(format!("http://127.0.0.1:8080/auth/{path}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{path}");
+        }
+    }
+
+    // "Using Better Auth Inside Your AppState" and the "Full Example": a route
+    // behind CurrentSession answers 401 without a session and the user with one.
+    for name in ["app_state", "full"] {
+        let _app = start(name, &client).await;
+        let resp = client
+            .get("http://127.0.0.1:8080/api/profile")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 401, "{name}");
+        let token = sign_up(&client).await;
+        let profile: Value = client
+            .get("http://127.0.0.1:8080/api/profile")
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(profile["email"], "ada@example.com", "{name}");
+        if name == "full" {
+            assert_eq!(profile["name"], "Ada");
+            let public: Value = client
+                .get("http://127.0.0.1:8080/api/public")
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(public, json!({ "authenticated": false, "user_id": null }));
+            let public: Value = client
+                .get("http://127.0.0.1:8080/api/public")
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(public["authenticated"], true);
+            assert_eq!(public["user_id"], profile["id"]);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The store: in-memory SQLite, migrations beside an app's own, Better Auth schemas.
+
+use better_auth::plugins::EmailPasswordPlugin;
+use better_auth::store::{Database, migration_status};
+use better_auth::{AuthConfig, BetterAuth, run_migrations};
+use serde_json::json;
+
+use crate::both_db;
+use crate::common::*;
+
+#[tokio::test]
+async fn sqlite_memory_is_one_database_across_the_pool() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    run_migrations(&db).await.unwrap();
+    let srv = TestServer::start_on(db.clone(), Setup::new()).await;
+    // Many concurrent requests, each on whatever connection the pool hands out,
+    // all see the tables and the rows the others wrote.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let client = srv.client.clone();
+        let url = format!("{}/api/auth/sign-up/email", srv.base);
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({ "name": "U", "email": format!("u{i}@example.com"), "password": PASSWORD }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    let users = better_auth::store::users::list(&db).await.unwrap();
+    assert_eq!(users.len(), 8);
+}
+
+both_db!(
+    migrations_are_idempotent_and_keep_their_own_history,
+    |db: TestDb| async move {
+        run_migrations(&db.database).await.unwrap();
+        run_migrations(&db.database).await.unwrap();
+        let status = migration_status(&db.database).await.unwrap();
+        assert!(
+            status
+                .iter()
+                .all(|m| m.is_applied()
+                    && m.applied_checksum.as_deref() == Some(m.checksum.as_str()))
+        );
+    }
+);
+
+// An app running its own `sqlx::migrate!()` next to ours: neither complains.
+both_db!(
+    migrations_coexist_with_an_apps_sqlx_migrations,
+    |db: TestDb| async move {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("20240101000000_todos.sql"),
+            "CREATE TABLE todos (id BIGINT PRIMARY KEY, title TEXT NOT NULL);",
+        )
+        .unwrap();
+        let migrator = sqlx::migrate::Migrator::new(dir.path()).await.unwrap();
+        match db.url.starts_with("sqlite") {
+            true => {
+                let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+                migrator.run(&pool).await.unwrap();
+                run_migrations(&db.database).await.unwrap();
+                migrator.run(&pool).await.unwrap();
+            }
+            false => {
+                let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+                migrator.run(&pool).await.unwrap();
+                run_migrations(&db.database).await.unwrap();
+                migrator.run(&pool).await.unwrap();
+            }
+        }
+        run_migrations(&db.database).await.unwrap();
+    }
+);
+
+/// A database laid out by Better Auth (TypeScript) — its column types and its
+/// stored formats, including its scrypt-free rows — is readable as is.
+#[tokio::test]
+async fn reads_a_database_written_by_better_auth() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("ba.db").display());
+    let db = Database::connect(&url).await.unwrap();
+    // Better Auth's own SQLite DDL, and a row as it writes it.
+    sqlx::raw_sql(
+        r#"create table "user" ("id" text not null primary key, "name" text not null, "email" text not null unique, "emailVerified" integer not null, "image" text, "createdAt" date not null, "updatedAt" date not null);
+           create table "session" ("id" text not null primary key, "expiresAt" date not null, "token" text not null unique, "createdAt" date not null, "updatedAt" date not null, "ipAddress" text, "userAgent" text, "userId" text not null references "user" ("id") on delete cascade);
+           create table "account" ("id" text not null primary key, "accountId" text not null, "providerId" text not null, "userId" text not null references "user" ("id") on delete cascade, "accessToken" text, "refreshToken" text, "idToken" text, "accessTokenExpiresAt" date, "refreshTokenExpiresAt" date, "scope" text, "password" text, "createdAt" date not null, "updatedAt" date not null);
+           create table "verification" ("id" text not null primary key, "identifier" text not null, "value" text not null, "expiresAt" date not null, "createdAt" date not null, "updatedAt" date not null);
+           insert into "user" values ('EGfhxINXqHHlqnr5gAvx14ddGGKcOplz', 'Ada', 'ada@example.com', 0, null, '2026-11-27T05:33:53.502Z', '2026-11-27T05:33:53.503Z');"#,
+    )
+    .execute(&sqlx::SqlitePool::connect(&url).await.unwrap())
+    .await
+    .unwrap();
+    run_migrations(&db).await.unwrap();
+    let user = better_auth::store::users::find_by_email(&db, "ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.id, "EGfhxINXqHHlqnr5gAvx14ddGGKcOplz");
+    assert_eq!(
+        serde_json::to_value(&user).unwrap()["createdAt"],
+        "2026-11-27T05:33:53.502Z"
+    );
+    // And our rows are readable by the same schema: sign up works on it.
+    let auth = BetterAuth::new(AuthConfig::new(SECRET))
+        .database(db.clone())
+        .plugin(EmailPasswordPlugin::new())
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(
+        auth.routes()
+            .iter()
+            .filter(|r| r.path == "/sign-up/email")
+            .count(),
+        1
+    );
+}
