@@ -11,6 +11,7 @@ pub mod plugins;
 pub mod prelude;
 mod request;
 pub mod store;
+pub mod validation;
 
 pub use auth::{BetterAuth, BetterAuthBuilder, ResolvedSession};
 pub use config::{AuthConfig, Clock, ManualClock, PasswordPolicy, SessionConfig, SystemClock};

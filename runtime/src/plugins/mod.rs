@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::auth::{BetterAuth, Options};
 use crate::error::{Error, Result};
 use crate::request::{AuthRequest, AuthResponse};
+pub(crate) use crate::validation::normalize_email;
 
 mod account_management;
 pub(crate) mod core;
@@ -83,44 +84,9 @@ pub trait Plugin: Send + Sync + 'static {
     fn install(&self, setup: &mut PluginSetup);
 }
 
-/// Emails are trimmed, lower-cased (wire-format) and must look like `local@domain.tld`.
-pub(crate) fn normalize_email(email: &str) -> Result<String> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && local.len() <= 64
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains("..")
-        });
-    if valid {
-        Ok(email)
-    } else {
-        Err(Error::Validation(
-            "[body.email] Invalid email address".into(),
-        ))
-    }
-}
-
-/// S01/S02: length in code points between the policy bounds; never trimmed or
-/// changed. Checked before any hashing.
+/// S01/S02 with the instance's policy.
 pub(crate) fn check_password(auth: &BetterAuth, password: &str) -> Result<()> {
-    let policy = &auth.config.password;
-    let mut count = 0usize;
-    for _ in password.chars() {
-        count += 1;
-        if count > policy.max_length {
-            return Err(Error::PasswordTooLong);
-        }
-    }
-    if count < policy.min_length {
-        return Err(Error::PasswordTooShort);
-    }
-    Ok(())
+    crate::validation::check_password(&auth.config.password, password)
 }
 
 /// A name must be present and at most 255 characters.
