@@ -1,12 +1,33 @@
 //! `better-auth`: scaffold authentication into an Axum project and administer its database.
 
-use clap::Parser;
+mod init;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
 
 /// Add Better Auth to an Axum service and manage its users and sessions.
 #[derive(Parser)]
 #[command(name = "better-auth", version, about, long_about = None)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    let _cli = Cli::parse();
+#[derive(Subcommand)]
+enum Command {
+    /// Scaffold Better Auth into an existing Axum project.
+    ///
+    /// Adds the dependency, writes `src/auth.rs`, wires it into the router, and writes
+    /// `.env` with a fresh secret. Shows every change first; `--dry-run` shows and stops.
+    ///
+    /// Example: better-auth init --path my-service --yes
+    Init(init::InitArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Init(args) => init::run(args),
+    }
 }

@@ -1,0 +1,37 @@
+//! Embeds the SQL migrations of the top-level `migrations/` folder (through the
+//! `cli/migrations` symlink), so `init` can copy them into an app's sqlx folder.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    println!("cargo:rerun-if-changed={}", root.display());
+    let mut out = String::from("&[\n");
+    for backend in ["sqlite", "postgres"] {
+        let dir = root.join(backend);
+        println!("cargo:rerun-if-changed={}", dir.display());
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        for file in files {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            writeln!(
+                out,
+                "    ({backend:?}, {name:?}, include_str!({:?})),",
+                file.display()
+            )
+            .unwrap();
+        }
+    }
+    out.push(']');
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("migrations.rs");
+    std::fs::write(dest, out).unwrap();
+}

@@ -1,0 +1,202 @@
+//! All-or-nothing writes: every file goes to a temporary sibling first, then each is
+//! renamed over its target; if anything fails, what was renamed is put back.
+
+use std::fs;
+use std::io::Write as _;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use super::Failure;
+
+/// One file to write.
+#[derive(Debug, Clone)]
+pub struct FileWrite {
+    /// Target path.
+    pub path: PathBuf,
+    /// Full new content.
+    pub text: String,
+    /// Permission bits to force (`.env` gets 0600); otherwise an existing file keeps its
+    /// own and a new one gets 0644.
+    pub mode: Option<u32>,
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.better-auth-init.{suffix}"))
+}
+
+/// Checks that every target can be written before anything is touched.
+fn preflight(writes: &[FileWrite], shown: &dyn Fn(&Path) -> String) -> Result<(), Failure> {
+    for write in writes {
+        if let Ok(meta) = fs::metadata(&write.path) {
+            if meta.permissions().readonly() {
+                return Err(Failure::new(format!(
+                    "{} is read-only, so nothing was changed (make it writable, then run init again)",
+                    shown(&write.path)
+                )));
+            }
+        }
+        let mut dir = write.path.parent();
+        while let Some(d) = dir {
+            if let Ok(meta) = fs::metadata(d) {
+                if meta.permissions().readonly() || meta.permissions().mode() & 0o200 == 0 {
+                    return Err(Failure::new(format!(
+                        "the folder {} is read-only, so nothing was changed",
+                        shown(d)
+                    )));
+                }
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+    Ok(())
+}
+
+/// Writes everything or nothing. `fail_after` simulates a failure after that many renames
+/// (for tests; set through `BETTER_AUTH_INIT_FAIL_AFTER`).
+pub fn apply(
+    writes: &[FileWrite],
+    fail_after: Option<usize>,
+    shown: &dyn Fn(&Path) -> String,
+) -> Result<(), Failure> {
+    preflight(writes, shown)?;
+    let mut created_dirs: Vec<PathBuf> = Vec::new();
+    let mut temps: Vec<PathBuf> = Vec::new();
+    let result = stage(writes, &mut created_dirs, &mut temps, shown)
+        .and_then(|()| commit(writes, &temps, fail_after, shown));
+    if result.is_err() {
+        for temp in &temps {
+            let _ = fs::remove_file(temp);
+        }
+        for dir in created_dirs.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+    result
+}
+
+fn stage(
+    writes: &[FileWrite],
+    created_dirs: &mut Vec<PathBuf>,
+    temps: &mut Vec<PathBuf>,
+    shown: &dyn Fn(&Path) -> String,
+) -> Result<(), Failure> {
+    for write in writes {
+        if let Some(parent) = write.path.parent() {
+            let mut missing = Vec::new();
+            let mut dir = Some(parent);
+            while let Some(d) = dir.filter(|d| !d.exists()) {
+                missing.push(d.to_path_buf());
+                dir = d.parent();
+            }
+            for d in missing.into_iter().rev() {
+                fs::create_dir(&d).map_err(|err| {
+                    Failure::new(format!(
+                        "cannot create {}: {err}; nothing was changed",
+                        shown(&d)
+                    ))
+                })?;
+                created_dirs.push(d);
+            }
+        }
+        let temp = sibling(&write.path, "tmp");
+        let mode = write.mode.unwrap_or_else(|| {
+            fs::metadata(&write.path)
+                .map(|m| m.permissions().mode() & 0o7777)
+                .unwrap_or(0o644)
+        });
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&temp)
+            .map_err(|err| {
+                Failure::new(format!(
+                    "cannot write next to {}: {err}; nothing was changed",
+                    shown(&write.path)
+                ))
+            })?;
+        temps.push(temp.clone());
+        file.write_all(write.text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .and_then(|()| fs::set_permissions(&temp, fs::Permissions::from_mode(mode)))
+            .map_err(|err| {
+                Failure::new(format!(
+                    "cannot write {}: {err}; nothing was changed",
+                    shown(&write.path)
+                ))
+            })?;
+    }
+    Ok(())
+}
+
+fn commit(
+    writes: &[FileWrite],
+    temps: &[PathBuf],
+    fail_after: Option<usize>,
+    shown: &dyn Fn(&Path) -> String,
+) -> Result<(), Failure> {
+    // (target, backup if the target existed)
+    let mut done: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    let mut outcome = Ok(());
+    for (write, temp) in writes.iter().zip(temps) {
+        if fail_after == Some(done.len()) {
+            outcome = Err(Failure::new(format!(
+                "simulated failure before writing {} (BETTER_AUTH_INIT_FAIL_AFTER); nothing was changed",
+                shown(&write.path)
+            )));
+            break;
+        }
+        let backup = if write.path.exists() {
+            let backup = sibling(&write.path, "bak");
+            if let Err(err) = fs::rename(&write.path, &backup) {
+                outcome = Err(Failure::new(format!(
+                    "cannot replace {}: {err}; nothing was changed",
+                    shown(&write.path)
+                )));
+                break;
+            }
+            Some(backup)
+        } else {
+            None
+        };
+        if let Err(err) = fs::rename(temp, &write.path) {
+            if let Some(backup) = &backup {
+                let _ = fs::rename(backup, &write.path);
+            }
+            outcome = Err(Failure::new(format!(
+                "cannot write {}: {err}; nothing was changed",
+                shown(&write.path)
+            )));
+            break;
+        }
+        done.push((write.path.clone(), backup));
+    }
+    match outcome {
+        Ok(()) => {
+            for (_, backup) in done {
+                if let Some(backup) = backup {
+                    let _ = fs::remove_file(backup);
+                }
+            }
+            Ok(())
+        }
+        Err(err) => {
+            for (target, backup) in done.into_iter().rev() {
+                match backup {
+                    Some(backup) => {
+                        let _ = fs::rename(&backup, &target);
+                    }
+                    None => {
+                        let _ = fs::remove_file(&target);
+                    }
+                }
+            }
+            Err(err)
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The flags of `better-auth init`, as typed.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+/// Flags of `better-auth init`.
+#[derive(Args, Debug, Clone)]
+pub struct InitArgs {
+    /// The project to change (a directory holding Cargo.toml).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub path: PathBuf,
+
+    /// The workspace member to change, when the workspace has several Axum apps.
+    #[arg(long, value_name = "NAME")]
+    pub package: Option<String>,
+
+    /// Where Better Auth stores users and sessions [default: the database the app already
+    /// uses, else sqlite].
+    #[arg(long, value_enum)]
+    pub database: Option<DatabaseKind>,
+
+    /// The path the auth endpoints are nested under.
+    #[arg(long, value_name = "PATH", default_value = "/auth")]
+    pub mount: String,
+
+    /// Plugins to enable, comma separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "email-password,sessions,password,account"
+    )]
+    pub plugins: Vec<PluginKind>,
+
+    /// Who creates Better Auth's tables [default: runtime; asked when the app has a
+    /// `migrations/` folder].
+    #[arg(long, value_enum)]
+    pub migrations: Option<MigrationsMode>,
+
+    /// Accept the defaults and apply without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Print the changes as unified diffs and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Overwrite generated files you have changed since they were generated.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Depend on the Better Auth runtime at this path (a checkout's `runtime/` folder).
+    #[arg(long, value_name = "DIR", conflicts_with = "runtime_version")]
+    pub runtime_path: Option<PathBuf>,
+
+    /// Depend on this version requirement of the `better-auth` crate, e.g. "0.9".
+    #[arg(long, value_name = "REQ")]
+    pub runtime_version: Option<String>,
+}
+
+/// A database Better Auth can store its tables in.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    /// SQLite, a file next to the app (`DATABASE_URL=sqlite:auth.db?mode=rwc`).
+    Sqlite,
+    /// PostgreSQL (`DATABASE_URL=postgres://...`).
+    Postgres,
+}
+
+impl DatabaseKind {
+    /// The Cargo feature of the runtime and the folder of its migrations.
+    pub fn name(self) -> &'static str {
+        match self {
+            DatabaseKind::Sqlite => "sqlite",
+            DatabaseKind::Postgres => "postgres",
+        }
+    }
+}
+
+/// A plugin `init` can enable.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginKind {
+    /// Sign up and sign in with email and password.
+    EmailPassword,
+    /// List and revoke sessions.
+    Sessions,
+    /// Change, forget and reset passwords.
+    Password,
+    /// List and unlink sign-in methods.
+    Account,
+}
+
+/// Who creates Better Auth's tables.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrationsMode {
+    /// The app calls `better_auth::run_migrations` at start-up.
+    Runtime,
+    /// Copy the SQL into the app's sqlx `migrations/` folder.
+    Copy,
+}

@@ -1,0 +1,285 @@
+//! `better-auth init`: inspect the project, plan every file change in memory, render the
+//! new code from templates, show the plan, then apply it all or nothing.
+
+mod apply;
+mod args;
+mod envfile;
+mod manifest;
+mod plan;
+mod project;
+mod render;
+mod source;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub use args::InitArgs;
+
+use args::{DatabaseKind, MigrationsMode};
+use plan::{Plan, Status};
+
+/// A failure with the message shown to the user; nothing was changed when one is returned
+/// before the apply step.
+#[derive(Debug)]
+pub struct Failure {
+    message: String,
+}
+
+impl Failure {
+    fn new(message: String) -> Self {
+        Failure { message }
+    }
+}
+
+/// Exit status when the scaffold was written but main.rs needs lines added by hand.
+const EXIT_MANUAL: u8 = 2;
+
+/// Runs `better-auth init`.
+pub fn run(args: InitArgs) -> ExitCode {
+    match execute(args) {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// How choices get made: by prompting on a terminal, or from flags and defaults.
+struct Chooser {
+    interactive: bool,
+}
+
+impl Chooser {
+    fn select(
+        &self,
+        question: &str,
+        options: &[String],
+        default: Option<usize>,
+        flag: &str,
+    ) -> Result<usize, Failure> {
+        if self.interactive {
+            let mut prompt = inquire::Select::new(question, options.to_vec());
+            if let Some(default) = default {
+                prompt = prompt.with_starting_cursor(default);
+            }
+            let answer = prompt.prompt().map_err(|err| {
+                Failure::new(format!(
+                    "{question} was not answered ({err}); nothing was changed"
+                ))
+            })?;
+            return Ok(options.iter().position(|o| *o == answer).unwrap_or(0));
+        }
+        default.ok_or_else(|| {
+            Failure::new(format!(
+                "{question} Choose with {flag} (one of: {}); there is no terminal to ask on",
+                options.join(", ")
+            ))
+        })
+    }
+}
+
+fn execute(args: InitArgs) -> Result<ExitCode, Failure> {
+    let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let chooser = Chooser {
+        interactive: tty && !args.yes && !args.dry_run,
+    };
+    validate_mount(&args.mount)?;
+
+    let package = project::inspect(&args.path, args.package.as_deref(), &mut |names| {
+        let index = chooser.select(
+            "Several workspace members depend on axum. Which one gets Better Auth?",
+            names,
+            None,
+            "--package NAME",
+        )?;
+        Ok(names[index].clone())
+    })?;
+    let base = args
+        .path
+        .canonicalize()
+        .unwrap_or_else(|_| args.path.clone());
+    let plan = plan::build(&args, &package, &base, &chooser)?;
+
+    print_plan(&plan, &base, args.dry_run);
+    let changes = plan
+        .files
+        .iter()
+        .filter(|f| matches!(f.status, Status::Create | Status::Update))
+        .count();
+    if changes == 0 {
+        if plan.manual.is_none() {
+            println!(
+                "\nNothing to do: {} already has Better Auth (every file is as init would write it).",
+                package.name
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        print_manual(&plan);
+        return Ok(ExitCode::from(EXIT_MANUAL));
+    }
+    if args.dry_run {
+        println!("\nDry run: nothing was written. Run again without --dry-run to apply.");
+        if plan.manual.is_some() {
+            print_manual(&plan);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.yes {
+        if !tty {
+            return Err(Failure::new(
+                "there is no terminal to confirm these changes on: pass --yes to apply them, \
+                 or --dry-run to see the diffs; nothing was changed"
+                    .to_owned(),
+            ));
+        }
+        let apply = inquire::Confirm::new("Apply these changes?")
+            .with_default(true)
+            .prompt()
+            .map_err(|err| Failure::new(format!("not confirmed ({err}); nothing was changed")))?;
+        if !apply {
+            println!("Nothing was changed.");
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+
+    let writes: Vec<apply::FileWrite> = plan
+        .files
+        .iter()
+        .filter(|f| matches!(f.status, Status::Create | Status::Update))
+        .map(|f| apply::FileWrite {
+            path: f.path.clone(),
+            text: f.new.clone(),
+            mode: f.mode,
+        })
+        .collect();
+    let fail_after = std::env::var("BETTER_AUTH_INIT_FAIL_AFTER")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    apply::apply(&writes, fail_after, &|p| shown(p, &base))?;
+
+    println!("\nWrote {changes} file(s).");
+    println!("Dependency: {}", plan.dependency_line);
+    for note in &plan.notes {
+        println!("Note: {note}");
+    }
+    if plan.manual.is_some() {
+        print_manual(&plan);
+        return Ok(ExitCode::from(EXIT_MANUAL));
+    }
+    println!(
+        "\nBetter Auth is wired in. Try it:\n  cargo run{}\n  curl -i -X POST {}{}/sign-up/email \\\n    \
+         -H 'content-type: application/json' \\\n    \
+         -d '{{\"name\":\"Ada\",\"email\":\"ada@example.com\",\"password\":\"a long passphrase\"}}'",
+        if package.dir != package.env_dir {
+            format!(" -p {}", package.name)
+        } else {
+            String::new()
+        },
+        plan.base_url,
+        args.mount
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate_mount(mount: &str) -> Result<(), Failure> {
+    let ok = mount.starts_with('/')
+        && mount.len() > 1
+        && !mount.ends_with('/')
+        && mount
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::new(format!(
+            "--mount {mount:?}: expected a path like /auth or /api/auth (no trailing slash)"
+        )))
+    }
+}
+
+/// A path as shown to the user: relative to the folder init was pointed at.
+fn shown(path: &Path, base: &Path) -> String {
+    if let Ok(rel) = path.strip_prefix(base) {
+        return rel.display().to_string();
+    }
+    // Outside `base` (a workspace root above it): walk up.
+    let mut up = PathBuf::new();
+    for ancestor in base.ancestors().skip(1) {
+        up.push("..");
+        if let Ok(rel) = path.strip_prefix(ancestor) {
+            return up.join(rel).display().to_string();
+        }
+    }
+    path.display().to_string()
+}
+
+fn print_plan(plan: &Plan, base: &Path, diffs: bool) {
+    println!("Better Auth for `{}`:", plan.package);
+    for file in &plan.files {
+        let note = file
+            .note
+            .as_deref()
+            .map(|n| format!("  ({n})"))
+            .unwrap_or_default();
+        println!(
+            "{:>10}  {}{note}",
+            file.status.word(),
+            shown(&file.path, base)
+        );
+    }
+    if diffs {
+        for file in &plan.files {
+            if !matches!(
+                file.status,
+                Status::Create | Status::Update | Status::Conflict
+            ) {
+                continue;
+            }
+            let name = shown(&file.path, base);
+            let old = file.old.as_deref().unwrap_or("");
+            let diff = similar::TextDiff::from_lines(old, &file.new);
+            let from = if file.old.is_some() {
+                format!("a/{name}")
+            } else {
+                "/dev/null".to_owned()
+            };
+            let text = diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&from, &format!("b/{name}"))
+                .to_string();
+            println!();
+            print!("{}", plan.mask(&text));
+        }
+    }
+}
+
+fn print_manual(plan: &Plan) {
+    if let Some(manual) = &plan.manual {
+        println!("\nManual steps needed:\n{}", manual.trim_end());
+        println!(
+            "\nThe scaffold was written, but the wiring above is not done: init exits with status {EXIT_MANUAL}."
+        );
+    }
+}
+
+/// The runtime's `migrations/` SQL, embedded at build time: (backend, file name, SQL).
+pub(crate) const MIGRATIONS: &[(&str, &str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+
+/// Whether `database` has migration files to copy.
+fn has_migrations(database: DatabaseKind) -> bool {
+    MIGRATIONS.iter().any(|(b, _, _)| *b == database.name())
+}
+
+/// The default for `--migrations`: copy if a previous run copied, else the runtime.
+fn default_migrations(dir: Option<&Path>) -> Option<MigrationsMode> {
+    let dir = dir?;
+    let copied = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().contains("_better_auth_"));
+    copied.then_some(MigrationsMode::Copy)
+}

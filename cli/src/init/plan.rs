@@ -1,0 +1,672 @@
+//! The plan: every file `init` would write, with its old and new text and a status word.
+//! Built entirely in memory; nothing here writes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use minijinja::context;
+
+use super::args::{DatabaseKind, InitArgs, MigrationsMode, PluginKind};
+use super::envfile::{self, Var};
+use super::manifest::{self, RuntimeSource};
+use super::project::Package;
+use super::render::Renderer;
+use super::source::{self, Outcome, Root, SourceFile, StateKind, WiringInput};
+use super::{Chooser, Failure, MIGRATIONS, default_migrations, has_migrations};
+
+/// What happens to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// A new file.
+    Create,
+    /// An existing file gets new content.
+    Update,
+    /// Already as init would write it.
+    Identical,
+    /// Left alone on purpose (see the note).
+    Skip,
+    /// Changed by you since init generated it; left alone unless `--force`.
+    Conflict,
+}
+
+impl Status {
+    /// The word printed in the plan.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Create => "create",
+            Status::Update => "update",
+            Status::Identical => "identical",
+            Status::Skip => "skip",
+            Status::Conflict => "conflict",
+        }
+    }
+}
+
+/// One file in the plan.
+#[derive(Debug)]
+pub struct FileChange {
+    /// The file.
+    pub path: PathBuf,
+    /// Its current text, when it exists.
+    pub old: Option<String>,
+    /// Its text after init.
+    pub new: String,
+    /// What happens to it.
+    pub status: Status,
+    /// Permission bits to force.
+    pub mode: Option<u32>,
+    /// A remark printed beside the status.
+    pub note: Option<String>,
+}
+
+/// Everything init would do.
+#[derive(Debug)]
+pub struct Plan {
+    /// The package's name.
+    pub package: String,
+    /// The files, in the order they are shown and written.
+    pub files: Vec<FileChange>,
+    /// `better-auth = ...` as written to Cargo.toml.
+    pub dependency_line: String,
+    /// Remarks for the summary.
+    pub notes: Vec<String>,
+    /// Rendered manual steps, when the sources were too unusual to edit.
+    pub manual: Option<String>,
+    /// `BETTER_AUTH_URL`.
+    pub base_url: String,
+    secret: String,
+}
+
+impl Plan {
+    /// Hides the generated secret in text shown on screen.
+    pub fn mask(&self, text: &str) -> String {
+        text.replace(&self.secret, "<64 random characters, generated on apply>")
+    }
+}
+
+/// The first line of every generated Rust file starts with this.
+const HEADER_START: &str = "// Written by `better-auth init` (fingerprint ";
+
+/// FNV-1a, 64 bits: enough to notice an edit, not a security measure.
+fn fingerprint(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// Whether `text` is a generated file nobody changed since.
+fn generated_and_unchanged(text: &str) -> Option<bool> {
+    let first = text.lines().next()?;
+    let rest = first.strip_prefix(HEADER_START)?;
+    let recorded = rest.get(..16)?;
+    let header_lines = 3;
+    let body_start = text
+        .match_indices('\n')
+        .nth(header_lines - 1)
+        .map(|(i, _)| i + 1)?;
+    Some(fingerprint(&text[body_start..]) == recorded)
+}
+
+/// Formats Rust code with the project's rustfmt settings; `None` without rustfmt.
+fn rustfmt(text: &str, edition: &str, dir: &Path) -> Option<String> {
+    use std::io::Write as _;
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", edition, "--emit", "stdout"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(text.as_bytes()).ok()?;
+    let output = child.wait_with_output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    String::from_utf8(output.stdout).ok()
+}
+
+fn change(path: PathBuf, old: Option<String>, new: String) -> FileChange {
+    let status = match &old {
+        None => Status::Create,
+        Some(old) if *old == new => Status::Identical,
+        Some(_) => Status::Update,
+    };
+    FileChange {
+        path,
+        old,
+        new,
+        status,
+        mode: None,
+        note: None,
+    }
+}
+
+/// A generated file: created, kept, regenerated, or a conflict when someone edited it.
+fn generated_change(path: PathBuf, old: Option<String>, new: String, force: bool) -> FileChange {
+    let mut file = change(path, old, new);
+    if file.status == Status::Update {
+        let ours = file
+            .old
+            .as_deref()
+            .and_then(generated_and_unchanged)
+            .unwrap_or(false);
+        if !ours {
+            if force {
+                file.note = Some("your changes are overwritten (--force)".to_owned());
+            } else {
+                file.status = Status::Conflict;
+                file.note =
+                    Some("changed since init wrote it; left alone (--force overwrites)".to_owned());
+            }
+        }
+    }
+    file
+}
+
+fn read(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+/// Picks the auth module's name: `auth`, unless something else already has it.
+fn module_name(src_dirs: &[&Path], sources: &[&SourceFile]) -> String {
+    for name in ["auth", "auth_setup", "better_auth_setup"] {
+        let ours = src_dirs.iter().all(|dir| {
+            let file = dir.join(format!("{name}.rs"));
+            match read(&file) {
+                Some(text) => text.starts_with(HEADER_START),
+                None => {
+                    !dir.join(name).exists()
+                        && !sources.iter().any(|s| {
+                            s.text.contains(&format!("mod {name};"))
+                                || s.text.contains(&format!("mod {name} {{"))
+                        })
+                }
+            }
+        });
+        if ours {
+            return name.to_owned();
+        }
+    }
+    "better_auth_setup".to_owned()
+}
+
+fn runtime_source(args: &InitArgs) -> Result<(RuntimeSource, bool), Failure> {
+    if let Some(path) = &args.runtime_path {
+        let path = path
+            .canonicalize()
+            .map_err(|err| Failure::new(format!("--runtime-path {}: {err}", path.display())))?;
+        if !path.join("Cargo.toml").is_file() {
+            return Err(Failure::new(format!(
+                "--runtime-path {}: no Cargo.toml there (point it at the checkout's runtime/ folder)",
+                path.display()
+            )));
+        }
+        return Ok((RuntimeSource::Path(path), true));
+    }
+    if let Some(req) = &args.runtime_version {
+        semver::VersionReq::parse(req).map_err(|err| {
+            Failure::new(format!(
+                "--runtime-version {req:?} is not a version requirement: {err}"
+            ))
+        })?;
+        return Ok((RuntimeSource::Version(req.clone()), true));
+    }
+    // Built from a checkout of this repository: use its runtime, so both stay in step.
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
+    if checkout.join("Cargo.toml").is_file() {
+        if let Ok(path) = checkout.canonicalize() {
+            return Ok((RuntimeSource::Path(path), false));
+        }
+    }
+    Ok((RuntimeSource::Version("0.9".to_owned()), false))
+}
+
+fn choose_database(
+    args: &InitArgs,
+    package: &Package,
+    env_text: Option<&str>,
+    chooser: &Chooser,
+) -> Result<DatabaseKind, Failure> {
+    if let Some(db) = args.database {
+        return Ok(db);
+    }
+    let single = |list: &[DatabaseKind]| (list.len() == 1).then(|| list[0]);
+    let from_env = env_text
+        .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
+        .and_then(|url| {
+            if url.starts_with("sqlite:") {
+                Some(DatabaseKind::Sqlite)
+            } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+                Some(DatabaseKind::Postgres)
+            } else {
+                None
+            }
+        });
+    let inferred = single(&package.better_auth_databases)
+        .or_else(|| package.sqlx.as_ref().and_then(|s| single(&s.databases)))
+        .or(from_env);
+    if let Some(db) = inferred {
+        return Ok(db);
+    }
+    let options = vec!["sqlite".to_owned(), "postgres".to_owned()];
+    let index = chooser.select(
+        "Which database should Better Auth store users and sessions in?",
+        &options,
+        Some(0),
+        "--database",
+    )?;
+    Ok(if index == 0 {
+        DatabaseKind::Sqlite
+    } else {
+        DatabaseKind::Postgres
+    })
+}
+
+fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
+    let mut seen = Vec::new();
+    for plugin in plugins {
+        if !seen.contains(plugin) {
+            seen.push(*plugin);
+        }
+    }
+    seen.iter()
+        .map(|plugin| {
+            let (type_name, constructor, comment) = match plugin {
+                PluginKind::EmailPassword => (
+                    "EmailPasswordPlugin",
+                    "EmailPasswordPlugin::new().enable_signup(true)",
+                    "Sign up and sign in with an email address and a password.",
+                ),
+                PluginKind::Sessions => (
+                    "SessionManagementPlugin",
+                    "SessionManagementPlugin::new()",
+                    "List and revoke sessions.",
+                ),
+                PluginKind::Password => (
+                    "PasswordManagementPlugin",
+                    "PasswordManagementPlugin::new()",
+                    "Change, forget and reset passwords.",
+                ),
+                PluginKind::Account => (
+                    "AccountManagementPlugin",
+                    "AccountManagementPlugin::new()",
+                    "List and unlink the ways a user signs in.",
+                ),
+            };
+            context! { type_name, constructor, comment }
+        })
+        .collect()
+}
+
+/// UTC `YYYYMMDDHHMMSS`, sqlx's migration version format.
+fn timestamp(offset_secs: u64) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        + offset_secs;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Builds the whole plan.
+pub fn build(
+    args: &InitArgs,
+    package: &Package,
+    _base: &Path,
+    chooser: &Chooser,
+) -> Result<Plan, Failure> {
+    let renderer = Renderer::new();
+    let shown = |p: &Path| {
+        p.strip_prefix(&package.dir)
+            .map(|r| r.display().to_string())
+            .unwrap_or_else(|_| p.display().to_string())
+    };
+
+    // Sources.
+    let parse = |root: Root, file: &Option<super::project::FoundFile>| {
+        file.as_ref()
+            .map(|f| {
+                SourceFile::parse(
+                    root,
+                    &f.path,
+                    f.text.clone().unwrap_or_default(),
+                    &shown(&f.path),
+                )
+            })
+            .transpose()
+    };
+    let main = parse(Root::Main, &package.main)?;
+    let lib = parse(Root::Lib, &package.lib)?;
+    let sources: Vec<&SourceFile> = [main.as_ref(), lib.as_ref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let src_dirs: Vec<&Path> = sources.iter().filter_map(|s| s.path.parent()).collect();
+    let module = module_name(&src_dirs, &sources);
+
+    let env_path = package.env_dir.join(".env");
+    let env_text = read(&env_path);
+    let database = choose_database(args, package, env_text.as_deref(), chooser)?;
+    let pool_type = package
+        .sqlx
+        .as_ref()
+        .filter(|s| s.is_0_8 && s.databases.contains(&database))
+        .map(|_| match database {
+            DatabaseKind::Sqlite => "sqlx::SqlitePool",
+            DatabaseKind::Postgres => "sqlx::PgPool",
+        });
+
+    let wiring = source::plan_wiring(
+        main.as_ref(),
+        lib.as_ref(),
+        &WiringInput {
+            module: &module,
+            mount: &args.mount,
+            lib_crate: &package.lib_crate,
+            pool_type,
+        },
+        &renderer,
+    )?;
+    let mut notes = wiring.notes.clone();
+
+    // Migrations: the runtime runs them, or the SQL goes into the app's sqlx folder.
+    let migrations = match args
+        .migrations
+        .or_else(|| default_migrations(package.migrations_dir.as_deref()))
+    {
+        Some(mode) => mode,
+        None if package.migrations_dir.is_some() && package.sqlx.is_some() => {
+            let options = vec![
+                "runtime: Better Auth creates its tables at start-up (recommended)".to_owned(),
+                "copy: add Better Auth's SQL to migrations/ for sqlx::migrate!()".to_owned(),
+            ];
+            let index = chooser.select(
+                "The app has a sqlx migrations/ folder. Who creates Better Auth's tables?",
+                &options,
+                Some(0),
+                "--migrations",
+            )?;
+            if index == 0 {
+                MigrationsMode::Runtime
+            } else {
+                MigrationsMode::Copy
+            }
+        }
+        None => MigrationsMode::Runtime,
+    };
+    if migrations == MigrationsMode::Copy && !has_migrations(database) {
+        return Err(Failure::new(format!(
+            "--migrations copy: this build of better-auth has no {} migrations to copy",
+            database.name()
+        )));
+    }
+    let migrations_dir = package
+        .migrations_dir
+        .clone()
+        .unwrap_or_else(|| package.dir.join("migrations"));
+    let mut migration_files = Vec::new();
+    if migrations == MigrationsMode::Copy {
+        let existing: Vec<PathBuf> = std::fs::read_dir(&migrations_dir)
+            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        for (i, (_, name, sql)) in MIGRATIONS
+            .iter()
+            .filter(|(b, _, _)| *b == database.name())
+            .enumerate()
+        {
+            let stem = name.split_once('_').map(|(_, s)| s).unwrap_or(name);
+            let suffix = format!("_better_auth_{stem}");
+            let path = existing
+                .iter()
+                .find(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().ends_with(&suffix))
+                })
+                .cloned()
+                .unwrap_or_else(|| migrations_dir.join(format!("{}{suffix}", timestamp(i as u64))));
+            migration_files.push((path, sql.to_string()));
+        }
+        notes.push(
+            "sqlx::migrate!() reads migrations/ at compile time; if the new file is not \
+             picked up, run `touch src/main.rs` (or add a build.rs with \
+             `println!(\"cargo:rerun-if-changed=migrations\")`)"
+                .to_owned(),
+        );
+    }
+    let migrations_file = migration_files
+        .first()
+        .map(|(p, _)| {
+            format!(
+                "migrations/{}",
+                p.file_name().unwrap_or_default().to_string_lossy()
+            )
+        })
+        .unwrap_or_default();
+
+    // Environment.
+    let port = wiring.port.unwrap_or(3000);
+    let base_url = format!("http://localhost:{port}");
+    let database_url = match database {
+        DatabaseKind::Sqlite => "sqlite:auth.db?mode=rwc".to_owned(),
+        DatabaseKind::Postgres => format!(
+            "postgres://postgres@localhost:5432/{}",
+            package.name.replace('-', "_")
+        ),
+    };
+    let secret = match env_text
+        .as_deref()
+        .and_then(|t| envfile::value_of(t, "BETTER_AUTH_SECRET"))
+    {
+        Some(existing) if !existing.is_empty() => existing,
+        _ => envfile::new_secret(),
+    };
+    let mut vars = vec![
+        Var {
+            name: "BETTER_AUTH_SECRET",
+            value: secret.clone(),
+            example: String::new(),
+        },
+        Var {
+            name: "BETTER_AUTH_URL",
+            value: base_url.clone(),
+            example: base_url.clone(),
+        },
+    ];
+    if wiring.pool.is_none() {
+        vars.push(Var {
+            name: "DATABASE_URL",
+            value: database_url.clone(),
+            example: database_url.clone(),
+        });
+    }
+
+    // src/auth.rs
+    let state = match wiring.state {
+        StateKind::None => context! { kind => "none" },
+        kind => context! {
+            kind => kind.name(),
+            name => wiring.state_name.clone(),
+            path => wiring.state_name.clone(),
+        },
+    };
+    let pool = wiring.pool.as_ref().map(|p| {
+        context! {
+            type_path => p.type_path,
+            type_name => p.type_path.rsplit("::").next(),
+        }
+    });
+    let body = renderer.render(
+        "auth.rs",
+        context! {
+            plugins => plugin_context(&args.plugins),
+            state,
+            pool,
+            mount => args.mount,
+            migrations => match migrations { MigrationsMode::Runtime => "runtime", MigrationsMode::Copy => "copy" },
+            migrations_file,
+            database_url_example => database_url,
+        },
+    )?;
+    let body = rustfmt(&body, &package.edition, &package.dir).unwrap_or(body);
+    let header = renderer.render("header.rs", context! { fingerprint => fingerprint(&body) })?;
+    let home_dir = sources
+        .iter()
+        .find(|s| s.root == wiring.home)
+        .and_then(|s| s.path.parent())
+        .unwrap_or(&package.dir);
+    let auth_path = home_dir.join(format!("{module}.rs"));
+
+    // Cargo.toml
+    let (source, forced) = runtime_source(args)?;
+    let manifest_text = package.manifest.text.clone().unwrap_or_default();
+    let edited = manifest::add_dependencies(&manifest_text, &source, forced, database, true)?;
+
+    let mut files = vec![change(
+        package.manifest.path.clone(),
+        Some(manifest_text),
+        edited.text,
+    )];
+    files.push(generated_change(
+        auth_path.clone(),
+        read(&auth_path),
+        format!("{header}{body}"),
+        args.force,
+    ));
+
+    let mut manual = None;
+    match &wiring.outcome {
+        Outcome::Edits(edits) => {
+            for file in &sources {
+                let mine: Vec<&source::Edit> =
+                    edits.iter().filter(|e| e.root == file.root).collect();
+                let mut new = source::apply_edits(&file.text, &mine);
+                if new != file.text {
+                    // Format only files that were formatted before, so the author's own
+                    // style is never rewritten.
+                    let was_formatted = rustfmt(&file.text, &package.edition, &package.dir)
+                        .is_some_and(|f| f == file.text);
+                    if was_formatted {
+                        new = rustfmt(&new, &package.edition, &package.dir).unwrap_or(new);
+                    }
+                }
+                files.push(change(file.path.clone(), Some(file.text.clone()), new));
+            }
+        }
+        Outcome::Manual {
+            root,
+            reason,
+            steps,
+        } => {
+            let file = sources
+                .iter()
+                .find(|s| s.root == *root)
+                .or(sources.first())
+                .ok_or_else(|| Failure::new("no source file".to_owned()))?;
+            let mut skipped = change(
+                file.path.clone(),
+                Some(file.text.clone()),
+                file.text.clone(),
+            );
+            skipped.status = Status::Skip;
+            skipped.note = Some("too unusual to edit safely; see the manual steps".to_owned());
+            files.push(skipped);
+            let steps: Vec<minijinja::Value> = steps
+                .iter()
+                .map(|s| context! { where => s.place, lines => s.lines })
+                .collect();
+            manual = Some(renderer.render(
+                "manual_steps",
+                context! { file => shown(&file.path), reason, steps },
+            )?);
+        }
+    }
+
+    for (path, sql) in migration_files {
+        let old = read(&path);
+        files.push(generated_change(path, old, sql, args.force));
+    }
+
+    let mut env = change(
+        env_path,
+        env_text.clone(),
+        envfile::merge(&renderer, "env", env_text.as_deref(), &vars, false)?,
+    );
+    env.mode = Some(0o600);
+    files.push(env);
+    let example_path = package.env_dir.join(".env.example");
+    let example_text = read(&example_path);
+    files.push(change(
+        example_path,
+        example_text.clone(),
+        envfile::merge(
+            &renderer,
+            "env.example",
+            example_text.as_deref(),
+            &vars,
+            true,
+        )?,
+    ));
+    let ignore_path = package.env_dir.join(".gitignore");
+    let ignore_text = read(&ignore_path);
+    files.push(change(
+        ignore_path,
+        ignore_text.clone(),
+        envfile::ignore_env(ignore_text.as_deref()),
+    ));
+
+    Ok(Plan {
+        package: package.name.clone(),
+        files,
+        dependency_line: edited.line,
+        notes,
+        manual,
+        base_url,
+        secret,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_detects_edits() {
+        let body = "fn main() {}\n";
+        let text = format!(
+            "{HEADER_START}{}). Edit it freely: once you\n// change this file...\n\n{body}",
+            fingerprint(body)
+        );
+        assert_eq!(generated_and_unchanged(&text), Some(true));
+        let edited = text.replace("main", "other");
+        assert_eq!(generated_and_unchanged(&edited), Some(false));
+        assert_eq!(generated_and_unchanged(body), None);
+    }
+
+    #[test]
+    fn timestamps_look_like_sqlx_versions() {
+        let ts = timestamp(0);
+        assert_eq!(ts.len(), 14);
+        assert!(ts.starts_with("20"));
+    }
+}

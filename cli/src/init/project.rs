@@ -1,0 +1,399 @@
+//! Inspection of the Cargo side of the target project: which package, which manifest,
+//! which dependencies, which files. Pure reading; nothing here writes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use toml_edit::{DocumentMut, Item};
+
+use super::Failure;
+use super::args::DatabaseKind;
+
+/// A text file as found on disk (absent files have no text).
+#[derive(Debug, Clone)]
+pub struct FoundFile {
+    /// Where the file is (or would be).
+    pub path: PathBuf,
+    /// Its content, if the file exists.
+    pub text: Option<String>,
+}
+
+impl FoundFile {
+    fn read(path: PathBuf) -> Result<Self, Failure> {
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => Some(text),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            Err(err) => {
+                return Err(Failure::new(format!(
+                    "cannot read {}: {err}",
+                    path.display()
+                )));
+            }
+        };
+        Ok(FoundFile { path, text })
+    }
+}
+
+/// The app's use of sqlx, when it has one.
+#[derive(Debug, Clone)]
+pub struct SqlxUse {
+    /// Whether that requirement is sqlx 0.8, the one Better Auth's pools come from.
+    pub is_0_8: bool,
+    /// The databases enabled through sqlx's features.
+    pub databases: Vec<DatabaseKind>,
+}
+
+/// Everything `init` needs to know about the package it changes.
+#[derive(Debug)]
+pub struct Package {
+    /// The package's name from `[package] name`.
+    pub name: String,
+    /// The package's directory (holds its Cargo.toml).
+    pub dir: PathBuf,
+    /// The package's Cargo.toml, text and path.
+    pub manifest: FoundFile,
+    /// The Rust edition, for rustfmt.
+    pub edition: String,
+    /// sqlx, when the package depends on it.
+    pub sqlx: Option<SqlxUse>,
+    /// The databases named by an existing `better-auth` dependency's features.
+    pub better_auth_databases: Vec<DatabaseKind>,
+    /// The binary's entry file (`src/main.rs` or `[[bin]] path`).
+    pub main: Option<FoundFile>,
+    /// The library's root file (`src/lib.rs` or `[lib] path`).
+    pub lib: Option<FoundFile>,
+    /// The library's crate name, as Rust code names it.
+    pub lib_crate: String,
+    /// The package's `migrations/` folder, when it has one.
+    pub migrations_dir: Option<PathBuf>,
+    /// The directory `.env`, `.env.example` and `.gitignore` belong in (the workspace root
+    /// for a workspace member, so `cargo run` from either finds `.env`).
+    pub env_dir: PathBuf,
+}
+
+/// Reads `path` as a Cargo project and picks the package to change.
+pub fn inspect(
+    path: &Path,
+    wanted: Option<&str>,
+    choose: &mut dyn FnMut(&[String]) -> Result<String, Failure>,
+) -> Result<Package, Failure> {
+    let dir = path
+        .canonicalize()
+        .map_err(|err| Failure::new(format!("cannot open {}: {err}", path.display())))?;
+    let manifest_path = dir.join("Cargo.toml");
+    if !manifest_path.is_file() {
+        return Err(Failure::new(format!(
+            "{} is not a Cargo project: it has no Cargo.toml (point --path at the app's folder)",
+            dir.display()
+        )));
+    }
+    let (text, doc) = read_manifest(&manifest_path)?;
+    if doc.get("package").is_some() {
+        if let Some(wanted) = wanted {
+            let name = package_name(&doc, &manifest_path)?;
+            if name != wanted {
+                return Err(Failure::new(format!(
+                    "--package {wanted}: {} is the package `{name}`",
+                    manifest_path.display()
+                )));
+            }
+        }
+        let workspace = find_workspace_root(&dir);
+        return describe(dir, manifest_path, text, doc, workspace);
+    }
+    let Some(workspace) = doc.get("workspace").and_then(Item::as_table_like) else {
+        return Err(Failure::new(format!(
+            "{} has neither [package] nor [workspace]",
+            manifest_path.display()
+        )));
+    };
+    // A virtual workspace: pick the member that is an Axum app.
+    let members = workspace_members(&dir, workspace);
+    let mut candidates = Vec::new();
+    let mut names = Vec::new();
+    for member in members {
+        let member_manifest = member.join("Cargo.toml");
+        let Ok((member_text, member_doc)) = read_manifest(&member_manifest) else {
+            continue;
+        };
+        let Ok(name) = package_name(&member_doc, &member_manifest) else {
+            continue;
+        };
+        names.push(name.clone());
+        if wanted.is_some_and(|wanted| wanted == name)
+            || (wanted.is_none() && dependency(&member_doc, Some(&doc), "axum").is_some())
+        {
+            candidates.push((name, member, member_manifest, member_text, member_doc));
+        }
+    }
+    let chosen = match candidates.len() {
+        0 => {
+            return Err(match wanted {
+                Some(wanted) => Failure::new(format!(
+                    "--package {wanted}: the workspace has no such member (members: {})",
+                    names.join(", ")
+                )),
+                None => Failure::new(format!(
+                    "no member of the workspace at {} depends on axum; Better Auth needs an \
+                     Axum 0.8 app (add it with `cargo add axum@0.8`)",
+                    dir.display()
+                )),
+            });
+        }
+        1 => candidates.remove(0),
+        _ => {
+            let names: Vec<String> = candidates.iter().map(|c| c.0.clone()).collect();
+            let name = choose(&names)?;
+            let index = names.iter().position(|n| *n == name).unwrap_or(0);
+            candidates.remove(index)
+        }
+    };
+    let (_, member_dir, member_manifest, member_text, member_doc) = chosen;
+    describe(
+        member_dir,
+        member_manifest,
+        member_text,
+        member_doc,
+        Some((dir, doc)),
+    )
+}
+
+fn read_manifest(path: &Path) -> Result<(String, DocumentMut), Failure> {
+    let text = fs::read_to_string(path)
+        .map_err(|err| Failure::new(format!("cannot read {}: {err}", path.display())))?;
+    let doc = text.parse::<DocumentMut>().map_err(|err| {
+        Failure::new(format!(
+            "{} could not be parsed, so nothing was changed:\n{err}",
+            path.display()
+        ))
+    })?;
+    Ok((text, doc))
+}
+
+fn package_name(doc: &DocumentMut, path: &Path) -> Result<String, Failure> {
+    doc.get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(Item::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| Failure::new(format!("{} has no [package] name", path.display())))
+}
+
+fn find_workspace_root(package_dir: &Path) -> Option<(PathBuf, DocumentMut)> {
+    for dir in package_dir.ancestors().skip(1) {
+        let manifest = dir.join("Cargo.toml");
+        let Ok((_, doc)) = read_manifest(&manifest) else {
+            continue;
+        };
+        let Some(workspace) = doc.get("workspace").and_then(Item::as_table_like) else {
+            continue;
+        };
+        // Only a workspace that lists this package owns it.
+        let listed = workspace_members(dir, workspace)
+            .iter()
+            .any(|member| member.canonicalize().ok().as_deref() == Some(package_dir));
+        return listed.then(|| (dir.to_path_buf(), doc));
+    }
+    None
+}
+
+/// The member directories of a workspace; `dir/*` globs are expanded.
+fn workspace_members(root: &Path, workspace: &dyn toml_edit::TableLike) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Some(members) = workspace.get("members").and_then(Item::as_array) else {
+        return out;
+    };
+    for member in members.iter().filter_map(|m| m.as_str()) {
+        if let Some(parent) = member.strip_suffix("/*") {
+            if let Ok(entries) = fs::read_dir(root.join(parent)) {
+                let mut dirs: Vec<PathBuf> = entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.join("Cargo.toml").is_file())
+                    .collect();
+                dirs.sort();
+                out.extend(dirs);
+            }
+        } else {
+            out.push(root.join(member));
+        }
+    }
+    out
+}
+
+/// A dependency's entry in `[dependencies]`, resolved through `workspace = true`.
+fn dependency<'a>(
+    doc: &'a DocumentMut,
+    workspace: Option<&'a DocumentMut>,
+    name: &str,
+) -> Option<&'a Item> {
+    let item = doc.get("dependencies")?.get(name)?;
+    let inherits = item
+        .get("workspace")
+        .and_then(Item::as_bool)
+        .unwrap_or(false);
+    if inherits {
+        return workspace?.get("workspace")?.get("dependencies")?.get(name);
+    }
+    Some(item)
+}
+
+fn version_of(item: &Item) -> Option<String> {
+    if let Some(version) = item.as_str() {
+        return Some(version.to_owned());
+    }
+    item.get("version")
+        .and_then(Item::as_str)
+        .map(str::to_owned)
+}
+
+fn features_of(items: &[&Item]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|item| item.get("features").and_then(Item::as_array))
+        .flat_map(|a| a.iter().filter_map(|f| f.as_str().map(str::to_owned)))
+        .collect()
+}
+
+fn databases_in(features: &[String]) -> Vec<DatabaseKind> {
+    let mut out = Vec::new();
+    if features.iter().any(|f| f == "sqlite") {
+        out.push(DatabaseKind::Sqlite);
+    }
+    if features.iter().any(|f| f == "postgres") {
+        out.push(DatabaseKind::Postgres);
+    }
+    out
+}
+
+/// Checks an axum requirement: the lowest version it accepts must be 0.8 or newer.
+fn check_axum(requirement: &str, manifest: &Path) -> Result<(), Failure> {
+    let req = semver::VersionReq::parse(requirement).map_err(|err| {
+        Failure::new(format!(
+            "{}: cannot read the axum version \"{requirement}\": {err}",
+            manifest.display()
+        ))
+    })?;
+    let lowest = req
+        .comparators
+        .iter()
+        .map(|c| (c.major, c.minor.unwrap_or(0)))
+        .max()
+        .unwrap_or((0, 0));
+    if lowest < (0, 8) {
+        return Err(Failure::new(format!(
+            "{} depends on axum \"{requirement}\", older than 0.8; Better Auth needs axum 0.8 \
+             (upgrade with `cargo add axum@0.8`, then run init again)",
+            manifest.display()
+        )));
+    }
+    Ok(())
+}
+
+fn describe(
+    dir: PathBuf,
+    manifest_path: PathBuf,
+    text: String,
+    doc: DocumentMut,
+    workspace: Option<(PathBuf, DocumentMut)>,
+) -> Result<Package, Failure> {
+    let name = package_name(&doc, &manifest_path)?;
+    let workspace_doc = workspace.as_ref().map(|(_, doc)| doc);
+    let axum = dependency(&doc, workspace_doc, "axum").ok_or_else(|| {
+        Failure::new(format!(
+            "{} does not depend on axum; Better Auth plugs into an Axum 0.8 app \
+             (add it with `cargo add axum@0.8`)",
+            manifest_path.display()
+        ))
+    })?;
+    let axum_version = version_of(axum).unwrap_or_else(|| "*".to_owned());
+    if version_of(axum).is_some() {
+        check_axum(&axum_version, &manifest_path)?;
+    }
+
+    let sqlx = dependency(&doc, workspace_doc, "sqlx").map(|item| {
+        let mut items = vec![item];
+        if let Some(local) = doc.get("dependencies").and_then(|d| d.get("sqlx")) {
+            items.push(local);
+        }
+        let version = version_of(item).unwrap_or_default();
+        let is_0_8 = semver::VersionReq::parse(&version)
+            .map(|req| req.matches(&semver::Version::new(0, 8, 0)) || version.starts_with("0.8"))
+            .unwrap_or(false);
+        SqlxUse {
+            is_0_8,
+            databases: databases_in(&features_of(&items)),
+        }
+    });
+    let better_auth_databases = doc
+        .get("dependencies")
+        .and_then(|d| d.get("better-auth"))
+        .map(|item| databases_in(&features_of(&[item])))
+        .unwrap_or_default();
+
+    let edition = doc
+        .get("package")
+        .and_then(|p| p.get("edition"))
+        .and_then(|e| {
+            e.as_str().map(str::to_owned).or_else(|| {
+                // `edition.workspace = true`
+                workspace_doc?
+                    .get("workspace")?
+                    .get("package")?
+                    .get("edition")?
+                    .as_str()
+                    .map(str::to_owned)
+            })
+        })
+        .unwrap_or_else(|| "2015".to_owned());
+
+    let bin_path = doc
+        .get("bin")
+        .and_then(Item::as_array_of_tables)
+        .and_then(|bins| {
+            bins.iter()
+                .find(|b| b.get("name").and_then(Item::as_str) == Some(&name))
+                .or_else(|| bins.iter().next())
+        })
+        .and_then(|b| b.get("path").and_then(Item::as_str))
+        .unwrap_or("src/main.rs")
+        .to_owned();
+    let lib_table = doc.get("lib");
+    let lib_path = lib_table
+        .and_then(|l| l.get("path"))
+        .and_then(Item::as_str)
+        .unwrap_or("src/lib.rs")
+        .to_owned();
+    let lib_crate = lib_table
+        .and_then(|l| l.get("name"))
+        .and_then(Item::as_str)
+        .unwrap_or(&name)
+        .replace('-', "_");
+    let main = Some(FoundFile::read(dir.join(bin_path))?).filter(|f| f.text.is_some());
+    let lib = Some(FoundFile::read(dir.join(lib_path))?).filter(|f| f.text.is_some());
+    if main.is_none() && lib.is_none() {
+        return Err(Failure::new(format!(
+            "{} has no src/main.rs, [[bin]] or src/lib.rs to wire Better Auth into",
+            dir.display()
+        )));
+    }
+    let migrations_dir = Some(dir.join("migrations")).filter(|d| d.is_dir());
+    let env_dir = workspace
+        .map(|(root, _)| root)
+        .unwrap_or_else(|| dir.clone());
+    Ok(Package {
+        name,
+        manifest: FoundFile {
+            path: manifest_path,
+            text: Some(text),
+        },
+        dir,
+        edition,
+        sqlx,
+        better_auth_databases,
+        main,
+        lib,
+        lib_crate,
+        migrations_dir,
+        env_dir,
+    })
+}
