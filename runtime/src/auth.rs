@@ -89,6 +89,7 @@ impl BetterAuthBuilder {
             hasher,
             routes: setup.routes,
             options: setup.options,
+            openapi: std::sync::OnceLock::new(),
         })
     }
 }
@@ -97,12 +98,16 @@ impl BetterAuthBuilder {
 #[derive(Clone, Debug)]
 pub(crate) struct Options {
     pub(crate) signup_enabled: bool,
+    pub(crate) require_email_verification: bool,
+    pub(crate) send_verification_on_sign_up: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             signup_enabled: true,
+            require_email_verification: false,
+            send_verification_on_sign_up: false,
         }
     }
 }
@@ -117,6 +122,7 @@ pub struct BetterAuth {
     pub(crate) options: Options,
     trusted_origins: Vec<String>,
     cookie_prefix: &'static str,
+    openapi: std::sync::OnceLock<String>,
 }
 
 impl fmt::Debug for BetterAuth {
@@ -349,6 +355,42 @@ impl BetterAuth {
         Ok((session, token))
     }
 
+    /// Stores a single-use token for `purpose` proving `value`, valid for one
+    /// hour, and returns the raw token. Only its digest is stored (S21).
+    pub(crate) async fn issue_token(&self, purpose: &str, value: &str) -> Result<String> {
+        issue_token(&self.database, self.now(), purpose, value).await
+    }
+
+    /// Uses up a token: its value when it existed for `purpose` and had not expired.
+    pub(crate) async fn consume_token(&self, purpose: &str, token: &str) -> Result<Option<String>> {
+        let identifier = format!("{purpose}:{}", crypto::token_digest(token));
+        store::verifications::consume(&self.database, &identifier, self.now()).await
+    }
+
+    /// A token's value without using it up.
+    pub(crate) async fn peek_token(&self, purpose: &str, token: &str) -> Result<Option<String>> {
+        let identifier = format!("{purpose}:{}", crypto::token_digest(token));
+        store::verifications::peek(&self.database, &identifier, self.now()).await
+    }
+
+    /// Sends an email through the configured sender; failures are logged and
+    /// reported as an internal error.
+    pub(crate) async fn send_email(&self, email: crate::email::Email) -> Result<()> {
+        self.config.email_sender.send(email).await.map_err(|e| {
+            tracing::error!(error = %e, "sending email failed");
+            Error::Internal(format!("sending email failed: {e}"))
+        })
+    }
+
+    /// The OpenAPI document of this instance's routes, as JSON.
+    pub fn openapi_json(&self) -> &str {
+        self.openapi.get_or_init(|| {
+            crate::openapi::document(&self.config, &self.routes)
+                .to_pretty_json()
+                .unwrap_or_else(|_| "{}".to_string())
+        })
+    }
+
     /// Adds the session cookie, `set-auth-token` and the header exposing it.
     /// `remember = false` makes a browser-session cookie (no Max-Age) and sets
     /// the `dont_remember` marker cookie.
@@ -419,6 +461,22 @@ impl BetterAuth {
         }
         cookie.encoded().to_string()
     }
+}
+
+/// Lifetime of reset and verification tokens (S21).
+pub(crate) const TOKEN_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
+
+/// See [`BetterAuth::issue_token`]; usable from background tasks.
+pub(crate) async fn issue_token(
+    db: &Database,
+    now: DateTime<Utc>,
+    purpose: &str,
+    value: &str,
+) -> Result<String> {
+    let token = crypto::generate_token();
+    let identifier = format!("{purpose}:{}", crypto::token_digest(&token));
+    store::verifications::create(db, &identifier, value, now + TOKEN_LIFETIME, now).await?;
+    Ok(token)
 }
 
 fn truncate_millis(t: DateTime<Utc>) -> DateTime<Utc> {

@@ -18,6 +18,8 @@ pub struct AuthConfig {
     pub(crate) session: SessionConfig,
     pub(crate) password: PasswordPolicy,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) base_path: String,
+    pub(crate) email_sender: Arc<dyn crate::email::EmailSender>,
 }
 
 impl fmt::Debug for AuthConfig {
@@ -26,6 +28,7 @@ impl fmt::Debug for AuthConfig {
         f.debug_struct("AuthConfig")
             .field("secret", &"<redacted>")
             .field("base_url", &self.base_url)
+            .field("base_path", &self.base_path)
             .field("trusted_origins", &self.trusted_origins)
             .field("session", &self.session)
             .field("password", &self.password)
@@ -45,7 +48,35 @@ impl AuthConfig {
             session: SessionConfig::default(),
             password: PasswordPolicy::default(),
             clock: Arc::new(SystemClock),
+            base_path: "/auth".to_string(),
+            email_sender: Arc::new(crate::email::LogEmailSender),
         }
+    }
+
+    /// Where the app nests the auth router (default `/auth`, as in
+    /// `.nest("/auth", ...)`). Links in emails are `base_url + base_path + route`.
+    pub fn base_path(mut self, path: impl Into<String>) -> Self {
+        let path = path.into();
+        let trimmed = path.trim_matches('/');
+        self.base_path = if trimmed.is_empty() {
+            String::new()
+        } else {
+            format!("/{trimmed}")
+        };
+        self
+    }
+
+    /// Delivers reset and verification emails. Without one, messages and their
+    /// links are logged at WARN.
+    pub fn email_sender(mut self, sender: Arc<dyn crate::email::EmailSender>) -> Self {
+        self.email_sender = sender;
+        self
+    }
+
+    /// The absolute URL of an auth route (`/reset-password/abc`), built from the
+    /// configured base URL and path, never from request headers (S21).
+    pub fn route_url(&self, route: &str) -> String {
+        format!("{}{}{}", self.base_url, self.base_path, route)
     }
 
     /// The public URL of the app (scheme, host, port). Its origin is trusted for

@@ -4,9 +4,11 @@
 mod auth;
 pub mod config;
 pub mod crypto;
+pub mod email;
 mod error;
 pub mod integrations;
 mod models;
+pub mod openapi;
 pub mod plugins;
 pub mod prelude;
 mod request;

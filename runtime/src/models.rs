@@ -9,7 +9,7 @@ pub(crate) fn iso_millis<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok
 }
 
 /// A row of the `user` table.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     /// Primary key.
@@ -32,7 +32,7 @@ pub struct User {
 
 /// A row of the `session` table. `token` is the SHA-256 digest of the token
 /// the client holds; the token itself is never stored (S11).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
     /// Primary key.
@@ -58,7 +58,7 @@ pub struct Session {
 
 /// A row of the `account` table: one way of signing in for a user.
 /// Email/password accounts have `provider_id = "credential"`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Account {
     /// Primary key.

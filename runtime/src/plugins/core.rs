@@ -1,41 +1,92 @@
-//! Routes every instance mounts: get-session, sign-out, update-user, ok.
+//! Routes every instance mounts: get-session, sign-out, update-user, ok, and
+//! the OpenAPI document. Account changes live in `account_changes`.
 
 use http::{Method, header};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::{PluginSetup, Route, check_image, check_name, status_true};
+use super::{
+    Empty, PluginSetup, Route, StatusResponse, SuccessResponse, check_image, check_name,
+    status_true,
+};
 use crate::auth::BetterAuth;
 use crate::error::{Error, Result};
+use crate::models::{Session, User};
 use crate::request::{AuthRequest, AuthResponse};
 use crate::store;
 
 pub(crate) fn install(setup: &mut PluginSetup) {
     setup
-        .route(Route::new(
-            Method::GET,
-            "/get-session",
-            "The current session and user, or null",
-            |a, r| Box::pin(get_session(a, r)),
-        ))
-        .route(Route::new(
-            Method::POST,
-            "/sign-out",
-            "End the current session",
-            |a, r| Box::pin(sign_out(a, r)),
-        ))
-        .route(Route::new(
-            Method::POST,
-            "/update-user",
-            "Change the user's name or image",
-            |a, r| Box::pin(update_user(a, r)),
-        ))
-        .route(Route::new(Method::GET, "/ok", "Health check", |a, r| {
-            Box::pin(ok(a, r))
-        }));
+        .route(
+            Route::new(
+                Method::GET,
+                "/get-session",
+                "The current session and user, or null",
+                |a, r| Box::pin(get_session(a, r)),
+            )
+            .query(&[("disableCookieCache", false), ("disableRefresh", false)])
+            .returns_nullable::<SessionWithUser>(),
+        )
+        .route(
+            Route::new(
+                Method::POST,
+                "/sign-out",
+                "End the current session and clear its cookies",
+                |a, r| Box::pin(sign_out(a, r)),
+            )
+            .body::<Empty>()
+            .returns::<SuccessResponse>(),
+        )
+        .route(
+            Route::new(
+                Method::POST,
+                "/update-user",
+                "Change the user's name or image",
+                |a, r| Box::pin(update_user(a, r)),
+            )
+            .body::<UpdateUserBody>()
+            .returns::<StatusResponse>()
+            .authenticated(),
+        )
+        .route(
+            Route::new(Method::GET, "/ok", "Health check", |a, r| {
+                Box::pin(ok(a, r))
+            })
+            .returns::<OkResponse>(),
+        )
+        .route(
+            Route::new(
+                Method::GET,
+                "/reference/openapi.json",
+                "This OpenAPI document",
+                |a, r| Box::pin(openapi(a, r)),
+            )
+            .returns::<serde_json::Value>(),
+        );
+    super::account_changes::install(setup);
+}
+
+/// `{"ok": true}`.
+#[derive(Serialize, ToSchema)]
+struct OkResponse {
+    ok: bool,
+}
+
+/// `{"session", "user"}`.
+#[derive(Serialize, ToSchema)]
+struct SessionWithUser {
+    session: Session,
+    user: User,
 }
 
 async fn ok(_auth: &BetterAuth, _request: AuthRequest) -> Result<AuthResponse> {
-    Ok(AuthResponse::json(&serde_json::json!({ "ok": true })))
+    Ok(AuthResponse::json(&OkResponse { ok: true }))
+}
+
+async fn openapi(auth: &BetterAuth, _request: AuthRequest) -> Result<AuthResponse> {
+    let mut response = AuthResponse::json(&serde_json::Value::Null);
+    response.body = bytes::Bytes::copy_from_slice(auth.openapi_json().as_bytes());
+    Ok(response)
 }
 
 fn no_store(response: AuthResponse) -> AuthResponse {
@@ -53,13 +104,15 @@ async fn get_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResp
     let Some(resolved) = resolved else {
         return Ok(no_store(AuthResponse::json(&serde_json::Value::Null)));
     };
-    let mut response = no_store(AuthResponse::json(&serde_json::json!({
-        "session": resolved.session,
-        "user": resolved.user,
-    })));
-    if resolved.refreshed {
+    let refreshed = resolved.refreshed;
+    let token = resolved.token.clone();
+    let mut response = no_store(AuthResponse::json(&SessionWithUser {
+        session: resolved.session,
+        user: resolved.user,
+    }));
+    if refreshed {
         let remember = !auth.dont_remember(&request.headers);
-        response = auth.with_session_cookie(response, &resolved.token, remember);
+        response = auth.with_session_cookie(response, &token, remember);
     }
     Ok(response)
 }
@@ -69,14 +122,18 @@ async fn sign_out(auth: &BetterAuth, request: AuthRequest) -> Result<AuthRespons
         store::sessions::delete_by_digest(&auth.database, &crate::crypto::token_digest(&token))
             .await?;
     }
-    Ok(auth.with_cleared_cookies(AuthResponse::json(&serde_json::json!({ "success": true }))))
+    Ok(auth.with_cleared_cookies(AuthResponse::json(&SuccessResponse { success: true })))
 }
 
-#[derive(Deserialize)]
+/// The fields `update-user` accepts; anything else is refused (S18).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateUserBody {
+    /// New display name.
     name: Option<String>,
+    /// New avatar URL, or null to remove it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     image: Option<Option<String>>,
 }
 

@@ -3,9 +3,16 @@
 use http::Method;
 use serde::Deserialize;
 
-use super::{Plugin, PluginSetup, Route, check_image, check_name, check_password, normalize_email};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::account_changes::send_verification;
+use super::{
+    Plugin, PluginSetup, Route, TokenUser, check_image, check_name, check_password, normalize_email,
+};
 use crate::auth::BetterAuth;
 use crate::error::{Error, Result};
+use crate::models::User;
 use crate::request::{AuthRequest, AuthResponse};
 use crate::store::{self, users::NewUser};
 
@@ -13,12 +20,33 @@ use crate::store::{self, users::NewUser};
 #[derive(Clone, Debug)]
 pub struct EmailPasswordPlugin {
     signup: bool,
+    require_verification: bool,
+    send_on_sign_up: bool,
 }
 
 impl EmailPasswordPlugin {
     /// The plugin with sign-up enabled.
     pub fn new() -> Self {
-        EmailPasswordPlugin { signup: true }
+        EmailPasswordPlugin {
+            signup: true,
+            require_verification: false,
+            send_on_sign_up: false,
+        }
+    }
+
+    /// Refuses sign-in (403 `EMAIL_NOT_VERIFIED`) until the address is
+    /// verified, resending the verification link on each attempt; sign-up then
+    /// creates no session (`token: null`) and sends the link. Default off.
+    pub fn require_email_verification(mut self, required: bool) -> Self {
+        self.require_verification = required;
+        self
+    }
+
+    /// Sends a verification link on sign-up (implied by
+    /// `require_email_verification`). Default off.
+    pub fn send_verification_on_sign_up(mut self, send: bool) -> Self {
+        self.send_on_sign_up = send;
+        self
     }
 
     /// Turns `POST /sign-up/email` on or off (off: 400 `EMAIL_PASSWORD_SIGN_UP_DISABLED`).
@@ -57,7 +85,7 @@ impl Plugin for EmailPasswordPlugin {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct SignUpBody {
     name: String,
@@ -101,12 +129,22 @@ async fn sign_up(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse
         auth.now(),
     )
     .await?;
+    if auth.options.send_verification_on_sign_up {
+        send_verification(auth, &user, body.callback_url.as_deref()).await?;
+    }
+    if auth.options.require_email_verification {
+        // No session until the address is confirmed.
+        return Ok(AuthResponse::json(&TokenUser { token: None, user }));
+    }
     let (_, token) = auth.create_session(&user, &request).await?;
-    let response = AuthResponse::json(&serde_json::json!({ "token": token, "user": user }));
+    let response = AuthResponse::json(&TokenUser {
+        token: Some(token.clone()),
+        user,
+    });
     Ok(auth.with_session_cookie(response, &token, body.remember_me.unwrap_or(true)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct SignInBody {
     email: String,
@@ -142,11 +180,29 @@ async fn sign_in(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse
         store::accounts::set_credential_password(&auth.database, &user.id, &hash, auth.now())
             .await?;
     }
-    let (_, token) = auth.create_session(&user, &request).await?;
-    let mut body_json = serde_json::json!({ "redirect": false, "token": token, "user": user });
-    if let Some(url) = body.callback_url {
-        body_json["url"] = serde_json::Value::String(url);
+    if auth.options.require_email_verification && !user.email_verified {
+        send_verification(auth, &user, body.callback_url.as_deref()).await?;
+        return Err(Error::Forbidden {
+            message: "Email not verified".into(),
+            code: "EMAIL_NOT_VERIFIED",
+        });
     }
-    let response = AuthResponse::json(&body_json);
+    let (_, token) = auth.create_session(&user, &request).await?;
+    let response = AuthResponse::json(&SignInResponse {
+        redirect: false,
+        token: token.clone(),
+        url: body.callback_url,
+        user,
+    });
     Ok(auth.with_session_cookie(response, &token, body.remember_me.unwrap_or(true)))
+}
+
+/// `{"redirect": false, "token", "url"?, "user"}`.
+#[derive(Serialize, ToSchema)]
+struct SignInResponse {
+    redirect: bool,
+    token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    user: User,
 }

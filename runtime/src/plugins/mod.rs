@@ -7,13 +7,17 @@ use std::future::Future;
 use std::pin::Pin;
 
 use http::Method;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{ArrayBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
 
 use crate::auth::{BetterAuth, Options};
 use crate::error::{Error, Result};
 use crate::request::{AuthRequest, AuthResponse};
 pub(crate) use crate::validation::normalize_email;
 
+pub(crate) mod account_changes;
 mod account_management;
 pub(crate) mod core;
 mod email_password;
@@ -31,7 +35,37 @@ pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<AuthResponse>> +
 /// A route handler: `|auth, request| Box::pin(my_handler(auth, request))`.
 pub type HandlerFn = for<'a> fn(&'a BetterAuth, AuthRequest) -> HandlerFuture<'a>;
 
-/// One mounted endpoint.
+/// Registers the component schemas a schema refers to and returns the schema.
+pub type SchemaFn = fn(&mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema>;
+
+fn inline_schema<T: ToSchema>(components: &mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema> {
+    T::schemas(components);
+    T::schema()
+}
+
+fn list_schema<T: ToSchema>(components: &mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema> {
+    components.push((T::name().into_owned(), T::schema()));
+    T::schemas(components);
+    ArrayBuilder::new()
+        .items(Ref::from_schema_name(T::name()))
+        .build()
+        .into()
+}
+
+/// What a route answers with on success, for the OpenAPI document.
+#[derive(Clone, Copy, Debug)]
+pub enum Success {
+    /// 200 with a JSON body of this schema.
+    Json(SchemaFn),
+    /// 200 with a JSON body of this schema, or JSON `null`.
+    NullableJson(SchemaFn),
+    /// 302 to a redirect target.
+    Redirect,
+    /// 200 with JSON (this schema) or, when a callback URL is given, 302.
+    JsonOrRedirect(SchemaFn),
+}
+
+/// One mounted endpoint and its documentation.
 #[derive(Clone, Debug)]
 pub struct Route {
     /// HTTP method.
@@ -40,12 +74,22 @@ pub struct Route {
     pub path: &'static str,
     /// The handler.
     pub handler: HandlerFn,
-    /// One-line description (used in the OpenAPI document).
+    /// One-line description.
     pub summary: &'static str,
+    /// JSON request body schema, if the route takes a body.
+    pub body: Option<SchemaFn>,
+    /// Query parameters: (name, required).
+    pub query: &'static [(&'static str, bool)],
+    /// The success response.
+    pub success: Success,
+    /// Error statuses the route can answer with (besides 429/500/503).
+    pub errors: &'static [u16],
+    /// Whether the route needs a session (bearer or cookie).
+    pub authenticated: bool,
 }
 
 impl Route {
-    /// A route.
+    /// A route answering 200 with `{}`-shaped JSON; refine it with the builder methods.
     pub fn new(
         method: Method,
         path: &'static str,
@@ -57,7 +101,66 @@ impl Route {
             path,
             handler,
             summary,
+            body: None,
+            query: &[],
+            success: Success::Json(inline_schema::<serde_json::Value>),
+            errors: &[],
+            authenticated: false,
         }
+    }
+
+    /// Documents the JSON request body as `T`.
+    pub fn body<T: ToSchema>(mut self) -> Self {
+        self.body = Some(inline_schema::<T>);
+        self
+    }
+
+    /// Documents the 200 JSON body as `T`.
+    pub fn returns<T: ToSchema>(mut self) -> Self {
+        self.success = Success::Json(inline_schema::<T>);
+        self
+    }
+
+    /// Documents the 200 JSON body as a list of `T`.
+    pub fn returns_list<T: ToSchema>(mut self) -> Self {
+        self.success = Success::Json(list_schema::<T>);
+        self
+    }
+
+    /// Documents the 200 JSON body as `T` or `null`.
+    pub fn returns_nullable<T: ToSchema>(mut self) -> Self {
+        self.success = Success::NullableJson(inline_schema::<T>);
+        self
+    }
+
+    /// Documents a 302 redirect as the success response.
+    pub fn redirects(mut self) -> Self {
+        self.success = Success::Redirect;
+        self
+    }
+
+    /// Documents a JSON body `T`, or a 302 when a callback URL is given.
+    pub fn returns_or_redirects<T: ToSchema>(mut self) -> Self {
+        self.success = Success::JsonOrRedirect(inline_schema::<T>);
+        self
+    }
+
+    /// Documents query parameters (name, required).
+    pub fn query(mut self, params: &'static [(&'static str, bool)]) -> Self {
+        self.query = params;
+        self
+    }
+
+    /// Documents error statuses.
+    pub fn errors(mut self, statuses: &'static [u16]) -> Self {
+        self.errors = statuses;
+        self
+    }
+
+    /// Marks the route as needing a session (documents 401).
+    pub fn authenticated(mut self) -> Self {
+        self.authenticated = true;
+        self
     }
 }
 
@@ -110,11 +213,38 @@ pub(crate) fn check_image(image: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// Body of endpoints that take nothing (`{}`); anything is accepted.
-#[derive(Deserialize)]
+/// Body of endpoints that take nothing (`{}`); any object is accepted.
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct Empty {}
 
 /// `{"status": true}`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StatusResponse {
+    status: bool,
+}
+
+/// `{"status": true}`.
 pub(crate) fn status_true() -> AuthResponse {
-    AuthResponse::json(&serde_json::json!({ "status": true }))
+    AuthResponse::json(&StatusResponse { status: true })
+}
+
+/// `{"success": true}` (sign-out).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SuccessResponse {
+    success: bool,
+}
+
+/// `{"status": true, "message": ...}`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StatusMessage {
+    pub(crate) status: bool,
+    pub(crate) message: String,
+}
+
+/// `{"token", "user"}` (sign-up, change-password); `token` is null when no
+/// session was created.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TokenUser {
+    pub(crate) token: Option<String>,
+    pub(crate) user: crate::models::User,
 }

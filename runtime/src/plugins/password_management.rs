@@ -1,15 +1,26 @@
-//! `PasswordManagementPlugin`: change a password (and, with issue 3, reset it).
+//! `PasswordManagementPlugin`: change a password, and reset a forgotten one
+//! through an emailed single-use link.
 
 use http::Method;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
-use super::{Plugin, PluginSetup, Route, check_password};
-use crate::auth::BetterAuth;
+use super::account_changes::with_query;
+use super::{
+    Plugin, PluginSetup, Route, StatusMessage, StatusResponse, TokenUser, check_password,
+    normalize_email, status_true,
+};
+use crate::auth::{BetterAuth, issue_token};
+use crate::email::{EmailKind, compose};
 use crate::error::{Error, Result};
 use crate::request::{AuthRequest, AuthResponse};
 use crate::store;
 
-/// `POST /change-password`.
+/// Token purpose for password resets.
+const RESET_PASSWORD: &str = "reset-password";
+
+/// `POST /change-password`, `POST /request-password-reset` (and its older
+/// name `POST /forget-password`), `GET /reset-password/{token}`, `POST /reset-password`.
 #[derive(Clone, Debug, Default)]
 pub struct PasswordManagementPlugin;
 
@@ -26,25 +37,76 @@ impl Plugin for PasswordManagementPlugin {
     }
 
     fn install(&self, setup: &mut PluginSetup) {
-        setup.route(Route::new(
-            Method::POST,
-            "/change-password",
-            "Change the password (current password required)",
-            |a, r| Box::pin(change_password(a, r)),
-        ));
+        setup
+            .route(
+                Route::new(
+                    Method::POST,
+                    "/change-password",
+                    "Change the password (current password required)",
+                    |a, r| Box::pin(change_password(a, r)),
+                )
+                .body::<ChangePasswordBody>()
+                .returns::<TokenUser>()
+                .errors(&[400])
+                .authenticated(),
+            )
+            .route(
+                Route::new(
+                    Method::POST,
+                    "/request-password-reset",
+                    "Email a password-reset link (same answer for unknown emails)",
+                    |a, r| Box::pin(request_password_reset(a, r)),
+                )
+                .body::<ResetRequestBody>()
+                .returns::<StatusMessage>(),
+            )
+            .route(
+                Route::new(
+                    Method::POST,
+                    "/forget-password",
+                    "Older name of /request-password-reset",
+                    |a, r| Box::pin(request_password_reset(a, r)),
+                )
+                .body::<ResetRequestBody>()
+                .returns::<StatusMessage>(),
+            )
+            .route(
+                Route::new(
+                    Method::GET,
+                    "/reset-password/{token}",
+                    "Follow an emailed reset link: redirect to the app with the token",
+                    |a, r| Box::pin(reset_password_link(a, r)),
+                )
+                .query(&[("callbackURL", true)])
+                .redirects()
+                .errors(&[400, 403]),
+            )
+            .route(
+                Route::new(
+                    Method::POST,
+                    "/reset-password",
+                    "Set a new password with a reset token",
+                    |a, r| Box::pin(reset_password(a, r)),
+                )
+                .body::<ResetPasswordBody>()
+                .returns::<StatusResponse>(),
+            );
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ChangePasswordBody {
+    /// The new password (8 to 128 characters).
     new_password: String,
+    /// The current password (S05).
     current_password: String,
+    /// End every other session of the user.
     revoke_other_sessions: Option<bool>,
 }
 
 /// S05: the current password is required. S14: `revokeOtherSessions` ends every
-/// other session; the caller gets a fresh session either way.
+/// other session and issues a fresh one for the caller.
 async fn change_password(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let body: ChangePasswordBody = request.json()?;
@@ -66,21 +128,109 @@ async fn change_password(auth: &BetterAuth, request: AuthRequest) -> Result<Auth
     }
     let hash = auth.hasher.hash(&body.new_password).await?;
     store::accounts::set_credential_password(&auth.database, &user.id, &hash, auth.now()).await?;
-    let mut response_token = None;
-    if body.revoke_other_sessions.unwrap_or(false) {
-        store::sessions::delete_for_user(&auth.database, &user.id, None).await?;
-        let (_, token) = auth.create_session(user, &request).await?;
-        response_token = Some(token);
+    if !body.revoke_other_sessions.unwrap_or(false) {
+        return Ok(AuthResponse::json(&TokenUser {
+            token: None,
+            user: user.clone(),
+        }));
     }
-    let response = AuthResponse::json(&serde_json::json!({
-        "token": response_token,
-        "user": user,
-    }));
-    Ok(match response_token {
-        Some(token) => {
-            let remember = !auth.dont_remember(&request.headers);
-            auth.with_session_cookie(response, &token, remember)
+    store::sessions::delete_for_user(&auth.database, &user.id, None).await?;
+    let (_, token) = auth.create_session(user, &request).await?;
+    let response = AuthResponse::json(&TokenUser {
+        token: Some(token.clone()),
+        user: user.clone(),
+    });
+    let remember = !auth.dont_remember(&request.headers);
+    Ok(auth.with_session_cookie(response, &token, remember))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ResetRequestBody {
+    /// The account's email.
+    email: String,
+    /// The app page that asks for the new password; it receives `?token=`.
+    redirect_to: Option<String>,
+}
+
+/// S08: the same answer, at the same speed, for known and unknown emails —
+/// the lookup, token and email happen in a background task.
+async fn request_password_reset(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+    let body: ResetRequestBody = request.json()?;
+    let email = normalize_email(&body.email)?;
+    if let Some(url) = &body.redirect_to {
+        auth.check_redirect(url)?;
+    }
+    let db = auth.database.clone();
+    let config = auth.config.clone();
+    let now = auth.now();
+    tokio::spawn(async move {
+        let outcome: Result<()> = async {
+            let Some(user) = store::users::find_by_email(&db, &email).await? else {
+                return Ok(());
+            };
+            let token = issue_token(&db, now, RESET_PASSWORD, &user.id).await?;
+            let mut url = config.route_url(&format!("/reset-password/{token}"));
+            url = with_query(
+                &url,
+                "callbackURL",
+                body.redirect_to.as_deref().unwrap_or("/"),
+            );
+            config
+                .email_sender
+                .send(compose(EmailKind::PasswordReset, &user.email, &url))
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))
         }
-        None => response,
-    })
+        .await;
+        if let Err(err) = outcome {
+            tracing::error!(error = %err, "password reset email failed");
+        }
+    });
+    Ok(AuthResponse::json(&StatusMessage {
+        status: true,
+        message: "If this email exists in our system, check your email for the reset link".into(),
+    }))
+}
+
+/// The emailed link: checks the token (without using it) and sends the
+/// browser to the app's page with `?token=` or `?error=INVALID_TOKEN`.
+async fn reset_password_link(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+    let callback = request
+        .query("callbackURL")
+        .ok_or_else(|| Error::Validation("[query.callbackURL] callbackURL is required".into()))?
+        .to_string();
+    auth.check_redirect(&callback)?;
+    let token = request.params.get("token").cloned().unwrap_or_default();
+    let valid = !token.is_empty() && auth.peek_token(RESET_PASSWORD, &token).await?.is_some();
+    let location = if valid {
+        with_query(&callback, "token", &token)
+    } else {
+        with_query(&callback, "error", "INVALID_TOKEN")
+    };
+    Ok(AuthResponse::redirect(&location))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ResetPasswordBody {
+    /// The new password (8 to 128 characters).
+    new_password: String,
+    /// The token from the reset link.
+    token: String,
+}
+
+/// S14/S21: the token is single-use; every session of the user ends; the
+/// user is not signed in.
+async fn reset_password(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+    let body: ResetPasswordBody = request.json()?;
+    check_password(auth, &body.new_password)?;
+    let user_id = auth
+        .consume_token(RESET_PASSWORD, &body.token)
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    let hash = auth.hasher.hash(&body.new_password).await?;
+    store::accounts::set_credential_password(&auth.database, &user_id, &hash, auth.now()).await?;
+    store::sessions::delete_for_user(&auth.database, &user_id, None).await?;
+    Ok(status_true())
 }

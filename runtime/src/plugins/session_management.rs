@@ -3,10 +3,13 @@
 use http::Method;
 use serde::Deserialize;
 
-use super::{Empty, Plugin, PluginSetup, Route, status_true};
+use utoipa::ToSchema;
+
+use super::{Empty, Plugin, PluginSetup, Route, StatusResponse, status_true};
 use crate::auth::BetterAuth;
 use crate::crypto::token_digest;
 use crate::error::Result;
+use crate::models::Session;
 use crate::request::{AuthRequest, AuthResponse};
 use crate::store;
 
@@ -29,30 +32,49 @@ impl Plugin for SessionManagementPlugin {
 
     fn install(&self, setup: &mut PluginSetup) {
         setup
-            .route(Route::new(
-                Method::GET,
-                "/list-sessions",
-                "The caller's active sessions",
-                |a, r| Box::pin(list_sessions(a, r)),
-            ))
-            .route(Route::new(
-                Method::POST,
-                "/revoke-session",
-                "End one of the caller's sessions",
-                |a, r| Box::pin(revoke_session(a, r)),
-            ))
-            .route(Route::new(
-                Method::POST,
-                "/revoke-sessions",
-                "End all of the caller's sessions",
-                |a, r| Box::pin(revoke_sessions(a, r)),
-            ))
-            .route(Route::new(
-                Method::POST,
-                "/revoke-other-sessions",
-                "End all of the caller's sessions but this one",
-                |a, r| Box::pin(revoke_other_sessions(a, r)),
-            ));
+            .route(
+                Route::new(
+                    Method::GET,
+                    "/list-sessions",
+                    "The caller's active sessions",
+                    |a, r| Box::pin(list_sessions(a, r)),
+                )
+                .returns_list::<Session>()
+                .authenticated(),
+            )
+            .route(
+                Route::new(
+                    Method::POST,
+                    "/revoke-session",
+                    "End one of the caller's sessions",
+                    |a, r| Box::pin(revoke_session(a, r)),
+                )
+                .body::<RevokeSessionBody>()
+                .returns::<StatusResponse>()
+                .authenticated(),
+            )
+            .route(
+                Route::new(
+                    Method::POST,
+                    "/revoke-sessions",
+                    "End all of the caller's sessions",
+                    |a, r| Box::pin(revoke_sessions(a, r)),
+                )
+                .body::<Empty>()
+                .returns::<StatusResponse>()
+                .authenticated(),
+            )
+            .route(
+                Route::new(
+                    Method::POST,
+                    "/revoke-other-sessions",
+                    "End all of the caller's sessions but this one",
+                    |a, r| Box::pin(revoke_other_sessions(a, r)),
+                )
+                .body::<Empty>()
+                .returns::<StatusResponse>()
+                .authenticated(),
+            );
     }
 }
 
@@ -63,8 +85,9 @@ async fn list_sessions(auth: &BetterAuth, request: AuthRequest) -> Result<AuthRe
     Ok(AuthResponse::json(&sessions))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RevokeSessionBody {
+    /// The session's `token` as `list-sessions` shows it (or a raw token).
     token: String,
 }
 

@@ -1,0 +1,164 @@
+//! Email delivery for password reset and email verification. Apps implement
+//! [`EmailSender`] with whatever they use (SMTP, an API); without one, the
+//! runtime logs each message and its link at WARN so a developer can click
+//! through locally.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Why an email is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmailKind {
+    /// A password-reset link (`/request-password-reset`).
+    PasswordReset,
+    /// An address-verification link (sign-up, `/send-verification-email`).
+    EmailVerification,
+    /// A link confirming a new address (`/change-email`), sent to the new address.
+    ChangeEmail,
+}
+
+/// One message to deliver.
+#[derive(Clone, Debug)]
+pub struct Email {
+    /// What the message is for.
+    pub kind: EmailKind,
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body (contains the link).
+    pub text: String,
+    /// HTML body (contains the link).
+    pub html: String,
+    /// The action link the user follows. Built from the configured base URL,
+    /// never from the request's Host header (S21).
+    pub url: String,
+}
+
+/// The error type senders return.
+pub type SendError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The future [`EmailSender::send`] returns.
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), SendError>> + Send + 'a>>;
+
+/// Delivers emails. Implement it and pass it to `AuthConfig::email_sender`.
+///
+/// ```
+/// use better_auth::email::{Email, EmailSender, SendFuture};
+///
+/// struct Smtp;
+/// impl EmailSender for Smtp {
+///     fn send(&self, email: Email) -> SendFuture<'_> {
+///         Box::pin(async move {
+///             // hand `email.to`, `email.subject`, `email.text`, `email.html` to your mailer
+///             let _ = email;
+///             Ok(())
+///         })
+///     }
+/// }
+/// ```
+pub trait EmailSender: Send + Sync + 'static {
+    /// Sends one message.
+    fn send(&self, email: Email) -> SendFuture<'_>;
+}
+
+/// The default sender: logs every message and its link through `tracing` at
+/// WARN, saying that no email sender is configured.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LogEmailSender;
+
+impl EmailSender for LogEmailSender {
+    fn send(&self, email: Email) -> SendFuture<'_> {
+        tracing::warn!(
+            to = %email.to,
+            subject = %email.subject,
+            url = %email.url,
+            "no email sender configured (AuthConfig::email_sender); this email was not sent. Link: {}",
+            email.url
+        );
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Keeps every message in memory; for tests and local tools.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryEmailSender {
+    messages: Arc<Mutex<Vec<Email>>>,
+}
+
+impl MemoryEmailSender {
+    /// An empty outbox.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every message sent so far.
+    pub fn messages(&self) -> Vec<Email> {
+        self.messages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits (up to five seconds) for the `n`-th message (1-based) to `to`
+    /// and returns it; sends may happen in the background.
+    pub async fn wait_for(&self, to: &str, n: usize) -> Option<Email> {
+        for _ in 0..500 {
+            let found: Vec<Email> = self.messages().into_iter().filter(|m| m.to == to).collect();
+            if found.len() >= n {
+                return found.into_iter().nth(n - 1);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        None
+    }
+}
+
+impl EmailSender for MemoryEmailSender {
+    fn send(&self, email: Email) -> SendFuture<'_> {
+        self.messages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(email);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Escapes text for HTML bodies.
+pub(crate) fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Builds the message for a link.
+pub(crate) fn compose(kind: EmailKind, to: &str, url: &str) -> Email {
+    let (subject, action) = match kind {
+        EmailKind::PasswordReset => ("Reset your password", "reset your password"),
+        EmailKind::EmailVerification => ("Verify your email address", "verify your email address"),
+        EmailKind::ChangeEmail => (
+            "Confirm your new email address",
+            "confirm your new email address",
+        ),
+    };
+    let text = format!(
+        "Follow this link to {action}:\n\n{url}\n\nThe link works once and expires in one hour. \
+         If you did not ask for this, ignore this email."
+    );
+    let html = format!(
+        "<p>Follow this link to {action}:</p><p><a href=\"{href}\">{href}</a></p>\
+         <p>The link works once and expires in one hour. If you did not ask for this, ignore this email.</p>",
+        href = html_escape(url)
+    );
+    Email {
+        kind,
+        to: to.to_string(),
+        subject: subject.to_string(),
+        text,
+        html,
+        url: url.to_string(),
+    }
+}

@@ -1,0 +1,297 @@
+//! Always-mounted account changes: delete-user, change-email,
+//! send-verification-email and verify-email.
+
+use http::Method;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{PluginSetup, Route, StatusResponse, normalize_email, status_true};
+use crate::auth::BetterAuth;
+use crate::email::{EmailKind, compose};
+use crate::error::{Error, Result};
+use crate::models::User;
+use crate::request::{AuthRequest, AuthResponse};
+use crate::store;
+
+/// Token purposes, prefixed to the digest in `verification.identifier`, so a
+/// token issued for one flow can never be used in another.
+pub(crate) const VERIFY_EMAIL: &str = "verify-email";
+pub(crate) const CHANGE_EMAIL: &str = "change-email";
+
+pub(crate) fn install(setup: &mut PluginSetup) {
+    setup
+        .route(
+            Route::new(
+                Method::POST,
+                "/delete-user",
+                "Delete the user (password or a fresh session required)",
+                |a, r| Box::pin(delete_user(a, r)),
+            )
+            .body::<DeleteUserBody>()
+            .returns::<DeleteUserResponse>()
+            .errors(&[400])
+            .authenticated(),
+        )
+        .route(
+            Route::new(
+                Method::POST,
+                "/change-email",
+                "Ask to change the email; confirmed by a link sent to the new address",
+                |a, r| Box::pin(change_email(a, r)),
+            )
+            .body::<ChangeEmailBody>()
+            .returns::<StatusResponse>()
+            .errors(&[400, 422])
+            .authenticated(),
+        )
+        .route(
+            Route::new(
+                Method::POST,
+                "/send-verification-email",
+                "Send an address-verification link",
+                |a, r| Box::pin(send_verification_email(a, r)),
+            )
+            .body::<SendVerificationBody>()
+            .returns::<StatusResponse>(),
+        )
+        .route(
+            Route::new(
+                Method::GET,
+                "/verify-email",
+                "Confirm an address with the emailed token",
+                |a, r| Box::pin(verify_email(a, r)),
+            )
+            .query(&[("token", true), ("callbackURL", false)])
+            .returns_or_redirects::<VerifyEmailResponse>()
+            .errors(&[400, 403]),
+        );
+}
+
+/// Deletion needs the password, or a session younger than `fresh_age` (S20).
+#[derive(Deserialize, ToSchema)]
+struct DeleteUserBody {
+    /// The current password.
+    password: Option<String>,
+    /// Reserved for emailed deletion tokens (not issued by this server).
+    token: Option<String>,
+    /// Where the client goes afterwards (relative or trusted).
+    #[serde(rename = "callbackURL")]
+    callback_url: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct DeleteUserResponse {
+    success: bool,
+    message: String,
+}
+
+/// S20 and S14: password or fresh session; all sessions end with the user.
+async fn delete_user(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+    let current = auth.require_session(&request).await?;
+    let body: DeleteUserBody = request.json()?;
+    if let Some(url) = &body.callback_url {
+        auth.check_redirect(url)?;
+    }
+    if body.token.is_some() {
+        return Err(Error::InvalidToken);
+    }
+    match &body.password {
+        Some(password) => {
+            if password.chars().count() > auth.config.password.max_length {
+                return Err(Error::InvalidPassword);
+            }
+            let stored = store::accounts::credential_password(&auth.database, &current.user.id)
+                .await?
+                .ok_or(Error::InvalidPassword)?;
+            if !auth.hasher.verify(password, &stored).await?.ok {
+                return Err(Error::InvalidPassword);
+            }
+        }
+        None => {
+            let fresh_age =
+                chrono::Duration::from_std(auth.config.session.fresh_age).unwrap_or_default();
+            if current.session.created_at + fresh_age < auth.now() {
+                return Err(Error::Forbidden {
+                    message: "Session is not fresh: sign in again or give your password".into(),
+                    code: "SESSION_NOT_FRESH",
+                });
+            }
+        }
+    }
+    // Sessions and accounts go with the user (ON DELETE CASCADE).
+    store::users::delete(&auth.database, &current.user.id).await?;
+    let response = AuthResponse::json(&DeleteUserResponse {
+        success: true,
+        message: "User deleted".into(),
+    });
+    Ok(auth.with_cleared_cookies(response))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ChangeEmailBody {
+    /// The new address; it receives the confirmation link.
+    new_email: String,
+    /// Where the confirmation link leads afterwards.
+    #[serde(rename = "callbackURL")]
+    callback_url: Option<String>,
+}
+
+/// What a change-email token proves.
+#[derive(Serialize, Deserialize)]
+struct EmailChange {
+    user_id: String,
+    new_email: String,
+}
+
+/// S19: the old address stays until the new one is confirmed by a token
+/// sent to the new address.
+async fn change_email(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+    let current = auth.require_session(&request).await?;
+    let body: ChangeEmailBody = request.json()?;
+    let new_email = normalize_email(&body.new_email)?;
+    if let Some(url) = &body.callback_url {
+        auth.check_redirect(url)?;
+    }
+    if new_email == current.user.email {
+        return Err(Error::Validation("Email is the same".into()));
+    }
+    if store::users::find_by_email(&auth.database, &new_email)
+        .await?
+        .is_some()
+    {
+        return Err(Error::UserAlreadyExists);
+    }
+    let change = EmailChange {
+        user_id: current.user.id.clone(),
+        new_email: new_email.clone(),
+    };
+    let value = serde_json::to_string(&change).map_err(|e| Error::Internal(e.to_string()))?;
+    let token = auth.issue_token(CHANGE_EMAIL, &value).await?;
+    let url = verify_url(auth, &token, body.callback_url.as_deref());
+    auth.send_email(compose(EmailKind::ChangeEmail, &new_email, &url))
+        .await?;
+    Ok(status_true())
+}
+
+/// The `/verify-email` link for a token.
+pub(crate) fn verify_url(auth: &BetterAuth, token: &str, callback: Option<&str>) -> String {
+    let mut url = auth
+        .config
+        .route_url(&format!("/verify-email?token={token}"));
+    if let Some(callback) = callback {
+        url.push_str("&callbackURL=");
+        url.push_str(
+            &percent_encoding::utf8_percent_encode(callback, percent_encoding::NON_ALPHANUMERIC)
+                .to_string(),
+        );
+    }
+    url
+}
+
+/// Issues and sends a verification link to a user's current address.
+pub(crate) async fn send_verification(
+    auth: &BetterAuth,
+    user: &User,
+    callback: Option<&str>,
+) -> Result<()> {
+    let token = auth.issue_token(VERIFY_EMAIL, &user.id).await?;
+    let url = verify_url(auth, &token, callback);
+    auth.send_email(compose(EmailKind::EmailVerification, &user.email, &url))
+        .await
+}
+
+#[derive(Deserialize, ToSchema)]
+struct SendVerificationBody {
+    /// The address to verify.
+    email: String,
+    /// Where the link leads after verification.
+    #[serde(rename = "callbackURL")]
+    callback_url: Option<String>,
+}
+
+/// Answers the same whether or not the address belongs to an unverified user.
+async fn send_verification_email(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+    let body: SendVerificationBody = request.json()?;
+    let email = normalize_email(&body.email)?;
+    if let Some(url) = &body.callback_url {
+        auth.check_redirect(url)?;
+    }
+    if let Some(user) = store::users::find_by_email(&auth.database, &email).await? {
+        if !user.email_verified {
+            send_verification(auth, &user, body.callback_url.as_deref()).await?;
+        }
+    }
+    Ok(status_true())
+}
+
+#[derive(Serialize, ToSchema)]
+struct VerifyEmailResponse {
+    status: bool,
+    user: User,
+}
+
+/// Confirms an address: a verification token marks the email verified; a
+/// change-email token switches to the new (now verified) address.
+async fn verify_email(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+    let token = request
+        .query("token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::Validation("[query.token] Token is required".into()))?
+        .to_string();
+    let callback = request.query("callbackURL").map(str::to_owned);
+    if let Some(url) = &callback {
+        auth.check_redirect(url)?;
+    }
+    let now = auth.now();
+    let user = if let Some(user_id) = auth.consume_token(VERIFY_EMAIL, &token).await? {
+        match store::users::find_by_id(&auth.database, &user_id).await? {
+            Some(user) => {
+                store::users::set_email(&auth.database, &user.id, &user.email, true, now).await?;
+                Some(user)
+            }
+            None => None,
+        }
+    } else if let Some(value) = auth.consume_token(CHANGE_EMAIL, &token).await? {
+        let change: EmailChange =
+            serde_json::from_str(&value).map_err(|e| Error::Internal(e.to_string()))?;
+        store::users::set_email(
+            &auth.database,
+            &change.user_id,
+            &change.new_email,
+            true,
+            now,
+        )
+        .await?;
+        store::users::find_by_id(&auth.database, &change.user_id).await?
+    } else {
+        None
+    };
+    let Some(user) = user else {
+        return match callback {
+            Some(url) => Ok(AuthResponse::redirect(&with_query(
+                &url,
+                "error",
+                "INVALID_TOKEN",
+            ))),
+            None => Err(Error::InvalidToken),
+        };
+    };
+    let user = store::users::find_by_id(&auth.database, &user.id)
+        .await?
+        .unwrap_or(user);
+    match callback {
+        Some(url) => Ok(AuthResponse::redirect(&url)),
+        None => Ok(AuthResponse::json(&VerifyEmailResponse {
+            status: true,
+            user,
+        })),
+    }
+}
+
+/// Appends `name=value` to a URL's query.
+pub(crate) fn with_query(url: &str, name: &str, value: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let value = percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC);
+    format!("{url}{sep}{name}={value}")
+}
