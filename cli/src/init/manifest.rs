@@ -65,20 +65,9 @@ pub fn add_dependencies(
                 table.insert("version", version.into());
                 *item = Item::Value(Value::InlineTable(table));
             }
-            let table = item.as_table_like_mut().ok_or_else(|| {
-                Failure::new("the `better-auth` dependency in Cargo.toml is not a table".to_owned())
-            })?;
-            if force_source {
-                table.remove("path");
-                table.remove("version");
-                table.remove("git");
-                match source {
-                    RuntimeSource::Path(path) => {
-                        table.insert("path", toml_edit::value(path.display().to_string()))
-                    }
-                    RuntimeSource::Version(req) => table.insert("version", toml_edit::value(req)),
-                };
-            }
+            let not_a_table =
+                || Failure::new("the `better-auth` dependency in Cargo.toml is not a table".into());
+            let table = item.as_table_like_mut().ok_or_else(not_a_table)?;
             let features = table
                 .entry("features")
                 .or_insert(toml_edit::value(Array::new()));
@@ -88,6 +77,9 @@ pub fn add_dependencies(
                         array.push(feature);
                     }
                 }
+            }
+            if force_source {
+                change_source(item, source).ok_or_else(not_a_table)?;
             }
         }
     }
@@ -108,6 +100,44 @@ pub fn add_dependencies(
         text: doc.to_string(),
         line,
     })
+}
+
+/// Points an existing entry at `source`. Only what differs changes, so an entry that is
+/// already right stays byte-identical; a new source key goes first, as cargo writes it.
+fn change_source(item: &mut Item, source: &RuntimeSource) -> Option<()> {
+    let (key, wanted, others) = match source {
+        RuntimeSource::Path(path) => ("path", path.display().to_string(), ["version", "git"]),
+        RuntimeSource::Version(req) => ("version", req.clone(), ["path", "git"]),
+    };
+    let table = item.as_table_like_mut()?;
+    for other in others {
+        table.remove(other);
+    }
+    if table.get(key).and_then(Item::as_str) == Some(wanted.as_str()) {
+        return Some(());
+    }
+    match table.get_mut(key).and_then(Item::as_value_mut) {
+        Some(value) => *value = wanted.into(),
+        None => {
+            table.insert(key, toml_edit::value(wanted));
+        }
+    }
+    if let Some(inline) = item.as_inline_table_mut() {
+        let entries: Vec<(String, Value)> = inline
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.clone()))
+            .collect();
+        let mut reordered = InlineTable::new();
+        for (k, v) in entries.iter().filter(|(k, _)| k == key) {
+            reordered.insert(k, v.clone());
+        }
+        for (k, v) in entries.iter().filter(|(k, _)| k != key) {
+            reordered.insert(k, v.clone());
+        }
+        reordered.fmt();
+        *inline = reordered;
+    }
+    Some(())
 }
 
 fn set_source(table: &mut InlineTable, source: &RuntimeSource) {

@@ -1,0 +1,153 @@
+//! Inputs init must refuse: each gets one clear message, a nonzero exit, and no change.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::util::{fixture, init, text, tree};
+
+/// Runs init with `args`, expects failure naming `expected`, and an untouched tree.
+fn refuses(project: &Path, args: &[&str], expected: &str) {
+    let before = tree(project);
+    let output = init(project, args);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(expected),
+        "expected {expected:?} in stderr:\n{stderr}"
+    );
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(tree(project), before, "a refused init changed files");
+}
+
+fn write(project: &Path, path: &str, text: &str) {
+    let path = project.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn not_a_cargo_project() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "README.md", "just notes\n");
+    refuses(
+        dir.path(),
+        &["--yes"],
+        "is not a Cargo project: it has no Cargo.toml",
+    );
+}
+
+#[test]
+fn no_axum_dependency() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"cli-tool\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nclap = \"4\"\n",
+    );
+    write(dir.path(), "src/main.rs", "fn main() {}\n");
+    refuses(dir.path(), &["--yes"], "does not depend on axum");
+}
+
+#[test]
+fn axum_older_than_0_8() {
+    let dir = fixture("hello");
+    let manifest = dir.path().join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("axum = \"0.8\"", "axum = \"0.7.5\""),
+    )
+    .unwrap();
+    refuses(dir.path(), &["--yes"], "older than 0.8");
+}
+
+#[test]
+fn unparsable_cargo_toml() {
+    let dir = fixture("hello");
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package\nname = \"hello\"\n",
+    )
+    .unwrap();
+    refuses(dir.path(), &["--yes"], "Cargo.toml could not be parsed");
+}
+
+#[test]
+fn unparsable_main_rs() {
+    let dir = fixture("app-state");
+    let main = dir.path().join("src/main.rs");
+    let text = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        text.replace("let app = Router::new()", "let app = Router::new("),
+    )
+    .unwrap();
+    refuses(
+        dir.path(),
+        &["--yes"],
+        "src/main.rs could not be parsed as Rust (line",
+    );
+}
+
+#[test]
+fn read_only_main_rs() {
+    let dir = fixture("app-state");
+    let main = dir.path().join("src/main.rs");
+    std::fs::set_permissions(&main, std::fs::Permissions::from_mode(0o444)).unwrap();
+    refuses(dir.path(), &["--yes"], "src/main.rs is read-only");
+}
+
+#[test]
+fn read_only_cargo_toml() {
+    let dir = fixture("hello");
+    let manifest = dir.path().join("Cargo.toml");
+    std::fs::set_permissions(&manifest, std::fs::Permissions::from_mode(0o444)).unwrap();
+    refuses(dir.path(), &["--yes"], "Cargo.toml is read-only");
+}
+
+#[test]
+fn no_terminal_and_no_yes() {
+    let dir = fixture("hello");
+    refuses(dir.path(), &[], "pass --yes to apply them");
+}
+
+#[test]
+fn workspace_with_two_apps_needs_package() {
+    let dir = fixture("workspace");
+    let domain = dir.path().join("crates/domain/Cargo.toml");
+    let manifest = std::fs::read_to_string(&domain).unwrap();
+    std::fs::write(&domain, format!("{manifest}axum.workspace = true\n")).unwrap();
+    refuses(
+        dir.path(),
+        &["--yes"],
+        "Choose with --package NAME (one of: domain, server)",
+    );
+    // Naming the member works.
+    let output = init(dir.path(), &["--yes", "--package", "server"]);
+    assert!(output.status.success(), "{:?}", text(&output));
+}
+
+#[test]
+fn unknown_package() {
+    let dir = fixture("workspace");
+    refuses(
+        dir.path(),
+        &["--yes", "--package", "nope"],
+        "--package nope: the workspace has no such member",
+    );
+}
+
+#[test]
+fn bad_mount_path() {
+    let dir = fixture("hello");
+    refuses(
+        dir.path(),
+        &["--yes", "--mount", "auth/"],
+        "--mount \"auth/\": expected a path like /auth",
+    );
+}

@@ -1,0 +1,277 @@
+//! End to end: every fixture, scaffolded, must pass `cargo clippy -D warnings` (so it
+//! compiles and is lint-clean), and one app must sign up, sign in and guard a route over
+//! HTTP. All generated projects share one target dir under the workspace's, so the
+//! dependencies compile once per machine.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{fixture, init, text, workspace};
+
+/// `<target dir>/init-e2e`: inside the workspace's target dir (or `CARGO_TARGET_DIR`), so
+/// CI caches nothing extra and dependencies compile once per machine.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"))
+        .join("init-e2e")
+}
+
+/// Copies the workspace's Cargo.lock in, so the generated project resolves the versions
+/// already built for the workspace.
+fn seed_lockfile(project: &Path) {
+    std::fs::copy(workspace().join("Cargo.lock"), project.join("Cargo.lock")).unwrap();
+}
+
+fn cargo(project: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(project)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap()
+}
+
+fn scaffold_and_lint(name: &str, args: &[&str]) {
+    let dir = fixture(name);
+    let output = init(dir.path(), args);
+    let (stdout, stderr) = text(&output);
+    assert!(
+        output.status.success() || output.status.code() == Some(2),
+        "{stdout}{stderr}"
+    );
+    seed_lockfile(dir.path());
+    let output = cargo(
+        dir.path(),
+        &[
+            "clippy",
+            "--all-targets",
+            "--message-format",
+            "short",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    );
+    let (_, stderr) = text(&output);
+    assert!(
+        output.status.success(),
+        "{name}: cargo clippy failed:\n{stderr}"
+    );
+    // rustfmt-clean, like code written by hand.
+    let mut files = Vec::new();
+    rust_files(dir.path(), &mut files);
+    let output = Command::new("rustfmt")
+        .args(["--edition", "2021", "--check"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{name}: not rustfmt-clean:\n{}",
+        text(&output).0
+    );
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() && !path.ends_with("target") {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn generated_projects_compile_and_are_lint_clean() {
+    for name in [
+        "hello",
+        "app-state",
+        "arc-state",
+        "sqlx-pool",
+        "workspace",
+        "lib-router",
+        "odd-cargo-toml",
+        "unusual-main",
+    ] {
+        scaffold_and_lint(name, &["--yes"]);
+    }
+    scaffold_and_lint("sqlx-pool", &["--yes", "--migrations", "copy"]);
+    scaffold_and_lint(
+        "app-state",
+        &["--yes", "--database", "postgres", "--mount", "/api/auth"],
+    );
+}
+
+/// Kills the server when the test ends, pass or fail.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HTTP/1.1 exchange: (status, headers lowercased, body).
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Vec<(String, String)>, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn scaffolded_app_signs_up_signs_in_and_guards_a_route() {
+    let dir = fixture("hello");
+    let project = dir.path();
+    let output = init(project, &["--yes"]);
+    assert!(output.status.success(), "{:?}", text(&output));
+
+    // The developer's next step: a route that needs a signed-in user.
+    let port = free_port();
+    let main = project.join("src/main.rs");
+    let source = std::fs::read_to_string(&main).unwrap();
+    let source = source
+        .replace(
+            ".route(\"/\", get(|| async { \"Hello, World!\" }))",
+            ".route(\"/\", get(|| async { \"Hello, World!\" }))\n        .route(\"/me\", get(me))",
+        )
+        .replace("0.0.0.0:3000", &format!("127.0.0.1:{port}"));
+    assert!(source.contains("get(me)"), "{source}");
+    let source = format!(
+        "{source}\n/// Only for signed-in users.\nasync fn me(session: better_auth::integrations::axum::CurrentSession) -> String {{\n    \
+         use better_auth::prelude::AuthUser;\n    format!(\"{{:?}}\", session.user.email())\n}}\n"
+    );
+    std::fs::write(&main, source).unwrap();
+
+    seed_lockfile(project);
+    let output = cargo(project, &["build", "--message-format", "short"]);
+    assert!(
+        output.status.success(),
+        "cargo build failed:\n{}",
+        text(&output).1
+    );
+
+    let base_url = format!("http://127.0.0.1:{port}");
+    let database = format!("sqlite:{}?mode=rwc", project.join("auth.db").display());
+    let child = Command::new(target_dir().join("debug/hello"))
+        .current_dir(project)
+        .env("BETTER_AUTH_URL", &base_url)
+        .env("DATABASE_URL", &database)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            server.0.try_wait().unwrap().is_none(),
+            "the app exited at start-up"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the app did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let json = [
+        ("content-type", "application/json"),
+        ("origin", base_url.as_str()),
+    ];
+    let (status, headers, body) = http(
+        port,
+        "POST",
+        "/auth/sign-up/email",
+        &json,
+        r#"{"name":"Ada Lovelace","email":"ada@example.com","password":"correct horse battery staple"}"#,
+    );
+    assert_eq!(status, 200, "sign-up: {body}");
+    assert!(body.contains("ada@example.com"), "{body}");
+    assert!(header(&headers, "set-auth-token").is_some(), "{headers:?}");
+
+    let (status, headers, body) = http(
+        port,
+        "POST",
+        "/auth/sign-in/email",
+        &json,
+        r#"{"email":"ada@example.com","password":"correct horse battery staple"}"#,
+    );
+    assert_eq!(status, 200, "sign-in: {body}");
+    let token = header(&headers, "set-auth-token")
+        .expect("sign-in token")
+        .to_owned();
+
+    let (status, _, _) = http(port, "GET", "/me", &[], "");
+    assert_eq!(
+        status, 401,
+        "the protected route let an anonymous request in"
+    );
+    let bearer = format!("Bearer {token}");
+    let (status, _, body) = http(port, "GET", "/me", &[("authorization", &bearer)], "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("ada@example.com"), "{body}");
+    let (status, _, body) = http(
+        port,
+        "GET",
+        "/auth/get-session",
+        &[("authorization", &bearer)],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("ada@example.com"), "{body}");
+}

@@ -1,0 +1,118 @@
+//! Every fixture: dry run (writes nothing), apply (snapshots of every file written or
+//! edited), re-run (a no-op that says so).
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::util::{fixture, init, redact, snapshot_settings, text, tree};
+
+/// Exit status when init wrote the scaffold but main.rs needs lines added by hand.
+const EXIT_MANUAL: i32 = 2;
+
+fn scaffold(name: &str, expected_exit: i32) {
+    let dir = fixture(name);
+    let project = dir.path();
+    let before = tree(project);
+    let settings = snapshot_settings();
+
+    let dry = init(project, &["--dry-run"]);
+    let (stdout, stderr) = text(&dry);
+    assert!(dry.status.success(), "dry run failed: {stderr}");
+    assert_eq!(tree(project), before, "--dry-run wrote something");
+    settings.bind(|| insta::assert_snapshot!(format!("{name}__dry_run"), redact(&stdout, project)));
+
+    let applied = init(project, &["--yes"]);
+    let (stdout, stderr) = text(&applied);
+    assert_eq!(
+        applied.status.code(),
+        Some(expected_exit),
+        "init --yes: {stdout}\n{stderr}"
+    );
+    settings.bind(|| insta::assert_snapshot!(format!("{name}__apply"), redact(&stdout, project)));
+
+    let after = tree(project);
+    for (path, (bytes, mode)) in &after {
+        let is_dir = project.join(path).is_dir();
+        if is_dir || before.get(path).is_some_and(|(old, _)| old == bytes) {
+            continue;
+        }
+        let shown = path.display().to_string();
+        let content = redact(&String::from_utf8_lossy(bytes), project);
+        settings.bind(|| {
+            insta::assert_snapshot!(format!("{name}__{}", shown.replace('/', "__")), content)
+        });
+        if shown.ends_with(".env") {
+            assert_eq!(mode & 0o777, 0o600, "{shown} must be private (S29)");
+        }
+    }
+    for (path, (_, mode)) in &before {
+        if let Some((_, new_mode)) = after.get(path).filter(|_| !path.ends_with(".env")) {
+            assert_eq!(mode, new_mode, "{} changed permissions", path.display());
+        }
+    }
+
+    // Running again changes nothing and says so.
+    let again = init(project, &["--yes"]);
+    let (stdout, stderr) = text(&again);
+    assert_eq!(
+        again.status.code(),
+        Some(expected_exit),
+        "re-run: {stdout}\n{stderr}"
+    );
+    if expected_exit == 0 {
+        assert!(
+            stdout.contains("Nothing to do"),
+            "re-run did not say so:\n{stdout}"
+        );
+    }
+    assert!(
+        !stdout.contains("  create  ") && !stdout.contains("  update  "),
+        "{stdout}"
+    );
+    assert_eq!(tree(project), after, "re-run changed files");
+
+    // The scaffold stays out of git and the secret is fresh.
+    let gitignore = std::fs::read_to_string(project.join(".gitignore")).unwrap_or_default();
+    assert!(gitignore.lines().any(|l| l.trim() == ".env"), "{gitignore}");
+    let env_meta = std::fs::metadata(project.join(".env")).unwrap();
+    assert_eq!(env_meta.permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
+fn hello_world_without_state() {
+    scaffold("hello", 0);
+}
+
+#[test]
+fn derive_clone_app_state() {
+    scaffold("app-state", 0);
+}
+
+#[test]
+fn state_behind_arc() {
+    scaffold("arc-state", 0);
+}
+
+#[test]
+fn sqlx_pool_and_migrations_folder() {
+    scaffold("sqlx-pool", 0);
+}
+
+#[test]
+fn workspace_member() {
+    scaffold("workspace", 0);
+}
+
+#[test]
+fn router_in_lib_with_thin_main() {
+    scaffold("lib-router", 0);
+}
+
+#[test]
+fn commented_unusual_cargo_toml() {
+    scaffold("odd-cargo-toml", 0);
+}
+
+#[test]
+fn unusual_main_gets_manual_steps() {
+    scaffold("unusual-main", EXIT_MANUAL);
+}

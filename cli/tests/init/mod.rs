@@ -1,0 +1,6 @@
+//! `better-auth init` (issue 4).
+
+mod bad_input;
+mod e2e;
+mod fixtures;
+mod reruns;

@@ -1,0 +1,201 @@
+//! Re-runs, conflicts, the secret, the migrations copy, and all-or-nothing writes.
+
+use crate::util::{fixture, init, init_with_env, redact, snapshot_settings, text, tree};
+
+#[test]
+fn edited_auth_rs_is_a_conflict_unless_forced() {
+    let dir = fixture("hello");
+    assert!(init(dir.path(), &["--yes"]).status.success());
+    let auth = dir.path().join("src/auth.rs");
+    let edited = std::fs::read_to_string(&auth)
+        .unwrap()
+        .replace("enable_signup(true)", "enable_signup(false)");
+    std::fs::write(&auth, &edited).unwrap();
+    let before = tree(dir.path());
+
+    let output = init(dir.path(), &["--yes"]);
+    let (stdout, _) = text(&output);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("  conflict  src/auth.rs  (changed since init wrote it; left alone (--force overwrites))"),
+        "{stdout}"
+    );
+    assert_eq!(tree(dir.path()), before, "a conflict was overwritten");
+
+    let output = init(dir.path(), &["--yes", "--force"]);
+    let (stdout, _) = text(&output);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("    update  src/auth.rs  (your changes are overwritten (--force))"),
+        "{stdout}"
+    );
+    assert!(
+        std::fs::read_to_string(&auth)
+            .unwrap()
+            .contains("enable_signup(true)")
+    );
+}
+
+#[test]
+fn regenerates_an_unchanged_auth_rs_when_options_change() {
+    let dir = fixture("hello");
+    assert!(init(dir.path(), &["--yes"]).status.success());
+    let output = init(dir.path(), &["--yes", "--plugins", "email-password"]);
+    let (stdout, _) = text(&output);
+    assert!(stdout.contains("    update  src/auth.rs\n"), "{stdout}");
+    let auth = std::fs::read_to_string(dir.path().join("src/auth.rs")).unwrap();
+    assert!(!auth.contains("AccountManagementPlugin"), "{auth}");
+}
+
+#[test]
+fn existing_secret_is_never_overwritten() {
+    let dir = fixture("hello");
+    let env = dir.path().join(".env");
+    std::fs::write(
+        &env,
+        "BETTER_AUTH_SECRET=keep-me-keep-me-keep-me-keep-me-keep-me\nPORT=3000",
+    )
+    .unwrap();
+    let output = init(dir.path(), &["--yes"]);
+    assert!(output.status.success(), "{:?}", text(&output));
+    let written = std::fs::read_to_string(&env).unwrap();
+    assert!(
+        written
+            .starts_with("BETTER_AUTH_SECRET=keep-me-keep-me-keep-me-keep-me-keep-me\nPORT=3000\n"),
+        "{written}"
+    );
+    assert_eq!(
+        written.matches("BETTER_AUTH_SECRET=").count(),
+        1,
+        "{written}"
+    );
+    assert!(
+        written.contains("BETTER_AUTH_URL=http://localhost:3000\n"),
+        "{written}"
+    );
+}
+
+#[test]
+fn fresh_secrets_differ() {
+    let a = fixture("hello");
+    let b = fixture("hello");
+    for dir in [&a, &b] {
+        assert!(init(dir.path(), &["--yes"]).status.success());
+    }
+    let secret = |dir: &tempfile::TempDir| {
+        let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+        env.lines()
+            .find_map(|l| l.strip_prefix("BETTER_AUTH_SECRET=").map(str::to_owned))
+            .unwrap()
+    };
+    let (sa, sb) = (secret(&a), secret(&b));
+    assert_eq!(sa.len(), 64);
+    assert!(sa.chars().all(|c| c.is_ascii_alphanumeric()));
+    assert_ne!(sa, sb);
+    let example = std::fs::read_to_string(a.path().join(".env.example")).unwrap();
+    assert!(!example.contains(&sa), "the example holds the secret");
+}
+
+#[test]
+fn migrations_copied_into_the_sqlx_folder() {
+    let dir = fixture("sqlx-pool");
+    let output = init(dir.path(), &["--yes", "--migrations", "copy"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let copied: Vec<String> = std::fs::read_dir(dir.path().join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("_better_auth_"))
+        .collect();
+    assert_eq!(copied.len(), 1, "{copied:?}");
+    let name = &copied[0];
+    assert!(name.ends_with("_better_auth_core_schema.sql"), "{name}");
+    assert!(name[..14].chars().all(|c| c.is_ascii_digit()), "{name}");
+    let auth = std::fs::read_to_string(dir.path().join("src/auth.rs")).unwrap();
+    assert!(!auth.contains("run_migrations"), "{auth}");
+    assert!(auth.contains(&format!("migrations/{name}")), "{auth}");
+    let snapshot = redact(
+        &auth.replace(name.as_str(), "[TIMESTAMP]_better_auth_core_schema.sql"),
+        dir.path(),
+    );
+    snapshot_settings().bind(|| insta::assert_snapshot!("sqlx-pool__copy__src__auth.rs", snapshot));
+
+    // The next run finds the copy and keeps that mode.
+    let before = tree(dir.path());
+    let output = init(dir.path(), &["--yes"]);
+    assert!(
+        text(&output).0.contains("Nothing to do"),
+        "{:?}",
+        text(&output)
+    );
+    assert_eq!(tree(dir.path()), before);
+}
+
+#[test]
+fn runtime_version_flag_writes_a_version_requirement() {
+    let dir = fixture("hello");
+    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_better-auth"))
+        .args([
+            "init",
+            "--yes",
+            "--runtime-version",
+            "0.9",
+            "--database",
+            "postgres",
+            "--path",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let line = "better-auth = { version = \"0.9\", default-features = false, features = [\"axum\", \"postgres\"] }";
+    assert!(stdout.contains(&format!("Dependency: {line}")), "{stdout}");
+    let manifest = std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap();
+    assert!(manifest.contains(line), "{manifest}");
+    let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+    assert!(env.contains("DATABASE_URL=postgres://"), "{env}");
+}
+
+#[test]
+fn default_runtime_is_this_checkout() {
+    let dir = fixture("hello");
+    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_better-auth"))
+        .args(["init", "--yes", "--path"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&output);
+    let runtime = crate::util::workspace()
+        .join("runtime")
+        .canonicalize()
+        .unwrap();
+    assert!(
+        stdout.contains(&format!(
+            "Dependency: better-auth = {{ path = \"{}\"",
+            runtime.display()
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn failure_mid_apply_leaves_the_tree_byte_identical() {
+    for fail_after in [0, 1, 3, 5] {
+        let dir = fixture("sqlx-pool");
+        let before = tree(dir.path());
+        let output = init_with_env(
+            dir.path(),
+            &["--yes", "--migrations", "copy"],
+            &[("BETTER_AUTH_INIT_FAIL_AFTER", &fail_after.to_string())],
+        );
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+        assert!(stderr.contains("nothing was changed"), "{stderr}");
+        assert_eq!(
+            tree(dir.path()),
+            before,
+            "fail after {fail_after}: tree changed"
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! Helpers shared by the tests: fixture copies, running the binary, tree comparisons.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// The workspace root (this checkout).
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A fresh copy of `tests/fixtures/<name>` in a temporary directory.
+pub fn fixture(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("ba-init-{name}-"))
+        .tempdir()
+        .unwrap();
+    copy_dir(&workspace().join("tests/fixtures").join(name), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_name() == "target" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The runtime the generated projects depend on: this checkout's, unless
+/// `BETTER_AUTH_E2E_RUNTIME` names another (handy while the runtime is mid-change).
+pub fn runtime_args() -> Vec<String> {
+    match std::env::var("BETTER_AUTH_E2E_RUNTIME") {
+        Ok(path) if !path.is_empty() => vec!["--runtime-path".into(), path],
+        _ => Vec::new(),
+    }
+}
+
+/// Runs `better-auth init` on `dir` with `args` (plus the runtime override).
+pub fn init(dir: &Path, args: &[&str]) -> Output {
+    init_with_env(dir, args, &[])
+}
+
+/// Like [`init`], with extra environment variables.
+pub fn init_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_better-auth"));
+    cmd.arg("init")
+        .arg("--path")
+        .arg(dir)
+        .args(args)
+        .args(runtime_args());
+    cmd.env_remove("BETTER_AUTH_INIT_FAIL_AFTER");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// stdout and stderr as text.
+pub fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Every file under `dir` with its bytes and permission bits (temp names included, so a
+/// leftover `.x.better-auth-init.tmp` shows up as a difference).
+pub fn tree(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, (Vec<u8>, u32)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let meta = entry.metadata().unwrap();
+        let rel = path.strip_prefix(root).unwrap().to_path_buf();
+        if meta.is_dir() {
+            if entry.file_name() == "target" {
+                continue;
+            }
+            out.insert(rel.clone(), (Vec::new(), meta.permissions().mode()));
+            walk(root, &path, out);
+        } else {
+            out.insert(
+                rel,
+                (std::fs::read(&path).unwrap(), meta.permissions().mode()),
+            );
+        }
+    }
+}
+
+/// Replaces machine-specific parts: the project and runtime paths, and the secret.
+pub fn redact(text: &str, project: &Path) -> String {
+    let mut out = text.to_owned();
+    for runtime in [
+        std::env::var("BETTER_AUTH_E2E_RUNTIME")
+            .ok()
+            .filter(|p| !p.is_empty()),
+        workspace()
+            .join("runtime")
+            .canonicalize()
+            .ok()
+            .map(|p| p.display().to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let canonical = Path::new(&runtime)
+            .canonicalize()
+            .map(|p| p.display().to_string())
+            .unwrap_or(runtime.clone());
+        out = out
+            .replace(&canonical, "[RUNTIME]")
+            .replace(&runtime, "[RUNTIME]");
+    }
+    let project = project.canonicalize().unwrap();
+    out = out.replace(&project.display().to_string(), "[PROJECT]");
+    out.lines()
+        .map(|line| match line.split_once("BETTER_AUTH_SECRET=") {
+            Some((before, value)) if value.len() == 64 => {
+                format!("{before}BETTER_AUTH_SECRET=[SECRET]")
+            }
+            _ => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + if out.ends_with('\n') { "\n" } else { "" }
+}
+
+/// insta settings that store snapshots in the top-level `snapshots/init` folder.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(workspace().join("snapshots/init"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
+}
