@@ -110,6 +110,9 @@ impl Database {
                 .synchronous(SqliteSynchronous::Normal);
             SqlitePoolOptions::new()
                 .max_connections(8)
+                // No ping per acquire: an embedded connection cannot go stale,
+                // and the ping is a round trip to the connection's worker thread.
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
                 .await?

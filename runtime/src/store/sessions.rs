@@ -59,7 +59,13 @@ pub async fn find_with_user(db: &Database, digest: &str) -> Result<Option<(Sessi
             u."name" AS u_name, u."email" AS u_email, u."emailVerified" AS u_email_verified,
             u."image" AS u_image, u."createdAt" AS u_created_at, u."updatedAt" AS u_updated_at
         FROM "session" s JOIN "user" u ON u."id" = s."userId"
-        WHERE s."token" = $1"#;
+        WHERE s."token" = CAST($1 AS text)"#;
+    // `CAST($1 AS text)` rather than a bare `$1`: once a SQLite database has
+    // been ANALYZEd (or `PRAGMA optimize`d), SQLite's STAT4 planner marks a
+    // bare parameter compared with an indexed column as plan-relevant and
+    // re-prepares the statement whenever its value changes, i.e. on every
+    // request (profiled: parsing and planning dominated get-session). The cast
+    // is a no-op for the text token on both SQLite and PostgreSQL.
     let row: Option<SessionUserRow> = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(digest)
         .fetch_optional(pool)
