@@ -4,3 +4,4 @@ mod bad_input;
 mod e2e;
 mod fixtures;
 mod reruns;
+mod terminal;
