@@ -82,6 +82,22 @@ impl SourceFile {
             .collect()
     }
 
+    /// The start of the comment lines directly above the line starting at `line_start`
+    /// (a comment belongs to the code under it, so insertions go above both).
+    fn above_comments(&self, line_start: usize) -> usize {
+        let mut start = line_start;
+        while start > 0 {
+            let prev = self.line_start(start - 1);
+            let line = self.text[prev..start].trim();
+            if line.starts_with("//") && !line.starts_with("//!") {
+                start = prev;
+            } else {
+                break;
+            }
+        }
+        start
+    }
+
     fn line_end(&self, offset: usize) -> usize {
         self.text[offset..]
             .find('\n')
@@ -842,9 +858,32 @@ pub fn plan_wiring(
     }
 
     // `let auth = auth::init().await?;`
-    let wired = init_fn.item.block.stmts.iter().any(|stmt| {
-        matches!(stmt, Stmt::Local(local) if pat_name(&local.pat).as_deref() == Some("auth"))
+    let existing_let = init_fn.item.block.stmts.iter().find_map(|stmt| match stmt {
+        Stmt::Local(local) if pat_name(&local.pat).as_deref() == Some("auth") => Some(local),
+        _ => None,
     });
+    let wired = match existing_let {
+        Some(local)
+            if local
+                .init
+                .as_ref()
+                .is_some_and(|i| tokens(&i.expr).contains("init (")) =>
+        {
+            true
+        }
+        Some(_) => {
+            return manual(
+                init_fn.file.root,
+                format!(
+                    "`fn {}` already has a variable named `auth`",
+                    init_fn.name()
+                ),
+                state,
+                state_name.clone(),
+            );
+        }
+        None => false,
+    };
     if !wired {
         let on_error = match &init_fn.item.sig.output {
             ReturnType::Type(_, ty) => {
@@ -873,16 +912,19 @@ pub fn plan_wiring(
             ],
         )?;
         let stmt = &init_fn.item.block.stmts[init_stmt];
-        let at = init_fn
+        let stmt_line = init_fn
             .file
             .line_start(init_fn.file.offset(stmt.span().start()));
+        let at = init_fn.file.above_comments(stmt_line);
         let indent = init_fn.file.indent_at(at);
+        // Above a commented statement, a blank line keeps the comment with its code.
+        let gap = if at < stmt_line { "\n" } else { "" };
         edits.push(Edit {
             root: init_fn.file.root,
             start: at,
             end: at,
             text: format!(
-                "{}\n",
+                "{}\n{gap}",
                 indent_lines(&text, &indent, false).trim_start_matches('\n')
             ),
         });
@@ -1084,7 +1126,7 @@ fn mod_edit(file: &SourceFile, module: &str, text: &str) -> Edit {
         .ast
         .items
         .first()
-        .map(|item| file.line_start(file.offset(item.span().start())))
+        .map(|item| file.above_comments(file.line_start(file.offset(item.span().start()))))
         .unwrap_or(file.text.len());
     Edit {
         root: file.root,
@@ -1117,7 +1159,7 @@ fn import_edit(file: &SourceFile, text: &str) -> Edit {
                 .ast
                 .items
                 .first()
-                .map(|item| file.line_start(file.offset(item.span().start())))
+                .map(|item| file.above_comments(file.line_start(file.offset(item.span().start()))))
                 .unwrap_or(0);
             Edit {
                 root: file.root,

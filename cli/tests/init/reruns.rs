@@ -199,3 +199,23 @@ fn failure_mid_apply_leaves_the_tree_byte_identical() {
         );
     }
 }
+
+#[test]
+fn a_variable_named_auth_leads_to_manual_steps() {
+    let dir = fixture("hello");
+    let main = dir.path().join("src/main.rs");
+    let source = std::fs::read_to_string(&main).unwrap().replace(
+        "    // build our application",
+        "    let auth = \"basic\";\n    println!(\"{auth}\");\n\n    // build our application",
+    );
+    std::fs::write(&main, &source).unwrap();
+    let output = init(dir.path(), &["--yes"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("`fn main` already has a variable named `auth`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("      skip  src/main.rs"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&main).unwrap(), source);
+}
