@@ -182,6 +182,8 @@ pub struct PasswordPolicy {
     pub min_length: usize,
     /// More code points than this are rejected before hashing; default 128.
     pub max_length: usize,
+    /// Reject passwords on the shipped common-password list (S03); default true.
+    pub reject_common: bool,
 }
 
 impl Default for PasswordPolicy {
@@ -189,6 +191,7 @@ impl Default for PasswordPolicy {
         PasswordPolicy {
             min_length: 8,
             max_length: 128,
+            reject_common: true,
         }
     }
 }

@@ -18,6 +18,9 @@ pub enum Error {
     /// The password has more than the maximum number of characters.
     #[error("Password too long")]
     PasswordTooLong,
+    /// The password is on the list of common passwords (S03).
+    #[error("Password is too common; choose another")]
+    PasswordTooCommon,
     /// Sign-up with an email that already belongs to a user.
     #[error("User already exists. Use another email.")]
     UserAlreadyExists,
@@ -86,15 +89,16 @@ impl Error {
             Error::Validation(_)
             | Error::PasswordTooShort
             | Error::PasswordTooLong
+            | Error::PasswordTooCommon
             | Error::SignUpDisabled
             | Error::InvalidPassword
-            | Error::InvalidToken
-            | Error::InvalidCallbackUrl => StatusCode::BAD_REQUEST,
+            | Error::InvalidToken => StatusCode::BAD_REQUEST,
             Error::UserAlreadyExists => StatusCode::UNPROCESSABLE_ENTITY,
             Error::InvalidEmailOrPassword | Error::Unauthorized => StatusCode::UNAUTHORIZED,
-            Error::MissingOrNullOrigin | Error::InvalidOrigin | Error::Forbidden { .. } => {
-                StatusCode::FORBIDDEN
-            }
+            Error::MissingOrNullOrigin
+            | Error::InvalidOrigin
+            | Error::InvalidCallbackUrl
+            | Error::Forbidden { .. } => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -113,6 +117,7 @@ impl Error {
             Error::Validation(_) => "VALIDATION_ERROR",
             Error::PasswordTooShort => "PASSWORD_TOO_SHORT",
             Error::PasswordTooLong => "PASSWORD_TOO_LONG",
+            Error::PasswordTooCommon => "PASSWORD_TOO_COMMON",
             Error::UserAlreadyExists => "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
             Error::SignUpDisabled => "EMAIL_PASSWORD_SIGN_UP_DISABLED",
             Error::InvalidEmailOrPassword => "INVALID_EMAIL_OR_PASSWORD",

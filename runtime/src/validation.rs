@@ -40,5 +40,27 @@ pub fn check_password(policy: &PasswordPolicy, password: &str) -> Result<()> {
     if count < policy.min_length {
         return Err(Error::PasswordTooShort);
     }
+    if policy.reject_common && is_common_password(password) {
+        return Err(Error::PasswordTooCommon);
+    }
     Ok(())
+}
+
+/// The 19,729 most common passwords (the 20,000-entry list Django ships,
+/// from Royce Williams' compilation of breach corpora, lower-cased and
+/// de-duplicated), sorted, one per line.
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+/// S03: true when the password (ignoring case) is on the shipped list of
+/// common passwords. The list is embedded and indexed on first use.
+pub fn is_common_password(password: &str) -> bool {
+    static INDEX: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| COMMON_PASSWORDS.lines().collect());
+    index.contains(password.to_lowercase().as_str())
+}
+
+/// How many passwords the shipped common-password list holds.
+pub fn common_password_count() -> usize {
+    COMMON_PASSWORDS.lines().count()
 }

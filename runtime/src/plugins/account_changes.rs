@@ -181,10 +181,7 @@ pub(crate) fn verify_url(auth: &BetterAuth, token: &str, callback: Option<&str>)
         .route_url(&format!("/verify-email?token={token}"));
     if let Some(callback) = callback {
         url.push_str("&callbackURL=");
-        url.push_str(
-            &percent_encoding::utf8_percent_encode(callback, percent_encoding::NON_ALPHANUMERIC)
-                .to_string(),
-        );
+        url.push_str(&percent_encoding::utf8_percent_encode(callback, QUERY_VALUE).to_string());
     }
     url
 }
@@ -289,9 +286,16 @@ async fn verify_email(auth: &BetterAuth, request: AuthRequest) -> Result<AuthRes
     }
 }
 
+/// Characters escaped in query values: everything but RFC 3986 unreserved ones.
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Appends `name=value` to a URL's query.
 pub(crate) fn with_query(url: &str, name: &str, value: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
-    let value = percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC);
+    let value = percent_encoding::utf8_percent_encode(value, QUERY_VALUE);
     format!("{url}{sep}{name}={value}")
 }

@@ -69,19 +69,32 @@ impl Plugin for EmailPasswordPlugin {
 
     fn install(&self, setup: &mut PluginSetup) {
         setup.options.signup_enabled = self.signup;
+        setup.options.require_email_verification = self.require_verification;
+        setup.options.send_verification_on_sign_up =
+            self.send_on_sign_up || self.require_verification;
         setup
-            .route(Route::new(
-                Method::POST,
-                "/sign-up/email",
-                "Create a user with email and password and sign in",
-                |a, r| Box::pin(sign_up(a, r)),
-            ))
-            .route(Route::new(
-                Method::POST,
-                "/sign-in/email",
-                "Sign in with email and password",
-                |a, r| Box::pin(sign_in(a, r)),
-            ));
+            .route(
+                Route::new(
+                    Method::POST,
+                    "/sign-up/email",
+                    "Create a user with email and password and sign in",
+                    |a, r| Box::pin(sign_up(a, r)),
+                )
+                .body::<SignUpBody>()
+                .returns::<TokenUser>()
+                .errors(&[400, 422]),
+            )
+            .route(
+                Route::new(
+                    Method::POST,
+                    "/sign-in/email",
+                    "Sign in with email and password",
+                    |a, r| Box::pin(sign_in(a, r)),
+                )
+                .body::<SignInBody>()
+                .returns::<SignInResponse>()
+                .errors(&[400, 401, 403]),
+            );
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::routing::get;
 use axum::{Json, Router};
+use better_auth::email::MemoryEmailSender;
 use better_auth::integrations::axum::{AxumIntegration, CurrentSession, OptionalSession};
 use better_auth::plugins::{
     AccountManagementPlugin, EmailPasswordPlugin, PasswordManagementPlugin, SessionManagementPlugin,
@@ -52,14 +53,20 @@ macro_rules! both_backends {
 /// How a test server is set up.
 pub struct Setup {
     pub config: AuthConfig,
-    pub signup: bool,
+    pub email_password: EmailPasswordPlugin,
+    pub outbox: MemoryEmailSender,
 }
 
 impl Setup {
     pub fn new() -> Self {
+        let outbox = MemoryEmailSender::new();
         Setup {
-            config: AuthConfig::new(SECRET).base_url(ORIGIN),
-            signup: true,
+            config: AuthConfig::new(SECRET)
+                .base_url(ORIGIN)
+                .base_path("/api/auth")
+                .email_sender(Arc::new(outbox.clone())),
+            email_password: EmailPasswordPlugin::new(),
+            outbox,
         }
     }
 }
@@ -176,6 +183,7 @@ pub struct TestServer {
     pub base: String,
     pub auth: Arc<BetterAuth>,
     pub client: reqwest::Client,
+    pub outbox: MemoryEmailSender,
 }
 
 async fn me(session: CurrentSession) -> Json<Value> {
@@ -191,7 +199,7 @@ impl TestServer {
         let auth = Arc::new(
             BetterAuth::new(setup.config)
                 .database(database)
-                .plugin(EmailPasswordPlugin::new().enable_signup(setup.signup))
+                .plugin(setup.email_password)
                 .plugin(SessionManagementPlugin::new())
                 .plugin(PasswordManagementPlugin::new())
                 .plugin(AccountManagementPlugin::new())
@@ -217,7 +225,11 @@ impl TestServer {
         TestServer {
             base: format!("http://{addr}"),
             auth,
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            outbox: setup.outbox,
         }
     }
 

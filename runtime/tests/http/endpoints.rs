@@ -88,7 +88,7 @@ both_backends!(
 async fn sign_up_can_be_disabled() {
     let db = TestDb::open(Backend::Sqlite).await.unwrap();
     let mut setup = Setup::new();
-    setup.signup = false;
+    setup.email_password = better_auth::plugins::EmailPasswordPlugin::new().enable_signup(false);
     let srv = TestServer::start_with(&db, setup).await;
     let resp = srv.sign_up("ada@example.com").await;
     assert_eq!(resp.status, 400);

@@ -5,5 +5,7 @@ mod common;
 mod contract_examples;
 mod endpoints;
 mod extractors;
+mod flows;
+mod openapi;
 mod security;
 mod store;
