@@ -1,17 +1,17 @@
 //! Password hashing, token generation, digests and cookie signing.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
 use rand::rngs::OsRng;
 use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
 
@@ -80,14 +80,25 @@ pub struct Verified {
     pub needs_rehash: bool,
 }
 
-/// Argon2id hashing off the async workers (S04), at most one job per core at a
-/// time so a burst of sign-ins queues instead of starving everything else.
+/// Argon2id hashing off the async workers (S04), on dedicated threads: one per
+/// core, so a burst of sign-ins queues instead of starving everything else.
+///
+/// Two things keep hashing from hurting the rest of the app:
+/// - the hashing threads run at the lowest CPU priority (`nice` 19, Linux), so
+///   they use the CPU the request workers leave idle and a sign-in flood does
+///   not stall other requests;
+/// - each thread reuses one Argon2 memory buffer (19 MiB at the default
+///   parameters) while jobs are queued and gives it back to the OS as soon as
+///   its queue runs dry, so memory returns to its resting size after a burst.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     verifications: Arc<AtomicU64>,
     dummy_hash: Arc<String>,
 }
+
+/// A unit of work for a hashing thread, given that thread's Argon2 memory.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
 impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -95,30 +106,93 @@ impl std::fmt::Debug for PasswordHasher {
     }
 }
 
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(ARGON2_M_COST, ARGON2_T_COST, ARGON2_P_COST, None)
-        .expect("OWASP Argon2id parameters are valid");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+fn params() -> Params {
+    Params::new(ARGON2_M_COST, ARGON2_T_COST, ARGON2_P_COST, None)
+        .expect("OWASP Argon2id parameters are valid")
 }
 
-fn hash_blocking(password: &str) -> Result<String> {
+/// Blocks in a buffer of just over 32 MiB: glibc's largest dynamic mmap
+/// threshold. A buffer this large is always its own mapping, returned to the
+/// OS when dropped (smaller ones raise the threshold and then stay in the
+/// heap of whichever thread freed them); only the pages Argon2 uses are touched.
+const MIN_BUFFER_BLOCKS: usize = 33 * 1024;
+
+/// The first `count` blocks of a thread's buffer, growing it when needed.
+fn blocks(memory: &mut Vec<Block>, count: usize) -> &mut [Block] {
+    if memory.len() < count {
+        *memory = Vec::with_capacity(count.max(MIN_BUFFER_BLOCKS));
+        memory.resize(count, Block::default());
+    }
+    &mut memory[..count]
+}
+
+fn hash_with(memory: &mut Vec<Block>, password: &str) -> Result<String> {
+    let failed =
+        |e: argon2::password_hash::Error| Error::Internal(format!("password hashing failed: {e}"));
     let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
+    let params = params();
+    let mut salt_buf = [0u8; 64];
+    let salt_bytes = salt.as_salt().decode_b64(&mut salt_buf).map_err(failed)?;
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let output = Output::init_with(len, |out| {
+        argon
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt_bytes,
+                out,
+                blocks(memory, params.block_count()),
+            )
+            .map_err(Into::into)
+    })
+    .map_err(failed)?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(failed)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(hash.to_string())
 }
 
-fn verify_blocking(password: &str, stored: &str) -> Verified {
+/// What `argon2`'s `PasswordVerifier` does (algorithm, version and parameters
+/// taken from the stored hash, constant-time comparison of the outputs), on
+/// the thread's reusable memory.
+fn matches(memory: &mut Vec<Block>, password: &str, parsed: &PasswordHash<'_>) -> Option<bool> {
+    let expected = parsed.hash?;
+    let salt = parsed.salt?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).ok()?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(parsed).ok()?;
+    let mut salt_buf = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_buf).ok()?;
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let computed = Output::init_with(expected.len(), |out| {
+        argon
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt_bytes,
+                out,
+                blocks(memory, params.block_count()),
+            )
+            .map_err(Into::into)
+    })
+    .ok()?;
+    Some(computed == expected)
+}
+
+fn verify_with(memory: &mut Vec<Block>, password: &str, stored: &str) -> Verified {
     let Ok(parsed) = PasswordHash::new(stored) else {
         return Verified {
             ok: false,
             needs_rehash: false,
         };
     };
-    let ok = argon2()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
+    let ok = matches(memory, password, &parsed).unwrap_or(false);
     let current = parsed.algorithm.as_str() == "argon2id"
         && parsed.params.get_decimal("m") == Some(ARGON2_M_COST)
         && parsed.params.get_decimal("t") == Some(ARGON2_T_COST)
@@ -129,34 +203,88 @@ fn verify_blocking(password: &str, stored: &str) -> Verified {
     }
 }
 
+/// A hashing thread: lowest priority, runs jobs until every `PasswordHasher`
+/// clone is gone, and drops its Argon2 memory whenever its queue is empty.
+fn hashing_thread(queue: &Mutex<mpsc::Receiver<Job>>) {
+    lower_priority();
+    let mut memory: Vec<Block> = Vec::new();
+    loop {
+        let job = {
+            let queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
+            match queue.try_recv() {
+                Ok(job) => job,
+                Err(mpsc::TryRecvError::Disconnected) => return,
+                Err(mpsc::TryRecvError::Empty) => {
+                    // Idle: give the buffer back before waiting.
+                    memory = Vec::new();
+                    match queue.recv() {
+                        Ok(job) => job,
+                        Err(_) => return,
+                    }
+                }
+            }
+        };
+        // A panicking job drops its result sender (the caller sees an error);
+        // the thread lives on.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut memory)));
+    }
+}
+
+/// `nice 19` for the calling thread: hashing only gets the CPU that request
+/// handling leaves idle. Best effort; other platforms keep the default.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let tid = rustix::thread::gettid();
+        let _ = rustix::process::setpriority_process(Some(tid), 19);
+    }
+}
+
 impl PasswordHasher {
-    /// A hasher allowing as many concurrent hashes as the machine has cores.
+    /// A hasher running as many concurrent hashes as the machine has cores.
     pub fn new() -> Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         // The dummy hash makes unknown-email sign-ins cost one verification (S07).
-        let dummy = hash_blocking(&generate_token())?;
+        let dummy = hash_with(&mut Vec::new(), &generate_token())?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..cores {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("better-auth-hash-{i}"))
+                .spawn(move || hashing_thread(&queue))
+                .map_err(|e| Error::Internal(format!("cannot start a hashing thread: {e}")))?;
+        }
         Ok(PasswordHasher {
-            permits: Arc::new(Semaphore::new(cores)),
+            jobs,
             verifications: Arc::new(AtomicU64::new(0)),
             dummy_hash: Arc::new(dummy),
         })
     }
 
-    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T> {
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move |memory| {
+            // The request went away while queued: skip the work.
+            if !done.is_closed() {
+                let _ = done.send(job(memory));
+            }
+        });
+        self.jobs
+            .send(job)
             .map_err(|_| Error::Internal("password hasher closed".into()))?;
-        tokio::task::spawn_blocking(job)
+        result
             .await
-            .map_err(|e| Error::Internal(format!("password hashing task failed: {e}")))
+            .map_err(|_| Error::Internal("password hashing task failed".into()))
     }
 
     /// Hashes a password into an Argon2id PHC string.
     pub async fn hash(&self, password: &str) -> Result<String> {
         let password = password.to_owned();
-        self.run(move || hash_blocking(&password)).await?
+        self.run(move |memory| hash_with(memory, &password)).await?
     }
 
     /// Checks a password against a stored PHC string.
@@ -164,7 +292,8 @@ impl PasswordHasher {
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let password = password.to_owned();
         let stored = stored.to_owned();
-        self.run(move || verify_blocking(&password, &stored)).await
+        self.run(move |memory| verify_with(memory, &password, &stored))
+            .await
     }
 
     /// Spends one verification on a throwaway hash, so that an unknown email
