@@ -60,6 +60,66 @@ pub(crate) use on_pool;
 #[derive(Clone, Debug)]
 pub struct Database {
     pub(crate) pool: Pool,
+    /// SQLite files only: connections reserved for the per-request session
+    /// lookup (see [`SqliteReaders`]).
+    #[cfg(feature = "sqlite")]
+    pub(crate) readers: Option<std::sync::Arc<SqliteReaders>>,
+}
+
+/// Connections of a SQLite file database kept out of the sqlx pool for the
+/// read on every request (the session lookup). A query through `&SqlitePool`
+/// costs three round trips to a connection's worker thread: the pool pings on
+/// acquire, runs the query, and pings again on release (from a spawned task);
+/// on a held connection it is one. Plain autocommit reads on their own
+/// connections see every committed write at once, as pool connections do.
+#[cfg(feature = "sqlite")]
+#[derive(Debug)]
+pub(crate) struct SqliteReaders {
+    connections: Vec<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+/// How many reader connections a SQLite file database keeps.
+#[cfg(feature = "sqlite")]
+const SQLITE_READERS: usize = 2;
+
+#[cfg(feature = "sqlite")]
+impl SqliteReaders {
+    async fn open(options: &sqlx::sqlite::SqliteConnectOptions) -> Result<Self> {
+        use sqlx::ConnectOptions;
+        let mut connections = Vec::with_capacity(SQLITE_READERS);
+        for _ in 0..SQLITE_READERS {
+            let conn = options.connect().await?;
+            connections.push(tokio::sync::Mutex::new(Some(conn)));
+        }
+        Ok(SqliteReaders {
+            connections,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// A free reader connection, else the next one in turn once it is free.
+    /// `None` after [`Database::close`].
+    pub(crate) async fn get(
+        &self,
+    ) -> Option<tokio::sync::MutexGuard<'_, Option<sqlx::SqliteConnection>>> {
+        let guard = match self.connections.iter().find_map(|c| c.try_lock().ok()) {
+            Some(guard) => guard,
+            None => {
+                let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.connections[i % self.connections.len()].lock().await
+            }
+        };
+        guard.is_some().then_some(guard)
+    }
+
+    async fn close(&self) {
+        for connection in &self.connections {
+            if let Some(conn) = connection.lock().await.take() {
+                let _ = sqlx::Connection::close(conn).await;
+            }
+        }
+    }
 }
 
 /// The name the API contract uses for an open database handle.
@@ -108,17 +168,24 @@ impl Database {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal);
-            SqlitePoolOptions::new()
+            let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 // No ping per acquire: an embedded connection cannot go stale,
                 // and the ping is a round trip to the connection's worker thread.
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(5))
-                .connect_with(options)
-                .await?
+                .connect_with(options.clone())
+                .await?;
+            // Opened after the pool, which created the file and set WAL mode.
+            let readers = SqliteReaders::open(&options).await?;
+            return Ok(Database {
+                pool: Pool::Sqlite(pool),
+                readers: Some(std::sync::Arc::new(readers)),
+            });
         };
         Ok(Database {
             pool: Pool::Sqlite(pool),
+            readers: None,
         })
     }
 
@@ -141,6 +208,8 @@ impl Database {
             .await?;
         Ok(Database {
             pool: Pool::Postgres(pool),
+            #[cfg(feature = "sqlite")]
+            readers: None,
         })
     }
 
@@ -163,6 +232,10 @@ impl Database {
 
     /// Closes every connection of the pool.
     pub async fn close(&self) {
+        #[cfg(feature = "sqlite")]
+        if let Some(readers) = &self.readers {
+            readers.close().await;
+        }
         on_pool!(self, |pool| pool.close().await)
     }
 }
@@ -173,6 +246,7 @@ impl From<sqlx::SqlitePool> for Database {
     fn from(pool: sqlx::SqlitePool) -> Self {
         Database {
             pool: Pool::Sqlite(pool),
+            readers: None,
         }
     }
 }
@@ -183,6 +257,8 @@ impl From<sqlx::PgPool> for Database {
     fn from(pool: sqlx::PgPool) -> Self {
         Database {
             pool: Pool::Postgres(pool),
+            #[cfg(feature = "sqlite")]
+            readers: None,
         }
     }
 }

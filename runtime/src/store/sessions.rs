@@ -66,6 +66,28 @@ pub async fn find_with_user(db: &Database, digest: &str) -> Result<Option<(Sessi
     // re-prepares the statement whenever its value changes, i.e. on every
     // request (profiled: parsing and planning dominated get-session). The cast
     // is a no-op for the text token on both SQLite and PostgreSQL.
+    #[cfg(feature = "sqlite")]
+    let reader = match &db.readers {
+        Some(readers) => readers.get().await,
+        None => None,
+    };
+    #[cfg(feature = "sqlite")]
+    let row: Option<SessionUserRow> = match reader {
+        Some(mut conn) => {
+            let conn = conn
+                .as_mut()
+                .expect("SqliteReaders::get returns open connections");
+            sqlx::query_as(SQL)
+                .bind(digest)
+                .fetch_optional(conn)
+                .await?
+        }
+        None => on_pool!(db, |pool| sqlx::query_as(SQL)
+            .bind(digest)
+            .fetch_optional(pool)
+            .await?),
+    };
+    #[cfg(not(feature = "sqlite"))]
     let row: Option<SessionUserRow> = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(digest)
         .fetch_optional(pool)
