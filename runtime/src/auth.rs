@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::models::{Session, User};
 use crate::plugins::{self, Plugin, PluginSetup, Route};
 use crate::request::{AuthRequest, AuthResponse};
+use crate::session_cache::SessionCache;
 use crate::store::{self, Database};
 
 /// Starts building a [`BetterAuth`]: `BetterAuth::new(config).database(db).plugin(..).build().await?`.
@@ -83,6 +84,7 @@ impl BetterAuthBuilder {
         trusted.extend(config.trusted_origins.iter().filter_map(|o| origin_of(o)));
         Ok(BetterAuth {
             cookie_prefix: if config.is_secure() { "__Secure-" } else { "" },
+            session_cache: config.session_cache_ttl.map(SessionCache::new),
             trusted_origins: trusted,
             config,
             database,
@@ -90,6 +92,7 @@ impl BetterAuthBuilder {
             routes: setup.routes,
             options: setup.options,
             openapi: std::sync::OnceLock::new(),
+            throttle: crate::rate_limit::SignInThrottle::default(),
         })
     }
 }
@@ -122,7 +125,9 @@ pub struct BetterAuth {
     pub(crate) options: Options,
     trusted_origins: Vec<String>,
     cookie_prefix: &'static str,
+    pub(crate) session_cache: Option<SessionCache>,
     openapi: std::sync::OnceLock<String>,
+    pub(crate) throttle: crate::rate_limit::SignInThrottle,
 }
 
 impl fmt::Debug for BetterAuth {
@@ -192,7 +197,11 @@ impl BetterAuth {
     /// check for cookie-authenticated state changes, S16) and its handler,
     /// turning errors into JSON error responses.
     pub async fn handle(&self, route: &Route, request: AuthRequest) -> AuthResponse {
-        let result = match self.check_origin(&request) {
+        let checks = match self.check_rate_limit(route, &request).await {
+            Ok(()) => self.check_origin(&request),
+            Err(e) => Err(e),
+        };
+        let result = match checks {
             Ok(()) => (route.handler)(self, request).await,
             Err(e) => Err(e),
         };
@@ -204,6 +213,35 @@ impl BetterAuth {
                 }
                 AuthResponse::error(&err)
             }
+        }
+    }
+
+    /// S09: counts the request against its client's limit for this route.
+    async fn check_rate_limit(&self, route: &Route, request: &AuthRequest) -> Result<()> {
+        let limits = &self.config.rate_limit;
+        if !limits.enabled {
+            return Ok(());
+        }
+        let Some(peer) = request.peer else {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| {
+                tracing::warn!(
+                    "better-auth cannot see client addresses, so rate limits are off: serve the app \
+                     with `axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())`"
+                );
+            });
+            return Ok(());
+        };
+        let client = limits.client_ip(peer, &request.headers);
+        let key = format!("{}|{}", route.path, crate::rate_limit::bucket(client));
+        let (window, max) = limits.limit_for(route.path);
+        let decision = limits.store.hit(&key, window, max, self.now()).await?;
+        if decision.allowed {
+            Ok(())
+        } else {
+            Err(Error::TooManyRequests {
+                retry_after: decision.retry_after,
+            })
         }
     }
 
@@ -277,6 +315,18 @@ impl BetterAuth {
         allow_refresh: bool,
     ) -> Result<Option<ResolvedSession>> {
         let digest = crypto::token_digest(token);
+        if let Some(found) = self.session_cache.as_ref().and_then(|c| c.get(&digest)) {
+            if found.0.expires_at > self.now() {
+                let (session, user) = (found.0.clone(), found.1.clone());
+                let token = token.to_string();
+                return Ok(Some(ResolvedSession {
+                    session,
+                    user,
+                    token,
+                    refreshed: false,
+                }));
+            }
+        }
         let Some((mut session, user)) =
             store::sessions::find_with_user(&self.database, &digest).await?
         else {
@@ -296,6 +346,9 @@ impl BetterAuth {
             session.updated_at = now;
             store::sessions::extend(&self.database, &session.id, session.expires_at, now).await?;
             refreshed = true;
+        }
+        if let Some(cache) = &self.session_cache {
+            cache.insert(&digest, &session, &user);
         }
         Ok(Some(ResolvedSession {
             session,

@@ -18,8 +18,10 @@ pub struct AuthConfig {
     pub(crate) session: SessionConfig,
     pub(crate) password: PasswordPolicy,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) session_cache_ttl: Option<Duration>,
     pub(crate) base_path: String,
     pub(crate) email_sender: Arc<dyn crate::email::EmailSender>,
+    pub(crate) rate_limit: crate::rate_limit::RateLimitConfig,
 }
 
 impl fmt::Debug for AuthConfig {
@@ -48,8 +50,10 @@ impl AuthConfig {
             session: SessionConfig::default(),
             password: PasswordPolicy::default(),
             clock: Arc::new(SystemClock),
+            session_cache_ttl: None,
             base_path: "/auth".to_string(),
             email_sender: Arc::new(crate::email::LogEmailSender),
+            rate_limit: crate::rate_limit::RateLimitConfig::default(),
         }
     }
 
@@ -63,6 +67,15 @@ impl AuthConfig {
         } else {
             format!("/{trimmed}")
         };
+        self
+    }
+
+    /// Rate limits (on by default: 100 requests per 10 s per client, 3 per
+    /// 10 s on sign-in/sign-up/password and email changes, 3 per minute on
+    /// reset and verification emails). Limits need the client address: serve
+    /// the app with `into_make_service_with_connect_info::<SocketAddr>()`.
+    pub fn rate_limit(mut self, rate_limit: crate::rate_limit::RateLimitConfig) -> Self {
+        self.rate_limit = rate_limit;
         self
     }
 
@@ -116,6 +129,15 @@ impl AuthConfig {
     /// The clock used for every expiry decision; tests inject a [`ManualClock`].
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Opt-in in-process session cache, off by default: a session found in the
+    /// database is served from memory for `ttl` (at most 1 s), so a session
+    /// revoked elsewhere keeps working here for at most `ttl`. See
+    /// [`crate::session_cache`].
+    pub fn session_cache(mut self, ttl: Duration) -> Self {
+        self.session_cache_ttl = Some(ttl.min(crate::session_cache::MAX_TTL));
         self
     }
 

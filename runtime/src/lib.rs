@@ -11,7 +11,9 @@ mod models;
 pub mod openapi;
 pub mod plugins;
 pub mod prelude;
+pub mod rate_limit;
 mod request;
+pub mod session_cache;
 pub mod store;
 pub mod validation;
 
