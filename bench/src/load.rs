@@ -120,7 +120,12 @@ pub async fn run(target: Arc<Target>, conns: usize, duration: Duration) -> Sampl
     total
 }
 
-async fn client(target: Arc<Target>, index: usize, mut sender: Sender, deadline: Instant) -> Sample {
+async fn client(
+    target: Arc<Target>,
+    index: usize,
+    mut sender: Sender,
+    deadline: Instant,
+) -> Sample {
     let mut sample = Sample::empty();
     let host = HeaderValue::from_str(&target.addr.to_string()).expect("address is a header value");
     // Spread connections over the tokens so every request hits another session.

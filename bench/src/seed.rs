@@ -5,11 +5,11 @@
 
 use std::time::Instant;
 
+use better_auth::crypto::PasswordHasher;
 use better_auth::crypto::{generate_token, sign_token, token_digest};
+use better_auth::run_migrations;
 use better_auth::store::users::{NewUser, create_with_password};
 use better_auth::store::{Backend, Database};
-use better_auth::crypto::PasswordHasher;
-use better_auth::run_migrations;
 
 use crate::serve::SECRET;
 
@@ -146,7 +146,9 @@ pub async fn seed(url: &str, bulk: u64, password_hash: &str) -> Result<Seeded, B
                 .await?;
             }
             tx.commit().await?;
-            sqlx::query(r#"ANALYZE "session""#).execute(&mut conn).await?;
+            sqlx::query(r#"ANALYZE "session""#)
+                .execute(&mut conn)
+                .await?;
             conn.close().await?;
         }
     }
