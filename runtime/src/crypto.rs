@@ -1,7 +1,7 @@
 //! Password hashing, token generation, digests and cookie signing.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError, mpsc};
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -210,7 +210,16 @@ fn hashing_thread(queue: &Mutex<mpsc::Receiver<Job>>) {
     let mut memory: Vec<Block> = Vec::new();
     loop {
         let job = {
-            let queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let queue = match queue.try_lock() {
+                Ok(queue) => queue,
+                Err(TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(TryLockError::WouldBlock) => {
+                    // Another thread is waiting for work, so the queue is
+                    // empty: give the buffer back before queueing behind it.
+                    memory = Vec::new();
+                    queue.lock().unwrap_or_else(PoisonError::into_inner)
+                }
+            };
             match queue.try_recv() {
                 Ok(job) => job,
                 Err(mpsc::TryRecvError::Disconnected) => return,
