@@ -179,15 +179,23 @@ async fn sign_in(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse
         // Never hash oversized input (S01); same answer as a wrong password.
         return Err(Error::InvalidEmailOrPassword);
     }
+    let now = auth.now();
+    if let Some(retry_after) = auth.throttle.check(&email, now) {
+        // S10: too many failures for this account; no password is checked.
+        return Err(Error::TooManyRequests { retry_after });
+    }
     let found = store::users::find_with_password(&auth.database, &email).await?;
     let Some((user, stored)) = found.and_then(|f| f.password.map(|p| (f.user, p))) else {
         auth.hasher.verify_dummy(&body.password).await?;
+        auth.throttle.fail(&email, now);
         return Err(Error::InvalidEmailOrPassword);
     };
     let verified = auth.hasher.verify(&body.password, &stored).await?;
     if !verified.ok {
+        auth.throttle.fail(&email, now);
         return Err(Error::InvalidEmailOrPassword);
     }
+    auth.throttle.clear(&email);
     if verified.needs_rehash {
         let hash = auth.hasher.hash(&body.password).await?;
         store::accounts::set_credential_password(&auth.database, &user.id, &hash, auth.now())

@@ -232,5 +232,9 @@ async fn reset_password(auth: &BetterAuth, request: AuthRequest) -> Result<AuthR
     let hash = auth.hasher.hash(&body.new_password).await?;
     store::accounts::set_credential_password(&auth.database, &user_id, &hash, auth.now()).await?;
     store::sessions::delete_for_user(&auth.database, &user_id, None).await?;
+    // S10: a reset lifts any sign-in throttle on the account.
+    if let Some(user) = store::users::find_by_id(&auth.database, &user_id).await? {
+        auth.throttle.clear(&user.email);
+    }
     Ok(status_true())
 }

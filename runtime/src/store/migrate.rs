@@ -39,12 +39,20 @@ impl Migration {
 }
 
 /// Every migration the runtime ships, oldest first (embedded from `migrations/`).
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "core_schema",
-    sqlite: include_str!("../../migrations/sqlite/0001_core_schema.sql"),
-    postgres: include_str!("../../migrations/postgres/0001_core_schema.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "core_schema",
+        sqlite: include_str!("../../migrations/sqlite/0001_core_schema.sql"),
+        postgres: include_str!("../../migrations/postgres/0001_core_schema.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "rate_limit",
+        sqlite: include_str!("../../migrations/sqlite/0002_rate_limit.sql"),
+        postgres: include_str!("../../migrations/postgres/0002_rate_limit.sql"),
+    },
+];
 
 /// Where one migration stands in a database.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -64,6 +64,8 @@ impl Setup {
             config: AuthConfig::new(SECRET)
                 .base_url(ORIGIN)
                 .base_path("/api/auth")
+                // Rate limits have their own tests; here they would get in the way.
+                .rate_limit(better_auth::rate_limit::RateLimitConfig::disabled())
                 .email_sender(Arc::new(outbox.clone())),
             email_password: EmailPasswordPlugin::new(),
             outbox,

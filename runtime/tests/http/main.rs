@@ -6,6 +6,7 @@ mod contract_examples;
 mod endpoints;
 mod extractors;
 mod flows;
+mod limits;
 mod openapi;
 mod security;
 mod store;

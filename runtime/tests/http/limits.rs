@@ -1,0 +1,190 @@
+//! Rate limits (S09) and per-account throttling (S10).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use better_auth::rate_limit::{DatabaseRateLimitStore, RateLimitConfig};
+use serde_json::json;
+
+use crate::common::*;
+use crate::{both_backends, both_db};
+
+async fn server(db: &TestDb, limits: RateLimitConfig) -> TestServer {
+    let mut setup = Setup::new();
+    setup.config = setup.config.rate_limit(limits);
+    TestServer::start_with(db, setup).await
+}
+
+async fn attempt(srv: &TestServer, forwarded: Option<&str>) -> Resp {
+    let mut req = srv
+        .post("/api/auth/sign-in/email")
+        // A different account each time, so per-account throttling (S10) stays out of the way.
+        .json(json!({ "email": format!("u{}@example.com", rand::random::<u32>()), "password": "wrong password!" }));
+    if let Some(xff) = forwarded {
+        req = req.header("x-forwarded-for", xff);
+    }
+    req.send().await
+}
+
+#[tokio::test]
+async fn s09_rate_limits_per_client_and_path_with_retry_after() {
+    let db = TestDb::open(Backend::Sqlite).await.unwrap();
+    let srv = server(&db, RateLimitConfig::default()).await;
+    for _ in 0..3 {
+        assert_eq!(attempt(&srv, None).await.status, 401);
+    }
+    let limited = attempt(&srv, None).await;
+    assert_eq!((limited.status, limited.code()), (429, "TOO_MANY_REQUESTS"));
+    let retry: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=10).contains(&retry), "{retry}");
+    // A spoofed X-Forwarded-For from an untrusted peer changes nothing.
+    assert_eq!(attempt(&srv, Some("203.0.113.9")).await.status, 429);
+    // Another path form cannot open a fresh bucket.
+    let doubled = srv
+        .post("/api/auth//sign-in/email")
+        .json(json!({ "email": "ada@example.com", "password": "wrong password!" }))
+        .send()
+        .await;
+    assert!(
+        doubled.status == 429 || doubled.status == 404,
+        "{}",
+        doubled.status
+    );
+    // Other routes have their own, larger budget.
+    assert_eq!(srv.get("/api/auth/ok").send().await.status, 200);
+}
+
+#[tokio::test]
+async fn s09_general_limit_and_per_path_rules_are_configurable() {
+    let db = TestDb::open(Backend::Sqlite).await.unwrap();
+    let mut limits = RateLimitConfig::default().rule("/sign-in/email", Duration::from_secs(10), 5);
+    limits.max = 4;
+    let srv = server(&db, limits).await;
+    for _ in 0..5 {
+        assert_eq!(attempt(&srv, None).await.status, 401);
+    }
+    assert_eq!(attempt(&srv, None).await.status, 429);
+    for _ in 0..4 {
+        assert_eq!(srv.get("/api/auth/ok").send().await.status, 200);
+    }
+    assert_eq!(srv.get("/api/auth/ok").send().await.status, 429);
+}
+
+#[tokio::test]
+async fn s09_forwarded_for_is_read_only_from_trusted_proxies_right_to_left() {
+    let db = TestDb::open(Backend::Sqlite).await.unwrap();
+    let limits = RateLimitConfig::default()
+        .trusted_proxies(["127.0.0.1/32", "10.0.0.0/8"])
+        .unwrap();
+    let srv = server(&db, limits).await;
+    for _ in 0..3 {
+        assert_eq!(attempt(&srv, Some("198.51.100.1")).await.status, 401);
+    }
+    assert_eq!(attempt(&srv, Some("198.51.100.1")).await.status, 429);
+    // A different client behind the proxy has its own bucket.
+    assert_eq!(attempt(&srv, Some("198.51.100.2")).await.status, 401);
+    // Walking from the right: trusted hops are skipped, and whatever the client
+    // prepended on the left is ignored.
+    assert_eq!(
+        attempt(&srv, Some("6.6.6.6, 198.51.100.1, 10.1.1.1"))
+            .await
+            .status,
+        429
+    );
+    // IPv6 clients share a bucket per /64.
+    for i in 1..=3 {
+        assert_eq!(
+            attempt(&srv, Some(&format!("2001:db8:1:2::{i}")))
+                .await
+                .status,
+            401
+        );
+    }
+    assert_eq!(
+        attempt(&srv, Some("2001:db8:1:2:ffff::9")).await.status,
+        429
+    );
+    assert_eq!(attempt(&srv, Some("2001:db8:1:3::1")).await.status, 401);
+}
+
+both_db!(
+    s09_database_store_is_shared_by_instances,
+    |db: TestDb| async move {
+        let store = Arc::new(DatabaseRateLimitStore::new(db.database.clone()));
+        let a = server(&db, RateLimitConfig::default().store(store.clone())).await;
+        let b = server(&db, RateLimitConfig::default().store(store)).await;
+        assert_eq!(attempt(&a, None).await.status, 401);
+        assert_eq!(attempt(&b, None).await.status, 401);
+        assert_eq!(attempt(&a, None).await.status, 401);
+        let limited = attempt(&b, None).await;
+        assert_eq!(limited.status, 429, "{}", limited.body);
+        assert!(limited.header("retry-after").is_some());
+    }
+);
+
+both_backends!(
+    s10_failed_sign_ins_throttle_the_account_but_reset_still_works,
+    |srv: TestServer| async move {
+        srv.user("ada@example.com").await;
+        for _ in 0..5 {
+            assert_eq!(
+                srv.sign_in("ada@example.com", "wrong password!")
+                    .await
+                    .status,
+                401
+            );
+        }
+        // Throttled now, even with the right password, and without a verification.
+        let before = srv.auth.password_hasher().verification_count();
+        let throttled = srv.sign_in("ada@example.com", PASSWORD).await;
+        assert_eq!(throttled.status, 429);
+        assert!(throttled.header("retry-after").is_some());
+        assert_eq!(srv.auth.password_hasher().verification_count(), before);
+        // Other accounts are not affected.
+        srv.user("bob@example.com").await;
+        assert_eq!(srv.sign_in("bob@example.com", PASSWORD).await.status, 200);
+        // The delay grows with further failures.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert_eq!(
+            srv.sign_in("ada@example.com", "wrong password!")
+                .await
+                .status,
+            401
+        );
+        let wait: u64 = srv
+            .sign_in("ada@example.com", PASSWORD)
+            .await
+            .header("retry-after")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(wait >= 2, "{wait}");
+        // A throttled account can still reset its password, and then sign in.
+        srv.post("/api/auth/request-password-reset")
+            .json(json!({ "email": "ada@example.com" }))
+            .send()
+            .await;
+        let mail = srv.outbox.wait_for("ada@example.com", 1).await.unwrap();
+        let token = mail
+            .url
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let reset = srv
+            .post("/api/auth/reset-password")
+            .json(json!({ "token": token, "newPassword": "an uncommon passphrase" }))
+            .send()
+            .await;
+        assert_eq!(reset.status, 200);
+        assert_eq!(
+            srv.sign_in("ada@example.com", "an uncommon passphrase")
+                .await
+                .status,
+            200
+        );
+    }
+);
