@@ -1,10 +1,11 @@
 //! `better-auth`: scaffold authentication into an Axum project and administer its database.
 
+mod admin;
 mod init;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Add Better Auth to an Axum service and manage its users and sessions.
 #[derive(Parser)]
@@ -23,11 +24,14 @@ enum Command {
     ///
     /// Example: better-auth init --path my-service --yes
     Init(init::InitArgs),
+    #[command(flatten)]
+    Admin(admin::Command),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Init(args) => init::run(args),
+        Command::Admin(command) => admin::run(command, Cli::command),
     }
 }

@@ -33,6 +33,35 @@ pub async fn credential_password(db: &Database, user_id: &str) -> Result<Option<
     Ok(row.and_then(|(p,)| p))
 }
 
+const UPDATE_CREDENTIAL_PASSWORD: &str = r#"UPDATE "account" SET "password" = $2, "updatedAt" = $3
+    WHERE "userId" = $1 AND "providerId" = 'credential'"#;
+
+const INSERT_CREDENTIAL_ACCOUNT: &str = r#"INSERT INTO "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
+    VALUES ($1, $2, 'credential', $2, $3, $4, $4)"#;
+
+/// Runs the update-or-insert of a credential password on one executor (a pool
+/// or an open transaction), so both public functions below share the SQL.
+macro_rules! upsert_credential_password {
+    ($executor:expr, $user_id:expr, $hash:expr, $now:expr) => {{
+        let updated = sqlx::query(UPDATE_CREDENTIAL_PASSWORD)
+            .bind($user_id)
+            .bind($hash)
+            .bind(Timestamp($now))
+            .execute($executor)
+            .await?
+            .rows_affected();
+        if updated == 0 {
+            sqlx::query(INSERT_CREDENTIAL_ACCOUNT)
+                .bind(crate::crypto::generate_id())
+                .bind($user_id)
+                .bind($hash)
+                .bind(Timestamp($now))
+                .execute($executor)
+                .await?;
+        }
+    }};
+}
+
 /// Replaces the password hash of a user's credential account, creating the
 /// account when the user had none. Returns nothing; the caller decides about sessions.
 pub async fn set_credential_password(
@@ -41,31 +70,37 @@ pub async fn set_credential_password(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    on_pool!(db, |pool| {
-        let updated = sqlx::query(
-            r#"UPDATE "account" SET "password" = $2, "updatedAt" = $3
-               WHERE "userId" = $1 AND "providerId" = 'credential'"#,
-        )
-        .bind(user_id)
-        .bind(password_hash)
-        .bind(Timestamp(now))
-        .execute(pool)
-        .await?
-        .rows_affected();
-        if updated == 0 {
-            sqlx::query(
-                r#"INSERT INTO "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
-                   VALUES ($1, $2, 'credential', $2, $3, $4, $4)"#,
-            )
-            .bind(crate::crypto::generate_id())
-            .bind(user_id)
-            .bind(password_hash)
-            .bind(Timestamp(now))
-            .execute(pool)
-            .await?;
-        }
-    });
+    on_pool!(db, |pool| upsert_credential_password!(
+        pool,
+        user_id,
+        password_hash,
+        now
+    ));
     Ok(())
+}
+
+/// Replaces a user's credential password (as [`set_credential_password`]) and
+/// deletes every session of the user, in one transaction: either the new
+/// password is set and every old session is gone, or nothing changed.
+/// Returns how many sessions were deleted. Used by `better-auth user set-password`.
+pub async fn set_credential_password_and_end_sessions(
+    db: &Database,
+    user_id: &str,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let ended = on_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        upsert_credential_password!(&mut *tx, user_id, password_hash, now);
+        let ended = sqlx::query(r#"DELETE FROM "session" WHERE "userId" = $1"#)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        ended
+    });
+    Ok(ended)
 }
 
 /// Deletes one account of a user by provider (and provider account id, when given).

@@ -1,0 +1,175 @@
+//! Which database a command talks to: `--database-url`, else `DATABASE_URL` in
+//! the environment, else `DATABASE_URL` in `.env` in the current directory.
+
+use std::path::{Path, PathBuf};
+
+use better_auth::store::{Database, migration_status, redact_url};
+use clap::Args;
+
+use super::Failure;
+
+/// The database flag shared by `migrate`, `user` and `session`.
+#[derive(Args, Debug, Clone)]
+pub struct DbArgs {
+    /// Database URL (`sqlite://path/to/auth.db` or `postgres://user:pass@host/db`).
+    /// Default: `DATABASE_URL` from the environment, else from `./.env`.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+/// A resolved database URL and where it came from.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The URL, password included (never printed).
+    pub url: String,
+    /// `--database-url`, `DATABASE_URL` or `.env`.
+    pub source: &'static str,
+}
+
+impl Target {
+    /// The URL with its password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        redact_url(&self.url)
+    }
+
+    /// The SQLite file this URL names, when it is a SQLite file URL.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let rest = self
+            .url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() || path.contains(":memory:") || self.url.contains("mode=memory") {
+            return None;
+        }
+        Some(PathBuf::from(path))
+    }
+}
+
+/// Finds the URL to use and says on stderr which one it is.
+pub fn resolve(args: &DbArgs) -> Result<Target, Failure> {
+    let target = find(args, Path::new(".env"))?;
+    eprintln!(
+        "Using database {} (from {})",
+        target.redacted(),
+        target.source
+    );
+    Ok(target)
+}
+
+fn find(args: &DbArgs, dotenv: &Path) -> Result<Target, Failure> {
+    if let Some(url) = args.database_url.as_deref().filter(|u| !u.is_empty()) {
+        return Ok(Target {
+            url: url.to_string(),
+            source: "--database-url",
+        });
+    }
+    if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        return Ok(Target {
+            url,
+            source: "DATABASE_URL",
+        });
+    }
+    if dotenv.exists() {
+        let entries = dotenvy::from_path_iter(dotenv)
+            .map_err(|e| Failure::new(format!("cannot read {}: {e}", dotenv.display())))?;
+        for entry in entries {
+            let (key, value) = entry
+                .map_err(|e| Failure::new(format!("cannot parse {}: {e}", dotenv.display())))?;
+            if key == "DATABASE_URL" && !value.is_empty() {
+                return Ok(Target {
+                    url: value,
+                    source: ".env",
+                });
+            }
+        }
+    }
+    Err(Failure::new(
+        "no database given: pass `--database-url URL`, set DATABASE_URL, or add DATABASE_URL to ./.env",
+    ))
+}
+
+/// Opens the database. A SQLite file that does not exist yet is created only
+/// when `create` is true; otherwise it is an error pointing at `migrate`.
+pub async fn connect(target: &Target, create: bool) -> Result<Database, Failure> {
+    if !create {
+        if let Some(file) = target.sqlite_file() {
+            if !file.exists() {
+                return Err(Failure::new(format!(
+                    "the database file {} does not exist: run `better-auth migrate` to create it",
+                    file.display()
+                )));
+            }
+        }
+    }
+    Database::connect(&target.url).await.map_err(|e| {
+        let cause = match e {
+            better_auth::Error::Unavailable(sqlx_error)
+            | better_auth::Error::Database(sqlx_error) => {
+                let text = sqlx_error.to_string();
+                if text.contains("pool timed out") {
+                    // sqlx retries refused connections until the timeout and
+                    // then reports only the timeout.
+                    "no connection within 5 seconds (is the server running and the URL right?)"
+                        .to_string()
+                } else {
+                    text
+                }
+            }
+            other => other.to_string(),
+        };
+        Failure::new(format!(
+            "cannot connect to the database {}: {cause}",
+            target.redacted()
+        ))
+    })
+}
+
+/// Opens the database and checks that every migration is applied.
+pub async fn connect_migrated(target: &Target) -> Result<Database, Failure> {
+    let db = connect(target, false).await?;
+    let status = migration_status(&db).await?;
+    if status.iter().all(|m| !m.is_applied()) {
+        db.close().await;
+        return Err(Failure::new(
+            "the database has no Better Auth tables yet: run `better-auth migrate`",
+        ));
+    }
+    if let Some(pending) = status.iter().find(|m| !m.is_applied()) {
+        db.close().await;
+        return Err(Failure::new(format!(
+            "the database is not fully migrated (migration {} {} is pending): run `better-auth migrate`",
+            pending.version, pending.description
+        )));
+    }
+    Ok(db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_wins_and_sqlite_files_are_found() {
+        let args = DbArgs {
+            database_url: Some("sqlite://data/auth.db?mode=rwc".into()),
+        };
+        let target = find(&args, Path::new("/nonexistent/.env")).unwrap();
+        assert_eq!(target.source, "--database-url");
+        assert_eq!(target.sqlite_file(), Some(PathBuf::from("data/auth.db")));
+        let memory = Target {
+            url: "sqlite::memory:".into(),
+            source: "--database-url",
+        };
+        assert_eq!(memory.sqlite_file(), None);
+    }
+
+    #[test]
+    fn redacts_the_password() {
+        let target = Target {
+            url: "postgres://app:hunter2@db:5432/app".into(),
+            source: ".env",
+        };
+        assert_eq!(target.redacted(), "postgres://app:***@db:5432/app");
+    }
+}

@@ -1,0 +1,279 @@
+//! `better-auth user create | list | delete | set-password`.
+
+use better_auth::crypto::PasswordHasher;
+use better_auth::prelude::User;
+use better_auth::store::{Database, accounts, users};
+use better_auth::validation::{check_password, normalize_email};
+use better_auth::{Error, PasswordPolicy};
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::db::{self, DbArgs};
+use super::output::{count, human_time, json_time, printable, table};
+use super::{Failure, prompt};
+
+/// Arguments of `better-auth user`.
+#[derive(Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    command: UserCommand,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user who signs in with email and password.
+    ///
+    /// Applies the same rules as sign-up: the email is trimmed, lower-cased and
+    /// must look like an address; the password must have 8 to 128 characters;
+    /// an email already in use is refused. The password is never taken from the
+    /// command line: it is read from stdin with `--password-stdin`, or typed
+    /// twice at a hidden prompt when run in a terminal.
+    #[command(
+        after_help = "Examples:\n  better-auth user create --email ada@example.com --name Ada\n  printf %s \"$ADA_PASSWORD\" | better-auth user create --email ada@example.com --name Ada --password-stdin"
+    )]
+    Create {
+        /// The user's email address.
+        #[arg(long)]
+        email: String,
+        /// The user's display name.
+        #[arg(long)]
+        name: String,
+        /// Read the password from stdin (one trailing newline is removed).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List every user, oldest first.
+    ///
+    /// With `--json`, prints one JSON array; each element is
+    /// `{"id", "email", "name", "emailVerified", "image", "createdAt", "updatedAt"}`
+    /// with `image` a string or null and the times ISO-8601 in UTC with
+    /// milliseconds (`2026-01-31T12:00:00.000Z`). Fields are only ever added.
+    #[command(
+        after_help = "Examples:\n  better-auth user list\n  better-auth user list --json | jq -r '.[].email'"
+    )]
+    List {
+        /// Print JSON (documented above) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a user with their sessions and accounts.
+    ///
+    /// Asks for confirmation on a terminal; `--yes` skips the question and is
+    /// required when there is no terminal.
+    #[command(after_help = "Example:\n  better-auth user delete --email ada@example.com --yes")]
+    Delete {
+        /// The email of the user to delete.
+        #[arg(long)]
+        email: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Set a user's password and sign them out everywhere.
+    ///
+    /// The password follows the sign-up rules and is read like `user create`
+    /// reads it. Setting it and ending every session of the user happen in one
+    /// transaction.
+    #[command(
+        after_help = "Example:\n  printf %s \"$NEW_PASSWORD\" | better-auth user set-password --email ada@example.com --password-stdin"
+    )]
+    SetPassword {
+        /// The email of the user.
+        #[arg(long)]
+        email: String,
+        /// Read the password from stdin (one trailing newline is removed).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// Runs `better-auth user ...`.
+pub async fn run(args: UserArgs) -> Result<(), Failure> {
+    let target = db::resolve(&args.db)?;
+    match args.command {
+        UserCommand::Create {
+            email,
+            name,
+            password_stdin,
+        } => {
+            let email = email_arg(&email)?;
+            check_name(&name)?;
+            let db = db::connect_migrated(&target).await?;
+            let result = create(&db, &email, name.trim(), password_stdin).await;
+            db.close().await;
+            result
+        }
+        UserCommand::List { json } => {
+            let db = db::connect_migrated(&target).await?;
+            let result = users::list(&db).await;
+            db.close().await;
+            print_users(&result?, json);
+            Ok(())
+        }
+        UserCommand::Delete { email, yes } => {
+            let email = email_arg(&email)?;
+            let db = db::connect_migrated(&target).await?;
+            let result = delete(&db, &email, yes).await;
+            db.close().await;
+            result
+        }
+        UserCommand::SetPassword {
+            email,
+            password_stdin,
+        } => {
+            let email = email_arg(&email)?;
+            let db = db::connect_migrated(&target).await?;
+            let result = set_password(&db, &email, password_stdin).await;
+            db.close().await;
+            result
+        }
+    }
+}
+
+/// The normalized email, or the sign-up rule it breaks.
+pub fn email_arg(email: &str) -> Result<String, Failure> {
+    normalize_email(email).map_err(|_| {
+        Failure::new(format!(
+            "invalid email address `{}`: expected local@domain.tld",
+            printable(email)
+        ))
+    })
+}
+
+/// The user with this (normalized) email, or an error naming it.
+pub async fn find_user(db: &Database, email: &str) -> Result<User, Failure> {
+    users::find_by_email(db, email)
+        .await?
+        .ok_or_else(|| Failure::new(format!("no user with email {email}")))
+}
+
+fn check_name(name: &str) -> Result<(), Failure> {
+    if name.trim().is_empty() {
+        return Err(Failure::new("the name must not be empty"));
+    }
+    if name.chars().count() > 255 {
+        return Err(Failure::new(
+            "the name is too long (at most 255 characters)",
+        ));
+    }
+    Ok(())
+}
+
+fn check_new_password(password: &str) -> Result<(), Failure> {
+    let policy = PasswordPolicy::default();
+    check_password(&policy, password).map_err(|e| match e {
+        Error::PasswordTooShort => Failure::new(format!(
+            "the password is too short: it needs at least {} characters",
+            policy.min_length
+        )),
+        Error::PasswordTooLong => Failure::new(format!(
+            "the password is too long: it may have at most {} characters",
+            policy.max_length
+        )),
+        other => other.into(),
+    })
+}
+
+async fn hash(password: &str) -> Result<String, Failure> {
+    Ok(PasswordHasher::new()?.hash(password).await?)
+}
+
+async fn create(db: &Database, email: &str, name: &str, from_stdin: bool) -> Result<(), Failure> {
+    let taken = || Failure::new(format!("a user with email {email} already exists"));
+    // Checked before asking for a password; the unique index still decides races.
+    if users::find_by_email(db, email).await?.is_some() {
+        return Err(taken());
+    }
+    let password = prompt::new_password(from_stdin)?;
+    check_new_password(&password)?;
+    let hash = hash(&password).await?;
+    let new = users::NewUser {
+        name,
+        email,
+        image: None,
+        email_verified: false,
+    };
+    match users::create_with_password(db, new, &hash, chrono::Utc::now()).await {
+        Ok(user) => {
+            outln!("Created user {} (id {})", user.email, user.id);
+            Ok(())
+        }
+        Err(Error::UserAlreadyExists) => Err(taken()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn print_users(list: &[User], json: bool) {
+    if json {
+        let items: Vec<_> = list
+            .iter()
+            .map(|u| {
+                json!({
+                    "id": u.id,
+                    "email": u.email,
+                    "name": u.name,
+                    "emailVerified": u.email_verified,
+                    "image": u.image,
+                    "createdAt": json_time(&u.created_at),
+                    "updatedAt": json_time(&u.updated_at),
+                })
+            })
+            .collect();
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
+        );
+        return;
+    }
+    if list.is_empty() {
+        outln!("No users.");
+        return;
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|u| {
+            vec![
+                u.id.clone(),
+                printable(&u.email),
+                printable(&u.name),
+                if u.email_verified { "yes" } else { "no" }.to_string(),
+                human_time(&u.created_at),
+            ]
+        })
+        .collect();
+    out!(
+        "{}",
+        table(&["ID", "EMAIL", "NAME", "VERIFIED", "CREATED"], &rows)
+    );
+    outln!("{}", count(list.len(), "user", "users"));
+}
+
+async fn delete(db: &Database, email: &str, yes: bool) -> Result<(), Failure> {
+    let user = find_user(db, email).await?;
+    prompt::confirm(
+        yes,
+        &format!("delete user {email} with all their sessions and accounts"),
+    )?;
+    if !users::delete(db, &user.id).await? {
+        return Err(Failure::new(format!("no user with email {email}")));
+    }
+    outln!("Deleted user {email} (id {})", user.id);
+    Ok(())
+}
+
+async fn set_password(db: &Database, email: &str, from_stdin: bool) -> Result<(), Failure> {
+    let user = find_user(db, email).await?;
+    let password = prompt::new_password(from_stdin)?;
+    check_new_password(&password)?;
+    let hash = hash(&password).await?;
+    let ended =
+        accounts::set_credential_password_and_end_sessions(db, &user.id, &hash, chrono::Utc::now())
+            .await?;
+    outln!(
+        "Set the password of {email}; ended {}.",
+        count(ended as usize, "session", "sessions")
+    );
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! Integration tests of the admin commands (`migrate`, `user`, `session`,
+//! `secret`, `completions`) over the built binary, on SQLite files and on
+//! PostgreSQL when `BETTER_AUTH_TEST_POSTGRES_URL` is set.
+
+#[path = "admin/common.rs"]
+mod common;
+#[path = "admin/e2e.rs"]
+mod e2e;
+#[path = "admin/help.rs"]
+mod help;
+#[path = "admin/migrate.rs"]
+mod migrate;
+#[path = "admin/session.rs"]
+mod session;
+#[path = "admin/user.rs"]
+mod user;

@@ -1,0 +1,313 @@
+//! Running the binary against a fresh database, and redacting its output for snapshots.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::Output;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use assert_cmd::Command;
+
+/// The environment variable naming a PostgreSQL server for tests.
+pub const PG_ENV: &str = "BETTER_AUTH_TEST_POSTGRES_URL";
+
+/// A password that must never show up in any output (S28).
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Defines `name::sqlite` and `name::postgres`, each calling `body(TestDb)`.
+/// The PostgreSQL variant says SKIPPED and returns when no server is configured.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[test]
+            fn sqlite() {
+                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Sqlite) {
+                    ($body)(db);
+                }
+            }
+            #[test]
+            fn postgres() {
+                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Postgres) {
+                    ($body)(db);
+                }
+            }
+        }
+    };
+}
+
+/// A fresh, empty database for one test: a SQLite file path in a temporary
+/// directory (not created yet), or a new PostgreSQL schema (dropped on drop).
+/// The directory is also the working directory of every command run.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    schema: Option<(String, String)>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Runs a future to completion on a private runtime in another thread, so it
+/// works from sync tests and from inside async ones.
+pub fn block_on<F: std::future::Future + Send>(future: F) -> F::Output
+where
+    F::Output: Send,
+{
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(future)
+            })
+            .join()
+            .unwrap()
+    })
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> Option<TestDb> {
+        let dir = tempfile::Builder::new()
+            .prefix("ba-admin-")
+            .tempdir()
+            .unwrap();
+        match backend {
+            Backend::Sqlite => Some(TestDb {
+                backend,
+                url: format!("sqlite://{}", dir.path().join("auth.db").display()),
+                dir,
+                schema: None,
+            }),
+            Backend::Postgres => {
+                let Ok(base) = std::env::var(PG_ENV) else {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "SKIPPED PostgreSQL variant of an admin CLI test: set {PG_ENV} (e.g. postgres://postgres@127.0.0.1:5432/test) to run it"
+                    );
+                    return None;
+                };
+                let schema = format!(
+                    "ba_cli_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed),
+                    rand::random::<u32>()
+                );
+                block_on(async {
+                    let admin = sqlx::PgPool::connect(&base)
+                        .await
+                        .expect("connect to PostgreSQL");
+                    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+                        .execute(&admin)
+                        .await
+                        .unwrap();
+                    admin.close().await;
+                });
+                let sep = if base.contains('?') { '&' } else { '?' };
+                Some(TestDb {
+                    backend,
+                    url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+                    dir,
+                    schema: Some((base, schema)),
+                })
+            }
+        }
+    }
+
+    /// A fresh database with the schema applied by `better-auth migrate`.
+    pub fn migrated(backend: Backend) -> Option<TestDb> {
+        let db = Self::new(backend)?;
+        db.ok(&["migrate"]);
+        Some(db)
+    }
+
+    /// `better-auth <args> --database-url <url>`, in the test directory.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_with_stdin(args, "")
+    }
+
+    /// Like [`TestDb::run`], with `stdin` piped in.
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut full: Vec<&str> = args.to_vec();
+        full.extend(["--database-url", &self.url]);
+        run_in(self.dir.path(), &full, stdin)
+    }
+
+    /// Runs and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_success(&out, args);
+        text(&out.stdout)
+    }
+
+    /// Runs and asserts failure with exit status 1; returns the stderr.
+    pub fn fails(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run_with_stdin(args, stdin);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?} should fail\n{}",
+            show(&out)
+        );
+        let stderr = text(&out.stderr);
+        assert_one_error_line(&stderr);
+        stderr
+    }
+
+    /// Creates a user through the CLI with [`PASSWORD`] on stdin.
+    pub fn create_user(&self, email: &str, name: &str) {
+        let args = [
+            "user",
+            "create",
+            "--email",
+            email,
+            "--name",
+            name,
+            "--password-stdin",
+        ];
+        let out = self.run_with_stdin(&args, &format!("{PASSWORD}\n"));
+        assert_success(&out, &args);
+    }
+
+    /// Output with everything that varies between runs replaced by placeholders.
+    pub fn redact(&self, out: &Output) -> String {
+        self.redact_text(&show(out))
+    }
+
+    /// Text with the database URL, the directory, times and ids replaced.
+    pub fn redact_text(&self, text: &str) -> String {
+        let mut shown = text.to_string();
+        let redacted_url = better_auth::store::redact_url(&self.url);
+        shown = shown.replace(&self.url, "[database]");
+        shown = shown.replace(&redacted_url, "[database]");
+        shown = shown.replace(&self.dir.path().display().to_string(), "[dir]");
+        redact(&shown)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = self.schema.take() {
+            block_on(async move {
+                if let Ok(admin) = sqlx::PgPool::connect(&base).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+                        .execute(&admin)
+                        .await;
+                    admin.close().await;
+                }
+            });
+        }
+    }
+}
+
+/// Runs the binary in `dir` with no `DATABASE_URL` in the environment.
+pub fn run_in(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_better-auth"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .write_stdin(stdin.to_string())
+        .output()
+        .unwrap()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Exit status, stdout and stderr, for failure messages and snapshots.
+pub fn show(out: &Output) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr)
+    )
+}
+
+pub fn assert_success(out: &Output, args: &[&str]) {
+    assert!(out.status.success(), "{args:?} failed\n{}", show(out));
+}
+
+/// A failure is the "Using database" line at most, then one `error:` line.
+pub fn assert_one_error_line(stderr: &str) {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("Using database "))
+        .collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got:\n{stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Snapshots live in the top-level `snapshots/admin/`.
+pub fn settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots/admin"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings
+}
+
+/// Asserts a snapshot stored in `snapshots/admin/<name>.snap`.
+pub fn snapshot(name: &str, value: &str) {
+    settings().bind(|| insta::assert_snapshot!(name, value));
+}
+
+/// Replaces timestamps and 32-character ids with `[time]` and `[id]`.
+pub fn redact(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if let Some(len) = timestamp_at(&chars[i..]) {
+            out.push_str("[time]");
+            i += len;
+            continue;
+        }
+        let boundary = i == 0 || !chars[i - 1].is_ascii_alphanumeric();
+        if boundary {
+            let word = chars[i..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .count();
+            if word == 32 {
+                out.push_str("[id]");
+                i += word;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// `2026-11-27 07:31:14 UTC` or `2026-11-27T07:31:14.877Z` at the start of `s`.
+fn timestamp_at(s: &[char]) -> Option<usize> {
+    let pattern = |p: &str| -> bool {
+        p.chars().count() <= s.len()
+            && p.chars().zip(s).all(|(p, c)| match p {
+                'd' => c.is_ascii_digit(),
+                other => other == *c,
+            })
+    };
+    ["dddd-dd-dd dd:dd:dd UTC", "dddd-dd-ddTdd:dd:dd.dddZ"]
+        .into_iter()
+        .find(|p| pattern(p))
+        .map(|p| p.chars().count())
+}
+
+/// stdout and stderr together, for "never printed" checks.
+pub fn all_output(out: &Output) -> String {
+    format!("{}{}", text(&out.stdout), text(&out.stderr))
+}

@@ -1,0 +1,257 @@
+//! `better-auth user create | list | delete | set-password`.
+
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::common::{PASSWORD, TestDb, all_output, show, snapshot, text};
+
+both_backends!(create_list_and_delete, |db: TestDb| {
+    db.ok(&["migrate"]);
+    let create = db.run_with_stdin(
+        &[
+            "user",
+            "create",
+            "--email",
+            "  Ada@Example.COM ",
+            "--name",
+            " Ada Lovelace ",
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(create.status.success(), "{}", show(&create));
+    snapshot("user_create", &db.redact(&create));
+    db.create_user("grace@example.com", "Grace Hopper");
+
+    let list = db.run(&["user", "list"]);
+    assert!(list.status.success());
+    snapshot("user_list", &db.redact(&list));
+
+    let json: Value = serde_json::from_str(&db.ok(&["user", "list", "--json"])).unwrap();
+    let users = json.as_array().unwrap();
+    assert_eq!(users.len(), 2);
+    let ada = &users[0];
+    let mut keys: Vec<&str> = ada
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "createdAt",
+            "email",
+            "emailVerified",
+            "id",
+            "image",
+            "name",
+            "updatedAt"
+        ]
+    );
+    assert_eq!(ada["email"], "ada@example.com", "normalized like sign-up");
+    assert_eq!(ada["name"], "Ada Lovelace", "trimmed like sign-up");
+    assert_eq!(ada["emailVerified"], false);
+    assert_eq!(ada["image"], Value::Null);
+    assert!(ada["createdAt"].as_str().unwrap().ends_with('Z'));
+
+    // Without a terminal and without --yes nothing is deleted.
+    let err = db.fails(&["user", "delete", "--email", "ada@example.com"], "");
+    assert!(err.contains("--yes"), "{err}");
+    assert!(db.ok(&["user", "list"]).contains("ada@example.com"));
+
+    let delete = db.run(&["user", "delete", "--email", "ADA@example.com", "--yes"]);
+    assert!(delete.status.success(), "{}", show(&delete));
+    snapshot("user_delete", &db.redact(&delete));
+    let left = db.ok(&["user", "list"]);
+    assert!(!left.contains("ada@example.com") && left.contains("grace@example.com"));
+
+    db.ok(&["user", "delete", "--email", "grace@example.com", "-y"]);
+    assert_eq!(db.ok(&["user", "list"]), "No users.\n");
+    assert_eq!(db.ok(&["user", "list", "--json"]).trim(), "[]");
+});
+
+both_backends!(create_refuses_what_sign_up_refuses, |db: TestDb| {
+    db.ok(&["migrate"]);
+    db.create_user("ada@example.com", "Ada");
+    let create = |email: &str, name: &str, password: &str| {
+        db.fails(
+            &[
+                "user",
+                "create",
+                "--email",
+                email,
+                "--name",
+                name,
+                "--password-stdin",
+            ],
+            password,
+        )
+    };
+
+    let duplicate = create("ADA@example.com", "Ada", PASSWORD);
+    assert!(duplicate.contains("already exists"), "{duplicate}");
+    snapshot("user_create_duplicate", &db.redact_text(&duplicate));
+
+    let short = create("bob@example.com", "Bob", "7chars!");
+    assert!(short.contains("too short"), "{short}");
+    assert!(short.contains('8'), "{short}");
+    snapshot("user_create_weak_password", &db.redact_text(&short));
+    let long = create("bob@example.com", "Bob", &"x".repeat(129));
+    assert!(long.contains("too long"), "{long}");
+
+    let invalid = create("not-an-email", "Bob", PASSWORD);
+    assert!(invalid.contains("invalid email"), "{invalid}");
+    let nameless = create("bob@example.com", "   ", PASSWORD);
+    assert!(nameless.contains("name"), "{nameless}");
+
+    // No terminal and no --password-stdin: an error naming the flag, not a hang.
+    let out = db.run(&[
+        "user",
+        "create",
+        "--email",
+        "bob@example.com",
+        "--name",
+        "Bob",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--password-stdin"),
+        "{}",
+        show(&out)
+    );
+
+    // Nothing above created a user.
+    let json: Value = serde_json::from_str(&db.ok(&["user", "list", "--json"])).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 1);
+});
+
+both_backends!(unknown_users_are_one_line_errors, |db: TestDb| {
+    db.ok(&["migrate"]);
+    for args in [
+        &["user", "delete", "--email", "ghost@example.com", "--yes"][..],
+        &[
+            "user",
+            "set-password",
+            "--email",
+            "ghost@example.com",
+            "--password-stdin",
+        ],
+        &["session", "list", "--user", "ghost@example.com"],
+        &["session", "revoke", "--user", "ghost@example.com", "--yes"],
+    ] {
+        let err = db.fails(args, PASSWORD);
+        assert!(
+            err.contains("no user with email ghost@example.com"),
+            "{args:?}: {err}"
+        );
+    }
+    let out = db.run(&["user", "delete", "--email", "ghost@example.com", "--yes"]);
+    snapshot("user_unknown", &db.redact(&out));
+});
+
+/// S28: a password given on stdin never appears in any output, and
+/// `user create` has no flag that takes a password on the command line.
+#[test]
+fn s28_password_from_stdin_is_never_printed_and_never_taken_from_argv() {
+    let Some(db) = TestDb::migrated(crate::common::Backend::Sqlite) else {
+        return;
+    };
+    let secret = "s28-Pa55word-that-must-not-leak";
+    let mut outputs = Vec::new();
+    outputs.push(db.run_with_stdin(
+        &[
+            "user",
+            "create",
+            "--email",
+            "ada@example.com",
+            "--name",
+            "Ada",
+            "--password-stdin",
+        ],
+        secret,
+    ));
+    outputs.push(db.run_with_stdin(
+        &[
+            "user",
+            "create",
+            "--email",
+            "ada@example.com",
+            "--name",
+            "Ada",
+            "--password-stdin",
+        ],
+        secret,
+    ));
+    outputs.push(db.run_with_stdin(
+        &[
+            "user",
+            "set-password",
+            "--email",
+            "ada@example.com",
+            "--password-stdin",
+        ],
+        &format!("{secret}-2\n"),
+    ));
+    // Rejected passwords are not echoed either.
+    outputs.push(db.run_with_stdin(
+        &[
+            "user",
+            "set-password",
+            "--email",
+            "ada@example.com",
+            "--password-stdin",
+        ],
+        "s28-x",
+    ));
+    outputs.push(db.run_with_stdin(
+        &[
+            "user",
+            "set-password",
+            "--email",
+            "ada@example.com",
+            "--password-stdin",
+        ],
+        &format!("s28-{}", "long".repeat(40)),
+    ));
+    outputs.push(db.run(&["user", "list"]));
+    outputs.push(db.run(&["user", "list", "--json"]));
+    outputs.push(db.run(&["session", "list", "--user", "ada@example.com", "--json"]));
+    assert!(outputs[0].status.success(), "{}", show(&outputs[0]));
+    assert!(outputs[2].status.success(), "{}", show(&outputs[2]));
+    for out in &outputs {
+        let all = all_output(out);
+        assert!(!all.contains("s28-"), "a password was printed:\n{all}");
+        assert!(
+            !all.contains("$argon2"),
+            "a password hash was printed:\n{all}"
+        );
+    }
+
+    // There is no password flag: only --password-stdin or the hidden prompt.
+    let help = db.ok(&["user", "create", "--help"]);
+    assert!(
+        !help.replace("--password-stdin", "").contains("--password"),
+        "{help}"
+    );
+    for flag in ["--password", "-p"] {
+        let out = db.run(&[
+            "user",
+            "create",
+            "--email",
+            "bob@example.com",
+            "--name",
+            "Bob",
+            flag,
+            "hunter2hunter2",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{flag} must be rejected\n{}",
+            show(&out)
+        );
+        assert!(!db.ok(&["user", "list"]).contains("bob@example.com"));
+    }
+}
