@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    // The real folder behind the symlink, so cargo watches what actually changes.
+    let link = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let root = link.canonicalize().unwrap_or(link);
     println!("cargo:rerun-if-changed={}", root.display());
     let mut out = String::from("&[\n");
     for backend in ["sqlite", "postgres"] {
@@ -22,6 +24,7 @@ fn main() {
             .unwrap_or_default();
         files.sort();
         for file in files {
+            println!("cargo:rerun-if-changed={}", file.display());
             let name = file.file_name().unwrap().to_string_lossy().into_owned();
             writeln!(
                 out,

@@ -454,15 +454,6 @@ pub fn build(
                 .to_owned(),
         );
     }
-    let migrations_file = migration_files
-        .first()
-        .map(|(p, _)| {
-            format!(
-                "migrations/{}",
-                p.file_name().unwrap_or_default().to_string_lossy()
-            )
-        })
-        .unwrap_or_default();
 
     // Environment.
     let port = wiring.port.unwrap_or(3000);
@@ -524,7 +515,6 @@ pub fn build(
             pool,
             mount => args.mount,
             migrations => match migrations { MigrationsMode::Runtime => "runtime", MigrationsMode::Copy => "copy" },
-            migrations_file,
             database_url_example => database_url,
         },
     )?;
