@@ -12,5 +12,7 @@ mod help;
 mod migrate;
 #[path = "admin/session.rs"]
 mod session;
+#[path = "admin/terminal.rs"]
+mod terminal;
 #[path = "admin/user.rs"]
 mod user;

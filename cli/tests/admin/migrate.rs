@@ -153,3 +153,32 @@ both_backends!(
         snapshot("not_migrated", &db.redact(&out));
     }
 );
+
+both_backends!(
+    a_changed_migration_is_reported_and_blocks_migrate,
+    |db: TestDb| {
+        db.ok(&["migrate"]);
+        let url = db.url.clone();
+        let backend = db.backend;
+        crate::common::block_on(async move {
+            let sql =
+                r#"UPDATE "_better_auth_migrations" SET "checksum" = 'f00d' WHERE "version" = 1"#;
+            match backend {
+                Backend::Sqlite => {
+                    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                    sqlx::query(sql).execute(&pool).await.unwrap();
+                    pool.close().await;
+                }
+                Backend::Postgres => {
+                    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                    sqlx::query(sql).execute(&pool).await.unwrap();
+                    pool.close().await;
+                }
+            }
+        });
+        let status = db.ok(&["migrate", "status"]);
+        assert!(status.contains("changed (applied with f00d)"), "{status}");
+        let err = db.fails(&["migrate"], "");
+        assert!(err.contains("checksum f00d"), "{err}");
+    }
+);

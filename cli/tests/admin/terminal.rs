@@ -1,0 +1,104 @@
+//! On a terminal: the password prompt is hidden and asked twice, and
+//! destructive commands ask before acting. The terminal is a pseudo-terminal
+//! from util-linux `script`; the tests are skipped without it.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{Backend, PASSWORD, TestDb};
+
+/// Runs `better-auth <args> --database-url <url>` under a pseudo-terminal,
+/// typing `keys` one group at a time; returns the screen and the exit status.
+fn on_terminal(db: &TestDb, args: &str, keys: &[&str]) -> Option<(String, Option<i32>)> {
+    let have_script = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_script {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED admin terminal test: util-linux `script` is not installed"
+        );
+        return None;
+    }
+    let command = format!(
+        "{} {args} --database-url {}",
+        env!("CARGO_BIN_EXE_better-auth"),
+        db.url
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(db.dir.path())
+        .env("TERM", "xterm")
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for key in keys {
+        std::thread::sleep(Duration::from_millis(600));
+        stdin.write_all(key.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("`better-auth {args}` hung on the terminal");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    Some((
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        output.status.code(),
+    ))
+}
+
+#[test]
+fn password_prompt_is_hidden_and_typed_twice_and_deletes_are_confirmed() {
+    let Some(db) = TestDb::migrated(Backend::Sqlite) else {
+        return;
+    };
+    let enter = format!("{PASSWORD}\r");
+    // A mismatch asks again; the second pair matches.
+    let Some((screen, status)) = on_terminal(
+        &db,
+        "user create --email ada@example.com --name Ada",
+        &["typed-first-time\r", "typed-differently\r", &enter, &enter],
+    ) else {
+        return;
+    };
+    assert_eq!(status, Some(0), "{screen}");
+    assert!(screen.contains("Password:"), "{screen}");
+    assert!(screen.contains("Repeat password:"), "{screen}");
+    assert!(screen.contains("don't match"), "{screen}");
+    assert!(screen.contains("Created user ada@example.com"), "{screen}");
+    for typed in [PASSWORD, "typed-first-time", "typed-differently"] {
+        assert!(
+            !screen.contains(typed),
+            "the prompt echoed a password:\n{screen}"
+        );
+    }
+
+    let Some((screen, status)) = on_terminal(&db, "user delete --email ada@example.com", &["n\r"])
+    else {
+        return;
+    };
+    assert_eq!(status, Some(1), "{screen}");
+    assert!(screen.contains("Delete user ada@example.com"), "{screen}");
+    assert!(screen.contains("nothing was changed"), "{screen}");
+    assert!(db.ok(&["user", "list"]).contains("ada@example.com"));
+
+    let Some((screen, status)) = on_terminal(&db, "user delete --email ada@example.com", &["y\r"])
+    else {
+        return;
+    };
+    assert_eq!(status, Some(0), "{screen}");
+    assert!(screen.contains("Deleted user ada@example.com"), "{screen}");
+    assert_eq!(db.ok(&["user", "list"]), "No users.\n");
+}
