@@ -645,6 +645,28 @@ pub fn plan_wiring(
                 state_name.clone(),
             );
         }
+        // A hand-written `impl FromRef<AppState> for Arc<BetterAuth>` means someone wired
+        // Better Auth already; a second impl would not compile.
+        let hand_wired = files
+            .iter()
+            .flat_map(|f| &f.ast.items)
+            .any(|item| match item {
+                Item::Impl(imp) => {
+                    imp.trait_.as_ref().is_some_and(|(_, path, _)| {
+                        path.segments.last().is_some_and(|s| s.ident == "FromRef")
+                            && tokens(path).contains(name.as_str())
+                    }) && tokens(&imp.self_ty).contains("BetterAuth")
+                }
+                _ => false,
+            });
+        if hand_wired {
+            return manual(
+                struct_file.root,
+                format!("`{name}` already has a `FromRef` impl for `Arc<BetterAuth>`"),
+                state,
+                state_name.clone(),
+            );
+        }
         home = struct_file.root;
         let found = find(&files, Some(name));
         let [(func, stmt, literal)] = found.literals.as_slice() else {

@@ -230,3 +230,23 @@ fn a_variable_named_auth_leads_to_manual_steps() {
     assert!(stdout.contains("      skip  src/main.rs"), "{stdout}");
     assert_eq!(std::fs::read_to_string(&main).unwrap(), source);
 }
+
+#[test]
+fn a_hand_written_from_ref_impl_leads_to_manual_steps() {
+    let dir = fixture("app-state");
+    let main = dir.path().join("src/main.rs");
+    let source = format!(
+        "{}\nimpl axum::extract::FromRef<AppState> for std::sync::Arc<better_auth::BetterAuth> {{\n    \
+         fn from_ref(_: &AppState) -> Self {{\n        todo!()\n    }}\n}}\n",
+        std::fs::read_to_string(&main).unwrap()
+    );
+    std::fs::write(&main, &source).unwrap();
+    let output = init(dir.path(), &["--yes"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("`AppState` already has a `FromRef` impl for `Arc<BetterAuth>`"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(&main).unwrap(), source);
+}
