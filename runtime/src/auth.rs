@@ -333,16 +333,21 @@ impl BetterAuth {
             return Ok(None);
         };
         let now = self.now();
-        if session.expires_at <= now {
+        let settings = &self.config.session;
+        let absolute_end = chrono::Duration::from_std(settings.absolute_lifetime)
+            .ok()
+            .and_then(|d| session.created_at.checked_add_signed(d))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        // Idle expiry (expiresAt) and absolute expiry, both by the server's clock (S13).
+        if session.expires_at <= now || absolute_end <= now {
             store::sessions::delete_by_id(&self.database, &session.id).await?;
             return Ok(None);
         }
-        let settings = &self.config.session;
         let expires_in = chrono::Duration::from_std(settings.expires_in).unwrap_or_default();
         let update_age = chrono::Duration::from_std(settings.update_age).unwrap_or_default();
         let mut refreshed = false;
         if allow_refresh && session.expires_at - expires_in + update_age <= now {
-            session.expires_at = now + expires_in;
+            session.expires_at = (now + expires_in).min(absolute_end);
             session.updated_at = now;
             store::sessions::extend(&self.database, &session.id, session.expires_at, now).await?;
             refreshed = true;

@@ -182,6 +182,9 @@ pub struct SessionConfig {
     pub expires_in: Duration,
     /// A session older than this is extended on use (sliding expiry); default 1 day.
     pub update_age: Duration,
+    /// A session ends this long after sign-in however often it is used
+    /// (absolute expiry); default 30 days.
+    pub absolute_lifetime: Duration,
     /// A session younger than this counts as fresh (delete-user without password); default 1 day.
     pub fresh_age: Duration,
 }
@@ -192,6 +195,7 @@ impl Default for SessionConfig {
             cookie_name: "better-auth.session_token".to_string(),
             expires_in: Duration::from_secs(7 * 24 * 3600),
             update_age: Duration::from_secs(24 * 3600),
+            absolute_lifetime: Duration::from_secs(30 * 24 * 3600),
             fresh_age: Duration::from_secs(24 * 3600),
         }
     }

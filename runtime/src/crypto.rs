@@ -186,6 +186,13 @@ fn matches(memory: &mut Vec<Block>, password: &str, parsed: &PasswordHash<'_>) -
 }
 
 fn verify_with(memory: &mut Vec<Block>, password: &str, stored: &str) -> Verified {
+    if let Some(ok) = crate::legacy_hash::verify_better_auth_scrypt(password, stored) {
+        // Better Auth (TypeScript) hashes: valid, and replaced on success (S04).
+        return Verified {
+            ok,
+            needs_rehash: ok,
+        };
+    }
     let Ok(parsed) = PasswordHash::new(stored) else {
         return Verified {
             ok: false,

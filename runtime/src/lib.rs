@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod email;
 mod error;
 pub mod integrations;
+mod legacy_hash;
 mod models;
 pub mod openapi;
 pub mod plugins;

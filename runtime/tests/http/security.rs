@@ -684,3 +684,73 @@ both_backends!(
         assert_eq!(reset.status, 200, "{}", reset.body);
     }
 );
+
+/// S13: however often a session is used, it ends `absolute_lifetime` after sign-in.
+#[tokio::test]
+async fn s13_absolute_expiry_ends_even_busy_sessions() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(db) = TestDb::open(backend).await else {
+            continue;
+        };
+        let clock = ManualClock::new();
+        let mut setup = Setup::new();
+        setup.config = setup.config.clock(Arc::new(clock.clone()));
+        let srv = TestServer::start_with(&db, setup).await;
+        let token = srv.user("ada@example.com").await;
+        // Used every 2 days: each use slides the idle expiry forward.
+        for _ in 0..14 {
+            clock.advance(Duration::from_secs(2 * 24 * 3600));
+            assert_eq!(srv.get("/api/me").bearer(&token).send().await.status, 200);
+        }
+        // Day 30: over the absolute limit.
+        clock.advance(Duration::from_secs(2 * 24 * 3600 + 1));
+        assert_eq!(srv.get("/api/me").bearer(&token).send().await.status, 401);
+        db.drop_schema().await;
+    }
+}
+
+both_backends!(
+    s04_older_hashes_verify_and_are_upgraded_on_sign_in,
+    |srv: TestServer| async move {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let db = srv.auth.database();
+        // A Better Auth (TypeScript) scrypt hash of PASSWORD, made with Node's crypto.scryptSync.
+        let scrypt = "fd1c8b15ef7a6d71f00696a9188b90c0:1578ed3f2bee0ee16546626da57f15694b915c0e4a363092a6ee049325b61cd1bbace9350db0d2831f7687d54ef74927643898e70b25c54c404ac6d97c3ff2f6";
+        // An Argon2id hash with weaker, older parameters.
+        let weak = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(4096, 3, 1, None).unwrap(),
+        )
+        .hash_password(
+            PASSWORD.as_bytes(),
+            &SaltString::generate(&mut rand::rngs::OsRng),
+        )
+        .unwrap()
+        .to_string();
+        for (i, old) in [scrypt.to_string(), weak].into_iter().enumerate() {
+            let email = format!("user{i}@example.com");
+            let signup = srv.sign_up(&email).await;
+            let user_id = signup.body["user"]["id"].as_str().unwrap().to_string();
+            better_auth::store::accounts::set_credential_password(
+                db,
+                &user_id,
+                &old,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+            assert_eq!(srv.sign_in(&email, "not the password").await.status, 401);
+            assert_eq!(srv.sign_in(&email, PASSWORD).await.status, 200, "{old}");
+            let now = better_auth::store::accounts::credential_password(db, &user_id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(
+                now.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+                "upgraded: {now}"
+            );
+            assert_eq!(srv.sign_in(&email, PASSWORD).await.status, 200);
+        }
+    }
+);
