@@ -27,9 +27,21 @@ pub struct Target {
 }
 
 impl Target {
-    /// The URL with its password replaced by `***`.
+    /// The URL with its password replaced by `***`, in the user-info part
+    /// (`redact_url`) and in a `password=` query parameter.
     pub fn redacted(&self) -> String {
-        redact_url(&self.url)
+        let url = redact_url(&self.url);
+        let Some((base, query)) = url.split_once('?') else {
+            return url;
+        };
+        let query: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        format!("{base}?{}", query.join("&"))
     }
 
     /// The SQLite file this URL names, when it is a SQLite file URL.
@@ -171,5 +183,13 @@ mod tests {
             source: ".env",
         };
         assert_eq!(target.redacted(), "postgres://app:***@db:5432/app");
+        let query = Target {
+            url: "postgres://db/app?user=app&password=hunter2&sslmode=require".into(),
+            source: ".env",
+        };
+        assert_eq!(
+            query.redacted(),
+            "postgres://db/app?user=app&password=***&sslmode=require"
+        );
     }
 }
