@@ -560,7 +560,7 @@ impl Report<'_> {
         );
         row(
             "6",
-            &format!("GET /get-session during the sign-in flood (vs row 2 at rest)"),
+            "GET /get-session during the sign-in flood (vs row 2 at rest)",
             "gs_flood",
             "",
         );

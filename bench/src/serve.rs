@@ -66,7 +66,11 @@ async fn serve(url: String, session_cache: bool) -> Result<(), Box<dyn std::erro
     let database = Database::connect(&url).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let config = AuthConfig::new(SECRET).base_url(format!("http://{addr}"));
+    // Rate limits off: the benchmark measures what auth costs per request, and
+    // its floods come from one address, which the default limits refuse by design.
+    let config = AuthConfig::new(SECRET)
+        .base_url(format!("http://{addr}"))
+        .rate_limit(better_auth::rate_limit::RateLimitConfig::disabled());
     let config = crate::cache_option(config, session_cache)?;
     let auth = Arc::new(
         BetterAuth::new(config)

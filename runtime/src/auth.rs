@@ -363,6 +363,18 @@ impl BetterAuth {
         }))
     }
 
+    /// Drops sessions from the opt-in in-process cache after a change that
+    /// ends or alters them (one digest, or all when `None`), so this
+    /// instance sees the change at once rather than within the cache's ttl.
+    pub(crate) fn forget_cached_sessions(&self, digest: Option<&str>) {
+        if let Some(cache) = &self.session_cache {
+            match digest {
+                Some(digest) => cache.remove(digest),
+                None => cache.clear(),
+            }
+        }
+    }
+
     /// The live session of a request, if any (bearer first, then cookie).
     pub async fn session_from_headers(
         &self,

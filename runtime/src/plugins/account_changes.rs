@@ -120,6 +120,7 @@ async fn delete_user(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResp
     }
     // Sessions and accounts go with the user (ON DELETE CASCADE).
     store::users::delete(&auth.database, &current.user.id).await?;
+    auth.forget_cached_sessions(None);
     let response = AuthResponse::json(&DeleteUserResponse {
         success: true,
         message: "User deleted".into(),
@@ -245,6 +246,7 @@ async fn verify_email(auth: &BetterAuth, request: AuthRequest) -> Result<AuthRes
         match store::users::find_by_id(&auth.database, &user_id).await? {
             Some(user) => {
                 store::users::set_email(&auth.database, &user.id, &user.email, true, now).await?;
+                auth.forget_cached_sessions(None);
                 Some(user)
             }
             None => None,
@@ -260,6 +262,7 @@ async fn verify_email(auth: &BetterAuth, request: AuthRequest) -> Result<AuthRes
             now,
         )
         .await?;
+        auth.forget_cached_sessions(None);
         store::users::find_by_id(&auth.database, &change.user_id).await?
     } else {
         None

@@ -119,8 +119,9 @@ async fn get_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResp
 
 async fn sign_out(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
     if let Some(token) = auth.token_from_headers(&request.headers) {
-        store::sessions::delete_by_digest(&auth.database, &crate::crypto::token_digest(&token))
-            .await?;
+        let digest = crate::crypto::token_digest(&token);
+        store::sessions::delete_by_digest(&auth.database, &digest).await?;
+        auth.forget_cached_sessions(Some(&digest));
     }
     Ok(auth.with_cleared_cookies(AuthResponse::json(&SuccessResponse { success: true })))
 }
@@ -170,5 +171,6 @@ async fn update_user(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResp
         auth.now(),
     )
     .await?;
+    auth.forget_cached_sessions(None);
     Ok(status_true())
 }

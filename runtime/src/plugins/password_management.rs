@@ -135,6 +135,7 @@ async fn change_password(auth: &BetterAuth, request: AuthRequest) -> Result<Auth
         }));
     }
     store::sessions::delete_for_user(&auth.database, &user.id, None).await?;
+    auth.forget_cached_sessions(None);
     let (_, token) = auth.create_session(user, &request).await?;
     let response = AuthResponse::json(&TokenUser {
         token: Some(token.clone()),
@@ -232,6 +233,7 @@ async fn reset_password(auth: &BetterAuth, request: AuthRequest) -> Result<AuthR
     let hash = auth.hasher.hash(&body.new_password).await?;
     store::accounts::set_credential_password(&auth.database, &user_id, &hash, auth.now()).await?;
     store::sessions::delete_for_user(&auth.database, &user_id, None).await?;
+    auth.forget_cached_sessions(None);
     // S10: a reset lifts any sign-in throttle on the account.
     if let Some(user) = store::users::find_by_id(&auth.database, &user_id).await? {
         auth.throttle.clear(&user.email);

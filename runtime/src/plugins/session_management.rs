@@ -99,6 +99,7 @@ async fn revoke_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthR
     let user_id = &current.user.id;
     let deleted =
         store::sessions::delete_for_user_by_digest(&auth.database, user_id, &body.token).await?;
+    auth.forget_cached_sessions(None);
     if deleted == 0 {
         store::sessions::delete_for_user_by_digest(
             &auth.database,
@@ -106,6 +107,7 @@ async fn revoke_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthR
             &token_digest(&body.token),
         )
         .await?;
+        auth.forget_cached_sessions(None);
     }
     Ok(status_true())
 }
@@ -114,6 +116,7 @@ async fn revoke_sessions(auth: &BetterAuth, request: AuthRequest) -> Result<Auth
     let current = auth.require_session(&request).await?;
     let _: Empty = request.json()?;
     store::sessions::delete_for_user(&auth.database, &current.user.id, None).await?;
+    auth.forget_cached_sessions(None);
     Ok(status_true())
 }
 
@@ -126,5 +129,6 @@ async fn revoke_other_sessions(auth: &BetterAuth, request: AuthRequest) -> Resul
         Some(&current.session.token),
     )
     .await?;
+    auth.forget_cached_sessions(None);
     Ok(status_true())
 }

@@ -134,6 +134,16 @@ pub async fn list_active_for_user(
     Ok(rows.into_iter().map(Session::from).collect())
 }
 
+/// One session by id, whatever its expiry (the admin CLI shows it before revoking it).
+pub async fn find_by_id(db: &Database, id: &str) -> Result<Option<Session>> {
+    let sql = format!(r#"SELECT {SESSION_COLUMNS} FROM "session" WHERE "id" = $1"#);
+    let row: Option<SessionRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
+    Ok(row.map(Session::from))
+}
+
 /// Every session of a user, expired or not, newest first.
 pub async fn list_for_user(db: &Database, user_id: &str) -> Result<Vec<Session>> {
     let sql = format!(
