@@ -1,7 +1,7 @@
 //! `better-auth session list | revoke`.
 
 use better_auth::prelude::Session;
-use better_auth::store::sessions;
+use better_auth::store::{sessions, users};
 use clap::{ArgGroup, Args, Subcommand};
 use serde_json::json;
 
@@ -95,14 +95,17 @@ pub async fn run(args: SessionArgs) -> Result<(), Failure> {
             let db = db::connect_migrated(&target).await?;
             let result = async {
                 if let Some(id) = session_id {
-                    prompt::confirm(yes, &format!("revoke session {}", printable(&id)))?;
+                    let unknown = || Failure::new(format!("no session with id {}", printable(&id)));
+                    let session = sessions::find_by_id(&db, &id).await?.ok_or_else(unknown)?;
+                    let owner = users::find_by_id(&db, &session.user_id)
+                        .await?
+                        .map_or_else(|| session.user_id.clone(), |u| u.email);
+                    prompt::confirm(yes, &format!("revoke session {id} of {owner}"))?;
+                    // Gone in the meantime (signed out): nothing left to revoke.
                     if sessions::delete_by_id(&db, &id).await? == 0 {
-                        return Err(Failure::new(format!(
-                            "no session with id {}",
-                            printable(&id)
-                        )));
+                        return Err(unknown());
                     }
-                    outln!("Revoked session {id}");
+                    outln!("Revoked session {id} of {owner}");
                 } else if let Some(email) = email {
                     let user = find_user(&db, &email).await?;
                     prompt::confirm(yes, &format!("revoke every session of {email}"))?;
