@@ -54,8 +54,34 @@ impl AxumIntegration for Arc<BetterAuth> {
             let filter = method_filter(&route.method);
             router = router.route(route.path, on(filter, handler));
         }
+        // S24: bodies over 1 MiB are refused with 413 before they are read:
+        // at once from Content-Length, or as soon as a streamed body passes the limit.
         router
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(
+                MAX_BODY_BYTES,
+            ))
+            .layer(axum::middleware::map_response(json_payload_too_large))
     }
+}
+
+/// Gives tower-http's plain-text 413 the JSON error body every other error has.
+async fn json_payload_too_large(response: Response) -> Response {
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE
+        || response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .is_some_and(|v| v == "application/json")
+    {
+        return response;
+    }
+    payload_too_large()
+}
+
+fn payload_too_large() -> Response {
+    into_axum(AuthResponse::json_status(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &serde_json::json!({ "message": "Request body larger than 1 MiB", "code": "PAYLOAD_TOO_LARGE" }),
+    ))
 }
 
 fn method_filter(method: &Method) -> MethodFilter {
@@ -84,15 +110,8 @@ async fn dispatch(auth: &BetterAuth, index: usize, request: Request) -> Response
         .map(|ConnectInfo(addr)| addr.ip());
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
-        Err(_) => {
-            let err = Error::Validation("Request body too large".into());
-            let mut response = into_axum(AuthResponse::json_status(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &serde_json::json!({ "message": err.to_string(), "code": "PAYLOAD_TOO_LARGE" }),
-            ));
-            *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-            return response;
-        }
+        // The body limit layer stops the stream at 1 MiB.
+        Err(_) => return payload_too_large(),
     };
     let request = AuthRequest {
         method: parts.method,

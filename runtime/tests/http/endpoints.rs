@@ -454,17 +454,32 @@ both_backends!(
 async fn session_cache_never_serves_a_session_this_instance_ended() {
     let db = TestDb::open(Backend::Sqlite).await.unwrap();
     let mut setup = Setup::new();
-    setup.config = setup.config.session_cache(std::time::Duration::from_secs(1));
+    setup.config = setup
+        .config
+        .session_cache(std::time::Duration::from_secs(1));
     let cached = TestServer::start_with(&db, setup).await;
     let other = TestServer::start_with(&db, Setup::new()).await;
     let a = cached.user("ada@example.com").await;
-    let b = cached.sign_in("ada@example.com", PASSWORD).await.auth_token();
+    let b = cached
+        .sign_in("ada@example.com", PASSWORD)
+        .await
+        .auth_token();
     assert_eq!(cached.get("/api/me").bearer(&a).send().await.status, 200);
     assert_eq!(cached.get("/api/me").bearer(&b).send().await.status, 200);
-    cached.post("/api/auth/sign-out").bearer(&a).json(json!({})).send().await;
+    cached
+        .post("/api/auth/sign-out")
+        .bearer(&a)
+        .json(json!({}))
+        .send()
+        .await;
     assert_eq!(cached.get("/api/me").bearer(&a).send().await.status, 401);
     // Revoked through another instance: stale here for at most the ttl.
-    other.post("/api/auth/revoke-sessions").bearer(&b).json(json!({})).send().await;
+    other
+        .post("/api/auth/revoke-sessions")
+        .bearer(&b)
+        .json(json!({}))
+        .send()
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(cached.get("/api/me").bearer(&b).send().await.status, 401);
 }

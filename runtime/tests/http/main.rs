@@ -5,6 +5,7 @@ mod common;
 mod contract_examples;
 mod endpoints;
 mod extractors;
+mod faults;
 mod flows;
 mod limits;
 mod openapi;
