@@ -82,7 +82,11 @@ pub fn document(config: &AuthConfig, routes: &[Route]) -> OpenApi {
             let schema = body(&mut components);
             op = op.request_body(Some(
                 RequestBodyBuilder::new()
-                    .required(Some(Required::True))
+                    .required(Some(if route.body_required {
+                        Required::True
+                    } else {
+                        Required::False
+                    }))
                     .content(
                         "application/json",
                         ContentBuilder::new().schema(Some(schema)).build(),

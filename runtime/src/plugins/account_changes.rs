@@ -132,6 +132,7 @@ async fn delete_user(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResp
 #[serde(rename_all = "camelCase")]
 struct ChangeEmailBody {
     /// The new address; it receives the confirmation link.
+    #[schema(format = Email, max_length = 254)]
     new_email: String,
     /// Where the confirmation link leads afterwards.
     #[serde(rename = "callbackURL")]
@@ -202,6 +203,7 @@ pub(crate) async fn send_verification(
 #[derive(Deserialize, ToSchema)]
 struct SendVerificationBody {
     /// The address to verify.
+    #[schema(format = Email, max_length = 254)]
     email: String,
     /// Where the link leads after verification.
     #[serde(rename = "callbackURL")]

@@ -34,7 +34,7 @@ pub(crate) fn install(setup: &mut PluginSetup) {
                 "End the current session and clear its cookies",
                 |a, r| Box::pin(sign_out(a, r)),
             )
-            .body::<Empty>()
+            .optional_body::<Empty>()
             .returns::<SuccessResponse>(),
         )
         .route(
@@ -118,6 +118,7 @@ async fn get_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResp
 }
 
 async fn sign_out(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+    let _: Empty = request.json()?;
     if let Some(token) = auth.token_from_headers(&request.headers) {
         let digest = crate::crypto::token_digest(&token);
         store::sessions::delete_by_digest(&auth.database, &digest).await?;

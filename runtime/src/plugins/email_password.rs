@@ -101,8 +101,11 @@ impl Plugin for EmailPasswordPlugin {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct SignUpBody {
+    #[schema(min_length = 1, max_length = 255)]
     name: String,
+    #[schema(format = Email, max_length = 254)]
     email: String,
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
     image: Option<String>,
     #[serde(rename = "callbackURL")]
@@ -160,7 +163,9 @@ async fn sign_up(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct SignInBody {
+    #[schema(format = Email, max_length = 254)]
     email: String,
+    #[schema(max_length = 128)]
     password: String,
     #[serde(rename = "callbackURL")]
     callback_url: Option<String>,

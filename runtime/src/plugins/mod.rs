@@ -78,6 +78,8 @@ pub struct Route {
     pub summary: &'static str,
     /// JSON request body schema, if the route takes a body.
     pub body: Option<SchemaFn>,
+    /// Whether the body must be present (an absent body reads as `{}` otherwise).
+    pub body_required: bool,
     /// Query parameters: (name, required).
     pub query: &'static [(&'static str, bool)],
     /// The success response.
@@ -102,6 +104,7 @@ impl Route {
             handler,
             summary,
             body: None,
+            body_required: false,
             query: &[],
             success: Success::Json(inline_schema::<serde_json::Value>),
             errors: &[],
@@ -112,6 +115,14 @@ impl Route {
     /// Documents the JSON request body as `T`.
     pub fn body<T: ToSchema>(mut self) -> Self {
         self.body = Some(inline_schema::<T>);
+        self.body_required = true;
+        self
+    }
+
+    /// Documents an optional JSON request body as `T` (absent reads as `{}`).
+    pub fn optional_body<T: ToSchema>(mut self) -> Self {
+        self.body = Some(inline_schema::<T>);
+        self.body_required = false;
         self
     }
 
@@ -213,9 +224,16 @@ pub(crate) fn check_image(image: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// Body of endpoints that take nothing (`{}`); any object is accepted.
-#[derive(Deserialize, ToSchema)]
+/// Body of endpoints that take nothing (`{}`); any JSON object is accepted,
+/// anything else (an array, a string) is a 400.
+#[derive(ToSchema)]
 pub(crate) struct Empty {}
+
+impl<'de> Deserialize<'de> for Empty {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde_json::Map::<String, serde_json::Value>::deserialize(deserializer).map(|_| Empty {})
+    }
+}
 
 /// `{"status": true}`.
 #[derive(Serialize, ToSchema)]

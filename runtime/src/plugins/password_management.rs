@@ -98,6 +98,7 @@ impl Plugin for PasswordManagementPlugin {
 #[serde(rename_all = "camelCase")]
 struct ChangePasswordBody {
     /// The new password (8 to 128 characters).
+    #[schema(min_length = 8, max_length = 128)]
     new_password: String,
     /// The current password (S05).
     current_password: String,
@@ -149,6 +150,7 @@ async fn change_password(auth: &BetterAuth, request: AuthRequest) -> Result<Auth
 #[serde(rename_all = "camelCase")]
 struct ResetRequestBody {
     /// The account's email.
+    #[schema(format = Email, max_length = 254)]
     email: String,
     /// The app page that asks for the new password; it receives `?token=`.
     redirect_to: Option<String>,
@@ -216,6 +218,7 @@ async fn reset_password_link(auth: &BetterAuth, request: AuthRequest) -> Result<
 #[serde(rename_all = "camelCase")]
 struct ResetPasswordBody {
     /// The new password (8 to 128 characters).
+    #[schema(min_length = 8, max_length = 128)]
     new_password: String,
     /// The token from the reset link.
     token: String,

@@ -60,7 +60,7 @@ impl Plugin for SessionManagementPlugin {
                     "End all of the caller's sessions",
                     |a, r| Box::pin(revoke_sessions(a, r)),
                 )
-                .body::<Empty>()
+                .optional_body::<Empty>()
                 .returns::<StatusResponse>()
                 .authenticated(),
             )
@@ -71,7 +71,7 @@ impl Plugin for SessionManagementPlugin {
                     "End all of the caller's sessions but this one",
                     |a, r| Box::pin(revoke_other_sessions(a, r)),
                 )
-                .body::<Empty>()
+                .optional_body::<Empty>()
                 .returns::<StatusResponse>()
                 .authenticated(),
             );

@@ -1,0 +1,59 @@
+//! The server `scripts/fuzz-api` drives with schemathesis: every plugin under
+//! `/api/auth`, a throwaway SQLite file, and no rate limits (the fuzzer sends
+//! thousands of requests from one address; limits have their own tests).
+//!
+//! Run: `PORT=8787 cargo run -p better-auth --example fuzz_target`
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use better_auth::integrations::axum::AxumIntegration;
+use better_auth::plugins::{
+    AccountManagementPlugin, EmailPasswordPlugin, PasswordManagementPlugin, SessionManagementPlugin,
+};
+use better_auth::rate_limit::RateLimitConfig;
+use better_auth::store::Database;
+use better_auth::{AuthConfig, BetterAuth, run_migrations};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8787);
+    let dir = tempfile::tempdir()?;
+    let database = Database::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("fuzz.db").display()
+    ))
+    .await?;
+    run_migrations(&database).await?;
+    let base = format!("http://127.0.0.1:{port}");
+    let auth = Arc::new(
+        BetterAuth::new(
+            AuthConfig::new("fuzz-secret-fuzz-secret-fuzz-secret-fuzz")
+                .base_url(&base)
+                .base_path("/api/auth")
+                .rate_limit(RateLimitConfig::disabled()),
+        )
+        .database(database)
+        .plugin(EmailPasswordPlugin::new())
+        .plugin(SessionManagementPlugin::new())
+        .plugin(PasswordManagementPlugin::new())
+        .plugin(AccountManagementPlugin::new())
+        .build()
+        .await?,
+    );
+    let app = Router::new()
+        .nest("/api/auth", auth.axum_router())
+        .with_state(auth);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("listening on {base}/api/auth");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
+    Ok(())
+}
