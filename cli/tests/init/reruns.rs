@@ -47,8 +47,10 @@ fn regenerates_an_unchanged_auth_rs_when_options_change() {
     assert!(!auth.contains("AccountManagementPlugin"), "{auth}");
 }
 
+/// S29: `init` never overwrites an existing secret, writes `.env` with mode
+/// 0600, and keeps it out of git.
 #[test]
-fn existing_secret_is_never_overwritten() {
+fn s29_existing_secret_is_never_overwritten_and_env_stays_private() {
     let dir = fixture("hello");
     let env = dir.path().join(".env");
     std::fs::write(
@@ -72,6 +74,14 @@ fn existing_secret_is_never_overwritten() {
     assert!(
         written.contains("BETTER_AUTH_URL=http://localhost:3000\n"),
         "{written}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&env).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "S29: .env is private");
+    let gitignore = std::fs::read_to_string(dir.path().join(".gitignore")).unwrap_or_default();
+    assert!(
+        gitignore.lines().any(|l| l.trim() == ".env"),
+        "S29: .env is git-ignored: {gitignore}"
     );
 }
 
