@@ -172,13 +172,63 @@ where
     if let Some(cached) = parts.extensions.get::<Option<CurrentSession>>() {
         return Ok(cached.clone());
     }
-    let auth = Arc::<BetterAuth>::from_ref(state);
+    resolve_with(&Arc::<BetterAuth>::from_ref(state), parts).await
+}
+
+async fn resolve_with(
+    auth: &BetterAuth,
+    parts: &mut Parts,
+) -> Result<Option<CurrentSession>, Error> {
+    if let Some(cached) = parts.extensions.get::<Option<CurrentSession>>() {
+        return Ok(cached.clone());
+    }
     let found = auth
         .session_from_headers(&parts.headers)
         .await?
         .map(|ResolvedSession { user, session, .. }| CurrentSession { user, session });
     parts.extensions.insert(found.clone());
     Ok(found)
+}
+
+impl CurrentSession {
+    /// Resolves the session with an explicit instance, for app states that
+    /// cannot implement `FromRef` (Rust's orphan rule forbids
+    /// `impl FromRef<Arc<AppState>> for Arc<BetterAuth>`). Wrap it in an
+    /// extractor of your own:
+    ///
+    /// ```ignore
+    /// pub struct Authenticated(pub CurrentSession);
+    ///
+    /// impl FromRequestParts<Arc<AppState>> for Authenticated {
+    ///     type Rejection = SessionRejection;
+    ///     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+    ///         CurrentSession::from_parts(&state.auth, parts).await.map(Authenticated)
+    ///     }
+    /// }
+    /// ```
+    pub async fn from_parts(
+        auth: &BetterAuth,
+        parts: &mut Parts,
+    ) -> Result<Self, SessionRejection> {
+        match resolve_with(auth, parts).await {
+            Ok(Some(session)) => Ok(session),
+            Ok(None) => Err(SessionRejection::Unauthorized),
+            Err(err) => Err(SessionRejection::Failed(err)),
+        }
+    }
+}
+
+impl OptionalSession {
+    /// Like [`CurrentSession::from_parts`], for optional authentication.
+    pub async fn from_parts(auth: &BetterAuth, parts: &mut Parts) -> Self {
+        match resolve_with(auth, parts).await {
+            Ok(found) => OptionalSession(found),
+            Err(err) => {
+                tracing::warn!(error = %err, "session lookup failed; treating request as anonymous");
+                OptionalSession(None)
+            }
+        }
+    }
 }
 
 impl<S> FromRequestParts<S> for CurrentSession

@@ -61,3 +61,66 @@ both_backends!(
         assert_eq!(resp.body, json!({ "user": "ada@example.com" }));
     }
 );
+
+/// Apps whose state is `Arc<AppState>` cannot implement `FromRef` for
+/// `Arc<BetterAuth>`; a local extractor built on `CurrentSession::from_parts` works.
+#[tokio::test]
+async fn arc_app_state_uses_from_parts() {
+    use axum::extract::FromRequestParts;
+    use axum::http::request::Parts;
+    use better_auth::BetterAuth;
+    use better_auth::integrations::axum::{AxumIntegration, CurrentSession, SessionRejection};
+    use better_auth::prelude::AuthUser;
+    use std::sync::Arc;
+
+    struct AppState {
+        auth: Arc<BetterAuth>,
+    }
+    struct Authenticated(CurrentSession);
+    impl FromRequestParts<Arc<AppState>> for Authenticated {
+        type Rejection = SessionRejection;
+        async fn from_request_parts(
+            parts: &mut Parts,
+            state: &Arc<AppState>,
+        ) -> Result<Self, Self::Rejection> {
+            CurrentSession::from_parts(&state.auth, parts)
+                .await
+                .map(Authenticated)
+        }
+    }
+    async fn me(Authenticated(session): Authenticated) -> String {
+        session.user.email().to_string()
+    }
+
+    let db = TestDb::open(Backend::Sqlite).await.unwrap();
+    let srv = TestServer::start_with(&db, Setup::new()).await;
+    let state = Arc::new(AppState {
+        auth: srv.auth.clone(),
+    });
+    let app = axum::Router::new()
+        .route("/me", axum::routing::get(me))
+        .nest(
+            "/api/auth",
+            srv.auth.axum_router_with_state::<Arc<AppState>>(),
+        )
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let token = srv.user("ada@example.com").await;
+    let client = reqwest::Client::new();
+    let anon = client
+        .get(format!("http://{addr}/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 401);
+    let resp = client
+        .get(format!("http://{addr}/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), "ada@example.com");
+}
