@@ -235,6 +235,26 @@ impl TestServer {
         }
     }
 
+    /// A default server whose clock only moves when the test says so.
+    pub async fn start_with_clock(db: &TestDb) -> (TestServer, better_auth::ManualClock) {
+        let clock = better_auth::ManualClock::new();
+        let mut setup = Setup::new();
+        setup.config = setup.config.clock(Arc::new(clock.clone()));
+        (Self::start_with(db, setup).await, clock)
+    }
+
+    /// Asks for a password reset and returns the token from the emailed link
+    /// (the `nth` message to `email`).
+    pub async fn reset_token(&self, email: &str, nth: usize) -> String {
+        self.post("/api/auth/request-password-reset")
+            .json(json!({ "email": email }))
+            .send()
+            .await;
+        let mail = self.outbox.wait_for(email, nth).await.expect("reset email");
+        let tail = mail.url.rsplit('/').next().unwrap();
+        tail.split('?').next().unwrap().to_string()
+    }
+
     /// A server with a custom setup on a database of the given backend.
     pub async fn start_with(db: &TestDb, setup: Setup) -> TestServer {
         Self::start_on(db.database.clone(), setup).await

@@ -1,10 +1,8 @@
 //! Password, account and email flows (issue 3), followed through the emails
 //! the server sends (captured in memory) and their links.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use better_auth::ManualClock;
 use better_auth::plugins::EmailPasswordPlugin;
 use serde_json::{Value, json};
 
@@ -154,10 +152,7 @@ async fn s21_reset_and_verification_tokens() {
         let Some(db) = TestDb::open(backend).await else {
             continue;
         };
-        let clock = ManualClock::new();
-        let mut setup = Setup::new();
-        setup.config = setup.config.clock(Arc::new(clock.clone()));
-        let srv = TestServer::start_with(&db, setup).await;
+        let (srv, clock) = TestServer::start_with_clock(&db).await;
         srv.user("ada@example.com").await;
         // A forged Host header does not leak into the link.
         srv.post("/api/auth/request-password-reset")
@@ -418,10 +413,7 @@ async fn s20_delete_user_requires_password_or_fresh_session() {
         let Some(db) = TestDb::open(backend).await else {
             continue;
         };
-        let clock = ManualClock::new();
-        let mut setup = Setup::new();
-        setup.config = setup.config.clock(Arc::new(clock.clone()));
-        let srv = TestServer::start_with(&db, setup).await;
+        let (srv, clock) = TestServer::start_with_clock(&db).await;
         let token = srv.user("ada@example.com").await;
         let other = srv.sign_in("ada@example.com", PASSWORD).await.auth_token();
         clock.advance(Duration::from_secs(2 * 24 * 3600));

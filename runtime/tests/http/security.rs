@@ -270,10 +270,7 @@ async fn s13_sessions_expire_and_slide() {
         let Some(db) = TestDb::open(backend).await else {
             continue;
         };
-        let clock = ManualClock::new();
-        let mut setup = Setup::new();
-        setup.config = setup.config.clock(Arc::new(clock.clone()));
-        let srv = TestServer::start_with(&db, setup).await;
+        let (srv, clock) = TestServer::start_with_clock(&db).await;
         let token = srv.user("ada@example.com").await;
         let first = srv.get("/api/auth/get-session").bearer(&token).send().await;
         let expires = first.body["session"]["expiresAt"]
@@ -655,20 +652,7 @@ both_backends!(
             .send()
             .await;
         assert_eq!(change.code(), "PASSWORD_TOO_COMMON");
-        srv.post("/api/auth/request-password-reset")
-            .json(json!({ "email": "ada@example.com" }))
-            .send()
-            .await;
-        let mail = srv.outbox.wait_for("ada@example.com", 1).await.unwrap();
-        let token = mail
-            .url
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .split('?')
-            .next()
-            .unwrap()
-            .to_string();
+        let token = srv.reset_token("ada@example.com", 1).await;
         let reset = srv
             .post("/api/auth/reset-password")
             .json(json!({ "token": token, "newPassword": "sunshine1" }))
@@ -692,10 +676,7 @@ async fn s13_absolute_expiry_ends_even_busy_sessions() {
         let Some(db) = TestDb::open(backend).await else {
             continue;
         };
-        let clock = ManualClock::new();
-        let mut setup = Setup::new();
-        setup.config = setup.config.clock(Arc::new(clock.clone()));
-        let srv = TestServer::start_with(&db, setup).await;
+        let (srv, clock) = TestServer::start_with_clock(&db).await;
         let token = srv.user("ada@example.com").await;
         // Used every 2 days: each use slides the idle expiry forward.
         for _ in 0..14 {
