@@ -1,8 +1,9 @@
-//! The server `scripts/fuzz-api` drives with schemathesis: every plugin under
-//! `/api/auth`, a throwaway SQLite file, and no rate limits (the fuzzer sends
-//! thousands of requests from one address; limits have their own tests).
+//! The server the repository's scripts drive: `scripts/fuzz-api` (schemathesis)
+//! and `scripts/js-client-check` (the official Better Auth JavaScript client).
+//! Every plugin under `/api/auth`, a throwaway SQLite file, and no rate limits
+//! (those scripts send many requests from one address; limits have their own tests).
 //!
-//! Run: `PORT=8787 cargo run -p better-auth --example fuzz_target`
+//! Run: `PORT=8787 cargo run -p better-auth --example test_server`
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,14 +26,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let database = Database::connect(&format!(
         "sqlite://{}",
-        dir.path().join("fuzz.db").display()
+        dir.path().join("auth.db").display()
     ))
     .await?;
     run_migrations(&database).await?;
     let base = format!("http://127.0.0.1:{port}");
     let auth = Arc::new(
         BetterAuth::new(
-            AuthConfig::new("fuzz-secret-fuzz-secret-fuzz-secret-fuzz")
+            AuthConfig::new("test-secret-test-secret-test-secret-test")
                 .base_url(&base)
                 .base_path("/api/auth")
                 .rate_limit(RateLimitConfig::disabled()),
