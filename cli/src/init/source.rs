@@ -701,8 +701,6 @@ pub fn plan_wiring(
             .iter()
             .find(|f| f.ident.as_ref().is_some_and(|i| i == "auth"));
         match existing {
-            // Behind `Arc`, nothing could read the field (no `FromRef`), so none is added.
-            _ if state == StateKind::Arc => {}
             Some(field) if tokens(&field.ty).contains("BetterAuth") => {}
             Some(_) => {
                 return manual(
@@ -765,7 +763,7 @@ pub fn plan_wiring(
             .fields
             .iter()
             .any(|f| matches!(&f.member, Member::Named(i) if i == "auth"));
-        if !has_auth && state == StateKind::Struct {
+        if !has_auth {
             literal_edit = Some((func.file, *literal));
         }
 

@@ -109,6 +109,50 @@ fn generated_projects_compile_and_are_lint_clean() {
     );
 }
 
+/// With an `Arc<AppState>` state, the app's own handlers take the extractors init wrote
+/// (`CurrentSession` cannot be used there: no `FromRef` for `Arc<AppState>`).
+#[test]
+fn arc_state_handlers_take_the_generated_extractors() {
+    let dir = fixture("arc-state");
+    let project = dir.path();
+    let output = init(project, &["--yes"]);
+    assert!(output.status.success(), "{:?}", text(&output));
+
+    let main = project.join("src/main.rs");
+    let source = std::fs::read_to_string(&main).unwrap();
+    let source = source.replace(
+        ".route(\"/count\", get(count))",
+        ".route(\"/count\", get(count))\n        .route(\"/me\", get(me))\n        .route(\"/hello\", get(hello))",
+    );
+    assert!(source.contains("get(me)"), "{source}");
+    let source = format!(
+        "{source}\n/// Only for signed-in users.\nasync fn me(auth::Authenticated(session): auth::Authenticated) -> String {{\n    \
+         use better_auth::prelude::AuthUser;\n    session.user.email().to_string()\n}}\n\n\
+         /// For everyone.\nasync fn hello(auth::MaybeAuthenticated(session): auth::MaybeAuthenticated) -> String {{\n    \
+         if session.is_some() {{ \"welcome back\" }} else {{ \"hello\" }}.to_owned()\n}}\n"
+    );
+    std::fs::write(&main, source).unwrap();
+
+    seed_lockfile(project);
+    let output = cargo(
+        project,
+        &[
+            "clippy",
+            "--all-targets",
+            "--message-format",
+            "short",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "cargo clippy failed:\n{}",
+        text(&output).1
+    );
+}
+
 /// Kills the server when the test ends, pass or fail.
 struct Server(Child);
 

@@ -8,7 +8,8 @@ use crate::util::{fixture, init, redact, snapshot_settings, text, tree};
 /// Exit status when init wrote the scaffold but main.rs needs lines added by hand.
 const EXIT_MANUAL: i32 = 2;
 
-fn scaffold(name: &str, expected_exit: i32) {
+/// Scaffolds fixture `name` and returns the project, for checks of its own.
+fn scaffold(name: &str, expected_exit: i32) -> tempfile::TempDir {
     let dir = fixture(name);
     let project = dir.path();
     let before = tree(project);
@@ -75,6 +76,7 @@ fn scaffold(name: &str, expected_exit: i32) {
     assert!(gitignore.lines().any(|l| l.trim() == ".env"), "{gitignore}");
     let env_meta = std::fs::metadata(project.join(".env")).unwrap();
     assert_eq!(env_meta.permissions().mode() & 0o777, 0o600);
+    dir
 }
 
 #[test]
@@ -89,7 +91,43 @@ fn derive_clone_app_state() {
 
 #[test]
 fn state_behind_arc() {
-    scaffold("arc-state", 0);
+    let dir = scaffold("arc-state", 0);
+    let project = dir.path();
+    let main = std::fs::read_to_string(project.join("src/main.rs")).unwrap();
+    let auth = std::fs::read_to_string(project.join("src/auth.rs")).unwrap();
+    // Better Auth lives in the state like for a plain struct...
+    assert!(main.contains("auth: Arc<BetterAuth>,"), "{main}");
+    assert!(main.contains("auth: auth.clone(),"), "{main}");
+    assert!(
+        main.contains(".nest(\"/auth\", auth::router(&auth))"),
+        "{main}"
+    );
+    assert!(
+        auth.contains("auth.axum_router_with_state::<Arc<AppState>>()"),
+        "{auth}"
+    );
+    // ...and, as `FromRef` cannot be implemented for `Arc<AppState>` (orphan rule), the
+    // app's handlers get extractors of their own, built on `from_parts`.
+    for (extractor, from_parts) in [
+        (
+            "Authenticated",
+            "CurrentSession::from_parts(&state.auth, parts)",
+        ),
+        (
+            "MaybeAuthenticated",
+            "OptionalSession::from_parts(&state.auth, parts)",
+        ),
+    ] {
+        assert!(
+            auth.contains(&format!(
+                "impl FromRequestParts<Arc<AppState>> for {extractor} {{"
+            )),
+            "{auth}"
+        );
+        assert!(auth.contains(from_parts), "{auth}");
+    }
+    assert!(auth.contains("orphan rule"), "{auth}");
+    assert!(!auth.contains("\nimpl FromRef"), "{auth}");
 }
 
 #[test]
