@@ -10,6 +10,7 @@ mod e2e;
 mod help;
 #[path = "admin/migrate.rs"]
 mod migrate;
+mod pty;
 #[path = "admin/session.rs"]
 mod session;
 #[path = "admin/terminal.rs"]

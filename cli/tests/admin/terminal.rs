@@ -2,61 +2,27 @@
 //! destructive commands ask before acting. The terminal is a pseudo-terminal
 //! from util-linux `script`; the tests are skipped without it.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::{Backend, PASSWORD, TestDb};
 
 /// Runs `better-auth <args> --database-url <url>` under a pseudo-terminal,
 /// typing `keys` one group at a time; returns the screen and the exit status.
 fn on_terminal(db: &TestDb, args: &str, keys: &[&str]) -> Option<(String, Option<i32>)> {
-    let have_script = Command::new("script")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have_script {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED admin terminal test: util-linux `script` is not installed"
-        );
-        return None;
-    }
     let command = format!(
         "{} {args} --database-url {}",
         env!("CARGO_BIN_EXE_better-auth"),
         db.url
     );
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(db.dir.path())
-        .env("TERM", "xterm")
-        .env_remove("DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    for key in keys {
-        std::thread::sleep(Duration::from_millis(600));
-        stdin.write_all(key.as_bytes()).unwrap();
-        stdin.flush().unwrap();
-    }
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("`better-auth {args}` hung on the terminal");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    drop(stdin);
-    let output = child.wait_with_output().unwrap();
-    Some((
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        output.status.code(),
-    ))
+    crate::pty::run(
+        crate::pty::Session {
+            command,
+            dir: Some(db.dir.path()),
+            env_remove: &["DATABASE_URL"],
+            key_delay: Duration::from_millis(600),
+        },
+        keys,
+    )
 }
 
 #[test]
