@@ -82,6 +82,7 @@ impl BetterAuthBuilder {
             .map_err(|e| Error::Internal(e.to_string()))??;
         let mut trusted = vec![config.base_origin()];
         trusted.extend(config.trusted_origins.iter().filter_map(|o| origin_of(o)));
+        let signer = crypto::TokenSigner::new(&config.secret);
         Ok(BetterAuth {
             cookie_prefix: if config.is_secure() { "__Secure-" } else { "" },
             session_cache: config.session_cache_ttl.map(SessionCache::new),
@@ -93,6 +94,7 @@ impl BetterAuthBuilder {
             options: setup.options,
             openapi: std::sync::OnceLock::new(),
             throttle: crate::rate_limit::SignInThrottle::default(),
+            signer,
         })
     }
 }
@@ -128,6 +130,7 @@ pub struct BetterAuth {
     pub(crate) session_cache: Option<SessionCache>,
     openapi: std::sync::OnceLock<String>,
     pub(crate) throttle: crate::rate_limit::SignInThrottle,
+    signer: crypto::TokenSigner,
 }
 
 impl fmt::Debug for BetterAuth {
@@ -297,14 +300,14 @@ impl BetterAuth {
             .filter(|v| !v.is_empty());
         if let Some(value) = bearer {
             let value = percent_decode(value);
-            return Some(match crypto::verify_signed(&self.config.secret, &value) {
+            return Some(match self.signer.verify(&value) {
                 Some(token) => token.to_string(),
                 None => value,
             });
         }
         let name = self.session_cookie_name();
         let value = cookie_value(headers, &name)?;
-        crypto::verify_signed(&self.config.secret, &value).map(str::to_owned)
+        self.signer.verify(&value).map(str::to_owned)
     }
 
     /// Finds the live session for a token: looks it up by digest, drops it when
@@ -470,7 +473,7 @@ impl BetterAuth {
         token: &str,
         remember: bool,
     ) -> AuthResponse {
-        let signed = crypto::sign_token(&self.config.secret, token);
+        let signed = self.signer.sign(token);
         let max_age = remember.then_some(self.config.session.expires_in.as_secs());
         let mut response = response
             .header(
@@ -480,7 +483,7 @@ impl BetterAuth {
             .header(header::HeaderName::from_static("set-auth-token"), &signed)
             .header(header::ACCESS_CONTROL_EXPOSE_HEADERS, "set-auth-token");
         if !remember {
-            let marker = crypto::sign_token(&self.config.secret, "true");
+            let marker = self.signer.sign("true");
             response = response.header(
                 header::SET_COOKIE,
                 &self.cookie_line(&self.aux_cookie_name("dont_remember"), &marker, None),
@@ -504,7 +507,7 @@ impl BetterAuth {
     /// True when the request carries the `dont_remember` marker cookie.
     pub fn dont_remember(&self, headers: &HeaderMap) -> bool {
         cookie_value(headers, &self.aux_cookie_name("dont_remember"))
-            .is_some_and(|v| crypto::verify_signed(&self.config.secret, &v) == Some("true"))
+            .is_some_and(|v| self.signer.verify(&v) == Some("true"))
     }
 
     fn aux_cookie_name(&self, suffix: &str) -> String {

@@ -55,19 +55,49 @@ fn mac(secret: &str) -> Hmac<Sha256> {
 
 /// `<token>.<base64 HMAC-SHA256(secret, token)>`: the cookie value and bearer form.
 pub fn sign_token(secret: &str, token: &str) -> String {
-    let mut m = mac(secret);
-    m.update(token.as_bytes());
-    format!("{token}.{}", STANDARD.encode(m.finalize().into_bytes()))
+    TokenSigner::new(secret).sign(token)
 }
 
 /// The token inside a signed value when the signature is valid (constant-time check).
 pub fn verify_signed<'a>(secret: &str, value: &'a str) -> Option<&'a str> {
-    let (token, signature) = value.rsplit_once('.')?;
-    let signature = STANDARD.decode(signature).ok()?;
-    let mut m = mac(secret);
-    m.update(token.as_bytes());
-    m.verify_slice(&signature).ok()?;
-    Some(token)
+    TokenSigner::new(secret).verify(value)
+}
+
+/// Signs and checks `<token>.<signature>` values with a key prepared once, so
+/// a request pays for hashing its token, not for re-deriving the HMAC key.
+#[derive(Clone)]
+pub struct TokenSigner {
+    keyed: Hmac<Sha256>,
+}
+
+impl std::fmt::Debug for TokenSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenSigner(<key>)")
+    }
+}
+
+impl TokenSigner {
+    /// A signer for this secret.
+    pub fn new(secret: &str) -> Self {
+        TokenSigner { keyed: mac(secret) }
+    }
+
+    /// `<token>.<base64 HMAC-SHA256(secret, token)>`.
+    pub fn sign(&self, token: &str) -> String {
+        let mut m = self.keyed.clone();
+        m.update(token.as_bytes());
+        format!("{token}.{}", STANDARD.encode(m.finalize().into_bytes()))
+    }
+
+    /// The token inside a signed value when the signature is valid (constant-time check).
+    pub fn verify<'a>(&self, value: &'a str) -> Option<&'a str> {
+        let (token, signature) = value.rsplit_once('.')?;
+        let signature = STANDARD.decode(signature).ok()?;
+        let mut m = self.keyed.clone();
+        m.update(token.as_bytes());
+        m.verify_slice(&signature).ok()?;
+        Some(token)
+    }
 }
 
 /// The outcome of checking a password against a stored hash.

@@ -97,13 +97,21 @@ fn method_filter(method: &Method) -> MethodFilter {
 async fn dispatch(auth: &BetterAuth, index: usize, request: Request) -> Response {
     let route = &auth.routes[index];
     let (mut parts, body) = request.into_parts();
-    let params = Path::<HashMap<String, String>>::from_request_parts(&mut parts, &())
-        .await
-        .map(|Path(p)| p)
-        .unwrap_or_default();
-    let query = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
-        .map(|Query(q)| q)
-        .unwrap_or_default();
+    // Most routes have neither path parameters nor a query: skip the parsing.
+    let params = if route.path.contains('{') {
+        Path::<HashMap<String, String>>::from_request_parts(&mut parts, &())
+            .await
+            .map(|Path(p)| p)
+            .unwrap_or_default()
+    } else {
+        HashMap::new()
+    };
+    let query = match parts.uri.query() {
+        Some(_) => Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+            .map(|Query(q)| q)
+            .unwrap_or_default(),
+        None => HashMap::new(),
+    };
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()

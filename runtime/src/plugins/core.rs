@@ -105,7 +105,7 @@ async fn get_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResp
         return Ok(no_store(AuthResponse::json(&serde_json::Value::Null)));
     };
     let refreshed = resolved.refreshed;
-    let token = resolved.token.clone();
+    let token = resolved.token;
     let mut response = no_store(AuthResponse::json(&SessionWithUser {
         session: resolved.session,
         user: resolved.user,
