@@ -128,14 +128,22 @@ async fn change_password(auth: &BetterAuth, request: AuthRequest) -> Result<Auth
         return Err(Error::InvalidPassword);
     }
     let hash = auth.hasher.hash(&body.new_password).await?;
-    store::accounts::set_credential_password(&auth.database, &user.id, &hash, auth.now()).await?;
     if !body.revoke_other_sessions.unwrap_or(false) {
+        store::accounts::set_credential_password(&auth.database, &user.id, &hash, auth.now())
+            .await?;
         return Ok(AuthResponse::json(&TokenUser {
             token: None,
             user: user.clone(),
         }));
     }
-    store::sessions::delete_for_user(&auth.database, &user.id, None).await?;
+    // New password and no old session, in one transaction.
+    store::accounts::set_credential_password_and_end_sessions(
+        &auth.database,
+        &user.id,
+        &hash,
+        auth.now(),
+    )
+    .await?;
     auth.forget_cached_sessions(None);
     let (_, token) = auth.create_session(user, &request).await?;
     let response = AuthResponse::json(&TokenUser {
@@ -234,8 +242,14 @@ async fn reset_password(auth: &BetterAuth, request: AuthRequest) -> Result<AuthR
         .await?
         .ok_or(Error::InvalidToken)?;
     let hash = auth.hasher.hash(&body.new_password).await?;
-    store::accounts::set_credential_password(&auth.database, &user_id, &hash, auth.now()).await?;
-    store::sessions::delete_for_user(&auth.database, &user_id, None).await?;
+    // New password and no old session, in one transaction (S14).
+    store::accounts::set_credential_password_and_end_sessions(
+        &auth.database,
+        &user_id,
+        &hash,
+        auth.now(),
+    )
+    .await?;
     auth.forget_cached_sessions(None);
     // S10: a reset lifts any sign-in throttle on the account.
     if let Some(user) = store::users::find_by_id(&auth.database, &user_id).await? {
