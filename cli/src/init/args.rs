@@ -20,9 +20,10 @@ pub struct InitArgs {
     #[arg(long, value_enum)]
     pub database: Option<DatabaseKind>,
 
-    /// The path the auth endpoints are nested under.
-    #[arg(long, value_name = "PATH", default_value = "/auth")]
-    pub mount: String,
+    /// The path the auth endpoints are nested under [default: /auth, or /api/auth when the
+    /// app already has routes under /auth].
+    #[arg(long, value_name = "PATH")]
+    pub mount: Option<String>,
 
     /// Plugins to enable, comma separated.
     #[arg(

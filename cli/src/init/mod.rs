@@ -9,6 +9,7 @@ mod plan;
 mod project;
 mod render;
 mod source;
+mod wiring;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -85,7 +86,9 @@ fn execute(args: InitArgs) -> Result<ExitCode, Failure> {
     let chooser = Chooser {
         interactive: tty && !args.yes && !args.dry_run,
     };
-    validate_mount(&args.mount)?;
+    if let Some(mount) = &args.mount {
+        validate_mount(mount)?;
+    }
 
     let package = project::inspect(&args.path, args.package.as_deref(), &mut |names| {
         let index = chooser.select(
@@ -178,7 +181,7 @@ fn execute(args: InitArgs) -> Result<ExitCode, Failure> {
             String::new()
         },
         plan.base_url,
-        args.mount
+        plan.mount
     );
     Ok(ExitCode::SUCCESS)
 }

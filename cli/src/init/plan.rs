@@ -11,7 +11,8 @@ use super::envfile::{self, Var};
 use super::manifest::{self, RuntimeSource};
 use super::project::Package;
 use super::render::Renderer;
-use super::source::{self, Outcome, Root, SourceFile, StateKind, WiringInput};
+use super::source::{self, Model, Root};
+use super::wiring::{self, Outcome, StateKind, WiringInput};
 use super::{Chooser, Failure, MIGRATIONS, default_migrations, has_migrations};
 
 /// What happens to one file.
@@ -74,6 +75,8 @@ pub struct Plan {
     pub manual: Option<String>,
     /// `BETTER_AUTH_URL`.
     pub base_url: String,
+    /// Where the endpoints are mounted.
+    pub mount: String,
     secret: String,
 }
 
@@ -85,7 +88,7 @@ impl Plan {
 }
 
 /// The first line of every generated Rust file starts with this.
-const HEADER_START: &str = "// Written by `better-auth init` (fingerprint ";
+const HEADER_START: &str = source::GENERATED_HEADER;
 
 /// FNV-1a, 64 bits: enough to notice an edit, not a security measure.
 fn fingerprint(text: &str) -> String {
@@ -172,19 +175,16 @@ fn read(path: &Path) -> Option<String> {
 }
 
 /// Picks the auth module's name: `auth`, unless something else already has it.
-fn module_name(src_dirs: &[&Path], sources: &[&SourceFile]) -> String {
+fn module_name(model: &Model) -> String {
+    let roots: Vec<&source::SourceFile> = model.files.iter().filter(|f| f.is_root()).collect();
     for name in ["auth", "auth_setup", "better_auth_setup"] {
-        let ours = src_dirs.iter().all(|dir| {
-            let file = dir.join(format!("{name}.rs"));
-            match read(&file) {
+        let ours = roots.iter().all(|root| {
+            let Some(dir) = root.path.parent() else {
+                return true;
+            };
+            match read(&dir.join(format!("{name}.rs"))) {
                 Some(text) => text.starts_with(HEADER_START),
-                None => {
-                    !dir.join(name).exists()
-                        && !sources.iter().any(|s| {
-                            s.text.contains(&format!("mod {name};"))
-                                || s.text.contains(&format!("mod {name} {{"))
-                        })
-                }
+                None => !dir.join(name).exists() && !root.has_mod(name),
             }
         });
         if ours {
@@ -192,6 +192,37 @@ fn module_name(src_dirs: &[&Path], sources: &[&SourceFile]) -> String {
         }
     }
     "better_auth_setup".to_owned()
+}
+
+/// The mount path: `--mount`, else the first of `/auth`, `/api/auth`, `/better-auth` that
+/// none of the app's own routes use.
+fn choose_mount(args: &InitArgs, model: &Model) -> Result<(String, Option<String>), Failure> {
+    let paths = model.route_paths();
+    let taken = |mount: &str| {
+        paths
+            .iter()
+            .any(|p| p.trim_end_matches('/') == mount || p.starts_with(&format!("{mount}/")))
+    };
+    if let Some(mount) = &args.mount {
+        if taken(mount) {
+            return Err(Failure::new(format!(
+                "--mount {mount}: the app already has routes under {mount}; choose another path"
+            )));
+        }
+        return Ok((mount.clone(), None));
+    }
+    for mount in ["/auth", "/api/auth", "/better-auth"] {
+        if !taken(mount) {
+            let note = (mount != "/auth").then(|| {
+                format!("the app already has routes under /auth, so Better Auth is mounted at {mount} (choose with --mount)")
+            });
+            return Ok((mount.to_owned(), note));
+        }
+    }
+    Err(Failure::new(
+        "the app already uses /auth, /api/auth and /better-auth; choose a mount path with --mount"
+            .to_owned(),
+    ))
 }
 
 fn runtime_source(args: &InitArgs) -> Result<(RuntimeSource, bool), Failure> {
@@ -343,27 +374,18 @@ pub fn build(
             .unwrap_or_else(|_| p.display().to_string())
     };
 
-    // Sources.
-    let parse = |root: Root, file: &Option<super::project::FoundFile>| {
-        file.as_ref()
-            .map(|f| {
-                SourceFile::parse(
-                    root,
-                    &f.path,
-                    f.text.clone().unwrap_or_default(),
-                    &shown(&f.path),
-                )
+    // Sources: every file reachable from the crate roots.
+    let roots: Vec<(Root, PathBuf, String)> =
+        [(Root::Main, &package.main), (Root::Lib, &package.lib)]
+            .into_iter()
+            .filter_map(|(root, file)| {
+                let file = file.as_ref()?;
+                Some((root, file.path.clone(), file.text.clone()?))
             })
-            .transpose()
-    };
-    let main = parse(Root::Main, &package.main)?;
-    let lib = parse(Root::Lib, &package.lib)?;
-    let sources: Vec<&SourceFile> = [main.as_ref(), lib.as_ref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    let src_dirs: Vec<&Path> = sources.iter().filter_map(|s| s.path.parent()).collect();
-    let module = module_name(&src_dirs, &sources);
+            .collect();
+    let model = Model::load(&roots, &shown)?;
+    let module = module_name(&model);
+    let (mount, mount_note) = choose_mount(args, &model)?;
 
     let env_path = package.env_dir.join(".env");
     let env_text = read(&env_path);
@@ -377,18 +399,18 @@ pub fn build(
             DatabaseKind::Postgres => "sqlx::PgPool",
         });
 
-    let wiring = source::plan_wiring(
-        main.as_ref(),
-        lib.as_ref(),
+    let wiring = wiring::plan_wiring(
+        &model,
         &WiringInput {
             module: &module,
-            mount: &args.mount,
+            mount: &mount,
             lib_crate: &package.lib_crate,
             pool_type,
         },
         &renderer,
     )?;
     let mut notes = wiring.notes.clone();
+    notes.extend(mount_note);
 
     // Migrations: the runtime runs them, or the SQL goes into the app's sqlx folder.
     let migrations = match args
@@ -498,7 +520,8 @@ pub fn build(
         kind => context! {
             kind => kind.name(),
             name => wiring.state_name.clone(),
-            path => wiring.state_name.clone(),
+            path => wiring.state_path.clone(),
+            derives_from_ref => wiring.derives_from_ref,
         },
     };
     let pool = wiring.pool.as_ref().map(|p| {
@@ -513,16 +536,15 @@ pub fn build(
             plugins => plugin_context(&args.plugins),
             state,
             pool,
-            mount => args.mount,
+            mount => mount.clone(),
             migrations => match migrations { MigrationsMode::Runtime => "runtime", MigrationsMode::Copy => "copy" },
             database_url_example => database_url,
         },
     )?;
     let body = rustfmt(&body, &package.edition, &package.dir).unwrap_or(body);
     let header = renderer.render("header.rs", context! { fingerprint => fingerprint(&body) })?;
-    let home_dir = sources
-        .iter()
-        .find(|s| s.root == wiring.home)
+    let home_dir = model
+        .root_file(wiring.home)
         .and_then(|s| s.path.parent())
         .unwrap_or(&package.dir);
     let auth_path = home_dir.join(format!("{module}.rs"));
@@ -547,9 +569,11 @@ pub fn build(
     let mut manual = None;
     match &wiring.outcome {
         Outcome::Edits(edits) => {
-            for file in &sources {
-                let mine: Vec<&source::Edit> =
-                    edits.iter().filter(|e| e.root == file.root).collect();
+            for file in &model.files {
+                let mine: Vec<&source::Edit> = edits.iter().filter(|e| e.file == file.id).collect();
+                if mine.is_empty() {
+                    continue;
+                }
                 let mut new = source::apply_edits(&file.text, &mine);
                 if new != file.text {
                     // Format only files that were formatted before, so the author's own
@@ -564,14 +588,13 @@ pub fn build(
             }
         }
         Outcome::Manual {
-            root,
+            file,
             reason,
             steps,
         } => {
-            let file = sources
-                .iter()
-                .find(|s| s.root == *root)
-                .or(sources.first())
+            let file = model
+                .files
+                .get(*file)
                 .ok_or_else(|| Failure::new("no source file".to_owned()))?;
             let mut skipped = change(
                 file.path.clone(),
@@ -632,6 +655,7 @@ pub fn build(
         notes,
         manual,
         base_url,
+        mount,
         secret,
     })
 }

@@ -3,7 +3,7 @@
 use minijinja::{Environment, UndefinedBehavior, Value};
 
 use super::Failure;
-use super::source::Snippets;
+use super::wiring::Snippets;
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("auth.rs", include_str!("../../templates/init/auth.rs.j2")),

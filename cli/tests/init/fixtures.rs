@@ -103,7 +103,7 @@ fn state_behind_arc() {
         "{main}"
     );
     assert!(
-        auth.contains("auth.axum_router_with_state::<Arc<AppState>>()"),
+        auth.contains("auth.axum_router_with_state::<S>()"),
         "{auth}"
     );
     // ...and, as `FromRef` cannot be implemented for `Arc<AppState>` (orphan rule), the

@@ -1,0 +1,1606 @@
+//! Where Better Auth goes in the app: an analysis of the [`Model`] that follows the served
+//! value from `axum::serve(listener, X)` back through `let` rebindings, method chains and
+//! calls into functions of any module, to the router and its state; then the edits that
+//! wire it, or a precise reason and steps to do by hand.
+
+use syn::punctuated::Pair;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::{
+    Expr, ExprCall, ExprMethodCall, ExprStruct, Fields, FnArg, Local, Member, Pat, ReturnType,
+    Stmt, Type,
+};
+
+use super::Failure;
+use super::source::{
+    Edit, FnRef, Model, Root, SourceFile, StructRef, import_edit, indent_lines, mod_edit, tokens,
+};
+
+/// The shape of the router's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateKind {
+    /// No `.with_state(...)`: Better Auth becomes the state.
+    None,
+    /// `.with_state(state)` where `state` is a Clone struct.
+    Struct,
+    /// `.with_state(Arc::new(AppState { .. }))`.
+    Arc,
+}
+
+impl StateKind {
+    /// The name templates use.
+    pub fn name(self) -> &'static str {
+        match self {
+            StateKind::None => "none",
+            StateKind::Struct => "struct",
+            StateKind::Arc => "arc",
+        }
+    }
+}
+
+/// The app's own sqlx pool, handed to Better Auth.
+#[derive(Debug, Clone)]
+pub struct PoolReuse {
+    /// `sqlx::SqlitePool` or `sqlx::PgPool`.
+    pub type_path: &'static str,
+    /// The expression passed to `auth::init`, e.g. `pool.clone()`.
+    pub arg: String,
+}
+
+/// Facts the wiring needs from outside the sources.
+pub struct WiringInput<'a> {
+    /// The module's name (`auth`).
+    pub module: &'a str,
+    /// The mount path (`/auth`).
+    pub mount: &'a str,
+    /// The library crate's name, for paths from main.rs into lib.rs.
+    pub lib_crate: &'a str,
+    /// The pool type that matches the chosen database, when sqlx 0.8 is in use.
+    pub pool_type: Option<&'static str>,
+}
+
+/// Snippets of code, rendered from templates by the caller.
+pub trait Snippets {
+    /// Renders the named snippet template with `(key, value)` pairs.
+    fn snippet(&self, name: &str, vars: &[(&str, String)]) -> Result<String, Failure>;
+}
+
+/// A step the user must do by hand.
+#[derive(Debug, Clone)]
+pub struct ManualStep {
+    /// Where the lines go.
+    pub place: String,
+    /// The exact lines.
+    pub lines: Vec<String>,
+}
+
+/// What to do about the sources.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Edits syn located with certainty (possibly none: already wired).
+    Edits(Vec<Edit>),
+    /// Too unusual to edit safely: the reason and the steps to do by hand.
+    Manual {
+        /// The file shown as left alone ([`SourceFile::id`]).
+        file: usize,
+        /// Why.
+        reason: String,
+        /// What to add.
+        steps: Vec<ManualStep>,
+    },
+}
+
+/// The result of analysing the sources.
+#[derive(Debug)]
+pub struct Wiring {
+    /// The router state's shape (as far as known).
+    pub state: StateKind,
+    /// The state struct's name.
+    pub state_name: Option<String>,
+    /// The state struct's path from its crate root, e.g. `state::AppState`.
+    pub state_path: Option<String>,
+    /// Whether the state derives `FromRef` (then no impl is generated).
+    pub derives_from_ref: bool,
+    /// The crate whose root declares the auth module.
+    pub home: Root,
+    /// The app's pool, when Better Auth shares it.
+    pub pool: Option<PoolReuse>,
+    /// The port the app binds, for `BETTER_AUTH_URL`.
+    pub port: Option<u16>,
+    /// The edits or the manual steps.
+    pub outcome: Outcome,
+    /// Remarks for the summary.
+    pub notes: Vec<String>,
+}
+
+const ROUTE_METHODS: &[&str] = &[
+    "route",
+    "route_service",
+    "nest",
+    "nest_service",
+    "merge",
+    "fallback",
+    "fallback_service",
+];
+
+/// A method chain on the way from the served value to the router: `root.a().b()`.
+struct Segment<'a> {
+    func: FnRef<'a>,
+    /// The top-level statement of `func` it is in.
+    stmt: usize,
+    /// The receiver at the bottom of the chain, as written (`build().await?`).
+    root: &'a Expr,
+    /// The method calls on it, innermost first.
+    calls: Vec<&'a ExprMethodCall>,
+}
+
+/// Where the trace ended.
+enum Origin {
+    /// At `Router::new()`.
+    RouterNew,
+    /// Somewhere init cannot follow, and why.
+    Unknown(String),
+}
+
+/// The served value, traced.
+struct Trace<'a> {
+    serve_fn: FnRef<'a>,
+    serve: &'a ExprCall,
+    /// Outermost (the served expression) first.
+    segments: Vec<Segment<'a>>,
+    origin: Origin,
+}
+
+fn strip(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Paren(p) => strip(&p.expr),
+        Expr::Group(g) => strip(&g.expr),
+        Expr::Await(a) => strip(&a.base),
+        Expr::Try(t) => strip(&t.expr),
+        Expr::Reference(r) => strip(&r.expr),
+        _ => expr,
+    }
+}
+
+fn path_idents(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+fn is_router_new(call: &ExprCall) -> bool {
+    let Expr::Path(path) = &*call.func else {
+        return false;
+    };
+    let segments = path_idents(&path.path);
+    segments.len() >= 2 && segments[segments.len() - 2..] == ["Router", "new"]
+}
+
+fn pat_name(pat: &Pat) -> Option<String> {
+    match pat {
+        Pat::Ident(ident) => Some(ident.ident.to_string()),
+        Pat::Type(typed) => pat_name(&typed.pat),
+        _ => None,
+    }
+}
+
+/// `let NAME = ...;` in `func` before statement `before`, the latest one, with its index.
+fn let_binding<'a>(func: FnRef<'a>, name: &str, before: usize) -> Option<(usize, &'a Local)> {
+    let before = before.min(func.block.stmts.len());
+    func.block.stmts[..before]
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, stmt)| match stmt {
+            Stmt::Local(local) if pat_name(&local.pat).as_deref() == Some(name) => Some((i, local)),
+            _ => None,
+        })
+}
+
+fn param<'a>(func: FnRef<'a>, name: &str) -> Option<(usize, &'a Type)> {
+    func.sig
+        .inputs
+        .iter()
+        .filter(|arg| matches!(arg, FnArg::Typed(_)))
+        .enumerate()
+        .find_map(|(i, arg)| match arg {
+            FnArg::Typed(typed) if pat_name(&typed.pat).as_deref() == Some(name) => {
+                Some((i, &*typed.ty))
+            }
+            _ => None,
+        })
+}
+
+/// The value a function returns: its tail expression, or `Ok(..)`'s argument.
+fn tail<'a>(func: FnRef<'a>) -> Option<(usize, &'a Expr)> {
+    let last = func.block.stmts.len().checked_sub(1)?;
+    match &func.block.stmts[last] {
+        Stmt::Expr(Expr::Return(ret), _) => ret.expr.as_deref().map(|e| (last, e)),
+        Stmt::Expr(expr, None) => Some((last, expr)),
+        _ => None,
+    }
+}
+
+/// A visitor that collects calls and struct literals per top-level statement.
+#[derive(Default)]
+struct Calls<'a> {
+    calls: Vec<&'a ExprCall>,
+    literals: Vec<&'a ExprStruct>,
+    ports: Vec<u16>,
+}
+
+impl<'a> Visit<'a> for Calls<'a> {
+    fn visit_expr_call(&mut self, call: &'a ExprCall) {
+        self.calls.push(call);
+        if let Expr::Path(path) = &*call.func {
+            if path.path.segments.last().is_some_and(|s| s.ident == "bind") {
+                self.port_from(call.args.first());
+            }
+        }
+        syn::visit::visit_expr_call(self, call);
+    }
+    fn visit_expr_method_call(&mut self, call: &'a ExprMethodCall) {
+        if call.method == "bind" {
+            self.port_from(call.args.first());
+        }
+        syn::visit::visit_expr_method_call(self, call);
+    }
+    fn visit_expr_struct(&mut self, lit: &'a ExprStruct) {
+        self.literals.push(lit);
+        syn::visit::visit_expr_struct(self, lit);
+    }
+}
+
+impl Calls<'_> {
+    fn port_from(&mut self, arg: Option<&Expr>) {
+        if let Some(Expr::Lit(lit)) = arg {
+            if let syn::Lit::Str(s) = &lit.lit {
+                if let Some(port) = s.value().rsplit(':').next().and_then(|p| p.parse().ok()) {
+                    self.ports.push(port);
+                }
+            }
+        }
+    }
+}
+
+struct Ctx<'a> {
+    model: &'a Model,
+    fns: Vec<FnRef<'a>>,
+    structs: Vec<StructRef<'a>>,
+    lib_crate: &'a str,
+}
+
+impl<'a> Ctx<'a> {
+    /// Every call and struct literal of every (non-test) function, with its statement.
+    fn scan(&self) -> Vec<(FnRef<'a>, usize, Calls<'a>)> {
+        let mut out = Vec::new();
+        for func in &self.fns {
+            if func.is_test {
+                continue;
+            }
+            for (i, stmt) in func.block.stmts.iter().enumerate() {
+                let mut calls = Calls::default();
+                calls.visit_stmt(stmt);
+                out.push((*func, i, calls));
+            }
+        }
+        out
+    }
+
+    /// The function a call path names, when init can tell which one it is.
+    fn resolve_fn(&self, from: FnRef<'a>, path: &syn::Path) -> Option<FnRef<'a>> {
+        let idents = path_idents(path);
+        let name = idents.last()?;
+        let qualifier = idents.len().checked_sub(2).map(|i| idents[i].as_str());
+        let candidates: Vec<FnRef<'a>> = self
+            .fns
+            .iter()
+            .filter(|f| !f.is_test && f.sig.ident == name.as_str())
+            .copied()
+            .collect();
+        let by_type = |ty: &str| -> Vec<FnRef<'a>> {
+            candidates
+                .iter()
+                .filter(|f| f.self_ty.is_some_and(|t| t == ty))
+                .copied()
+                .collect()
+        };
+        let chosen: Vec<FnRef<'a>> = match qualifier {
+            Some("Self") => from
+                .self_ty
+                .map(|t| by_type(&t.to_string()))
+                .unwrap_or_default(),
+            Some(q) if q.chars().next().is_some_and(char::is_uppercase) => by_type(q),
+            Some(q) => {
+                let free = candidates.iter().filter(|f| f.self_ty.is_none());
+                if q == "crate" || q == "self" || q == "super" || q == self.lib_crate {
+                    let root = if q == self.lib_crate {
+                        Root::Lib
+                    } else {
+                        from.file.root
+                    };
+                    let top = idents.len() == 2;
+                    free.filter(|f| f.file.root == root && (!top || f.module.is_empty()))
+                        .copied()
+                        .collect()
+                } else {
+                    free.filter(|f| f.module.last().is_some_and(|m| m == q))
+                        .copied()
+                        .collect()
+                }
+            }
+            None => {
+                let free: Vec<FnRef<'a>> = candidates
+                    .iter()
+                    .filter(|f| f.self_ty.is_none())
+                    .copied()
+                    .collect();
+                let local: Vec<FnRef<'a>> = free
+                    .iter()
+                    .filter(|f| f.file.root == from.file.root && f.module == from.module)
+                    .copied()
+                    .collect();
+                if local.is_empty() { free } else { local }
+            }
+        };
+        match chosen.as_slice() {
+            [one] => Some(*one),
+            many => {
+                // Prefer the one in the caller's crate.
+                let same: Vec<&FnRef<'a>> = many
+                    .iter()
+                    .filter(|f| f.file.root == from.file.root)
+                    .collect();
+                match same.as_slice() {
+                    [one] => Some(**one),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    fn find_struct(&self, name: &str) -> Result<StructRef<'a>, String> {
+        let found: Vec<StructRef<'a>> = self
+            .structs
+            .iter()
+            .filter(|s| s.item.ident == name)
+            .copied()
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(format!(
+                "the state type `{name}` is not defined in this package's sources"
+            )),
+            _ => Err(format!(
+                "{} structs are named `{name}`; init cannot tell which is the state",
+                found.len()
+            )),
+        }
+    }
+
+    /// Traces `expr` (in `func`, statement `stmt`) back to the router.
+    fn trace(
+        &self,
+        func: FnRef<'a>,
+        stmt: usize,
+        expr: &'a Expr,
+        segments: &mut Vec<Segment<'a>>,
+        depth: usize,
+    ) -> Origin {
+        if depth > 16 {
+            return Origin::Unknown("the router passes through too many steps".to_owned());
+        }
+        let mut calls = Vec::new();
+        let mut receiver = expr;
+        while let Expr::MethodCall(m) = strip(receiver) {
+            calls.push(m);
+            receiver = &m.receiver;
+        }
+        calls.reverse();
+        let bottom = strip(receiver);
+        if !calls.is_empty() || matches!(bottom, Expr::Call(_) | Expr::Macro(_)) {
+            segments.push(Segment {
+                func,
+                stmt,
+                root: receiver,
+                calls,
+            });
+        }
+        match bottom {
+            Expr::Call(call) if is_router_new(call) => Origin::RouterNew,
+            Expr::Call(call) => {
+                let Expr::Path(path) = &*call.func else {
+                    return Origin::Unknown(format!(
+                        "the router comes from `{}`, which init does not follow",
+                        tokens(call)
+                    ));
+                };
+                let idents = path_idents(&path.path);
+                if idents.len() == 1 && (idents[0] == "Ok" || idents[0] == "Some") {
+                    if let Some(arg) = call.args.first() {
+                        return self.trace(func, stmt, arg, segments, depth + 1);
+                    }
+                }
+                match self.resolve_fn(func, &path.path) {
+                    Some(callee) if !callee.same(&func) => match tail(callee) {
+                        Some((i, e)) => self.trace(callee, i, e, segments, depth + 1),
+                        None => Origin::Unknown(format!(
+                            "`fn {}` does not end with the router it returns",
+                            callee.name()
+                        )),
+                    },
+                    _ => Origin::Unknown(format!(
+                        "the router comes from `{}(..)`, which init could not find in this \
+                         package",
+                        idents.join("::")
+                    )),
+                }
+            }
+            Expr::Path(path) if path.path.get_ident().is_some() => {
+                let name = path
+                    .path
+                    .get_ident()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                if let Some((i, local)) = let_binding(func, &name, stmt) {
+                    return match &local.init {
+                        Some(init) => self.trace(func, i, &init.expr, segments, depth + 1),
+                        None => Origin::Unknown(format!("`{name}` is declared without a value")),
+                    };
+                }
+                if let Some((index, _)) = param(func, &name) {
+                    // A parameter: follow the one caller, if there is exactly one.
+                    let callers: Vec<(FnRef<'a>, usize, &'a ExprCall)> = self
+                        .scan()
+                        .into_iter()
+                        .flat_map(|(f, i, c)| c.calls.into_iter().map(move |call| (f, i, call)))
+                        .filter(|(f, _, call)| match &*call.func {
+                            Expr::Path(p) => self
+                                .resolve_fn(*f, &p.path)
+                                .is_some_and(|target| target.same(&func)),
+                            _ => false,
+                        })
+                        .collect();
+                    if let [(caller, i, call)] = callers.as_slice() {
+                        if let Some(arg) = call.args.iter().nth(index) {
+                            return self.trace(*caller, *i, arg, segments, depth + 1);
+                        }
+                    }
+                    return Origin::Unknown(format!(
+                        "the router is the parameter `{name}` of `fn {}`, called from {} places",
+                        func.name(),
+                        callers.len()
+                    ));
+                }
+                Origin::Unknown(format!(
+                    "`{name}` is not bound by a `let` in the body of `fn {}` (it may come from a \
+                     block or closure init does not follow)",
+                    func.name()
+                ))
+            }
+            Expr::Macro(m) => Origin::Unknown(format!(
+                "the router is built by the macro `{}!`",
+                tokens(&m.mac.path).replace(' ', "")
+            )),
+            other => Origin::Unknown(format!(
+                "the router comes from `{}`, which init does not follow",
+                shorten(&tokens(other))
+            )),
+        }
+    }
+}
+
+fn shorten(text: &str) -> String {
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text.to_owned()
+    }
+}
+
+/// What the state is: its kind, type name, and the variable holding it where known.
+struct StateInfo {
+    kind: StateKind,
+    name: String,
+    ident: Option<String>,
+}
+
+/// `Name`, `Arc<Name>`, `Result<Name, _>` as a state type.
+fn state_from_type(ty: &Type, self_ty: Option<&syn::Ident>) -> Option<(StateKind, String)> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    let first_arg = || {
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+    };
+    if last.ident == "Arc" {
+        let (_, name) = state_from_type(first_arg()?, self_ty)?;
+        return Some((StateKind::Arc, name));
+    }
+    if last.ident == "Result" || last.ident == "Option" {
+        return state_from_type(first_arg()?, self_ty);
+    }
+    if last.ident == "Self" {
+        return Some((StateKind::Struct, self_ty?.to_string()));
+    }
+    Some((StateKind::Struct, last.ident.to_string()))
+}
+
+impl<'a> Ctx<'a> {
+    /// Resolves the state passed to `.with_state(expr)` in `func`.
+    fn state_of(
+        &self,
+        func: FnRef<'a>,
+        stmt: usize,
+        expr: &'a Expr,
+        depth: usize,
+    ) -> Option<StateInfo> {
+        if depth > 8 {
+            return None;
+        }
+        match strip(expr) {
+            Expr::Path(path) if path.path.get_ident().is_some() => {
+                let ident = path.path.get_ident()?.to_string();
+                if let Some((i, local)) = let_binding(func, &ident, stmt) {
+                    if let Pat::Type(typed) = &local.pat {
+                        if let Some((kind, name)) = state_from_type(&typed.ty, func.self_ty) {
+                            return Some(StateInfo {
+                                kind,
+                                name,
+                                ident: Some(ident),
+                            });
+                        }
+                    }
+                    let init = &local.init.as_ref()?.expr;
+                    if ident == "auth" && tokens(init).contains(":: init") {
+                        // Wired by an earlier run: Better Auth is the state.
+                        return Some(StateInfo {
+                            kind: StateKind::None,
+                            name: String::new(),
+                            ident: Some(ident),
+                        });
+                    }
+                    let mut info = self.state_of(func, i, init, depth + 1)?;
+                    info.ident = Some(ident);
+                    return Some(info);
+                }
+                let (_, ty) = param(func, &ident)?;
+                let (kind, name) = state_from_type(ty, func.self_ty)?;
+                Some(StateInfo {
+                    kind,
+                    name,
+                    ident: Some(ident),
+                })
+            }
+            Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => {
+                self.state_of(func, stmt, &m.receiver, depth + 1)
+            }
+            Expr::Struct(lit) => Some(StateInfo {
+                kind: StateKind::Struct,
+                name: match lit.path.segments.last()?.ident.to_string().as_str() {
+                    "Self" => func.self_ty?.to_string(),
+                    name => name.to_owned(),
+                },
+                ident: None,
+            }),
+            Expr::Call(call) => {
+                let Expr::Path(path) = &*call.func else {
+                    return None;
+                };
+                let idents = path_idents(&path.path);
+                if idents.ends_with(&["Arc".to_owned(), "new".to_owned()]) && call.args.len() == 1 {
+                    let inner = self.state_of(func, stmt, call.args.first()?, depth + 1)?;
+                    return Some(StateInfo {
+                        kind: StateKind::Arc,
+                        name: inner.name,
+                        ident: None,
+                    });
+                }
+                if idents.ends_with(&["Arc".to_owned(), "clone".to_owned()]) {
+                    return self.state_of(func, stmt, call.args.first()?, depth + 1);
+                }
+                if let Some(callee) = self.resolve_fn(func, &path.path) {
+                    if let ReturnType::Type(_, ty) = &callee.sig.output {
+                        if let Some((kind, name)) = state_from_type(ty, callee.self_ty) {
+                            return Some(StateInfo {
+                                kind,
+                                name,
+                                ident: None,
+                            });
+                        }
+                    }
+                }
+                // `AppState::new(..)` of a type init cannot see into: assume it builds one.
+                let qualifier = idents.len().checked_sub(2).map(|i| idents[i].clone())?;
+                qualifier
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_uppercase)
+                    .then_some(StateInfo {
+                        kind: StateKind::Struct,
+                        name: qualifier,
+                        ident: None,
+                    })
+            }
+            _ => None,
+        }
+    }
+}
+
+fn derives(item: &syn::ItemStruct, name: &str) -> bool {
+    item.attrs.iter().any(|attr| {
+        attr.path().is_ident("derive")
+            && tokens(&attr.meta)
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|t| t == name)
+    })
+}
+
+/// `auth` or `crate::auth` or `my_lib::auth`, as seen from `file`; `None` when the binary
+/// crate holds the module and `file` is in the library.
+fn module_path(file: &SourceFile, home: Root, module: &str, lib_crate: &str) -> Option<String> {
+    if file.root == home {
+        Some(if file.is_root() {
+            module.to_owned()
+        } else {
+            format!("crate::{module}")
+        })
+    } else if home == Root::Lib {
+        Some(format!("{lib_crate}::{module}"))
+    } else {
+        None
+    }
+}
+
+/// `?` where the function's error type takes any error, else `.expect(..)`.
+fn on_error(func: FnRef<'_>) -> &'static str {
+    match &func.sig.output {
+        ReturnType::Type(_, ty) => {
+            let ty = tokens(ty).replace(' ', "");
+            if ty.contains("Box<dyn") || ty.contains("anyhow") || ty.contains("eyre") {
+                "?"
+            } else {
+                ".expect(\"Better Auth could not start\")"
+            }
+        }
+        ReturnType::Default => ".expect(\"Better Auth could not start\")",
+    }
+}
+
+/// The analysis itself; see the module docs.
+pub fn plan_wiring(
+    model: &Model,
+    input: &WiringInput<'_>,
+    snippets: &dyn Snippets,
+) -> Result<Wiring, Failure> {
+    let ctx = Ctx {
+        model,
+        fns: model.functions(),
+        structs: model.structs(),
+        lib_crate: input.lib_crate,
+    };
+    let scan = ctx.scan();
+    let port = scan
+        .iter()
+        .flat_map(|(_, _, c)| c.ports.iter())
+        .next()
+        .copied();
+    let mut manual = Manual {
+        model,
+        input,
+        snippets,
+        port,
+        file: model
+            .root_file(Root::Main)
+            .or_else(|| model.root_file(Root::Lib))
+            .map(|f| f.id)
+            .unwrap_or(0),
+        home: if model.root_file(Root::Main).is_some() {
+            Root::Main
+        } else {
+            Root::Lib
+        },
+        init_fn: None,
+        state: None,
+    };
+
+    // 1. The served value.
+    let serves: Vec<(FnRef<'_>, &ExprCall)> = scan
+        .iter()
+        .flat_map(|(f, _, c)| c.calls.iter().map(move |call| (*f, *call)))
+        .filter(|(_, call)| {
+            call.args.len() == 2
+                && matches!(&*call.func, Expr::Path(p)
+                    if p.path.segments.last().is_some_and(|s| s.ident == "serve"))
+        })
+        .collect();
+    let mut traces: Vec<Trace<'_>> = Vec::new();
+    for (func, serve) in &serves {
+        let stmt = func
+            .block
+            .stmts
+            .iter()
+            .position(|s| {
+                let span = s.span();
+                span.start() <= serve.span().start() && span.end() >= serve.span().end()
+            })
+            .unwrap_or(0);
+        let mut segments = Vec::new();
+        let origin = ctx.trace(*func, stmt, &serve.args[1], &mut segments, 0);
+        traces.push(Trace {
+            serve_fn: *func,
+            serve,
+            segments,
+            origin,
+        });
+    }
+    let routes_in = |t: &Trace<'_>| {
+        t.segments
+            .iter()
+            .flat_map(|s| &s.calls)
+            .filter(|c| ROUTE_METHODS.contains(&c.method.to_string().as_str()))
+            .count()
+    };
+    traces.sort_by_key(|t| std::cmp::Reverse(routes_in(t)));
+    let trace = match traces.as_slice() {
+        [] => {
+            return manual.build(
+                "no `axum::serve(listener, app)` call was found in this package's sources"
+                    .to_owned(),
+            );
+        }
+        [one] => one,
+        [first, second, ..] if routes_in(first) > routes_in(second) => first,
+        _ => {
+            return manual.build(format!(
+                "{} `axum::serve` calls were found; init cannot tell which one serves the app",
+                traces.len()
+            ));
+        }
+    };
+    manual.file = trace.serve_fn.file.id;
+    if let Origin::Unknown(why) = &trace.origin {
+        if !trace
+            .segments
+            .iter()
+            .flat_map(|s| &s.calls)
+            .any(|c| c.method == "with_state")
+        {
+            return manual.build(format!("{why}, so init cannot see the app's router"));
+        }
+    }
+
+    // 2. The state: the innermost `.with_state(..)` on the way.
+    let with_state = trace
+        .segments
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(si, seg)| {
+            seg.calls
+                .iter()
+                .position(|c| c.method == "with_state")
+                .map(|ci| (si, ci))
+        });
+    let state = match with_state {
+        None => None,
+        Some((si, ci)) => {
+            let seg = &trace.segments[si];
+            let call = seg.calls[ci];
+            let Some(arg) = call.args.first() else {
+                return manual.build("`.with_state()` has no argument".to_owned());
+            };
+            match ctx.state_of(seg.func, seg.stmt + 1, arg, 0) {
+                Some(info) if info.kind == StateKind::None => None,
+                Some(info) => Some((si, ci, info)),
+                None => {
+                    manual.file = seg.func.file.id;
+                    return manual.build(format!(
+                        "init could not tell the type of the state passed to `.with_state({})` \
+                         in `fn {}`",
+                        shorten(&tokens(arg)),
+                        seg.func.name()
+                    ));
+                }
+            }
+        }
+    };
+
+    let mut edits = Vec::new();
+    let mut notes = Vec::new();
+    match state {
+        Some((si, ci, info)) => {
+            let wiring = wire_state(
+                &ctx,
+                &scan,
+                trace,
+                si,
+                ci,
+                info,
+                input,
+                snippets,
+                &mut manual,
+                &mut edits,
+                &mut notes,
+            )?;
+            match wiring {
+                Ok(mut wiring) => {
+                    connect_info(trace, snippets, &mut edits, &mut notes)?;
+                    wiring.port = port;
+                    wiring.outcome = Outcome::Edits(edits);
+                    wiring.notes = notes;
+                    Ok(wiring)
+                }
+                Err(reason) => manual.build(reason),
+            }
+        }
+        None => match wire_stateless(&ctx, trace, input, snippets, &mut manual, &mut edits)? {
+            Ok(home) => {
+                connect_info(trace, snippets, &mut edits, &mut notes)?;
+                Ok(Wiring {
+                    state: StateKind::None,
+                    state_name: None,
+                    state_path: None,
+                    derives_from_ref: false,
+                    home,
+                    pool: None,
+                    port,
+                    outcome: Outcome::Edits(edits),
+                    notes,
+                })
+            }
+            Err(reason) => manual.build(reason),
+        },
+    }
+}
+
+/// Whether the trace already nests Better Auth's router.
+fn already_nested(trace: &Trace<'_>, input: &WiringInput<'_>) -> bool {
+    trace.segments.iter().flat_map(|s| &s.calls).any(|c| {
+        c.method == "nest"
+            && (tokens(&c.args).contains(&format!("{} :: router (", input.module))
+                || tokens(&c.args).contains(&format!("\"{}\"", input.mount)))
+    })
+}
+
+/// Where in `seg` the nest goes: after the last route method before `stop`.
+fn nest_anchor(seg: &Segment<'_>, stop: usize) -> Option<usize> {
+    let first_other = seg
+        .calls
+        .iter()
+        .position(|c| !ROUTE_METHODS.contains(&c.method.to_string().as_str()))
+        .unwrap_or(seg.calls.len());
+    let stop = stop.min(first_other);
+    seg.calls[..stop]
+        .iter()
+        .rposition(|c| ROUTE_METHODS.contains(&c.method.to_string().as_str()))
+}
+
+/// Inserts a method call after call `anchor` of the chain (after its root when None).
+fn chain_edit(seg: &Segment<'_>, anchor: Option<usize>, text: &str) -> Edit {
+    let file = seg.func.file;
+    let end = match anchor {
+        Some(i) => seg.calls[i].paren_token.span.close().end(),
+        None => seg.root.span().end(),
+    };
+    let at = file.offset(end);
+    // A chain written one call per line gets one more line, indented like the others.
+    let multi_line = seg
+        .calls
+        .iter()
+        .find(|c| c.dot_token.span.start().line > c.receiver.span().end().line);
+    let text = match multi_line {
+        Some(call) => {
+            let indent = file.indent_at(file.offset(call.dot_token.span.start()));
+            format!("\n{indent}{text}")
+        }
+        None => text.to_owned(),
+    };
+    Edit {
+        file: file.id,
+        start: at,
+        end: at,
+        text,
+    }
+}
+
+/// `let auth = ...;` above statement `stmt` of `func`, unless an earlier run put it there.
+fn let_auth_edit(
+    func: FnRef<'_>,
+    stmt: usize,
+    path: &str,
+    pool_arg: &str,
+    input: &WiringInput<'_>,
+    snippets: &dyn Snippets,
+    edits: &mut Vec<Edit>,
+) -> Result<Result<(), String>, Failure> {
+    let existing = func.block.stmts.iter().find_map(|s| match s {
+        Stmt::Local(local) if pat_name(&local.pat).as_deref() == Some("auth") => Some(local),
+        _ => None,
+    });
+    match existing {
+        Some(local)
+            if local
+                .init
+                .as_ref()
+                .is_some_and(|i| tokens(&i.expr).contains("init (")) =>
+        {
+            return Ok(Ok(()));
+        }
+        Some(_) => {
+            return Ok(Err(format!(
+                "`fn {}` already has a variable named `auth`",
+                func.name()
+            )));
+        }
+        None => {}
+    }
+    let text = snippets.snippet(
+        "let_auth",
+        &[
+            ("module_file", format!("src/{}.rs", input.module)),
+            ("init_path", format!("{path}::init")),
+            ("pool_arg", pool_arg.to_owned()),
+            ("on_error", on_error(func).to_owned()),
+        ],
+    )?;
+    let file = func.file;
+    let stmt = &func.block.stmts[stmt];
+    let stmt_line = file.line_start(file.offset(stmt.span().start()));
+    let at = file.above_comments(stmt_line);
+    let indent = file.indent_at(at);
+    // Above a commented statement, a blank line keeps the comment with its code.
+    let gap = if at < stmt_line { "\n" } else { "" };
+    edits.push(Edit {
+        file: file.id,
+        start: at,
+        end: at,
+        text: format!(
+            "{}\n{gap}",
+            indent_lines(&text, &indent, false).trim_start_matches('\n')
+        ),
+    });
+    Ok(Ok(()))
+}
+
+/// `mod auth;` in the home crate root, unless there.
+fn mod_decl_edit(
+    model: &Model,
+    home: Root,
+    input: &WiringInput<'_>,
+    snippets: &dyn Snippets,
+    edits: &mut Vec<Edit>,
+) -> Result<(), Failure> {
+    let Some(root) = model.root_file(home) else {
+        return Ok(());
+    };
+    if !root.has_mod(input.module) {
+        let vis = if home == Root::Lib { "pub " } else { "" };
+        let text = snippets.snippet(
+            "mod_decl",
+            &[("vis", vis.to_owned()), ("module", input.module.to_owned())],
+        )?;
+        edits.push(mod_edit(root, input.module, &text));
+    }
+    Ok(())
+}
+
+/// Serve with peer addresses, for per-client rate limits.
+fn connect_info(
+    trace: &Trace<'_>,
+    snippets: &dyn Snippets,
+    edits: &mut Vec<Edit>,
+    notes: &mut Vec<String>,
+) -> Result<(), Failure> {
+    let served = &trace.serve.args[1];
+    let file = trace.serve_fn.file;
+    if let Expr::MethodCall(m) = strip(served) {
+        if m.method == "into_make_service_with_connect_info" {
+            return Ok(());
+        }
+        if m.method == "into_make_service" && m.args.is_empty() {
+            let start = file.offset(m.method.span().start());
+            let end = file.offset(m.paren_token.span.close().end());
+            let text = snippets.snippet("connect_info", &[])?;
+            edits.push(Edit {
+                file: file.id,
+                start,
+                end,
+                text: text.trim().trim_start_matches('.').to_owned(),
+            });
+            return Ok(());
+        }
+    }
+    if !matches!(trace.origin, Origin::RouterNew) {
+        notes.push(
+            "serve the app with `.into_make_service_with_connect_info::<SocketAddr>()` so \
+             Better Auth can rate-limit per client"
+                .to_owned(),
+        );
+        return Ok(());
+    }
+    let at = file.offset(served.span().end());
+    let text = snippets.snippet("connect_info", &[])?;
+    edits.push(Edit {
+        file: file.id,
+        start: at,
+        end: at,
+        text: text.trim().to_owned(),
+    });
+    Ok(())
+}
+
+fn wire_stateless(
+    ctx: &Ctx<'_>,
+    trace: &Trace<'_>,
+    input: &WiringInput<'_>,
+    snippets: &dyn Snippets,
+    manual: &mut Manual<'_>,
+    edits: &mut Vec<Edit>,
+) -> Result<Result<Root, String>, Failure> {
+    // The innermost chain in an async function: `let auth` goes there, and the routes.
+    let Some(si) = trace
+        .segments
+        .iter()
+        .rposition(|s| s.func.is_async() && !matches!(strip(s.root), Expr::Macro(_)))
+    else {
+        manual.init_fn = Some(trace.serve_fn.file.id);
+        return Ok(Err(match &trace.origin {
+            Origin::Unknown(why) => why.clone(),
+            Origin::RouterNew => format!(
+                "the router is built outside an async function, and `fn {}` only serves it",
+                trace.serve_fn.name()
+            ),
+        }));
+    };
+    let seg = &trace.segments[si];
+    let home = seg.func.file.root;
+    manual.home = home;
+    manual.file = seg.func.file.id;
+    let Some(path) = module_path(seg.func.file, home, input.module, ctx.lib_crate) else {
+        return Ok(Err(
+            "the library cannot reach a module of the binary".to_owned()
+        ));
+    };
+    mod_decl_edit(ctx.model, home, input, snippets, edits)?;
+    if let Err(reason) = let_auth_edit(seg.func, seg.stmt, &path, "", input, snippets, edits)? {
+        return Ok(Err(reason));
+    }
+    if !already_nested(trace, input) {
+        let origin_here =
+            si + 1 == trace.segments.len() && matches!(trace.origin, Origin::RouterNew);
+        let anchor = nest_anchor(seg, seg.calls.len());
+        let nest = snippets.snippet(
+            "nest",
+            &[
+                ("mount", input.mount.to_owned()),
+                ("module_path", path.clone()),
+                ("auth_expr", "&auth".to_owned()),
+            ],
+        )?;
+        edits.push(chain_edit(seg, anchor, nest.trim_end()));
+        if origin_here {
+            // Better Auth becomes the router's state, so handlers can take `CurrentSession`.
+            let text = snippets.snippet("with_state", &[])?;
+            edits.push(chain_edit(seg, anchor, text.trim_end()));
+        }
+    }
+    Ok(Ok(home))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn wire_state(
+    ctx: &Ctx<'_>,
+    scan: &[(FnRef<'_>, usize, Calls<'_>)],
+    trace: &Trace<'_>,
+    si: usize,
+    ci: usize,
+    info: StateInfo,
+    input: &WiringInput<'_>,
+    snippets: &dyn Snippets,
+    manual: &mut Manual<'_>,
+    edits: &mut Vec<Edit>,
+    notes: &mut Vec<String>,
+) -> Result<Result<Wiring, String>, Failure> {
+    let seg = &trace.segments[si];
+    manual.state = Some((info.kind, info.name.clone()));
+    let outer = match ctx.find_struct(&info.name) {
+        Ok(s) => s,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    manual.home = outer.file.root;
+    manual.file = outer.file.id;
+    // `struct AppState(Arc<Inner>)` with `Deref<Target = Inner>`: the field goes in `Inner`.
+    let target = match &outer.item.fields {
+        Fields::Named(_) => outer,
+        Fields::Unnamed(_) => {
+            let deref = ctx
+                .model
+                .deref_impls()
+                .into_iter()
+                .find(|d| d.self_ty == info.name);
+            match deref {
+                Some(d) => match ctx.find_struct(&d.target) {
+                    Ok(inner) if matches!(inner.item.fields, Fields::Named(_)) => inner,
+                    _ => {
+                        return Ok(Err(format!(
+                            "`{}` derefs to `{}`, which has no named fields init can add to",
+                            info.name, d.target
+                        )));
+                    }
+                },
+                None => {
+                    return Ok(Err(format!(
+                        "`{}` is a tuple struct without a `Deref` impl to a struct with named \
+                         fields",
+                        info.name
+                    )));
+                }
+            }
+        }
+        Fields::Unit => {
+            return Ok(Err(format!(
+                "`{}` has no fields to add `auth` to",
+                info.name
+            )));
+        }
+    };
+    let Fields::Named(fields) = &target.item.fields else {
+        return Ok(Err(format!("`{}` has no named fields", target.item.ident)));
+    };
+    if info.kind == StateKind::Struct && !derives(outer.item, "Clone") {
+        return Ok(Err(format!("`{}` does not derive Clone", info.name)));
+    }
+    let derives_from_ref = derives(outer.item, "FromRef");
+    let hand_wired = ctx
+        .model
+        .hand_written_from_ref()
+        .iter()
+        .any(|i| i.from.contains(info.name.as_str()) && i.for_ty.contains("BetterAuth"));
+    if hand_wired {
+        return Ok(Err(format!(
+            "`{}` already has a `FromRef` impl for `Arc<BetterAuth>`",
+            info.name
+        )));
+    }
+    let home = outer.file.root;
+    if !outer.module.is_empty() && matches!(outer.item.vis, syn::Visibility::Inherited) {
+        return Ok(Err(format!(
+            "`{}` is private to `mod {}`; make it `pub(crate)` so Better Auth's module can \
+             name it",
+            info.name,
+            outer.module.join("::")
+        )));
+    }
+    let state_path = outer
+        .module
+        .iter()
+        .cloned()
+        .chain(std::iter::once(info.name.clone()))
+        .collect::<Vec<_>>()
+        .join("::");
+
+    // The one place the state struct is built.
+    let target_name = target.item.ident.to_string();
+    let literals: Vec<(FnRef<'_>, usize, &ExprStruct)> = scan
+        .iter()
+        .flat_map(|(f, i, c)| c.literals.iter().map(move |l| (*f, *i, *l)))
+        .filter(|(f, _, lit)| {
+            let last = lit.path.segments.last().map(|s| s.ident.to_string());
+            match last.as_deref() {
+                Some("Self") => {
+                    lit.path.segments.len() == 1 && f.self_ty.is_some_and(|t| *t == target_name)
+                }
+                Some(name) => name == target_name,
+                None => false,
+            }
+        })
+        .collect();
+    let [(init_fn, lit_stmt, literal)] = literals.as_slice() else {
+        return Ok(Err(format!(
+            "`{target_name} {{ .. }}` is built in {} places; init needs exactly one",
+            literals.len()
+        )));
+    };
+    manual.init_fn = Some(init_fn.file.id);
+    if literal.rest.is_some() || literal.fields.is_empty() {
+        return Ok(Err(format!(
+            "the `{target_name} {{ .. }}` literal in `fn {}` uses `..` or has no fields",
+            init_fn.name()
+        )));
+    }
+    if !init_fn.is_async() {
+        return Ok(Err(format!(
+            "`{target_name}` is built in `fn {}`, which is not async, so it cannot await \
+             Better Auth's set-up",
+            init_fn.name()
+        )));
+    }
+    // Every file that names the auth module must see it.
+    let Some(init_path) = module_path(init_fn.file, home, input.module, ctx.lib_crate) else {
+        return Ok(Err(format!(
+            "`{}` is defined in the binary but built in the library",
+            info.name
+        )));
+    };
+    let Some(router_path) = module_path(seg.func.file, home, input.module, ctx.lib_crate) else {
+        return Ok(Err(format!(
+            "`{}` is defined in the binary but the router is built in the library",
+            info.name
+        )));
+    };
+
+    // How the router reaches the instance.
+    let same_fn = seg.func.same(init_fn);
+    let auth_expr = if same_fn {
+        "&auth".to_owned()
+    } else if let Some(ident) = &info.ident {
+        format!("&{ident}.auth")
+    } else {
+        return Ok(Err(format!(
+            "the router is built in `fn {}`, which cannot see the Better Auth instance",
+            seg.func.name()
+        )));
+    };
+
+    mod_decl_edit(ctx.model, home, input, snippets, edits)?;
+
+    // The field.
+    let existing = fields
+        .named
+        .iter()
+        .find(|f| f.ident.as_ref().is_some_and(|i| i == "auth"));
+    match existing {
+        Some(field) if tokens(&field.ty).contains("BetterAuth") => {}
+        Some(_) => {
+            return Ok(Err(format!(
+                "`{target_name}` already has a field named `auth`"
+            )));
+        }
+        None => {
+            let Some((field, comma)) = fields.named.pairs().next_back().map(Pair::into_tuple)
+            else {
+                return Ok(Err(format!("`{target_name}` has no fields")));
+            };
+            let file = target.file;
+            let other_crate = [init_fn.file.root, seg.func.file.root]
+                .iter()
+                .any(|r| *r != file.root);
+            let vis = if other_crate {
+                "pub ".to_owned()
+            } else {
+                match &field.vis {
+                    syn::Visibility::Public(_) => "pub ".to_owned(),
+                    _ if !target.module.is_empty() => "pub(crate) ".to_owned(),
+                    syn::Visibility::Inherited => String::new(),
+                    vis => format!("{} ", tokens(vis).replace(" (", "(").replace(" )", ")")),
+                }
+            };
+            let text = snippets.snippet(
+                "state_field",
+                &[
+                    ("vis", vis),
+                    ("module_file", format!("src/{}.rs", input.module)),
+                ],
+            )?;
+            let field_start = file.offset(field.span().start());
+            let indent = file.indent_at(field_start);
+            let (at, lead) = match comma {
+                Some(comma) => (file.offset(comma.span.end()), String::new()),
+                None => (file.offset(field.span().end()), ",".to_owned()),
+            };
+            edits.push(Edit {
+                file: file.id,
+                start: at,
+                end: at,
+                text: format!("{lead}{}", indent_lines(&text, &indent, true)),
+            });
+            let mut missing = Vec::new();
+            if !file.imports_name("BetterAuth") {
+                missing.push("better_auth::BetterAuth");
+            }
+            if !file.imports_name("Arc") {
+                missing.push("std::sync::Arc");
+            }
+            if !missing.is_empty() {
+                let imports = snippets.snippet("imports", &[("imports", missing.join("\n"))])?;
+                edits.push(import_edit(file, &imports));
+            }
+        }
+    }
+
+    // Reuse the app's pool when the state holds one for the same database.
+    let mut pool = None;
+    if let Some(pool_type) = input.pool_type {
+        let pool_name = pool_type.rsplit("::").next().unwrap_or(pool_type);
+        let backend = if pool_name == "SqlitePool" {
+            "Sqlite"
+        } else {
+            "Postgres"
+        };
+        let pool_field = fields.named.iter().find(|f| {
+            let ty = tokens(&f.ty).replace(' ', "");
+            ty.ends_with(pool_name) || ty.ends_with(&format!("Pool<{backend}>"))
+        });
+        if let Some(field_ident) = pool_field.and_then(|f| f.ident.as_ref()) {
+            let value = literal
+                .fields
+                .iter()
+                .find(|f| matches!(&f.member, Member::Named(i) if i == field_ident));
+            let ident = value.and_then(|v| match &v.expr {
+                Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+                Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => {
+                    match &*m.receiver {
+                        Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            });
+            let bound = ident.as_ref().is_some_and(|ident| {
+                let_binding(*init_fn, ident, *lit_stmt).is_some()
+                    || param(*init_fn, ident).is_some()
+            });
+            match ident {
+                Some(ident) if bound => {
+                    pool = Some(PoolReuse {
+                        type_path: pool_type,
+                        arg: format!("{ident}.clone()"),
+                    });
+                }
+                _ => notes.push(format!(
+                    "`{target_name}.{field_ident}` holds a pool, but init could not see which \
+                     variable it comes from; Better Auth opens its own pool from \
+                     BETTER_AUTH_DATABASE_URL"
+                )),
+            }
+        }
+    }
+
+    // `let auth = ...;` before the literal (and before the router, in the same function).
+    let let_stmt = if same_fn {
+        (*lit_stmt).min(seg.stmt)
+    } else {
+        *lit_stmt
+    };
+    let pool_arg = pool.as_ref().map(|p| p.arg.clone()).unwrap_or_default();
+    if let Err(reason) = let_auth_edit(
+        *init_fn, let_stmt, &init_path, &pool_arg, input, snippets, edits,
+    )? {
+        return Ok(Err(reason));
+    }
+
+    // The literal's initialiser.
+    let has_auth = literal
+        .fields
+        .iter()
+        .any(|f| matches!(&f.member, Member::Named(i) if i == "auth"));
+    if !has_auth {
+        let text = snippets.snippet(
+            "state_init",
+            &[("clone", if same_fn { "true" } else { "" }.to_owned())],
+        )?;
+        edits.push(literal_edit(init_fn.file, literal, text.trim_end()));
+    }
+
+    // The routes, before `.with_state(..)`.
+    if !already_nested(trace, input) {
+        let text = snippets.snippet(
+            "nest",
+            &[
+                ("mount", input.mount.to_owned()),
+                ("module_path", router_path),
+                ("auth_expr", auth_expr),
+            ],
+        )?;
+        edits.push(chain_edit(seg, nest_anchor(seg, ci), text.trim_end()));
+    }
+
+    Ok(Ok(Wiring {
+        state: info.kind,
+        state_name: Some(info.name),
+        state_path: Some(state_path),
+        derives_from_ref,
+        home,
+        pool,
+        port: None,
+        outcome: Outcome::Edits(Vec::new()),
+        notes: Vec::new(),
+    }))
+}
+
+fn literal_edit(file: &SourceFile, literal: &ExprStruct, text: &str) -> Edit {
+    let (last, comma) = literal
+        .fields
+        .pairs()
+        .next_back()
+        .map(Pair::into_tuple)
+        .expect("literal has fields");
+    let close = literal.brace_token.span.close().start();
+    let multi_line = close.line > last.span().end().line;
+    let (at, has_comma) = match comma {
+        Some(comma) => (file.offset(comma.span.end()), true),
+        None => (file.offset(last.span().end()), false),
+    };
+    let text = if multi_line {
+        let indent = file.indent_at(file.offset(last.span().start()));
+        let lead = if has_comma { "" } else { "," };
+        format!("{lead}\n{indent}{text},")
+    } else if has_comma {
+        format!(" {text},")
+    } else {
+        format!(", {text}")
+    };
+    Edit {
+        file: file.id,
+        start: at,
+        end: at,
+        text,
+    }
+}
+
+/// What is known when the wiring has to be done by hand.
+struct Manual<'a> {
+    model: &'a Model,
+    input: &'a WiringInput<'a>,
+    snippets: &'a dyn Snippets,
+    port: Option<u16>,
+    /// The file shown as left alone.
+    file: usize,
+    home: Root,
+    /// The file of the function that should create the instance.
+    init_fn: Option<usize>,
+    state: Option<(StateKind, String)>,
+}
+
+impl Manual<'_> {
+    fn build(&self, reason: String) -> Result<Wiring, Failure> {
+        let input = self.input;
+        let snippets = self.snippets;
+        let module_file = format!("src/{}.rs", input.module);
+        let root_shown = self
+            .model
+            .root_file(self.home)
+            .map(|f| f.shown.clone())
+            .unwrap_or_else(|| "src/main.rs".to_owned());
+        let (state, state_name) = match &self.state {
+            Some((kind, name)) if *kind != StateKind::None => (*kind, Some(name.clone())),
+            _ => (StateKind::None, None),
+        };
+        let mut steps = vec![ManualStep {
+            place: format!("In {root_shown}, next to the other `mod` lines"),
+            lines: vec![
+                snippets
+                    .snippet(
+                        "mod_decl",
+                        &[
+                            (
+                                "vis",
+                                if self.home == Root::Lib { "pub " } else { "" }.to_owned(),
+                            ),
+                            ("module", input.module.to_owned()),
+                        ],
+                    )?
+                    .trim_end()
+                    .to_owned(),
+            ],
+        }];
+        let init_place = self
+            .init_fn
+            .and_then(|id| self.model.files.get(id))
+            .map(|f| format!(" (in {})", f.shown))
+            .unwrap_or_default();
+        let path = if self.home == Root::Lib && self.model.root_file(Root::Main).is_some() {
+            format!("{}::{}", input.lib_crate, input.module)
+        } else {
+            input.module.to_owned()
+        };
+        steps.push(ManualStep {
+            place: match &state_name {
+                Some(name) => format!(
+                    "In the async function that builds `{name}`{init_place}, before it is built \
+                     (use `?` instead of `.expect(..)` if that function returns \
+                     `Result<_, Box<dyn Error>>` or `anyhow::Result`; write `crate::{}` outside \
+                     the crate root)",
+                    input.module
+                ),
+                None => format!(
+                    "In the async function that serves the app{init_place}, before the router \
+                     (use `?` instead of `.expect(..)` if it returns `Result<_, Box<dyn Error>>` \
+                     or `anyhow::Result`)"
+                ),
+            },
+            lines: snippets
+                .snippet(
+                    "let_auth",
+                    &[
+                        ("module_file", module_file.clone()),
+                        ("init_path", format!("{path}::init")),
+                        ("pool_arg", String::new()),
+                        (
+                            "on_error",
+                            ".expect(\"Better Auth could not start\")".to_owned(),
+                        ),
+                    ],
+                )?
+                .lines()
+                .map(str::to_owned)
+                .collect(),
+        });
+        if let Some(name) = &state_name {
+            steps.push(ManualStep {
+                place: format!("In `struct {name}`"),
+                lines: snippets
+                    .snippet(
+                        "state_field",
+                        &[
+                            ("vis", "pub ".to_owned()),
+                            ("module_file", module_file.clone()),
+                        ],
+                    )?
+                    .lines()
+                    .map(str::to_owned)
+                    .collect(),
+            });
+            steps.push(ManualStep {
+                place: format!("In the `{name} {{ .. }}` literal"),
+                lines: vec![format!(
+                    "{},",
+                    snippets
+                        .snippet("state_init", &[("clone", "true".to_owned())])?
+                        .trim_end()
+                )],
+            });
+        }
+        let mut chain_lines = vec![
+            snippets
+                .snippet(
+                    "nest",
+                    &[
+                        ("mount", input.mount.to_owned()),
+                        ("module_path", path.clone()),
+                        ("auth_expr", "&auth".to_owned()),
+                    ],
+                )?
+                .trim_end()
+                .to_owned(),
+        ];
+        if state == StateKind::None {
+            chain_lines.push(snippets.snippet("with_state", &[])?.trim_end().to_owned());
+        }
+        steps.push(ManualStep {
+            place: match &state_name {
+                Some(_) => "In the router, after the routes and before `.with_state(..)` (write \
+                            `&state.auth` for `&auth` where only the state is in scope)"
+                    .to_owned(),
+                None => "In the router that is served, after the routes".to_owned(),
+            },
+            lines: chain_lines,
+        });
+        steps.push(ManualStep {
+            place: "Where the app is served, so Better Auth can rate-limit per client".to_owned(),
+            lines: vec![
+                "axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())"
+                    .to_owned(),
+            ],
+        });
+        Ok(Wiring {
+            state,
+            state_name: state_name.clone(),
+            state_path: state_name,
+            derives_from_ref: false,
+            home: self.home,
+            pool: None,
+            port: self.port,
+            outcome: Outcome::Manual {
+                file: self.file,
+                reason,
+                steps,
+            },
+            notes: Vec::new(),
+        })
+    }
+}
