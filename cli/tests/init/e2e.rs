@@ -99,6 +99,12 @@ fn generated_projects_compile_and_are_lint_clean() {
         "lib-router",
         "odd-cargo-toml",
         "unusual-main",
+        "state-module",
+        "routes-module",
+        "deref-state",
+        "arc-new-state",
+        "existing-auth",
+        "serve-fn",
     ] {
         scaffold_and_lint(name, &["--yes"]);
     }
@@ -318,4 +324,113 @@ fn scaffolded_app_signs_up_signs_in_and_guards_a_route() {
     );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("ada@example.com"), "{body}");
+}
+
+/// Starts the built app `bin` of `project` on `port`; waits until it accepts connections.
+fn start(project: &Path, bin: &str, port: u16) -> Server {
+    let base_url = format!("http://127.0.0.1:{port}");
+    let database = format!("sqlite:{}?mode=rwc", project.join("auth.db").display());
+    let child = Command::new(target_dir().join("debug").join(bin))
+        .current_dir(project)
+        .env("BETTER_AUTH_URL", &base_url)
+        .env("BETTER_AUTH_DATABASE_URL", &database)
+        .env("DATABASE_URL", &database)
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            server.0.try_wait().unwrap().is_none(),
+            "{bin} exited at start-up"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{bin} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server
+}
+
+/// Every fixture init wires by itself: it builds, starts, serves sign-up at its mount and
+/// still serves its own routes.
+#[test]
+fn auto_wired_fixtures_serve_sign_up_and_their_own_routes() {
+    // (fixture, binary, one of the app's own routes, mount)
+    let apps = [
+        ("state-module", "state-module", "/health", "/auth"),
+        ("routes-module", "routes-module", "/posts", "/auth"),
+        ("deref-state", "deref-state", "/", "/auth"),
+        ("arc-new-state", "arc-new-state", "/motd", "/auth"),
+        ("existing-auth", "existing-auth", "/auth/check", "/api/auth"),
+        ("serve-fn", "serve-fn", "/about", "/auth"),
+        ("app-state", "app-state", "/info", "/auth"),
+        ("lib-router", "lib-router", "/", "/auth"),
+    ];
+    for (name, bin, own_route, mount) in apps {
+        let dir = fixture(name);
+        let project = dir.path();
+        seed_lockfile(project);
+        let output = init(project, &["--yes"]);
+        assert!(output.status.success(), "{name}: {:?}", text(&output));
+
+        // Serve on a free port: the fixtures bind fixed ones, as real apps do.
+        let port = free_port();
+        let mut sources = Vec::new();
+        rust_files(project, &mut sources);
+        for file in sources {
+            let code = std::fs::read_to_string(&file).unwrap();
+            let mut moved = code.clone();
+            for addr in [
+                "0.0.0.0:3000",
+                "127.0.0.1:3000",
+                "0.0.0.0:8080",
+                "127.0.0.1:8080",
+            ] {
+                moved = moved.replace(addr, &format!("127.0.0.1:{port}"));
+            }
+            if moved != code {
+                std::fs::write(&file, moved).unwrap();
+            }
+        }
+        let output = cargo(project, &["build", "--message-format", "short"]);
+        assert!(
+            output.status.success(),
+            "{name}: cargo build failed:\n{}",
+            text(&output).1
+        );
+
+        let _server = start(project, bin, port);
+        let base_url = format!("http://127.0.0.1:{port}");
+        let json = [
+            ("content-type", "application/json"),
+            ("origin", base_url.as_str()),
+        ];
+        let (status, headers, body) = http(
+            port,
+            "POST",
+            &format!("{mount}/sign-up/email"),
+            &json,
+            r#"{"name":"Ada Lovelace","email":"ada@example.com","password":"correct horse battery staple"}"#,
+        );
+        assert_eq!(status, 200, "{name}: sign-up: {body}");
+        assert!(
+            header(&headers, "set-auth-token").is_some(),
+            "{name}: {headers:?}"
+        );
+        let method = if own_route == "/auth/check" {
+            "POST"
+        } else {
+            "GET"
+        };
+        let (status, _, body) = http(port, method, own_route, &[], "");
+        assert!(
+            status == 200 || (own_route == "/auth/check" && status == 401),
+            "{name}: {own_route} answered {status}: {body}"
+        );
+    }
 }

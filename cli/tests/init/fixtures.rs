@@ -154,3 +154,51 @@ fn commented_unusual_cargo_toml() {
 fn unusual_main_gets_manual_steps() {
     scaffold("unusual-main", EXIT_MANUAL);
 }
+
+#[test]
+fn state_struct_in_its_own_module_with_derive_from_ref() {
+    let dir = scaffold("state-module", 0);
+    let auth = std::fs::read_to_string(dir.path().join("src/auth.rs")).unwrap();
+    // `#[derive(FromRef)]` already provides `FromRef<AppState> for Arc<BetterAuth>`.
+    assert!(!auth.contains("impl FromRef"), "{auth}");
+}
+
+#[test]
+fn router_from_modules_rebound_before_serving() {
+    scaffold("routes-module", 0);
+}
+
+#[test]
+fn tuple_state_with_deref_built_in_another_module() {
+    scaffold("deref-state", 0);
+}
+
+#[test]
+fn arc_state_from_an_async_constructor() {
+    scaffold("arc-new-state", 0);
+}
+
+#[test]
+fn app_with_its_own_auth_module_and_routes() {
+    let dir = scaffold("existing-auth", 0);
+    let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
+    assert!(main.contains("mod auth_setup;"), "{main}");
+    assert!(
+        main.contains(".nest(\"/api/auth\", auth_setup::router(&auth))"),
+        "{main}"
+    );
+    // The app's own module is untouched.
+    let own = std::fs::read_to_string(dir.path().join("src/auth.rs")).unwrap();
+    assert_eq!(
+        own,
+        std::fs::read_to_string(
+            crate::util::workspace().join("tests/fixtures/existing-auth/src/auth.rs")
+        )
+        .unwrap()
+    );
+}
+
+#[test]
+fn router_passed_to_a_serve_function() {
+    scaffold("serve-fn", 0);
+}
