@@ -364,12 +364,15 @@ fn timestamp(offset_secs: u64) -> String {
 pub fn build(
     args: &InitArgs,
     package: &Package,
-    _base: &Path,
+    base: &Path,
     chooser: &Chooser,
 ) -> Result<Plan, Failure> {
     let renderer = Renderer::new();
+    // Paths as the user sees them: relative to the folder init was pointed at (a workspace
+    // member's files keep their folder, e.g. `app/src/main.rs`).
     let shown = |p: &Path| {
-        p.strip_prefix(&package.dir)
+        p.strip_prefix(base)
+            .or_else(|_| p.strip_prefix(&package.dir))
             .map(|r| r.display().to_string())
             .unwrap_or_else(|_| p.display().to_string())
     };

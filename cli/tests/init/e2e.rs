@@ -434,3 +434,62 @@ fn auto_wired_fixtures_serve_sign_up_and_their_own_routes() {
         );
     }
 }
+
+/// The numbered steps of init's "Finish the wiring by hand" output: the lines of each.
+fn manual_steps(stdout: &str) -> Vec<Vec<String>> {
+    let mut steps: Vec<Vec<String>> = Vec::new();
+    let Some((_, rest)) = stdout.split_once("Finish the wiring by hand:\n") else {
+        return steps;
+    };
+    for line in rest.lines() {
+        if line.starts_with("         ") {
+            if let Some(step) = steps.last_mut() {
+                step.push(line.trim_start().to_owned());
+            }
+        } else if line.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit()) {
+            steps.push(Vec::new());
+        } else if !line.trim().is_empty() {
+            break;
+        }
+    }
+    steps
+}
+
+/// Followed to the letter, the manual steps init prints compile: each step's lines go
+/// where its heading says (the anchors below are this fixture's), nothing else changes.
+#[test]
+fn manual_steps_compile_when_followed() {
+    let dir = fixture("unusual-main");
+    let project = dir.path();
+    seed_lockfile(project);
+    let output = init(project, &["--yes", "--no-check"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    let steps = manual_steps(&stdout);
+    assert_eq!(steps.len(), 4, "{stdout}");
+
+    let main = project.join("src/main.rs");
+    let mut source = std::fs::read_to_string(&main).unwrap();
+    // 1. Next to the other `mod` lines (there are none: at the top).
+    source = format!("{}\n{source}", steps[0].join("\n"));
+    // 2. In the async function that serves the app, before the router.
+    let anchor = "runtime.block_on(async {\n";
+    assert!(source.contains(anchor));
+    source = source.replacen(anchor, &format!("{anchor}{}\n", steps[1].join("\n")), 1);
+    // 3. In the router that is served, after the routes.
+    let anchor = "let app = routes![\"/\" => || async { \"hi\" }]";
+    assert!(source.contains(anchor));
+    source = source.replacen(anchor, &format!("{anchor}{}", steps[2].join("")), 1);
+    // 4. Where the app is served.
+    let anchor = "axum::serve(listener, app)";
+    assert!(source.contains(anchor));
+    source = source.replacen(anchor, &steps[3].join(""), 1);
+    std::fs::write(&main, source).unwrap();
+
+    let output = cargo(project, &["check", "--message-format", "short"]);
+    assert!(
+        output.status.success(),
+        "the manual steps do not compile:\n{}\n{stdout}",
+        text(&output).1
+    );
+}
