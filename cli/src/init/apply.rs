@@ -206,14 +206,17 @@ fn commit(
 /// removed again, and so are the folders init created for them.
 #[derive(Debug)]
 pub struct Snapshot {
-    files: Vec<(PathBuf, Option<(Vec<u8>, u32)>)>,
+    files: Vec<(PathBuf, Option<Saved>)>,
     missing_dirs: Vec<PathBuf>,
 }
+
+/// A file's bytes and permission bits.
+type Saved = (Vec<u8>, u32);
 
 impl Snapshot {
     /// Records `paths` as they are now (call it before anything is written).
     pub fn take<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<Self, Failure> {
-        let mut files: Vec<(PathBuf, Option<(Vec<u8>, u32)>)> = Vec::new();
+        let mut files: Vec<(PathBuf, Option<Saved>)> = Vec::new();
         let mut missing_dirs: Vec<PathBuf> = Vec::new();
         for path in paths {
             if files.iter().any(|(p, _)| p == path) {

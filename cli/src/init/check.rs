@@ -94,9 +94,15 @@ mod tests {
     fn progress_lines_are_told_apart_from_diagnostics() {
         assert!(is_progress("   Compiling serde v1.0.219"));
         assert!(is_progress("    Checking hello v0.1.0 (/tmp/hello)"));
-        assert!(is_progress("    Finished `dev` profile [unoptimized] target(s) in 1.2s"));
-        assert!(!is_progress("src/main.rs:3:5: error[E0425]: cannot find value `x`"));
-        assert!(!is_progress("error: could not compile `hello` (bin \"hello\")"));
+        assert!(is_progress(
+            "    Finished `dev` profile [unoptimized] target(s) in 1.2s"
+        ));
+        assert!(!is_progress(
+            "src/main.rs:3:5: error[E0425]: cannot find value `x`"
+        ));
+        assert!(!is_progress(
+            "error: could not compile `hello` (bin \"hello\")"
+        ));
         assert!(!is_progress("warning: unused import"));
         assert!(!is_progress("  = note: see issue #1"));
     }
@@ -105,7 +111,9 @@ mod tests {
     fn long_error_lists_are_trimmed() {
         let checked = Checked {
             ok: false,
-            errors: (0..25).map(|i| format!("src/main.rs:{i}:1: error: e{i}")).collect(),
+            errors: (0..25)
+                .map(|i| format!("src/main.rs:{i}:1: error: e{i}"))
+                .collect(),
         };
         let summary = checked.summary();
         assert_eq!(summary.lines().count(), SHOWN_ERRORS + 1);

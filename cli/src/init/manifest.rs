@@ -205,7 +205,8 @@ mod tests {
              tag = \"v0.9.0\", features = [\"axum\", \"postgres\"] }"
         );
         let back = RuntimeSource::Version("0.9".into());
-        let edit = add_dependencies(&edit.text, &back, true, DatabaseKind::Postgres, false).unwrap();
+        let edit =
+            add_dependencies(&edit.text, &back, true, DatabaseKind::Postgres, false).unwrap();
         assert_eq!(
             edit.line,
             "better-auth = { version = \"0.9\", features = [\"axum\", \"postgres\"] }"

@@ -477,11 +477,7 @@ fn lowest(requirement: &str) -> Option<(u64, u64)> {
 /// Why the runtime's SQLite support cannot join this app's build, if it cannot: another
 /// `libsqlite3-sys` in the lock file, or (without one) a dependency known to link an
 /// incompatible one.
-fn sqlite_clash(
-    lock: &Path,
-    doc: &DocumentMut,
-    workspace: Option<&DocumentMut>,
-) -> Option<String> {
+fn sqlite_clash(lock: &Path, doc: &DocumentMut, workspace: Option<&DocumentMut>) -> Option<String> {
     let wanted = format!(
         "{}.{}.x",
         RUNTIME_LIBSQLITE3_SYS.0, RUNTIME_LIBSQLITE3_SYS.1
@@ -580,7 +576,10 @@ mod tests {
         let doc: DocumentMut = "[package]\nname = \"a\"\n[dependencies]\nsqlx = { version = \"0.7\", features = [\"postgres\"] }\nrusqlite = \"0.32\"\n"
             .parse()
             .unwrap();
-        assert_eq!(sqlite_clash(Path::new("/nonexistent/Cargo.lock"), &doc, None), None);
+        assert_eq!(
+            sqlite_clash(Path::new("/nonexistent/Cargo.lock"), &doc, None),
+            None
+        );
     }
 
     #[test]

@@ -136,7 +136,10 @@ fn database_url_comes_from_flag_then_environment_then_dotenv() {
         .args(["migrate", "status"])
         .current_dir(dir.path())
         .env("DATABASE_URL", "postgres://admin:s3cr3t-pw@127.0.0.1:1/db")
-        .env("BETTER_AUTH_DATABASE_URL", "postgres://admin:s3cr3t-pw@127.0.0.1:1/db")
+        .env(
+            "BETTER_AUTH_DATABASE_URL",
+            "postgres://admin:s3cr3t-pw@127.0.0.1:1/db",
+        )
         .args(["--database-url", "sqlite://from-flag.db"])
         .output()
         .unwrap();
