@@ -34,6 +34,7 @@ enum Command {
     ///      added by hand: the manual steps are printed
     ///   3  the project did not compile with init's changes (cargo check), so every file
     ///      init wrote was put back as it was; the compiler's errors are printed
+    #[command(verbatim_doc_comment)]
     Init(init::InitArgs),
     #[command(flatten)]
     Admin(admin::Command),

@@ -77,7 +77,14 @@ fn a_tracked_env_gets_no_secret() {
     let output = init(dir.path(), &["--dry-run"]);
     let (stdout, _) = text(&output);
     assert!(stdout.contains("Note: .env is tracked by git"), "{stdout}");
-    assert!(!stdout.contains("+BETTER_AUTH_SECRET"), "{stdout}");
+    assert!(
+        stdout.contains("+BETTER_AUTH_SECRET=\n"),
+        "the example keeps the name: {stdout}"
+    );
+    assert!(
+        !stdout.contains("+BETTER_AUTH_SECRET=<64 random"),
+        "{stdout}"
+    );
 }
 
 #[test]
