@@ -22,7 +22,19 @@ enum Command {
     /// Adds the dependency, writes `src/auth.rs`, wires it into the router, and writes
     /// `.env` with a fresh secret. Shows every change first; `--dry-run` shows and stops.
     ///
+    /// After writing, runs `cargo check` on the project (`--no-check` skips it); when the
+    /// project does not compile, every file is put back as it was.
+    ///
     /// Example: better-auth init --path my-service --yes
+    ///
+    /// Exit status:
+    ///   0  done, or nothing to do (with --dry-run: a real run would be done)
+    ///   1  error: nothing was changed (the message says why)
+    ///   2  the scaffold was written (with --dry-run: would be), but some wiring must be
+    ///      added by hand: the manual steps are printed
+    ///   3  the project did not compile with init's changes (cargo check), so every file
+    ///      init wrote was put back as it was; the compiler's errors are printed
+    #[command(verbatim_doc_comment)]
     Init(init::InitArgs),
     #[command(flatten)]
     Admin(admin::Command),

@@ -15,6 +15,12 @@ use crate::request::{AuthRequest, AuthResponse};
 use crate::session_cache::SessionCache;
 use crate::store::{self, Database};
 
+/// Said once per process when requests arrive without the client's address.
+const NO_CLIENT_ADDRESSES: &str = "better-auth cannot see client addresses, so rate limits are \
+     off: serve the app with `axum::serve(listener, \
+     app.into_make_service_with_connect_info::<SocketAddr>())` (behind a reverse proxy, also \
+     list it in `RateLimitConfig::trusted_proxies` so `X-Forwarded-For` is read)";
+
 /// Starts building a [`BetterAuth`]: `BetterAuth::new(config).database(db).plugin(..).build().await?`.
 pub struct BetterAuthBuilder {
     config: AuthConfig,
@@ -220,6 +226,9 @@ impl BetterAuth {
     }
 
     /// S09: counts the request against its client's limit for this route.
+    ///
+    /// Without the client's address (the app is not served with connect info) nothing is
+    /// counted; that is said once per process, through `tracing` and on stderr.
     async fn check_rate_limit(&self, route: &Route, request: &AuthRequest) -> Result<()> {
         let limits = &self.config.rate_limit;
         if !limits.enabled {
@@ -228,10 +237,9 @@ impl BetterAuth {
         let Some(peer) = request.peer else {
             static WARNED: std::sync::Once = std::sync::Once::new();
             WARNED.call_once(|| {
-                tracing::warn!(
-                    "better-auth cannot see client addresses, so rate limits are off: serve the app \
-                     with `axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())`"
-                );
+                tracing::warn!("{NO_CLIENT_ADDRESSES}");
+                // Many apps install no `tracing` subscriber: say it where it is always seen.
+                eprintln!("warning: {NO_CLIENT_ADDRESSES}");
             });
             return Ok(());
         };

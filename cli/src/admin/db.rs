@@ -1,5 +1,7 @@
-//! Which database a command talks to: `--database-url`, else `DATABASE_URL` in
-//! the environment, else `DATABASE_URL` in `.env` in the current directory.
+//! Which database a command talks to: `--database-url`, else
+//! `BETTER_AUTH_DATABASE_URL` (Better Auth's own variable, the one `init` writes), else
+//! `DATABASE_URL`, from the environment, else the same two from `.env` in the current
+//! directory.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +14,8 @@ use super::Failure;
 #[derive(Args, Debug, Clone)]
 pub struct DbArgs {
     /// Database URL (`sqlite://path/to/auth.db` or `postgres://user:pass@host/db`).
-    /// Default: `DATABASE_URL` from the environment, else from `./.env`.
+    /// Default: `BETTER_AUTH_DATABASE_URL`, else `DATABASE_URL`, from the environment, else
+    /// the same two from `./.env`.
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 }
@@ -22,7 +25,8 @@ pub struct DbArgs {
 pub struct Target {
     /// The URL, password included (never printed).
     pub url: String,
-    /// `--database-url`, `DATABASE_URL` or `.env`.
+    /// `--database-url`, `BETTER_AUTH_DATABASE_URL`, `DATABASE_URL`, or `.env` (with the
+    /// variable's name).
     pub source: &'static str,
 }
 
@@ -76,30 +80,42 @@ fn find(args: &DbArgs, dotenv: &Path) -> Result<Target, Failure> {
             source: "--database-url",
         });
     }
-    if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-        return Ok(Target {
-            url,
-            source: "DATABASE_URL",
-        });
+    for name in VARIABLES {
+        if let Some(url) = std::env::var(name).ok().filter(|u| !u.is_empty()) {
+            return Ok(Target { url, source: name });
+        }
     }
     if dotenv.exists() {
         let entries = dotenvy::from_path_iter(dotenv)
             .map_err(|e| Failure::new(format!("cannot read {}: {e}", dotenv.display())))?;
+        let mut found: Vec<(String, String)> = Vec::new();
         for entry in entries {
             let (key, value) = entry
                 .map_err(|e| Failure::new(format!("cannot parse {}: {e}", dotenv.display())))?;
-            if key == "DATABASE_URL" && !value.is_empty() {
+            if VARIABLES.contains(&key.as_str()) && !value.is_empty() {
+                found.push((key, value));
+            }
+        }
+        for (name, source) in VARIABLES.iter().zip(DOTENV_SOURCES) {
+            if let Some((_, url)) = found.iter().find(|(key, _)| key == name) {
                 return Ok(Target {
-                    url: value,
-                    source: ".env",
+                    url: url.clone(),
+                    source,
                 });
             }
         }
     }
     Err(Failure::new(
-        "no database given: pass `--database-url URL`, set DATABASE_URL, or add DATABASE_URL to ./.env",
+        "no database given: pass `--database-url URL`, set BETTER_AUTH_DATABASE_URL (or \
+         DATABASE_URL), or add it to ./.env",
     ))
 }
+
+/// The variables that name the database, in order of preference.
+const VARIABLES: [&str; 2] = ["BETTER_AUTH_DATABASE_URL", "DATABASE_URL"];
+
+/// How a URL found in `.env` is described, per variable.
+const DOTENV_SOURCES: [&str; 2] = [".env BETTER_AUTH_DATABASE_URL", ".env DATABASE_URL"];
 
 /// Opens the database. A SQLite file that does not exist yet is created only
 /// when `create` is true; otherwise it is an error pointing at `migrate`.

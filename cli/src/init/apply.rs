@@ -200,3 +200,102 @@ fn commit(
         }
     }
 }
+
+/// How a set of files looked before init wrote them, to put back byte for byte (content
+/// and permission bits) when the project no longer compiles. Files that did not exist are
+/// removed again, and so are the folders init created for them.
+#[derive(Debug)]
+pub struct Snapshot {
+    files: Vec<(PathBuf, Option<Saved>)>,
+    missing_dirs: Vec<PathBuf>,
+}
+
+/// A file's bytes and permission bits.
+type Saved = (Vec<u8>, u32);
+
+impl Snapshot {
+    /// Records `paths` as they are now (call it before anything is written).
+    pub fn take<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<Self, Failure> {
+        let mut files: Vec<(PathBuf, Option<Saved>)> = Vec::new();
+        let mut missing_dirs: Vec<PathBuf> = Vec::new();
+        for path in paths {
+            if files.iter().any(|(p, _)| p == path) {
+                continue;
+            }
+            let before = match fs::read(path) {
+                Ok(bytes) => {
+                    let mode = fs::metadata(path)
+                        .map(|m| m.permissions().mode() & 0o7777)
+                        .unwrap_or(0o644);
+                    Some((bytes, mode))
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+                Err(err) => {
+                    return Err(Failure::new(format!(
+                        "cannot read {}: {err}; nothing was changed",
+                        path.display()
+                    )));
+                }
+            };
+            let mut dir = path.parent();
+            while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+                if !missing_dirs.iter().any(|m| m == d) {
+                    missing_dirs.push(d.to_path_buf());
+                }
+                dir = d.parent();
+            }
+            files.push((path.to_path_buf(), before));
+        }
+        // Deepest first, so each folder is empty by the time it is removed.
+        missing_dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        Ok(Snapshot {
+            files,
+            missing_dirs,
+        })
+    }
+
+    /// Puts every recorded file back; returns the ones that could not be (with why).
+    pub fn restore(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (path, before) in &self.files {
+            let result = match before {
+                Some((bytes, mode)) => restore_file(path, bytes, *mode),
+                None => match fs::remove_file(path) {
+                    Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
+                    _ => Ok(()),
+                },
+            };
+            if let Err(err) = result {
+                problems.push(format!("{}: {err}", path.display()));
+            }
+        }
+        for dir in &self.missing_dirs {
+            // Only when empty: whatever else is in it was not written by init.
+            let _ = fs::remove_dir(dir);
+        }
+        problems
+    }
+}
+
+fn restore_file(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    if fs::read(path).ok().as_deref() == Some(bytes) {
+        // Same bytes: only the mode may differ.
+        return fs::set_permissions(path, fs::Permissions::from_mode(mode));
+    }
+    let temp = sibling(path, "restore");
+    let _ = fs::remove_file(&temp);
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&temp)?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| fs::set_permissions(&temp, fs::Permissions::from_mode(mode)))
+        .and_then(|()| fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written
+}

@@ -51,11 +51,18 @@ pub struct InitArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Do not run `cargo check` after writing. By default init checks that the project
+    /// compiles with its changes, and puts every file back as it was when it does not.
+    #[arg(long)]
+    pub no_check: bool,
+
     /// Depend on the Better Auth runtime at this path (a checkout's `runtime/` folder).
     #[arg(long, value_name = "DIR", conflicts_with = "runtime_version")]
     pub runtime_path: Option<PathBuf>,
 
-    /// Depend on this version requirement of the `better-auth` crate, e.g. "0.9".
+    /// Depend on this version requirement of the `better-auth` crate on crates.io, e.g.
+    /// "0.9" [default: this checkout's runtime/ when init was built from one, else this
+    /// release's tag in the Better Auth repository, as a git dependency].
     #[arg(long, value_name = "REQ")]
     pub runtime_version: Option<String>,
 }
@@ -63,9 +70,9 @@ pub struct InitArgs {
 /// A database Better Auth can store its tables in.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DatabaseKind {
-    /// SQLite, a file next to the app (`DATABASE_URL=sqlite:auth.db?mode=rwc`).
+    /// SQLite, a file next to the app (`BETTER_AUTH_DATABASE_URL=sqlite:auth.db?mode=rwc`).
     Sqlite,
-    /// PostgreSQL (`DATABASE_URL=postgres://...`).
+    /// PostgreSQL (`BETTER_AUTH_DATABASE_URL=postgres://...`).
     Postgres,
 }
 

@@ -1,5 +1,8 @@
 //! `.env`, `.env.example` and `.gitignore`: merged line by line, never overwriting a value.
 
+use std::path::Path;
+use std::process::{Command, Stdio};
+
 use minijinja::context;
 use rand::Rng;
 use rand::distributions::Alphanumeric;
@@ -101,11 +104,104 @@ pub fn ignore_env(existing: Option<&str>) -> String {
     }
 }
 
+/// Whether git tracks `file` (`git ls-files --error-unmatch`, run in its folder). False
+/// outside a repository or without git.
+pub fn tracked_by_git(file: &Path) -> bool {
+    let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
+        return false;
+    };
+    Command::new("git")
+        .args(["ls-files", "--error-unmatch", "--"])
+        .arg(name)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// Whether `file` is ignored by git: asked of git (`git check-ignore`) inside a
+/// repository, else read from `gitignore`, the text its folder's `.gitignore` will have.
+pub fn ignored(file: &Path, gitignore: &str) -> bool {
+    let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
+        return false;
+    };
+    let asked = Command::new("git")
+        .args(["check-ignore", "-q", "--"])
+        .arg(name)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    match asked.ok().and_then(|status| status.code()) {
+        Some(0) => return true,
+        Some(1) => return false,
+        // 128: not a repository (or git failed); no git at all: read the patterns.
+        _ => {}
+    }
+    let name = name.to_string_lossy();
+    let mut ignored = false;
+    for line in gitignore.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (negated, pattern) = match line.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, line),
+        };
+        let pattern = pattern.strip_prefix('/').unwrap_or(pattern);
+        if pattern.contains('/') {
+            continue;
+        }
+        if glob_matches(pattern.as_bytes(), name.as_bytes()) {
+            ignored = !negated;
+        }
+    }
+    ignored
+}
+
+/// A gitignore-style glob on one name: `*` (any run), `?` (one character), the rest literal.
+fn glob_matches(pattern: &[u8], name: &[u8]) -> bool {
+    match (pattern.first(), name.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            glob_matches(&pattern[1..], name)
+                || (!name.is_empty() && glob_matches(pattern, &name[1..]))
+        }
+        (Some(b'?'), Some(_)) => glob_matches(&pattern[1..], &name[1..]),
+        (Some(p), Some(n)) if p == n => glob_matches(&pattern[1..], &name[1..]),
+        _ => false,
+    }
+}
+
 mod serde_json_like {
     /// A `NAME=value` line for the templates.
     #[derive(serde::Serialize)]
     pub struct Pair {
         pub name: &'static str,
         pub value: String,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gitignore_patterns_without_git() {
+        let dir = outside_any_repository();
+        let example = dir.join(".env.example");
+        assert!(ignored(&example, ".env*\n"));
+        assert!(ignored(&example, "/.env.*\n"));
+        assert!(!ignored(&example, ".env\ntarget/\n"));
+        assert!(!ignored(&example, ".env.*\n!.env.example\n"));
+        assert!(!ignored(&example, ""));
+    }
+
+    /// A folder outside any git repository, so the patterns are read, not asked of git.
+    fn outside_any_repository() -> std::path::PathBuf {
+        std::path::PathBuf::from("/")
     }
 }

@@ -14,6 +14,13 @@ pub enum RuntimeSource {
     Path(PathBuf),
     /// A crates.io version requirement.
     Version(String),
+    /// A tag of a git repository (this release of the Better Auth repository).
+    Git {
+        /// The repository's URL.
+        url: String,
+        /// The tag, e.g. `v0.9.0`.
+        tag: String,
+    },
 }
 
 /// The edited manifest and the `better-auth = ...` line it now holds.
@@ -102,24 +109,40 @@ pub fn add_dependencies(
     })
 }
 
-/// Points an existing entry at `source`. Only what differs changes, so an entry that is
-/// already right stays byte-identical; a new source key goes first, as cargo writes it.
-fn change_source(item: &mut Item, source: &RuntimeSource) -> Option<()> {
-    let (key, wanted, others) = match source {
-        RuntimeSource::Path(path) => ("path", path.display().to_string(), ["version", "git"]),
-        RuntimeSource::Version(req) => ("version", req.clone(), ["path", "git"]),
-    };
-    let table = item.as_table_like_mut()?;
-    for other in others {
-        table.remove(other);
+/// The keys that name where a dependency comes from.
+const SOURCE_KEYS: [&str; 6] = ["path", "version", "git", "tag", "branch", "rev"];
+
+/// The source keys and values `source` is written as, in cargo's order.
+fn source_keys(source: &RuntimeSource) -> Vec<(&'static str, String)> {
+    match source {
+        RuntimeSource::Path(path) => vec![("path", path.display().to_string())],
+        RuntimeSource::Version(req) => vec![("version", req.clone())],
+        RuntimeSource::Git { url, tag } => vec![("git", url.clone()), ("tag", tag.clone())],
     }
-    if table.get(key).and_then(Item::as_str) == Some(wanted.as_str()) {
+}
+
+/// Points an existing entry at `source`. Only what differs changes, so an entry that is
+/// already right stays byte-identical; new source keys go first, as cargo writes them.
+fn change_source(item: &mut Item, source: &RuntimeSource) -> Option<()> {
+    let wanted = source_keys(source);
+    let table = item.as_table_like_mut()?;
+    for other in SOURCE_KEYS {
+        if !wanted.iter().any(|(key, _)| *key == other) {
+            table.remove(other);
+        }
+    }
+    let already = wanted
+        .iter()
+        .all(|(key, value)| table.get(key).and_then(Item::as_str) == Some(value.as_str()));
+    if already {
         return Some(());
     }
-    match table.get_mut(key).and_then(Item::as_value_mut) {
-        Some(value) => *value = wanted.into(),
-        None => {
-            table.insert(key, toml_edit::value(wanted));
+    for (key, value) in &wanted {
+        match table.get_mut(key).and_then(Item::as_value_mut) {
+            Some(existing) => *existing = value.as_str().into(),
+            None => {
+                table.insert(key, toml_edit::value(value.as_str()));
+            }
         }
     }
     if let Some(inline) = item.as_inline_table_mut() {
@@ -127,11 +150,14 @@ fn change_source(item: &mut Item, source: &RuntimeSource) -> Option<()> {
             .iter()
             .map(|(k, v)| (k.to_owned(), v.clone()))
             .collect();
+        let is_source = |k: &str| wanted.iter().any(|(key, _)| *key == k);
         let mut reordered = InlineTable::new();
-        for (k, v) in entries.iter().filter(|(k, _)| k == key) {
-            reordered.insert(k, v.clone());
+        for (key, _) in &wanted {
+            if let Some((k, v)) = entries.iter().find(|(k, _)| k == key) {
+                reordered.insert(k, v.clone());
+            }
         }
-        for (k, v) in entries.iter().filter(|(k, _)| k != key) {
+        for (k, v) in entries.iter().filter(|(k, _)| !is_source(k)) {
             reordered.insert(k, v.clone());
         }
         reordered.fmt();
@@ -141,12 +167,49 @@ fn change_source(item: &mut Item, source: &RuntimeSource) -> Option<()> {
 }
 
 fn set_source(table: &mut InlineTable, source: &RuntimeSource) {
-    match source {
-        RuntimeSource::Path(path) => {
-            table.insert("path", path.display().to_string().into());
+    for (key, value) in source_keys(source) {
+        table.insert(key, value.into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const APP: &str = "[package]\nname = \"app\"\n\n[dependencies]\naxum = \"0.8\"\n";
+
+    fn git() -> RuntimeSource {
+        RuntimeSource::Git {
+            url: "https://github.com/better-auth-rs/better-auth-axum".into(),
+            tag: "v0.9.0".into(),
         }
-        RuntimeSource::Version(req) => {
-            table.insert("version", req.as_str().into());
-        }
+    }
+
+    #[test]
+    fn a_git_source_is_written_with_its_tag() {
+        let edit = add_dependencies(APP, &git(), false, DatabaseKind::Sqlite, true).unwrap();
+        assert_eq!(
+            edit.line,
+            "better-auth = { git = \"https://github.com/better-auth-rs/better-auth-axum\", \
+             tag = \"v0.9.0\", default-features = false, features = [\"axum\", \"sqlite\"] }"
+        );
+    }
+
+    #[test]
+    fn a_forced_source_replaces_the_old_one() {
+        let app = format!("{APP}better-auth = {{ version = \"0.9\", features = [\"axum\"] }}\n");
+        let edit = add_dependencies(&app, &git(), true, DatabaseKind::Postgres, false).unwrap();
+        assert_eq!(
+            edit.line,
+            "better-auth = { git = \"https://github.com/better-auth-rs/better-auth-axum\", \
+             tag = \"v0.9.0\", features = [\"axum\", \"postgres\"] }"
+        );
+        let back = RuntimeSource::Version("0.9".into());
+        let edit =
+            add_dependencies(&edit.text, &back, true, DatabaseKind::Postgres, false).unwrap();
+        assert_eq!(
+            edit.line,
+            "better-auth = { version = \"0.9\", features = [\"axum\", \"postgres\"] }"
+        );
     }
 }

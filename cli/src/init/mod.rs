@@ -3,6 +3,7 @@
 
 mod apply;
 mod args;
+mod check;
 mod envfile;
 mod manifest;
 mod plan;
@@ -33,8 +34,13 @@ impl Failure {
     }
 }
 
-/// Exit status when the scaffold was written but main.rs needs lines added by hand.
+/// Exit status when the scaffold was written (or, with `--dry-run`, would be) but the
+/// wiring needs lines added by hand.
 const EXIT_MANUAL: u8 = 2;
+
+/// Exit status when the project did not compile with init's changes (`cargo check`), so
+/// every file init wrote was put back as it was.
+const EXIT_CHECK_FAILED: u8 = 3;
 
 /// Runs `better-auth init`.
 pub fn run(args: InitArgs) -> ExitCode {
@@ -112,6 +118,7 @@ fn execute(args: InitArgs) -> Result<ExitCode, Failure> {
         .filter(|f| matches!(f.status, Status::Create | Status::Update))
         .count();
     if changes == 0 {
+        print_notes(&plan);
         if plan.manual.is_none() {
             println!(
                 "\nNothing to do: {} already has Better Auth (every file is as init would write it).",
@@ -119,13 +126,16 @@ fn execute(args: InitArgs) -> Result<ExitCode, Failure> {
             );
             return Ok(ExitCode::SUCCESS);
         }
-        print_manual(&plan);
+        print_manual(&plan, Written::Now);
         return Ok(ExitCode::from(EXIT_MANUAL));
     }
     if args.dry_run {
         println!("\nDry run: nothing was written. Run again without --dry-run to apply.");
+        println!("Dependency: {}", plan.dependency_line);
+        print_notes(&plan);
         if plan.manual.is_some() {
-            print_manual(&plan);
+            print_manual(&plan, Written::DryRun);
+            return Ok(ExitCode::from(EXIT_MANUAL));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -157,18 +167,29 @@ fn execute(args: InitArgs) -> Result<ExitCode, Failure> {
             mode: f.mode,
         })
         .collect();
-    let fail_after = std::env::var("BETTER_AUTH_INIT_FAIL_AFTER")
-        .ok()
-        .and_then(|v| v.parse().ok());
-    apply::apply(&writes, fail_after, &|p| shown(p, &base))?;
+    // Cargo rewrites the lock file while checking: it is put back too on failure.
+    let locks = [
+        package.env_dir.join("Cargo.lock"),
+        package.dir.join("Cargo.lock"),
+    ];
+    let snapshot = apply::Snapshot::take(
+        writes
+            .iter()
+            .map(|w| w.path.as_path())
+            .chain(locks.iter().map(PathBuf::as_path)),
+    )?;
+    apply::apply(&writes, fail_after(), &|p| shown(p, &base))?;
 
     println!("\nWrote {changes} file(s).");
     println!("Dependency: {}", plan.dependency_line);
-    for note in &plan.notes {
-        println!("Note: {note}");
+    print_notes(&plan);
+    if !args.no_check {
+        if let Some(code) = verify(&package, &plan, &snapshot) {
+            return Ok(code);
+        }
     }
     if plan.manual.is_some() {
-        print_manual(&plan);
+        print_manual(&plan, Written::Now);
         return Ok(ExitCode::from(EXIT_MANUAL));
     }
     println!(
@@ -259,13 +280,118 @@ fn print_plan(plan: &Plan, base: &Path, diffs: bool) {
     }
 }
 
-fn print_manual(plan: &Plan) {
+/// When the scaffold files were (or would be) written, for the manual steps' footer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Written {
+    /// By this run or an earlier one.
+    Now,
+    /// Not at all: `--dry-run`.
+    DryRun,
+    /// Written, then put back because the project did not compile.
+    RolledBack,
+}
+
+fn print_manual(plan: &Plan, written: Written) {
     if let Some(manual) = &plan.manual {
         println!("\nManual steps needed:\n{}", manual.trim_end());
-        println!(
-            "\nThe scaffold was written, but the wiring above is not done: init exits with status {EXIT_MANUAL}."
+        let footer = match written {
+            Written::Now => format!(
+                "The scaffold was written, but the wiring above is not done: init exits with \
+                 status {EXIT_MANUAL}."
+            ),
+            Written::DryRun => format!(
+                "A real run would write the scaffold, but not the wiring above: it would exit \
+                 with status {EXIT_MANUAL}."
+            ),
+            Written::RolledBack => "Nothing was kept: the steps above are what a successful \
+                                    run would have left for you to do."
+                .to_owned(),
+        };
+        println!("\n{footer}");
+    }
+}
+
+fn print_notes(plan: &Plan) {
+    for note in &plan.notes {
+        println!("Note: {note}");
+    }
+}
+
+/// `BETTER_AUTH_INIT_FAIL_AFTER`: a test hook that makes apply fail after that many
+/// renames. Debug builds only; a release build never reads it.
+fn fail_after() -> Option<usize> {
+    #[cfg(debug_assertions)]
+    {
+        std::env::var("BETTER_AUTH_INIT_FAIL_AFTER")
+            .ok()
+            .and_then(|v| v.parse().ok())
+    }
+    #[cfg(not(debug_assertions))]
+    {
+        None
+    }
+}
+
+/// Runs `cargo check` after the writes. When the project does not compile, puts every file
+/// back, says why and whether it compiled before, and returns the exit status.
+fn verify(package: &project::Package, plan: &Plan, snapshot: &apply::Snapshot) -> Option<ExitCode> {
+    let manifest = package.dir.join("Cargo.toml");
+    println!(
+        "\nChecking that {} compiles (cargo check; the first run builds Better Auth's dependencies)…",
+        package.name
+    );
+    let checked = match check::cargo_check(&manifest, &package.dir, true) {
+        Ok(checked) => checked,
+        Err(err) => {
+            println!(
+                "Note: the changes were not checked ({err}); run `cargo check` yourself, or pass \
+                 --no-check to skip this step."
+            );
+            return None;
+        }
+    };
+    if checked.ok {
+        println!("{} compiles with Better Auth.", package.name);
+        return None;
+    }
+    let problems = snapshot.restore();
+    eprintln!(
+        "error: {} does not compile with init's changes, so every file init wrote was put back \
+         as it was. The compiler said:\n{}",
+        package.name,
+        checked.summary()
+    );
+    if !problems.is_empty() {
+        eprintln!(
+            "error: these files could not be put back:\n  {}",
+            problems.join("\n  ")
         );
     }
+    // Whose fault is it? Check the restored project (then put the lock file back again).
+    eprintln!("Checking whether {} compiled before init…", package.name);
+    let before = check::cargo_check(&manifest, &package.dir, false);
+    let problems = snapshot.restore();
+    if !problems.is_empty() {
+        eprintln!(
+            "error: these files could not be put back:\n  {}",
+            problems.join("\n  ")
+        );
+    }
+    match before {
+        Ok(before) if before.ok => eprintln!(
+            "It compiled before init, so the failure comes from init's changes: please report \
+             it with the errors above at {}/issues. Meanwhile, run init with --no-check to keep \
+             its changes and fix them by hand.",
+            env!("CARGO_PKG_REPOSITORY")
+        ),
+        Ok(_) => eprintln!(
+            "It did not compile before init either: fix its own errors (`cargo check`), then run \
+             init again, or pass --no-check to write the changes regardless."
+        ),
+        Err(err) => eprintln!("Could not tell whether it compiled before init: {err}."),
+    }
+    print_manual(plan, Written::RolledBack);
+    Some(ExitCode::from(EXIT_CHECK_FAILED))
 }
 
 /// The runtime's `migrations/` SQL, embedded at build time: (backend, file name, SQL).

@@ -248,12 +248,34 @@ fn runtime_source(args: &InitArgs) -> Result<(RuntimeSource, bool), Failure> {
     }
     // Built from a checkout of this repository: use its runtime, so both stay in step.
     let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
-    if checkout.join("Cargo.toml").is_file() {
+    if checkout.join("Cargo.toml").is_file() && !ignore_checkout() {
         if let Ok(path) = checkout.canonicalize() {
             return Ok((RuntimeSource::Path(path), false));
         }
     }
-    Ok((RuntimeSource::Version("0.9".to_owned()), false))
+    Ok((release_source(), false))
+}
+
+/// This release of the runtime, from the Better Auth repository: a git dependency on the
+/// release's tag. (`better-auth` on crates.io is another crate.)
+fn release_source() -> RuntimeSource {
+    RuntimeSource::Git {
+        url: env!("CARGO_PKG_REPOSITORY").to_owned(),
+        tag: format!("v{}", env!("CARGO_PKG_VERSION")),
+    }
+}
+
+/// `BETTER_AUTH_INIT_IGNORE_CHECKOUT=1`: a test hook that takes the fallback even when
+/// built from a checkout. Debug builds only; a release build never reads it.
+fn ignore_checkout() -> bool {
+    #[cfg(debug_assertions)]
+    {
+        std::env::var_os("BETTER_AUTH_INIT_IGNORE_CHECKOUT").is_some_and(|v| v == "1")
+    }
+    #[cfg(not(debug_assertions))]
+    {
+        false
+    }
 }
 
 fn choose_database(
@@ -266,8 +288,12 @@ fn choose_database(
         return Ok(db);
     }
     let single = |list: &[DatabaseKind]| (list.len() == 1).then(|| list[0]);
+    // Read only, to infer the backend: init never writes the app's own `DATABASE_URL`.
     let from_env = env_text
-        .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
+        .and_then(|t| {
+            envfile::value_of(t, "BETTER_AUTH_DATABASE_URL")
+                .or_else(|| envfile::value_of(t, "DATABASE_URL"))
+        })
         .and_then(|url| {
             if url.starts_with("sqlite:") {
                 Some(DatabaseKind::Sqlite)
@@ -279,6 +305,7 @@ fn choose_database(
         });
     let inferred = single(&package.better_auth_databases)
         .or_else(|| package.sqlx.as_ref().and_then(|s| single(&s.databases)))
+        .or_else(|| single(&package.other_databases))
         .or(from_env);
     if let Some(db) = inferred {
         return Ok(db);
@@ -393,6 +420,16 @@ pub fn build(
     let env_path = package.env_dir.join(".env");
     let env_text = read(&env_path);
     let database = choose_database(args, package, env_text.as_deref(), chooser)?;
+    if let (DatabaseKind::Sqlite, Some(clash)) = (database, &package.sqlite_clash) {
+        return Err(Failure::new(format!(
+            "Better Auth's SQLite support cannot join `{}`: {clash}. Two crates would link the \
+             native `sqlite3` library, and cargo refuses that. Either upgrade sqlx to 0.8 (and \
+             crates built on an older one, such as sea-orm before 1.0, or rusqlite to 0.32), \
+             then run init again; or keep Better Auth's tables in PostgreSQL: \
+             `better-auth init --database postgres`. Nothing was changed",
+            package.name
+        )));
+    }
     let pool_type = package
         .sqlx
         .as_ref()
@@ -510,8 +547,10 @@ pub fn build(
         },
     ];
     if wiring.pool.is_none() {
+        // Better Auth's own variable: `DATABASE_URL` belongs to the app (and to sqlx's
+        // compile-time macros, which read it from `.env`).
         vars.push(Var {
-            name: "DATABASE_URL",
+            name: "BETTER_AUTH_DATABASE_URL",
             value: database_url.clone(),
             example: database_url.clone(),
         });
@@ -623,17 +662,46 @@ pub fn build(
         files.push(generated_change(path, old, sql, args.force));
     }
 
+    // A `.env` in git gets no secret: a committed secret is no secret.
+    let env_tracked = envfile::tracked_by_git(&env_path);
+    let env_vars: Vec<Var> = vars
+        .iter()
+        .filter(|v| !(env_tracked && v.name == "BETTER_AUTH_SECRET"))
+        .cloned()
+        .collect();
+    if env_tracked {
+        let shown_env = super::shown(&env_path, base);
+        let has_secret = env_text
+            .as_deref()
+            .and_then(|t| envfile::value_of(t, "BETTER_AUTH_SECRET"))
+            .is_some_and(|s| !s.is_empty());
+        notes.push(if has_secret {
+            format!(
+                "{shown_env} is tracked by git and holds BETTER_AUTH_SECRET, so the secret is (or \
+                 will be) in the repository's history. Stop tracking it with `git rm --cached \
+                 .env` (the file stays), keep `.env` in .gitignore, and replace the secret with \
+                 a fresh one from `better-auth secret`"
+            )
+        } else {
+            format!(
+                "{shown_env} is tracked by git, so init did not write BETTER_AUTH_SECRET into it \
+                 (the app cannot start without it). Stop tracking it with `git rm --cached .env` \
+                 (the file stays), keep `.env` in .gitignore, then run init again, or add \
+                 `BETTER_AUTH_SECRET=` with the output of `better-auth secret` to .env yourself"
+            )
+        });
+    }
     let mut env = change(
         env_path,
         env_text.clone(),
-        envfile::merge(&renderer, "env", env_text.as_deref(), &vars, false)?,
+        envfile::merge(&renderer, "env", env_text.as_deref(), &env_vars, false)?,
     );
     env.mode = Some(0o600);
     files.push(env);
     let example_path = package.env_dir.join(".env.example");
     let example_text = read(&example_path);
     files.push(change(
-        example_path,
+        example_path.clone(),
         example_text.clone(),
         envfile::merge(
             &renderer,
@@ -645,11 +713,16 @@ pub fn build(
     ));
     let ignore_path = package.env_dir.join(".gitignore");
     let ignore_text = read(&ignore_path);
-    files.push(change(
-        ignore_path,
-        ignore_text.clone(),
-        envfile::ignore_env(ignore_text.as_deref()),
-    ));
+    let ignore_new = envfile::ignore_env(ignore_text.as_deref());
+    if envfile::ignored(&example_path, &ignore_new) {
+        notes.push(format!(
+            "{} is ignored by git (a pattern in .gitignore such as `.env*` matches it), so it \
+             will not be committed for others to copy; add `!.env.example` to .gitignore to \
+             share it",
+            super::shown(&example_path, base)
+        ));
+    }
+    files.push(change(ignore_path, ignore_text.clone(), ignore_new));
 
     Ok(Plan {
         package: package.name.clone(),

@@ -58,6 +58,12 @@ pub struct Package {
     pub sqlx: Option<SqlxUse>,
     /// The databases named by an existing `better-auth` dependency's features.
     pub better_auth_databases: Vec<DatabaseKind>,
+    /// The databases the app talks to through other crates (sea-orm, diesel,
+    /// tokio-postgres, rusqlite, ...).
+    pub other_databases: Vec<DatabaseKind>,
+    /// Why adding SQLite support would make two crates link the native `sqlite3`
+    /// library (cargo refuses that), when it would.
+    pub sqlite_clash: Option<String>,
     /// The binary's entry file (`src/main.rs` or `[[bin]] path`).
     pub main: Option<FoundFile>,
     /// The library's root file (`src/lib.rs` or `[lib] path`).
@@ -324,6 +330,9 @@ fn describe(
             databases: databases_in(&features_of(&items)),
         }
     });
+    let other_databases = other_databases(&doc, workspace_doc);
+    let lock_root = workspace.as_ref().map_or(dir.as_path(), |(root, _)| root);
+    let sqlite_clash = sqlite_clash(&lock_root.join("Cargo.lock"), &doc, workspace_doc);
     let better_auth_databases = doc
         .get("dependencies")
         .and_then(|d| d.get("better-auth"))
@@ -390,10 +399,198 @@ fn describe(
         edition,
         sqlx,
         better_auth_databases,
+        other_databases,
+        sqlite_clash,
         main,
         lib,
         lib_crate,
         migrations_dir,
         env_dir,
     })
+}
+
+/// The `libsqlite3-sys` minor version Better Auth's sqlx 0.8 links (`0.30.x`); two different
+/// minors cannot be in one build, as both link `sqlite3`. A unit test keeps this in step
+/// with the workspace's Cargo.lock.
+pub const RUNTIME_LIBSQLITE3_SYS: (u64, u64) = (0, 30);
+
+/// The databases the app reaches through crates other than sqlx.
+fn other_databases(doc: &DocumentMut, workspace: Option<&DocumentMut>) -> Vec<DatabaseKind> {
+    let mut out = Vec::new();
+    let mut add = |db| {
+        if !out.contains(&db) {
+            out.push(db);
+        }
+    };
+    // Crates that exist for one database.
+    for (name, db) in [
+        ("tokio-postgres", DatabaseKind::Postgres),
+        ("postgres", DatabaseKind::Postgres),
+        ("deadpool-postgres", DatabaseKind::Postgres),
+        ("bb8-postgres", DatabaseKind::Postgres),
+        ("diesel-async", DatabaseKind::Postgres),
+        ("rusqlite", DatabaseKind::Sqlite),
+        ("tokio-rusqlite", DatabaseKind::Sqlite),
+        ("deadpool-sqlite", DatabaseKind::Sqlite),
+        ("r2d2_sqlite", DatabaseKind::Sqlite),
+    ] {
+        if let Some(item) = dependency(doc, workspace, name) {
+            // diesel-async speaks PostgreSQL unless only its MySQL feature is on.
+            let features = features_of(&[item]);
+            if name == "diesel-async" && !features.iter().any(|f| f == "postgres") {
+                continue;
+            }
+            add(db);
+        }
+    }
+    // Crates whose features name the database.
+    for (name, postgres, sqlite) in [
+        ("sea-orm", "sqlx-postgres", "sqlx-sqlite"),
+        ("diesel", "postgres", "sqlite"),
+    ] {
+        if let Some(item) = dependency(doc, workspace, name) {
+            let mut items = vec![item];
+            if let Some(local) = doc.get("dependencies").and_then(|d| d.get(name)) {
+                items.push(local);
+            }
+            let features = features_of(&items);
+            if features.iter().any(|f| f == postgres) {
+                add(DatabaseKind::Postgres);
+            }
+            if features.iter().any(|f| f == sqlite) {
+                add(DatabaseKind::Sqlite);
+            }
+        }
+    }
+    out
+}
+
+/// The lowest version a requirement accepts, as (major, minor).
+fn lowest(requirement: &str) -> Option<(u64, u64)> {
+    let req = semver::VersionReq::parse(requirement).ok()?;
+    req.comparators
+        .iter()
+        .map(|c| (c.major, c.minor.unwrap_or(0)))
+        .max()
+}
+
+/// Why the runtime's SQLite support cannot join this app's build, if it cannot: another
+/// `libsqlite3-sys` in the lock file, or (without one) a dependency known to link an
+/// incompatible one.
+fn sqlite_clash(lock: &Path, doc: &DocumentMut, workspace: Option<&DocumentMut>) -> Option<String> {
+    let wanted = format!(
+        "{}.{}.x",
+        RUNTIME_LIBSQLITE3_SYS.0, RUNTIME_LIBSQLITE3_SYS.1
+    );
+    if let Ok(text) = fs::read_to_string(lock) {
+        let locked = locked_versions(&text, "libsqlite3-sys");
+        return locked
+            .into_iter()
+            .find(|v| (v.major, v.minor) != RUNTIME_LIBSQLITE3_SYS)
+            .map(|v| {
+                format!(
+                    "{} holds libsqlite3-sys {v}, and Better Auth's sqlx 0.8 needs {wanted}",
+                    lock.display()
+                )
+            });
+    }
+    let item = |name| dependency(doc, workspace, name);
+    if let Some(sqlx) = item("sqlx") {
+        let version = version_of(sqlx).and_then(|v| lowest(&v));
+        let features = features_of(&[sqlx]);
+        if version.is_some_and(|v| v < (0, 8)) && features.iter().any(|f| f.contains("sqlite")) {
+            return Some(format!(
+                "the app depends on sqlx {} with SQLite, which links another libsqlite3-sys than \
+                 Better Auth's sqlx 0.8 ({wanted})",
+                version_of(sqlx).unwrap_or_default()
+            ));
+        }
+    }
+    if let Some(sea_orm) = item("sea-orm") {
+        let version = version_of(sea_orm).and_then(|v| lowest(&v));
+        let features = features_of(&[sea_orm]);
+        if version.is_some_and(|v| v < (1, 0)) && features.iter().any(|f| f == "sqlx-sqlite") {
+            return Some(format!(
+                "the app depends on sea-orm {} with SQLite (through sqlx 0.7 or older), which \
+                 links another libsqlite3-sys than Better Auth's sqlx 0.8 ({wanted})",
+                version_of(sea_orm).unwrap_or_default()
+            ));
+        }
+    }
+    if let Some(rusqlite) = item("rusqlite") {
+        // rusqlite 0.32 is the one on libsqlite3-sys 0.30.
+        let version = version_of(rusqlite).and_then(|v| lowest(&v));
+        if version.is_some_and(|v| v != (0, 32)) {
+            return Some(format!(
+                "the app depends on rusqlite {}, which links another libsqlite3-sys than Better \
+                 Auth's sqlx 0.8 ({wanted}; rusqlite 0.32 is the matching one)",
+                version_of(rusqlite).unwrap_or_default()
+            ));
+        }
+    }
+    None
+}
+
+/// The versions of `name` a Cargo.lock holds.
+pub fn locked_versions(lock: &str, name: &str) -> Vec<semver::Version> {
+    let Ok(doc) = lock.parse::<DocumentMut>() else {
+        return Vec::new();
+    };
+    doc.get("package")
+        .and_then(Item::as_array_of_tables)
+        .map(|packages| {
+            packages
+                .iter()
+                .filter(|p| p.get("name").and_then(Item::as_str) == Some(name))
+                .filter_map(|p| p.get("version").and_then(Item::as_str))
+                .filter_map(|v| semver::Version::parse(v).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_libsqlite3_sys_matches_the_workspace_lock() {
+        let lock = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"))
+            .expect("the workspace's Cargo.lock");
+        let versions = locked_versions(&lock, "libsqlite3-sys");
+        assert_eq!(versions.len(), 1, "{versions:?}");
+        assert_eq!(
+            (versions[0].major, versions[0].minor),
+            RUNTIME_LIBSQLITE3_SYS,
+            "update RUNTIME_LIBSQLITE3_SYS (and the rusqlite version in sqlite_clash)"
+        );
+    }
+
+    #[test]
+    fn old_sqlx_with_sqlite_clashes_without_a_lock_file() {
+        let doc: DocumentMut = "[package]\nname = \"a\"\n[dependencies]\nsqlx = { version = \"0.7\", features = [\"sqlite\", \"runtime-tokio\"] }\n"
+            .parse()
+            .unwrap();
+        let clash = sqlite_clash(Path::new("/nonexistent/Cargo.lock"), &doc, None);
+        assert!(clash.is_some_and(|c| c.contains("sqlx 0.7")));
+        let doc: DocumentMut = "[package]\nname = \"a\"\n[dependencies]\nsqlx = { version = \"0.7\", features = [\"postgres\"] }\nrusqlite = \"0.32\"\n"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            sqlite_clash(Path::new("/nonexistent/Cargo.lock"), &doc, None),
+            None
+        );
+    }
+
+    #[test]
+    fn sea_orm_and_diesel_name_their_database() {
+        let doc: DocumentMut = "[package]\nname = \"a\"\n[dependencies]\nsea-orm = { version = \"1\", features = [\"sqlx-postgres\", \"runtime-tokio-rustls\"] }\n"
+            .parse()
+            .unwrap();
+        assert_eq!(other_databases(&doc, None), vec![DatabaseKind::Postgres]);
+        let doc: DocumentMut = "[package]\nname = \"a\"\n[dependencies]\ndiesel = { version = \"2\", features = [\"sqlite\"] }\n"
+            .parse()
+            .unwrap();
+        assert_eq!(other_databases(&doc, None), vec![DatabaseKind::Sqlite]);
+    }
 }

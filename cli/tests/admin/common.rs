@@ -209,12 +209,14 @@ impl Drop for TestDb {
     }
 }
 
-/// Runs the binary in `dir` with no `DATABASE_URL` in the environment.
+/// Runs the binary in `dir` with no `BETTER_AUTH_DATABASE_URL` or `DATABASE_URL` in the
+/// environment.
 pub fn run_in(dir: &Path, args: &[&str], stdin: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_better-auth"))
         .args(args)
         .current_dir(dir)
         .env_remove("DATABASE_URL")
+        .env_remove("BETTER_AUTH_DATABASE_URL")
         .env("NO_COLOR", "1")
         .write_stdin(stdin.to_string())
         .output()

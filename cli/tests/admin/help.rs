@@ -104,7 +104,30 @@ fn database_url_comes_from_flag_then_environment_then_dotenv() {
     assert!(out.status.success(), "{}", show(&out));
     assert_eq!(
         used(&out),
-        "Using database sqlite://from-dotenv.db (from .env)"
+        "Using database sqlite://from-dotenv.db (from .env DATABASE_URL)"
+    );
+    // Better Auth's own variable wins over the app's, in .env...
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=sqlite://app.db\nBETTER_AUTH_DATABASE_URL=sqlite://ours.db\n",
+    )
+    .unwrap();
+    let out = run_in(dir.path(), &["migrate", "status"], "");
+    assert_eq!(
+        used(&out),
+        "Using database sqlite://ours.db (from .env BETTER_AUTH_DATABASE_URL)"
+    );
+    // ...and in the environment, where either wins over .env.
+    let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_better-auth"))
+        .args(["migrate", "status"])
+        .current_dir(dir.path())
+        .env("DATABASE_URL", "sqlite://app-env.db")
+        .env("BETTER_AUTH_DATABASE_URL", "sqlite://ours-env.db")
+        .output()
+        .unwrap();
+    assert_eq!(
+        used(&out),
+        "Using database sqlite://ours-env.db (from BETTER_AUTH_DATABASE_URL)"
     );
     // `migrate status` does not create a missing SQLite file.
     assert!(!dir.path().join("from-dotenv.db").exists());
@@ -113,6 +136,10 @@ fn database_url_comes_from_flag_then_environment_then_dotenv() {
         .args(["migrate", "status"])
         .current_dir(dir.path())
         .env("DATABASE_URL", "postgres://admin:s3cr3t-pw@127.0.0.1:1/db")
+        .env(
+            "BETTER_AUTH_DATABASE_URL",
+            "postgres://admin:s3cr3t-pw@127.0.0.1:1/db",
+        )
         .args(["--database-url", "sqlite://from-flag.db"])
         .output()
         .unwrap();
@@ -125,6 +152,7 @@ fn database_url_comes_from_flag_then_environment_then_dotenv() {
         .args(["migrate", "status"])
         .current_dir(dir.path())
         .env("DATABASE_URL", "sqlite://from-env.db")
+        .env_remove("BETTER_AUTH_DATABASE_URL")
         .output()
         .unwrap();
     assert_eq!(

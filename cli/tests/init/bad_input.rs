@@ -151,3 +151,50 @@ fn bad_mount_path() {
         "--mount \"auth/\": expected a path like /auth",
     );
 }
+
+/// Two crates linking `sqlite3` would not build: refused up front, with the fixes.
+#[test]
+fn an_older_libsqlite3_sys_in_the_lock_file() {
+    let dir = fixture("hello");
+    std::fs::write(
+        dir.path().join("Cargo.lock"),
+        "version = 4\n\n[[package]]\nname = \"libsqlite3-sys\"\nversion = \"0.26.0\"\n\
+         source = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    )
+    .unwrap();
+    refuses(
+        dir.path(),
+        &["--yes", "--database", "sqlite"],
+        "holds libsqlite3-sys 0.26.0, and Better Auth's sqlx 0.8 needs 0.30.x",
+    );
+    let output = init(dir.path(), &["--yes", "--database", "sqlite"]);
+    let (_, stderr) = text(&output);
+    for fix in [
+        "upgrade sqlx to 0.8",
+        "`better-auth init --database postgres`",
+    ] {
+        assert!(stderr.contains(fix), "{fix}: {stderr}");
+    }
+    // PostgreSQL does not link sqlite3: fine.
+    let output = init(dir.path(), &["--dry-run", "--database", "postgres"]);
+    assert!(output.status.success(), "{:?}", text(&output));
+}
+
+#[test]
+fn sqlx_0_7_with_sqlite_and_no_lock_file() {
+    let dir = fixture("hello");
+    let manifest = dir.path().join("Cargo.toml");
+    let text_before = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        format!(
+            "{text_before}sqlx = {{ version = \"0.7\", features = [\"sqlite\", \"runtime-tokio\"] }}\n"
+        ),
+    )
+    .unwrap();
+    refuses(
+        dir.path(),
+        &["--yes"],
+        "the app depends on sqlx 0.7 with SQLite",
+    );
+}

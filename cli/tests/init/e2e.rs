@@ -9,22 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{fixture, init, text, workspace};
-
-/// `<target dir>/init-e2e`: inside the workspace's target dir (or `CARGO_TARGET_DIR`), so
-/// CI caches nothing extra and dependencies compile once per machine.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target"))
-        .join("init-e2e")
-}
-
-/// Copies the workspace's Cargo.lock in, so the generated project resolves the versions
-/// already built for the workspace.
-fn seed_lockfile(project: &Path) {
-    std::fs::copy(workspace().join("Cargo.lock"), project.join("Cargo.lock")).unwrap();
-}
+use crate::util::{fixture, init_checked, seed_lockfile, target_dir, text};
 
 fn cargo(project: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO"))
@@ -38,13 +23,18 @@ fn cargo(project: &Path, args: &[&str]) -> std::process::Output {
 
 fn scaffold_and_lint(name: &str, args: &[&str]) {
     let dir = fixture(name);
-    let output = init(dir.path(), args);
+    // init checks that the project compiles, reusing the dependencies built here.
+    seed_lockfile(dir.path());
+    let output = init_checked(dir.path(), args);
     let (stdout, stderr) = text(&output);
     assert!(
         output.status.success() || output.status.code() == Some(2),
         "{stdout}{stderr}"
     );
-    seed_lockfile(dir.path());
+    assert!(
+        stdout.contains("compiles (cargo check;") && stdout.contains("compiles with Better Auth."),
+        "{name}: init did not check the project:\n{stdout}"
+    );
     let output = cargo(
         dir.path(),
         &[
@@ -121,7 +111,8 @@ fn generated_projects_compile_and_are_lint_clean() {
 fn arc_state_handlers_take_the_generated_extractors() {
     let dir = fixture("arc-state");
     let project = dir.path();
-    let output = init(project, &["--yes"]);
+    seed_lockfile(project);
+    let output = init_checked(project, &["--yes"]);
     assert!(output.status.success(), "{:?}", text(&output));
 
     let main = project.join("src/main.rs");
@@ -139,7 +130,6 @@ fn arc_state_handlers_take_the_generated_extractors() {
     );
     std::fs::write(&main, source).unwrap();
 
-    seed_lockfile(project);
     let output = cargo(
         project,
         &[
@@ -227,7 +217,8 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 fn scaffolded_app_signs_up_signs_in_and_guards_a_route() {
     let dir = fixture("hello");
     let project = dir.path();
-    let output = init(project, &["--yes"]);
+    seed_lockfile(project);
+    let output = init_checked(project, &["--yes"]);
     assert!(output.status.success(), "{:?}", text(&output));
 
     // The developer's next step: a route that needs a signed-in user.
@@ -247,7 +238,6 @@ fn scaffolded_app_signs_up_signs_in_and_guards_a_route() {
     );
     std::fs::write(&main, source).unwrap();
 
-    seed_lockfile(project);
     let output = cargo(project, &["build", "--message-format", "short"]);
     assert!(
         output.status.success(),
@@ -260,7 +250,7 @@ fn scaffolded_app_signs_up_signs_in_and_guards_a_route() {
     let child = Command::new(target_dir().join("debug/hello"))
         .current_dir(project)
         .env("BETTER_AUTH_URL", &base_url)
-        .env("DATABASE_URL", &database)
+        .env("BETTER_AUTH_DATABASE_URL", &database)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -375,7 +365,8 @@ fn auto_wired_fixtures_serve_sign_up_and_their_own_routes() {
         let dir = fixture(name);
         let project = dir.path();
         seed_lockfile(project);
-        let output = init(project, &["--yes"]);
+        // init checks that the project compiles (into the shared target dir).
+        let output = init_checked(project, &["--yes"]);
         assert!(output.status.success(), "{name}: {:?}", text(&output));
 
         // Serve on a free port: the fixtures bind fixed ones, as real apps do.
@@ -462,7 +453,7 @@ fn manual_steps_compile_when_followed() {
     let dir = fixture("unusual-main");
     let project = dir.path();
     seed_lockfile(project);
-    let output = init(project, &["--yes", "--no-check"]);
+    let output = crate::util::init(project, &["--yes"]);
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
     let steps = manual_steps(&stdout);

@@ -17,7 +17,14 @@ fn scaffold(name: &str, expected_exit: i32) -> tempfile::TempDir {
 
     let dry = init(project, &["--dry-run"]);
     let (stdout, stderr) = text(&dry);
-    assert!(dry.status.success(), "dry run failed: {stderr}");
+    // The same status as the real run: 2 when manual steps remain.
+    assert_eq!(
+        dry.status.code(),
+        Some(expected_exit),
+        "dry run: {stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("Dry run: nothing was written."), "{stdout}");
+    assert!(!stdout.contains("The scaffold was written"), "{stdout}");
     assert_eq!(tree(project), before, "--dry-run wrote something");
     settings.bind(|| insta::assert_snapshot!(format!("{name}__dry_run"), redact(&stdout, project)));
 

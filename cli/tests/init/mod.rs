@@ -1,6 +1,8 @@
 //! `better-auth init` (issue 4).
 
 mod bad_input;
+mod check;
+mod config;
 mod e2e;
 mod fixtures;
 mod reruns;

@@ -159,6 +159,7 @@ fn runtime_version_flag_writes_a_version_requirement() {
         .args([
             "init",
             "--yes",
+            "--no-check",
             "--runtime-version",
             "0.9",
             "--database",
@@ -175,15 +176,20 @@ fn runtime_version_flag_writes_a_version_requirement() {
     let manifest = std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap();
     assert!(manifest.contains(line), "{manifest}");
     let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
-    assert!(env.contains("DATABASE_URL=postgres://"), "{env}");
+    assert!(
+        env.contains("\nBETTER_AUTH_DATABASE_URL=postgres://"),
+        "{env}"
+    );
+    assert!(!env.contains("\nDATABASE_URL"), "{env}");
 }
 
 #[test]
 fn default_runtime_is_this_checkout() {
     let dir = fixture("hello");
     let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_better-auth"))
-        .args(["init", "--yes", "--path"])
+        .args(["init", "--yes", "--no-check", "--path"])
         .arg(dir.path())
+        .env_remove("BETTER_AUTH_INIT_IGNORE_CHECKOUT")
         .output()
         .unwrap();
     let (stdout, _) = text(&output);

@@ -9,7 +9,7 @@ use crate::util::{fixture, runtime_args, tree};
 /// Runs init under a pseudo-terminal, typing `keys` one group at a time.
 fn on_terminal(project: &Path, keys: &[&str]) -> Option<String> {
     let mut command = format!(
-        "{} init --path {}",
+        "{} init --no-check --path {}",
         env!("CARGO_BIN_EXE_better-auth"),
         project.display()
     );

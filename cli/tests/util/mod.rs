@@ -50,24 +50,59 @@ pub fn runtime_args() -> Vec<String> {
     }
 }
 
-/// Runs `better-auth init` on `dir` with `args` (plus the runtime override).
+/// Runs `better-auth init --no-check` on `dir` with `args` (plus the runtime override):
+/// fast, for tests about what init writes rather than whether it compiles.
 pub fn init(dir: &Path, args: &[&str]) -> Output {
     init_with_env(dir, args, &[])
 }
 
 /// Like [`init`], with extra environment variables.
 pub fn init_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut all = vec!["--no-check"];
+    all.extend_from_slice(args);
+    let mut cmd = init_command(dir, &all);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// Runs `better-auth init` with its `cargo check`, building in the shared [`target_dir`];
+/// seed the project's lock file first ([`seed_lockfile`]) so dependencies are reused.
+pub fn init_checked(dir: &Path, args: &[&str]) -> Output {
+    init_command(dir, args)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap()
+}
+
+fn init_command(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_better-auth"));
     cmd.arg("init")
         .arg("--path")
         .arg(dir)
         .args(args)
         .args(runtime_args());
-    cmd.env_remove("BETTER_AUTH_INIT_FAIL_AFTER");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
+    cmd.env_remove("BETTER_AUTH_INIT_FAIL_AFTER")
+        .env_remove("BETTER_AUTH_INIT_IGNORE_CHECKOUT");
+    cmd
+}
+
+/// `<target dir>/init-e2e`: inside the workspace's target dir (or `CARGO_TARGET_DIR`), so
+/// CI caches nothing extra and the generated projects' dependencies compile once per
+/// machine.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"))
+        .join("init-e2e")
+}
+
+/// Copies the workspace's Cargo.lock in, so the generated project resolves the versions
+/// already built for the workspace.
+pub fn seed_lockfile(project: &Path) {
+    std::fs::copy(workspace().join("Cargo.lock"), project.join("Cargo.lock")).unwrap();
 }
 
 /// stdout and stderr as text.

@@ -175,3 +175,70 @@ both_backends!(
         );
     }
 );
+
+/// Set in the child process of `s09_no_client_addresses_is_said_on_stderr_once`.
+const CHILD: &str = "BETTER_AUTH_TEST_NO_CONNECT_INFO_CHILD";
+
+/// An app served without connect info has no rate limits; the runtime says so once per
+/// process on stderr (many apps install no `tracing` subscriber), naming the fix. The
+/// test runs itself again in a child process to read that stderr.
+#[test]
+fn s09_no_client_addresses_is_said_on_stderr_once() {
+    if std::env::var_os(CHILD).is_some() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(two_requests_without_connect_info());
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "limits::s09_no_client_addresses_is_said_on_stderr_once",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let warning = "warning: better-auth cannot see client addresses, so rate limits are off";
+    assert_eq!(stderr.matches(warning).count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("into_make_service_with_connect_info::<SocketAddr>()"),
+        "{stderr}"
+    );
+}
+
+async fn two_requests_without_connect_info() {
+    use better_auth::integrations::axum::AxumIntegration as _;
+    use tower::ServiceExt as _;
+    let db = better_auth::store::Database::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    better_auth::run_migrations(&db).await.unwrap();
+    let auth = Arc::new(
+        better_auth::BetterAuth::new(better_auth::AuthConfig::new(SECRET))
+            .database(db)
+            .plugin(better_auth::plugins::EmailPasswordPlugin::new())
+            .build()
+            .await
+            .unwrap(),
+    );
+    let app = axum::Router::new()
+        .nest("/auth", auth.axum_router())
+        .with_state(auth.clone());
+    for _ in 0..2 {
+        let request = axum::http::Request::post("/auth/sign-in/email")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(
+                json!({ "email": "ada@example.com", "password": "wrong password" }).to_string(),
+            ))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        // Never throttled: there is no client to count against.
+        assert_eq!(response.status(), 401);
+    }
+}

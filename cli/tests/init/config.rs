@@ -1,0 +1,272 @@
+//! init leaves the app's own configuration alone: its `DATABASE_URL`, a `.env` tracked by
+//! git, its database; and it points the dependency at this runtime.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::util::{fixture, init, init_with_env, text, tree};
+
+fn git(project: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(project)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn the_apps_database_url_is_never_touched() {
+    let dir = fixture("hello");
+    let env = dir.path().join(".env");
+    let app = "DATABASE_URL=postgres://app@db.internal/app\nPORT=3000\n";
+    std::fs::write(&env, app).unwrap();
+    let output = init(dir.path(), &["--yes"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let written = std::fs::read_to_string(&env).unwrap();
+    assert!(written.starts_with(app), "{written}");
+    assert_eq!(written.matches("DATABASE_URL=").count(), 2, "{written}");
+    // The app's variable told init the backend; Better Auth gets a variable of its own.
+    assert!(
+        written.contains("\nBETTER_AUTH_DATABASE_URL=postgres://postgres@localhost:5432/hello\n"),
+        "{written}"
+    );
+    let auth = std::fs::read_to_string(dir.path().join("src/auth.rs")).unwrap();
+    assert!(
+        auth.contains("required_var(\"BETTER_AUTH_DATABASE_URL\")"),
+        "{auth}"
+    );
+    assert!(!auth.contains("required_var(\"DATABASE_URL\")"), "{auth}");
+}
+
+#[test]
+fn a_tracked_env_gets_no_secret() {
+    let dir = fixture("hello");
+    let project = dir.path();
+    std::fs::write(project.join(".env"), "PORT=3000\n").unwrap();
+    git(project, &["init", "-q"]);
+    git(project, &["add", ".env"]);
+
+    let output = init(project, &["--yes"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let env = std::fs::read_to_string(project.join(".env")).unwrap();
+    assert!(!env.contains("BETTER_AUTH_SECRET"), "{env}");
+    // Everything else is done.
+    assert!(
+        env.contains("BETTER_AUTH_URL=http://localhost:3000"),
+        "{env}"
+    );
+    assert!(env.contains("BETTER_AUTH_DATABASE_URL=sqlite:"), "{env}");
+    assert!(project.join("src/auth.rs").exists());
+    assert!(
+        stdout.contains(
+            "Note: .env is tracked by git, so init did not write BETTER_AUTH_SECRET into it"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("`git rm --cached .env`"), "{stdout}");
+    // The dry run shows the same note.
+    let dir = fixture("hello");
+    std::fs::write(dir.path().join(".env"), "PORT=3000\n").unwrap();
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", ".env"]);
+    let output = init(dir.path(), &["--dry-run"]);
+    let (stdout, _) = text(&output);
+    assert!(stdout.contains("Note: .env is tracked by git"), "{stdout}");
+    assert!(
+        stdout.contains("+BETTER_AUTH_SECRET=\n"),
+        "the example keeps the name: {stdout}"
+    );
+    assert!(
+        !stdout.contains("+BETTER_AUTH_SECRET=<64 random"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_untracked_env_in_a_repository_gets_the_secret() {
+    let dir = fixture("hello");
+    git(dir.path(), &["init", "-q"]);
+    let output = init(dir.path(), &["--yes"]);
+    let (stdout, _) = text(&output);
+    assert!(!stdout.contains("tracked by git"), "{stdout}");
+    let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+    assert!(env.contains("BETTER_AUTH_SECRET="), "{env}");
+}
+
+#[test]
+fn an_ignored_env_example_is_mentioned() {
+    // Without git: read from .gitignore.
+    let dir = fixture("hello");
+    std::fs::write(dir.path().join(".gitignore"), "/target\n.env*\n").unwrap();
+    let output = init(dir.path(), &["--dry-run"]);
+    let (stdout, _) = text(&output);
+    assert!(
+        stdout.contains("Note: .env.example is ignored by git"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("`!.env.example`"), "{stdout}");
+    // In a repository: asked of git.
+    let dir = fixture("hello");
+    std::fs::write(dir.path().join(".gitignore"), ".env.*\n").unwrap();
+    git(dir.path(), &["init", "-q"]);
+    let output = init(dir.path(), &["--yes"]);
+    let (stdout, _) = text(&output);
+    assert!(
+        stdout.contains("Note: .env.example is ignored by git"),
+        "{stdout}"
+    );
+    // Not ignored: no note.
+    let dir = fixture("hello");
+    let output = init(dir.path(), &["--dry-run"]);
+    assert!(!text(&output).0.contains("is ignored by git"));
+}
+
+#[test]
+fn sea_orm_on_postgres_means_postgres() {
+    for (dependency, feature) in [
+        (
+            "sea-orm = { version = \"1\", features = [\"sqlx-postgres\", \"runtime-tokio-rustls\"] }",
+            "postgres",
+        ),
+        ("tokio-postgres = \"0.7\"", "postgres"),
+        (
+            "diesel = { version = \"2\", features = [\"sqlite\"] }",
+            "sqlite",
+        ),
+    ] {
+        let dir = fixture("hello");
+        let manifest = dir.path().join("Cargo.toml");
+        let text_before = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(&manifest, format!("{text_before}{dependency}\n")).unwrap();
+        let output = init(dir.path(), &["--dry-run"]);
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        assert!(
+            stdout.contains(&format!("features = [\"axum\", \"{feature}\"]")),
+            "{dependency}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn the_fallback_dependency_is_this_repository_at_this_release() {
+    let dir = fixture("hello");
+    let output = init_with_env(
+        dir.path(),
+        &["--dry-run"],
+        &[("BETTER_AUTH_INIT_IGNORE_CHECKOUT", "1")],
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let line = format!(
+        "Dependency: better-auth = {{ git = \"{}\", tag = \"v{}\", default-features = false, \
+         features = [\"axum\", \"sqlite\"] }}",
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(stdout.contains(&line), "{stdout}");
+    assert!(!stdout.contains("path = "), "{stdout}");
+}
+
+/// The fallback as users get it: the CLI built from a copy of the repository, then run
+/// with no checkout beside it. Builds the CLI once more (in the shared target dir, under
+/// another binary name so the tests' own binary is left alone).
+#[test]
+#[ignore = "builds the CLI from a copy of the repository (a few minutes); run with --ignored"]
+fn a_cli_built_outside_a_checkout_depends_on_the_git_tag() {
+    let workspace = crate::util::workspace();
+    let copy = tempfile::Builder::new()
+        .prefix("ba-cli-copy-")
+        .tempdir()
+        .unwrap();
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        std::fs::copy(workspace.join(file), copy.path().join(file)).unwrap();
+    }
+    for folder in ["cli", "runtime", "migrations", "templates"] {
+        copy_tree(&workspace.join(folder), &copy.path().join(folder));
+    }
+    // Only the members copied; a binary name of its own.
+    let root = copy.path().join("Cargo.toml");
+    let manifest = std::fs::read_to_string(&root).unwrap();
+    std::fs::write(
+        &root,
+        manifest.replace(
+            "members = [\"runtime\", \"cli\", \"bench\"]",
+            "members = [\"runtime\", \"cli\"]",
+        ),
+    )
+    .unwrap();
+    let cli = copy.path().join("cli/Cargo.toml");
+    let manifest = std::fs::read_to_string(&cli).unwrap();
+    assert!(
+        manifest.contains("name = \"better-auth\"\npath"),
+        "{manifest}"
+    );
+    std::fs::write(
+        &cli,
+        manifest.replace(
+            "name = \"better-auth\"\npath",
+            "name = \"better-auth-fallback-test\"\npath",
+        ),
+    )
+    .unwrap();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"));
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "-p",
+            "better-auth-cli",
+            "--bin",
+            "better-auth-fallback-test",
+        ])
+        .current_dir(copy.path())
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .unwrap();
+    assert!(status.success(), "the copy did not build");
+    // The copy is gone: the binary is now like one built from a registry's sources.
+    drop(copy);
+
+    let dir = fixture("hello");
+    let before = tree(dir.path());
+    let output = Command::new(target.join("debug/better-auth-fallback-test"))
+        .args(["init", "--dry-run", "--path"])
+        .arg(dir.path())
+        .env_remove("BETTER_AUTH_INIT_IGNORE_CHECKOUT")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "Dependency: better-auth = {{ git = \"{}\", tag = \"v{}\",",
+            env!("CARGO_PKG_REPOSITORY"),
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{stdout}"
+    );
+    assert_eq!(tree(dir.path()), before);
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() == "target" {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
