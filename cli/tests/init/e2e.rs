@@ -437,7 +437,12 @@ fn manual_steps(stdout: &str) -> Vec<Vec<String>> {
             if let Some(step) = steps.last_mut() {
                 step.push(line.trim_start().to_owned());
             }
-        } else if line.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        } else if line
+            .trim_start()
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit())
+        {
             steps.push(Vec::new());
         } else if !line.trim().is_empty() {
             break;
