@@ -795,6 +795,17 @@ pub fn plan_wiring(
             };
             match ctx.state_of(seg.func, seg.stmt + 1, arg, 0) {
                 Some(info) if info.kind == StateKind::None => None,
+                // A state of a type from another crate (a bare `SqlitePool`, say) cannot
+                // hold Better Auth: the routes are nested on their own instead, like in an
+                // app without state (the generated router fits any state).
+                Some(info)
+                    if !ctx
+                        .structs
+                        .iter()
+                        .any(|s| s.item.ident == info.name.as_str()) =>
+                {
+                    None
+                }
                 Some(info) => Some((si, ci, info)),
                 None => {
                     manual.file = seg.func.file.id;
@@ -1070,8 +1081,15 @@ fn wire_stateless(
         return Ok(Err(reason));
     }
     if !already_nested(trace, input) {
-        let origin_here =
-            si + 1 == trace.segments.len() && matches!(trace.origin, Origin::RouterNew);
+        // Better Auth becomes the router's state when the router has none.
+        let has_state = trace
+            .segments
+            .iter()
+            .flat_map(|s| &s.calls)
+            .any(|c| c.method == "with_state");
+        let origin_here = !has_state
+            && si + 1 == trace.segments.len()
+            && matches!(trace.origin, Origin::RouterNew);
         let anchor = nest_anchor(seg, seg.calls.len());
         let nest = snippets.snippet(
             "nest",

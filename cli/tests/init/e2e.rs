@@ -95,6 +95,7 @@ fn generated_projects_compile_and_are_lint_clean() {
         "arc-new-state",
         "existing-auth",
         "serve-fn",
+        "foreign-state",
     ] {
         scaffold_and_lint(name, &["--yes"]);
     }
@@ -358,6 +359,7 @@ fn auto_wired_fixtures_serve_sign_up_and_their_own_routes() {
         ("arc-new-state", "arc-new-state", "/motd", "/auth"),
         ("existing-auth", "existing-auth", "/auth/check", "/api/auth"),
         ("serve-fn", "serve-fn", "/about", "/auth"),
+        ("foreign-state", "foreign-state", "/notes", "/auth"),
         ("app-state", "app-state", "/info", "/auth"),
         ("lib-router", "lib-router", "/", "/auth"),
     ];

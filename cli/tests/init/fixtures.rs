@@ -209,3 +209,13 @@ fn app_with_its_own_auth_module_and_routes() {
 fn router_passed_to_a_serve_function() {
     scaffold("serve-fn", 0);
 }
+
+#[test]
+fn state_of_a_type_from_another_crate() {
+    let dir = scaffold("foreign-state", 0);
+    let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
+    assert!(
+        main.contains(".nest(\"/auth\", auth::router(&auth))"),
+        "{main}"
+    );
+}
