@@ -332,6 +332,17 @@ fn fail_after() -> Option<usize> {
     }
 }
 
+/// Puts back every file of `snapshot`, saying which could not be.
+fn restore(snapshot: &apply::Snapshot) {
+    let problems = snapshot.restore();
+    if !problems.is_empty() {
+        eprintln!(
+            "error: these files could not be put back:\n  {}",
+            problems.join("\n  ")
+        );
+    }
+}
+
 /// Runs `cargo check` after the writes. When the project does not compile, puts every file
 /// back, says why and whether it compiled before, and returns the exit status.
 fn verify(package: &project::Package, plan: &Plan, snapshot: &apply::Snapshot) -> Option<ExitCode> {
@@ -354,29 +365,17 @@ fn verify(package: &project::Package, plan: &Plan, snapshot: &apply::Snapshot) -
         println!("{} compiles with Better Auth.", package.name);
         return None;
     }
-    let problems = snapshot.restore();
+    restore(snapshot);
     eprintln!(
         "error: {} does not compile with init's changes, so every file init wrote was put back \
          as it was. The compiler said:\n{}",
         package.name,
         checked.summary()
     );
-    if !problems.is_empty() {
-        eprintln!(
-            "error: these files could not be put back:\n  {}",
-            problems.join("\n  ")
-        );
-    }
     // Whose fault is it? Check the restored project (then put the lock file back again).
     eprintln!("Checking whether {} compiled before init…", package.name);
     let before = check::cargo_check(&manifest, &package.dir, false);
-    let problems = snapshot.restore();
-    if !problems.is_empty() {
-        eprintln!(
-            "error: these files could not be put back:\n  {}",
-            problems.join("\n  ")
-        );
-    }
+    restore(snapshot);
     match before {
         Ok(before) if before.ok => eprintln!(
             "It compiled before init, so the failure comes from init's changes: please report \

@@ -319,7 +319,9 @@ impl Model {
         out
     }
 
-    pub(super) fn deref_impls(&self) -> Vec<DerefImpl> {
+    /// Every `impl Trait for Type` of the package whose trait path ends in `name`, with
+    /// the trait's last path segment.
+    fn trait_impls(&self, name: &str) -> Vec<(&syn::ItemImpl, &syn::PathSegment)> {
         let mut out = Vec::new();
         for file in &self.files {
             visit_items(&file.ast.items, &mut |item| {
@@ -327,43 +329,36 @@ impl Model {
                 let Some((_, path, _)) = &imp.trait_ else {
                     return;
                 };
-                if path.segments.last().is_none_or(|s| s.ident != "Deref") {
-                    return;
-                }
-                let target = imp.items.iter().find_map(|i| match i {
-                    ImplItem::Type(t) if t.ident == "Target" => Some(last_type_ident(&t.ty)),
-                    _ => None,
-                });
-                if let Some(Some(target)) = target {
-                    if let Some(self_ty) = last_type_ident(&imp.self_ty) {
-                        out.push(DerefImpl { self_ty, target });
-                    }
+                if let Some(last) = path.segments.last().filter(|s| s.ident == name) {
+                    out.push((imp, last));
                 }
             });
         }
         out
     }
 
+    pub(super) fn deref_impls(&self) -> Vec<DerefImpl> {
+        self.trait_impls("Deref")
+            .into_iter()
+            .filter_map(|(imp, _)| {
+                let target = imp.items.iter().find_map(|i| match i {
+                    ImplItem::Type(t) if t.ident == "Target" => last_type_ident(&t.ty),
+                    _ => None,
+                })?;
+                let self_ty = last_type_ident(&imp.self_ty)?;
+                Some(DerefImpl { self_ty, target })
+            })
+            .collect()
+    }
+
     pub(super) fn hand_written_from_ref(&self) -> Vec<FromRefImpl> {
-        let mut out = Vec::new();
-        for file in &self.files {
-            visit_items(&file.ast.items, &mut |item| {
-                let Item::Impl(imp) = item else { return };
-                let Some((_, path, _)) = &imp.trait_ else {
-                    return;
-                };
-                let Some(last) = path.segments.last() else {
-                    return;
-                };
-                if last.ident == "FromRef" {
-                    out.push(FromRefImpl {
-                        from: tokens(&last.arguments).replace(' ', ""),
-                        for_ty: tokens(&imp.self_ty).replace(' ', ""),
-                    });
-                }
-            });
-        }
-        out
+        self.trait_impls("FromRef")
+            .into_iter()
+            .map(|(imp, last)| FromRefImpl {
+                from: tokens(&last.arguments).replace(' ', ""),
+                for_ty: tokens(&imp.self_ty).replace(' ', ""),
+            })
+            .collect()
     }
 
     /// Every string literal passed as the path of `.route`, `.nest` and friends.

@@ -265,24 +265,29 @@ struct Ctx<'a> {
     model: &'a Model,
     fns: Vec<FnRef<'a>>,
     structs: Vec<StructRef<'a>>,
+    /// Every call and struct literal of every (non-test) function, with its statement.
+    scan: Vec<(FnRef<'a>, usize, Calls<'a>)>,
     lib_crate: &'a str,
 }
 
 impl<'a> Ctx<'a> {
-    /// Every call and struct literal of every (non-test) function, with its statement.
-    fn scan(&self) -> Vec<(FnRef<'a>, usize, Calls<'a>)> {
-        let mut out = Vec::new();
-        for func in &self.fns {
-            if func.is_test {
-                continue;
-            }
+    fn new(model: &'a Model, lib_crate: &'a str) -> Self {
+        let fns = model.functions();
+        let mut scan = Vec::new();
+        for func in fns.iter().filter(|f| !f.is_test) {
             for (i, stmt) in func.block.stmts.iter().enumerate() {
                 let mut calls = Calls::default();
                 calls.visit_stmt(stmt);
-                out.push((*func, i, calls));
+                scan.push((*func, i, calls));
             }
         }
-        out
+        Ctx {
+            model,
+            structs: model.structs(),
+            fns,
+            scan,
+            lib_crate,
+        }
     }
 
     /// The function a call path names, when init can tell which one it is.
@@ -449,9 +454,9 @@ impl<'a> Ctx<'a> {
                 if let Some((index, _)) = param(func, &name) {
                     // A parameter: follow the one caller, if there is exactly one.
                     let callers: Vec<(FnRef<'a>, usize, &'a ExprCall)> = self
-                        .scan()
-                        .into_iter()
-                        .flat_map(|(f, i, c)| c.calls.into_iter().map(move |call| (f, i, call)))
+                        .scan
+                        .iter()
+                        .flat_map(|(f, i, c)| c.calls.iter().map(move |call| (*f, *i, *call)))
                         .filter(|(f, _, call)| match &*call.func {
                             Expr::Path(p) => self
                                 .resolve_fn(*f, &p.path)
@@ -676,13 +681,8 @@ pub fn plan_wiring(
     input: &WiringInput<'_>,
     snippets: &dyn Snippets,
 ) -> Result<Wiring, Failure> {
-    let ctx = Ctx {
-        model,
-        fns: model.functions(),
-        structs: model.structs(),
-        lib_crate: input.lib_crate,
-    };
-    let scan = ctx.scan();
+    let ctx = Ctx::new(model, input.lib_crate);
+    let scan = &ctx.scan;
     let port = scan
         .iter()
         .flat_map(|(_, _, c)| c.ports.iter())
@@ -826,7 +826,6 @@ pub fn plan_wiring(
         Some((si, ci, info)) => {
             let wiring = wire_state(
                 &ctx,
-                &scan,
                 trace,
                 si,
                 ci,
@@ -1112,7 +1111,6 @@ fn wire_stateless(
 #[allow(clippy::too_many_arguments)]
 fn wire_state(
     ctx: &Ctx<'_>,
-    scan: &[(FnRef<'_>, usize, Calls<'_>)],
     trace: &Trace<'_>,
     si: usize,
     ci: usize,
@@ -1124,13 +1122,27 @@ fn wire_state(
     notes: &mut Vec<String>,
 ) -> Result<Result<Wiring, String>, Failure> {
     let seg = &trace.segments[si];
-    manual.state = Some((info.kind, info.name.clone()));
     let outer = match ctx.find_struct(&info.name) {
         Ok(s) => s,
         Err(reason) => return Ok(Err(reason)),
     };
     manual.home = outer.file.root;
     manual.file = outer.file.id;
+    let derives_from_ref = derives(outer.item, "FromRef");
+    let state_path = outer
+        .module
+        .iter()
+        .cloned()
+        .chain(std::iter::once(info.name.clone()))
+        .collect::<Vec<_>>()
+        .join("::");
+    // From here on, manual steps (and the generated module) can name the state.
+    manual.state = Some(ManualState {
+        kind: info.kind,
+        name: info.name.clone(),
+        path: state_path.clone(),
+        derives_from_ref,
+    });
     // `struct AppState(Arc<Inner>)` with `Deref<Target = Inner>`: the field goes in `Inner`.
     let target = match &outer.item.fields {
         Fields::Named(_) => outer,
@@ -1172,7 +1184,6 @@ fn wire_state(
     if info.kind == StateKind::Struct && !derives(outer.item, "Clone") {
         return Ok(Err(format!("`{}` does not derive Clone", info.name)));
     }
-    let derives_from_ref = derives(outer.item, "FromRef");
     let hand_wired = ctx
         .model
         .hand_written_from_ref()
@@ -1193,17 +1204,11 @@ fn wire_state(
             outer.module.join("::")
         )));
     }
-    let state_path = outer
-        .module
-        .iter()
-        .cloned()
-        .chain(std::iter::once(info.name.clone()))
-        .collect::<Vec<_>>()
-        .join("::");
 
     // The one place the state struct is built.
     let target_name = target.item.ident.to_string();
-    let literals: Vec<(FnRef<'_>, usize, &ExprStruct)> = scan
+    let literals: Vec<(FnRef<'_>, usize, &ExprStruct)> = ctx
+        .scan
         .iter()
         .flat_map(|(f, i, c)| c.literals.iter().map(move |l| (*f, *i, *l)))
         .filter(|(f, _, lit)| {
@@ -1471,7 +1476,17 @@ struct Manual<'a> {
     home: Root,
     /// The file of the function that should create the instance.
     init_fn: Option<usize>,
-    state: Option<(StateKind, String)>,
+    /// The state struct, once found in the package's sources.
+    state: Option<ManualState>,
+}
+
+/// A state struct the manual steps add a field to.
+struct ManualState {
+    kind: StateKind,
+    name: String,
+    /// Its path from the crate root, e.g. `state::AppState`.
+    path: String,
+    derives_from_ref: bool,
 }
 
 impl Manual<'_> {
@@ -1485,7 +1500,7 @@ impl Manual<'_> {
             .map(|f| f.shown.clone())
             .unwrap_or_else(|| "src/main.rs".to_owned());
         let (state, state_name) = match &self.state {
-            Some((kind, name)) if *kind != StateKind::None => (*kind, Some(name.clone())),
+            Some(found) if found.kind != StateKind::None => (found.kind, Some(found.name.clone())),
             _ => (StateKind::None, None),
         };
         let mut steps = vec![ManualStep {
@@ -1608,8 +1623,11 @@ impl Manual<'_> {
         Ok(Wiring {
             state,
             state_name: state_name.clone(),
-            state_path: state_name,
-            derives_from_ref: false,
+            state_path: self.state.as_ref().map(|found| found.path.clone()),
+            derives_from_ref: self
+                .state
+                .as_ref()
+                .is_some_and(|found| found.derives_from_ref),
             home: self.home,
             pool: None,
             port: self.port,

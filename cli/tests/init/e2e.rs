@@ -247,28 +247,7 @@ fn scaffolded_app_signs_up_signs_in_and_guards_a_route() {
     );
 
     let base_url = format!("http://127.0.0.1:{port}");
-    let database = format!("sqlite:{}?mode=rwc", project.join("auth.db").display());
-    let child = Command::new(target_dir().join("debug/hello"))
-        .current_dir(project)
-        .env("BETTER_AUTH_URL", &base_url)
-        .env("BETTER_AUTH_DATABASE_URL", &database)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut server = Server(child);
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            server.0.try_wait().unwrap().is_none(),
-            "the app exited at start-up"
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the app did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let _server = start(project, "hello", port);
 
     let json = [
         ("content-type", "application/json"),
@@ -317,30 +296,34 @@ fn scaffolded_app_signs_up_signs_in_and_guards_a_route() {
     assert!(body.contains("ada@example.com"), "{body}");
 }
 
-/// Starts the built app `bin` of `project` on `port`; waits until it accepts connections.
+/// Starts the built app `bin` of `project` on `port` (for apps that read `PORT`; the others
+/// were rebound by the caller); waits until it accepts connections. Its stderr goes to
+/// `server.log` in the project.
 fn start(project: &Path, bin: &str, port: u16) -> Server {
-    let base_url = format!("http://127.0.0.1:{port}");
     let database = format!("sqlite:{}?mode=rwc", project.join("auth.db").display());
+    let log = std::fs::File::create(project.join("server.log")).unwrap();
     let child = Command::new(target_dir().join("debug").join(bin))
         .current_dir(project)
-        .env("BETTER_AUTH_URL", &base_url)
+        .env("BETTER_AUTH_URL", format!("http://127.0.0.1:{port}"))
         .env("BETTER_AUTH_DATABASE_URL", &database)
-        .env("DATABASE_URL", &database)
         .env("PORT", port.to_string())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(log)
         .spawn()
         .unwrap();
     let mut server = Server(child);
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let log = || std::fs::read_to_string(project.join("server.log")).unwrap_or_default();
         assert!(
             server.0.try_wait().unwrap().is_none(),
-            "{bin} exited at start-up"
+            "{bin} exited at start-up:\n{}",
+            log()
         );
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "{bin} did not start"
+            "{bin} did not start:\n{}",
+            log()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -397,7 +380,7 @@ fn auto_wired_fixtures_serve_sign_up_and_their_own_routes() {
             text(&output).1
         );
 
-        let _server = start(project, bin, port);
+        let server = start(project, bin, port);
         let base_url = format!("http://127.0.0.1:{port}");
         let json = [
             ("content-type", "application/json"),
@@ -424,6 +407,14 @@ fn auto_wired_fixtures_serve_sign_up_and_their_own_routes() {
         assert!(
             status == 200 || (own_route == "/auth/check" && status == 401),
             "{name}: {own_route} answered {status}: {body}"
+        );
+        // Served with connect info, even where the app was rebound or passed to a serve
+        // function: the runtime never had to say that rate limits are off.
+        drop(server);
+        let log = std::fs::read_to_string(project.join("server.log")).unwrap();
+        assert!(
+            !log.contains("cannot see client addresses"),
+            "{name}: served without connect info:\n{log}"
         );
     }
 }
