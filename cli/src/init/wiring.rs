@@ -876,17 +876,17 @@ fn already_nested(trace: &Trace<'_>, input: &WiringInput<'_>) -> bool {
     })
 }
 
-/// Where in `seg` the nest goes: after the last route method before `stop`.
+/// Where in `seg` the nest goes: after the last route method (or `route_layer`) before
+/// `stop`. After any `route_layer`, so the app's own guards (a login check on its routes)
+/// never stand in front of sign-up; before later `.layer(..)` calls, which then wrap Better
+/// Auth's routes like the app's (CORS, tracing).
 fn nest_anchor(seg: &Segment<'_>, stop: usize) -> Option<usize> {
-    let first_other = seg
-        .calls
+    seg.calls[..stop.min(seg.calls.len())]
         .iter()
-        .position(|c| !ROUTE_METHODS.contains(&c.method.to_string().as_str()))
-        .unwrap_or(seg.calls.len());
-    let stop = stop.min(first_other);
-    seg.calls[..stop]
-        .iter()
-        .rposition(|c| ROUTE_METHODS.contains(&c.method.to_string().as_str()))
+        .rposition(|c| {
+            let method = c.method.to_string();
+            method == "route_layer" || ROUTE_METHODS.contains(&method.as_str())
+        })
 }
 
 /// Inserts a method call after call `anchor` of the chain (after its root when None).
