@@ -1,6 +1,7 @@
 //! `better-auth`: scaffold authentication into an Axum project and administer its database.
 
 mod admin;
+mod error;
 mod init;
 
 use std::process::ExitCode;

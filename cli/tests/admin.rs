@@ -10,9 +10,11 @@ mod e2e;
 mod help;
 #[path = "admin/migrate.rs"]
 mod migrate;
+#[cfg(unix)] // a pseudo-terminal through util-linux `script`
 mod pty;
 #[path = "admin/session.rs"]
 mod session;
+#[cfg(unix)] // prompts on a pseudo-terminal
 #[path = "admin/terminal.rs"]
 mod terminal;
 #[path = "admin/user.rs"]

@@ -3,12 +3,11 @@
 //! `DATABASE_URL`, from the environment, else the same two from `.env` in the current
 //! directory.
 
+use anyhow::{Context, anyhow};
 use std::path::{Path, PathBuf};
 
 use better_auth::store::{Database, migration_status, redact_url};
 use clap::Args;
-
-use super::Failure;
 
 /// The database flag shared by `migrate`, `user` and `session`.
 #[derive(Args, Debug, Clone)]
@@ -63,7 +62,7 @@ impl Target {
 }
 
 /// Finds the URL to use and says on stderr which one it is.
-pub fn resolve(args: &DbArgs) -> Result<Target, Failure> {
+pub fn resolve(args: &DbArgs) -> anyhow::Result<Target> {
     let target = find(args, Path::new(".env"))?;
     eprintln!(
         "Using database {} (from {})",
@@ -73,7 +72,7 @@ pub fn resolve(args: &DbArgs) -> Result<Target, Failure> {
     Ok(target)
 }
 
-fn find(args: &DbArgs, dotenv: &Path) -> Result<Target, Failure> {
+fn find(args: &DbArgs, dotenv: &Path) -> anyhow::Result<Target> {
     if let Some(url) = args.database_url.as_deref().filter(|u| !u.is_empty()) {
         return Ok(Target {
             url: url.to_string(),
@@ -87,11 +86,11 @@ fn find(args: &DbArgs, dotenv: &Path) -> Result<Target, Failure> {
     }
     if dotenv.exists() {
         let entries = dotenvy::from_path_iter(dotenv)
-            .map_err(|e| Failure::new(format!("cannot read {}: {e}", dotenv.display())))?;
+            .with_context(|| format!("cannot read {}", dotenv.display()))?;
         let mut found: Vec<(String, String)> = Vec::new();
         for entry in entries {
-            let (key, value) = entry
-                .map_err(|e| Failure::new(format!("cannot parse {}: {e}", dotenv.display())))?;
+            let (key, value) =
+                entry.with_context(|| format!("cannot parse {}", dotenv.display()))?;
             if VARIABLES.contains(&key.as_str()) && !value.is_empty() {
                 found.push((key, value));
             }
@@ -105,7 +104,7 @@ fn find(args: &DbArgs, dotenv: &Path) -> Result<Target, Failure> {
             }
         }
     }
-    Err(Failure::new(
+    Err(anyhow!(
         "no database given: pass `--database-url URL`, set BETTER_AUTH_DATABASE_URL (or \
          DATABASE_URL), or add it to ./.env",
     ))
@@ -119,14 +118,14 @@ const DOTENV_SOURCES: [&str; 2] = [".env BETTER_AUTH_DATABASE_URL", ".env DATABA
 
 /// Opens the database. A SQLite file that does not exist yet is created only
 /// when `create` is true; otherwise it is an error pointing at `migrate`.
-pub async fn connect(target: &Target, create: bool) -> Result<Database, Failure> {
+pub async fn connect(target: &Target, create: bool) -> anyhow::Result<Database> {
     if !create {
         if let Some(file) = target.sqlite_file() {
             if !file.exists() {
-                return Err(Failure::new(format!(
+                return Err(anyhow!(
                     "the database file {} does not exist: run `better-auth migrate` to create it",
                     file.display()
-                )));
+                ));
             }
         }
     }
@@ -146,29 +145,30 @@ pub async fn connect(target: &Target, create: bool) -> Result<Database, Failure>
             }
             other => other.to_string(),
         };
-        Failure::new(format!(
+        anyhow!(
             "cannot connect to the database {}: {cause}",
             target.redacted()
-        ))
+        )
     })
 }
 
 /// Opens the database and checks that every migration is applied.
-pub async fn connect_migrated(target: &Target) -> Result<Database, Failure> {
+pub async fn connect_migrated(target: &Target) -> anyhow::Result<Database> {
     let db = connect(target, false).await?;
     let status = migration_status(&db).await?;
     if status.iter().all(|m| !m.is_applied()) {
         db.close().await;
-        return Err(Failure::new(
+        return Err(anyhow!(
             "the database has no Better Auth tables yet: run `better-auth migrate`",
         ));
     }
     if let Some(pending) = status.iter().find(|m| !m.is_applied()) {
         db.close().await;
-        return Err(Failure::new(format!(
+        return Err(anyhow!(
             "the database is not fully migrated (migration {} {} is pending): run `better-auth migrate`",
-            pending.version, pending.description
-        )));
+            pending.version,
+            pending.description
+        ));
     }
     Ok(db)
 }

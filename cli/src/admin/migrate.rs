@@ -1,9 +1,9 @@
 //! `better-auth migrate` and `better-auth migrate status`.
 
+use anyhow::anyhow;
 use better_auth::store::{Backend, MIGRATIONS, MigrationState, migration_status, run_migrations};
 use clap::{Args, Subcommand};
 
-use super::Failure;
 use super::db::{self, DbArgs, Target};
 use super::output::{count, table};
 
@@ -34,7 +34,7 @@ enum MigrateCommand {
 }
 
 /// Runs `better-auth migrate [status]`.
-pub async fn run(args: MigrateArgs) -> Result<(), Failure> {
+pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
     let target = db::resolve(&args.db)?;
     match args.command {
         Some(MigrateCommand::Status) => status(&target).await,
@@ -45,7 +45,7 @@ pub async fn run(args: MigrateArgs) -> Result<(), Failure> {
 
 /// The state of every migration; a SQLite file that does not exist yet has
 /// every migration pending (and is not created just to say so).
-async fn states(target: &Target) -> Result<(Backend, Vec<MigrationState>), Failure> {
+async fn states(target: &Target) -> anyhow::Result<(Backend, Vec<MigrationState>)> {
     if target.sqlite_file().is_some_and(|file| !file.exists()) {
         let backend = Backend::Sqlite;
         let states = MIGRATIONS
@@ -66,7 +66,7 @@ async fn states(target: &Target) -> Result<(Backend, Vec<MigrationState>), Failu
     Ok((backend, states?))
 }
 
-async fn apply(target: &Target) -> Result<(), Failure> {
+async fn apply(target: &Target) -> anyhow::Result<()> {
     let db = db::connect(target, true).await?;
     let before = migration_status(&db).await;
     let result = match before {
@@ -93,14 +93,14 @@ async fn apply(target: &Target) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn dry_run(target: &Target) -> Result<(), Failure> {
+async fn dry_run(target: &Target) -> anyhow::Result<()> {
     let (backend, states) = states(target).await?;
     let pending: Vec<_> = states.iter().filter(|m| !m.is_applied()).collect();
     for state in &pending {
         let migration = MIGRATIONS
             .iter()
             .find(|m| m.version == state.version)
-            .ok_or_else(|| Failure::new("internal error: unknown migration"))?;
+            .ok_or_else(|| anyhow!("internal error: unknown migration"))?;
         outln!(
             "-- migration {:04} {} (sha256 {})",
             state.version,
@@ -121,7 +121,7 @@ async fn dry_run(target: &Target) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn status(target: &Target) -> Result<(), Failure> {
+async fn status(target: &Target) -> anyhow::Result<()> {
     let (_, states) = states(target).await?;
     let rows: Vec<Vec<String>> = states
         .iter()

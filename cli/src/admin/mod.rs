@@ -29,6 +29,7 @@ mod secret;
 mod session;
 mod user;
 
+use anyhow::Context;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
@@ -77,28 +78,6 @@ pub struct CompletionsArgs {
     shell: clap_complete::Shell,
 }
 
-/// A failure shown to the user as one line.
-#[derive(Debug)]
-pub struct Failure(String);
-
-impl Failure {
-    /// A failure with this message.
-    pub fn new(message: impl Into<String>) -> Self {
-        Failure(message.into())
-    }
-}
-
-impl From<better_auth::Error> for Failure {
-    fn from(err: better_auth::Error) -> Self {
-        match err {
-            better_auth::Error::Unavailable(cause) => {
-                Failure(format!("cannot reach the database: {cause}"))
-            }
-            other => Failure(other.to_string()),
-        }
-    }
-}
-
 /// Runs an admin command. `command` builds the whole CLI (for completions).
 pub fn run(cmd: Command, command: impl FnOnce() -> clap::Command) -> ExitCode {
     let result = match cmd {
@@ -117,19 +96,17 @@ pub fn run(cmd: Command, command: impl FnOnce() -> clap::Command) -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure(message)) => {
-            // One line, whatever the cause's formatting.
-            let line = message.split_whitespace().collect::<Vec<_>>().join(" ");
-            eprintln!("error: {line}");
+        Err(err) => {
+            crate::error::report(err);
             ExitCode::FAILURE
         }
     }
 }
 
-fn block_on(future: impl std::future::Future<Output = Result<(), Failure>>) -> Result<(), Failure> {
+fn block_on(future: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::new(format!("cannot start the async runtime: {e}")))?
+        .context("cannot start the async runtime")?
         .block_on(future)
 }

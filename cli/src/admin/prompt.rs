@@ -2,9 +2,8 @@
 //! prompts. Without a terminal nothing is asked; the flag that replaces the
 //! question is named in the error instead (never a hang, never a silent yes).
 
+use anyhow::{Context, anyhow};
 use std::io::{IsTerminal, Read};
-
-use super::Failure;
 
 /// True when stdin is a terminal someone can answer on.
 pub fn interactive() -> bool {
@@ -13,49 +12,49 @@ pub fn interactive() -> bool {
 
 /// Asks before a destructive change (`action`, e.g. "delete user a@b.c"),
 /// unless `yes` was given.
-pub fn confirm(yes: bool, action: &str) -> Result<(), Failure> {
+pub fn confirm(yes: bool, action: &str) -> anyhow::Result<()> {
     if yes {
         return Ok(());
     }
     if !interactive() {
-        return Err(Failure::new(format!(
+        return Err(anyhow!(
             "refusing to {action} without confirmation: there is no terminal to ask on; pass `--yes` to confirm"
-        )));
+        ));
     }
     let mut question = format!("{action}?");
     question[..1].make_ascii_uppercase();
     let answer = inquire::Confirm::new(&question)
         .with_default(false)
         .prompt()
-        .map_err(|e| Failure::new(format!("not confirmed ({e}); nothing was changed")))?;
+        .context("not confirmed; nothing was changed")?;
     if answer {
         Ok(())
     } else {
-        Err(Failure::new("not confirmed; nothing was changed"))
+        Err(anyhow!("not confirmed; nothing was changed"))
     }
 }
 
 /// The new password: all of stdin (one trailing newline removed) with
 /// `--password-stdin`, else typed twice at a hidden prompt on a terminal.
 /// The password is never echoed, printed or put in an error message (S28).
-pub fn new_password(from_stdin: bool) -> Result<String, Failure> {
+pub fn new_password(from_stdin: bool) -> anyhow::Result<String> {
     if from_stdin {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
-            .map_err(|e| Failure::new(format!("cannot read the password from stdin: {e}")))?;
+            .context("cannot read the password from stdin")?;
         if let Some(stripped) = text.strip_suffix('\n') {
             text.truncate(stripped.strip_suffix('\r').unwrap_or(stripped).len());
         }
         if text.is_empty() {
-            return Err(Failure::new(
+            return Err(anyhow!(
                 "no password on stdin: pipe it in, e.g. `printf %s \"$PASSWORD\" | better-auth ... --password-stdin`",
             ));
         }
         return Ok(text);
     }
     if !interactive() {
-        return Err(Failure::new(
+        return Err(anyhow!(
             "no password given and no terminal to prompt on: pipe the password in with `--password-stdin`",
         ));
     }
@@ -64,5 +63,5 @@ pub fn new_password(from_stdin: bool) -> Result<String, Failure> {
         .with_custom_confirmation_message("Repeat password:")
         .with_custom_confirmation_error_message("The passwords don't match; try again.")
         .prompt()
-        .map_err(|e| Failure::new(format!("no password entered ({e}); nothing was changed")))
+        .context("no password entered; nothing was changed")
 }

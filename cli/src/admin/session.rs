@@ -1,5 +1,6 @@
 //! `better-auth session list | revoke`.
 
+use anyhow::anyhow;
 use better_auth::prelude::Session;
 use better_auth::store::{sessions, users};
 use clap::{ArgGroup, Args, Subcommand};
@@ -7,8 +8,8 @@ use serde_json::json;
 
 use super::db::{self, DbArgs};
 use super::output::{count, human_time, json_time, printable, table};
+use super::prompt;
 use super::user::{email_arg, find_user};
-use super::{Failure, prompt};
 
 /// Arguments of `better-auth session`.
 #[derive(Args)]
@@ -68,7 +69,7 @@ enum SessionCommand {
 }
 
 /// Runs `better-auth session ...`.
-pub async fn run(args: SessionArgs) -> Result<(), Failure> {
+pub async fn run(args: SessionArgs) -> anyhow::Result<()> {
     let target = db::resolve(&args.db)?;
     match args.command {
         SessionCommand::List { user, json } => {
@@ -76,7 +77,7 @@ pub async fn run(args: SessionArgs) -> Result<(), Failure> {
             let db = db::connect_migrated(&target).await?;
             let result = async {
                 let user = find_user(&db, &email).await?;
-                Ok::<_, Failure>(
+                Ok::<_, anyhow::Error>(
                     sessions::list_active_for_user(&db, &user.id, chrono::Utc::now()).await?,
                 )
             }
@@ -95,7 +96,7 @@ pub async fn run(args: SessionArgs) -> Result<(), Failure> {
             let db = db::connect_migrated(&target).await?;
             let result = async {
                 if let Some(id) = session_id {
-                    let unknown = || Failure::new(format!("no session with id {}", printable(&id)));
+                    let unknown = || anyhow!("no session with id {}", printable(&id));
                     let session = sessions::find_by_id(&db, &id).await?.ok_or_else(unknown)?;
                     let owner = users::find_by_id(&db, &session.user_id)
                         .await?

@@ -1,5 +1,6 @@
 //! `better-auth user create | list | delete | set-password`.
 
+use anyhow::anyhow;
 use better_auth::crypto::PasswordHasher;
 use better_auth::prelude::User;
 use better_auth::store::{Database, accounts, users};
@@ -10,7 +11,7 @@ use serde_json::json;
 
 use super::db::{self, DbArgs};
 use super::output::{count, human_time, json_time, printable, table};
-use super::{Failure, prompt};
+use super::prompt;
 
 /// Arguments of `better-auth user`.
 #[derive(Args)]
@@ -90,7 +91,7 @@ enum UserCommand {
 }
 
 /// Runs `better-auth user ...`.
-pub async fn run(args: UserArgs) -> Result<(), Failure> {
+pub async fn run(args: UserArgs) -> anyhow::Result<()> {
     let target = db::resolve(&args.db)?;
     match args.command {
         UserCommand::Create {
@@ -133,55 +134,53 @@ pub async fn run(args: UserArgs) -> Result<(), Failure> {
 }
 
 /// The normalized email, or the sign-up rule it breaks.
-pub fn email_arg(email: &str) -> Result<String, Failure> {
+pub fn email_arg(email: &str) -> anyhow::Result<String> {
     normalize_email(email).map_err(|_| {
-        Failure::new(format!(
+        anyhow!(
             "invalid email address `{}`: expected local@domain.tld",
             printable(email)
-        ))
+        )
     })
 }
 
 /// The user with this (normalized) email, or an error naming it.
-pub async fn find_user(db: &Database, email: &str) -> Result<User, Failure> {
+pub async fn find_user(db: &Database, email: &str) -> anyhow::Result<User> {
     users::find_by_email(db, email)
         .await?
-        .ok_or_else(|| Failure::new(format!("no user with email {email}")))
+        .ok_or_else(|| anyhow!("no user with email {email}"))
 }
 
-fn check_name(name: &str) -> Result<(), Failure> {
+fn check_name(name: &str) -> anyhow::Result<()> {
     if name.trim().is_empty() {
-        return Err(Failure::new("the name must not be empty"));
+        return Err(anyhow!("the name must not be empty"));
     }
     if name.chars().count() > 255 {
-        return Err(Failure::new(
-            "the name is too long (at most 255 characters)",
-        ));
+        return Err(anyhow!("the name is too long (at most 255 characters)",));
     }
     Ok(())
 }
 
-fn check_new_password(password: &str) -> Result<(), Failure> {
+fn check_new_password(password: &str) -> anyhow::Result<()> {
     let policy = PasswordPolicy::default();
     check_password(&policy, password).map_err(|e| match e {
-        Error::PasswordTooShort => Failure::new(format!(
+        Error::PasswordTooShort => anyhow!(
             "the password is too short: it needs at least {} characters",
             policy.min_length
-        )),
-        Error::PasswordTooLong => Failure::new(format!(
+        ),
+        Error::PasswordTooLong => anyhow!(
             "the password is too long: it may have at most {} characters",
             policy.max_length
-        )),
+        ),
         other => other.into(),
     })
 }
 
-async fn hash(password: &str) -> Result<String, Failure> {
+async fn hash(password: &str) -> anyhow::Result<String> {
     Ok(PasswordHasher::new()?.hash(password).await?)
 }
 
-async fn create(db: &Database, email: &str, name: &str, from_stdin: bool) -> Result<(), Failure> {
-    let taken = || Failure::new(format!("a user with email {email} already exists"));
+async fn create(db: &Database, email: &str, name: &str, from_stdin: bool) -> anyhow::Result<()> {
+    let taken = || anyhow!("a user with email {email} already exists");
     // Checked before asking for a password; the unique index still decides races.
     if users::find_by_email(db, email).await?.is_some() {
         return Err(taken());
@@ -250,20 +249,20 @@ fn print_users(list: &[User], json: bool) {
     outln!("{}", count(list.len(), "user", "users"));
 }
 
-async fn delete(db: &Database, email: &str, yes: bool) -> Result<(), Failure> {
+async fn delete(db: &Database, email: &str, yes: bool) -> anyhow::Result<()> {
     let user = find_user(db, email).await?;
     prompt::confirm(
         yes,
         &format!("delete user {email} with all their sessions and accounts"),
     )?;
     if !users::delete(db, &user.id).await? {
-        return Err(Failure::new(format!("no user with email {email}")));
+        return Err(anyhow!("no user with email {email}"));
     }
     outln!("Deleted user {email} (id {})", user.id);
     Ok(())
 }
 
-async fn set_password(db: &Database, email: &str, from_stdin: bool) -> Result<(), Failure> {
+async fn set_password(db: &Database, email: &str, from_stdin: bool) -> anyhow::Result<()> {
     let user = find_user(db, email).await?;
     let password = prompt::new_password(from_stdin)?;
     check_new_password(&password)?;

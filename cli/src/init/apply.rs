@@ -1,12 +1,10 @@
 //! All-or-nothing writes: every file goes to a temporary sibling first, then each is
 //! renamed over its target; if anything fails, what was renamed is put back.
 
+use anyhow::{Context, anyhow};
 use std::fs;
 use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-
-use super::Failure;
 
 /// One file to write.
 #[derive(Debug, Clone)]
@@ -20,6 +18,64 @@ pub struct FileWrite {
     pub mode: Option<u32>,
 }
 
+/// Unix permission bits (`.env` must be 0600). On other platforms files get the
+/// platform's defaults and these are no-ops.
+mod perm {
+    use std::fs;
+    use std::path::Path;
+
+    /// The permission bits of an existing file.
+    #[cfg(unix)]
+    pub fn of(meta: &fs::Metadata) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        meta.permissions().mode() & 0o7777
+    }
+
+    #[cfg(not(unix))]
+    pub fn of(_meta: &fs::Metadata) -> u32 {
+        0o644
+    }
+
+    /// Whether the owner may write into this folder.
+    #[cfg(unix)]
+    pub fn owner_writable(meta: &fs::Metadata) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        !meta.permissions().readonly() && meta.permissions().mode() & 0o200 != 0
+    }
+
+    #[cfg(not(unix))]
+    pub fn owner_writable(meta: &fs::Metadata) -> bool {
+        !meta.permissions().readonly()
+    }
+
+    /// Creates a new file (failing if it exists) with these bits from the start, so a
+    /// secret is never readable by others, not even for a moment.
+    pub fn create_new(path: &Path, mode: u32) -> std::io::Result<fs::File> {
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(mode);
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        options.open(path)
+    }
+
+    /// Sets the bits (the umask may have cleared some at creation).
+    #[cfg(unix)]
+    pub fn set(path: &Path, mode: u32) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+    }
+
+    #[cfg(not(unix))]
+    pub fn set(_path: &Path, _mode: u32) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let name = path
         .file_name()
@@ -29,24 +85,24 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Checks that every target can be written before anything is touched.
-fn preflight(writes: &[FileWrite], shown: &dyn Fn(&Path) -> String) -> Result<(), Failure> {
+fn preflight(writes: &[FileWrite], shown: &dyn Fn(&Path) -> String) -> anyhow::Result<()> {
     for write in writes {
         if let Ok(meta) = fs::metadata(&write.path) {
             if meta.permissions().readonly() {
-                return Err(Failure::new(format!(
+                return Err(anyhow!(
                     "{} is read-only, so nothing was changed (make it writable, then run init again)",
                     shown(&write.path)
-                )));
+                ));
             }
         }
         let mut dir = write.path.parent();
         while let Some(d) = dir {
             if let Ok(meta) = fs::metadata(d) {
-                if meta.permissions().readonly() || meta.permissions().mode() & 0o200 == 0 {
-                    return Err(Failure::new(format!(
+                if !perm::owner_writable(&meta) {
+                    return Err(anyhow!(
                         "the folder {} is read-only, so nothing was changed",
                         shown(d)
-                    )));
+                    ));
                 }
                 break;
             }
@@ -62,7 +118,7 @@ pub fn apply(
     writes: &[FileWrite],
     fail_after: Option<usize>,
     shown: &dyn Fn(&Path) -> String,
-) -> Result<(), Failure> {
+) -> anyhow::Result<()> {
     preflight(writes, shown)?;
     let mut created_dirs: Vec<PathBuf> = Vec::new();
     let mut temps: Vec<PathBuf> = Vec::new();
@@ -84,7 +140,7 @@ fn stage(
     created_dirs: &mut Vec<PathBuf>,
     temps: &mut Vec<PathBuf>,
     shown: &dyn Fn(&Path) -> String,
-) -> Result<(), Failure> {
+) -> anyhow::Result<()> {
     for write in writes {
         if let Some(parent) = write.path.parent() {
             let mut missing = Vec::new();
@@ -94,42 +150,28 @@ fn stage(
                 dir = d.parent();
             }
             for d in missing.into_iter().rev() {
-                fs::create_dir(&d).map_err(|err| {
-                    Failure::new(format!(
-                        "cannot create {}: {err}; nothing was changed",
-                        shown(&d)
-                    ))
-                })?;
+                fs::create_dir(&d)
+                    .with_context(|| format!("cannot create {}; nothing was changed", shown(&d)))?;
                 created_dirs.push(d);
             }
         }
         let temp = sibling(&write.path, "tmp");
         let mode = write.mode.unwrap_or_else(|| {
             fs::metadata(&write.path)
-                .map(|m| m.permissions().mode() & 0o7777)
+                .map(|m| perm::of(&m))
                 .unwrap_or(0o644)
         });
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&temp)
-            .map_err(|err| {
-                Failure::new(format!(
-                    "cannot write next to {}: {err}; nothing was changed",
-                    shown(&write.path)
-                ))
-            })?;
+        let mut file = perm::create_new(&temp, mode).with_context(|| {
+            format!(
+                "cannot write next to {}; nothing was changed",
+                shown(&write.path)
+            )
+        })?;
         temps.push(temp.clone());
         file.write_all(write.text.as_bytes())
             .and_then(|()| file.sync_all())
-            .and_then(|()| fs::set_permissions(&temp, fs::Permissions::from_mode(mode)))
-            .map_err(|err| {
-                Failure::new(format!(
-                    "cannot write {}: {err}; nothing was changed",
-                    shown(&write.path)
-                ))
-            })?;
+            .and_then(|()| perm::set(&temp, mode))
+            .with_context(|| format!("cannot write {}; nothing was changed", shown(&write.path)))?;
     }
     Ok(())
 }
@@ -139,25 +181,25 @@ fn commit(
     temps: &[PathBuf],
     fail_after: Option<usize>,
     shown: &dyn Fn(&Path) -> String,
-) -> Result<(), Failure> {
+) -> anyhow::Result<()> {
     // (target, backup if the target existed)
     let mut done: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
     let mut outcome = Ok(());
     for (write, temp) in writes.iter().zip(temps) {
         if fail_after == Some(done.len()) {
-            outcome = Err(Failure::new(format!(
+            outcome = Err(anyhow!(
                 "simulated failure before writing {} (BETTER_AUTH_INIT_FAIL_AFTER); nothing was changed",
                 shown(&write.path)
-            )));
+            ));
             break;
         }
         let backup = if write.path.exists() {
             let backup = sibling(&write.path, "bak");
             if let Err(err) = fs::rename(&write.path, &backup) {
-                outcome = Err(Failure::new(format!(
+                outcome = Err(anyhow!(
                     "cannot replace {}: {err}; nothing was changed",
                     shown(&write.path)
-                )));
+                ));
                 break;
             }
             Some(backup)
@@ -168,10 +210,10 @@ fn commit(
             if let Some(backup) = &backup {
                 let _ = fs::rename(backup, &write.path);
             }
-            outcome = Err(Failure::new(format!(
+            outcome = Err(anyhow!(
                 "cannot write {}: {err}; nothing was changed",
                 shown(&write.path)
-            )));
+            ));
             break;
         }
         done.push((write.path.clone(), backup));
@@ -215,7 +257,7 @@ type Saved = (Vec<u8>, u32);
 
 impl Snapshot {
     /// Records `paths` as they are now (call it before anything is written).
-    pub fn take<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<Self, Failure> {
+    pub fn take<'a>(paths: impl IntoIterator<Item = &'a Path>) -> anyhow::Result<Self> {
         let mut files: Vec<(PathBuf, Option<Saved>)> = Vec::new();
         let mut missing_dirs: Vec<PathBuf> = Vec::new();
         for path in paths {
@@ -224,17 +266,15 @@ impl Snapshot {
             }
             let before = match fs::read(path) {
                 Ok(bytes) => {
-                    let mode = fs::metadata(path)
-                        .map(|m| m.permissions().mode() & 0o7777)
-                        .unwrap_or(0o644);
+                    let mode = fs::metadata(path).map(|m| perm::of(&m)).unwrap_or(0o644);
                     Some((bytes, mode))
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
                 Err(err) => {
-                    return Err(Failure::new(format!(
+                    return Err(anyhow!(
                         "cannot read {}: {err}; nothing was changed",
                         path.display()
-                    )));
+                    ));
                 }
             };
             let mut dir = path.parent();
@@ -280,19 +320,15 @@ impl Snapshot {
 fn restore_file(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     if fs::read(path).ok().as_deref() == Some(bytes) {
         // Same bytes: only the mode may differ.
-        return fs::set_permissions(path, fs::Permissions::from_mode(mode));
+        return perm::set(path, mode);
     }
     let temp = sibling(path, "restore");
     let _ = fs::remove_file(&temp);
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(&temp)?;
+    let mut file = perm::create_new(&temp, mode)?;
     let written = file
         .write_all(bytes)
         .and_then(|()| file.sync_all())
-        .and_then(|()| fs::set_permissions(&temp, fs::Permissions::from_mode(mode)))
+        .and_then(|()| perm::set(&temp, mode))
         .and_then(|()| fs::rename(&temp, path));
     if written.is_err() {
         let _ = fs::remove_file(&temp);

@@ -7,7 +7,6 @@ use minijinja::context;
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 
-use super::Failure;
 use super::render::Renderer;
 
 /// A variable `init` wants in `.env`.
@@ -55,7 +54,7 @@ pub fn merge(
     existing: Option<&str>,
     vars: &[Var],
     example: bool,
-) -> Result<String, Failure> {
+) -> anyhow::Result<String> {
     let present = existing.map(keys).unwrap_or_default();
     let missing: Vec<serde_json_like::Pair> = vars
         .iter()

@@ -1,10 +1,10 @@
 //! Cargo.toml changes, made with toml_edit so comments, order and formatting survive.
 
+use anyhow::{Context, anyhow};
 use std::path::PathBuf;
 
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Value};
 
-use super::Failure;
 use super::args::DatabaseKind;
 
 /// Where the generated project gets the `better-auth` crate from.
@@ -41,15 +41,13 @@ pub fn add_dependencies(
     force_source: bool,
     database: DatabaseKind,
     needs_dotenvy: bool,
-) -> Result<ManifestEdit, Failure> {
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|err| Failure::new(format!("Cargo.toml could not be parsed: {err}")))?;
+) -> anyhow::Result<ManifestEdit> {
+    let mut doc: DocumentMut = text.parse().context("Cargo.toml could not be parsed")?;
     let deps = doc
         .entry("dependencies")
         .or_insert_with(toml_edit::table)
         .as_table_like_mut()
-        .ok_or_else(|| Failure::new("[dependencies] in Cargo.toml is not a table".to_owned()))?;
+        .ok_or_else(|| anyhow!("[dependencies] in Cargo.toml is not a table".to_owned()))?;
     let keys: Vec<String> = deps
         .iter()
         .filter(|(_, item)| item.is_value())
@@ -73,7 +71,7 @@ pub fn add_dependencies(
                 *item = Item::Value(Value::InlineTable(table));
             }
             let not_a_table =
-                || Failure::new("the `better-auth` dependency in Cargo.toml is not a table".into());
+                || anyhow!("the `better-auth` dependency in Cargo.toml is not a table");
             let table = item.as_table_like_mut().ok_or_else(not_a_table)?;
             let features = table
                 .entry("features")

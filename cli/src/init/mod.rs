@@ -12,6 +12,7 @@ mod render;
 mod source;
 mod wiring;
 
+use anyhow::{Context, anyhow};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,19 +21,6 @@ pub use args::InitArgs;
 
 use args::{DatabaseKind, MigrationsMode};
 use plan::{Plan, Status};
-
-/// A failure with the message shown to the user; nothing was changed when one is returned
-/// before the apply step.
-#[derive(Debug)]
-pub struct Failure {
-    message: String,
-}
-
-impl Failure {
-    fn new(message: String) -> Self {
-        Failure { message }
-    }
-}
 
 /// Exit status when the scaffold was written (or, with `--dry-run`, would be) but the
 /// wiring needs lines added by hand.
@@ -46,8 +34,8 @@ const EXIT_CHECK_FAILED: u8 = 3;
 pub fn run(args: InitArgs) -> ExitCode {
     match execute(args) {
         Ok(code) => code,
-        Err(failure) => {
-            eprintln!("error: {}", failure.message);
+        Err(err) => {
+            crate::error::report(err);
             ExitCode::FAILURE
         }
     }
@@ -65,29 +53,27 @@ impl Chooser {
         options: &[String],
         default: Option<usize>,
         flag: &str,
-    ) -> Result<usize, Failure> {
+    ) -> anyhow::Result<usize> {
         if self.interactive {
             let mut prompt = inquire::Select::new(question, options.to_vec());
             if let Some(default) = default {
                 prompt = prompt.with_starting_cursor(default);
             }
-            let answer = prompt.prompt().map_err(|err| {
-                Failure::new(format!(
-                    "{question} was not answered ({err}); nothing was changed"
-                ))
-            })?;
+            let answer = prompt
+                .prompt()
+                .with_context(|| format!("{question} was not answered; nothing was changed"))?;
             return Ok(options.iter().position(|o| *o == answer).unwrap_or(0));
         }
         default.ok_or_else(|| {
-            Failure::new(format!(
+            anyhow!(
                 "{question} Choose with {flag} (one of: {}); there is no terminal to ask on",
                 options.join(", ")
-            ))
+            )
         })
     }
 }
 
-fn execute(args: InitArgs) -> Result<ExitCode, Failure> {
+fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
     let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let chooser = Chooser {
         interactive: tty && !args.yes && !args.dry_run,
@@ -141,7 +127,7 @@ fn execute(args: InitArgs) -> Result<ExitCode, Failure> {
     }
     if !args.yes {
         if !tty {
-            return Err(Failure::new(
+            return Err(anyhow!(
                 "there is no terminal to confirm these changes on: pass --yes to apply them, \
                  or --dry-run to see the diffs; nothing was changed"
                     .to_owned(),
@@ -150,7 +136,7 @@ fn execute(args: InitArgs) -> Result<ExitCode, Failure> {
         let apply = inquire::Confirm::new("Apply these changes?")
             .with_default(true)
             .prompt()
-            .map_err(|err| Failure::new(format!("not confirmed ({err}); nothing was changed")))?;
+            .context("not confirmed; nothing was changed")?;
         if !apply {
             println!("Nothing was changed.");
             return Ok(ExitCode::SUCCESS);
@@ -207,7 +193,7 @@ fn execute(args: InitArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn validate_mount(mount: &str) -> Result<(), Failure> {
+fn validate_mount(mount: &str) -> anyhow::Result<()> {
     let ok = mount.starts_with('/')
         && mount.len() > 1
         && !mount.ends_with('/')
@@ -217,9 +203,9 @@ fn validate_mount(mount: &str) -> Result<(), Failure> {
     if ok {
         Ok(())
     } else {
-        Err(Failure::new(format!(
+        Err(anyhow!(
             "--mount {mount:?}: expected a path like /auth or /api/auth (no trailing slash)"
-        )))
+        ))
     }
 }
 

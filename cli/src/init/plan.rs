@@ -1,6 +1,7 @@
 //! The plan: every file `init` would write, with its old and new text and a status word.
 //! Built entirely in memory; nothing here writes.
 
+use anyhow::{Context, anyhow};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -13,7 +14,7 @@ use super::project::Package;
 use super::render::Renderer;
 use super::source::{self, Model, Root};
 use super::wiring::{self, Outcome, StateKind, WiringInput};
-use super::{Chooser, Failure, MIGRATIONS, default_migrations, has_migrations};
+use super::{Chooser, MIGRATIONS, default_migrations, has_migrations};
 
 /// What happens to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,9 +195,116 @@ fn module_name(model: &Model) -> String {
     "better_auth_setup".to_owned()
 }
 
+/// Better Auth's PostgreSQL URL, and a note saying where it came from.
+///
+/// The app's own database is the best guess, as with Better Auth in TypeScript: the
+/// `DATABASE_URL` of its `.env`, else the one `postgres://` URL written in its code (a
+/// default such as `unwrap_or("postgres://...")`). Better Auth's tables (`user`,
+/// `session`, `account`, `verification`) then sit beside the app's, unless the app's
+/// migrations already create a table of one of those names. Failing that, a database
+/// named after the package on the local server, which the note says to create.
+fn postgres_url(env_text: Option<&str>, model: &Model, package: &Package) -> (String, String) {
+    let fallback = format!(
+        "postgres://postgres@localhost:5432/{}",
+        package.name.replace('-', "_")
+    );
+    let is_postgres =
+        |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+    let from_env = env_text
+        .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
+        .filter(|url| is_postgres(url))
+        .map(|url| (url, "the app's DATABASE_URL in .env"));
+    let from_code = || {
+        let mut found: Vec<String> = Vec::new();
+        for file in &model.files {
+            for literal in file.text.split('"').skip(1).step_by(2) {
+                if is_postgres(literal)
+                    && !literal.contains('{')
+                    && !found.iter().any(|f| f == literal)
+                {
+                    found.push(literal.to_owned());
+                }
+            }
+        }
+        (found.len() == 1).then(|| {
+            (
+                found.remove(0),
+                "the app's default database URL in its code",
+            )
+        })
+    };
+    let found = from_env.or_else(from_code);
+    let taken = clashing_table(&package.dir.join("migrations"));
+    if let (Some((url, source)), None) = (&found, taken) {
+        let note = format!(
+            "BETTER_AUTH_DATABASE_URL is {source} ({}): Better Auth's tables go beside the \
+             app's; set another URL in .env to keep them apart",
+            redact(url)
+        );
+        return (url.clone(), note);
+    }
+    let why = match (found, taken) {
+        (Some(_), Some(table)) => format!(
+            "the app's database already has a `{table}` table (migrations/), so Better Auth \
+             needs a database of its own: "
+        ),
+        _ => String::new(),
+    };
+    let name = package.name.replace('-', "_");
+    let note = format!(
+        "{why}BETTER_AUTH_DATABASE_URL is {fallback}: create that database (`createdb {name}`) \
+         or set the URL of an existing one in .env before starting the app"
+    );
+    (fallback, note)
+}
+
+/// The first of Better Auth's table names that the app's SQL migrations create.
+fn clashing_table(migrations: &Path) -> Option<&'static str> {
+    let entries = std::fs::read_dir(migrations).ok()?;
+    let sql = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "sql"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect::<Vec<_>>()
+        .join("\n")
+        .to_lowercase()
+        .replace(['"', '`'], "");
+    ["user", "session", "account", "verification"]
+        .into_iter()
+        .find(|table| {
+            sql.split("create table").skip(1).any(|rest| {
+                let rest = rest.trim_start();
+                let rest = rest
+                    .strip_prefix("if not exists")
+                    .unwrap_or(rest)
+                    .trim_start();
+                let rest = rest.strip_prefix("public.").unwrap_or(rest);
+                rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .next()
+                    == Some(*table)
+            })
+        })
+}
+
+/// A database URL with its password hidden.
+fn redact(url: &str) -> String {
+    let Some(scheme) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme + 3..];
+    let authority = rest.split('/').next().unwrap_or(rest);
+    match authority.rfind('@') {
+        Some(at) => match authority[..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &rest[at..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
 /// The mount path: `--mount`, else the first of `/auth`, `/api/auth`, `/better-auth` that
 /// none of the app's own routes use.
-fn choose_mount(args: &InitArgs, model: &Model) -> Result<(String, Option<String>), Failure> {
+fn choose_mount(args: &InitArgs, model: &Model) -> anyhow::Result<(String, Option<String>)> {
     let paths = model.route_paths();
     let taken = |mount: &str| {
         paths
@@ -205,9 +313,9 @@ fn choose_mount(args: &InitArgs, model: &Model) -> Result<(String, Option<String
     };
     if let Some(mount) = &args.mount {
         if taken(mount) {
-            return Err(Failure::new(format!(
+            return Err(anyhow!(
                 "--mount {mount}: the app already has routes under {mount}; choose another path"
-            )));
+            ));
         }
         return Ok((mount.clone(), None));
     }
@@ -219,31 +327,28 @@ fn choose_mount(args: &InitArgs, model: &Model) -> Result<(String, Option<String
             return Ok((mount.to_owned(), note));
         }
     }
-    Err(Failure::new(
+    Err(anyhow!(
         "the app already uses /auth, /api/auth and /better-auth; choose a mount path with --mount"
             .to_owned(),
     ))
 }
 
-fn runtime_source(args: &InitArgs) -> Result<(RuntimeSource, bool), Failure> {
+fn runtime_source(args: &InitArgs) -> anyhow::Result<(RuntimeSource, bool)> {
     if let Some(path) = &args.runtime_path {
         let path = path
             .canonicalize()
-            .map_err(|err| Failure::new(format!("--runtime-path {}: {err}", path.display())))?;
+            .with_context(|| format!("--runtime-path {}", path.display()))?;
         if !path.join("Cargo.toml").is_file() {
-            return Err(Failure::new(format!(
+            return Err(anyhow!(
                 "--runtime-path {}: no Cargo.toml there (point it at the checkout's runtime/ folder)",
                 path.display()
-            )));
+            ));
         }
         return Ok((RuntimeSource::Path(path), true));
     }
     if let Some(req) = &args.runtime_version {
-        semver::VersionReq::parse(req).map_err(|err| {
-            Failure::new(format!(
-                "--runtime-version {req:?} is not a version requirement: {err}"
-            ))
-        })?;
+        semver::VersionReq::parse(req)
+            .with_context(|| format!("--runtime-version {req:?} is not a version requirement"))?;
         return Ok((RuntimeSource::Version(req.clone()), true));
     }
     // Built from a checkout of this repository: use its runtime, so both stay in step.
@@ -283,7 +388,7 @@ fn choose_database(
     package: &Package,
     env_text: Option<&str>,
     chooser: &Chooser,
-) -> Result<DatabaseKind, Failure> {
+) -> anyhow::Result<DatabaseKind> {
     if let Some(db) = args.database {
         return Ok(db);
     }
@@ -393,7 +498,7 @@ pub fn build(
     package: &Package,
     base: &Path,
     chooser: &Chooser,
-) -> Result<Plan, Failure> {
+) -> anyhow::Result<Plan> {
     let renderer = Renderer::new();
     // Paths as the user sees them: relative to the folder init was pointed at (a workspace
     // member's files keep their folder, e.g. `app/src/main.rs`).
@@ -421,14 +526,14 @@ pub fn build(
     let env_text = read(&env_path);
     let database = choose_database(args, package, env_text.as_deref(), chooser)?;
     if let (DatabaseKind::Sqlite, Some(clash)) = (database, &package.sqlite_clash) {
-        return Err(Failure::new(format!(
+        return Err(anyhow!(
             "Better Auth's SQLite support cannot join `{}`: {clash}. Two crates would link the \
              native `sqlite3` library, and cargo refuses that. Either upgrade sqlx to 0.8 (and \
              crates built on an older one, such as sea-orm before 1.0, or rusqlite to 0.32), \
              then run init again; or keep Better Auth's tables in PostgreSQL: \
              `better-auth init --database postgres`. Nothing was changed",
             package.name
-        )));
+        ));
     }
     let pool_type = package
         .sqlx
@@ -478,10 +583,10 @@ pub fn build(
         None => MigrationsMode::Runtime,
     };
     if migrations == MigrationsMode::Copy && !has_migrations(database) {
-        return Err(Failure::new(format!(
+        return Err(anyhow!(
             "--migrations copy: this build of better-auth has no {} migrations to copy",
             database.name()
-        )));
+        ));
     }
     let migrations_dir = package
         .migrations_dir
@@ -522,10 +627,13 @@ pub fn build(
     let base_url = format!("http://localhost:{port}");
     let database_url = match database {
         DatabaseKind::Sqlite => "sqlite:auth.db?mode=rwc".to_owned(),
-        DatabaseKind::Postgres => format!(
-            "postgres://postgres@localhost:5432/{}",
-            package.name.replace('-', "_")
-        ),
+        DatabaseKind::Postgres => {
+            let (url, note) = postgres_url(env_text.as_deref(), &model, package);
+            if wiring.pool.is_none() {
+                notes.push(note);
+            }
+            url
+        }
     };
     let secret = match env_text
         .as_deref()
@@ -637,7 +745,7 @@ pub fn build(
             let file = model
                 .files
                 .get(*file)
-                .ok_or_else(|| Failure::new("no source file".to_owned()))?;
+                .ok_or_else(|| anyhow!("no source file".to_owned()))?;
             let mut skipped = change(
                 file.path.clone(),
                 Some(file.text.clone()),
@@ -739,6 +847,37 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_urls_are_shown_without_their_password() {
+        assert_eq!(
+            redact("postgres://app:s3cr@t@db:5432/app"),
+            "postgres://app:***@db:5432/app"
+        );
+        assert_eq!(
+            redact("postgres://postgres@localhost/x"),
+            "postgres://postgres@localhost/x"
+        );
+        assert_eq!(
+            redact("postgres://localhost/a@b"),
+            "postgres://localhost/a@b"
+        );
+    }
+
+    #[test]
+    fn migrations_that_create_a_better_auth_table_are_seen() {
+        let dir = std::env::temp_dir().join(format!("ba-clash-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("1_posts.sql"), "CREATE TABLE users (id int);").unwrap();
+        assert_eq!(clashing_table(&dir), None, "`users` is not `user`");
+        std::fs::write(
+            dir.join("2_s.sql"),
+            "create table if not exists \"session\" (id int);",
+        )
+        .unwrap();
+        assert_eq!(clashing_table(&dir), Some("session"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn fingerprint_detects_edits() {

@@ -1,12 +1,12 @@
 //! Inspection of the Cargo side of the target project: which package, which manifest,
 //! which dependencies, which files. Pure reading; nothing here writes.
 
+use anyhow::{Context, anyhow};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, Item};
 
-use super::Failure;
 use super::args::DatabaseKind;
 
 /// A text file as found on disk (absent files have no text).
@@ -19,15 +19,12 @@ pub struct FoundFile {
 }
 
 impl FoundFile {
-    fn read(path: PathBuf) -> Result<Self, Failure> {
+    fn read(path: PathBuf) -> anyhow::Result<Self> {
         let text = match fs::read_to_string(&path) {
             Ok(text) => Some(text),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
             Err(err) => {
-                return Err(Failure::new(format!(
-                    "cannot read {}: {err}",
-                    path.display()
-                )));
+                return Err(anyhow!("cannot read {}: {err}", path.display()));
             }
         };
         Ok(FoundFile { path, text })
@@ -81,40 +78,40 @@ pub struct Package {
 pub fn inspect(
     path: &Path,
     wanted: Option<&str>,
-    choose: &mut dyn FnMut(&[String]) -> Result<String, Failure>,
-) -> Result<Package, Failure> {
+    choose: &mut dyn FnMut(&[String]) -> anyhow::Result<String>,
+) -> anyhow::Result<Package> {
     let dir = path
         .canonicalize()
-        .map_err(|err| Failure::new(format!("cannot open {}: {err}", path.display())))?;
+        .with_context(|| format!("cannot open {}", path.display()))?;
     let manifest_path = dir.join("Cargo.toml");
     if !manifest_path.is_file() {
-        return Err(Failure::new(format!(
+        return Err(anyhow!(
             "{} is not a Cargo project: it has no Cargo.toml (point --path at the app's folder)",
             dir.display()
-        )));
+        ));
     }
     let (text, doc) = read_manifest(&manifest_path)?;
     if doc.get("package").is_some() {
         if let Some(wanted) = wanted {
             let name = package_name(&doc, &manifest_path)?;
             if name != wanted {
-                return Err(Failure::new(format!(
+                return Err(anyhow!(
                     "--package {wanted}: {} is the package `{name}`",
                     manifest_path.display()
-                )));
+                ));
             }
         }
-        let workspace = find_workspace_root(&dir);
+        let workspace = find_workspace_root(&dir)?;
         return describe(dir, manifest_path, text, doc, workspace);
     }
-    let Some(workspace) = doc.get("workspace").and_then(Item::as_table_like) else {
-        return Err(Failure::new(format!(
+    if doc.get("workspace").is_none() {
+        return Err(anyhow!(
             "{} has neither [package] nor [workspace]",
             manifest_path.display()
-        )));
-    };
+        ));
+    }
     // A virtual workspace: pick the member that is an Axum app.
-    let members = workspace_members(&dir, workspace);
+    let members = workspace_members(&dir)?;
     let mut candidates = Vec::new();
     let mut names = Vec::new();
     for member in members {
@@ -135,15 +132,15 @@ pub fn inspect(
     let chosen = match candidates.len() {
         0 => {
             return Err(match wanted {
-                Some(wanted) => Failure::new(format!(
+                Some(wanted) => anyhow!(
                     "--package {wanted}: the workspace has no such member (members: {})",
                     names.join(", ")
-                )),
-                None => Failure::new(format!(
+                ),
+                None => anyhow!(
                     "no member of the workspace at {} depends on axum; Better Auth needs an \
                      Axum 0.8 app (add it with `cargo add axum@0.8`)",
                     dir.display()
-                )),
+                ),
             });
         }
         1 => candidates.remove(0),
@@ -164,66 +161,69 @@ pub fn inspect(
     )
 }
 
-fn read_manifest(path: &Path) -> Result<(String, DocumentMut), Failure> {
-    let text = fs::read_to_string(path)
-        .map_err(|err| Failure::new(format!("cannot read {}: {err}", path.display())))?;
+fn read_manifest(path: &Path) -> anyhow::Result<(String, DocumentMut)> {
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let doc = text.parse::<DocumentMut>().map_err(|err| {
-        Failure::new(format!(
+        anyhow!(
             "{} could not be parsed, so nothing was changed:\n{err}",
             path.display()
-        ))
+        )
     })?;
     Ok((text, doc))
 }
 
-fn package_name(doc: &DocumentMut, path: &Path) -> Result<String, Failure> {
+fn package_name(doc: &DocumentMut, path: &Path) -> anyhow::Result<String> {
     doc.get("package")
         .and_then(|p| p.get("name"))
         .and_then(Item::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| Failure::new(format!("{} has no [package] name", path.display())))
+        .ok_or_else(|| anyhow!("{} has no [package] name", path.display()))
 }
 
-fn find_workspace_root(package_dir: &Path) -> Option<(PathBuf, DocumentMut)> {
-    for dir in package_dir.ancestors().skip(1) {
-        let manifest = dir.join("Cargo.toml");
-        let Ok((_, doc)) = read_manifest(&manifest) else {
-            continue;
-        };
-        let Some(workspace) = doc.get("workspace").and_then(Item::as_table_like) else {
-            continue;
-        };
-        // Only a workspace that lists this package owns it.
-        let listed = workspace_members(dir, workspace)
-            .iter()
-            .any(|member| member.canonicalize().ok().as_deref() == Some(package_dir));
-        return listed.then(|| (dir.to_path_buf(), doc));
+/// The workspace that owns the package in `package_dir`, when it is a member of one.
+fn find_workspace_root(package_dir: &Path) -> anyhow::Result<Option<(PathBuf, DocumentMut)>> {
+    let metadata = metadata(&package_dir.join("Cargo.toml"))?;
+    let root = metadata.workspace_root.into_std_path_buf();
+    let root = root.canonicalize().unwrap_or(root);
+    if root == package_dir {
+        return Ok(None);
     }
-    None
+    let (_, doc) = read_manifest(&root.join("Cargo.toml"))?;
+    Ok(Some((root, doc)))
 }
 
-/// The member directories of a workspace; `dir/*` globs are expanded.
-fn workspace_members(root: &Path, workspace: &dyn toml_edit::TableLike) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Some(members) = workspace.get("members").and_then(Item::as_array) else {
-        return out;
-    };
-    for member in members.iter().filter_map(|m| m.as_str()) {
-        if let Some(parent) = member.strip_suffix("/*") {
-            if let Ok(entries) = fs::read_dir(root.join(parent)) {
-                let mut dirs: Vec<PathBuf> = entries
-                    .filter_map(Result::ok)
-                    .map(|e| e.path())
-                    .filter(|p| p.join("Cargo.toml").is_file())
-                    .collect();
-                dirs.sort();
-                out.extend(dirs);
-            }
-        } else {
-            out.push(root.join(member));
-        }
-    }
-    out
+/// The member directories of the workspace whose manifest is `root/Cargo.toml`, as cargo
+/// sees them (globs, `exclude`, nested paths).
+fn workspace_members(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let metadata = metadata(&root.join("Cargo.toml"))?;
+    let mut members: Vec<PathBuf> = metadata
+        .workspace_packages()
+        .into_iter()
+        .filter_map(|package| {
+            let dir = package.manifest_path.parent()?.as_std_path().to_path_buf();
+            Some(dir.canonicalize().unwrap_or(dir))
+        })
+        .collect();
+    members.sort();
+    Ok(members)
+}
+
+/// `cargo metadata --no-deps` for a manifest: the workspace as cargo resolves it, without
+/// touching the network.
+fn metadata(manifest: &Path) -> anyhow::Result<cargo_metadata::Metadata> {
+    cargo_metadata::MetadataCommand::new()
+        .manifest_path(manifest)
+        .no_deps()
+        .other_options(vec!["--offline".to_owned()])
+        .exec()
+        .with_context(|| {
+            format!(
+                "cargo could not read the workspace of {}, so nothing was changed (does \
+                 `cargo metadata` work there?)",
+                manifest.display()
+            )
+        })
 }
 
 /// A dependency's entry in `[dependencies]`, resolved through `workspace = true`.
@@ -272,12 +272,12 @@ fn databases_in(features: &[String]) -> Vec<DatabaseKind> {
 }
 
 /// Checks an axum requirement: the lowest version it accepts must be 0.8 or newer.
-fn check_axum(requirement: &str, manifest: &Path) -> Result<(), Failure> {
-    let req = semver::VersionReq::parse(requirement).map_err(|err| {
-        Failure::new(format!(
-            "{}: cannot read the axum version \"{requirement}\": {err}",
+fn check_axum(requirement: &str, manifest: &Path) -> anyhow::Result<()> {
+    let req = semver::VersionReq::parse(requirement).with_context(|| {
+        format!(
+            "{}: cannot read the axum version \"{requirement}\"",
             manifest.display()
-        ))
+        )
     })?;
     let lowest = req
         .comparators
@@ -286,11 +286,11 @@ fn check_axum(requirement: &str, manifest: &Path) -> Result<(), Failure> {
         .max()
         .unwrap_or((0, 0));
     if lowest < (0, 8) {
-        return Err(Failure::new(format!(
+        return Err(anyhow!(
             "{} depends on axum \"{requirement}\", older than 0.8; Better Auth needs axum 0.8 \
              (upgrade with `cargo add axum@0.8`, then run init again)",
             manifest.display()
-        )));
+        ));
     }
     Ok(())
 }
@@ -301,15 +301,15 @@ fn describe(
     text: String,
     doc: DocumentMut,
     workspace: Option<(PathBuf, DocumentMut)>,
-) -> Result<Package, Failure> {
+) -> anyhow::Result<Package> {
     let name = package_name(&doc, &manifest_path)?;
     let workspace_doc = workspace.as_ref().map(|(_, doc)| doc);
     let axum = dependency(&doc, workspace_doc, "axum").ok_or_else(|| {
-        Failure::new(format!(
+        anyhow!(
             "{} does not depend on axum; Better Auth plugs into an Axum 0.8 app \
              (add it with `cargo add axum@0.8`)",
             manifest_path.display()
-        ))
+        )
     })?;
     let axum_version = version_of(axum).unwrap_or_else(|| "*".to_owned());
     if version_of(axum).is_some() {
@@ -380,10 +380,10 @@ fn describe(
     let main = Some(FoundFile::read(dir.join(bin_path))?).filter(|f| f.text.is_some());
     let lib = Some(FoundFile::read(dir.join(lib_path))?).filter(|f| f.text.is_some());
     if main.is_none() && lib.is_none() {
-        return Err(Failure::new(format!(
+        return Err(anyhow!(
             "{} has no src/main.rs, [[bin]] or src/lib.rs to wire Better Auth into",
             dir.display()
-        )));
+        ));
     }
     let migrations_dir = Some(dir.join("migrations")).filter(|d| d.is_dir());
     let env_dir = workspace

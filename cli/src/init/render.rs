@@ -1,8 +1,8 @@
 //! Templates from the top-level `templates/` folder, embedded in the binary.
 
+use anyhow::anyhow;
 use minijinja::{Environment, UndefinedBehavior, Value};
 
-use super::Failure;
 use super::wiring::Snippets;
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -75,16 +75,16 @@ impl Renderer {
     }
 
     /// Renders template `name` with `context`.
-    pub fn render(&self, name: &str, context: Value) -> Result<String, Failure> {
+    pub fn render(&self, name: &str, context: Value) -> anyhow::Result<String> {
         self.env
             .get_template(name)
             .and_then(|t| t.render(context))
-            .map_err(|err| Failure::new(format!("internal error rendering {name}: {err:#}")))
+            .map_err(|err| anyhow!("internal error rendering {name}: {err:#}"))
     }
 }
 
 impl Snippets for Renderer {
-    fn snippet(&self, name: &str, vars: &[(&str, String)]) -> Result<String, Failure> {
+    fn snippet(&self, name: &str, vars: &[(&str, String)]) -> anyhow::Result<String> {
         let mut context = std::collections::BTreeMap::new();
         for (key, value) in vars {
             if *key == "imports" {

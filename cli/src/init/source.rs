@@ -4,13 +4,12 @@
 //! insertions at positions syn located, so everything around them keeps the author's
 //! formatting and comments.
 
+use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 
 use proc_macro2::LineColumn;
 use quote::ToTokens;
 use syn::{Attribute, Block, ImplItem, Item, ItemStruct, Signature, UseTree};
-
-use super::Failure;
 
 /// How every file `init` generates starts.
 pub const GENERATED_HEADER: &str = "// Written by `better-auth init` (fingerprint ";
@@ -51,15 +50,15 @@ impl SourceFile {
         path: &Path,
         text: String,
         shown: String,
-    ) -> Result<Self, Failure> {
+    ) -> anyhow::Result<Self> {
         let ast = syn::parse_file(&text).map_err(|err| {
             let at = err.span().start();
-            Failure::new(format!(
+            anyhow!(
                 "{shown} could not be parsed as Rust (line {}, column {}: {err}), so nothing \
                  was changed; fix it so `cargo check` passes, then run init again",
                 at.line,
                 at.column + 1
-            ))
+            )
         })?;
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
@@ -248,7 +247,7 @@ impl Model {
     pub fn load(
         roots: &[(Root, PathBuf, String)],
         shown: &dyn Fn(&Path) -> String,
-    ) -> Result<Model, Failure> {
+    ) -> anyhow::Result<Model> {
         let mut model = Model { files: Vec::new() };
         for (root, path, text) in roots {
             let mut queue = vec![(path.clone(), text.clone(), Vec::<String>::new())];

@@ -11,7 +11,6 @@ use syn::{
     Stmt, Type,
 };
 
-use super::Failure;
 use super::source::{
     Edit, FnRef, Model, Root, SourceFile, StructRef, import_edit, indent_lines, mod_edit, tokens,
 };
@@ -62,7 +61,7 @@ pub struct WiringInput<'a> {
 /// Snippets of code, rendered from templates by the caller.
 pub trait Snippets {
     /// Renders the named snippet template with `(key, value)` pairs.
-    fn snippet(&self, name: &str, vars: &[(&str, String)]) -> Result<String, Failure>;
+    fn snippet(&self, name: &str, vars: &[(&str, String)]) -> anyhow::Result<String>;
 }
 
 /// A step the user must do by hand.
@@ -225,6 +224,9 @@ struct Calls<'a> {
     calls: Vec<&'a ExprCall>,
     literals: Vec<&'a ExprStruct>,
     ports: Vec<u16>,
+    /// Ports of socket-address literals anywhere (`"127.0.0.1:8000"` as a config default,
+    /// `([0, 0, 0, 0], 8080)`), for when `bind` takes a variable.
+    address_ports: Vec<u16>,
 }
 
 impl<'a> Visit<'a> for Calls<'a> {
@@ -241,11 +243,69 @@ impl<'a> Visit<'a> for Calls<'a> {
         if call.method == "bind" {
             self.port_from(call.args.first());
         }
+        // `env::var("PORT").unwrap_or("8080".into())`, `.unwrap_or_else(|_| "80".to_owned())`
+        if call.method.to_string().starts_with("unwrap_or") && reads_port_variable(&call.receiver) {
+            let mut literals = Literals::default();
+            for arg in &call.args {
+                literals.visit_expr(arg);
+            }
+            self.address_ports.extend(literals.numbers);
+        }
         syn::visit::visit_expr_method_call(self, call);
     }
     fn visit_expr_struct(&mut self, lit: &'a ExprStruct) {
         self.literals.push(lit);
         syn::visit::visit_expr_struct(self, lit);
+    }
+    fn visit_lit_str(&mut self, lit: &'a syn::LitStr) {
+        let value = lit.value();
+        if let Some((host, port)) = value.rsplit_once(':') {
+            let host_like = host == "localhost"
+                || host.starts_with('[')
+                || (host.split('.').count() == 4
+                    && host.split('.').all(|o| o.parse::<u8>().is_ok()));
+            if let (true, Ok(port)) = (host_like, port.parse()) {
+                self.address_ports.push(port);
+            }
+        }
+    }
+    fn visit_expr_tuple(&mut self, tuple: &'a syn::ExprTuple) {
+        if let [Expr::Array(ip), Expr::Lit(port)] = tuple.elems.iter().collect::<Vec<_>>()[..] {
+            if let (4 | 8, syn::Lit::Int(port)) = (ip.elems.len(), &port.lit) {
+                if let Ok(port) = port.base10_parse() {
+                    self.address_ports.push(port);
+                }
+            }
+        }
+        syn::visit::visit_expr_tuple(self, tuple);
+    }
+}
+
+/// Whether `expr` is a call such as `std::env::var("PORT")` or `dotenvy::var("APP_PORT")`.
+fn reads_port_variable(expr: &Expr) -> bool {
+    let Expr::Call(call) = expr else {
+        return false;
+    };
+    let is_var = matches!(&*call.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "var"));
+    is_var
+        && matches!(call.args.first(), Some(Expr::Lit(lit))
+            if matches!(&lit.lit, syn::Lit::Str(s) if s.value().ends_with("PORT")))
+}
+
+/// The port numbers written as literals inside an expression (`"8080"`, `8080`).
+#[derive(Default)]
+struct Literals {
+    numbers: Vec<u16>,
+}
+
+impl Visit<'_> for Literals {
+    fn visit_lit(&mut self, lit: &syn::Lit) {
+        let port = match lit {
+            syn::Lit::Str(s) => s.value().parse().ok(),
+            syn::Lit::Int(i) => i.base10_parse().ok(),
+            _ => None,
+        };
+        self.numbers.extend(port.filter(|p: &u16| *p > 0));
     }
 }
 
@@ -680,14 +740,21 @@ pub fn plan_wiring(
     model: &Model,
     input: &WiringInput<'_>,
     snippets: &dyn Snippets,
-) -> Result<Wiring, Failure> {
+) -> anyhow::Result<Wiring> {
     let ctx = Ctx::new(model, input.lib_crate);
     let scan = &ctx.scan;
+    let mut addresses: Vec<u16> = scan
+        .iter()
+        .flat_map(|(_, _, c)| c.address_ports.clone())
+        .collect();
+    addresses.sort_unstable();
+    addresses.dedup();
     let port = scan
         .iter()
         .flat_map(|(_, _, c)| c.ports.iter())
         .next()
-        .copied();
+        .copied()
+        .or_else(|| (addresses.len() == 1).then(|| addresses[0]));
     let mut manual = Manual {
         model,
         input,
@@ -926,7 +993,7 @@ fn let_auth_edit(
     input: &WiringInput<'_>,
     snippets: &dyn Snippets,
     edits: &mut Vec<Edit>,
-) -> Result<Result<(), String>, Failure> {
+) -> anyhow::Result<Result<(), String>> {
     let existing = func.block.stmts.iter().find_map(|s| match s {
         Stmt::Local(local) if pat_name(&local.pat).as_deref() == Some("auth") => Some(local),
         _ => None,
@@ -983,7 +1050,7 @@ fn mod_decl_edit(
     input: &WiringInput<'_>,
     snippets: &dyn Snippets,
     edits: &mut Vec<Edit>,
-) -> Result<(), Failure> {
+) -> anyhow::Result<()> {
     let Some(root) = model.root_file(home) else {
         return Ok(());
     };
@@ -1004,7 +1071,7 @@ fn connect_info(
     snippets: &dyn Snippets,
     edits: &mut Vec<Edit>,
     notes: &mut Vec<String>,
-) -> Result<(), Failure> {
+) -> anyhow::Result<()> {
     let served = &trace.serve.args[1];
     let file = trace.serve_fn.file;
     if let Expr::MethodCall(m) = strip(served) {
@@ -1050,7 +1117,7 @@ fn wire_stateless(
     snippets: &dyn Snippets,
     manual: &mut Manual<'_>,
     edits: &mut Vec<Edit>,
-) -> Result<Result<Root, String>, Failure> {
+) -> anyhow::Result<Result<Root, String>> {
     // The innermost chain in an async function: `let auth` goes there, and the routes.
     let Some(si) = trace
         .segments
@@ -1120,7 +1187,7 @@ fn wire_state(
     manual: &mut Manual<'_>,
     edits: &mut Vec<Edit>,
     notes: &mut Vec<String>,
-) -> Result<Result<Wiring, String>, Failure> {
+) -> anyhow::Result<Result<Wiring, String>> {
     let seg = &trace.segments[si];
     let outer = match ctx.find_struct(&info.name) {
         Ok(s) => s,
@@ -1490,7 +1557,7 @@ struct ManualState {
 }
 
 impl Manual<'_> {
-    fn build(&self, reason: String) -> Result<Wiring, Failure> {
+    fn build(&self, reason: String) -> anyhow::Result<Wiring> {
         let input = self.input;
         let snippets = self.snippets;
         let module_file = format!("src/{}.rs", input.module);

@@ -1,6 +1,5 @@
 //! Inputs init must refuse: each gets one clear message, a nonzero exit, and no change.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::util::{fixture, init, text, tree};
@@ -94,11 +93,17 @@ fn unparsable_main_rs() {
     );
 }
 
+fn read_only(path: &std::path::Path) {
+    let mut permissions = std::fs::metadata(path).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(path, permissions).unwrap();
+}
+
 #[test]
 fn read_only_main_rs() {
     let dir = fixture("app-state");
     let main = dir.path().join("src/main.rs");
-    std::fs::set_permissions(&main, std::fs::Permissions::from_mode(0o444)).unwrap();
+    read_only(&main);
     refuses(dir.path(), &["--yes"], "src/main.rs is read-only");
 }
 
@@ -106,7 +111,7 @@ fn read_only_main_rs() {
 fn read_only_cargo_toml() {
     let dir = fixture("hello");
     let manifest = dir.path().join("Cargo.toml");
-    std::fs::set_permissions(&manifest, std::fs::Permissions::from_mode(0o444)).unwrap();
+    read_only(&manifest);
     refuses(dir.path(), &["--yes"], "Cargo.toml is read-only");
 }
 
@@ -130,6 +135,46 @@ fn workspace_with_two_apps_needs_package() {
     // Naming the member works.
     let output = init(dir.path(), &["--yes", "--package", "server"]);
     assert!(output.status.success(), "{:?}", text(&output));
+}
+
+/// Members are the ones cargo sees: a glob, minus `exclude`.
+#[test]
+fn workspace_members_are_cargos() {
+    let dir = fixture("workspace");
+    let domain = dir.path().join("crates/domain/Cargo.toml");
+    let manifest = std::fs::read_to_string(&domain).unwrap();
+    std::fs::write(&domain, format!("{manifest}axum.workspace = true\n")).unwrap();
+    let root = dir.path().join("Cargo.toml");
+    let workspace = std::fs::read_to_string(&root).unwrap().replace(
+        r#"members = ["crates/domain", "crates/server"]"#,
+        r#"members = ["crates/*"]
+exclude = ["crates/domain"]"#,
+    );
+    std::fs::write(&root, workspace).unwrap();
+    // Only `server` is a member, so there is nothing to choose.
+    let output = init(dir.path(), &["--dry-run"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("crates/server/src/auth.rs"), "{stdout}");
+}
+
+/// A workspace cargo cannot read is refused with cargo's reason underneath.
+#[test]
+fn broken_workspace_says_why() {
+    let dir = fixture("workspace");
+    let root = dir.path().join("Cargo.toml");
+    let workspace = std::fs::read_to_string(&root)
+        .unwrap()
+        .replace(r#""crates/server""#, r#""crates/server", "crates/missing""#);
+    std::fs::write(&root, workspace).unwrap();
+    let output = init(dir.path(), &["--yes"]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cargo could not read the workspace"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\ncaused by: "), "{stderr}");
 }
 
 #[test]

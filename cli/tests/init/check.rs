@@ -2,7 +2,6 @@
 //! byte for byte, with the compiler's errors and a distinct exit status; `--no-check`
 //! skips the check.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::util::{fixture, init, init_checked, seed_lockfile, text, tree};
@@ -33,7 +32,11 @@ fn breaks_after_init(project: &Path) {
     .unwrap();
     let env = project.join(".env");
     std::fs::write(&env, "PORT=3000\n").unwrap();
-    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o644)).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
 }
 
 #[test]

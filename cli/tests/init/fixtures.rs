@@ -1,8 +1,6 @@
 //! Every fixture: dry run (writes nothing), apply (snapshots of every file written or
 //! edited), re-run (a no-op that says so).
 
-use std::os::unix::fs::PermissionsExt;
-
 use crate::util::{fixture, init, redact, snapshot_settings, text, tree};
 
 /// Exit status when init wrote the scaffold but main.rs needs lines added by hand.
@@ -81,8 +79,12 @@ fn scaffold(name: &str, expected_exit: i32) -> tempfile::TempDir {
     // The scaffold stays out of git and the secret is fresh.
     let gitignore = std::fs::read_to_string(project.join(".gitignore")).unwrap_or_default();
     assert!(gitignore.lines().any(|l| l.trim() == ".env"), "{gitignore}");
-    let env_meta = std::fs::metadata(project.join(".env")).unwrap();
-    assert_eq!(env_meta.permissions().mode() & 0o777, 0o600);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let env_meta = std::fs::metadata(project.join(".env")).unwrap();
+        assert_eq!(env_meta.permissions().mode() & 0o777, 0o600);
+    }
     dir
 }
 

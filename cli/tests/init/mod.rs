@@ -6,4 +6,5 @@ mod config;
 mod e2e;
 mod fixtures;
 mod reruns;
+#[cfg(unix)] // prompts on a pseudo-terminal
 mod terminal;

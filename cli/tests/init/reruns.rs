@@ -75,9 +75,12 @@ fn s29_existing_secret_is_never_overwritten_and_env_stays_private() {
         written.contains("BETTER_AUTH_URL=http://localhost:3000\n"),
         "{written}"
     );
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&env).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o600, "S29: .env is private");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&env).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "S29: .env is private");
+    }
     let gitignore = std::fs::read_to_string(dir.path().join(".gitignore")).unwrap_or_default();
     assert!(
         gitignore.lines().any(|l| l.trim() == ".env"),

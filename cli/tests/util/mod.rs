@@ -1,7 +1,6 @@
 //! Helpers shared by the tests: fixture copies, running the binary, tree comparisons.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -131,13 +130,10 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, (Vec<u8>, u32)>) {
             if entry.file_name() == "target" {
                 continue;
             }
-            out.insert(rel.clone(), (Vec::new(), meta.permissions().mode()));
+            out.insert(rel.clone(), (Vec::new(), mode(&meta)));
             walk(root, &path, out);
         } else {
-            out.insert(
-                rel,
-                (std::fs::read(&path).unwrap(), meta.permissions().mode()),
-            );
+            out.insert(rel, (std::fs::read(&path).unwrap(), mode(&meta)));
         }
     }
 }
@@ -187,4 +183,18 @@ pub fn snapshot_settings() -> insta::Settings {
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings
+}
+
+/// A file's Unix permission bits (0 elsewhere, where trees compare by content only).
+fn mode(meta: &std::fs::Metadata) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.permissions().mode()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        0
+    }
 }
