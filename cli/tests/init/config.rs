@@ -29,10 +29,15 @@ fn the_apps_database_url_is_never_touched() {
     let written = std::fs::read_to_string(&env).unwrap();
     assert!(written.starts_with(app), "{written}");
     assert_eq!(written.matches("DATABASE_URL=").count(), 2, "{written}");
-    // The app's variable told init the backend; Better Auth gets a variable of its own.
+    // The app's variable told init the backend and the database; Better Auth gets a
+    // variable of its own, which starts as the app's database.
     assert!(
-        written.contains("\nBETTER_AUTH_DATABASE_URL=postgres://postgres@localhost:5432/hello\n"),
+        written.contains("\nBETTER_AUTH_DATABASE_URL=postgres://app@db.internal/app\n"),
         "{written}"
+    );
+    assert!(
+        stdout.contains("BETTER_AUTH_DATABASE_URL is the app's DATABASE_URL in .env"),
+        "{stdout}"
     );
     let auth = std::fs::read_to_string(dir.path().join("src/auth.rs")).unwrap();
     assert!(
@@ -40,6 +45,39 @@ fn the_apps_database_url_is_never_touched() {
         "{auth}"
     );
     assert!(!auth.contains("required_var(\"DATABASE_URL\")"), "{auth}");
+}
+
+/// An app whose migrations create a table Better Auth needs (`user`) gets a database of
+/// its own for Better Auth, and is told to create it.
+#[test]
+fn a_clashing_table_keeps_better_auth_apart() {
+    let dir = fixture("hello");
+    let project = dir.path();
+    std::fs::write(
+        project.join(".env"),
+        "DATABASE_URL=postgres://app:pw@db.internal/app\n",
+    )
+    .unwrap();
+    std::fs::create_dir(project.join("migrations")).unwrap();
+    std::fs::write(
+        project.join("migrations/1_init.sql"),
+        "CREATE TABLE IF NOT EXISTS \"user\" (id BIGINT PRIMARY KEY);\n",
+    )
+    .unwrap();
+    let output = init(project, &["--yes"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let env = std::fs::read_to_string(project.join(".env")).unwrap();
+    assert!(
+        env.contains("\nBETTER_AUTH_DATABASE_URL=postgres://postgres@localhost:5432/hello\n"),
+        "{env}"
+    );
+    assert!(stdout.contains("already has a `user` table"), "{stdout}");
+    assert!(stdout.contains("createdb hello"), "{stdout}");
+    assert!(
+        !stdout.contains("pw@"),
+        "no password in the output: {stdout}"
+    );
 }
 
 #[test]
