@@ -329,9 +329,7 @@ impl PasswordHasher {
         self.jobs.try_send(job).map_err(|e| match e {
             // S31: a full queue is answered at once, not waited on.
             mpsc::TrySendError::Full(_) => Error::Busy { retry_after: 1 },
-            mpsc::TrySendError::Disconnected(_) => {
-                Error::Internal("password hasher closed".into())
-            }
+            mpsc::TrySendError::Disconnected(_) => Error::Internal("password hasher closed".into()),
         })?;
         result
             .await

@@ -431,9 +431,7 @@ impl CounterMap {
     fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, Shard> {
         use std::hash::BuildHasher;
         let index = (self.hasher.hash_one(key) as usize) % self.shards.len();
-        self.shards[index]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.shards[index].lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn update<R>(&self, key: &str, now: i64, expires: i64, f: impl FnOnce(&mut Counter) -> R) -> R {

@@ -188,7 +188,11 @@ async fn change_email(auth: &BetterAuth, request: AuthRequest) -> Result<AuthRes
 }
 
 /// The `/verify-email` link for a token.
-pub(crate) fn verify_url(config: &crate::AuthConfig, token: &str, callback: Option<&str>) -> String {
+pub(crate) fn verify_url(
+    config: &crate::AuthConfig,
+    token: &str,
+    callback: Option<&str>,
+) -> String {
     let mut url = config.route_url(&format!("/verify-email?token={token}"));
     if let Some(callback) = callback {
         url.push_str("&callbackURL=");

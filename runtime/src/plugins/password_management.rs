@@ -250,7 +250,10 @@ async fn reset_password(auth: &BetterAuth, request: AuthRequest) -> Result<AuthR
     // S33: the token is consumed in the transaction that sets the password,
     // ends every session (S14) and every other reset link: a failure burns
     // nothing, and two requests racing for one token change it once.
-    let identifier = format!("{RESET_PASSWORD}:{}", crate::crypto::token_digest(&body.token));
+    let identifier = format!(
+        "{RESET_PASSWORD}:{}",
+        crate::crypto::token_digest(&body.token)
+    );
     let change = store::accounts::PasswordChange {
         user_id: &user_id,
         password_hash: &hash,

@@ -257,10 +257,12 @@ pub async fn delete_expired(db: &Database, now: DateTime<Utc>) -> Result<u64> {
                 .rows_affected()
         }
         #[cfg(feature = "postgres")]
-        super::Pool::Postgres(pool) => sqlx::query(r#"DELETE FROM "session" WHERE "expiresAt" <= $1"#)
-            .bind(Timestamp(now))
-            .execute(pool)
-            .await?
-            .rows_affected(),
+        super::Pool::Postgres(pool) => {
+            sqlx::query(r#"DELETE FROM "session" WHERE "expiresAt" <= $1"#)
+                .bind(Timestamp(now))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }
     })
 }
