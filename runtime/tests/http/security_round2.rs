@@ -981,3 +981,125 @@ async fn insert_session(db: &TestDb, id: &str, expires: &StoredTime, created: &s
         .unwrap();
     pool.close().await;
 }
+
+// ---------------------------------------------------------------- smaller findings
+
+/// Two processes migrating one fresh SQLite file at once both succeed: each
+/// migration takes the write lock before it reads the history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r2_sqlite_migrations_from_two_processes_at_once() {
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("auth.db").display());
+        // Separate pools: separate connections, as two processes would have.
+        let mut handles = Vec::new();
+        for _ in 0..4 {
+            handles.push(better_auth::store::Database::connect(&url).await.unwrap());
+        }
+        let (a, b, c, d) = tokio::join!(
+            better_auth::run_migrations(&handles[0]),
+            better_auth::run_migrations(&handles[1]),
+            better_auth::run_migrations(&handles[2]),
+            better_auth::run_migrations(&handles[3]),
+        );
+        for run in [a, b, c, d] {
+            run.unwrap_or_else(|e| panic!("round {round}: {e}"));
+        }
+        let status = better_auth::store::migration_status(&handles[0])
+            .await
+            .unwrap();
+        assert!(status.iter().all(|m| m.is_applied()));
+        for db in handles {
+            db.close().await;
+        }
+    }
+}
+
+/// `/verify-email` verifies the address that was mailed, never whatever
+/// address the account has when the link is followed.
+both_backends!(
+    r2_verify_email_marks_the_mailed_address_only,
+    |srv: TestServer| async move {
+        let ada = srv.user("ada@example.com").await;
+        srv.post("/api/auth/send-verification-email")
+            .json(json!({ "email": "ada@example.com" }))
+            .send()
+            .await;
+        let link = srv.outbox.wait_for("ada@example.com", 1).await.unwrap();
+        // The address changes (confirmed) before the old link is followed.
+        srv.post("/api/auth/change-email")
+            .bearer(&ada)
+            .json(json!({ "newEmail": "ada.new@example.com" }))
+            .send()
+            .await;
+        let change = srv.outbox.wait_for("ada.new@example.com", 1).await.unwrap();
+        assert_eq!(srv.get(&local(&change.url)).send().await.status, 200);
+        // Unverify the new address, as if it had never been confirmed.
+        let me = srv.get("/api/auth/get-session").bearer(&ada).send().await;
+        let id = me.body["user"]["id"].as_str().unwrap().to_string();
+        better_auth::store::users::set_email(
+            srv.auth.database(),
+            &id,
+            "ada.new@example.com",
+            false,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        let resp = srv.get(&local(&link.url)).send().await;
+        assert_eq!((resp.status, resp.code()), (400, "INVALID_TOKEN"));
+        let me = srv.get("/api/auth/get-session").bearer(&ada).send().await;
+        assert_eq!(me.body["user"]["emailVerified"], false);
+    }
+);
+
+/// A plugin route with a method the router cannot mount exactly is refused
+/// at build time, never served (and documented) as POST.
+#[tokio::test]
+async fn r2_unknown_methods_are_refused_not_mapped_to_post() {
+    use better_auth::plugins::{Plugin, PluginSetup, Route};
+    struct Purge;
+    impl Plugin for Purge {
+        fn id(&self) -> &'static str {
+            "purge"
+        }
+        fn install(&self, setup: &mut PluginSetup) {
+            setup.route(Route::new(
+                http::Method::from_bytes(b"PURGE").unwrap(),
+                "/purge-everything",
+                "Dangerous",
+                |_, _| Box::pin(async { Ok(better_auth::AuthResponse::json(&json!({}))) }),
+            ));
+        }
+    }
+    let db = better_auth::store::Database::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    better_auth::run_migrations(&db).await.unwrap();
+    let err = better_auth::BetterAuth::new(AuthConfig::new(SECRET))
+        .database(db)
+        .plugin(Purge)
+        .build()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("PURGE /purge-everything"), "{err}");
+}
+
+/// The database URL the CLI shows hides the whole password, `@` and all.
+#[test]
+fn r2_redacted_database_urls_hide_passwords_containing_at() {
+    use better_auth::store::redact_url;
+    assert_eq!(
+        redact_url("postgres://app:p@ss@word@db.example.com:5432/auth"),
+        "postgres://app:***@db.example.com:5432/auth"
+    );
+    assert_eq!(
+        redact_url("postgres://app:secret@db.example.com/auth?sslmode=require"),
+        "postgres://app:***@db.example.com/auth?sslmode=require"
+    );
+    assert_eq!(
+        redact_url("postgres://db.example.com/a@b"),
+        "postgres://db.example.com/a@b"
+    );
+    assert_eq!(redact_url("sqlite://auth.db"), "sqlite://auth.db");
+}
