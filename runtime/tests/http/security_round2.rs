@@ -1015,8 +1015,8 @@ async fn r2_sqlite_migrations_from_two_processes_at_once() {
     }
 }
 
-/// `/verify-email` verifies the address that was mailed, never whatever
-/// address the account has when the link is followed.
+// `/verify-email` verifies the address that was mailed, never whatever
+// address the account has when the link is followed.
 both_backends!(
     r2_verify_email_marks_the_mailed_address_only,
     |srv: TestServer| async move {
