@@ -3,6 +3,7 @@
 //! printing one table (see README.md). `--quick` is a smoke run (< 1 min).
 
 mod load;
+mod ratelimit;
 mod seed;
 mod serve;
 
@@ -25,6 +26,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = if args.first().map(String::as_str) == Some("serve") {
         serve::main(&args[1..])
+    } else if args.first().map(String::as_str) == Some("ratelimit") {
+        ratelimit::main(&args[1..])
     } else {
         bench(&args)
     };

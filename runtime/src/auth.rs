@@ -45,7 +45,9 @@ impl BetterAuthBuilder {
     /// secret is shorter than 32 characters (S17), the base URL is not absolute,
     /// or no database was given.
     pub async fn build(self) -> Result<BetterAuth> {
-        let config = self.config;
+        let mut config = self.config;
+        // Resolved once: the configured sender, or the default for the base URL (S38).
+        config.email_sender = Some(config.sender());
         if config.secret.chars().count() < MIN_SECRET_LEN {
             return Err(Error::Config(format!(
                 "the secret must be at least {MIN_SECRET_LEN} characters long \
@@ -83,7 +85,21 @@ impl BetterAuthBuilder {
                 )));
             }
         }
-        let hasher = tokio::task::spawn_blocking(PasswordHasher::new)
+        for route in &setup.routes {
+            // S-r2: a method the router cannot mount exactly is refused, never
+            // served as another one.
+            if !matches!(
+                route.method,
+                Method::GET | Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+            ) {
+                return Err(Error::Config(format!(
+                    "route {} {}: only GET, POST, PUT, PATCH and DELETE routes can be mounted",
+                    route.method, route.path
+                )));
+            }
+        }
+        let queue = config.hashing_queue;
+        let hasher = tokio::task::spawn_blocking(move || PasswordHasher::with_queue(queue))
             .await
             .map_err(|e| Error::Internal(e.to_string()))??;
         let mut trusted = vec![config.base_origin()];
@@ -99,7 +115,6 @@ impl BetterAuthBuilder {
             routes: setup.routes,
             options: setup.options,
             openapi: std::sync::OnceLock::new(),
-            throttle: crate::rate_limit::SignInThrottle::default(),
             signer,
         })
     }
@@ -135,7 +150,6 @@ pub struct BetterAuth {
     cookie_prefix: &'static str,
     pub(crate) session_cache: Option<SessionCache>,
     openapi: std::sync::OnceLock<String>,
-    pub(crate) throttle: crate::rate_limit::SignInThrottle,
     signer: crypto::TokenSigner,
 }
 
@@ -146,6 +160,18 @@ impl fmt::Debug for BetterAuth {
             .field("routes", &self.routes.len())
             .finish_non_exhaustive()
     }
+}
+
+/// Whether a session lookup may slide the session's expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refresh {
+    /// Never.
+    No,
+    /// When due, without a cookie to renew (extractors, handlers).
+    Silent,
+    /// When due or when the cookie is older than the session's last
+    /// extension; the caller sends a renewed cookie (`/get-session`).
+    WithCookie,
 }
 
 /// A session found for a request, with the token the client presented.
@@ -202,27 +228,44 @@ impl BetterAuth {
         format!("{}{}", self.cookie_prefix, self.config.session.cookie_name)
     }
 
-    /// Runs a routed request through the checks every route shares (origin
-    /// check for cookie-authenticated state changes, S16) and its handler,
-    /// turning errors into JSON error responses.
+    /// Runs a routed request through the checks every route shares and its
+    /// handler, turning errors into JSON error responses: the checks on the
+    /// request's head ([`BetterAuth::admit`]), then [`BetterAuth::respond`].
     pub async fn handle(&self, route: &Route, request: AuthRequest) -> AuthResponse {
-        let checks = match self.check_rate_limit(route, &request).await {
-            Ok(()) => self.check_origin(&request),
-            Err(e) => Err(e),
-        };
-        let result = match checks {
-            Ok(()) => (route.handler)(self, request).await,
-            Err(e) => Err(e),
+        match self.admit(route, &request).await {
+            Ok(()) => self.respond(route, request).await,
+            Err(err) => self.error_response(route, &err),
+        }
+    }
+
+    /// The checks that need only the request's head, run before its body is
+    /// read (S36): the client's rate limit (S09) and the origin check (S16, S35).
+    /// `request.body` is not looked at.
+    pub async fn admit(&self, route: &Route, request: &AuthRequest) -> Result<()> {
+        self.check_rate_limit(route, request).await?;
+        self.check_origin(request)
+    }
+
+    /// Runs an admitted request (body read) through its handler: a body that
+    /// is not JSON gets 415 (S35); errors become JSON error responses.
+    pub async fn respond(&self, route: &Route, request: AuthRequest) -> AuthResponse {
+        let result = if request.has_json_body_or_none() {
+            (route.handler)(self, request).await
+        } else {
+            Err(Error::UnsupportedMediaType)
         };
         match result {
             Ok(response) => response,
-            Err(err) => {
-                if err.status().is_server_error() {
-                    tracing::error!(error = %err, path = route.path, "better-auth request failed");
-                }
-                AuthResponse::error(&err)
-            }
+            Err(err) => self.error_response(route, &err),
         }
+    }
+
+    /// The JSON error response for a route's error; server errors are logged.
+    pub fn error_response(&self, route: &Route, err: &Error) -> AuthResponse {
+        if err.status().is_server_error() {
+            tracing::error!(error = %err, path = route.path, "better-auth request failed");
+        }
+        AuthResponse::error(err)
     }
 
     /// S09: counts the request against its client's limit for this route.
@@ -256,19 +299,48 @@ impl BetterAuth {
         }
     }
 
-    /// S16: a non-GET request carrying cookies needs a trusted Origin or Referer.
+    /// S16 and S35: every state-changing request (any method but GET, HEAD,
+    /// OPTIONS) is refused when it comes from an untrusted origin, with or
+    /// without a cookie:
+    /// - an `Origin` header decides alone: `null` is refused (even with a
+    ///   same-origin `Referer`), another origin must be trusted;
+    /// - `Sec-Fetch-Site: cross-site` is refused unless `Origin` is trusted;
+    /// - without `Origin`, a request carrying cookies needs a trusted `Referer`;
+    /// - requests with neither header nor cookie (server-to-server, CLI, bearer
+    ///   clients) pass: no browser sent them on a user's behalf.
     fn check_origin(&self, request: &AuthRequest) -> Result<()> {
-        if matches!(request.method, Method::GET | Method::HEAD | Method::OPTIONS)
-            || !request.headers.contains_key(header::COOKIE)
-        {
+        if matches!(request.method, Method::GET | Method::HEAD | Method::OPTIONS) {
             return Ok(());
         }
-        let origin = request
-            .header(header::ORIGIN)
-            .filter(|o| !o.is_empty() && *o != "null")
-            .or_else(|| request.header(header::REFERER).filter(|r| !r.is_empty()))
+        if let Some(origin) = request.header(header::ORIGIN) {
+            let origin = origin.trim();
+            if origin.is_empty() || origin == "null" {
+                return Err(Error::MissingOrNullOrigin);
+            }
+            return if self.is_trusted_origin(origin) {
+                Ok(())
+            } else {
+                Err(Error::InvalidOrigin)
+            };
+        }
+        if request.headers.contains_key(header::ORIGIN) {
+            // Present but not text: as untrusted as it gets.
+            return Err(Error::InvalidOrigin);
+        }
+        if request
+            .header("sec-fetch-site")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("cross-site"))
+        {
+            return Err(Error::InvalidOrigin);
+        }
+        if !request.headers.contains_key(header::COOKIE) {
+            return Ok(());
+        }
+        let referer = request
+            .header(header::REFERER)
+            .filter(|r| !r.is_empty())
             .ok_or(Error::MissingOrNullOrigin)?;
-        if self.is_trusted_origin(origin) {
+        if self.is_trusted_origin(referer) {
             Ok(())
         } else {
             Err(Error::InvalidOrigin)
@@ -319,11 +391,28 @@ impl BetterAuth {
     }
 
     /// Finds the live session for a token: looks it up by digest, drops it when
-    /// expired, and slides its expiry when older than `update_age` (S13).
+    /// expired, and (with `allow_refresh`) slides its expiry when older than
+    /// `update_age` (S13). This extension sends no cookie, so it leaves the
+    /// session's `updatedAt` alone: the next `/get-session` sees that the
+    /// session outlives the cookie it last sent and renews the cookie (S37).
     pub async fn session_for_token(
         &self,
         token: &str,
         allow_refresh: bool,
+    ) -> Result<Option<ResolvedSession>> {
+        let refresh = if allow_refresh {
+            Refresh::Silent
+        } else {
+            Refresh::No
+        };
+        self.lookup_session(token, refresh).await
+    }
+
+    /// The lookup behind [`BetterAuth::session_for_token`] and `/get-session`.
+    pub(crate) async fn lookup_session(
+        &self,
+        token: &str,
+        refresh: Refresh,
     ) -> Result<Option<ResolvedSession>> {
         let digest = crypto::token_digest(token);
         if let Some(found) = self.session_cache.as_ref().and_then(|c| c.get(&digest)) {
@@ -356,12 +445,28 @@ impl BetterAuth {
         }
         let expires_in = chrono::Duration::from_std(settings.expires_in).unwrap_or_default();
         let update_age = chrono::Duration::from_std(settings.update_age).unwrap_or_default();
+        let last_extended = session.expires_at - expires_in;
+        let due = last_extended + update_age <= now;
         let mut refreshed = false;
-        if allow_refresh && session.expires_at - expires_in + update_age <= now {
-            session.expires_at = (now + expires_in).min(absolute_end);
-            session.updated_at = now;
-            store::sessions::extend(&self.database, &session.id, session.expires_at, now).await?;
-            refreshed = true;
+        match refresh {
+            Refresh::No => {}
+            Refresh::Silent if due => {
+                session.expires_at = (now + expires_in).min(absolute_end);
+                store::sessions::extend_expiry(&self.database, &session.id, session.expires_at)
+                    .await?;
+                refreshed = true;
+            }
+            Refresh::Silent => {}
+            // `updatedAt` is when a cookie was last sent: a session extended
+            // since then (by an extractor) outlives its cookie (S37).
+            Refresh::WithCookie if due || session.updated_at < last_extended => {
+                session.expires_at = (now + expires_in).min(absolute_end);
+                session.updated_at = now;
+                store::sessions::extend(&self.database, &session.id, session.expires_at, now)
+                    .await?;
+                refreshed = true;
+            }
+            Refresh::WithCookie => {}
         }
         if let Some(cache) = &self.session_cache {
             cache.insert(&digest, &session, &user);
@@ -436,12 +541,6 @@ impl BetterAuth {
         Ok((session, token))
     }
 
-    /// Stores a single-use token for `purpose` proving `value`, valid for one
-    /// hour, and returns the raw token. Only its digest is stored (S21).
-    pub(crate) async fn issue_token(&self, purpose: &str, value: &str) -> Result<String> {
-        issue_token(&self.database, self.now(), purpose, value).await
-    }
-
     /// Uses up a token: its value when it existed for `purpose` and had not expired.
     pub(crate) async fn consume_token(&self, purpose: &str, token: &str) -> Result<Option<String>> {
         let identifier = format!("{purpose}:{}", crypto::token_digest(token));
@@ -454,13 +553,65 @@ impl BetterAuth {
         store::verifications::peek(&self.database, &identifier, self.now()).await
     }
 
-    /// Sends an email through the configured sender; failures are logged and
-    /// reported as an internal error.
-    pub(crate) async fn send_email(&self, email: crate::email::Email) -> Result<()> {
-        self.config.email_sender.send(email).await.map_err(|e| {
-            tracing::error!(error = %e, "sending email failed");
-            Error::Internal(format!("sending email failed: {e}"))
-        })
+    /// Runs `job` (issuing a token, sending an email) in a background task
+    /// (S34): the response neither waits for it nor reveals its outcome by
+    /// timing or status; failures are logged.
+    pub(crate) fn in_background<F>(&self, what: &'static str, job: F)
+    where
+        F: std::future::Future<Output = Result<()>> + Send + 'static,
+    {
+        tokio::spawn(async move {
+            if let Err(err) = job.await {
+                tracing::error!(error = %err, "better-auth: {what} failed");
+            }
+        });
+    }
+
+    /// What a background task needs to issue tokens and send mail.
+    pub(crate) fn mailer(&self) -> Mailer {
+        Mailer {
+            db: self.database.clone(),
+            config: self.config.clone(),
+            now: self.now(),
+        }
+    }
+
+    /// S30, S31: the one way a password is checked. Reserves an attempt for
+    /// the account first (refused with 429 while the account is delayed), then
+    /// verifies against `stored`, or against a dummy hash when there is none
+    /// (S07); a correct password clears the account's attempts.
+    pub(crate) async fn check_password_attempt(
+        &self,
+        account: &str,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<crypto::Verified> {
+        let store = &self.config.rate_limit.store;
+        let decision = store.reserve_attempt(account, self.now()).await?;
+        if !decision.allowed {
+            return Err(Error::TooManyRequests {
+                retry_after: decision.retry_after,
+            });
+        }
+        let verified = match stored {
+            Some(stored) => self.hasher.verify(password, stored).await?,
+            None => {
+                self.hasher.verify_dummy(password).await?;
+                crypto::Verified {
+                    ok: false,
+                    needs_rehash: false,
+                }
+            }
+        };
+        if verified.ok {
+            store.clear_attempts(account).await?;
+        }
+        Ok(verified)
+    }
+
+    /// Forgets an account's failed password attempts (after a reset, S10).
+    pub(crate) async fn clear_password_attempts(&self, account: &str) -> Result<()> {
+        self.config.rate_limit.store.clear_attempts(account).await
     }
 
     /// The OpenAPI document of this instance's routes, as JSON.
@@ -490,6 +641,11 @@ impl BetterAuth {
             )
             .header(header::HeaderName::from_static("set-auth-token"), &signed)
             .header(header::ACCESS_CONTROL_EXPOSE_HEADERS, "set-auth-token");
+        // S38: a response carrying a session token is never stored by a cache.
+        response.headers.insert(
+            header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
         if !remember {
             let marker = self.signer.sign("true");
             response = response.header(
@@ -544,10 +700,34 @@ impl BetterAuth {
     }
 }
 
+/// A detached handle for background mail tasks (S34).
+pub(crate) struct Mailer {
+    pub(crate) db: Database,
+    pub(crate) config: AuthConfig,
+    pub(crate) now: DateTime<Utc>,
+}
+
+impl Mailer {
+    /// Stores a single-use token for `purpose` proving `value`, valid for one
+    /// hour, and returns the raw token. Only its digest is stored (S21).
+    pub(crate) async fn issue_token(&self, purpose: &str, value: &str) -> Result<String> {
+        issue_token(&self.db, self.now, purpose, value).await
+    }
+
+    /// Sends through the configured sender.
+    pub(crate) async fn send(&self, email: crate::email::Email) -> Result<()> {
+        self.config
+            .sender()
+            .send(email)
+            .await
+            .map_err(|e| Error::Internal(format!("sending email failed: {e}")))
+    }
+}
+
 /// Lifetime of reset and verification tokens (S21).
 pub(crate) const TOKEN_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
 
-/// See [`BetterAuth::issue_token`]; usable from background tasks.
+/// See [`Mailer::issue_token`].
 pub(crate) async fn issue_token(
     db: &Database,
     now: DateTime<Utc>,

@@ -20,9 +20,19 @@ pub struct AuthConfig {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) session_cache_ttl: Option<Duration>,
     pub(crate) base_path: String,
-    pub(crate) email_sender: Arc<dyn crate::email::EmailSender>,
+    pub(crate) email_sender: Option<Arc<dyn crate::email::EmailSender>>,
     pub(crate) rate_limit: crate::rate_limit::RateLimitConfig,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) body_timeout: Duration,
+    pub(crate) hashing_queue: usize,
 }
+
+/// Default largest request body (S36): auth bodies are a few hundred bytes.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+/// Default time a client has to send a request body (S36).
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default number of password hashes that may wait for a hashing thread (S31).
+pub const DEFAULT_HASHING_QUEUE: usize = 128;
 
 impl fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -34,6 +44,9 @@ impl fmt::Debug for AuthConfig {
             .field("trusted_origins", &self.trusted_origins)
             .field("session", &self.session)
             .field("password", &self.password)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("body_timeout", &self.body_timeout)
+            .field("hashing_queue", &self.hashing_queue)
             .finish()
     }
 }
@@ -52,9 +65,37 @@ impl AuthConfig {
             clock: Arc::new(SystemClock),
             session_cache_ttl: None,
             base_path: "/auth".to_string(),
-            email_sender: Arc::new(crate::email::LogEmailSender),
+            email_sender: None,
             rate_limit: crate::rate_limit::RateLimitConfig::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            hashing_queue: DEFAULT_HASHING_QUEUE,
         }
+    }
+
+    /// Largest request body accepted (default 64 KiB, S36). Larger bodies get
+    /// 413 before they are read: at once from `Content-Length`, or as soon as
+    /// a streamed body passes the limit. Auth requests are a few hundred bytes;
+    /// raise it only for plugins that take large bodies.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// How long a client may take to send a request body (default 10 s, S36);
+    /// slower bodies get 408. Keeps slow clients from holding buffers open.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// How many password hashes or verifications may wait for a hashing
+    /// thread (default 128, S31). When the queue is full, requests that need
+    /// one are answered 503 with `Retry-After` at once instead of queueing
+    /// without limit. At least 1.
+    pub fn hashing_queue(mut self, jobs: usize) -> Self {
+        self.hashing_queue = jobs.max(1);
+        self
     }
 
     /// Where the app nests the auth router (default `/auth`, as in
@@ -79,11 +120,38 @@ impl AuthConfig {
         self
     }
 
-    /// Delivers reset and verification emails. Without one, messages and their
-    /// links are logged at WARN.
+    /// Delivers reset and verification emails. Without one, a base URL on
+    /// `http://localhost` (or 127.0.0.1, [::1]) logs each message with its link
+    /// at WARN, so a developer can click through; any other base URL logs only
+    /// that a message was due, never the link (S38): a link is a live token.
     pub fn email_sender(mut self, sender: Arc<dyn crate::email::EmailSender>) -> Self {
-        self.email_sender = sender;
+        self.email_sender = Some(sender);
         self
+    }
+
+    /// The configured email sender, or the default one for this base URL
+    /// (see [`AuthConfig::email_sender`]).
+    pub fn sender(&self) -> Arc<dyn crate::email::EmailSender> {
+        match &self.email_sender {
+            Some(sender) => sender.clone(),
+            None if self.is_local_development() => Arc::new(crate::email::LogEmailSender),
+            None => Arc::new(crate::email::NoEmailSender),
+        }
+    }
+
+    /// True when the base URL is plain http on the local machine (development).
+    pub fn is_local_development(&self) -> bool {
+        let Some(origin) = origin_of(&self.base_url) else {
+            return false;
+        };
+        let Some(host) = origin.strip_prefix("http://") else {
+            return false;
+        };
+        let host = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => host.split(':').next().unwrap_or(""),
+        };
+        matches!(host, "localhost" | "127.0.0.1" | "::1") || host.ends_with(".localhost")
     }
 
     /// The absolute URL of an auth route (`/reset-password/abc`), built from the

@@ -122,7 +122,7 @@ pub struct Verified {
 ///   its queue runs dry, so memory returns to its resting size after a burst.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
     verifications: Arc<AtomicU64>,
     dummy_hash: Arc<String>,
 }
@@ -287,12 +287,19 @@ fn lower_priority() {
 }
 
 impl PasswordHasher {
-    /// A hasher running as many concurrent hashes as the machine has cores.
+    /// A hasher running as many concurrent hashes as the machine has cores,
+    /// with up to [`crate::config::DEFAULT_HASHING_QUEUE`] jobs waiting.
     pub fn new() -> Result<Self> {
+        Self::with_queue(crate::config::DEFAULT_HASHING_QUEUE)
+    }
+
+    /// A hasher with at most `queue` jobs waiting for a thread (S31); past
+    /// that, hashing and verifying fail at once with [`Error::Busy`] (503).
+    pub fn with_queue(queue: usize) -> Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         // The dummy hash makes unknown-email sign-ins cost one verification (S07).
         let dummy = hash_with(&mut Vec::new(), &generate_token())?;
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (jobs, queue) = mpsc::sync_channel::<Job>(queue.max(1));
         let queue = Arc::new(Mutex::new(queue));
         for i in 0..cores {
             let queue = queue.clone();
@@ -319,9 +326,11 @@ impl PasswordHasher {
                 let _ = done.send(job(memory));
             }
         });
-        self.jobs
-            .send(job)
-            .map_err(|_| Error::Internal("password hasher closed".into()))?;
+        self.jobs.try_send(job).map_err(|e| match e {
+            // S31: a full queue is answered at once, not waited on.
+            mpsc::TrySendError::Full(_) => Error::Busy { retry_after: 1 },
+            mpsc::TrySendError::Disconnected(_) => Error::Internal("password hasher closed".into()),
+        })?;
         result
             .await
             .map_err(|_| Error::Internal("password hashing task failed".into()))

@@ -1,7 +1,8 @@
 //! Email delivery for password reset and email verification. Apps implement
-//! [`EmailSender`] with whatever they use (SMTP, an API); without one, the
-//! runtime logs each message and its link at WARN so a developer can click
-//! through locally.
+//! [`EmailSender`] with whatever they use (SMTP, an API). Without one, a
+//! server on `http://localhost` logs each message and its link at WARN so a
+//! developer can click through ([`LogEmailSender`]); any other server logs only
+//! that a message was due ([`NoEmailSender`]), since a link is a live token (S38).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -77,6 +78,22 @@ impl EmailSender for LogEmailSender {
             url = %email.url,
             "no email sender configured (AuthConfig::email_sender); this email was not sent. Link: {}",
             email.url
+        );
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// The default sender outside local development: logs at WARN that a
+/// message was due and could not be sent, never its link or token (S38).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoEmailSender;
+
+impl EmailSender for NoEmailSender {
+    fn send(&self, email: Email) -> SendFuture<'_> {
+        tracing::warn!(
+            kind = ?email.kind,
+            subject = %email.subject,
+            "no email sender configured (AuthConfig::email_sender); an email was due and was not sent"
         );
         Box::pin(async { Ok(()) })
     }

@@ -65,6 +65,22 @@ pub enum Error {
         /// Seconds until the client may retry.
         retry_after: u64,
     },
+    /// Too many password hashes are already waiting (S31); retry after the given
+    /// number of seconds.
+    #[error("Service busy. Please try again shortly.")]
+    Busy {
+        /// Seconds until the client may retry.
+        retry_after: u64,
+    },
+    /// A request body that is not `application/json` (S35).
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
+    /// The client took longer than the body timeout to send its body (S36).
+    #[error("Request body not received in time")]
+    BodyTimeout,
+    /// The request body is larger than the configured limit (S24, S36).
+    #[error("Request body too large")]
+    PayloadTooLarge,
     /// The database is unreachable or timed out; the request may succeed later.
     #[error("Service unavailable: the database cannot be reached")]
     Unavailable(#[source] sqlx::Error),
@@ -101,7 +117,10 @@ impl Error {
             | Error::Forbidden { .. } => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable(_) | Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Config(_) | Error::Database(_) | Error::Migration(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -131,6 +150,10 @@ impl Error {
             Error::NotFound(_) => "NOT_FOUND",
             Error::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
             Error::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Error::Busy { .. } => "SERVICE_BUSY",
+            Error::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Error::BodyTimeout => "REQUEST_TIMEOUT",
+            Error::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
         }
     }
 

@@ -34,11 +34,13 @@ fn describe(status: u16) -> &'static str {
         401 => "No valid session",
         403 => "Forbidden (origin check, unverified email, callback URL)",
         404 => "Not found",
-        413 => "Request body larger than 1 MiB",
+        408 => "Request body not received within the body timeout",
+        413 => "Request body larger than the limit (64 KiB by default)",
+        415 => "Body is not application/json",
         422 => "Conflict with existing data",
         429 => "Too many requests",
         500 => "Internal error",
-        503 => "Database unavailable",
+        503 => "Database unavailable, or too many password hashes waiting (with Retry-After)",
         _ => "Error",
     }
 }
@@ -59,6 +61,10 @@ fn method(route: &Route) -> HttpMethod {
         "PUT" => HttpMethod::Put,
         "PATCH" => HttpMethod::Patch,
         "DELETE" => HttpMethod::Delete,
+        "HEAD" => HttpMethod::Head,
+        "OPTIONS" => HttpMethod::Options,
+        "TRACE" => HttpMethod::Trace,
+        // `BetterAuth::build` refuses routes with any other method.
         _ => HttpMethod::Post,
     }
 }
@@ -153,7 +159,7 @@ pub fn document(config: &AuthConfig, routes: &[Route]) -> OpenApi {
                 .security(SecurityRequirement::new("cookie", Vec::<String>::new()));
         }
         if route.body.is_some() {
-            statuses.extend([400, 413]);
+            statuses.extend([400, 408, 413, 415]);
         }
         if route.method != http::Method::GET {
             statuses.push(403);

@@ -11,7 +11,7 @@
 //! [`DatabaseRateLimitStore`] (the `rateLimit` table, one atomic upsert per
 //! request) for several instances sharing a database.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -111,7 +111,8 @@ pub struct RateLimitConfig {
     pub rules: Vec<RateLimitRule>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
-    /// Where counters live.
+    /// Where counters live, including the per-account password attempts
+    /// (S10, S30), which apply even when `enabled` is false.
     pub store: Arc<dyn RateLimitStore>,
 }
 
@@ -140,6 +141,8 @@ impl Default for RateLimitConfig {
                 RateLimitRule::new("/sign-up/email", ten, 3),
                 RateLimitRule::new("/change-password", ten, 3),
                 RateLimitRule::new("/change-email", ten, 3),
+                // S31: every route that checks a password has the sign-in rule.
+                RateLimitRule::new("/delete-user", ten, 3),
                 RateLimitRule::new("/request-password-reset", minute, 3),
                 RateLimitRule::new("/forget-password", minute, 3),
                 RateLimitRule::new("/send-verification-email", minute, 3),
@@ -233,7 +236,7 @@ pub fn bucket(ip: IpAddr) -> String {
     }
 }
 
-/// The outcome of counting one request.
+/// The outcome of counting one request (or reserving one password attempt).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateDecision {
     /// The request may proceed.
@@ -245,7 +248,10 @@ pub struct RateDecision {
 /// The future a [`RateLimitStore`] returns.
 pub type HitFuture<'a> = Pin<Box<dyn Future<Output = Result<RateDecision>> + Send + 'a>>;
 
-/// Counts requests per key in fixed windows.
+/// The future [`RateLimitStore::clear_attempts`] returns.
+pub type ClearFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+
+/// Counts requests per key in fixed windows, and password attempts per account.
 pub trait RateLimitStore: Send + Sync + 'static {
     /// Counts one request for `key` and decides whether it is within `max`
     /// per `window` as of `now`.
@@ -256,6 +262,18 @@ pub trait RateLimitStore: Send + Sync + 'static {
         max: u32,
         now: DateTime<Utc>,
     ) -> HitFuture<'a>;
+
+    /// S30: reserves one password attempt for `account` *before* the password
+    /// is checked, atomically: while the account is in a delay nothing is
+    /// reserved and the attempt is refused; otherwise the attempt counts as a
+    /// failure at once (so N concurrent guesses cost N attempts), and from the
+    /// fifth in a row on it starts a delay of 1, 2, 4, ... seconds (at most 15
+    /// minutes, see [`attempt_delay`]). A correct password then calls
+    /// [`RateLimitStore::clear_attempts`].
+    fn reserve_attempt<'a>(&'a self, account: &'a str, now: DateTime<Utc>) -> HitFuture<'a>;
+
+    /// Forgets an account's attempts (a correct password, or a password reset).
+    fn clear_attempts<'a>(&'a self, account: &'a str) -> ClearFuture<'a>;
 }
 
 fn decide(count: i64, window_start: i64, window: Duration, max: u32, now: i64) -> RateDecision {
@@ -267,10 +285,215 @@ fn decide(count: i64, window_start: i64, window: Duration, max: u32, now: i64) -
     }
 }
 
-/// Counters in process memory, for a single instance.
+/// Attempts in a row allowed before delays start (S10).
+pub const FREE_ATTEMPTS: u32 = 5;
+
+/// How long an account waits after its `attempts`-th attempt in a row
+/// without a correct password: nothing for the first four, then 1, 2, 4, ...
+/// seconds, at most 15 minutes.
+pub fn attempt_delay(attempts: u32) -> Duration {
+    if attempts < FREE_ATTEMPTS {
+        return Duration::ZERO;
+    }
+    let secs = 1u64 << (attempts - FREE_ATTEMPTS).min(10);
+    Duration::from_secs(secs.min(900))
+}
+
+/// How long an account's attempt count is remembered after its last attempt.
+const ATTEMPT_MEMORY_MS: i64 = 3_600_000;
+
+/// A refused attempt: wait until `until` (Unix ms).
+fn refused(until: i64, now: i64) -> RateDecision {
+    RateDecision {
+        allowed: false,
+        retry_after: ((until - now + 999) / 1000).max(1) as u64,
+    }
+}
+
+const ALLOWED: RateDecision = RateDecision {
+    allowed: true,
+    retry_after: 0,
+};
+
+/// One counter: a fixed window (`start`, `count`), or an account's attempts
+/// (`count` in a row, delayed until `start`). Forgotten at `expires` (Unix ms).
+#[derive(Clone, Copy, Debug, Default)]
+struct Counter {
+    expires: i64,
+    start: i64,
+    count: u32,
+    /// Which expiry-queue item belongs to this counter (older items are stale).
+    seq: u64,
+}
+
 #[derive(Debug, Default)]
+struct Shard {
+    counters: HashMap<Arc<str>, Counter>,
+    /// Keys by expiry, oldest first (nearly: a window restarted in place is
+    /// re-queued when its old item comes up). One live item per counter.
+    queue: VecDeque<(i64, u64, Arc<str>)>,
+    next_seq: u64,
+}
+
+/// Expired counters dropped per request at most: bounded work per request.
+const EXPIRE_PER_CALL: usize = 4;
+
+impl Shard {
+    /// Drops a few counters whose time is up; re-queues any that were extended.
+    fn expire(&mut self, now: i64) {
+        for _ in 0..EXPIRE_PER_CALL {
+            match self.queue.front() {
+                Some((expires, _, _)) if *expires <= now => {}
+                _ => return,
+            }
+            let Some((_, seq, key)) = self.queue.pop_front() else {
+                return;
+            };
+            match self.counters.get(&key) {
+                Some(c) if c.seq == seq && c.expires <= now => {
+                    self.counters.remove(&key);
+                }
+                Some(c) if c.seq == seq => self.queue.push_back((c.expires, seq, key)),
+                _ => {} // removed or replaced: a stale item
+            }
+        }
+    }
+
+    /// Evicts the counters that expire first until at most `cap` remain.
+    fn evict_to(&mut self, cap: usize) {
+        while self.counters.len() > cap {
+            let Some((_, seq, key)) = self.queue.pop_front() else {
+                return;
+            };
+            if self.counters.get(&key).is_some_and(|c| c.seq == seq) {
+                self.counters.remove(&key);
+            }
+        }
+    }
+
+    /// The counter for `key` (a fresh one expiring at `expires` when absent or
+    /// expired), after which `f` updates it.
+    fn update<R>(
+        &mut self,
+        key: &str,
+        now: i64,
+        expires: i64,
+        f: impl FnOnce(&mut Counter) -> R,
+    ) -> R {
+        if let Some(counter) = self.counters.get_mut(key) {
+            if counter.expires > now {
+                return f(counter);
+            }
+            // Expired but not yet dropped: start over in place (same queue item).
+            let seq = counter.seq;
+            *counter = Counter {
+                expires,
+                seq,
+                ..Counter::default()
+            };
+            return f(counter);
+        }
+        let key: Arc<str> = Arc::from(key);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.queue.push_back((expires, seq, key.clone()));
+        let counter = self.counters.entry(key).or_insert(Counter {
+            expires,
+            seq,
+            ..Counter::default()
+        });
+        f(counter)
+    }
+}
+
+/// A map of counters split into shards, each under its own lock, with
+/// expiry by time and a capacity (S32): a request costs one hash, one lock
+/// and a bounded amount of expiry work, however many clients there are.
+#[derive(Debug)]
+struct CounterMap {
+    shards: Box<[Mutex<Shard>]>,
+    cap_per_shard: usize,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+/// Shards of a [`MemoryRateLimitStore`]: enough that two cores rarely meet.
+const SHARDS: usize = 64;
+
+impl CounterMap {
+    fn new(capacity: usize) -> Self {
+        CounterMap {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            cap_per_shard: capacity.div_ceil(SHARDS).max(1),
+            hasher: Default::default(),
+        }
+    }
+
+    fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, Shard> {
+        use std::hash::BuildHasher;
+        let index = (self.hasher.hash_one(key) as usize) % self.shards.len();
+        self.shards[index].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn update<R>(&self, key: &str, now: i64, expires: i64, f: impl FnOnce(&mut Counter) -> R) -> R {
+        let mut shard = self.shard(key);
+        shard.expire(now);
+        let result = shard.update(key, now, expires, f);
+        let cap = self.cap_per_shard;
+        shard.evict_to(cap);
+        result
+    }
+
+    fn remove(&self, key: &str) {
+        self.shard(key).counters.remove(key);
+    }
+
+    fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).counters.len())
+            .sum()
+    }
+}
+
+/// Counters in process memory, for a single instance (S32): sharded, each
+/// counter forgotten when its window ends, and at most a fixed number of
+/// counters (default [`MemoryRateLimitStore::DEFAULT_CAPACITY`]); past it,
+/// the counters that expire first are evicted. Account attempts (S30) are
+/// kept apart, so a flood of client addresses cannot evict them.
+#[derive(Debug)]
 pub struct MemoryRateLimitStore {
-    counters: Mutex<HashMap<String, (i64, i64)>>,
+    windows: CounterMap,
+    accounts: CounterMap,
+}
+
+impl Default for MemoryRateLimitStore {
+    fn default() -> Self {
+        Self::with_capacity(Self::DEFAULT_CAPACITY)
+    }
+}
+
+impl MemoryRateLimitStore {
+    /// Counters kept at most by default, for client windows and for accounts
+    /// each (about 15 MB each when full).
+    pub const DEFAULT_CAPACITY: usize = 100_000;
+
+    /// A store keeping at most `capacity` client windows and `capacity` account counters.
+    pub fn with_capacity(capacity: usize) -> Self {
+        MemoryRateLimitStore {
+            windows: CounterMap::new(capacity),
+            accounts: CounterMap::new(capacity),
+        }
+    }
+
+    /// How many client windows are held now (diagnostics and benchmarks).
+    pub fn len(&self) -> usize {
+        self.windows.len()
+    }
+
+    /// True when no client window is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl RateLimitStore for MemoryRateLimitStore {
@@ -283,22 +506,44 @@ impl RateLimitStore for MemoryRateLimitStore {
     ) -> HitFuture<'a> {
         let now = now.timestamp_millis();
         let window_ms = window.as_millis() as i64;
-        let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-        if counters.len() > 100_000 {
-            // Forget finished windows so the map stays bounded.
-            counters.retain(|_, (start, _)| *start + 3_600_000 > now);
-        }
-        let entry = counters.entry(key.to_string()).or_insert((now, 0));
-        if entry.0 + window_ms <= now {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        let decision = decide(entry.1, entry.0, window, max, now);
+        let (count, start) = self.windows.update(key, now, now + window_ms, |c| {
+            if c.count == 0 {
+                c.start = now;
+            }
+            c.count = c.count.saturating_add(1);
+            (c.count, c.start)
+        });
+        let decision = decide(i64::from(count), start, window, max, now);
         Box::pin(async move { Ok(decision) })
+    }
+
+    fn reserve_attempt<'a>(&'a self, account: &'a str, now: DateTime<Utc>) -> HitFuture<'a> {
+        let now = now.timestamp_millis();
+        let decision = self
+            .accounts
+            .update(account, now, now + ATTEMPT_MEMORY_MS, |c| {
+                if c.start > now {
+                    return refused(c.start, now);
+                }
+                c.count = c.count.saturating_add(1);
+                c.expires = now + ATTEMPT_MEMORY_MS;
+                let delay = attempt_delay(c.count).as_millis() as i64;
+                if delay > 0 {
+                    c.start = now + delay;
+                }
+                ALLOWED
+            });
+        Box::pin(async move { Ok(decision) })
+    }
+
+    fn clear_attempts<'a>(&'a self, account: &'a str) -> ClearFuture<'a> {
+        self.accounts.remove(account);
+        Box::pin(async { Ok(()) })
     }
 }
 
 /// Counters in the `rateLimit` table, shared by every instance on the database.
+/// Account attempts (S30) live there too, under keys `account|<email>`.
 #[derive(Clone, Debug)]
 pub struct DatabaseRateLimitStore {
     db: Database,
@@ -339,49 +584,70 @@ impl RateLimitStore for DatabaseRateLimitStore {
             Ok(decide(count, start, window, max, now))
         })
     }
-}
 
-/// Per-account throttling of failed sign-ins (S10): after five failures in a
-/// row, each further attempt must wait 1, 2, 4, ... seconds (at most 15
-/// minutes). A successful sign-in or a password reset clears it.
-#[derive(Debug, Default)]
-pub struct SignInThrottle {
-    failures: Mutex<HashMap<String, (u32, i64)>>,
-}
-
-/// Failures allowed before delays start.
-const FREE_FAILURES: u32 = 5;
-
-impl SignInThrottle {
-    /// Seconds the account must still wait, if it is throttled.
-    pub fn check(&self, email: &str, now: DateTime<Utc>) -> Option<u64> {
-        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let (_, until) = failures.get(email)?;
-        let wait = until - now.timestamp_millis();
-        (wait > 0).then(|| ((wait + 999) / 1000) as u64)
-    }
-
-    /// Records a failed attempt.
-    pub fn fail(&self, email: &str, now: DateTime<Utc>) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if failures.len() > 100_000 {
+    fn reserve_attempt<'a>(&'a self, account: &'a str, now: DateTime<Utc>) -> HitFuture<'a> {
+        Box::pin(async move {
             let now = now.timestamp_millis();
-            failures.retain(|_, (_, until)| *until + 3_600_000 > now);
-        }
-        let entry = failures.entry(email.to_string()).or_insert((0, 0));
-        entry.0 += 1;
-        if entry.0 >= FREE_FAILURES {
-            let delay_secs = 1i64 << (entry.0 - FREE_FAILURES).min(10);
-            entry.1 = now.timestamp_millis() + delay_secs.min(900) * 1000;
-        }
+            let key = format!("account|{account}");
+            // The row holds the attempts in a row ("count") and the end of the
+            // current delay ("lastRequest", Unix ms). The first statement is a
+            // write, so the row (PostgreSQL) or the database (SQLite) is locked
+            // until commit: concurrent attempts are decided one after another.
+            const LOCK: &str = r#"INSERT INTO "rateLimit" ("id", "key", "count", "lastRequest")
+                VALUES ($1, $2, 0, 0)
+                ON CONFLICT ("key") DO UPDATE SET "count" = "rateLimit"."count"
+                RETURNING CAST("count" AS bigint), "lastRequest""#;
+            const SET: &str =
+                r#"UPDATE "rateLimit" SET "count" = $2, "lastRequest" = $3 WHERE "key" = $1"#;
+            let decision = on_pool!(self.db, |pool| {
+                let mut tx = pool.begin().await?;
+                let (count, until): (i64, i64) = sqlx::query_as(LOCK)
+                    .bind(crate::crypto::generate_id())
+                    .bind(&key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                // Attempts older than the memory window no longer count.
+                let last = until.abs();
+                let stale = last > 0 && last + ATTEMPT_MEMORY_MS <= now;
+                if until > now {
+                    tx.rollback().await?;
+                    refused(until, now)
+                } else {
+                    let count = if stale { 1 } else { count + 1 };
+                    let delay = attempt_delay(u32::try_from(count).unwrap_or(u32::MAX));
+                    // Without a delay, "lastRequest" keeps the last attempt (negated, so it
+                    // never reads as a delay) for the memory window.
+                    let until = if delay.is_zero() {
+                        -now
+                    } else {
+                        now + delay.as_millis() as i64
+                    };
+                    sqlx::query(SET)
+                        .bind(&key)
+                        .bind(count)
+                        .bind(until)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    ALLOWED
+                }
+            });
+            Ok(decision)
+        })
     }
 
-    /// Forgets an account's failures.
-    pub fn clear(&self, email: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(email);
+    fn clear_attempts<'a>(&'a self, account: &'a str) -> ClearFuture<'a> {
+        Box::pin(async move {
+            let key = format!("account|{account}");
+            on_pool!(self.db, |pool| sqlx::query(
+                r#"DELETE FROM "rateLimit" WHERE "key" = $1"#
+            )
+            .bind(&key)
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+            Ok(())
+        })
     }
 }
 

@@ -23,7 +23,7 @@ pub struct AuthRequest {
     pub query: HashMap<String, String>,
     /// Request headers.
     pub headers: HeaderMap,
-    /// The raw body (at most 1 MiB; larger bodies never get here).
+    /// The raw body (at most `AuthConfig::max_body_bytes`; larger bodies never get here).
     pub body: Bytes,
     /// The socket peer address, when the server provides it.
     pub peer: Option<IpAddr>,
@@ -51,6 +51,22 @@ impl AuthRequest {
             &self.body
         };
         serde_json::from_slice(body).map_err(|e| Error::Validation(format!("Invalid body: {e}")))
+    }
+
+    /// S35: true when the body is empty or declared `application/json` (with
+    /// any parameters, like `; charset=utf-8`). A cross-site form can send
+    /// `text/plain` or form-encoded bodies without a CORS preflight, never JSON.
+    pub fn has_json_body_or_none(&self) -> bool {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return true;
+        }
+        self.header(header::CONTENT_TYPE).is_some_and(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
     }
 
     /// A header as text, when present and valid UTF-8.
@@ -113,7 +129,7 @@ impl AuthResponse {
     /// `Retry-After` for rate limits.
     pub fn error(err: &Error) -> Self {
         let mut response = Self::json_status(err.status(), &err.body());
-        if let Error::TooManyRequests { retry_after } = err {
+        if let Error::TooManyRequests { retry_after } | Error::Busy { retry_after } = err {
             response = response.header(header::RETRY_AFTER, &retry_after.to_string());
         }
         response

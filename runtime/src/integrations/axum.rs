@@ -19,8 +19,9 @@ use crate::error::Error;
 use crate::models::{Session, User};
 use crate::request::{AuthRequest, AuthResponse};
 
-/// Largest request body read into memory (S24); larger bodies get 413.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest request body read into memory by default (S24, S36); larger
+/// bodies get 413. Set another limit with `AuthConfig::max_body_bytes`.
+pub const MAX_BODY_BYTES: usize = crate::config::DEFAULT_MAX_BODY_BYTES;
 
 /// Mounts Better Auth's routes on an Axum router.
 pub trait AxumIntegration {
@@ -54,11 +55,12 @@ impl AxumIntegration for Arc<BetterAuth> {
             let filter = method_filter(&route.method);
             router = router.route(route.path, on(filter, handler));
         }
-        // S24: bodies over 1 MiB are refused with 413 before they are read:
-        // at once from Content-Length, or as soon as a streamed body passes the limit.
+        // S24, S36: bodies over the limit (64 KiB by default) are refused with
+        // 413 before they are read: at once from Content-Length, or as soon as
+        // a streamed body passes the limit.
         router
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
-                MAX_BODY_BYTES,
+                self.config.max_body_bytes,
             ))
             .layer(axum::middleware::map_response(json_payload_too_large))
     }
@@ -78,19 +80,23 @@ async fn json_payload_too_large(response: Response) -> Response {
 }
 
 fn payload_too_large() -> Response {
-    into_axum(AuthResponse::json_status(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        &serde_json::json!({ "message": "Request body larger than 1 MiB", "code": "PAYLOAD_TOO_LARGE" }),
-    ))
+    into_axum(AuthResponse::error(&Error::PayloadTooLarge))
 }
 
+/// The filter of a route's method. `BetterAuth::build` refuses routes with
+/// other methods, so nothing is ever mounted under a method it does not have.
 fn method_filter(method: &Method) -> MethodFilter {
     match *method {
         Method::GET => MethodFilter::GET,
         Method::PUT => MethodFilter::PUT,
         Method::PATCH => MethodFilter::PATCH,
         Method::DELETE => MethodFilter::DELETE,
-        _ => MethodFilter::POST,
+        Method::POST => MethodFilter::POST,
+        Method::HEAD => MethodFilter::HEAD,
+        Method::OPTIONS => MethodFilter::OPTIONS,
+        Method::TRACE => MethodFilter::TRACE,
+        // Unreachable after `build`; a filter no request matches otherwise.
+        _ => MethodFilter::CONNECT,
     }
 }
 
@@ -116,20 +122,28 @@ async fn dispatch(auth: &BetterAuth, index: usize, request: Request) -> Response
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
-    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => bytes,
-        // The body limit layer stops the stream at 1 MiB.
-        Err(_) => return payload_too_large(),
-    };
-    let request = AuthRequest {
+    let mut request = AuthRequest {
         method: parts.method,
         params,
         query,
         headers: parts.headers,
-        body,
+        body: bytes::Bytes::new(),
         peer,
     };
-    into_axum(auth.handle(route, request).await)
+    // S36: the rate limit and the origin check come before the body is read,
+    // so a refused client never gets a buffer.
+    if let Err(err) = auth.admit(route, &request).await {
+        return into_axum(auth.error_response(route, &err));
+    }
+    // S36: a small body, read within a time limit.
+    let read = axum::body::to_bytes(body, auth.config.max_body_bytes);
+    request.body = match tokio::time::timeout(auth.config.body_timeout, read).await {
+        Ok(Ok(bytes)) => bytes,
+        // The body limit layer stops the stream at the limit.
+        Ok(Err(_)) => return payload_too_large(),
+        Err(_) => return into_axum(auth.error_response(route, &Error::BodyTimeout)),
+    };
+    into_axum(auth.respond(route, request).await)
 }
 
 fn into_axum(response: AuthResponse) -> Response {

@@ -100,10 +100,15 @@ async fn delete_user(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResp
             if password.chars().count() > auth.config.password.max_length {
                 return Err(Error::InvalidPassword);
             }
-            let stored = store::accounts::credential_password(&auth.database, &current.user.id)
+            let stored =
+                store::accounts::credential_password(&auth.database, &current.user.id).await?;
+            // S31: the sign-in throttle guards this password check too; a user
+            // without a password costs a dummy verification like any other.
+            if !auth
+                .check_password_attempt(&current.user.email, password, stored.as_deref())
                 .await?
-                .ok_or(Error::InvalidPassword)?;
-            if !auth.hasher.verify(password, &stored).await?.ok {
+                .ok
+            {
                 return Err(Error::InvalidPassword);
             }
         }
@@ -169,18 +174,26 @@ async fn change_email(auth: &BetterAuth, request: AuthRequest) -> Result<AuthRes
         new_email: new_email.clone(),
     };
     let value = serde_json::to_string(&change).map_err(|e| Error::Internal(e.to_string()))?;
-    let token = auth.issue_token(CHANGE_EMAIL, &value).await?;
-    let url = verify_url(auth, &token, body.callback_url.as_deref());
-    auth.send_email(compose(EmailKind::ChangeEmail, &new_email, &url))
-        .await?;
+    // S34: issued and sent in the background, like every email.
+    let mailer = auth.mailer();
+    let callback = body.callback_url.clone();
+    auth.in_background("change-email email", async move {
+        let token = mailer.issue_token(CHANGE_EMAIL, &value).await?;
+        let url = verify_url(&mailer.config, &token, callback.as_deref());
+        mailer
+            .send(compose(EmailKind::ChangeEmail, &new_email, &url))
+            .await
+    });
     Ok(status_true())
 }
 
 /// The `/verify-email` link for a token.
-pub(crate) fn verify_url(auth: &BetterAuth, token: &str, callback: Option<&str>) -> String {
-    let mut url = auth
-        .config
-        .route_url(&format!("/verify-email?token={token}"));
+pub(crate) fn verify_url(
+    config: &crate::AuthConfig,
+    token: &str,
+    callback: Option<&str>,
+) -> String {
+    let mut url = config.route_url(&format!("/verify-email?token={token}"));
     if let Some(callback) = callback {
         url.push_str("&callbackURL=");
         url.push_str(&percent_encoding::utf8_percent_encode(callback, QUERY_VALUE).to_string());
@@ -188,16 +201,32 @@ pub(crate) fn verify_url(auth: &BetterAuth, token: &str, callback: Option<&str>)
     url
 }
 
-/// Issues and sends a verification link to a user's current address.
-pub(crate) async fn send_verification(
-    auth: &BetterAuth,
-    user: &User,
-    callback: Option<&str>,
-) -> Result<()> {
-    let token = auth.issue_token(VERIFY_EMAIL, &user.id).await?;
-    let url = verify_url(auth, &token, callback);
-    auth.send_email(compose(EmailKind::EmailVerification, &user.email, &url))
-        .await
+/// What a verification token proves: this user had this address when the
+/// link was mailed to it. `user_id` comes first (see
+/// `store::verifications::delete_for_user`).
+#[derive(Serialize, Deserialize)]
+struct AddressToVerify {
+    user_id: String,
+    email: String,
+}
+
+/// Issues and sends a verification link to a user's current address, in the
+/// background (S34): a mail failure is logged, never answered.
+pub(crate) fn send_verification(auth: &BetterAuth, user: &User, callback: Option<&str>) {
+    let mailer = auth.mailer();
+    let proof = AddressToVerify {
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+    };
+    let callback = callback.map(str::to_owned);
+    auth.in_background("verification email", async move {
+        let value = serde_json::to_string(&proof).map_err(|e| Error::Internal(e.to_string()))?;
+        let token = mailer.issue_token(VERIFY_EMAIL, &value).await?;
+        let url = verify_url(&mailer.config, &token, callback.as_deref());
+        mailer
+            .send(compose(EmailKind::EmailVerification, &proof.email, &url))
+            .await
+    });
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -217,11 +246,29 @@ async fn send_verification_email(auth: &BetterAuth, request: AuthRequest) -> Res
     if let Some(url) = &body.callback_url {
         auth.check_redirect(url)?;
     }
-    if let Some(user) = store::users::find_by_email(&auth.database, &email).await? {
-        if !user.email_verified {
-            send_verification(auth, &user, body.callback_url.as_deref()).await?;
+    // S34: the lookup, token and email happen in the background, so the
+    // answer is the same, at the same speed, for unknown, verified and
+    // unverified addresses, and whatever the mail sender does.
+    let mailer = auth.mailer();
+    let callback = body.callback_url;
+    auth.in_background("verification email", async move {
+        let Some(user) = store::users::find_by_email(&mailer.db, &email).await? else {
+            return Ok(());
+        };
+        if user.email_verified {
+            return Ok(());
         }
-    }
+        let proof = AddressToVerify {
+            user_id: user.id.clone(),
+            email: user.email.clone(),
+        };
+        let value = serde_json::to_string(&proof).map_err(|e| Error::Internal(e.to_string()))?;
+        let token = mailer.issue_token(VERIFY_EMAIL, &value).await?;
+        let url = verify_url(&mailer.config, &token, callback.as_deref());
+        mailer
+            .send(compose(EmailKind::EmailVerification, &user.email, &url))
+            .await
+    });
     Ok(status_true())
 }
 
@@ -244,13 +291,20 @@ async fn verify_email(auth: &BetterAuth, request: AuthRequest) -> Result<AuthRes
         auth.check_redirect(url)?;
     }
     let now = auth.now();
-    let user = if let Some(user_id) = auth.consume_token(VERIFY_EMAIL, &token).await? {
-        match store::users::find_by_id(&auth.database, &user_id).await? {
-            Some(user) => {
-                store::users::set_email(&auth.database, &user.id, &user.email, true, now).await?;
-                auth.forget_cached_sessions(None);
-                Some(user)
-            }
+    let user = if let Some(value) = auth.consume_token(VERIFY_EMAIL, &token).await? {
+        // The address that was mailed is the one verified, and only while it
+        // is still the user's address.
+        let proof: Option<AddressToVerify> = serde_json::from_str(&value).ok();
+        match proof {
+            Some(proof) => match store::users::find_by_id(&auth.database, &proof.user_id).await? {
+                Some(user) if user.email == proof.email => {
+                    store::users::set_email(&auth.database, &user.id, &user.email, true, now)
+                        .await?;
+                    auth.forget_cached_sessions(None);
+                    Some(user)
+                }
+                _ => None,
+            },
             None => None,
         }
     } else if let Some(value) = auth.consume_token(CHANGE_EMAIL, &token).await? {
@@ -262,6 +316,18 @@ async fn verify_email(auth: &BetterAuth, request: AuthRequest) -> Result<AuthRes
             &change.new_email,
             true,
             now,
+        )
+        .await?;
+        // S33: links mailed for the old address (reset, verification) and
+        // other pending changes now point at a stale address.
+        store::verifications::delete_for_user(
+            &auth.database,
+            &change.user_id,
+            &[
+                store::accounts::RESET_TOKEN_PREFIX,
+                &format!("{VERIFY_EMAIL}:"),
+                &format!("{CHANGE_EMAIL}:"),
+            ],
         )
         .await?;
         auth.forget_cached_sessions(None);

@@ -98,7 +98,14 @@ fn no_store(response: AuthResponse) -> AuthResponse {
 async fn get_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
     let allow_refresh = request.query("disableRefresh") != Some("true");
     let resolved = match auth.token_from_headers(&request.headers) {
-        Some(token) => auth.session_for_token(&token, allow_refresh).await?,
+        Some(token) => {
+            let refresh = if allow_refresh {
+                crate::auth::Refresh::WithCookie
+            } else {
+                crate::auth::Refresh::No
+            };
+            auth.lookup_session(&token, refresh).await?
+        }
         None => None,
     };
     let Some(resolved) = resolved else {

@@ -146,7 +146,8 @@ async fn sign_up(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse
     )
     .await?;
     if auth.options.send_verification_on_sign_up {
-        send_verification(auth, &user, body.callback_url.as_deref()).await?;
+        // In the background: a mail failure never undoes a committed sign-up (S34).
+        send_verification(auth, &user, body.callback_url.as_deref());
     }
     if auth.options.require_email_verification {
         // No session until the address is confirmed.
@@ -184,30 +185,26 @@ async fn sign_in(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse
         // Never hash oversized input (S01); same answer as a wrong password.
         return Err(Error::InvalidEmailOrPassword);
     }
-    let now = auth.now();
-    if let Some(retry_after) = auth.throttle.check(&email, now) {
-        // S10: too many failures for this account; no password is checked.
-        return Err(Error::TooManyRequests { retry_after });
-    }
+    // S30: the account's attempt is reserved before the password is checked,
+    // so concurrent guesses each cost one, and a delayed account checks none.
     let found = store::users::find_with_password(&auth.database, &email).await?;
-    let Some((user, stored)) = found.and_then(|f| f.password.map(|p| (f.user, p))) else {
-        auth.hasher.verify_dummy(&body.password).await?;
-        auth.throttle.fail(&email, now);
+    let (user, stored) = match found {
+        Some(f) => (Some(f.user), f.password),
+        None => (None, None),
+    };
+    let verified = auth
+        .check_password_attempt(&email, &body.password, stored.as_deref())
+        .await?;
+    let Some(user) = user.filter(|_| verified.ok) else {
         return Err(Error::InvalidEmailOrPassword);
     };
-    let verified = auth.hasher.verify(&body.password, &stored).await?;
-    if !verified.ok {
-        auth.throttle.fail(&email, now);
-        return Err(Error::InvalidEmailOrPassword);
-    }
-    auth.throttle.clear(&email);
     if verified.needs_rehash {
         let hash = auth.hasher.hash(&body.password).await?;
         store::accounts::set_credential_password(&auth.database, &user.id, &hash, auth.now())
             .await?;
     }
     if auth.options.require_email_verification && !user.email_verified {
-        send_verification(auth, &user, body.callback_url.as_deref()).await?;
+        send_verification(auth, &user, body.callback_url.as_deref());
         return Err(Error::Forbidden {
             message: "Email not verified".into(),
             code: "EMAIL_NOT_VERIFIED",

@@ -1,7 +1,7 @@
 //! `PasswordManagementPlugin`: change a password, and reset a forgotten one
 //! through an emailed single-use link.
 
-use http::Method;
+use http::{Method, header};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -119,31 +119,32 @@ async fn change_password(auth: &BetterAuth, request: AuthRequest) -> Result<Auth
     let stored = store::accounts::credential_password(&auth.database, &user.id)
         .await?
         .ok_or_else(|| Error::Validation("Credential account not found".into()))?;
+    // S31: the sign-in throttle guards this password check too.
     if !auth
-        .hasher
-        .verify(&body.current_password, &stored)
+        .check_password_attempt(&user.email, &body.current_password, Some(&stored))
         .await?
         .ok
     {
         return Err(Error::InvalidPassword);
     }
     let hash = auth.hasher.hash(&body.new_password).await?;
-    if !body.revoke_other_sessions.unwrap_or(false) {
-        store::accounts::set_credential_password(&auth.database, &user.id, &hash, auth.now())
-            .await?;
+    let revoke = body.revoke_other_sessions.unwrap_or(false);
+    // New password, no outstanding reset link (S33) and, when asked, no old
+    // session, in one transaction.
+    let change = store::accounts::PasswordChange {
+        user_id: &user.id,
+        password_hash: &hash,
+        now: auth.now(),
+        end_sessions: revoke,
+        token: None,
+    };
+    store::accounts::change_password(&auth.database, &change).await?;
+    if !revoke {
         return Ok(AuthResponse::json(&TokenUser {
             token: None,
             user: user.clone(),
         }));
     }
-    // New password and no old session, in one transaction.
-    store::accounts::set_credential_password_and_end_sessions(
-        &auth.database,
-        &user.id,
-        &hash,
-        auth.now(),
-    )
-    .await?;
     auth.forget_cached_sessions(None);
     let (_, token) = auth.create_session(user, &request).await?;
     let response = AuthResponse::json(&TokenUser {
@@ -188,7 +189,7 @@ async fn request_password_reset(auth: &BetterAuth, request: AuthRequest) -> Resu
                 body.redirect_to.as_deref().unwrap_or("/"),
             );
             config
-                .email_sender
+                .sender()
                 .send(compose(EmailKind::PasswordReset, &user.email, &url))
                 .await
                 .map_err(|e| Error::Internal(e.to_string()))
@@ -219,7 +220,11 @@ async fn reset_password_link(auth: &BetterAuth, request: AuthRequest) -> Result<
     } else {
         with_query(&callback, "error", "INVALID_TOKEN")
     };
-    Ok(AuthResponse::redirect(&location))
+    // S38: the link and the redirect carry a live token: never sent on as a
+    // Referer, never cached.
+    Ok(AuthResponse::redirect(&location)
+        .header(header::REFERRER_POLICY, "no-referrer")
+        .header(header::CACHE_CONTROL, "no-store"))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -238,22 +243,31 @@ async fn reset_password(auth: &BetterAuth, request: AuthRequest) -> Result<AuthR
     let body: ResetPasswordBody = request.json()?;
     check_password(auth, &body.new_password)?;
     let user_id = auth
-        .consume_token(RESET_PASSWORD, &body.token)
+        .peek_token(RESET_PASSWORD, &body.token)
         .await?
         .ok_or(Error::InvalidToken)?;
     let hash = auth.hasher.hash(&body.new_password).await?;
-    // New password and no old session, in one transaction (S14).
-    store::accounts::set_credential_password_and_end_sessions(
-        &auth.database,
-        &user_id,
-        &hash,
-        auth.now(),
-    )
-    .await?;
+    // S33: the token is consumed in the transaction that sets the password,
+    // ends every session (S14) and every other reset link: a failure burns
+    // nothing, and two requests racing for one token change it once.
+    let identifier = format!(
+        "{RESET_PASSWORD}:{}",
+        crate::crypto::token_digest(&body.token)
+    );
+    let change = store::accounts::PasswordChange {
+        user_id: &user_id,
+        password_hash: &hash,
+        now: auth.now(),
+        end_sessions: true,
+        token: Some(&identifier),
+    };
+    store::accounts::change_password(&auth.database, &change)
+        .await?
+        .ok_or(Error::InvalidToken)?;
     auth.forget_cached_sessions(None);
     // S10: a reset lifts any sign-in throttle on the account.
     if let Some(user) = store::users::find_by_id(&auth.database, &user_id).await? {
-        auth.throttle.clear(&user.email);
+        auth.clear_password_attempts(&user.email).await?;
     }
     Ok(status_true())
 }

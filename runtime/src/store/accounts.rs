@@ -79,28 +79,92 @@ pub async fn set_credential_password(
     Ok(())
 }
 
-/// Replaces a user's credential password (as [`set_credential_password`]) and
-/// deletes every session of the user, in one transaction: either the new
-/// password is set and every old session is gone, or nothing changed.
-/// Returns how many sessions were deleted. Used by `better-auth user set-password`.
+/// Replaces a user's credential password (as [`set_credential_password`]),
+/// deletes every session of the user and every outstanding password-reset
+/// token (S33), in one transaction: either the new password is set and every
+/// old session and reset link is gone, or nothing changed. Returns how many
+/// sessions were deleted. Used by `better-auth user set-password`.
 pub async fn set_credential_password_and_end_sessions(
     db: &Database,
     user_id: &str,
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let ended = on_pool!(db, |pool| {
+    let change = PasswordChange {
+        user_id,
+        password_hash,
+        now,
+        end_sessions: true,
+        token: None,
+    };
+    Ok(change_password(db, &change).await?.unwrap_or(0))
+}
+
+/// Identifier prefix of password-reset tokens in the `verification` table.
+pub const RESET_TOKEN_PREFIX: &str = "reset-password:";
+
+/// A password change and what it ends (S14, S33).
+#[derive(Debug, Clone)]
+pub struct PasswordChange<'a> {
+    /// Whose password.
+    pub user_id: &'a str,
+    /// The new hash.
+    pub password_hash: &'a str,
+    /// When.
+    pub now: DateTime<Utc>,
+    /// Also delete every session of the user.
+    pub end_sessions: bool,
+    /// A reset token's `verification.identifier` to consume in the same
+    /// transaction: the change happens only when that token exists, has not
+    /// expired and proves `user_id`.
+    pub token: Option<&'a str>,
+}
+
+/// Sets a new password in one transaction with its consequences: the reset
+/// token (if any) is consumed, every outstanding reset token of the user is
+/// deleted (S33), and with `end_sessions` every session. A failure changes
+/// nothing and burns no token. Returns `None` when the token was not valid
+/// (nothing changed), else how many sessions ended.
+pub async fn change_password(db: &Database, change: &PasswordChange<'_>) -> Result<Option<u64>> {
+    let prefix = super::verifications::json_value_prefix(change.user_id);
+    let (user_id, hash, now) = (change.user_id, change.password_hash, change.now);
+    let outcome = on_pool!(db, |pool| {
         let mut tx = pool.begin().await?;
-        upsert_credential_password!(&mut *tx, user_id, password_hash, now);
-        let ended = sqlx::query(r#"DELETE FROM "session" WHERE "userId" = $1"#)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        ended
+        let mut valid = true;
+        if let Some(identifier) = change.token {
+            let row: Option<(String, Timestamp)> = sqlx::query_as(
+                r#"DELETE FROM "verification" WHERE "identifier" = $1 RETURNING "value", "expiresAt""#,
+            )
+            .bind(identifier)
+            .fetch_optional(&mut *tx)
+            .await?;
+            valid = row.is_some_and(|(value, expires)| value == user_id && expires.0 > now);
+        }
+        if valid {
+            upsert_credential_password!(&mut *tx, user_id, hash, now);
+            sqlx::query(super::verifications::DELETE_FOR_USER)
+                .bind(RESET_TOKEN_PREFIX)
+                .bind(user_id)
+                .bind(&prefix)
+                .execute(&mut *tx)
+                .await?;
+            let ended = if change.end_sessions {
+                sqlx::query(r#"DELETE FROM "session" WHERE "userId" = $1"#)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+            } else {
+                0
+            };
+            tx.commit().await?;
+            Some(ended)
+        } else {
+            tx.rollback().await?;
+            None
+        }
     });
-    Ok(ended)
+    Ok(outcome)
 }
 
 /// Deletes one account of a user by provider (and provider account id, when given).

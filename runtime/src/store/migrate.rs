@@ -83,13 +83,21 @@ const HISTORY_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS "_better_auth_migratio
 
 /// Creates or updates the auth schema. Idempotent: applied migrations are
 /// skipped (after checking their checksum), pending ones applied in order.
-/// Safe to call from several instances at once on PostgreSQL (advisory lock).
+/// Safe to call from several instances or processes at once: on PostgreSQL
+/// an advisory lock serialises them; on SQLite each migration's transaction
+/// starts with `BEGIN IMMEDIATE`, taking the write lock before it reads the
+/// history, so a second migrator waits (busy timeout) and then sees the
+/// migration applied instead of failing on a stale read.
 pub async fn run_migrations(db: &Database) -> Result<()> {
     let backend = db.backend();
     for migration in MIGRATIONS {
         let checksum = migration.checksum(backend);
         on_pool!(db, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = if backend == Backend::Sqlite {
+                pool.begin_with("BEGIN IMMEDIATE").await?
+            } else {
+                pool.begin().await?
+            };
             if backend == Backend::Postgres {
                 // Serialises concurrent migrators; released at commit.
                 sqlx::query("SELECT pg_advisory_xact_lock(7267150331)")

@@ -264,13 +264,17 @@ impl From<sqlx::PgPool> for Database {
 }
 
 /// A database URL with its password replaced by `***`, for messages and logs.
+/// The user info ends at the *last* `@` before the path, so a password that
+/// contains `@` is hidden whole.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let Some((userinfo, host)) = rest.split_once('@') else {
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
         return url.to_string();
     };
+    let (userinfo, host) = (&rest[..at], &rest[at + 1..]);
     match userinfo.split_once(':') {
         Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_string(),

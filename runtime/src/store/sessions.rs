@@ -122,16 +122,24 @@ pub async fn list_active_for_user(
     user_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Session>> {
-    let sql = format!(
-        r#"SELECT {SESSION_COLUMNS} FROM "session" WHERE "userId" = $1 AND "expiresAt" > $2
-           ORDER BY "createdAt" DESC, "id""#
-    );
-    let rows: Vec<SessionRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
-        .bind(user_id)
-        .bind(Timestamp(now))
-        .fetch_all(pool)
-        .await?);
-    Ok(rows.into_iter().map(Session::from).collect())
+    // Compared after decoding (S39): a database adopted from elsewhere may
+    // hold timestamps in any form the decoder reads; a user has few sessions.
+    let mut sessions = list_for_user(db, user_id).await?;
+    sessions.retain(|s| s.expires_at > now);
+    Ok(sessions)
+}
+
+/// SQLite: a `date` column's value as Unix milliseconds, whatever form it is
+/// stored in (S39): ISO-8601 text with `T` or a space, with or without zone,
+/// or Unix seconds or milliseconds as numbers. Text comparison would put
+/// every number before every date and `2026-01-01 10:00` before `2026-01-01T09:00`.
+#[cfg(feature = "sqlite")]
+pub(crate) fn sqlite_unix_ms(column: &str) -> String {
+    format!(
+        "(CASE WHEN typeof({column}) IN ('integer', 'real') THEN \
+            (CASE WHEN abs({column}) > 100000000000 THEN {column} ELSE {column} * 1000 END) \
+         ELSE CAST(round((julianday({column}) - 2440587.5) * 86400000.0) AS integer) END)"
+    )
 }
 
 /// One session by id, whatever its expiry (the admin CLI shows it before revoking it).
@@ -168,6 +176,19 @@ pub async fn extend(
         .bind(id)
         .bind(Timestamp(expires_at))
         .bind(Timestamp(now))
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Moves a session's expiry without touching `updatedAt`, which records
+/// when the client last got a cookie for it (S37).
+pub async fn extend_expiry(db: &Database, id: &str, expires_at: DateTime<Utc>) -> Result<()> {
+    const SQL: &str = r#"UPDATE "session" SET "expiresAt" = $2 WHERE "id" = $1"#;
+    on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(id)
+        .bind(Timestamp(expires_at))
         .execute(pool)
         .await
         .map(|_| ())?);
@@ -220,12 +241,28 @@ pub async fn delete_for_user(db: &Database, user_id: &str, keep: Option<&str>) -
 }
 
 /// Deletes every session that expired before `now`. Returns how many went.
+/// On SQLite the expiry is compared in whatever form it is stored (S39).
 pub async fn delete_expired(db: &Database, now: DateTime<Utc>) -> Result<u64> {
-    Ok(on_pool!(db, |pool| sqlx::query(
-        r#"DELETE FROM "session" WHERE "expiresAt" <= $1"#
-    )
-    .bind(Timestamp(now))
-    .execute(pool)
-    .await?
-    .rows_affected()))
+    Ok(match &db.pool {
+        #[cfg(feature = "sqlite")]
+        super::Pool::Sqlite(pool) => {
+            let sql = format!(
+                r#"DELETE FROM "session" WHERE {} <= $1"#,
+                sqlite_unix_ms(r#""expiresAt""#)
+            );
+            sqlx::query(&sql)
+                .bind(now.timestamp_millis())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }
+        #[cfg(feature = "postgres")]
+        super::Pool::Postgres(pool) => {
+            sqlx::query(r#"DELETE FROM "session" WHERE "expiresAt" <= $1"#)
+                .bind(Timestamp(now))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }
+    })
 }

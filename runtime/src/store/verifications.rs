@@ -56,3 +56,34 @@ pub async fn peek(db: &Database, identifier: &str, now: DateTime<Utc>) -> Result
     .await?);
     Ok(row.and_then(|(value, expires)| (expires.0 > now).then_some(value)))
 }
+
+/// Deletes a user's outstanding tokens of one purpose: rows whose identifier
+/// starts with `purpose` and whose value is the user id, or a JSON object whose
+/// first field is `"user_id"` with this id (S33).
+pub(crate) const DELETE_FOR_USER: &str = r#"DELETE FROM "verification"
+    WHERE substr("identifier", 1, length(CAST($1 AS text))) = CAST($1 AS text)
+      AND ("value" = CAST($2 AS text)
+           OR substr("value", 1, length(CAST($3 AS text))) = CAST($3 AS text))"#;
+
+/// The start of a JSON token value naming `user_id` first (`{"user_id":"..",`).
+pub(crate) fn json_value_prefix(user_id: &str) -> String {
+    let id = serde_json::to_string(user_id).unwrap_or_default();
+    format!("{{\"user_id\":{id},")
+}
+
+/// Deletes every outstanding token of a user for each of `purposes` (the
+/// identifier prefixes, like `reset-password:`). Returns how many went.
+pub async fn delete_for_user(db: &Database, user_id: &str, purposes: &[&str]) -> Result<u64> {
+    let prefix = json_value_prefix(user_id);
+    let mut deleted = 0;
+    for purpose in purposes {
+        deleted += on_pool!(db, |pool| sqlx::query(DELETE_FOR_USER)
+            .bind(*purpose)
+            .bind(user_id)
+            .bind(&prefix)
+            .execute(pool)
+            .await?
+            .rows_affected());
+    }
+    Ok(deleted)
+}

@@ -10,4 +10,5 @@ mod flows;
 mod limits;
 mod openapi;
 mod security;
+mod security_round2;
 mod store;
