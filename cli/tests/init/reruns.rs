@@ -122,14 +122,18 @@ fn migrations_copied_into_the_sqlx_folder() {
         .collect();
     copied.sort();
     // One copy per SQL file of the runtime, named `<UTC timestamp>_better_auth_<name>.sql`.
-    let mut expected: Vec<String> =
+    // In the runtime's order (by file name), which the timestamps keep.
+    let mut sources: Vec<String> =
         std::fs::read_dir(crate::util::workspace().join("migrations/sqlite"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| n.ends_with(".sql"))
-            .map(|n| format!("_better_auth_{}", n.split_once('_').unwrap().1))
             .collect();
-    expected.sort();
+    sources.sort();
+    let expected: Vec<String> = sources
+        .iter()
+        .map(|n| format!("_better_auth_{}", n.split_once('_').unwrap().1))
+        .collect();
     assert_eq!(copied.len(), expected.len(), "{copied:?}");
     for (name, suffix) in copied.iter().zip(&expected) {
         assert!(name.ends_with(suffix.as_str()), "{name} {suffix}");

@@ -33,32 +33,25 @@ pub async fn credential_password(db: &Database, user_id: &str) -> Result<Option<
     Ok(row.and_then(|(p,)| p))
 }
 
-const UPDATE_CREDENTIAL_PASSWORD: &str = r#"UPDATE "account" SET "password" = $2, "updatedAt" = $3
-    WHERE "userId" = $1 AND "providerId" = 'credential'"#;
+/// One statement, so two concurrent calls can never leave two credential rows: the
+/// unique index on (`userId`, `providerId`) for credential rows (migration 3) turns the
+/// second insert into an update.
+const UPSERT_CREDENTIAL_PASSWORD: &str = r#"INSERT INTO "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
+    VALUES ($1, $2, 'credential', $2, $3, $4, $4)
+    ON CONFLICT ("userId", "providerId") WHERE "providerId" = 'credential'
+    DO UPDATE SET "password" = excluded."password", "updatedAt" = excluded."updatedAt""#;
 
-const INSERT_CREDENTIAL_ACCOUNT: &str = r#"INSERT INTO "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
-    VALUES ($1, $2, 'credential', $2, $3, $4, $4)"#;
-
-/// Runs the update-or-insert of a credential password on one executor (a pool
-/// or an open transaction), so both public functions below share the SQL.
+/// Runs the upsert of a credential password on one executor (a pool or an open
+/// transaction), so both public functions below share the SQL.
 macro_rules! upsert_credential_password {
     ($executor:expr, $user_id:expr, $hash:expr, $now:expr) => {{
-        let updated = sqlx::query(UPDATE_CREDENTIAL_PASSWORD)
+        sqlx::query(UPSERT_CREDENTIAL_PASSWORD)
+            .bind(crate::crypto::generate_id())
             .bind($user_id)
             .bind($hash)
             .bind(Timestamp($now))
             .execute($executor)
-            .await?
-            .rows_affected();
-        if updated == 0 {
-            sqlx::query(INSERT_CREDENTIAL_ACCOUNT)
-                .bind(crate::crypto::generate_id())
-                .bind($user_id)
-                .bind($hash)
-                .bind(Timestamp($now))
-                .execute($executor)
-                .await?;
-        }
+            .await?;
     }};
 }
 

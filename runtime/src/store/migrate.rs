@@ -52,6 +52,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0002_rate_limit.sql"),
         postgres: include_str!("../../migrations/postgres/0002_rate_limit.sql"),
     },
+    Migration {
+        version: 3,
+        description: "credential_unique",
+        sqlite: include_str!("../../migrations/sqlite/0003_credential_unique.sql"),
+        postgres: include_str!("../../migrations/postgres/0003_credential_unique.sql"),
+    },
 ];
 
 /// Where one migration stands in a database.

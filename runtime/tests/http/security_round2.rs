@@ -1053,6 +1053,57 @@ both_backends!(
     }
 );
 
+both_db!(
+    r2_concurrent_password_sets_leave_one_credential_account,
+    |db: TestDb| async move {
+        use better_auth::store::{accounts, users};
+        let now = chrono::Utc::now();
+        let new = users::NewUser {
+            name: "Ada",
+            email: "ada@example.com",
+            image: None,
+            email_verified: true,
+        };
+        let user = users::create_with_password(&db.database, new, "old-hash", now)
+            .await
+            .unwrap();
+        // A user with no credential account (say, one who signed up with a provider).
+        assert!(
+            accounts::delete_for_user(&db.database, &user.id, "credential", None)
+                .await
+                .unwrap()
+        );
+        let sets: Vec<_> = (0..16)
+            .map(|i| {
+                let database = db.database.clone();
+                let id = user.id.clone();
+                tokio::spawn(async move {
+                    accounts::set_credential_password(&database, &id, &format!("hash-{i}"), now)
+                        .await
+                })
+            })
+            .collect();
+        for set in sets {
+            set.await.unwrap().unwrap();
+        }
+        let credentials = accounts::list_for_user(&db.database, &user.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.provider_id == "credential")
+            .count();
+        assert_eq!(
+            credentials, 1,
+            "one credential account, whatever the interleaving"
+        );
+        let hash = accounts::credential_password(&db.database, &user.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(hash.starts_with("hash-"), "{hash}");
+    }
+);
+
 /// A plugin route with a method the router cannot mount exactly is refused
 /// at build time, never served (and documented) as POST.
 #[tokio::test]
