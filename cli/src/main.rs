@@ -10,7 +10,18 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 /// Add Better Auth to an Axum service and manage its users and sessions.
 #[derive(Parser)]
-#[command(name = "better-auth", version, about, long_about = None)]
+#[command(
+    name = "better-auth",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit status:\n  \
+        0  success\n  \
+        1  error: printed as `error: ...`, then a `caused by: ...` line per cause; \
+        nothing was changed\n  \
+        2, 3  `init` only: manual steps remain, or the project did not compile and was \
+        put back (see `better-auth init --help`)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
