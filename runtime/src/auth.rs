@@ -107,7 +107,15 @@ impl BetterAuthBuilder {
         let signer = crypto::TokenSigner::new(&config.secret);
         Ok(BetterAuth {
             cookie_prefix: if config.is_secure() { "__Secure-" } else { "" },
-            session_cache: config.session_cache_ttl.map(SessionCache::new),
+            session_cache: match config.session_cache_ttl {
+                Some(ttl) => Some(SessionCache::new(ttl)),
+                None if config.validated_session_cache && database.data_version().is_some() => {
+                    Some(SessionCache::validated(
+                        crate::session_cache::DEFAULT_CAPACITY,
+                    ))
+                }
+                None => None,
+            },
             trusted_origins: trusted,
             config,
             database,
@@ -415,8 +423,19 @@ impl BetterAuth {
         refresh: Refresh,
     ) -> Result<Option<ResolvedSession>> {
         let digest = crypto::token_digest(token);
-        if let Some(found) = self.session_cache.as_ref().and_then(|c| c.get(&digest)) {
-            if found.0.expires_at > self.now() {
+        // Validated cache: the change counter is read before the cache and
+        // before any database lookup whose result is stored under it.
+        let version = match &self.session_cache {
+            Some(cache) if cache.is_validated() => self.database.data_version(),
+            _ => None,
+        };
+        let cached = match (&self.session_cache, version) {
+            (Some(cache), Some(version)) => cache.get_validated(&digest, version),
+            (Some(cache), None) => cache.get(&digest),
+            (None, _) => None,
+        };
+        if let Some(found) = cached {
+            if self.servable_from_cache(&found.0, refresh) {
                 let (session, user) = (found.0.clone(), found.1.clone());
                 let token = token.to_string();
                 return Ok(Some(ResolvedSession {
@@ -468,8 +487,12 @@ impl BetterAuth {
             }
             Refresh::WithCookie => {}
         }
-        if let Some(cache) = &self.session_cache {
-            cache.insert(&digest, &session, &user);
+        match (&self.session_cache, version) {
+            (Some(cache), Some(version)) => {
+                cache.insert_validated(&digest, version, &session, &user)
+            }
+            (Some(cache), None) => cache.insert(&digest, &session, &user),
+            (None, _) => {}
         }
         Ok(Some(ResolvedSession {
             session,
@@ -477,6 +500,38 @@ impl BetterAuth {
             token: token.to_string(),
             refreshed,
         }))
+    }
+
+    /// The in-process session cache in use, if any: the default validated
+    /// one (SQLite files), the opt-in ttl one, or none. Handlers that revoke
+    /// sessions behind Better Auth's back may [`SessionCache::clear`] a ttl
+    /// cache; a validated cache needs nothing (see [`crate::session_cache`]).
+    pub fn session_cache(&self) -> Option<&SessionCache> {
+        self.session_cache.as_ref()
+    }
+
+    /// True when a cached session would come out of the database path
+    /// unchanged: neither idle- nor absolutely expired, and no sliding-expiry
+    /// refresh due for this kind of request (those go to the database).
+    fn servable_from_cache(&self, session: &Session, refresh: Refresh) -> bool {
+        let now = self.now();
+        let settings = &self.config.session;
+        let absolute_end = chrono::Duration::from_std(settings.absolute_lifetime)
+            .ok()
+            .and_then(|d| session.created_at.checked_add_signed(d))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        if session.expires_at <= now || absolute_end <= now {
+            return false;
+        }
+        let expires_in = chrono::Duration::from_std(settings.expires_in).unwrap_or_default();
+        let update_age = chrono::Duration::from_std(settings.update_age).unwrap_or_default();
+        let last_extended = session.expires_at - expires_in;
+        let due = last_extended + update_age <= now;
+        match refresh {
+            Refresh::No => true,
+            Refresh::Silent => !due,
+            Refresh::WithCookie => !(due || session.updated_at < last_extended),
+        }
     }
 
     /// Drops sessions from the opt-in in-process cache after a change that
