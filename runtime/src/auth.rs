@@ -13,6 +13,9 @@ use crate::models::{Session, User};
 use crate::plugins::{self, Plugin, PluginSetup, Route};
 use crate::request::{AuthRequest, AuthResponse};
 use crate::session_cache::SessionCache;
+
+/// Where a validated cache entry keeps its rendered `/get-session` body.
+pub(crate) type BodySlot = std::sync::Arc<std::sync::OnceLock<bytes::Bytes>>;
 use crate::store::{self, Database};
 
 /// Said once per process when requests arrive without the client's address.
@@ -422,6 +425,20 @@ impl BetterAuth {
         token: &str,
         refresh: Refresh,
     ) -> Result<Option<ResolvedSession>> {
+        Ok(self
+            .lookup_session_with_body(token, refresh)
+            .await?
+            .map(|(resolved, _)| resolved))
+    }
+
+    /// [`BetterAuth::lookup_session`], with the validated cache entry's slot
+    /// for the rendered `/get-session` body when the answer is that entry's
+    /// session unchanged (read from it, or just stored without a refresh).
+    pub(crate) async fn lookup_session_with_body(
+        &self,
+        token: &str,
+        refresh: Refresh,
+    ) -> Result<Option<(ResolvedSession, Option<BodySlot>)>> {
         let digest = crypto::token_digest(token);
         // Validated cache: the change counter is read before the cache and
         // before any database lookup whose result is stored under it.
@@ -430,20 +447,23 @@ impl BetterAuth {
             _ => None,
         };
         let cached = match (&self.session_cache, version) {
-            (Some(cache), Some(version)) => cache.get_validated(&digest, version),
-            (Some(cache), None) => cache.get(&digest),
+            (Some(cache), Some(version)) => cache
+                .get_validated_with_body(&digest, version)
+                .map(|(found, body)| (found, Some(body))),
+            (Some(cache), None) => cache.get(&digest).map(|found| (found, None)),
             (None, _) => None,
         };
-        if let Some(found) = cached {
+        if let Some((found, body)) = cached {
             if self.servable_from_cache(&found.0, refresh) {
                 let (session, user) = (found.0.clone(), found.1.clone());
                 let token = token.to_string();
-                return Ok(Some(ResolvedSession {
+                let resolved = ResolvedSession {
                     session,
                     user,
                     token,
                     refreshed: false,
-                }));
+                };
+                return Ok(Some((resolved, body)));
             }
         }
         let Some((mut session, user)) =
@@ -487,19 +507,23 @@ impl BetterAuth {
             }
             Refresh::WithCookie => {}
         }
-        match (&self.session_cache, version) {
+        let body = match (&self.session_cache, version) {
             (Some(cache), Some(version)) => {
-                cache.insert_validated(&digest, version, &session, &user)
+                cache.insert_validated_with_body(&digest, version, &session, &user)
             }
-            (Some(cache), None) => cache.insert(&digest, &session, &user),
-            (None, _) => {}
-        }
-        Ok(Some(ResolvedSession {
+            (Some(cache), None) => {
+                cache.insert(&digest, &session, &user);
+                None
+            }
+            (None, _) => None,
+        };
+        let resolved = ResolvedSession {
             session,
             user,
             token: token.to_string(),
             refreshed,
-        }))
+        };
+        Ok(Some((resolved, body)))
     }
 
     /// The in-process session cache in use, if any: the default validated

@@ -37,10 +37,13 @@
 //! go to the database.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::models::{Session, User};
+
+/// A cached session and user with the slot for its rendered `/get-session` body.
+pub(crate) type Found = (Arc<(Session, User)>, Arc<OnceLock<bytes::Bytes>>);
 
 /// The longest time a cached session may be served without a database lookup.
 pub const MAX_TTL: Duration = Duration::from_secs(1);
@@ -62,6 +65,9 @@ pub struct SessionCache {
 #[derive(Debug)]
 struct Entry {
     found: Arc<(Session, User)>,
+    /// The `/get-session` body for this session, rendered by its first
+    /// answer from this entry (the entry is replaced when the session changes).
+    body: Arc<OnceLock<bytes::Bytes>>,
     stored: Instant,
     /// The database's change counter read before the lookup (validated caches).
     version: i64,
@@ -106,20 +112,38 @@ impl SessionCache {
     /// `version` (validated caches; `None` from a ttl cache). The caller reads
     /// `version` from the database right before calling, and still checks expiry.
     pub fn get_validated(&self, digest: &str, version: i64) -> Option<Arc<(Session, User)>> {
+        self.get_validated_with_body(digest, version)
+            .map(|(found, _)| found)
+    }
+
+    /// [`SessionCache::get_validated`] with the entry's slot for its rendered
+    /// `/get-session` body.
+    pub(crate) fn get_validated_with_body(&self, digest: &str, version: i64) -> Option<Found> {
         if !self.validated {
             return None;
         }
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.get(digest)?;
-        (entry.version == version).then(|| entry.found.clone())
+        (entry.version == version).then(|| (entry.found.clone(), entry.body.clone()))
     }
 
     /// Remembers a session read from the database after the change counter
     /// read `version` (validated caches; ignored by a ttl cache).
     pub fn insert_validated(&self, digest: &str, version: i64, session: &Session, user: &User) {
-        if self.validated {
-            self.store(digest, version, session, user);
-        }
+        self.insert_validated_with_body(digest, version, session, user);
+    }
+
+    /// [`SessionCache::insert_validated`], returning the new entry's slot for
+    /// its rendered `/get-session` body.
+    pub(crate) fn insert_validated_with_body(
+        &self,
+        digest: &str,
+        version: i64,
+        session: &Session,
+        user: &User,
+    ) -> Option<Arc<OnceLock<bytes::Bytes>>> {
+        self.validated
+            .then(|| self.store(digest, version, session, user))
     }
 
     /// True when an entry can still be served (ttl caches: younger than the
@@ -157,8 +181,16 @@ impl SessionCache {
         }
     }
 
-    fn store(&self, digest: &str, version: i64, session: &Session, user: &User) {
+    fn store(
+        &self,
+        digest: &str,
+        version: i64,
+        session: &Session,
+        user: &User,
+    ) -> Arc<OnceLock<bytes::Bytes>> {
+        let body = Arc::new(OnceLock::new());
         let entry = Entry {
+            body: body.clone(),
             found: Arc::new((session.clone(), user.clone())),
             stored: Instant::now(),
             version,
@@ -173,6 +205,7 @@ impl SessionCache {
             }
         }
         entries.insert(digest.to_owned(), entry);
+        body
     }
 
     /// Forgets one session (call when this instance revokes it).

@@ -104,19 +104,35 @@ async fn get_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResp
             } else {
                 crate::auth::Refresh::No
             };
-            auth.lookup_session(&token, refresh).await?
+            auth.lookup_session_with_body(&token, refresh).await?
         }
         None => None,
     };
-    let Some(resolved) = resolved else {
+    let Some((resolved, body)) = resolved else {
         return Ok(no_store(AuthResponse::json(&serde_json::Value::Null)));
     };
     let refreshed = resolved.refreshed;
     let token = resolved.token;
-    let mut response = no_store(AuthResponse::json(&SessionWithUser {
-        session: resolved.session,
-        user: resolved.user,
-    }));
+    let render = || {
+        AuthResponse::json(&SessionWithUser {
+            session: resolved.session,
+            user: resolved.user,
+        })
+    };
+    // A session answered from (or just stored in) the validated cache is
+    // rendered once per cache entry: the entry is replaced whenever the
+    // database changes, so the body is what rendering it now would give.
+    let mut response = no_store(match body {
+        Some(slot) if !refreshed => match slot.get() {
+            Some(bytes) => AuthResponse::json_bytes(bytes.clone()),
+            None => {
+                let response = render();
+                let _ = slot.set(response.body.clone());
+                response
+            }
+        },
+        _ => render(),
+    });
     if refreshed {
         let remember = !auth.dont_remember(&request.headers);
         response = auth.with_session_cookie(response, &token, remember);

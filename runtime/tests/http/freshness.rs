@@ -198,7 +198,8 @@ mod sessions_are_never_stale_after_revocation_elsewhere {
 }
 
 /// The default cache is the validated one on a SQLite file, and it is used
-/// (a session answered holds an entry); there is none when it is turned off,
+/// (a session answered holds an entry, and its body is what a database read
+/// renders); there is none when it is turned off,
 /// nor on in-memory SQLite (no second connection to read a change counter on).
 #[tokio::test]
 async fn default_cache_is_validated_on_sqlite_files_only() {
@@ -213,6 +214,21 @@ async fn default_cache_is_validated_on_sqlite_files_only() {
     setup.config = setup.config.validated_session_cache(false);
     let off = TestServer::start_with(&db, setup).await;
     assert!(off.auth.session_cache().is_none());
+    // The body rendered once per cache entry is the one rendered afresh.
+    let (bearer, _) = warm(&server, "ada@example.com").await;
+    let fresh = off
+        .get("/api/auth/get-session")
+        .bearer(&bearer)
+        .send()
+        .await;
+    for _ in 0..2 {
+        let cached = server
+            .get("/api/auth/get-session")
+            .bearer(&bearer)
+            .send()
+            .await;
+        assert_eq!(cached.body, fresh.body);
+    }
     let memory = better_auth::store::Database::connect("sqlite::memory:")
         .await
         .unwrap();
