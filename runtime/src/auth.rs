@@ -16,6 +16,24 @@ use crate::session_cache::SessionCache;
 
 /// Where a validated cache entry keeps its rendered `/get-session` body.
 pub(crate) type BodySlot = std::sync::Arc<std::sync::OnceLock<bytes::Bytes>>;
+
+/// A live session found by [`BetterAuth::lookup_session_with_body`].
+pub(crate) enum Lookup {
+    /// Answered from the session cache, unchanged (never refreshed).
+    Cached {
+        /// The cached session and user.
+        found: std::sync::Arc<(Session, User)>,
+        /// The validated entry's rendered-body slot.
+        body: Option<BodySlot>,
+    },
+    /// Read from the database (and stored in the cache, if any).
+    Read {
+        /// The session as resolved.
+        resolved: Box<ResolvedSession>,
+        /// The new validated entry's rendered-body slot.
+        body: Option<BodySlot>,
+    },
+}
 use crate::store::{self, Database};
 
 /// Said once per process when requests arrive without the client's address.
@@ -393,7 +411,7 @@ impl BetterAuth {
             let value = percent_decode(value);
             return Some(match self.signer.verify(&value) {
                 Some(token) => token.to_string(),
-                None => value,
+                None => value.into_owned(),
             });
         }
         let name = self.session_cookie_name();
@@ -428,7 +446,15 @@ impl BetterAuth {
         Ok(self
             .lookup_session_with_body(token, refresh)
             .await?
-            .map(|(resolved, _)| resolved))
+            .map(|lookup| match lookup {
+                Lookup::Cached { found, .. } => ResolvedSession {
+                    session: found.0.clone(),
+                    user: found.1.clone(),
+                    token: token.to_string(),
+                    refreshed: false,
+                },
+                Lookup::Read { resolved, .. } => *resolved,
+            }))
     }
 
     /// [`BetterAuth::lookup_session`], with the validated cache entry's slot
@@ -438,7 +464,7 @@ impl BetterAuth {
         &self,
         token: &str,
         refresh: Refresh,
-    ) -> Result<Option<(ResolvedSession, Option<BodySlot>)>> {
+    ) -> Result<Option<Lookup>> {
         let digest = crypto::token_digest(token);
         // Validated cache: the change counter is read before the cache and
         // before any database lookup whose result is stored under it.
@@ -455,15 +481,7 @@ impl BetterAuth {
         };
         if let Some((found, body)) = cached {
             if self.servable_from_cache(&found.0, refresh) {
-                let (session, user) = (found.0.clone(), found.1.clone());
-                let token = token.to_string();
-                let resolved = ResolvedSession {
-                    session,
-                    user,
-                    token,
-                    refreshed: false,
-                };
-                return Ok(Some((resolved, body)));
+                return Ok(Some(Lookup::Cached { found, body }));
             }
         }
         let Some((mut session, user)) =
@@ -523,7 +541,10 @@ impl BetterAuth {
             token: token.to_string(),
             refreshed,
         };
-        Ok(Some((resolved, body)))
+        Ok(Some(Lookup::Read {
+            resolved: Box::new(resolved),
+            body,
+        }))
     }
 
     /// The in-process session cache in use, if any: the default validated
@@ -837,8 +858,11 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Bearer values sometimes arrive URL-encoded (copied from a cookie).
-fn percent_decode(value: &str) -> String {
-    percent_encoding::percent_decode_str(value)
-        .decode_utf8_lossy()
-        .into_owned()
+fn percent_decode(value: &str) -> std::borrow::Cow<'_, str> {
+    // Most bearer values carry no escape: skip the decoder (it would return
+    // the same text).
+    if !value.as_bytes().contains(&b'%') {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    percent_encoding::percent_decode_str(value).decode_utf8_lossy()
 }
