@@ -1,8 +1,10 @@
-//! The server side: `better-auth-bench serve <database-url> [--session-cache]`.
+//! The server side: `better-auth-bench serve <database-url> [--session-cache | --no-cache] [--migrate]`
+//! (`--migrate` runs the runtime's migrations first, for `callgrind.sh`).
 //!
 //! One Axum app per process, as the README tells apps to build it: Better Auth
 //! nested under `/auth`, an app route taking `CurrentSession`, and a bare JSON
-//! handler as the baseline, served with
+//! handler as the baseline (on PostgreSQL also `/bare-lookup`: the session
+//! lookup's one indexed query through sqlx and nothing else), served with
 //! `into_make_service_with_connect_info::<SocketAddr>()`. The bench binary
 //! starts one such child per database so each server's RSS is its own and the
 //! load generator does not share its runtime. The child prints
@@ -52,18 +54,55 @@ async fn me(session: CurrentSession) -> Json<Me> {
     })
 }
 
+/// Row 4b: the physical limit of a PostgreSQL session read, the same query as
+/// the runtime's lookup (session joined with its user by token digest) on a
+/// pool of the runtime's size, without any of Better Auth's request handling.
+async fn bare_lookup(
+    axum::extract::State(pool): axum::extract::State<sqlx::PgPool>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<Me>, axum::http::StatusCode> {
+    const SQL: &str = r#"SELECT s."id" AS s_id, u."email" AS u_email
+        FROM "session" s JOIN "user" u ON u."id" = s."userId"
+        WHERE s."token" = CAST($1 AS text)"#;
+    let unauthorized = axum::http::StatusCode::UNAUTHORIZED;
+    let value = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .ok_or(unauthorized)?;
+    let signed = value.strip_prefix("Bearer ").unwrap_or(value);
+    let token = signed.rsplit_once('.').map_or(signed, |(t, _)| t);
+    let digest = better_auth::crypto::token_digest(token);
+    let row: Option<(String, String)> = sqlx::query_as(SQL)
+        .bind(digest)
+        .fetch_optional(&pool)
+        .await
+        .map_err(|_| axum::http::StatusCode::INTERNAL_SERVER_ERROR)?;
+    let (id, email) = row.ok_or(unauthorized)?;
+    Ok(Json(Me { id, email }))
+}
+
 pub fn main(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let url = args.first().ok_or("serve: missing database URL")?.clone();
     let session_cache = args.iter().any(|a| a == "--session-cache");
+    let no_cache = args.iter().any(|a| a == "--no-cache");
+    let migrate = args.iter().any(|a| a == "--migrate");
     // The default runtime an app gets from #[tokio::main]: one worker per core.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(url, session_cache))
+    runtime.block_on(serve(url, session_cache, no_cache, migrate))
 }
 
-async fn serve(url: String, session_cache: bool) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(
+    url: String,
+    session_cache: bool,
+    no_cache: bool,
+    migrate: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     let database = Database::connect(&url).await?;
+    if migrate {
+        better_auth::run_migrations(&database).await?;
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     // Rate limits off: the benchmark measures what auth costs per request, and
@@ -71,7 +110,7 @@ async fn serve(url: String, session_cache: bool) -> Result<(), Box<dyn std::erro
     let config = AuthConfig::new(SECRET)
         .base_url(format!("http://{addr}"))
         .rate_limit(better_auth::rate_limit::RateLimitConfig::disabled());
-    let config = crate::cache_option(config, session_cache)?;
+    let config = crate::cache_option(config, session_cache)?.validated_session_cache(!no_cache);
     let auth = Arc::new(
         BetterAuth::new(config)
             .database(database)
@@ -79,11 +118,22 @@ async fn serve(url: String, session_cache: bool) -> Result<(), Box<dyn std::erro
             .build()
             .await?,
     );
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/json", get(baseline))
         .route("/api/me", get(me))
         .nest("/auth", auth.axum_router())
         .with_state(auth);
+    if url.starts_with("postgres") {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(10)
+            .connect(&url)
+            .await?;
+        app = app.merge(
+            Router::new()
+                .route("/bare-lookup", get(bare_lookup))
+                .with_state(pool),
+        );
+    }
     // The parent reads this line to learn the port.
     println!("LISTEN {addr}");
     // Exit when the parent goes away (its end of our stdin closes).

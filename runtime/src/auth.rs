@@ -13,6 +13,27 @@ use crate::models::{Session, User};
 use crate::plugins::{self, Plugin, PluginSetup, Route};
 use crate::request::{AuthRequest, AuthResponse};
 use crate::session_cache::SessionCache;
+
+/// Where a validated cache entry keeps its rendered `/get-session` body.
+pub(crate) type BodySlot = std::sync::Arc<std::sync::OnceLock<bytes::Bytes>>;
+
+/// A live session found by [`BetterAuth::lookup_session_with_body`].
+pub(crate) enum Lookup {
+    /// Answered from the session cache, unchanged (never refreshed).
+    Cached {
+        /// The cached session and user.
+        found: std::sync::Arc<(Session, User)>,
+        /// The validated entry's rendered-body slot.
+        body: Option<BodySlot>,
+    },
+    /// Read from the database (and stored in the cache, if any).
+    Read {
+        /// The session as resolved.
+        resolved: Box<ResolvedSession>,
+        /// The new validated entry's rendered-body slot.
+        body: Option<BodySlot>,
+    },
+}
 use crate::store::{self, Database};
 
 /// Said once per process when requests arrive without the client's address.
@@ -107,7 +128,15 @@ impl BetterAuthBuilder {
         let signer = crypto::TokenSigner::new(&config.secret);
         Ok(BetterAuth {
             cookie_prefix: if config.is_secure() { "__Secure-" } else { "" },
-            session_cache: config.session_cache_ttl.map(SessionCache::new),
+            session_cache: match config.session_cache_ttl {
+                Some(ttl) => Some(SessionCache::new(ttl)),
+                None if config.validated_session_cache && database.data_version().is_some() => {
+                    Some(SessionCache::validated(
+                        crate::session_cache::DEFAULT_CAPACITY,
+                    ))
+                }
+                None => None,
+            },
             trusted_origins: trusted,
             config,
             database,
@@ -382,7 +411,7 @@ impl BetterAuth {
             let value = percent_decode(value);
             return Some(match self.signer.verify(&value) {
                 Some(token) => token.to_string(),
-                None => value,
+                None => value.into_owned(),
             });
         }
         let name = self.session_cookie_name();
@@ -414,17 +443,45 @@ impl BetterAuth {
         token: &str,
         refresh: Refresh,
     ) -> Result<Option<ResolvedSession>> {
-        let digest = crypto::token_digest(token);
-        if let Some(found) = self.session_cache.as_ref().and_then(|c| c.get(&digest)) {
-            if found.0.expires_at > self.now() {
-                let (session, user) = (found.0.clone(), found.1.clone());
-                let token = token.to_string();
-                return Ok(Some(ResolvedSession {
-                    session,
-                    user,
-                    token,
+        Ok(self
+            .lookup_session_with_body(token, refresh)
+            .await?
+            .map(|lookup| match lookup {
+                Lookup::Cached { found, .. } => ResolvedSession {
+                    session: found.0.clone(),
+                    user: found.1.clone(),
+                    token: token.to_string(),
                     refreshed: false,
-                }));
+                },
+                Lookup::Read { resolved, .. } => *resolved,
+            }))
+    }
+
+    /// [`BetterAuth::lookup_session`], with the validated cache entry's slot
+    /// for the rendered `/get-session` body when the answer is that entry's
+    /// session unchanged (read from it, or just stored without a refresh).
+    pub(crate) async fn lookup_session_with_body(
+        &self,
+        token: &str,
+        refresh: Refresh,
+    ) -> Result<Option<Lookup>> {
+        let digest = crypto::token_digest(token);
+        // Validated cache: the change counter is read before the cache and
+        // before any database lookup whose result is stored under it.
+        let version = match &self.session_cache {
+            Some(cache) if cache.is_validated() => self.database.data_version(),
+            _ => None,
+        };
+        let cached = match (&self.session_cache, version) {
+            (Some(cache), Some(version)) => cache
+                .get_validated_with_body(&digest, version)
+                .map(|(found, body)| (found, Some(body))),
+            (Some(cache), None) => cache.get(&digest).map(|found| (found, None)),
+            (None, _) => None,
+        };
+        if let Some((found, body)) = cached {
+            if self.servable_from_cache(&found.0, refresh) {
+                return Ok(Some(Lookup::Cached { found, body }));
             }
         }
         let Some((mut session, user)) =
@@ -468,15 +525,58 @@ impl BetterAuth {
             }
             Refresh::WithCookie => {}
         }
-        if let Some(cache) = &self.session_cache {
-            cache.insert(&digest, &session, &user);
-        }
-        Ok(Some(ResolvedSession {
+        let body = match (&self.session_cache, version) {
+            (Some(cache), Some(version)) => {
+                cache.insert_validated_with_body(&digest, version, &session, &user)
+            }
+            (Some(cache), None) => {
+                cache.insert(&digest, &session, &user);
+                None
+            }
+            (None, _) => None,
+        };
+        let resolved = ResolvedSession {
             session,
             user,
             token: token.to_string(),
             refreshed,
+        };
+        Ok(Some(Lookup::Read {
+            resolved: Box::new(resolved),
+            body,
         }))
+    }
+
+    /// The in-process session cache in use, if any: the default validated
+    /// one (SQLite files), the opt-in ttl one, or none. Handlers that revoke
+    /// sessions behind Better Auth's back may [`SessionCache::clear`] a ttl
+    /// cache; a validated cache needs nothing (see [`crate::session_cache`]).
+    pub fn session_cache(&self) -> Option<&SessionCache> {
+        self.session_cache.as_ref()
+    }
+
+    /// True when a cached session would come out of the database path
+    /// unchanged: neither idle- nor absolutely expired, and no sliding-expiry
+    /// refresh due for this kind of request (those go to the database).
+    fn servable_from_cache(&self, session: &Session, refresh: Refresh) -> bool {
+        let now = self.now();
+        let settings = &self.config.session;
+        let absolute_end = chrono::Duration::from_std(settings.absolute_lifetime)
+            .ok()
+            .and_then(|d| session.created_at.checked_add_signed(d))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        if session.expires_at <= now || absolute_end <= now {
+            return false;
+        }
+        let expires_in = chrono::Duration::from_std(settings.expires_in).unwrap_or_default();
+        let update_age = chrono::Duration::from_std(settings.update_age).unwrap_or_default();
+        let last_extended = session.expires_at - expires_in;
+        let due = last_extended + update_age <= now;
+        match refresh {
+            Refresh::No => true,
+            Refresh::Silent => !due,
+            Refresh::WithCookie => !(due || session.updated_at < last_extended),
+        }
     }
 
     /// Drops sessions from the opt-in in-process cache after a change that
@@ -758,8 +858,11 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Bearer values sometimes arrive URL-encoded (copied from a cookie).
-fn percent_decode(value: &str) -> String {
-    percent_encoding::percent_decode_str(value)
-        .decode_utf8_lossy()
-        .into_owned()
+fn percent_decode(value: &str) -> std::borrow::Cow<'_, str> {
+    // Most bearer values carry no escape: skip the decoder (it would return
+    // the same text).
+    if !value.as_bytes().contains(&b'%') {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    percent_encoding::percent_decode_str(value).decode_utf8_lossy()
 }

@@ -19,6 +19,7 @@ pub struct AuthConfig {
     pub(crate) password: PasswordPolicy,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) session_cache_ttl: Option<Duration>,
+    pub(crate) validated_session_cache: bool,
     pub(crate) base_path: String,
     pub(crate) email_sender: Option<Arc<dyn crate::email::EmailSender>>,
     pub(crate) rate_limit: crate::rate_limit::RateLimitConfig,
@@ -64,6 +65,7 @@ impl AuthConfig {
             password: PasswordPolicy::default(),
             clock: Arc::new(SystemClock),
             session_cache_ttl: None,
+            validated_session_cache: true,
             base_path: "/auth".to_string(),
             email_sender: None,
             rate_limit: crate::rate_limit::RateLimitConfig::default(),
@@ -202,10 +204,20 @@ impl AuthConfig {
 
     /// Opt-in in-process session cache, off by default: a session found in the
     /// database is served from memory for `ttl` (at most 1 s), so a session
-    /// revoked elsewhere keeps working here for at most `ttl`. See
-    /// [`crate::session_cache`].
+    /// revoked elsewhere keeps working here for at most `ttl`. Replaces the
+    /// default validated cache. See [`crate::session_cache`].
     pub fn session_cache(mut self, ttl: Duration) -> Self {
         self.session_cache_ttl = Some(ttl.min(crate::session_cache::MAX_TTL));
+        self
+    }
+
+    /// The never-stale session cache, on by default (SQLite files only): a
+    /// session is served from memory only while the database's change counter
+    /// (`PRAGMA data_version`) shows no commit since it was read, so every
+    /// answer is the database's current state. `false` reads every session
+    /// from the database. See [`crate::session_cache`].
+    pub fn validated_session_cache(mut self, enabled: bool) -> Self {
+        self.validated_session_cache = enabled;
         self
     }
 

@@ -112,6 +112,20 @@ impl AuthResponse {
         }
     }
 
+    /// A `200 OK` response with an already rendered JSON body.
+    pub(crate) fn json_bytes(body: Bytes) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        AuthResponse {
+            status: StatusCode::OK,
+            headers,
+            body,
+        }
+    }
+
     /// A `302 Found` redirect.
     pub fn redirect(location: &str) -> Self {
         let mut headers = HeaderMap::new();

@@ -1,32 +1,49 @@
-//! Opt-in in-process session cache (off by default).
+//! In-process session cache: on by default for SQLite files and never stale;
+//! an opt-in variant that may be up to one second stale.
 //!
-//! By default every request that presents a session token reads the session
-//! and its user from the database, so a revoked session (sign-out, revoke,
-//! password change, deleted user) is refused on the very next request. Turning
-//! the cache on with [`AuthConfig::session_cache`](crate::AuthConfig::session_cache)
-//! trades that for speed: a lookup that found a live session is remembered in
+//! **Default (validated):** for a SQLite file opened with
+//! [`Database::connect`](crate::store::Database::connect), a session found in
+//! the database is remembered together with the database's change counter
+//! (`PRAGMA data_version`, read on a dedicated connection) as it was *before*
+//! that lookup. Every request reads the counter again (synchronously, a few
+//! microseconds, no database worker thread involved) and is answered from
+//! memory only when it is unchanged, i.e. when nothing at all was committed
+//! to the database since the entry was read, by this process or any other
+//! (the CLI's `session revoke`, another server, a raw SQL client). So every
+//! answer is what a database lookup would return at that moment: a revoked
+//! session is refused on the very next request. Any commit (a sign-in
+//! anywhere, too) makes every entry miss once. Turn it off with
+//! [`AuthConfig::validated_session_cache`](crate::AuthConfig::validated_session_cache);
+//! PostgreSQL, in-memory SQLite and pools passed in with `Database::from`
+//! have no such counter and read every session from the database.
+//!
+//! **Opt-in (ttl):** [`AuthConfig::session_cache`](crate::AuthConfig::session_cache)
+//! skips even that check: a lookup that found a live session is remembered in
 //! this process for `ttl` (at most [`MAX_TTL`], one second), and requests with
 //! the same token within that time are answered from memory.
 //!
-//! What that means for an app:
+//! What the ttl cache means for an app:
 //! - **bounded staleness**: a revoked session (sign-out, revoke, password
 //!   change, deleted user; through this or another process, or directly in
 //!   the database) keeps working here for at most `ttl` after the last
 //!   database lookup that found it (handlers revoking sessions may call
 //!   [`SessionCache::remove`] / [`SessionCache::clear`] to end it at once);
-//! - expiry is still checked on every request (against the cached
-//!   `expiresAt`), and a sliding-expiry refresh happens on the first database
-//!   lookup after an entry goes stale, at most `ttl` late;
 //! - the user in the answer may be up to `ttl` old (a name change shows within `ttl`);
-//! - memory is bounded: at most `capacity` entries, each a session and its user.
 //!
-//! Only found, live sessions are cached; unknown tokens always go to the database.
+//! Both: expiry (idle and absolute) is checked on every request against the
+//! cached session, and a request that is due to slide the expiry goes to the
+//! database; memory is bounded: at most `capacity` entries, each a session
+//! and its user. Only found, live sessions are cached; unknown tokens always
+//! go to the database.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::models::{Session, User};
+
+/// A cached session and user with the slot for its rendered `/get-session` body.
+pub(crate) type Found = (Arc<(Session, User)>, Arc<OnceLock<bytes::Bytes>>);
 
 /// The longest time a cached session may be served without a database lookup.
 pub const MAX_TTL: Duration = Duration::from_secs(1);
@@ -34,10 +51,13 @@ pub const MAX_TTL: Duration = Duration::from_secs(1);
 /// Default bound on the number of cached sessions.
 pub const DEFAULT_CAPACITY: usize = 100_000;
 
-/// Sessions found in the database in the last `ttl`, keyed by token digest.
+/// Sessions found in the database, keyed by token digest: served for `ttl`
+/// ([`SessionCache::new`]) or while the database is unchanged
+/// ([`SessionCache::validated`]).
 #[derive(Debug)]
 pub struct SessionCache {
     ttl: Duration,
+    validated: bool,
     capacity: usize,
     entries: Mutex<HashMap<String, Entry>>,
 }
@@ -45,7 +65,12 @@ pub struct SessionCache {
 #[derive(Debug)]
 struct Entry {
     found: Arc<(Session, User)>,
+    /// The `/get-session` body for this session, rendered by its first
+    /// answer from this entry (the entry is replaced when the session changes).
+    body: Arc<OnceLock<bytes::Bytes>>,
     stored: Instant,
+    /// The database's change counter read before the lookup (validated caches).
+    version: i64,
 }
 
 impl SessionCache {
@@ -60,8 +85,74 @@ impl SessionCache {
     pub fn with_capacity(ttl: Duration, capacity: usize) -> Self {
         SessionCache {
             ttl: ttl.min(MAX_TTL),
+            validated: false,
             capacity: capacity.max(1),
             entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A cache whose entries are served only while the database's change
+    /// counter is the one they were stored with ([`SessionCache::get_validated`]),
+    /// holding at most `capacity` sessions.
+    pub fn validated(capacity: usize) -> Self {
+        SessionCache {
+            ttl: Duration::ZERO,
+            validated: true,
+            capacity: capacity.max(1),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// True for a cache made with [`SessionCache::validated`].
+    pub fn is_validated(&self) -> bool {
+        self.validated
+    }
+
+    /// The session and user stored for this token digest with change counter
+    /// `version` (validated caches; `None` from a ttl cache). The caller reads
+    /// `version` from the database right before calling, and still checks expiry.
+    pub fn get_validated(&self, digest: &str, version: i64) -> Option<Arc<(Session, User)>> {
+        self.get_validated_with_body(digest, version)
+            .map(|(found, _)| found)
+    }
+
+    /// [`SessionCache::get_validated`] with the entry's slot for its rendered
+    /// `/get-session` body.
+    pub(crate) fn get_validated_with_body(&self, digest: &str, version: i64) -> Option<Found> {
+        if !self.validated {
+            return None;
+        }
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = entries.get(digest)?;
+        (entry.version == version).then(|| (entry.found.clone(), entry.body.clone()))
+    }
+
+    /// Remembers a session read from the database after the change counter
+    /// read `version` (validated caches; ignored by a ttl cache).
+    pub fn insert_validated(&self, digest: &str, version: i64, session: &Session, user: &User) {
+        self.insert_validated_with_body(digest, version, session, user);
+    }
+
+    /// [`SessionCache::insert_validated`], returning the new entry's slot for
+    /// its rendered `/get-session` body.
+    pub(crate) fn insert_validated_with_body(
+        &self,
+        digest: &str,
+        version: i64,
+        session: &Session,
+        user: &User,
+    ) -> Option<Arc<OnceLock<bytes::Bytes>>> {
+        self.validated
+            .then(|| self.store(digest, version, session, user))
+    }
+
+    /// True when an entry can still be served (ttl caches: younger than the
+    /// ttl; validated caches: stored at `current`, when known).
+    fn live(&self, entry: &Entry, current: Option<i64>) -> bool {
+        if self.validated {
+            current == Some(entry.version)
+        } else {
+            entry.stored.elapsed() < self.ttl
         }
     }
 
@@ -70,30 +161,51 @@ impl SessionCache {
         self.ttl
     }
 
-    /// The session and user stored for this token digest less than `ttl` ago.
-    /// The caller still checks `expiresAt`.
+    /// The session and user stored for this token digest less than `ttl` ago
+    /// (ttl caches; `None` from a validated cache). The caller still checks expiry.
     pub fn get(&self, digest: &str) -> Option<Arc<(Session, User)>> {
+        if self.validated {
+            return None;
+        }
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.get(digest)?;
         (entry.stored.elapsed() < self.ttl).then(|| entry.found.clone())
     }
 
-    /// Remembers a session just read from the database. When the cache is
-    /// full, stale entries are dropped first, then everything.
+    /// Remembers a session just read from the database (ttl caches; ignored
+    /// by a validated cache). When the cache is full, entries that can no
+    /// longer be served are dropped first, then everything.
     pub fn insert(&self, digest: &str, session: &Session, user: &User) {
+        if !self.validated {
+            self.store(digest, 0, session, user);
+        }
+    }
+
+    fn store(
+        &self,
+        digest: &str,
+        version: i64,
+        session: &Session,
+        user: &User,
+    ) -> Arc<OnceLock<bytes::Bytes>> {
+        let body = Arc::new(OnceLock::new());
         let entry = Entry {
+            body: body.clone(),
             found: Arc::new((session.clone(), user.clone())),
             stored: Instant::now(),
+            version,
         };
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if entries.len() >= self.capacity && !entries.contains_key(digest) {
-            let ttl = self.ttl;
-            entries.retain(|_, e| e.stored.elapsed() < ttl);
+            // A validated cache keeps the entries stored at this version.
+            let current = Some(version);
+            entries.retain(|_, e| self.live(e, current));
             if entries.len() >= self.capacity {
                 entries.clear();
             }
         }
         entries.insert(digest.to_owned(), entry);
+        body
     }
 
     /// Forgets one session (call when this instance revokes it).
@@ -184,5 +296,42 @@ mod tests {
             assert!(cache.len() <= 3);
         }
         assert!(cache.get("9").is_some());
+    }
+
+    #[test]
+    fn validated_serves_only_at_the_stored_version() {
+        let cache = SessionCache::validated(3);
+        assert!(cache.is_validated());
+        let (s, u) = pair("a");
+        cache.insert_validated("d", 7, &s, &u);
+        assert_eq!(
+            cache
+                .get_validated("d", 7)
+                .map(|f| f.0.id.clone())
+                .as_deref(),
+            Some("a")
+        );
+        assert!(cache.get_validated("d", 8).is_none());
+        // The ttl methods do nothing on a validated cache and vice versa.
+        assert!(cache.get("d").is_none());
+        cache.insert("e", &s, &u);
+        assert!(cache.get_validated("e", 0).is_none());
+        let ttl = SessionCache::new(Duration::from_secs(1));
+        ttl.insert_validated("d", 7, &s, &u);
+        assert!(ttl.is_empty());
+        assert!(ttl.get_validated("d", 7).is_none());
+    }
+
+    #[test]
+    fn validated_is_bounded_and_drops_old_versions_first() {
+        let cache = SessionCache::validated(3);
+        for i in 0..3 {
+            let (s, u) = pair(&i.to_string());
+            cache.insert_validated(&i.to_string(), 1, &s, &u);
+        }
+        let (s, u) = pair("new");
+        cache.insert_validated("new", 2, &s, &u);
+        assert_eq!(cache.len(), 1);
+        assert!(cache.get_validated("new", 2).is_some());
     }
 }

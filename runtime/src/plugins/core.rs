@@ -79,6 +79,13 @@ struct SessionWithUser {
     user: User,
 }
 
+/// [`SessionWithUser`] borrowed, as `/get-session` renders it.
+#[derive(Serialize)]
+struct SessionWithUserRef<'a> {
+    session: &'a Session,
+    user: &'a User,
+}
+
 async fn ok(_auth: &BetterAuth, _request: AuthRequest) -> Result<AuthResponse> {
     Ok(AuthResponse::json(&OkResponse { ok: true }))
 }
@@ -96,27 +103,46 @@ fn no_store(response: AuthResponse) -> AuthResponse {
 }
 
 async fn get_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+    use crate::auth::{BodySlot, Lookup};
     let allow_refresh = request.query("disableRefresh") != Some("true");
-    let resolved = match auth.token_from_headers(&request.headers) {
+    let lookup = match auth.token_from_headers(&request.headers) {
         Some(token) => {
             let refresh = if allow_refresh {
                 crate::auth::Refresh::WithCookie
             } else {
                 crate::auth::Refresh::No
             };
-            auth.lookup_session(&token, refresh).await?
+            auth.lookup_session_with_body(&token, refresh)
+                .await?
+                .map(|lookup| (lookup, token))
         }
         None => None,
     };
-    let Some(resolved) = resolved else {
+    let Some((lookup, token)) = lookup else {
         return Ok(no_store(AuthResponse::json(&serde_json::Value::Null)));
     };
-    let refreshed = resolved.refreshed;
-    let token = resolved.token;
-    let mut response = no_store(AuthResponse::json(&SessionWithUser {
-        session: resolved.session,
-        user: resolved.user,
-    }));
+    // A session answered from (or just stored in) the validated cache is
+    // rendered once per cache entry: the entry is replaced whenever the
+    // database changes, so the body is what rendering it now would give.
+    let rendered = |session: &Session, user: &User, slot: Option<&BodySlot>| {
+        if let Some(bytes) = slot.and_then(|slot| slot.get()) {
+            return AuthResponse::json_bytes(bytes.clone());
+        }
+        let response = AuthResponse::json(&SessionWithUserRef { session, user });
+        if let Some(slot) = slot {
+            let _ = slot.set(response.body.clone());
+        }
+        response
+    };
+    let (response, refreshed) = match &lookup {
+        Lookup::Cached { found, body } => (rendered(&found.0, &found.1, body.as_ref()), false),
+        Lookup::Read { resolved, body } if !resolved.refreshed => (
+            rendered(&resolved.session, &resolved.user, body.as_ref()),
+            false,
+        ),
+        Lookup::Read { resolved, .. } => (rendered(&resolved.session, &resolved.user, None), true),
+    };
+    let mut response = no_store(response);
     if refreshed {
         let remember = !auth.dont_remember(&request.headers);
         response = auth.with_session_cookie(response, &token, remember);

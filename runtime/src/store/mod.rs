@@ -72,11 +72,26 @@ pub struct Database {
 /// acquire, runs the query, and pings again on release (from a spawned task);
 /// on a held connection it is one. Plain autocommit reads on their own
 /// connections see every committed write at once, as pool connections do.
+///
+/// It also holds the change probe: one more connection, opened with
+/// `rusqlite` and used synchronously on the calling thread, that only ever
+/// reads `PRAGMA data_version`. SQLite changes that number for a connection
+/// whenever any *other* connection (of this process or another) commits to the
+/// database; the probe never writes, so every commit anywhere changes it.
 #[cfg(feature = "sqlite")]
-#[derive(Debug)]
 pub(crate) struct SqliteReaders {
     connections: Vec<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>,
     next: std::sync::atomic::AtomicUsize,
+    probe: std::sync::Mutex<Option<rusqlite::Connection>>,
+}
+
+#[cfg(feature = "sqlite")]
+impl std::fmt::Debug for SqliteReaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteReaders")
+            .field("connections", &self.connections.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// How many reader connections a SQLite file database keeps.
@@ -92,10 +107,42 @@ impl SqliteReaders {
             let conn = options.connect().await?;
             connections.push(tokio::sync::Mutex::new(Some(conn)));
         }
+        let probe = Self::open_probe(options.get_filename())?;
         Ok(SqliteReaders {
             connections,
             next: std::sync::atomic::AtomicUsize::new(0),
+            probe: std::sync::Mutex::new(Some(probe)),
         })
+    }
+
+    fn open_probe(path: &std::path::Path) -> Result<rusqlite::Connection> {
+        use rusqlite::OpenFlags;
+        let probe_error =
+            |e: rusqlite::Error| Error::Config(format!("cannot open the SQLite change probe: {e}"));
+        // Opened after the pool created the file; never creates it, never writes.
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(probe_error)?;
+        // Never wait on the request thread: a busy database reads as "changed".
+        conn.busy_timeout(Duration::ZERO).map_err(probe_error)?;
+        Ok(conn)
+    }
+
+    /// `PRAGMA data_version` on the probe connection, read on the calling
+    /// thread (a few microseconds: a read transaction on the WAL index in
+    /// shared memory, no I/O). Two reads return the same number only if no
+    /// other connection committed in between. `None` on any error (busy,
+    /// closed): the caller then treats the database as changed.
+    pub(crate) fn data_version(&self) -> Option<i64> {
+        let probe = self
+            .probe
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let conn = probe.as_ref()?;
+        let mut statement = conn.prepare_cached("PRAGMA data_version").ok()?;
+        statement.query_row([], |row| row.get::<_, i64>(0)).ok()
     }
 
     /// A free reader connection, else the next one in turn once it is free.
@@ -114,6 +161,10 @@ impl SqliteReaders {
     }
 
     async fn close(&self) {
+        self.probe
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
         for connection in &self.connections {
             if let Some(conn) = connection.lock().await.take() {
                 let _ = sqlx::Connection::close(conn).await;
@@ -228,6 +279,19 @@ impl Database {
             #[cfg(feature = "postgres")]
             Pool::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// The database's change counter for the session cache: SQLite files
+    /// opened with [`Database::connect`] only (`PRAGMA data_version` on a
+    /// dedicated connection), else `None`. Equal values from two calls mean
+    /// nothing was committed to the database in between, by any connection
+    /// of any process.
+    pub(crate) fn data_version(&self) -> Option<i64> {
+        #[cfg(feature = "sqlite")]
+        if let Some(readers) = &self.readers {
+            return readers.data_version();
+        }
+        None
     }
 
     /// Closes every connection of the pool.

@@ -7,6 +7,7 @@ mod endpoints;
 mod extractors;
 mod faults;
 mod flows;
+mod freshness;
 mod limits;
 mod openapi;
 mod security;

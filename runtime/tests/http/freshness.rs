@@ -1,0 +1,238 @@
+//! The no-staleness rule (issue 12): whatever session cache is in force by
+//! default, a session revoked anywhere (another process, another server
+//! instance, raw SQL) is refused on the very next request, and a changed user
+//! shows at once.
+
+use super::common::*;
+use serde_json::json;
+
+/// The environment variables that turn [`revoke_in_another_process`] on.
+const REVOKE_URL_ENV: &str = "BA_FRESHNESS_REVOKE_URL";
+const REVOKE_USER_ENV: &str = "BA_FRESHNESS_REVOKE_USER";
+
+/// Deletes every session of a user through a fresh sqlx connection.
+async fn revoke_with_sql(url: &str, user_id: &str) {
+    const SQL: &str = r#"DELETE FROM "session" WHERE "userId" = $1"#;
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let done = sqlx::query(SQL).bind(user_id).execute(&pool).await.unwrap();
+        assert!(done.rows_affected() > 0);
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let done = sqlx::query(SQL).bind(user_id).execute(&pool).await.unwrap();
+        assert!(done.rows_affected() > 0);
+        pool.close().await;
+    }
+}
+
+/// Not a test on its own: the other process of
+/// [`sessions_are_never_stale_after_revocation_elsewhere`], which runs this
+/// test binary again with only this test and the variables set (as the CLI's
+/// `better-auth session revoke` would, it opens the database itself and
+/// deletes the rows). Without the variables it does nothing.
+#[tokio::test]
+async fn revoke_in_another_process() {
+    let (Ok(url), Ok(user_id)) = (
+        std::env::var(REVOKE_URL_ENV),
+        std::env::var(REVOKE_USER_ENV),
+    ) else {
+        return;
+    };
+    revoke_with_sql(&url, &user_id).await;
+}
+
+/// Runs [`revoke_in_another_process`] in a child process and waits for it.
+fn revoke_from_another_process(url: &str, user_id: &str) {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([
+            "freshness::revoke_in_another_process",
+            "--exact",
+            "--test-threads=1",
+        ])
+        .env(REVOKE_URL_ENV, url)
+        .env(REVOKE_USER_ENV, user_id)
+        .output()
+        .expect("run the revoking process");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+}
+
+/// Signs in as `email` on `server` and checks the session works there twice
+/// (the second answer may come from a cache), returning the bearer and user id.
+async fn warm(server: &TestServer, email: &str) -> (String, String) {
+    let resp = server.sign_in(email, PASSWORD).await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    let bearer = resp.auth_token();
+    let user_id = resp.body["user"]["id"].as_str().unwrap().to_string();
+    for _ in 0..2 {
+        assert_eq!(
+            server.get("/api/me").bearer(&bearer).send().await.status,
+            200
+        );
+        let gs = server
+            .get("/api/auth/get-session")
+            .bearer(&bearer)
+            .send()
+            .await;
+        assert_eq!(gs.status, 200, "{}", gs.body);
+        assert_eq!(gs.body["user"]["id"], user_id.as_str());
+    }
+    (bearer, user_id)
+}
+
+/// The next request after a revocation is refused, on the extractor and on
+/// `/get-session` (which answers `null`).
+async fn assert_refused(server: &TestServer, bearer: &str) {
+    assert_eq!(
+        server.get("/api/me").bearer(bearer).send().await.status,
+        401
+    );
+    let gs = server
+        .get("/api/auth/get-session")
+        .bearer(bearer)
+        .send()
+        .await;
+    assert!(gs.body.is_null(), "{}", gs.body);
+}
+
+async fn never_stale(backend: Backend, validated_cache: bool) {
+    let Some(db) = TestDb::open(backend).await else {
+        return;
+    };
+    let mut setup = Setup::new();
+    setup.config = setup.config.validated_session_cache(validated_cache);
+    let server = TestServer::start_with(&db, setup).await;
+    // A second instance with its own connections to the same database.
+    let other_db = better_auth::store::Database::connect(&db.url)
+        .await
+        .unwrap();
+    let other = TestServer::start_on(other_db.clone(), Setup::new()).await;
+    server.user("ada@example.com").await;
+
+    // 1. Another process deletes the rows (what the CLI's revoke does).
+    let (bearer, user_id) = warm(&server, "ada@example.com").await;
+    revoke_from_another_process(&db.url, &user_id);
+    assert_refused(&server, &bearer).await;
+
+    // 2. A second server instance revokes through its HTTP API.
+    let (bearer, _) = warm(&server, "ada@example.com").await;
+    let resp = other
+        .post("/api/auth/revoke-sessions")
+        .bearer(&bearer)
+        .json(json!({}))
+        .send()
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_refused(&server, &bearer).await;
+
+    // 3. A raw SQL client in this process, on its own connection.
+    let (bearer, user_id) = warm(&server, "ada@example.com").await;
+    revoke_with_sql(&db.url, &user_id).await;
+    assert_refused(&server, &bearer).await;
+
+    // 4. A user changed elsewhere shows on the next request.
+    let (bearer, user_id) = warm(&server, "ada@example.com").await;
+    let rename = r#"UPDATE "user" SET "name" = 'Renamed' WHERE "id" = $1"#;
+    if db.url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        sqlx::query(rename)
+            .bind(&user_id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        sqlx::query(rename)
+            .bind(&user_id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let gs = server
+        .get("/api/auth/get-session")
+        .bearer(&bearer)
+        .send()
+        .await;
+    assert_eq!(gs.body["user"]["name"], "Renamed", "{}", gs.body);
+
+    // 5. This instance's own sign-out.
+    let resp = server
+        .post("/api/auth/sign-out")
+        .bearer(&bearer)
+        .json(json!({}))
+        .send()
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_refused(&server, &bearer).await;
+    other_db.close().await;
+    db.drop_schema().await;
+}
+
+/// A session revoked by another process, by another server instance on the
+/// same database, or by raw SQL is refused by the very next request, with the
+/// default (validated) session cache on and off, on SQLite and PostgreSQL.
+mod sessions_are_never_stale_after_revocation_elsewhere {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_cache_on() {
+        never_stale(Backend::Sqlite, true).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_cache_off() {
+        never_stale(Backend::Sqlite, false).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_cache_on() {
+        never_stale(Backend::Postgres, true).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_cache_off() {
+        never_stale(Backend::Postgres, false).await;
+    }
+}
+
+/// The default cache is the validated one on a SQLite file, and it is used
+/// (a session answered holds an entry, and its body is what a database read
+/// renders); there is none when it is turned off,
+/// nor on in-memory SQLite (no second connection to read a change counter on).
+#[tokio::test]
+async fn default_cache_is_validated_on_sqlite_files_only() {
+    let db = TestDb::open(Backend::Sqlite).await.unwrap();
+    let server = TestServer::start_with(&db, Setup::new()).await;
+    let cache = server.auth.session_cache().expect("default cache");
+    assert!(cache.is_validated());
+    server.user("ada@example.com").await;
+    warm(&server, "ada@example.com").await;
+    assert!(!cache.is_empty());
+    let mut setup = Setup::new();
+    setup.config = setup.config.validated_session_cache(false);
+    let off = TestServer::start_with(&db, setup).await;
+    assert!(off.auth.session_cache().is_none());
+    // The body rendered once per cache entry is the one rendered afresh.
+    let (bearer, _) = warm(&server, "ada@example.com").await;
+    let fresh = off
+        .get("/api/auth/get-session")
+        .bearer(&bearer)
+        .send()
+        .await;
+    for _ in 0..2 {
+        let cached = server
+            .get("/api/auth/get-session")
+            .bearer(&bearer)
+            .send()
+            .await;
+        assert_eq!(cached.body, fresh.body);
+    }
+    let memory = better_auth::store::Database::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    better_auth::run_migrations(&memory).await.unwrap();
+    let in_memory = TestServer::start_on(memory, Setup::new()).await;
+    assert!(in_memory.auth.session_cache().is_none());
+}
