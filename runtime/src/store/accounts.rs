@@ -33,25 +33,41 @@ pub async fn credential_password(db: &Database, user_id: &str) -> Result<Option<
     Ok(row.and_then(|(p,)| p))
 }
 
-/// One statement, so two concurrent calls can never leave two credential rows: the
-/// unique index on (`userId`, `providerId`) for credential rows (migration 3) turns the
-/// second insert into an update.
-const UPSERT_CREDENTIAL_PASSWORD: &str = r#"INSERT INTO "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
-    VALUES ($1, $2, 'credential', $2, $3, $4, $4)
-    ON CONFLICT ("userId", "providerId") WHERE "providerId" = 'credential'
-    DO UPDATE SET "password" = excluded."password", "updatedAt" = excluded."updatedAt""#;
+const UPDATE_CREDENTIAL_PASSWORD: &str = r#"UPDATE "account" SET "password" = $2, "updatedAt" = $3
+    WHERE "userId" = $1 AND "providerId" = 'credential'"#;
 
-/// Runs the upsert of a credential password on one executor (a pool or an open
-/// transaction), so both public functions below share the SQL.
+/// Inserts the credential account unless one exists: the unique index on (`userId`,
+/// `providerId`) for credential rows (migration 3) makes a concurrent second insert a
+/// no-op. No conflict target is named: SQLite checks a named target when the statement
+/// is prepared, against a schema that may predate the index on a pooled connection.
+const INSERT_CREDENTIAL_ACCOUNT: &str = r#"INSERT INTO "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
+    VALUES ($1, $2, 'credential', $2, $3, $4, $4)
+    ON CONFLICT DO NOTHING"#;
+
+/// Sets a credential password on one executor (a pool or an open transaction), so both
+/// public functions below share the SQL: update; else insert; and when a concurrent call
+/// inserted first, update that row. Never two credential rows for one user.
 macro_rules! upsert_credential_password {
     ($executor:expr, $user_id:expr, $hash:expr, $now:expr) => {{
-        sqlx::query(UPSERT_CREDENTIAL_PASSWORD)
-            .bind(crate::crypto::generate_id())
-            .bind($user_id)
-            .bind($hash)
-            .bind(Timestamp($now))
-            .execute($executor)
-            .await?;
+        let update = || {
+            sqlx::query(UPDATE_CREDENTIAL_PASSWORD)
+                .bind($user_id)
+                .bind($hash)
+                .bind(Timestamp($now))
+        };
+        if update().execute($executor).await?.rows_affected() == 0 {
+            let inserted = sqlx::query(INSERT_CREDENTIAL_ACCOUNT)
+                .bind(crate::crypto::generate_id())
+                .bind($user_id)
+                .bind($hash)
+                .bind(Timestamp($now))
+                .execute($executor)
+                .await?
+                .rows_affected();
+            if inserted == 0 {
+                update().execute($executor).await?;
+            }
+        }
     }};
 }
 
