@@ -9,6 +9,9 @@ use serde_json::json;
 /// The environment variables that turn [`revoke_in_another_process`] on.
 const REVOKE_URL_ENV: &str = "BA_FRESHNESS_REVOKE_URL";
 const REVOKE_USER_ENV: &str = "BA_FRESHNESS_REVOKE_USER";
+/// Set instead of the user: the other process is a server that revokes the
+/// sessions of this bearer through its own HTTP API.
+const REVOKE_BEARER_ENV: &str = "BA_FRESHNESS_REVOKE_BEARER";
 
 /// Deletes every session of a user through a fresh sqlx connection.
 async fn revoke_with_sql(url: &str, user_id: &str) {
@@ -31,19 +34,31 @@ async fn revoke_with_sql(url: &str, user_id: &str) {
 /// test binary again with only this test and the variables set (as the CLI's
 /// `better-auth session revoke` would, it opens the database itself and
 /// deletes the rows). Without the variables it does nothing.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoke_in_another_process() {
-    let (Ok(url), Ok(user_id)) = (
-        std::env::var(REVOKE_URL_ENV),
-        std::env::var(REVOKE_USER_ENV),
-    ) else {
+    let Ok(url) = std::env::var(REVOKE_URL_ENV) else {
         return;
     };
-    revoke_with_sql(&url, &user_id).await;
+    if let Ok(user_id) = std::env::var(REVOKE_USER_ENV) {
+        revoke_with_sql(&url, &user_id).await;
+    }
+    if let Ok(bearer) = std::env::var(REVOKE_BEARER_ENV) {
+        let database = better_auth::store::Database::connect(&url).await.unwrap();
+        let server = TestServer::start_on(database.clone(), Setup::new()).await;
+        let resp = server
+            .post("/api/auth/revoke-sessions")
+            .bearer(&bearer)
+            .json(json!({}))
+            .send()
+            .await;
+        assert_eq!(resp.status, 200, "{}", resp.body);
+        database.close().await;
+    }
 }
 
-/// Runs [`revoke_in_another_process`] in a child process and waits for it.
-fn revoke_from_another_process(url: &str, user_id: &str) {
+/// Runs [`revoke_in_another_process`] in a child process with `var` set to
+/// `value` and waits for it.
+fn revoke_from_another_process(url: &str, var: &str, value: &str) {
     let exe = std::env::current_exe().unwrap();
     let out = std::process::Command::new(exe)
         .args([
@@ -52,7 +67,7 @@ fn revoke_from_another_process(url: &str, user_id: &str) {
             "--test-threads=1",
         ])
         .env(REVOKE_URL_ENV, url)
-        .env(REVOKE_USER_ENV, user_id)
+        .env(var, value)
         .output()
         .expect("run the revoking process");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -114,7 +129,12 @@ async fn never_stale(backend: Backend, validated_cache: bool) {
 
     // 1. Another process deletes the rows (what the CLI's revoke does).
     let (bearer, user_id) = warm(&server, "ada@example.com").await;
-    revoke_from_another_process(&db.url, &user_id);
+    revoke_from_another_process(&db.url, REVOKE_USER_ENV, &user_id);
+    assert_refused(&server, &bearer).await;
+
+    // 1b. A server in another process revokes through its HTTP API.
+    let (bearer, _) = warm(&server, "ada@example.com").await;
+    revoke_from_another_process(&db.url, REVOKE_BEARER_ENV, &bearer);
     assert_refused(&server, &bearer).await;
 
     // 2. A second server instance revokes through its HTTP API.
@@ -173,9 +193,11 @@ async fn never_stale(backend: Backend, validated_cache: bool) {
     db.drop_schema().await;
 }
 
-/// A session revoked by another process, by another server instance on the
-/// same database, or by raw SQL is refused by the very next request, with the
-/// default (validated) session cache on and off, on SQLite and PostgreSQL.
+/// A session revoked by another process (raw SQL, as the CLI's revoke does),
+/// by a server in another process, by another server instance in this process
+/// with its own connections, or by raw SQL here is refused by the very next
+/// request, with the default (validated) session cache on and off, on SQLite
+/// and PostgreSQL.
 mod sessions_are_never_stale_after_revocation_elsewhere {
     use super::*;
 
