@@ -203,6 +203,31 @@ pub(crate) enum Refresh {
     WithCookie,
 }
 
+/// Where a session stands at one instant (see [`BetterAuth::timing`]).
+struct SessionTiming {
+    /// Idle- or absolutely expired.
+    expired: bool,
+    /// Old enough (`update_age`) for its expiry to slide.
+    due: bool,
+    /// When its expiry last slid (`expiresAt - expires_in`).
+    last_extended: DateTime<Utc>,
+    /// The expiry a refresh now would set (capped by the absolute lifetime).
+    next_expiry: DateTime<Utc>,
+}
+
+impl SessionTiming {
+    /// Whether a lookup of this kind must write the session (slide its expiry).
+    /// `updatedAt` is when a cookie was last sent: a session extended since
+    /// then (by an extractor) outlives its cookie, so `/get-session` renews it (S37).
+    fn needs_write(&self, session: &Session, refresh: Refresh) -> bool {
+        match refresh {
+            Refresh::No => false,
+            Refresh::Silent => self.due,
+            Refresh::WithCookie => self.due || session.updated_at < self.last_extended,
+        }
+    }
+}
+
 /// A session found for a request, with the token the client presented.
 #[derive(Clone, Debug)]
 pub struct ResolvedSession {
@@ -490,40 +515,22 @@ impl BetterAuth {
             return Ok(None);
         };
         let now = self.now();
-        let settings = &self.config.session;
-        let absolute_end = chrono::Duration::from_std(settings.absolute_lifetime)
-            .ok()
-            .and_then(|d| session.created_at.checked_add_signed(d))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        // Idle expiry (expiresAt) and absolute expiry, both by the server's clock (S13).
-        if session.expires_at <= now || absolute_end <= now {
+        let timing = self.timing(&session, now);
+        if timing.expired {
             store::sessions::delete_by_id(&self.database, &session.id).await?;
             return Ok(None);
         }
-        let expires_in = chrono::Duration::from_std(settings.expires_in).unwrap_or_default();
-        let update_age = chrono::Duration::from_std(settings.update_age).unwrap_or_default();
-        let last_extended = session.expires_at - expires_in;
-        let due = last_extended + update_age <= now;
-        let mut refreshed = false;
-        match refresh {
-            Refresh::No => {}
-            Refresh::Silent if due => {
-                session.expires_at = (now + expires_in).min(absolute_end);
-                store::sessions::extend_expiry(&self.database, &session.id, session.expires_at)
-                    .await?;
-                refreshed = true;
-            }
-            Refresh::Silent => {}
-            // `updatedAt` is when a cookie was last sent: a session extended
-            // since then (by an extractor) outlives its cookie (S37).
-            Refresh::WithCookie if due || session.updated_at < last_extended => {
-                session.expires_at = (now + expires_in).min(absolute_end);
+        let refreshed = timing.needs_write(&session, refresh);
+        if refreshed {
+            session.expires_at = timing.next_expiry;
+            if refresh == Refresh::WithCookie {
                 session.updated_at = now;
                 store::sessions::extend(&self.database, &session.id, session.expires_at, now)
                     .await?;
-                refreshed = true;
+            } else {
+                store::sessions::extend_expiry(&self.database, &session.id, session.expires_at)
+                    .await?;
             }
-            Refresh::WithCookie => {}
         }
         let body = match (&self.session_cache, version) {
             (Some(cache), Some(version)) => {
@@ -559,23 +566,27 @@ impl BetterAuth {
     /// unchanged: neither idle- nor absolutely expired, and no sliding-expiry
     /// refresh due for this kind of request (those go to the database).
     fn servable_from_cache(&self, session: &Session, refresh: Refresh) -> bool {
-        let now = self.now();
+        let timing = self.timing(session, self.now());
+        !timing.expired && !timing.needs_write(session, refresh)
+    }
+
+    /// Where a session stands at `now` under the session settings (S13): one
+    /// computation for the database path and the cache path.
+    fn timing(&self, session: &Session, now: DateTime<Utc>) -> SessionTiming {
         let settings = &self.config.session;
         let absolute_end = chrono::Duration::from_std(settings.absolute_lifetime)
             .ok()
             .and_then(|d| session.created_at.checked_add_signed(d))
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        if session.expires_at <= now || absolute_end <= now {
-            return false;
-        }
         let expires_in = chrono::Duration::from_std(settings.expires_in).unwrap_or_default();
         let update_age = chrono::Duration::from_std(settings.update_age).unwrap_or_default();
         let last_extended = session.expires_at - expires_in;
-        let due = last_extended + update_age <= now;
-        match refresh {
-            Refresh::No => true,
-            Refresh::Silent => !due,
-            Refresh::WithCookie => !(due || session.updated_at < last_extended),
+        SessionTiming {
+            // Idle expiry (expiresAt) and absolute expiry, both by the server's clock.
+            expired: session.expires_at <= now || absolute_end <= now,
+            due: last_extended + update_age <= now,
+            last_extended,
+            next_expiry: (now + expires_in).min(absolute_end),
         }
     }
 
