@@ -204,10 +204,8 @@ fn module_name(model: &Model) -> String {
 /// migrations already create a table of one of those names. Failing that, a database
 /// named after the package on the local server, which the note says to create.
 fn postgres_url(env_text: Option<&str>, model: &Model, package: &Package) -> (String, String) {
-    let fallback = format!(
-        "postgres://postgres@localhost:5432/{}",
-        package.name.replace('-', "_")
-    );
+    let name = package.name.replace('-', "_");
+    let fallback = format!("postgres://postgres@localhost:5432/{name}");
     let is_postgres =
         |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
     let from_env = env_text
@@ -239,7 +237,7 @@ fn postgres_url(env_text: Option<&str>, model: &Model, package: &Package) -> (St
         let note = format!(
             "BETTER_AUTH_DATABASE_URL is {source} ({}): Better Auth's tables go beside the \
              app's; set another URL in .env to keep them apart",
-            redact(url)
+            better_auth::store::redact_url(url)
         );
         return (url.clone(), note);
     }
@@ -250,7 +248,6 @@ fn postgres_url(env_text: Option<&str>, model: &Model, package: &Package) -> (St
         ),
         _ => String::new(),
     };
-    let name = package.name.replace('-', "_");
     let note = format!(
         "{why}BETTER_AUTH_DATABASE_URL is {fallback}: create that database (`createdb {name}`) \
          or set the URL of an existing one in .env before starting the app"
@@ -284,22 +281,6 @@ fn clashing_table(migrations: &Path) -> Option<&'static str> {
                     == Some(*table)
             })
         })
-}
-
-/// A database URL with its password hidden.
-fn redact(url: &str) -> String {
-    let Some(scheme) = url.find("://") else {
-        return url.to_owned();
-    };
-    let rest = &url[scheme + 3..];
-    let authority = rest.split('/').next().unwrap_or(rest);
-    match authority.rfind('@') {
-        Some(at) => match authority[..at].split_once(':') {
-            Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &rest[at..]),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
 }
 
 /// The mount path: `--mount`, else the first of `/auth`, `/api/auth`, `/better-auth` that
@@ -851,15 +832,15 @@ mod tests {
     #[test]
     fn database_urls_are_shown_without_their_password() {
         assert_eq!(
-            redact("postgres://app:s3cr@t@db:5432/app"),
+            better_auth::store::redact_url("postgres://app:s3cr@t@db:5432/app"),
             "postgres://app:***@db:5432/app"
         );
         assert_eq!(
-            redact("postgres://postgres@localhost/x"),
+            better_auth::store::redact_url("postgres://postgres@localhost/x"),
             "postgres://postgres@localhost/x"
         );
         assert_eq!(
-            redact("postgres://localhost/a@b"),
+            better_auth::store::redact_url("postgres://localhost/a@b"),
             "postgres://localhost/a@b"
         );
     }
