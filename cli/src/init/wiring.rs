@@ -237,6 +237,26 @@ impl<'a> Visit<'a> for Calls<'a> {
                 self.port_from(call.args.first());
             }
         }
+        // A host and a port passed side by side: `server::run("0.0.0.0", 8000)`.
+        fn literal(e: &Expr) -> Option<&syn::Lit> {
+            match e {
+                Expr::Lit(lit) => Some(&lit.lit),
+                _ => None,
+            }
+        }
+        let has_host = call
+            .args
+            .iter()
+            .filter_map(literal)
+            .any(|l| matches!(l, syn::Lit::Str(s) if host_like(&s.value())));
+        if has_host {
+            for lit in call.args.iter().filter_map(literal) {
+                if let syn::Lit::Int(port) = lit {
+                    self.address_ports
+                        .extend(port.base10_parse::<u16>().ok().filter(|p| *p > 0));
+                }
+            }
+        }
         syn::visit::visit_expr_call(self, call);
     }
     fn visit_expr_method_call(&mut self, call: &'a ExprMethodCall) {
@@ -260,11 +280,7 @@ impl<'a> Visit<'a> for Calls<'a> {
     fn visit_lit_str(&mut self, lit: &'a syn::LitStr) {
         let value = lit.value();
         if let Some((host, port)) = value.rsplit_once(':') {
-            let host_like = host == "localhost"
-                || host.starts_with('[')
-                || (host.split('.').count() == 4
-                    && host.split('.').all(|o| o.parse::<u8>().is_ok()));
-            if let (true, Ok(port)) = (host_like, port.parse()) {
+            if let (true, Ok(port)) = (host_like(host), port.parse()) {
                 self.address_ports.push(port);
             }
         }
@@ -279,6 +295,20 @@ impl<'a> Visit<'a> for Calls<'a> {
         }
         syn::visit::visit_expr_tuple(self, tuple);
     }
+}
+
+/// Whether `host` reads as a host to listen on (`localhost`, `0.0.0.0`, `[::]`).
+fn host_like(host: &str) -> bool {
+    host == "localhost"
+        || host.starts_with('[')
+        || (host.split('.').count() == 4 && host.split('.').all(|o| o.parse::<u8>().is_ok()))
+}
+
+/// `parent` followed by `module`.
+fn parent_with(parent: &[String], module: &str) -> Vec<String> {
+    let mut path = parent.to_vec();
+    path.push(module.to_owned());
+    path
 }
 
 /// Whether `expr` is a call such as `std::env::var("PORT")` or `dotenvy::var("APP_PORT")`.
@@ -350,6 +380,112 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Whether the chain nests or merges a router whose state type init cannot
+    /// choose: anything but a `Router::new()` chain written in place or a call to a
+    /// function of the crate returning `Router<S>` for its own type parameter `S`. A
+    /// `fn routes() -> Router` (state `()`) fixes the whole chain's state, so
+    /// `.with_state(auth)` would not compile.
+    fn state_pinned(&self, seg: &Segment<'a>) -> bool {
+        seg.calls
+            .iter()
+            .filter(|c| matches!(c.method.to_string().as_str(), "nest" | "merge"))
+            .filter_map(|c| c.args.last())
+            .any(|arg| !self.state_generic(seg.func, arg))
+    }
+
+    fn state_generic(&self, from: FnRef<'a>, expr: &Expr) -> bool {
+        let mut expr = strip(expr);
+        while let Expr::MethodCall(call) = expr {
+            expr = strip(&call.receiver);
+        }
+        let Expr::Call(call) = expr else {
+            return false;
+        };
+        let Expr::Path(path) = &*call.func else {
+            return false;
+        };
+        let idents = path_idents(&path.path);
+        if idents.len() >= 2
+            && idents[idents.len() - 2] == "Router"
+            && idents[idents.len() - 1] == "new"
+        {
+            return true;
+        }
+        let Some(callee) = self.resolve_fn(from, &path.path) else {
+            return false;
+        };
+        let syn::ReturnType::Type(_, ty) = &callee.sig.output else {
+            return false;
+        };
+        let syn::Type::Path(ty) = &**ty else {
+            return false;
+        };
+        let Some(last) = ty.path.segments.last() else {
+            return false;
+        };
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return false;
+        };
+        let generics: Vec<String> = callee
+            .sig
+            .generics
+            .type_params()
+            .map(|p| p.ident.to_string())
+            .collect();
+        last.ident == "Router"
+            && matches!(args.args.first(), Some(syn::GenericArgument::Type(syn::Type::Path(p)))
+                if p.path.get_ident().is_some_and(|i| generics.contains(&i.to_string())))
+    }
+
+    /// Every `Name { .. }` (or `Self { .. }` in its impl) literal of the crate, with the
+    /// function and statement it is in.
+    fn literals_of(&self, name: &str) -> Vec<(FnRef<'a>, usize, &'a ExprStruct)> {
+        self.scan
+            .iter()
+            .flat_map(|(f, i, c)| c.literals.iter().map(move |l| (*f, *i, *l)))
+            .filter(|(f, _, lit)| {
+                let last = lit.path.segments.last().map(|s| s.ident.to_string());
+                match last.as_deref() {
+                    Some("Self") => {
+                        lit.path.segments.len() == 1 && f.self_ty.is_some_and(|t| *t == name)
+                    }
+                    Some(last) => last == name,
+                    None => false,
+                }
+            })
+            .collect()
+    }
+
+    /// Whether the module at `module` has `pub use child::*;` or `pub use child::name;`.
+    fn reexports(&self, module: &[String], child: &str, name: &str) -> bool {
+        fn names(tree: &syn::UseTree, child: &str, name: &str) -> bool {
+            match tree {
+                syn::UseTree::Path(p) if p.ident == "self" => names(&p.tree, child, name),
+                syn::UseTree::Path(p) if p.ident == child => match &*p.tree {
+                    syn::UseTree::Glob(_) => true,
+                    syn::UseTree::Name(n) => n.ident == name,
+                    syn::UseTree::Group(g) => g.items.iter().any(|t| match t {
+                        syn::UseTree::Glob(_) => true,
+                        syn::UseTree::Name(n) => n.ident == name,
+                        _ => false,
+                    }),
+                    _ => false,
+                },
+                syn::UseTree::Group(g) => g.items.iter().any(|t| names(t, child, name)),
+                _ => false,
+            }
+        }
+        self.model
+            .files
+            .iter()
+            .filter(|f| f.module == module)
+            .flat_map(|f| &f.ast.items)
+            .any(|item| {
+                matches!(item, syn::Item::Use(u)
+                    if !matches!(u.vis, syn::Visibility::Inherited) && names(&u.tree, child, name))
+            })
+    }
+
     /// The function a call path names, when init can tell which one it is.
     fn resolve_fn(&self, from: FnRef<'a>, path: &syn::Path) -> Option<FnRef<'a>> {
         let idents = path_idents(path);
@@ -387,9 +523,17 @@ impl<'a> Ctx<'a> {
                         .copied()
                         .collect()
                 } else {
-                    free.filter(|f| f.module.last().is_some_and(|m| m == q))
-                        .copied()
-                        .collect()
+                    // In module `q`, or in a child of `q` that `q` re-exports
+                    // (`pub use child::*;`, as `routes::main_route()` often is).
+                    free.filter(|f| match f.module {
+                        [.., m] if m == q => true,
+                        [parent @ .., m, child] if m == q => {
+                            self.reexports(&parent_with(parent, m), child, name)
+                        }
+                        _ => false,
+                    })
+                    .copied()
+                    .collect()
                 }
             }
             None => {
@@ -852,6 +996,7 @@ pub fn plan_wiring(
                 .position(|c| c.method == "with_state")
                 .map(|ci| (si, ci))
         });
+    let mut sync_state = None;
     let state = match with_state {
         None => None,
         Some((si, ci)) => {
@@ -873,6 +1018,16 @@ pub fn plan_wiring(
                 {
                     None
                 }
+                // A state built only in a function that is not async (`Service::new()`)
+                // cannot await Better Auth's set-up: the routes are nested on their own,
+                // and a note says how to reach Better Auth from the state later.
+                Some(info)
+                    if matches!(ctx.literals_of(&info.name).as_slice(),
+                        [(f, _, _)] if !f.is_async()) =>
+                {
+                    sync_state = Some((info.name.clone(), ctx.literals_of(&info.name)[0].0));
+                    None
+                }
                 Some(info) => Some((si, ci, info)),
                 None => {
                     manual.file = seg.func.file.id;
@@ -889,6 +1044,15 @@ pub fn plan_wiring(
 
     let mut edits = Vec::new();
     let mut notes = Vec::new();
+    if let Some((name, built_in)) = sync_state {
+        notes.push(format!(
+            "`{name}` is built in `fn {}`, which is not async, so Better Auth is not part of \
+             the app's state: its routes are nested on their own. To read sessions in your \
+             handlers (`CurrentSession`), give `{name}` an `auth: Arc<BetterAuth>` field set \
+             from `auth` and `impl FromRef<{name}> for Arc<BetterAuth>`",
+            built_in.name()
+        ));
+    }
     match state {
         Some((si, ci, info)) => {
             let wiring = wire_state(
@@ -1155,7 +1319,8 @@ fn wire_stateless(
             .any(|c| c.method == "with_state");
         let origin_here = !has_state
             && si + 1 == trace.segments.len()
-            && matches!(trace.origin, Origin::RouterNew);
+            && matches!(trace.origin, Origin::RouterNew)
+            && !ctx.state_pinned(seg);
         let anchor = nest_anchor(seg, seg.calls.len());
         let nest = snippets.snippet(
             "nest",
@@ -1274,21 +1439,7 @@ fn wire_state(
 
     // The one place the state struct is built.
     let target_name = target.item.ident.to_string();
-    let literals: Vec<(FnRef<'_>, usize, &ExprStruct)> = ctx
-        .scan
-        .iter()
-        .flat_map(|(f, i, c)| c.literals.iter().map(move |l| (*f, *i, *l)))
-        .filter(|(f, _, lit)| {
-            let last = lit.path.segments.last().map(|s| s.ident.to_string());
-            match last.as_deref() {
-                Some("Self") => {
-                    lit.path.segments.len() == 1 && f.self_ty.is_some_and(|t| *t == target_name)
-                }
-                Some(name) => name == target_name,
-                None => false,
-            }
-        })
-        .collect();
+    let literals = ctx.literals_of(&target_name);
     let [(init_fn, lit_stmt, literal)] = literals.as_slice() else {
         return Ok(Err(format!(
             "`{target_name} {{ .. }}` is built in {} places; init needs exactly one",

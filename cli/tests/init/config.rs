@@ -80,6 +80,43 @@ fn a_clashing_table_keeps_better_auth_apart() {
     );
 }
 
+/// The port in `BETTER_AUTH_URL` is the one the app listens on, when `bind` gets a
+/// variable: a host and a port passed side by side, or a `PORT` default.
+#[test]
+fn the_port_is_found_behind_a_variable() {
+    let cases = [
+        (
+            "async fn run(host: &str, port: u16, app: Router) {\n    \
+             let listener = tokio::net::TcpListener::bind(format!(\"{host}:{port}\")).await.unwrap();\n    \
+             axum::serve(listener, app).await.unwrap();\n}\n\n\
+             #[tokio::main]\nasync fn main() {\n    \
+             let app = Router::new().route(\"/\", get(|| async { \"hi\" }));\n    \
+             run(\"0.0.0.0\", 8123, app).await;\n}\n",
+            8123,
+        ),
+        (
+            "#[tokio::main]\nasync fn main() {\n    \
+             let port = std::env::var(\"PORT\").unwrap_or_else(|_| \"8080\".to_owned());\n    \
+             let app = Router::new().route(\"/\", get(|| async { \"hi\" }));\n    \
+             let listener = tokio::net::TcpListener::bind(format!(\"0.0.0.0:{port}\")).await.unwrap();\n    \
+             axum::serve(listener, app).await.unwrap();\n}\n",
+            8080,
+        ),
+    ];
+    for (main, port) in cases {
+        let dir = fixture("hello");
+        let source = format!("use axum::{{routing::get, Router}};\n\n{main}");
+        std::fs::write(dir.path().join("src/main.rs"), source).unwrap();
+        let output = init(dir.path(), &["--dry-run"]);
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        assert!(
+            stdout.contains(&format!("+BETTER_AUTH_URL=http://localhost:{port}\n")),
+            "{stdout}"
+        );
+    }
+}
+
 #[test]
 fn a_tracked_env_gets_no_secret() {
     let dir = fixture("hello");

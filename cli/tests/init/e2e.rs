@@ -96,6 +96,8 @@ fn generated_projects_compile_and_are_lint_clean() {
         "existing-auth",
         "serve-fn",
         "foreign-state",
+        "reexported-routes",
+        "sync-state",
     ] {
         scaffold_and_lint(name, &["--yes"]);
     }
@@ -343,6 +345,12 @@ fn auto_wired_fixtures_serve_sign_up_and_their_own_routes() {
         ("existing-auth", "existing-auth", "/auth/check", "/api/auth"),
         ("serve-fn", "serve-fn", "/about", "/auth"),
         ("foreign-state", "foreign-state", "/notes", "/auth"),
+        (
+            "reexported-routes",
+            "reexported-routes",
+            "/api/visits",
+            "/auth",
+        ),
         ("app-state", "app-state", "/info", "/auth"),
         ("lib-router", "lib-router", "/", "/auth"),
     ];

@@ -221,3 +221,28 @@ fn state_of_a_type_from_another_crate() {
         "{main}"
     );
 }
+
+/// `routes::main_route()` is found through `pub use main_router::*;`, and a chain that
+/// nests a `Router<()>` keeps its state: Better Auth's routes are nested on their own.
+#[test]
+fn reexported_router_with_state_applied_inside() {
+    let dir = scaffold("reexported-routes", 0);
+    let router = std::fs::read_to_string(dir.path().join("src/routes/main_router.rs")).unwrap();
+    assert!(
+        router.contains(".nest(\"/auth\", crate::auth::router(&auth))"),
+        "{router}"
+    );
+    assert!(!router.contains(".with_state(auth)"), "{router}");
+}
+
+/// A state built by a constructor that is not async (`Counter::new()`) cannot hold
+/// Better Auth: its routes are nested on their own, and a note says how to add it later.
+#[test]
+fn state_built_by_a_sync_constructor() {
+    let dir = scaffold("sync-state", 0);
+    let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
+    assert!(
+        main.contains(".nest(\"/auth\", auth::router(&auth))\n        .with_state(counter)"),
+        "{main}"
+    );
+}
