@@ -11,6 +11,7 @@ use std::time::Duration;
 
 /// Why an email is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EmailKind {
     /// A password-reset link (`/request-password-reset`).
     PasswordReset,
@@ -18,6 +19,8 @@ pub enum EmailKind {
     EmailVerification,
     /// A link confirming a new address (`/change-email`), sent to the new address.
     ChangeEmail,
+    /// A message a plugin sends, named by the plugin (`"magic-link"`).
+    Other(&'static str),
 }
 
 /// One message to deliver.
@@ -151,7 +154,7 @@ pub(crate) fn html_escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Builds the message for a link.
+/// Builds the message for one of our links.
 pub(crate) fn compose(kind: EmailKind, to: &str, url: &str) -> Email {
     let (subject, action) = match kind {
         EmailKind::PasswordReset => ("Reset your password", "reset your password"),
@@ -160,22 +163,46 @@ pub(crate) fn compose(kind: EmailKind, to: &str, url: &str) -> Email {
             "Confirm your new email address",
             "confirm your new email address",
         ),
+        EmailKind::Other(_) => ("Your link", "continue"),
     };
-    let text = format!(
-        "Follow this link to {action}:\n\n{url}\n\nThe link works once and expires in one hour. \
-         If you did not ask for this, ignore this email."
-    );
-    let html = format!(
-        "<p>Follow this link to {action}:</p><p><a href=\"{href}\">{href}</a></p>\
-         <p>The link works once and expires in one hour. If you did not ask for this, ignore this email.</p>",
-        href = html_escape(url)
-    );
-    Email {
-        kind,
-        to: to.to_string(),
-        subject: subject.to_string(),
-        text,
-        html,
-        url: url.to_string(),
+    Email::link(kind, to, subject, action, url)
+}
+
+impl Email {
+    /// A message carrying one single-use link, worded as the built-in ones:
+    /// "Follow this link to {action}: {url}", in text and (escaped) HTML.
+    ///
+    /// ```
+    /// use better_auth::email::{Email, EmailKind};
+    ///
+    /// let email = Email::link(
+    ///     EmailKind::Other("magic-link"),
+    ///     "user@example.com",
+    ///     "Sign in",
+    ///     "sign in",
+    ///     "http://localhost:3000/api/auth/magic-link/verify?token=abc",
+    /// );
+    /// assert!(email.text.contains("Follow this link to sign in"));
+    /// assert!(email.html.contains("token=abc"));
+    /// ```
+    pub fn link(kind: EmailKind, to: &str, subject: &str, action: &str, url: &str) -> Email {
+        let text = format!(
+            "Follow this link to {action}:\n\n{url}\n\nThe link works once and expires in one hour. \
+             If you did not ask for this, ignore this email."
+        );
+        let html = format!(
+            "<p>Follow this link to {action}:</p><p><a href=\"{href}\">{href}</a></p>\
+             <p>The link works once and expires in one hour. If you did not ask for this, ignore this email.</p>",
+            action = html_escape(action),
+            href = html_escape(url)
+        );
+        Email {
+            kind,
+            to: to.to_string(),
+            subject: subject.to_string(),
+            text,
+            html,
+            url: url.to_string(),
+        }
     }
 }

@@ -3,6 +3,8 @@
 
 mod auth;
 pub mod config;
+mod context;
+mod core_routes;
 pub mod crypto;
 pub mod email;
 mod error;
@@ -14,12 +16,14 @@ pub mod plugins;
 pub mod prelude;
 pub mod rate_limit;
 mod request;
+mod route;
 pub mod session_cache;
 pub mod store;
 pub mod validation;
 
-pub use auth::{BetterAuth, BetterAuthBuilder, ResolvedSession};
+pub use auth::{BetterAuth, BetterAuthBuilder};
 pub use config::{AuthConfig, Clock, ManualClock, PasswordPolicy, SessionConfig, SystemClock};
+pub use context::{AuthContext, Detached, ResolvedSession};
 pub use error::{Error, Result};
 pub use request::{AuthRequest, AuthResponse};
 pub use store::run_migrations;

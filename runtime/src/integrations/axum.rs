@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
 use http::{Method, StatusCode};
 
-use crate::auth::{BetterAuth, ResolvedSession};
+use crate::auth::BetterAuth;
+use crate::context::ResolvedSession;
 use crate::error::Error;
 use crate::models::{Session, User};
 use crate::request::{AuthRequest, AuthResponse};
@@ -46,7 +47,7 @@ impl AxumIntegration for Arc<BetterAuth> {
         S: Clone + Send + Sync + 'static,
     {
         let mut router = Router::new();
-        for (index, route) in self.routes.iter().enumerate() {
+        for (index, route) in self.routes().iter().enumerate() {
             let auth = self.clone();
             let handler = move |request: Request| {
                 let auth = auth.clone();
@@ -101,7 +102,7 @@ fn method_filter(method: &Method) -> MethodFilter {
 }
 
 async fn dispatch(auth: &BetterAuth, index: usize, request: Request) -> Response {
-    let route = &auth.routes[index];
+    let route = &auth.routes()[index];
     let (mut parts, body) = request.into_parts();
     // Most routes have neither path parameters nor a query: skip the parsing.
     let params = if route.path.contains('{') {

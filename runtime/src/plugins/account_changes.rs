@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{PluginSetup, Route, StatusResponse, normalize_email, status_true};
-use crate::auth::BetterAuth;
+use crate::context::AuthContext;
 use crate::email::{EmailKind, compose};
 use crate::error::{Error, Result};
 use crate::models::User;
@@ -86,7 +86,7 @@ struct DeleteUserResponse {
 }
 
 /// S20 and S14: password or fresh session; all sessions end with the user.
-async fn delete_user(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn delete_user(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let body: DeleteUserBody = request.json()?;
     if let Some(url) = &body.callback_url {
@@ -153,7 +153,7 @@ struct EmailChange {
 
 /// S19: the old address stays until the new one is confirmed by a token
 /// sent to the new address.
-async fn change_email(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn change_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let body: ChangeEmailBody = request.json()?;
     let new_email = normalize_email(&body.new_email)?;
@@ -175,13 +175,15 @@ async fn change_email(auth: &BetterAuth, request: AuthRequest) -> Result<AuthRes
     };
     let value = serde_json::to_string(&change).map_err(|e| Error::Internal(e.to_string()))?;
     // S34: issued and sent in the background, like every email.
-    let mailer = auth.mailer();
+    let mailer = auth.detached();
     let callback = body.callback_url.clone();
-    auth.in_background("change-email email", async move {
-        let token = mailer.issue_token(CHANGE_EMAIL, &value).await?;
-        let url = verify_url(&mailer.config, &token, callback.as_deref());
+    auth.spawn_background("change-email email", async move {
+        let token = mailer
+            .issue_token(CHANGE_EMAIL, &value, super::LINK_LIFETIME)
+            .await?;
+        let url = verify_url(mailer.config(), &token, callback.as_deref());
         mailer
-            .send(compose(EmailKind::ChangeEmail, &new_email, &url))
+            .send_email(compose(EmailKind::ChangeEmail, &new_email, &url))
             .await
     });
     Ok(status_true())
@@ -212,19 +214,21 @@ struct AddressToVerify {
 
 /// Issues and sends a verification link to a user's current address, in the
 /// background (S34): a mail failure is logged, never answered.
-pub(crate) fn send_verification(auth: &BetterAuth, user: &User, callback: Option<&str>) {
-    let mailer = auth.mailer();
+pub(crate) fn send_verification(auth: &AuthContext, user: &User, callback: Option<&str>) {
+    let mailer = auth.detached();
     let proof = AddressToVerify {
         user_id: user.id.clone(),
         email: user.email.clone(),
     };
     let callback = callback.map(str::to_owned);
-    auth.in_background("verification email", async move {
+    auth.spawn_background("verification email", async move {
         let value = serde_json::to_string(&proof).map_err(|e| Error::Internal(e.to_string()))?;
-        let token = mailer.issue_token(VERIFY_EMAIL, &value).await?;
-        let url = verify_url(&mailer.config, &token, callback.as_deref());
+        let token = mailer
+            .issue_token(VERIFY_EMAIL, &value, super::LINK_LIFETIME)
+            .await?;
+        let url = verify_url(mailer.config(), &token, callback.as_deref());
         mailer
-            .send(compose(EmailKind::EmailVerification, &proof.email, &url))
+            .send_email(compose(EmailKind::EmailVerification, &proof.email, &url))
             .await
     });
 }
@@ -240,7 +244,7 @@ struct SendVerificationBody {
 }
 
 /// Answers the same whether or not the address belongs to an unverified user.
-async fn send_verification_email(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn send_verification_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let body: SendVerificationBody = request.json()?;
     let email = normalize_email(&body.email)?;
     if let Some(url) = &body.callback_url {
@@ -249,10 +253,10 @@ async fn send_verification_email(auth: &BetterAuth, request: AuthRequest) -> Res
     // S34: the lookup, token and email happen in the background, so the
     // answer is the same, at the same speed, for unknown, verified and
     // unverified addresses, and whatever the mail sender does.
-    let mailer = auth.mailer();
+    let mailer = auth.detached();
     let callback = body.callback_url;
-    auth.in_background("verification email", async move {
-        let Some(user) = store::users::find_by_email(&mailer.db, &email).await? else {
+    auth.spawn_background("verification email", async move {
+        let Some(user) = store::users::find_by_email(mailer.database(), &email).await? else {
             return Ok(());
         };
         if user.email_verified {
@@ -263,10 +267,12 @@ async fn send_verification_email(auth: &BetterAuth, request: AuthRequest) -> Res
             email: user.email.clone(),
         };
         let value = serde_json::to_string(&proof).map_err(|e| Error::Internal(e.to_string()))?;
-        let token = mailer.issue_token(VERIFY_EMAIL, &value).await?;
-        let url = verify_url(&mailer.config, &token, callback.as_deref());
+        let token = mailer
+            .issue_token(VERIFY_EMAIL, &value, super::LINK_LIFETIME)
+            .await?;
+        let url = verify_url(mailer.config(), &token, callback.as_deref());
         mailer
-            .send(compose(EmailKind::EmailVerification, &user.email, &url))
+            .send_email(compose(EmailKind::EmailVerification, &user.email, &url))
             .await
     });
     Ok(status_true())
@@ -280,7 +286,7 @@ struct VerifyEmailResponse {
 
 /// Confirms an address: a verification token marks the email verified; a
 /// change-email token switches to the new (now verified) address.
-async fn verify_email(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn verify_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let token = request
         .query("token")
         .filter(|t| !t.is_empty())

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Plugin, PluginSetup, Route, StatusResponse, status_true};
-use crate::auth::BetterAuth;
+use crate::context::AuthContext;
 use crate::error::{Error, Result};
 use crate::models::iso_millis;
 use crate::request::{AuthRequest, AuthResponse};
@@ -71,7 +71,7 @@ struct AccountView {
     scopes: Vec<String>,
 }
 
-async fn list_accounts(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn list_accounts(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let accounts = store::accounts::list_for_user(&auth.database, &current.user.id).await?;
     let views: Vec<AccountView> = accounts
@@ -98,7 +98,7 @@ struct UnlinkBody {
     account_id: Option<String>,
 }
 
-async fn unlink_account(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn unlink_account(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let body: UnlinkBody = request.json()?;
     let accounts = store::accounts::list_for_user(&auth.database, &current.user.id).await?;

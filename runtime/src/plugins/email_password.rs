@@ -10,7 +10,7 @@ use super::account_changes::send_verification;
 use super::{
     Plugin, PluginSetup, Route, TokenUser, check_image, check_name, check_password, normalize_email,
 };
-use crate::auth::BetterAuth;
+use crate::context::AuthContext;
 use crate::error::{Error, Result};
 use crate::models::User;
 use crate::request::{AuthRequest, AuthResponse};
@@ -56,6 +56,22 @@ impl EmailPasswordPlugin {
     }
 }
 
+impl EmailPasswordPlugin {
+    fn sends_on_sign_up(&self) -> bool {
+        self.send_on_sign_up || self.require_verification
+    }
+}
+
+/// The settings the plugin was installed with.
+fn settings(auth: &AuthContext) -> &EmailPasswordPlugin {
+    static DEFAULT: EmailPasswordPlugin = EmailPasswordPlugin {
+        signup: true,
+        require_verification: false,
+        send_on_sign_up: false,
+    };
+    auth.extension::<EmailPasswordPlugin>().unwrap_or(&DEFAULT)
+}
+
 impl Default for EmailPasswordPlugin {
     fn default() -> Self {
         Self::new()
@@ -68,10 +84,8 @@ impl Plugin for EmailPasswordPlugin {
     }
 
     fn install(&self, setup: &mut PluginSetup) {
-        setup.options.signup_enabled = self.signup;
-        setup.options.require_email_verification = self.require_verification;
-        setup.options.send_verification_on_sign_up =
-            self.send_on_sign_up || self.require_verification;
+        // The handlers read the plugin's settings back from the context.
+        setup.extension(self.clone());
         setup
             .route(
                 Route::new(
@@ -113,8 +127,8 @@ struct SignUpBody {
     remember_me: Option<bool>,
 }
 
-async fn sign_up(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
-    if !auth.options.signup_enabled {
+async fn sign_up(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    if !settings(auth).signup {
         return Err(Error::SignUpDisabled);
     }
     let body: SignUpBody = request.json()?;
@@ -145,11 +159,11 @@ async fn sign_up(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse
         auth.now(),
     )
     .await?;
-    if auth.options.send_verification_on_sign_up {
+    if settings(auth).sends_on_sign_up() {
         // In the background: a mail failure never undoes a committed sign-up (S34).
         send_verification(auth, &user, body.callback_url.as_deref());
     }
-    if auth.options.require_email_verification {
+    if settings(auth).require_verification {
         // No session until the address is confirmed.
         return Ok(AuthResponse::json(&TokenUser { token: None, user }));
     }
@@ -175,7 +189,7 @@ struct SignInBody {
 
 /// S06: unknown email and wrong password give the same 401. S07: an unknown
 /// email still costs one verification (against a dummy hash).
-async fn sign_in(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn sign_in(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let body: SignInBody = request.json()?;
     let email = normalize_email(&body.email)?;
     if let Some(url) = &body.callback_url {
@@ -203,7 +217,7 @@ async fn sign_in(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse
         store::accounts::set_credential_password(&auth.database, &user.id, &hash, auth.now())
             .await?;
     }
-    if auth.options.require_email_verification && !user.email_verified {
+    if settings(auth).require_verification && !user.email_verified {
         send_verification(auth, &user, body.callback_url.as_deref());
         return Err(Error::Forbidden {
             message: "Email not verified".into(),

@@ -3,23 +3,16 @@
 //! [`AuthRequest`] and return an [`AuthResponse`], and reach storage through
 //! the `store` API only.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use http::Method;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{ArrayBuilder, Schema};
-use utoipa::openapi::{Ref, RefOr};
 
-use crate::auth::{BetterAuth, Options};
+use crate::context::AuthContext;
 use crate::error::{Error, Result};
-use crate::request::{AuthRequest, AuthResponse};
+use crate::request::AuthResponse;
 pub(crate) use crate::validation::normalize_email;
 
 pub(crate) mod account_changes;
 mod account_management;
-pub(crate) mod core;
 mod email_password;
 mod password_management;
 mod session_management;
@@ -29,177 +22,13 @@ pub use email_password::EmailPasswordPlugin;
 pub use password_management::PasswordManagementPlugin;
 pub use session_management::SessionManagementPlugin;
 
-/// The future a handler returns.
-pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<AuthResponse>> + Send + 'a>>;
+pub use crate::route::{HandlerFn, HandlerFuture, Plugin, PluginSetup, Route, SchemaFn, Success};
 
-/// A route handler: `|auth, request| Box::pin(my_handler(auth, request))`.
-pub type HandlerFn = for<'a> fn(&'a BetterAuth, AuthRequest) -> HandlerFuture<'a>;
-
-/// Registers the component schemas a schema refers to and returns the schema.
-pub type SchemaFn = fn(&mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema>;
-
-fn inline_schema<T: ToSchema>(components: &mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema> {
-    T::schemas(components);
-    T::schema()
-}
-
-fn list_schema<T: ToSchema>(components: &mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema> {
-    components.push((T::name().into_owned(), T::schema()));
-    T::schemas(components);
-    ArrayBuilder::new()
-        .items(Ref::from_schema_name(T::name()))
-        .build()
-        .into()
-}
-
-/// What a route answers with on success, for the OpenAPI document.
-#[derive(Clone, Copy, Debug)]
-pub enum Success {
-    /// 200 with a JSON body of this schema.
-    Json(SchemaFn),
-    /// 200 with a JSON body of this schema, or JSON `null`.
-    NullableJson(SchemaFn),
-    /// 302 to a redirect target.
-    Redirect,
-    /// 200 with JSON (this schema) or, when a callback URL is given, 302.
-    JsonOrRedirect(SchemaFn),
-}
-
-/// One mounted endpoint and its documentation.
-#[derive(Clone, Debug)]
-pub struct Route {
-    /// HTTP method.
-    pub method: Method,
-    /// Path relative to the mount point, with `{name}` parameters.
-    pub path: &'static str,
-    /// The handler.
-    pub handler: HandlerFn,
-    /// One-line description.
-    pub summary: &'static str,
-    /// JSON request body schema, if the route takes a body.
-    pub body: Option<SchemaFn>,
-    /// Whether the body must be present (an absent body reads as `{}` otherwise).
-    pub body_required: bool,
-    /// Query parameters: (name, required).
-    pub query: &'static [(&'static str, bool)],
-    /// The success response.
-    pub success: Success,
-    /// Error statuses the route can answer with (besides 429/500/503).
-    pub errors: &'static [u16],
-    /// Whether the route needs a session (bearer or cookie).
-    pub authenticated: bool,
-}
-
-impl Route {
-    /// A route answering 200 with `{}`-shaped JSON; refine it with the builder methods.
-    pub fn new(
-        method: Method,
-        path: &'static str,
-        summary: &'static str,
-        handler: HandlerFn,
-    ) -> Self {
-        Route {
-            method,
-            path,
-            handler,
-            summary,
-            body: None,
-            body_required: false,
-            query: &[],
-            success: Success::Json(inline_schema::<serde_json::Value>),
-            errors: &[],
-            authenticated: false,
-        }
-    }
-
-    /// Documents the JSON request body as `T`.
-    pub fn body<T: ToSchema>(mut self) -> Self {
-        self.body = Some(inline_schema::<T>);
-        self.body_required = true;
-        self
-    }
-
-    /// Documents an optional JSON request body as `T` (absent reads as `{}`).
-    pub fn optional_body<T: ToSchema>(mut self) -> Self {
-        self.body = Some(inline_schema::<T>);
-        self.body_required = false;
-        self
-    }
-
-    /// Documents the 200 JSON body as `T`.
-    pub fn returns<T: ToSchema>(mut self) -> Self {
-        self.success = Success::Json(inline_schema::<T>);
-        self
-    }
-
-    /// Documents the 200 JSON body as a list of `T`.
-    pub fn returns_list<T: ToSchema>(mut self) -> Self {
-        self.success = Success::Json(list_schema::<T>);
-        self
-    }
-
-    /// Documents the 200 JSON body as `T` or `null`.
-    pub fn returns_nullable<T: ToSchema>(mut self) -> Self {
-        self.success = Success::NullableJson(inline_schema::<T>);
-        self
-    }
-
-    /// Documents a 302 redirect as the success response.
-    pub fn redirects(mut self) -> Self {
-        self.success = Success::Redirect;
-        self
-    }
-
-    /// Documents a JSON body `T`, or a 302 when a callback URL is given.
-    pub fn returns_or_redirects<T: ToSchema>(mut self) -> Self {
-        self.success = Success::JsonOrRedirect(inline_schema::<T>);
-        self
-    }
-
-    /// Documents query parameters (name, required).
-    pub fn query(mut self, params: &'static [(&'static str, bool)]) -> Self {
-        self.query = params;
-        self
-    }
-
-    /// Documents error statuses.
-    pub fn errors(mut self, statuses: &'static [u16]) -> Self {
-        self.errors = statuses;
-        self
-    }
-
-    /// Marks the route as needing a session (documents 401).
-    pub fn authenticated(mut self) -> Self {
-        self.authenticated = true;
-        self
-    }
-}
-
-/// What plugins contribute while an instance is built.
-#[derive(Default)]
-pub struct PluginSetup {
-    pub(crate) routes: Vec<Route>,
-    pub(crate) options: Options,
-}
-
-impl PluginSetup {
-    /// Mounts a route.
-    pub fn route(&mut self, route: Route) -> &mut Self {
-        self.routes.push(route);
-        self
-    }
-}
-
-/// A set of routes and options added with `BetterAuth::new(..).plugin(..)`.
-pub trait Plugin: Send + Sync + 'static {
-    /// A unique name (`email-password`, ...).
-    fn id(&self) -> &'static str;
-    /// Mounts the plugin's routes and applies its options.
-    fn install(&self, setup: &mut PluginSetup);
-}
+/// How long an emailed link (reset, verification, email change) stays valid (S21).
+pub(crate) const LINK_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// S01/S02 with the instance's policy.
-pub(crate) fn check_password(auth: &BetterAuth, password: &str) -> Result<()> {
+pub(crate) fn check_password(auth: &AuthContext, password: &str) -> Result<()> {
     crate::validation::check_password(&auth.config.password, password)
 }
 
@@ -249,7 +78,7 @@ pub(crate) fn status_true() -> AuthResponse {
 /// `{"success": true}` (sign-out).
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SuccessResponse {
-    success: bool,
+    pub(crate) success: bool,
 }
 
 /// `{"status": true, "message": ...}`.

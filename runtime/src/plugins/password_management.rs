@@ -10,7 +10,7 @@ use super::{
     Plugin, PluginSetup, Route, StatusMessage, StatusResponse, TokenUser, check_password,
     normalize_email, status_true,
 };
-use crate::auth::{BetterAuth, issue_token};
+use crate::context::AuthContext;
 use crate::email::{EmailKind, compose};
 use crate::error::{Error, Result};
 use crate::request::{AuthRequest, AuthResponse};
@@ -108,7 +108,7 @@ struct ChangePasswordBody {
 
 /// S05: the current password is required. S14: `revokeOtherSessions` ends every
 /// other session and issues a fresh one for the caller.
-async fn change_password(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn change_password(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let body: ChangePasswordBody = request.json()?;
     check_password(auth, &body.new_password)?;
@@ -167,37 +167,31 @@ struct ResetRequestBody {
 
 /// S08: the same answer, at the same speed, for known and unknown emails —
 /// the lookup, token and email happen in a background task.
-async fn request_password_reset(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn request_password_reset(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let body: ResetRequestBody = request.json()?;
     let email = normalize_email(&body.email)?;
     if let Some(url) = &body.redirect_to {
         auth.check_redirect(url)?;
     }
-    let db = auth.database.clone();
-    let config = auth.config.clone();
-    let now = auth.now();
-    tokio::spawn(async move {
-        let outcome: Result<()> = async {
-            let Some(user) = store::users::find_by_email(&db, &email).await? else {
-                return Ok(());
-            };
-            let token = issue_token(&db, now, RESET_PASSWORD, &user.id).await?;
-            let mut url = config.route_url(&format!("/reset-password/{token}"));
-            url = with_query(
-                &url,
-                "callbackURL",
-                body.redirect_to.as_deref().unwrap_or("/"),
-            );
-            config
-                .sender()
-                .send(compose(EmailKind::PasswordReset, &user.email, &url))
-                .await
-                .map_err(|e| Error::Internal(e.to_string()))
-        }
-        .await;
-        if let Err(err) = outcome {
-            tracing::error!(error = %err, "password reset email failed");
-        }
+    let detached = auth.detached();
+    auth.spawn_background("password reset email", async move {
+        let Some(user) = store::users::find_by_email(detached.database(), &email).await? else {
+            return Ok(());
+        };
+        let token = detached
+            .issue_token(RESET_PASSWORD, &user.id, super::LINK_LIFETIME)
+            .await?;
+        let mut url = detached
+            .config()
+            .route_url(&format!("/reset-password/{token}"));
+        url = with_query(
+            &url,
+            "callbackURL",
+            body.redirect_to.as_deref().unwrap_or("/"),
+        );
+        detached
+            .send_email(compose(EmailKind::PasswordReset, &user.email, &url))
+            .await
     });
     Ok(AuthResponse::json(&StatusMessage {
         status: true,
@@ -207,7 +201,7 @@ async fn request_password_reset(auth: &BetterAuth, request: AuthRequest) -> Resu
 
 /// The emailed link: checks the token (without using it) and sends the
 /// browser to the app's page with `?token=` or `?error=INVALID_TOKEN`.
-async fn reset_password_link(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn reset_password_link(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let callback = request
         .query("callbackURL")
         .ok_or_else(|| Error::Validation("[query.callbackURL] callbackURL is required".into()))?
@@ -239,7 +233,7 @@ struct ResetPasswordBody {
 
 /// S14/S21: the token is single-use; every session of the user ends; the
 /// user is not signed in.
-async fn reset_password(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn reset_password(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let body: ResetPasswordBody = request.json()?;
     check_password(auth, &body.new_password)?;
     let user_id = auth

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{Empty, Plugin, PluginSetup, Route, StatusResponse, status_true};
-use crate::auth::BetterAuth;
+use crate::context::AuthContext;
 use crate::crypto::token_digest;
 use crate::error::Result;
 use crate::models::Session;
@@ -78,7 +78,7 @@ impl Plugin for SessionManagementPlugin {
     }
 }
 
-async fn list_sessions(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn list_sessions(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let sessions =
         store::sessions::list_active_for_user(&auth.database, &current.user.id, auth.now()).await?;
@@ -93,7 +93,7 @@ struct RevokeSessionBody {
 
 /// Accepts the stored digest (as `list-sessions` returns it) or a raw token.
 /// Only the caller's own sessions can be revoked (S23).
-async fn revoke_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn revoke_session(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let body: RevokeSessionBody = request.json()?;
     let user_id = &current.user.id;
@@ -112,7 +112,7 @@ async fn revoke_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthR
     Ok(status_true())
 }
 
-async fn revoke_sessions(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn revoke_sessions(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let _: Empty = request.json()?;
     store::sessions::delete_for_user(&auth.database, &current.user.id, None).await?;
@@ -120,7 +120,7 @@ async fn revoke_sessions(auth: &BetterAuth, request: AuthRequest) -> Result<Auth
     Ok(status_true())
 }
 
-async fn revoke_other_sessions(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn revoke_other_sessions(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let _: Empty = request.json()?;
     store::sessions::delete_for_user(

@@ -5,13 +5,13 @@ use http::{Method, header};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{
+use crate::context::AuthContext;
+use crate::error::{Error, Result};
+use crate::models::{Session, User};
+use crate::plugins::{
     Empty, PluginSetup, Route, StatusResponse, SuccessResponse, check_image, check_name,
     status_true,
 };
-use crate::auth::BetterAuth;
-use crate::error::{Error, Result};
-use crate::models::{Session, User};
 use crate::request::{AuthRequest, AuthResponse};
 use crate::store;
 
@@ -63,7 +63,7 @@ pub(crate) fn install(setup: &mut PluginSetup) {
             )
             .returns::<serde_json::Value>(),
         );
-    super::account_changes::install(setup);
+    crate::plugins::account_changes::install(setup);
 }
 
 /// `{"ok": true}`.
@@ -86,11 +86,11 @@ struct SessionWithUserRef<'a> {
     user: &'a User,
 }
 
-async fn ok(_auth: &BetterAuth, _request: AuthRequest) -> Result<AuthResponse> {
+async fn ok(_auth: &AuthContext, _request: AuthRequest) -> Result<AuthResponse> {
     Ok(AuthResponse::json(&OkResponse { ok: true }))
 }
 
-async fn openapi(auth: &BetterAuth, _request: AuthRequest) -> Result<AuthResponse> {
+async fn openapi(auth: &AuthContext, _request: AuthRequest) -> Result<AuthResponse> {
     let mut response = AuthResponse::json(&serde_json::Value::Null);
     response.body = bytes::Bytes::copy_from_slice(auth.openapi_json().as_bytes());
     Ok(response)
@@ -102,15 +102,15 @@ fn no_store(response: AuthResponse) -> AuthResponse {
         .header(header::PRAGMA, "no-cache")
 }
 
-async fn get_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
-    use crate::auth::{BodySlot, Lookup};
+async fn get_session(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    use crate::context::{BodySlot, Lookup};
     let allow_refresh = request.query("disableRefresh") != Some("true");
     let lookup = match auth.token_from_headers(&request.headers) {
         Some(token) => {
             let refresh = if allow_refresh {
-                crate::auth::Refresh::WithCookie
+                crate::context::Refresh::WithCookie
             } else {
-                crate::auth::Refresh::No
+                crate::context::Refresh::No
             };
             auth.lookup_session_with_body(&token, refresh)
                 .await?
@@ -150,7 +150,7 @@ async fn get_session(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResp
     Ok(response)
 }
 
-async fn sign_out(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn sign_out(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let _: Empty = request.json()?;
     if let Some(token) = auth.token_from_headers(&request.headers) {
         let digest = crate::crypto::token_digest(&token);
@@ -181,7 +181,7 @@ fn double_option<'de, D: serde::Deserializer<'de>>(
 
 /// S18: only name and image; email, password, ids and unknown fields are
 /// rejected (400). S23: the user comes from the session, never the body.
-async fn update_user(auth: &BetterAuth, request: AuthRequest) -> Result<AuthResponse> {
+async fn update_user(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let session = auth.require_session(&request).await?;
     let raw: serde_json::Value = request.json()?;
     if raw.get("email").is_some() {

@@ -1,0 +1,750 @@
+//! `AuthContext`: what every route handler gets. It is the plugin API: the
+//! configuration, the database (through [`crate::store`]), the clock, sessions
+//! and their cookies, single-use tokens, signed values, background work (email)
+//! and the session cache. Our own plugins use nothing else, so a third-party
+//! plugin can do anything they do.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use http::{HeaderMap, header};
+
+use crate::config::{AuthConfig, origin_of};
+use crate::crypto::{self, PasswordHasher};
+use crate::error::{Error, Result};
+use crate::models::{Session, User};
+use crate::request::{AuthRequest, AuthResponse};
+use crate::session_cache::SessionCache;
+use crate::store::{self, Database};
+
+/// Where a validated cache entry keeps its rendered `/get-session` body.
+pub(crate) type BodySlot = std::sync::Arc<std::sync::OnceLock<bytes::Bytes>>;
+
+/// A live session found by [`AuthContext::lookup_session_with_body`].
+pub(crate) enum Lookup {
+    /// Answered from the session cache, unchanged (never refreshed).
+    Cached {
+        /// The cached session and user.
+        found: std::sync::Arc<(Session, User)>,
+        /// The validated entry's rendered-body slot.
+        body: Option<BodySlot>,
+    },
+    /// Read from the database (and stored in the cache, if any).
+    Read {
+        /// The session as resolved.
+        resolved: Box<ResolvedSession>,
+        /// The new validated entry's rendered-body slot.
+        body: Option<BodySlot>,
+    },
+}
+
+/// Whether a session lookup may slide the session's expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refresh {
+    /// Never.
+    No,
+    /// When due, without a cookie to renew (extractors, handlers).
+    Silent,
+    /// When due or when the cookie is older than the session's last
+    /// extension; the caller sends a renewed cookie (`/get-session`).
+    WithCookie,
+}
+
+/// Where a session stands at one instant (see [`AuthContext::timing`]).
+struct SessionTiming {
+    /// Idle- or absolutely expired.
+    expired: bool,
+    /// Old enough (`update_age`) for its expiry to slide.
+    due: bool,
+    /// When its expiry last slid (`expiresAt - expires_in`).
+    last_extended: DateTime<Utc>,
+    /// The expiry a refresh now would set (capped by the absolute lifetime).
+    next_expiry: DateTime<Utc>,
+}
+
+impl SessionTiming {
+    /// Whether a lookup of this kind must write the session (slide its expiry).
+    /// `updatedAt` is when a cookie was last sent: a session extended since
+    /// then (by an extractor) outlives its cookie, so `/get-session` renews it (S37).
+    fn needs_write(&self, session: &Session, refresh: Refresh) -> bool {
+        match refresh {
+            Refresh::No => false,
+            Refresh::Silent => self.due,
+            Refresh::WithCookie => self.due || session.updated_at < self.last_extended,
+        }
+    }
+}
+
+/// A session found for a request, with the token the client presented.
+#[derive(Clone, Debug)]
+pub struct ResolvedSession {
+    /// The session row.
+    pub session: Session,
+    /// Its user.
+    pub user: User,
+    /// The raw token the client sent (not stored anywhere).
+    pub token: String,
+    /// True when this lookup extended the session's expiry.
+    pub refreshed: bool,
+}
+
+/// Values plugins provide while an instance is built, one per type
+/// (see [`crate::plugins::PluginSetup::extension`]).
+pub(crate) type Extensions = HashMap<TypeId, Box<dyn Any + Send + Sync>>;
+
+/// What a route handler works with: configuration, database, clock,
+/// sessions, cookies, tokens, email and the session cache.
+///
+/// A [`crate::BetterAuth`] derefs to its context, so every method here is
+/// also callable on the instance.
+pub struct AuthContext {
+    pub(crate) config: AuthConfig,
+    pub(crate) database: Database,
+    pub(crate) hasher: PasswordHasher,
+    pub(crate) trusted_origins: Vec<String>,
+    pub(crate) cookie_prefix: &'static str,
+    pub(crate) session_cache: Option<SessionCache>,
+    pub(crate) signer: crypto::TokenSigner,
+    pub(crate) extensions: Extensions,
+    pub(crate) openapi_json: String,
+}
+
+impl fmt::Debug for AuthContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthContext")
+            .field("config", &self.config)
+            .field("database", &self.database)
+            .field("extensions", &self.extensions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthContext {
+    /// The OpenAPI document of this instance's routes, as JSON.
+    pub fn openapi_json(&self) -> &str {
+        &self.openapi_json
+    }
+
+    /// The value of type `T` a plugin gave with
+    /// [`PluginSetup::extension`](crate::plugins::PluginSetup::extension), if any.
+    ///
+    /// ```
+    /// # use better_auth::AuthContext;
+    /// struct Greeting(&'static str);
+    ///
+    /// fn greeting(ctx: &AuthContext) -> &'static str {
+    ///     ctx.extension::<Greeting>().map_or("hi", |g| g.0)
+    /// }
+    /// ```
+    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.extensions
+            .get(&TypeId::of::<T>())
+            .and_then(|value| value.downcast_ref::<T>())
+    }
+    /// The configuration.
+    pub fn config(&self) -> &AuthConfig {
+        &self.config
+    }
+
+    /// The database.
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// The password hasher (Argon2id, off the async workers).
+    pub fn password_hasher(&self) -> &PasswordHasher {
+        &self.hasher
+    }
+
+    /// The current time by the configured clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        truncate_millis(self.config.clock.now())
+    }
+
+    /// Full name of the session cookie (with `__Secure-` on https).
+    pub fn session_cookie_name(&self) -> String {
+        format!("{}{}", self.cookie_prefix, self.config.session.cookie_name)
+    }
+
+    /// True when the URL's origin is the base URL's or a configured trusted origin.
+    pub fn is_trusted_origin(&self, url: &str) -> bool {
+        origin_of(url).is_some_and(|o| self.trusted_origins.contains(&o))
+    }
+
+    /// S22: a redirect target must be a relative path (not `//` or `/\`) or on
+    /// a trusted origin.
+    pub fn check_redirect(&self, target: &str) -> Result<()> {
+        let relative = target.starts_with('/')
+            && !target.starts_with("//")
+            && !target.starts_with("/\\")
+            && !target.chars().any(char::is_control);
+        if relative || self.is_trusted_origin(target) {
+            Ok(())
+        } else {
+            Err(Error::InvalidCallbackUrl)
+        }
+    }
+
+    /// The session token a request presents: `Authorization: Bearer` first
+    /// (signed `<token>.<signature>` or the raw token), then the signed cookie.
+    pub fn token_from_headers(&self, headers: &HeaderMap) -> Option<String> {
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        if let Some(value) = bearer {
+            let value = percent_decode(value);
+            return Some(match self.signer.verify(&value) {
+                Some(token) => token.to_string(),
+                None => value.into_owned(),
+            });
+        }
+        let name = self.session_cookie_name();
+        let value = cookie_value(headers, &name)?;
+        self.signer.verify(&value).map(str::to_owned)
+    }
+
+    /// Finds the live session for a token: looks it up by digest, drops it when
+    /// expired, and (with `allow_refresh`) slides its expiry when older than
+    /// `update_age` (S13). This extension sends no cookie, so it leaves the
+    /// session's `updatedAt` alone: the next `/get-session` sees that the
+    /// session outlives the cookie it last sent and renews the cookie (S37).
+    pub async fn session_for_token(
+        &self,
+        token: &str,
+        allow_refresh: bool,
+    ) -> Result<Option<ResolvedSession>> {
+        let refresh = if allow_refresh {
+            Refresh::Silent
+        } else {
+            Refresh::No
+        };
+        self.lookup_session(token, refresh).await
+    }
+
+    /// The lookup behind [`AuthContext::session_for_token`] and `/get-session`.
+    pub(crate) async fn lookup_session(
+        &self,
+        token: &str,
+        refresh: Refresh,
+    ) -> Result<Option<ResolvedSession>> {
+        Ok(self
+            .lookup_session_with_body(token, refresh)
+            .await?
+            .map(|lookup| match lookup {
+                Lookup::Cached { found, .. } => ResolvedSession {
+                    session: found.0.clone(),
+                    user: found.1.clone(),
+                    token: token.to_string(),
+                    refreshed: false,
+                },
+                Lookup::Read { resolved, .. } => *resolved,
+            }))
+    }
+
+    /// [`AuthContext::lookup_session`], with the validated cache entry's slot
+    /// for the rendered `/get-session` body when the answer is that entry's
+    /// session unchanged (read from it, or just stored without a refresh).
+    pub(crate) async fn lookup_session_with_body(
+        &self,
+        token: &str,
+        refresh: Refresh,
+    ) -> Result<Option<Lookup>> {
+        let digest = crypto::token_digest(token);
+        // Validated cache: the change counter is read before the cache and
+        // before any database lookup whose result is stored under it.
+        let version = match &self.session_cache {
+            Some(cache) if cache.is_validated() => self.database.data_version(),
+            _ => None,
+        };
+        let cached = match (&self.session_cache, version) {
+            (Some(cache), Some(version)) => cache
+                .get_validated_with_body(&digest, version)
+                .map(|(found, body)| (found, Some(body))),
+            (Some(cache), None) => cache.get(&digest).map(|found| (found, None)),
+            (None, _) => None,
+        };
+        if let Some((found, body)) = cached {
+            if self.servable_from_cache(&found.0, refresh) {
+                return Ok(Some(Lookup::Cached { found, body }));
+            }
+        }
+        let Some((mut session, user)) =
+            store::sessions::find_with_user(&self.database, &digest).await?
+        else {
+            return Ok(None);
+        };
+        let now = self.now();
+        let timing = self.timing(&session, now);
+        if timing.expired {
+            store::sessions::delete_by_id(&self.database, &session.id).await?;
+            return Ok(None);
+        }
+        let refreshed = timing.needs_write(&session, refresh);
+        if refreshed {
+            session.expires_at = timing.next_expiry;
+            if refresh == Refresh::WithCookie {
+                session.updated_at = now;
+                store::sessions::extend(&self.database, &session.id, session.expires_at, now)
+                    .await?;
+            } else {
+                store::sessions::extend_expiry(&self.database, &session.id, session.expires_at)
+                    .await?;
+            }
+        }
+        let body = match (&self.session_cache, version) {
+            (Some(cache), Some(version)) => {
+                cache.insert_validated_with_body(&digest, version, &session, &user)
+            }
+            (Some(cache), None) => {
+                cache.insert(&digest, &session, &user);
+                None
+            }
+            (None, _) => None,
+        };
+        let resolved = ResolvedSession {
+            session,
+            user,
+            token: token.to_string(),
+            refreshed,
+        };
+        Ok(Some(Lookup::Read {
+            resolved: Box::new(resolved),
+            body,
+        }))
+    }
+
+    /// The in-process session cache in use, if any: the default validated
+    /// one (SQLite files), the opt-in ttl one, or none. Handlers that revoke
+    /// sessions behind Better Auth's back may [`SessionCache::clear`] a ttl
+    /// cache; a validated cache needs nothing (see [`crate::session_cache`]).
+    pub fn session_cache(&self) -> Option<&SessionCache> {
+        self.session_cache.as_ref()
+    }
+
+    /// True when a cached session would come out of the database path
+    /// unchanged: neither idle- nor absolutely expired, and no sliding-expiry
+    /// refresh due for this kind of request (those go to the database).
+    fn servable_from_cache(&self, session: &Session, refresh: Refresh) -> bool {
+        let timing = self.timing(session, self.now());
+        !timing.expired && !timing.needs_write(session, refresh)
+    }
+
+    /// Where a session stands at `now` under the session settings (S13): one
+    /// computation for the database path and the cache path.
+    fn timing(&self, session: &Session, now: DateTime<Utc>) -> SessionTiming {
+        let settings = &self.config.session;
+        let absolute_end = chrono::Duration::from_std(settings.absolute_lifetime)
+            .ok()
+            .and_then(|d| session.created_at.checked_add_signed(d))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let expires_in = chrono::Duration::from_std(settings.expires_in).unwrap_or_default();
+        let update_age = chrono::Duration::from_std(settings.update_age).unwrap_or_default();
+        let last_extended = session.expires_at - expires_in;
+        SessionTiming {
+            // Idle expiry (expiresAt) and absolute expiry, both by the server's clock.
+            expired: session.expires_at <= now || absolute_end <= now,
+            due: last_extended + update_age <= now,
+            last_extended,
+            next_expiry: (now + expires_in).min(absolute_end),
+        }
+    }
+
+    /// Drops sessions from the in-process session cache after a change that
+    /// ends or alters them (one token digest, or all when `None`), so this
+    /// instance sees the change at once rather than within the opt-in
+    /// cache's ttl. Call it after writing sessions or users through
+    /// [`crate::store`]; the default validated cache would notice anyway.
+    pub fn forget_cached_sessions(&self, digest: Option<&str>) {
+        if let Some(cache) = &self.session_cache {
+            match digest {
+                Some(digest) => cache.remove(digest),
+                None => cache.clear(),
+            }
+        }
+    }
+
+    /// The live session of a request, if any (bearer first, then cookie).
+    pub async fn session_from_headers(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<ResolvedSession>> {
+        match self.token_from_headers(headers) {
+            Some(token) => self.session_for_token(&token, true).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The live session of a request or [`Error::Unauthorized`].
+    pub async fn require_session(&self, request: &AuthRequest) -> Result<ResolvedSession> {
+        self.session_from_headers(&request.headers)
+            .await?
+            .ok_or(Error::Unauthorized)
+    }
+
+    /// Creates a session for a user and returns it with its raw token. The
+    /// database keeps only the token's digest (S11).
+    pub async fn create_session(
+        &self,
+        user: &User,
+        request: &AuthRequest,
+    ) -> Result<(Session, String)> {
+        let token = crypto::generate_token();
+        let now = self.now();
+        let expires_in =
+            chrono::Duration::from_std(self.config.session.expires_in).unwrap_or_default();
+        let session = Session {
+            id: crypto::generate_id(),
+            token: crypto::token_digest(&token),
+            user_id: user.id.clone(),
+            expires_at: now + expires_in,
+            created_at: now,
+            updated_at: now,
+            ip_address: Some(request.peer.map(|ip| ip.to_string()).unwrap_or_default()),
+            user_agent: Some(
+                request
+                    .header(header::USER_AGENT)
+                    .unwrap_or_default()
+                    .chars()
+                    .take(512)
+                    .collect(),
+            ),
+        };
+        store::sessions::create(&self.database, &session).await?;
+        Ok((session, token))
+    }
+
+    /// Stores a single-use token for `purpose` proving `value` (a user id, an
+    /// email address, a JSON document), valid for `lifetime`, and returns the
+    /// raw token to hand out (in a link, a cookie). Only its digest is stored
+    /// (S21), in the `verification` table as `<purpose>:<digest>`.
+    ///
+    /// ```no_run
+    /// # async fn f(ctx: &better_auth::AuthContext) -> better_auth::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// let token = ctx.issue_token("magic-link", "user@example.com", Duration::from_secs(300)).await?;
+    /// assert_eq!(
+    ///     ctx.consume_token("magic-link", &token).await?.as_deref(),
+    ///     Some("user@example.com")
+    /// );
+    /// // Single use: a second consume finds nothing.
+    /// assert_eq!(ctx.consume_token("magic-link", &token).await?, None);
+    /// # Ok(()) }
+    /// ```
+    pub async fn issue_token(
+        &self,
+        purpose: &str,
+        value: &str,
+        lifetime: Duration,
+    ) -> Result<String> {
+        issue_token(&self.database, self.now(), purpose, value, lifetime).await
+    }
+
+    /// Uses up a token issued with [`AuthContext::issue_token`]: its value when
+    /// it existed for `purpose` and had not expired, `None` otherwise. Two
+    /// concurrent consumers never both get the value.
+    pub async fn consume_token(&self, purpose: &str, token: &str) -> Result<Option<String>> {
+        let identifier = format!("{purpose}:{}", crypto::token_digest(token));
+        store::verifications::consume(&self.database, &identifier, self.now()).await
+    }
+
+    /// A token's value without using it up (`None` when unknown or expired).
+    pub async fn peek_token(&self, purpose: &str, token: &str) -> Result<Option<String>> {
+        let identifier = format!("{purpose}:{}", crypto::token_digest(token));
+        store::verifications::peek(&self.database, &identifier, self.now()).await
+    }
+
+    /// Signs a value with the instance's secret (HMAC-SHA256), as the session
+    /// cookie is signed: `<value>.<signature>`. Read it back with
+    /// [`AuthContext::verify_signed`].
+    pub fn sign(&self, value: &str) -> String {
+        self.signer.sign(value)
+    }
+
+    /// The value of a string made by [`AuthContext::sign`], or `None` when it
+    /// was not signed with this instance's secret or was altered.
+    pub fn verify_signed<'a>(&self, signed: &'a str) -> Option<&'a str> {
+        self.signer.verify(signed)
+    }
+
+    /// Runs `job` (issuing a token, sending an email) in a background task
+    /// (S34): the response neither waits for it nor reveals its outcome by
+    /// timing or status; failures are logged with `what`. Move a
+    /// [`Detached`] handle into the job for the database, tokens and email.
+    ///
+    /// ```no_run
+    /// # fn f(ctx: &better_auth::AuthContext) {
+    /// use better_auth::email::{Email, EmailKind};
+    ///
+    /// let detached = ctx.detached();
+    /// ctx.spawn_background("welcome email", async move {
+    ///     let url = detached.config().route_url("/ok");
+    ///     detached
+    ///         .send_email(Email {
+    ///             kind: EmailKind::Other("welcome"),
+    ///             to: "user@example.com".into(),
+    ///             subject: "Welcome".into(),
+    ///             text: format!("Hello! {url}"),
+    ///             html: format!("<p>Hello! {url}</p>"),
+    ///             url,
+    ///         })
+    ///         .await
+    /// });
+    /// # }
+    /// ```
+    pub fn spawn_background<F>(&self, what: &'static str, job: F)
+    where
+        F: std::future::Future<Output = Result<()>> + Send + 'static,
+    {
+        tokio::spawn(async move {
+            if let Err(err) = job.await {
+                tracing::error!(error = %err, "better-auth: {what} failed");
+            }
+        });
+    }
+
+    /// A handle that outlives the request, for [`AuthContext::spawn_background`]
+    /// jobs: the database, the configuration, tokens and email.
+    pub fn detached(&self) -> Detached {
+        Detached {
+            database: self.database.clone(),
+            config: self.config.clone(),
+            now: self.now(),
+        }
+    }
+
+    /// S30, S31: the one way a password is checked. Reserves an attempt for
+    /// the account first (refused with 429 while the account is delayed), then
+    /// verifies against `stored`, or against a dummy hash when there is none
+    /// (S07); a correct password clears the account's attempts.
+    ///
+    /// Any plugin that takes a password (a second factor, a re-authentication
+    /// step) should check it here, so it shares the account's throttle.
+    pub async fn check_password_attempt(
+        &self,
+        account: &str,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<crypto::Verified> {
+        let store = &self.config.rate_limit.store;
+        let decision = store.reserve_attempt(account, self.now()).await?;
+        if !decision.allowed {
+            return Err(Error::TooManyRequests {
+                retry_after: decision.retry_after,
+            });
+        }
+        let verified = match stored {
+            Some(stored) => self.hasher.verify(password, stored).await?,
+            None => {
+                self.hasher.verify_dummy(password).await?;
+                crypto::Verified {
+                    ok: false,
+                    needs_rehash: false,
+                }
+            }
+        };
+        if verified.ok {
+            store.clear_attempts(account).await?;
+        }
+        Ok(verified)
+    }
+
+    /// Forgets an account's failed password attempts (after a reset, S10).
+    pub async fn clear_password_attempts(&self, account: &str) -> Result<()> {
+        self.config.rate_limit.store.clear_attempts(account).await
+    }
+
+    /// Adds the session cookie, `set-auth-token` and the header exposing it.
+    /// `remember = false` makes a browser-session cookie (no Max-Age) and sets
+    /// the `dont_remember` marker cookie.
+    pub fn with_session_cookie(
+        &self,
+        response: AuthResponse,
+        token: &str,
+        remember: bool,
+    ) -> AuthResponse {
+        let signed = self.signer.sign(token);
+        let max_age = remember.then_some(self.config.session.expires_in.as_secs());
+        let mut response = response
+            .header(
+                header::SET_COOKIE,
+                &self.cookie_line(&self.session_cookie_name(), &signed, max_age),
+            )
+            .header(header::HeaderName::from_static("set-auth-token"), &signed)
+            .header(header::ACCESS_CONTROL_EXPOSE_HEADERS, "set-auth-token");
+        // S38: a response carrying a session token is never stored by a cache.
+        response.headers.insert(
+            header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+        if !remember {
+            let marker = self.signer.sign("true");
+            response = response.header(
+                header::SET_COOKIE,
+                &self.cookie_line(&self.cookie_name("dont_remember"), &marker, None),
+            );
+        }
+        response
+    }
+
+    /// Clears the session, session-data and dont-remember cookies (sign-out).
+    pub fn with_cleared_cookies(&self, mut response: AuthResponse) -> AuthResponse {
+        for name in [
+            self.session_cookie_name(),
+            self.cookie_name("session_data"),
+            self.cookie_name("dont_remember"),
+        ] {
+            response = response.header(header::SET_COOKIE, &self.cookie_line(&name, "", Some(0)));
+        }
+        response
+    }
+
+    /// True when the request carries the `dont_remember` marker cookie.
+    pub fn dont_remember(&self, headers: &HeaderMap) -> bool {
+        cookie_value(headers, &self.cookie_name("dont_remember"))
+            .is_some_and(|v| self.signer.verify(&v) == Some("true"))
+    }
+
+    /// The full name of an auxiliary cookie: the session cookie's prefix
+    /// (`better-auth`), a dot and `suffix`, with `__Secure-` on https.
+    /// `cookie_name("state")` is `better-auth.state` on http.
+    pub fn cookie_name(&self, suffix: &str) -> String {
+        let base = self
+            .config
+            .session
+            .cookie_name
+            .rsplit_once('.')
+            .map_or("better-auth", |(prefix, _)| prefix);
+        format!("{}{base}.{suffix}", self.cookie_prefix)
+    }
+
+    /// Adds a `Set-Cookie` line to a response: HttpOnly, SameSite=Lax, Path=/,
+    /// no Domain, Secure on https (S15); `max_age` `None` makes a
+    /// browser-session cookie, zero deletes it. The value is percent-encoded;
+    /// sign it with [`AuthContext::sign`] when the browser must not alter it.
+    pub fn set_cookie(
+        &self,
+        response: AuthResponse,
+        name: &str,
+        value: &str,
+        max_age: Option<Duration>,
+    ) -> AuthResponse {
+        response.header(
+            header::SET_COOKIE,
+            &self.cookie_line(name, value, max_age.map(|d| d.as_secs())),
+        )
+    }
+
+    /// The decoded value of a cookie the request carries.
+    pub fn request_cookie(&self, headers: &HeaderMap, name: &str) -> Option<String> {
+        cookie_value(headers, name)
+    }
+
+    /// One `Set-Cookie` line: HttpOnly, SameSite=Lax, Path=/, no Domain, and
+    /// Secure on https (S15). The value is percent-encoded.
+    fn cookie_line(&self, name: &str, value: &str, max_age: Option<u64>) -> String {
+        let mut cookie = cookie::Cookie::build((name.to_string(), value.to_string()))
+            .path("/")
+            .http_only(true)
+            .same_site(cookie::SameSite::Lax)
+            .secure(self.config.is_secure())
+            .build();
+        if let Some(secs) = max_age {
+            cookie.set_max_age(cookie::time::Duration::seconds(secs as i64));
+        }
+        cookie.encoded().to_string()
+    }
+}
+
+/// A handle for background jobs (S34), made by [`AuthContext::detached`]:
+/// the database, the configuration, tokens and email, with the clock read
+/// when it was made.
+#[derive(Clone, Debug)]
+pub struct Detached {
+    database: Database,
+    config: AuthConfig,
+    now: DateTime<Utc>,
+}
+
+impl Detached {
+    /// The database.
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AuthConfig {
+        &self.config
+    }
+
+    /// As [`AuthContext::issue_token`].
+    pub async fn issue_token(
+        &self,
+        purpose: &str,
+        value: &str,
+        lifetime: Duration,
+    ) -> Result<String> {
+        issue_token(&self.database, self.now, purpose, value, lifetime).await
+    }
+
+    /// Sends an email through the configured [`EmailSender`](crate::email::EmailSender).
+    pub async fn send_email(&self, email: crate::email::Email) -> Result<()> {
+        self.config
+            .sender()
+            .send(email)
+            .await
+            .map_err(|e| Error::Internal(format!("sending email failed: {e}")))
+    }
+}
+
+/// See [`AuthContext::issue_token`].
+async fn issue_token(
+    db: &Database,
+    now: DateTime<Utc>,
+    purpose: &str,
+    value: &str,
+    lifetime: Duration,
+) -> Result<String> {
+    let token = crypto::generate_token();
+    let identifier = format!("{purpose}:{}", crypto::token_digest(&token));
+    let lifetime = chrono::Duration::from_std(lifetime)
+        .map_err(|_| Error::Internal("token lifetime out of range".into()))?;
+    store::verifications::create(db, &identifier, value, now + lifetime, now).await?;
+    Ok(token)
+}
+
+fn truncate_millis(t: DateTime<Utc>) -> DateTime<Utc> {
+    let millis = t.timestamp_millis();
+    DateTime::from_timestamp_millis(millis).unwrap_or(t)
+}
+
+/// The decoded value of a cookie in the request's `Cookie` headers.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse_encoded)
+        .filter_map(|c| c.ok())
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+/// Bearer values sometimes arrive URL-encoded (copied from a cookie).
+fn percent_decode(value: &str) -> std::borrow::Cow<'_, str> {
+    // Most bearer values carry no escape: skip the decoder (it would return
+    // the same text).
+    if !value.as_bytes().contains(&b'%') {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    percent_encoding::percent_decode_str(value).decode_utf8_lossy()
+}

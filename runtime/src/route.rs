@@ -1,0 +1,214 @@
+//! Route and plugin types: what a plugin mounts and how. A leaf of the crate:
+//! it knows the [`AuthContext`] handlers run with, and nothing above it.
+
+use std::any::{Any, TypeId};
+use std::future::Future;
+use std::pin::Pin;
+
+use http::Method;
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{ArrayBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+
+use crate::context::{AuthContext, Extensions};
+use crate::error::Result;
+use crate::request::{AuthRequest, AuthResponse};
+
+/// The future a handler returns.
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<AuthResponse>> + Send + 'a>>;
+
+/// A route handler: `|auth, request| Box::pin(my_handler(auth, request))`.
+pub type HandlerFn = for<'a> fn(&'a AuthContext, AuthRequest) -> HandlerFuture<'a>;
+
+/// Registers the component schemas a schema refers to and returns the schema.
+pub type SchemaFn = fn(&mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema>;
+
+fn inline_schema<T: ToSchema>(components: &mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema> {
+    T::schemas(components);
+    T::schema()
+}
+
+fn list_schema<T: ToSchema>(components: &mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema> {
+    components.push((T::name().into_owned(), T::schema()));
+    T::schemas(components);
+    ArrayBuilder::new()
+        .items(Ref::from_schema_name(T::name()))
+        .build()
+        .into()
+}
+
+/// What a route answers with on success, for the OpenAPI document.
+#[derive(Clone, Copy, Debug)]
+pub enum Success {
+    /// 200 with a JSON body of this schema.
+    Json(SchemaFn),
+    /// 200 with a JSON body of this schema, or JSON `null`.
+    NullableJson(SchemaFn),
+    /// 302 to a redirect target.
+    Redirect,
+    /// 200 with JSON (this schema) or, when a callback URL is given, 302.
+    JsonOrRedirect(SchemaFn),
+}
+
+/// One mounted endpoint and its documentation.
+#[derive(Clone, Debug)]
+pub struct Route {
+    /// HTTP method.
+    pub method: Method,
+    /// Path relative to the mount point, with `{name}` parameters.
+    pub path: &'static str,
+    /// The handler.
+    pub handler: HandlerFn,
+    /// One-line description.
+    pub summary: &'static str,
+    /// JSON request body schema, if the route takes a body.
+    pub body: Option<SchemaFn>,
+    /// Whether the body must be present (an absent body reads as `{}` otherwise).
+    pub body_required: bool,
+    /// Query parameters: (name, required).
+    pub query: &'static [(&'static str, bool)],
+    /// The success response.
+    pub success: Success,
+    /// Error statuses the route can answer with (besides 429/500/503).
+    pub errors: &'static [u16],
+    /// Whether the route needs a session (bearer or cookie).
+    pub authenticated: bool,
+}
+
+impl Route {
+    /// A route answering 200 with `{}`-shaped JSON; refine it with the builder methods.
+    pub fn new(
+        method: Method,
+        path: &'static str,
+        summary: &'static str,
+        handler: HandlerFn,
+    ) -> Self {
+        Route {
+            method,
+            path,
+            handler,
+            summary,
+            body: None,
+            body_required: false,
+            query: &[],
+            success: Success::Json(inline_schema::<serde_json::Value>),
+            errors: &[],
+            authenticated: false,
+        }
+    }
+
+    /// Documents the JSON request body as `T`.
+    pub fn body<T: ToSchema>(mut self) -> Self {
+        self.body = Some(inline_schema::<T>);
+        self.body_required = true;
+        self
+    }
+
+    /// Documents an optional JSON request body as `T` (absent reads as `{}`).
+    pub fn optional_body<T: ToSchema>(mut self) -> Self {
+        self.body = Some(inline_schema::<T>);
+        self.body_required = false;
+        self
+    }
+
+    /// Documents the 200 JSON body as `T`.
+    pub fn returns<T: ToSchema>(mut self) -> Self {
+        self.success = Success::Json(inline_schema::<T>);
+        self
+    }
+
+    /// Documents the 200 JSON body as a list of `T`.
+    pub fn returns_list<T: ToSchema>(mut self) -> Self {
+        self.success = Success::Json(list_schema::<T>);
+        self
+    }
+
+    /// Documents the 200 JSON body as `T` or `null`.
+    pub fn returns_nullable<T: ToSchema>(mut self) -> Self {
+        self.success = Success::NullableJson(inline_schema::<T>);
+        self
+    }
+
+    /// Documents a 302 redirect as the success response.
+    pub fn redirects(mut self) -> Self {
+        self.success = Success::Redirect;
+        self
+    }
+
+    /// Documents a JSON body `T`, or a 302 when a callback URL is given.
+    pub fn returns_or_redirects<T: ToSchema>(mut self) -> Self {
+        self.success = Success::JsonOrRedirect(inline_schema::<T>);
+        self
+    }
+
+    /// Documents query parameters (name, required).
+    pub fn query(mut self, params: &'static [(&'static str, bool)]) -> Self {
+        self.query = params;
+        self
+    }
+
+    /// Documents error statuses.
+    pub fn errors(mut self, statuses: &'static [u16]) -> Self {
+        self.errors = statuses;
+        self
+    }
+
+    /// Marks the route as needing a session (documents 401).
+    pub fn authenticated(mut self) -> Self {
+        self.authenticated = true;
+        self
+    }
+}
+
+/// What plugins contribute while an instance is built.
+#[derive(Default)]
+pub struct PluginSetup {
+    pub(crate) routes: Vec<Route>,
+    pub(crate) extensions: Extensions,
+}
+
+impl std::fmt::Debug for PluginSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginSetup")
+            .field("routes", &self.routes)
+            .field("extensions", &self.extensions.len())
+            .finish()
+    }
+}
+
+impl PluginSetup {
+    /// Mounts a route.
+    pub fn route(&mut self, route: Route) -> &mut Self {
+        self.routes.push(route);
+        self
+    }
+
+    /// Gives the plugin's handlers a value (its settings, a client, a
+    /// channel), one per type: handlers are plain functions, and read it back
+    /// with [`AuthContext::extension`]. A second value of the same type
+    /// replaces the first.
+    ///
+    /// ```
+    /// use better_auth::plugins::PluginSetup;
+    ///
+    /// struct Greeting(&'static str);
+    ///
+    /// let mut setup = PluginSetup::default();
+    /// setup.extension(Greeting("hello"));
+    /// ```
+    pub fn extension<T: Send + Sync + 'static>(&mut self, value: T) -> &mut Self {
+        self.extensions.insert(
+            TypeId::of::<T>(),
+            Box::new(value) as Box<dyn Any + Send + Sync>,
+        );
+        self
+    }
+}
+
+/// A set of routes and options added with `BetterAuth::new(..).plugin(..)`.
+pub trait Plugin: Send + Sync + 'static {
+    /// A unique name (`email-password`, ...).
+    fn id(&self) -> &'static str;
+    /// Mounts the plugin's routes and applies its options.
+    fn install(&self, setup: &mut PluginSetup);
+}
