@@ -15,7 +15,7 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 
 /// What one row sends.
-pub struct Target {
+pub(crate) struct Target {
     pub addr: SocketAddr,
     pub method: Method,
     pub path: String,
@@ -29,19 +29,19 @@ pub struct Target {
 }
 
 /// What one run measured.
-pub struct Sample {
+pub(crate) struct Sample {
     pub ok: u64,
     pub errors: u64,
     pub elapsed: Duration,
     pub hist: Histogram<u64>,
 }
 
-pub fn histogram() -> Histogram<u64> {
+pub(crate) fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid histogram bounds")
 }
 
 impl Sample {
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         Sample {
             ok: 0,
             errors: 0,
@@ -51,14 +51,14 @@ impl Sample {
     }
 
     /// Adds another run of the same row (rounds are summed, then rated).
-    pub fn merge(&mut self, other: &Sample) {
+    pub(crate) fn merge(&mut self, other: &Sample) {
         self.ok += other.ok;
         self.errors += other.errors;
         self.elapsed += other.elapsed;
         self.hist.add(&other.hist).expect("same histogram bounds");
     }
 
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         if self.elapsed.is_zero() {
             return 0.0;
         }
@@ -66,7 +66,7 @@ impl Sample {
     }
 
     /// Latency at a quantile, in milliseconds.
-    pub fn ms(&self, q: f64) -> f64 {
+    pub(crate) fn ms(&self, q: f64) -> f64 {
         if self.hist.is_empty() {
             return f64::NAN;
         }
@@ -90,7 +90,7 @@ async fn connect(addr: SocketAddr) -> std::io::Result<Sender> {
 
 /// Runs `conns` closed-loop clients against `target` for `duration`.
 /// Connections are opened before the clock starts.
-pub async fn run(target: Arc<Target>, conns: usize, duration: Duration) -> Sample {
+pub(crate) async fn run(target: Arc<Target>, conns: usize, duration: Duration) -> Sample {
     let mut senders = Vec::with_capacity(conns);
     for _ in 0..conns {
         match connect(target.addr).await {

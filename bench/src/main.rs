@@ -524,7 +524,7 @@ fn cpu_model() -> String {
         .and_then(|s| {
             s.lines()
                 .find_map(|l| l.strip_prefix("model name"))
-                .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_string())
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_owned())
         })
         .unwrap_or_else(|| "unknown CPU".into())
 }

@@ -27,7 +27,7 @@ impl LegacyStore {
         if counters.len() > 100_000 {
             counters.retain(|_, (start, _)| *start + 3_600_000 > now);
         }
-        let entry = counters.entry(key.to_string()).or_insert((now, 0));
+        let entry = counters.entry(key.to_owned()).or_insert((now, 0));
         if entry.0 + window_ms <= now {
             *entry = (now, 0);
         }
@@ -92,7 +92,7 @@ fn measure_legacy(keys: &[String], hits: usize) -> f64 {
 }
 
 /// Prints the table. `--quick` measures fewer requests.
-pub fn main(args: &[String]) -> Result<(), BoxError> {
+pub(crate) fn main(args: &[String]) -> Result<(), BoxError> {
     let quick = args.iter().any(|a| a == "--quick");
     let hits = if quick { 200_000 } else { 2_000_000 };
     let small: Vec<String> = (0..1_000).map(key).collect();

@@ -14,12 +14,12 @@ use better_auth::store::{Backend, Database};
 use crate::serve::SECRET;
 
 /// Users (and probe sessions) every database gets.
-pub const USERS: usize = 1_000;
-pub const SIGNIN_EMAIL: &str = "signin@bench.test";
-pub const SIGNIN_PASSWORD: &str = "correct horse battery staple";
+pub(crate) const USERS: usize = 1_000;
+pub(crate) const SIGNIN_EMAIL: &str = "signin@bench.test";
+pub(crate) const SIGNIN_PASSWORD: &str = "correct horse battery staple";
 
 /// The signed bearer values (`<token>.<hmac>`) of the probe sessions.
-pub struct Seeded {
+pub(crate) struct Seeded {
     pub bearers: Vec<String>,
     pub sessions: u64,
 }
@@ -29,7 +29,7 @@ type BoxError = Box<dyn std::error::Error>;
 /// Seeds a database at `url` (SQLite file or PostgreSQL schema) with the
 /// 1,000 probe sessions plus `bulk` more, spread so the probe rows are not
 /// clustered (one probe row after every `bulk / 1000` bulk rows).
-pub async fn seed(url: &str, bulk: u64, password_hash: &str) -> Result<Seeded, BoxError> {
+pub(crate) async fn seed(url: &str, bulk: u64, password_hash: &str) -> Result<Seeded, BoxError> {
     let started = Instant::now();
     let database = Database::connect(url).await?;
     run_migrations(&database).await?;
@@ -168,7 +168,7 @@ pub async fn seed(url: &str, bulk: u64, password_hash: &str) -> Result<Seeded, B
 }
 
 /// A fresh Argon2id hash of the sign-in password, at the runtime's parameters.
-pub async fn password_hash() -> Result<String, BoxError> {
+pub(crate) async fn password_hash() -> Result<String, BoxError> {
     let hasher = tokio::task::spawn_blocking(PasswordHasher::new).await??;
     Ok(hasher.hash(SIGNIN_PASSWORD).await?)
 }

@@ -24,7 +24,7 @@ use serde::Serialize;
 use tokio::io::AsyncReadExt;
 
 /// The signing secret every bench server uses (the bench signs its bearer tokens with it).
-pub const SECRET: &str = "better-auth-bench-secret-0123456789abcdef";
+pub(crate) const SECRET: &str = "better-auth-bench-secret-0123456789abcdef";
 
 #[derive(Serialize)]
 struct Hello {
@@ -49,8 +49,8 @@ struct Me {
 /// Row 3: an app route behind the `CurrentSession` extractor.
 async fn me(session: CurrentSession) -> Json<Me> {
     Json(Me {
-        id: session.user.id().to_string(),
-        email: session.user.email().to_string(),
+        id: session.user.id().to_owned(),
+        email: session.user.email().to_owned(),
     })
 }
 
@@ -81,7 +81,7 @@ async fn bare_lookup(
     Ok(Json(Me { id, email }))
 }
 
-pub fn main(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+pub(crate) fn main(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let url = args.first().ok_or("serve: missing database URL")?.clone();
     let session_cache = args.iter().any(|a| a == "--session-cache");
     let no_cache = args.iter().any(|a| a == "--no-cache");

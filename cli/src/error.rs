@@ -10,7 +10,7 @@
 /// A cause from another crate (a database driver, the file system) is put on one line,
 /// whatever its own formatting; the CLI's own messages keep their line breaks (compiler
 /// output, manual steps).
-pub fn report(err: anyhow::Error) {
+pub(crate) fn report(err: anyhow::Error) {
     let err = with_runtime_context(err);
     let mut chain = err.chain();
     if let Some(top) = chain.next() {

@@ -80,7 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .json(&credentials)
         .send()
         .await?;
-    let token = resp.headers()["set-auth-token"].to_str()?.to_string();
+    let token = resp.headers()["set-auth-token"].to_str()?.to_owned();
     show(
         "POST",
         "/auth/sign-in/email",

@@ -29,6 +29,17 @@ pub struct BetterAuthBuilder {
     plugins: Vec<Box<dyn Plugin>>,
 }
 
+impl fmt::Debug for BetterAuthBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plugins: Vec<&str> = self.plugins.iter().map(|p| p.id()).collect();
+        f.debug_struct("BetterAuthBuilder")
+            .field("config", &self.config)
+            .field("database", &self.database)
+            .field("plugins", &plugins)
+            .finish()
+    }
+}
+
 impl BetterAuthBuilder {
     /// The database holding users and sessions (required).
     pub fn database(mut self, database: Database) -> Self {

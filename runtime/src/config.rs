@@ -32,8 +32,7 @@ pub struct AuthConfig {
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 /// Default time a client has to send a request body (S36).
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default number of password hashes that may wait for a hashing thread (S31).
-pub const DEFAULT_HASHING_QUEUE: usize = 128;
+pub use crate::crypto::DEFAULT_HASHING_QUEUE;
 
 impl fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -59,14 +58,14 @@ impl AuthConfig {
     pub fn new(secret: impl Into<String>) -> Self {
         AuthConfig {
             secret: secret.into(),
-            base_url: "http://localhost:3000".to_string(),
+            base_url: "http://localhost:3000".to_owned(),
             trusted_origins: Vec::new(),
             session: SessionConfig::default(),
             password: PasswordPolicy::default(),
             clock: Arc::new(SystemClock),
             session_cache_ttl: None,
             validated_session_cache: true,
-            base_path: "/auth".to_string(),
+            base_path: "/auth".to_owned(),
             email_sender: None,
             rate_limit: crate::rate_limit::RateLimitConfig::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -123,7 +122,7 @@ impl AuthConfig {
     }
 
     /// Delivers reset and verification emails. Without one, a base URL on
-    /// `http://localhost` (or 127.0.0.1, [::1]) logs each message with its link
+    /// `http://localhost` (or 127.0.0.1, `[::1]`) logs each message with its link
     /// at WARN, so a developer can click through; any other base URL logs only
     /// that a message was due, never the link (S38): a link is a live token.
     pub fn email_sender(mut self, sender: Arc<dyn crate::email::EmailSender>) -> Self {
@@ -166,7 +165,7 @@ impl AuthConfig {
     /// cookie-authenticated requests, and an `https` URL makes cookies `Secure`
     /// with the `__Secure-` name prefix.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into().trim_end_matches('/').to_string();
+        self.base_url = url.into().trim_end_matches('/').to_owned();
         self
     }
 
@@ -179,7 +178,7 @@ impl AuthConfig {
     {
         self.trusted_origins = origins
             .into_iter()
-            .map(|o| o.into().trim_end_matches('/').to_string())
+            .map(|o| o.into().trim_end_matches('/').to_owned())
             .collect();
         self
     }
@@ -255,6 +254,7 @@ pub(crate) fn origin_of(url: &str) -> Option<String> {
 
 /// Session lifetime and cookie settings (S13, S15).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct SessionConfig {
     /// Base name of the session cookie; default `better-auth.session_token`.
     pub cookie_name: String,
@@ -269,10 +269,54 @@ pub struct SessionConfig {
     pub fresh_age: Duration,
 }
 
+impl SessionConfig {
+    /// Sets the session cookie's base name (`__Secure-` is added on https).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use better_auth::{AuthConfig, SessionConfig};
+    ///
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").session(
+    ///     SessionConfig::default()
+    ///         .cookie_name("myapp.session_token")
+    ///         .expires_in(Duration::from_secs(24 * 3600))
+    ///         .update_age(Duration::from_secs(3600)),
+    /// );
+    /// ```
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie_name = name.into();
+        self
+    }
+
+    /// Sets how long a session lives without use (idle expiry).
+    pub fn expires_in(mut self, lifetime: Duration) -> Self {
+        self.expires_in = lifetime;
+        self
+    }
+
+    /// Sets how old a session must be before use extends it.
+    pub fn update_age(mut self, age: Duration) -> Self {
+        self.update_age = age;
+        self
+    }
+
+    /// Sets the absolute lifetime: a session ends this long after sign-in.
+    pub fn absolute_lifetime(mut self, lifetime: Duration) -> Self {
+        self.absolute_lifetime = lifetime;
+        self
+    }
+
+    /// Sets how young a session must be to count as fresh.
+    pub fn fresh_age(mut self, age: Duration) -> Self {
+        self.fresh_age = age;
+        self
+    }
+}
+
 impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
-            cookie_name: "better-auth.session_token".to_string(),
+            cookie_name: "better-auth.session_token".to_owned(),
             expires_in: Duration::from_secs(7 * 24 * 3600),
             update_age: Duration::from_secs(24 * 3600),
             absolute_lifetime: Duration::from_secs(30 * 24 * 3600),
@@ -283,6 +327,7 @@ impl Default for SessionConfig {
 
 /// Password length bounds in Unicode code points (S01).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct PasswordPolicy {
     /// Fewer code points than this are rejected; default 8.
     pub min_length: usize,
@@ -290,6 +335,33 @@ pub struct PasswordPolicy {
     pub max_length: usize,
     /// Reject passwords on the shipped common-password list (S03); default true.
     pub reject_common: bool,
+}
+
+impl PasswordPolicy {
+    /// Sets the minimum length (code points).
+    ///
+    /// ```
+    /// use better_auth::{AuthConfig, PasswordPolicy};
+    ///
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!")
+    ///     .password_policy(PasswordPolicy::default().min_length(12).max_length(256));
+    /// ```
+    pub fn min_length(mut self, chars: usize) -> Self {
+        self.min_length = chars;
+        self
+    }
+
+    /// Sets the maximum length (code points), checked before hashing.
+    pub fn max_length(mut self, chars: usize) -> Self {
+        self.max_length = chars;
+        self
+    }
+
+    /// Turns the common-password check (S03) on or off.
+    pub fn reject_common(mut self, reject: bool) -> Self {
+        self.reject_common = reject;
+        self
+    }
 }
 
 impl Default for PasswordPolicy {

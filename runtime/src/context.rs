@@ -203,7 +203,7 @@ impl AuthContext {
         if let Some(value) = bearer {
             let value = percent_decode(value);
             return Some(match self.signer.verify(&value) {
-                Some(token) => token.to_string(),
+                Some(token) => token.to_owned(),
                 None => value.into_owned(),
             });
         }
@@ -243,7 +243,7 @@ impl AuthContext {
                 Lookup::Cached { found, .. } => ResolvedSession {
                     session: found.0.clone(),
                     user: found.1.clone(),
-                    token: token.to_string(),
+                    token: token.to_owned(),
                     refreshed: false,
                 },
                 Lookup::Read { resolved, .. } => *resolved,
@@ -313,7 +313,7 @@ impl AuthContext {
         let resolved = ResolvedSession {
             session,
             user,
-            token: token.to_string(),
+            token: token.to_owned(),
             refreshed,
         };
         Ok(Some(Lookup::Read {
@@ -652,7 +652,7 @@ impl AuthContext {
     /// One `Set-Cookie` line: HttpOnly, SameSite=Lax, Path=/, no Domain, and
     /// Secure on https (S15). The value is percent-encoded.
     fn cookie_line(&self, name: &str, value: &str, max_age: Option<u64>) -> String {
-        let mut cookie = cookie::Cookie::build((name.to_string(), value.to_string()))
+        let mut cookie = cookie::Cookie::build((name.to_owned(), value.to_owned()))
             .path("/")
             .http_only(true)
             .same_site(cookie::SameSite::Lax)
@@ -736,7 +736,7 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .flat_map(cookie::Cookie::split_parse_encoded)
         .filter_map(|c| c.ok())
         .find(|c| c.name() == name)
-        .map(|c| c.value().to_string())
+        .map(|c| c.value().to_owned())
 }
 
 /// Bearer values sometimes arrive URL-encoded (copied from a cookie).

@@ -169,10 +169,12 @@ struct UpdateUserBody {
     /// New avatar URL, or null to remove it.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
+    #[allow(clippy::option_option)] // absent (keep), null (remove) and a value are three cases
     image: Option<Option<String>>,
 }
 
 /// Tells "absent" (`None`) from "null" (`Some(None)`).
+#[allow(clippy::option_option)]
 fn double_option<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Option<String>>, D::Error> {

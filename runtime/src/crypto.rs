@@ -286,11 +286,15 @@ fn lower_priority() {
     }
 }
 
+/// How many password hashes may wait for a thread before new ones are
+/// refused with 503 (S31); see `AuthConfig::hashing_queue`.
+pub const DEFAULT_HASHING_QUEUE: usize = 128;
+
 impl PasswordHasher {
     /// A hasher running as many concurrent hashes as the machine has cores,
-    /// with up to [`crate::config::DEFAULT_HASHING_QUEUE`] jobs waiting.
+    /// with up to [`DEFAULT_HASHING_QUEUE`] jobs waiting.
     pub fn new() -> Result<Self> {
-        Self::with_queue(crate::config::DEFAULT_HASHING_QUEUE)
+        Self::with_queue(DEFAULT_HASHING_QUEUE)
     }
 
     /// A hasher with at most `queue` jobs waiting for a thread (S31); past

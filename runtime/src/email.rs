@@ -198,11 +198,11 @@ impl Email {
         );
         Email {
             kind,
-            to: to.to_string(),
-            subject: subject.to_string(),
+            to: to.to_owned(),
+            subject: subject.to_owned(),
             text,
             html,
-            url: url.to_string(),
+            url: url.to_owned(),
         }
     }
 }

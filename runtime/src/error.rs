@@ -5,6 +5,7 @@ use http::StatusCode;
 
 /// Everything that can go wrong in the runtime.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The configuration cannot work (for example a secret shorter than 32 characters).
     #[error("invalid configuration: {0}")]
@@ -161,7 +162,7 @@ impl Error {
     pub fn public_message(&self) -> String {
         match self {
             Error::Config(_) | Error::Database(_) | Error::Migration(_) | Error::Internal(_) => {
-                "Internal server error".to_string()
+                "Internal server error".to_owned()
             }
             other => other.to_string(),
         }

@@ -1,29 +1,60 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod auth;
-pub mod config;
-mod context;
-mod core_routes;
+// The crate in layers, each using only those above it in this list:
+//
+// 1. Data and primitives: `error`, `models` (the rows), `email` (messages and
+//    senders), `crypto` (hashing, tokens, signing), `validation`.
+// 2. Storage: `store` (the database and one module of queries per table),
+//    then what keeps state in it: `rate_limit`, `session_cache`; `config`
+//    gathers their settings.
+// 3. The plugin API: `request` (framework-free request and response),
+//    `context` (`AuthContext`, what every handler gets), `route` (route and
+//    plugin types).
+// 4. Routes: `plugins` (ours, written on the plugin API only) and
+//    `core_routes` (what every instance mounts); `openapi` documents a route list.
+// 5. The instance: `auth` (`BetterAuth`, its builder and the request pipeline).
+// 6. Frameworks: `integrations::axum` turns the instance into a `Router` and
+//    provides the extractors.
+
+#[cfg(feature = "admin")]
+#[cfg_attr(docsrs, doc(cfg(feature = "admin")))]
 pub mod crypto;
+#[cfg(not(feature = "admin"))]
+mod crypto;
 pub mod email;
 mod error;
-pub mod integrations;
 mod legacy_hash;
 mod models;
-pub mod openapi;
-pub mod plugins;
-pub mod prelude;
+pub mod validation;
+
+pub mod config;
 pub mod rate_limit;
-mod request;
-mod route;
 pub mod session_cache;
 pub mod store;
-pub mod validation;
+
+mod context;
+mod request;
+mod route;
+
+mod core_routes;
+pub mod openapi;
+pub mod plugins;
+
+mod auth;
+
+pub mod integrations;
+pub mod prelude;
 
 pub use auth::{BetterAuth, BetterAuthBuilder};
 pub use config::{AuthConfig, Clock, ManualClock, PasswordPolicy, SessionConfig, SystemClock};
 pub use context::{AuthContext, Detached, ResolvedSession};
+pub use crypto::{PasswordHasher, Verified};
 pub use error::{Error, Result};
 pub use request::{AuthRequest, AuthResponse};
 pub use store::run_migrations;
+
+/// The `http` crate this one is built on (`Method`, `HeaderMap`, `StatusCode`),
+/// for plugins to name the same types.
+pub use http;

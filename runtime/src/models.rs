@@ -3,9 +3,15 @@
 use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
-/// Serialises timestamps as Better Auth does: ISO-8601 UTC with milliseconds.
+/// A timestamp as Better Auth writes it, on the wire and in SQLite:
+/// ISO-8601 UTC with milliseconds (`2026-11-27T05:33:53.502Z`).
+pub(crate) fn format_timestamp(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Serialises timestamps as Better Auth does (see [`format_timestamp`]).
 pub(crate) fn iso_millis<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::store::format_timestamp(t))
+    s.serialize_str(&format_timestamp(t))
 }
 
 /// A row of the `user` table.

@@ -17,10 +17,10 @@ use utoipa::openapi::{
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::config::AuthConfig;
-use crate::plugins::{Route, Success};
+use crate::route::{Route, Success};
 
 /// The JSON error body every error response carries.
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// Human-readable message.
     pub message: String,
@@ -176,7 +176,7 @@ pub fn document(config: &AuthConfig, routes: &[Route]) -> OpenApi {
         let item = PathItem::new(method(route), op.build());
         match items.iter_mut().find(|(p, _)| p == route.path) {
             Some((_, existing)) => existing.merge_operations(item),
-            None => items.push((route.path.to_string(), item)),
+            None => items.push((route.path.to_owned(), item)),
         }
     }
     for (path, item) in items {

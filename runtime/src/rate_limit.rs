@@ -26,6 +26,7 @@ use crate::store::{Database, on_pool};
 
 /// A limit for one route path (relative to the mount point).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct RateLimitRule {
     /// Route template, e.g. `/sign-in/email`.
     pub path: String,
@@ -100,6 +101,7 @@ fn canonical(ip: IpAddr) -> IpAddr {
 
 /// Rate-limit settings. On by default with the limits of security.md.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct RateLimitConfig {
     /// Whether requests are limited at all.
     pub enabled: bool,

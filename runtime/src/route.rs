@@ -50,32 +50,70 @@ pub enum Success {
     JsonOrRedirect(SchemaFn),
 }
 
-/// One mounted endpoint and its documentation.
+/// One mounted endpoint and its documentation: built with [`Route::new`] and
+/// the documenting methods, read with the accessors.
+///
+/// ```
+/// use better_auth::plugins::{PluginSetup, Route};
+/// use better_auth::{AuthContext, AuthRequest, AuthResponse, Result};
+/// use http::Method;
+///
+/// async fn hello(_ctx: &AuthContext, _request: AuthRequest) -> Result<AuthResponse> {
+///     Ok(AuthResponse::json(&serde_json::json!({ "hello": "world" })))
+/// }
+///
+/// let route = Route::new(Method::GET, "/hello", "Says hello", |ctx, request| {
+///     Box::pin(hello(ctx, request))
+/// });
+/// assert_eq!(route.path(), "/hello");
+/// let mut setup = PluginSetup::default();
+/// setup.route(route);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Route {
     /// HTTP method.
-    pub method: Method,
+    pub(crate) method: Method,
     /// Path relative to the mount point, with `{name}` parameters.
-    pub path: &'static str,
+    pub(crate) path: &'static str,
     /// The handler.
-    pub handler: HandlerFn,
+    pub(crate) handler: HandlerFn,
     /// One-line description.
-    pub summary: &'static str,
+    pub(crate) summary: &'static str,
     /// JSON request body schema, if the route takes a body.
-    pub body: Option<SchemaFn>,
+    pub(crate) body: Option<SchemaFn>,
     /// Whether the body must be present (an absent body reads as `{}` otherwise).
-    pub body_required: bool,
+    pub(crate) body_required: bool,
     /// Query parameters: (name, required).
-    pub query: &'static [(&'static str, bool)],
+    pub(crate) query: &'static [(&'static str, bool)],
     /// The success response.
-    pub success: Success,
+    pub(crate) success: Success,
     /// Error statuses the route can answer with (besides 429/500/503).
-    pub errors: &'static [u16],
+    pub(crate) errors: &'static [u16],
     /// Whether the route needs a session (bearer or cookie).
-    pub authenticated: bool,
+    pub(crate) authenticated: bool,
 }
 
 impl Route {
+    /// The HTTP method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The path relative to the mount point, with `{name}` parameters.
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// The one-line description.
+    pub fn summary(&self) -> &'static str {
+        self.summary
+    }
+
+    /// Whether the route needs a session.
+    pub fn is_authenticated(&self) -> bool {
+        self.authenticated
+    }
+
     /// A route answering 200 with `{}`-shaped JSON; refine it with the builder methods.
     pub fn new(
         method: Method,

@@ -11,7 +11,7 @@ use clap::Args;
 
 /// The database flag shared by `migrate`, `user` and `session`.
 #[derive(Args, Debug, Clone)]
-pub struct DbArgs {
+pub(super) struct DbArgs {
     /// Database URL (`sqlite://path/to/auth.db` or `postgres://user:pass@host/db`).
     /// Default: `BETTER_AUTH_DATABASE_URL`, else `DATABASE_URL`, from the environment, else
     /// the same two from `./.env`.
@@ -21,7 +21,7 @@ pub struct DbArgs {
 
 /// A resolved database URL and where it came from.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(super) struct Target {
     /// The URL, password included (never printed).
     pub url: String,
     /// `--database-url`, `BETTER_AUTH_DATABASE_URL`, `DATABASE_URL`, or `.env` (with the
@@ -32,7 +32,7 @@ pub struct Target {
 impl Target {
     /// The URL with its password replaced by `***`, in the user-info part
     /// (`redact_url`) and in a `password=` query parameter.
-    pub fn redacted(&self) -> String {
+    pub(super) fn redacted(&self) -> String {
         let url = redact_url(&self.url);
         let Some((base, query)) = url.split_once('?') else {
             return url;
@@ -41,14 +41,14 @@ impl Target {
             .split('&')
             .map(|pair| match pair.split_once('=') {
                 Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-                _ => pair.to_string(),
+                _ => pair.to_owned(),
             })
             .collect();
         format!("{base}?{}", query.join("&"))
     }
 
     /// The SQLite file this URL names, when it is a SQLite file URL.
-    pub fn sqlite_file(&self) -> Option<PathBuf> {
+    pub(super) fn sqlite_file(&self) -> Option<PathBuf> {
         let rest = self
             .url
             .strip_prefix("sqlite://")
@@ -62,7 +62,7 @@ impl Target {
 }
 
 /// Finds the URL to use and says on stderr which one it is.
-pub fn resolve(args: &DbArgs) -> anyhow::Result<Target> {
+pub(super) fn resolve(args: &DbArgs) -> anyhow::Result<Target> {
     let target = find(args, Path::new(".env"))?;
     eprintln!(
         "Using database {} (from {})",
@@ -75,7 +75,7 @@ pub fn resolve(args: &DbArgs) -> anyhow::Result<Target> {
 fn find(args: &DbArgs, dotenv: &Path) -> anyhow::Result<Target> {
     if let Some(url) = args.database_url.as_deref().filter(|u| !u.is_empty()) {
         return Ok(Target {
-            url: url.to_string(),
+            url: url.to_owned(),
             source: "--database-url",
         });
     }
@@ -118,7 +118,7 @@ const DOTENV_SOURCES: [&str; 2] = [".env BETTER_AUTH_DATABASE_URL", ".env DATABA
 
 /// Opens the database. A SQLite file that does not exist yet is created only
 /// when `create` is true; otherwise it is an error pointing at `migrate`.
-pub async fn connect(target: &Target, create: bool) -> anyhow::Result<Database> {
+pub(super) async fn connect(target: &Target, create: bool) -> anyhow::Result<Database> {
     if !create {
         if let Some(file) = target.sqlite_file() {
             if !file.exists() {
@@ -138,7 +138,7 @@ pub async fn connect(target: &Target, create: bool) -> anyhow::Result<Database> 
                     // sqlx retries refused connections until the timeout and
                     // then reports only the timeout.
                     "no connection within 5 seconds (is the server running and the URL right?)"
-                        .to_string()
+                        .to_owned()
                 } else {
                     text
                 }
@@ -153,7 +153,7 @@ pub async fn connect(target: &Target, create: bool) -> anyhow::Result<Database> 
 }
 
 /// Opens the database and checks that every migration is applied.
-pub async fn connect_migrated(target: &Target) -> anyhow::Result<Database> {
+pub(super) async fn connect_migrated(target: &Target) -> anyhow::Result<Database> {
     let db = connect(target, false).await?;
     let status = migration_status(&db).await?;
     if status.iter().all(|m| !m.is_applied()) {

@@ -10,7 +10,7 @@ use super::output::{count, table};
 /// Arguments of `better-auth migrate`.
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true)]
-pub struct MigrateArgs {
+pub(crate) struct MigrateArgs {
     #[command(subcommand)]
     command: Option<MigrateCommand>,
     /// Print the SQL of the pending migrations instead of applying them.
@@ -34,7 +34,7 @@ enum MigrateCommand {
 }
 
 /// Runs `better-auth migrate [status]`.
-pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
+pub(super) async fn run(args: MigrateArgs) -> anyhow::Result<()> {
     let target = db::resolve(&args.db)?;
     match args.command {
         Some(MigrateCommand::Status) => status(&target).await,
@@ -127,13 +127,13 @@ async fn status(target: &Target) -> anyhow::Result<()> {
         .iter()
         .map(|m| {
             let state = match &m.applied_checksum {
-                None => "pending".to_string(),
-                Some(c) if *c == m.checksum => "applied".to_string(),
+                None => "pending".to_owned(),
+                Some(c) if *c == m.checksum => "applied".to_owned(),
                 Some(c) => format!("changed (applied with {c})"),
             };
             vec![
                 format!("{:04}", m.version),
-                m.description.to_string(),
+                m.description.to_owned(),
                 state,
                 m.checksum.clone(),
             ]

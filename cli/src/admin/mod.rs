@@ -36,7 +36,7 @@ use clap::{Args, Subcommand};
 
 /// The admin subcommands, flattened into the top-level command list.
 #[derive(Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Apply the auth schema's pending migrations (or show them with `status`).
     ///
     /// Creates or updates the tables Better Auth uses (user, session, account,
@@ -72,14 +72,14 @@ pub enum Command {
 
 /// Arguments of `better-auth completions`.
 #[derive(Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell to print completions for.
     #[arg(value_enum)]
     shell: clap_complete::Shell,
 }
 
 /// Runs an admin command. `command` builds the whole CLI (for completions).
-pub fn run(cmd: Command, command: impl FnOnce() -> clap::Command) -> ExitCode {
+pub(crate) fn run(cmd: Command, command: impl FnOnce() -> clap::Command) -> ExitCode {
     let result = match cmd {
         Command::Migrate(args) => block_on(migrate::run(args)),
         Command::User(args) => block_on(user::run(args)),
@@ -87,7 +87,7 @@ pub fn run(cmd: Command, command: impl FnOnce() -> clap::Command) -> ExitCode {
         Command::Secret => secret::run(),
         Command::Completions(args) => {
             let mut command = command();
-            let name = command.get_name().to_string();
+            let name = command.get_name().to_owned();
             let mut script = Vec::new();
             clap_complete::generate(args.shell, &mut command, name, &mut script);
             out!("{}", String::from_utf8_lossy(&script));

@@ -6,13 +6,13 @@ use anyhow::{Context, anyhow};
 use std::io::{IsTerminal, Read};
 
 /// True when stdin is a terminal someone can answer on.
-pub fn interactive() -> bool {
+pub(super) fn interactive() -> bool {
     std::io::stdin().is_terminal()
 }
 
 /// Asks before a destructive change (`action`, e.g. "delete user a@b.c"),
 /// unless `yes` was given.
-pub fn confirm(yes: bool, action: &str) -> anyhow::Result<()> {
+pub(super) fn confirm(yes: bool, action: &str) -> anyhow::Result<()> {
     if yes {
         return Ok(());
     }
@@ -37,7 +37,7 @@ pub fn confirm(yes: bool, action: &str) -> anyhow::Result<()> {
 /// The new password: all of stdin (one trailing newline removed) with
 /// `--password-stdin`, else typed twice at a hidden prompt on a terminal.
 /// The password is never echoed, printed or put in an error message (S28).
-pub fn new_password(from_stdin: bool) -> anyhow::Result<String> {
+pub(super) fn new_password(from_stdin: bool) -> anyhow::Result<String> {
     if from_stdin {
         let mut text = String::new();
         std::io::stdin()

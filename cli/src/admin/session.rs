@@ -13,7 +13,7 @@ use super::user::{email_arg, find_user};
 
 /// Arguments of `better-auth session`.
 #[derive(Args)]
-pub struct SessionArgs {
+pub(crate) struct SessionArgs {
     #[command(subcommand)]
     command: SessionCommand,
     #[command(flatten)]
@@ -69,7 +69,7 @@ enum SessionCommand {
 }
 
 /// Runs `better-auth session ...`.
-pub async fn run(args: SessionArgs) -> anyhow::Result<()> {
+pub(super) async fn run(args: SessionArgs) -> anyhow::Result<()> {
     let target = db::resolve(&args.db)?;
     match args.command {
         SessionCommand::List { user, json } => {

@@ -15,7 +15,7 @@ use super::prompt;
 
 /// Arguments of `better-auth user`.
 #[derive(Args)]
-pub struct UserArgs {
+pub(crate) struct UserArgs {
     #[command(subcommand)]
     command: UserCommand,
     #[command(flatten)]
@@ -91,7 +91,7 @@ enum UserCommand {
 }
 
 /// Runs `better-auth user ...`.
-pub async fn run(args: UserArgs) -> anyhow::Result<()> {
+pub(super) async fn run(args: UserArgs) -> anyhow::Result<()> {
     let target = db::resolve(&args.db)?;
     match args.command {
         UserCommand::Create {
@@ -134,7 +134,7 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
 }
 
 /// The normalized email, or the sign-up rule it breaks.
-pub fn email_arg(email: &str) -> anyhow::Result<String> {
+pub(super) fn email_arg(email: &str) -> anyhow::Result<String> {
     normalize_email(email).map_err(|_| {
         anyhow!(
             "invalid email address `{}`: expected local@domain.tld",
@@ -144,7 +144,7 @@ pub fn email_arg(email: &str) -> anyhow::Result<String> {
 }
 
 /// The user with this (normalized) email, or an error naming it.
-pub async fn find_user(db: &Database, email: &str) -> anyhow::Result<User> {
+pub(super) async fn find_user(db: &Database, email: &str) -> anyhow::Result<User> {
     users::find_by_email(db, email)
         .await?
         .ok_or_else(|| anyhow!("no user with email {email}"))
@@ -237,7 +237,7 @@ fn print_users(list: &[User], json: bool) {
                 u.id.clone(),
                 printable(&u.email),
                 printable(&u.name),
-                if u.email_verified { "yes" } else { "no" }.to_string(),
+                if u.email_verified { "yes" } else { "no" }.to_owned(),
                 human_time(&u.created_at),
             ]
         })

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// One file to write.
 #[derive(Debug, Clone)]
-pub struct FileWrite {
+pub(super) struct FileWrite {
     /// Target path.
     pub path: PathBuf,
     /// Full new content.
@@ -26,7 +26,7 @@ mod perm {
 
     /// The permission bits of an existing file.
     #[cfg(unix)]
-    pub fn of(meta: &fs::Metadata) -> u32 {
+    pub(super) fn of(meta: &fs::Metadata) -> u32 {
         use std::os::unix::fs::PermissionsExt;
         meta.permissions().mode() & 0o7777
     }
@@ -38,7 +38,7 @@ mod perm {
 
     /// Whether the owner may write into this folder.
     #[cfg(unix)]
-    pub fn owner_writable(meta: &fs::Metadata) -> bool {
+    pub(super) fn owner_writable(meta: &fs::Metadata) -> bool {
         use std::os::unix::fs::PermissionsExt;
         !meta.permissions().readonly() && meta.permissions().mode() & 0o200 != 0
     }
@@ -50,7 +50,7 @@ mod perm {
 
     /// Creates a new file (failing if it exists) with these bits from the start, so a
     /// secret is never readable by others, not even for a moment.
-    pub fn create_new(path: &Path, mode: u32) -> std::io::Result<fs::File> {
+    pub(super) fn create_new(path: &Path, mode: u32) -> std::io::Result<fs::File> {
         let mut options = fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -65,7 +65,7 @@ mod perm {
 
     /// Sets the bits (the umask may have cleared some at creation).
     #[cfg(unix)]
-    pub fn set(path: &Path, mode: u32) -> std::io::Result<()> {
+    pub(super) fn set(path: &Path, mode: u32) -> std::io::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(path, fs::Permissions::from_mode(mode))
     }
@@ -114,7 +114,7 @@ fn preflight(writes: &[FileWrite], shown: &dyn Fn(&Path) -> String) -> anyhow::R
 
 /// Writes everything or nothing. `fail_after` simulates a failure after that many renames
 /// (for tests; set through `BETTER_AUTH_INIT_FAIL_AFTER`).
-pub fn apply(
+pub(super) fn apply(
     writes: &[FileWrite],
     fail_after: Option<usize>,
     shown: &dyn Fn(&Path) -> String,
@@ -247,7 +247,7 @@ fn commit(
 /// and permission bits) when the project no longer compiles. Files that did not exist are
 /// removed again, and so are the folders init created for them.
 #[derive(Debug)]
-pub struct Snapshot {
+pub(super) struct Snapshot {
     files: Vec<(PathBuf, Option<Saved>)>,
     missing_dirs: Vec<PathBuf>,
 }
@@ -257,7 +257,7 @@ type Saved = (Vec<u8>, u32);
 
 impl Snapshot {
     /// Records `paths` as they are now (call it before anything is written).
-    pub fn take<'a>(paths: impl IntoIterator<Item = &'a Path>) -> anyhow::Result<Self> {
+    pub(super) fn take<'a>(paths: impl IntoIterator<Item = &'a Path>) -> anyhow::Result<Self> {
         let mut files: Vec<(PathBuf, Option<Saved>)> = Vec::new();
         let mut missing_dirs: Vec<PathBuf> = Vec::new();
         for path in paths {
@@ -295,7 +295,7 @@ impl Snapshot {
     }
 
     /// Puts every recorded file back; returns the ones that could not be (with why).
-    pub fn restore(&self) -> Vec<String> {
+    pub(super) fn restore(&self) -> Vec<String> {
         let mut problems = Vec::new();
         for (path, before) in &self.files {
             let result = match before {

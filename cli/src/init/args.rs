@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 
 /// Flags of `better-auth init`.
 #[derive(Args, Debug, Clone)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// The project to change (a directory holding Cargo.toml).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub path: PathBuf,
@@ -69,7 +69,7 @@ pub struct InitArgs {
 
 /// A database Better Auth can store its tables in.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DatabaseKind {
+pub(crate) enum DatabaseKind {
     /// SQLite, a file next to the app (`BETTER_AUTH_DATABASE_URL=sqlite:auth.db?mode=rwc`).
     Sqlite,
     /// PostgreSQL (`BETTER_AUTH_DATABASE_URL=postgres://...`).
@@ -78,7 +78,7 @@ pub enum DatabaseKind {
 
 impl DatabaseKind {
     /// The Cargo feature of the runtime and the folder of its migrations.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             DatabaseKind::Sqlite => "sqlite",
             DatabaseKind::Postgres => "postgres",
@@ -88,7 +88,7 @@ impl DatabaseKind {
 
 /// A plugin `init` can enable.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PluginKind {
+pub(crate) enum PluginKind {
     /// Sign up and sign in with email and password.
     EmailPassword,
     /// List and revoke sessions.
@@ -101,7 +101,7 @@ pub enum PluginKind {
 
 /// Who creates Better Auth's tables.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MigrationsMode {
+pub(crate) enum MigrationsMode {
     /// The app calls `better_auth::run_migrations` at start-up.
     Runtime,
     /// Copy the SQL into the app's sqlx `migrations/` folder.

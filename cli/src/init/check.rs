@@ -9,7 +9,7 @@ const SHOWN_ERRORS: usize = 20;
 
 /// The result of one `cargo check`.
 #[derive(Debug)]
-pub struct Checked {
+pub(super) struct Checked {
     /// Whether cargo succeeded.
     pub ok: bool,
     /// The error lines (`--message-format short`: one line per error).
@@ -18,7 +18,7 @@ pub struct Checked {
 
 impl Checked {
     /// The error lines, trimmed to a readable amount, indented for printing.
-    pub fn summary(&self) -> String {
+    pub(super) fn summary(&self) -> String {
         let mut out = String::new();
         for line in self.errors.iter().take(SHOWN_ERRORS) {
             out.push_str("  ");
@@ -51,7 +51,7 @@ fn is_progress(line: &str) -> bool {
 /// Runs `cargo check` on the package whose manifest is `manifest`, in `dir`. With
 /// `progress`, cargo's progress lines go to stderr as they come. `CARGO_TARGET_DIR` and the
 /// rest of the environment are passed on. `Err` when cargo could not be run at all.
-pub fn cargo_check(manifest: &Path, dir: &Path, progress: bool) -> Result<Checked, String> {
+pub(super) fn cargo_check(manifest: &Path, dir: &Path, progress: bool) -> Result<Checked, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut child = Command::new(&cargo)
         .arg("check")

@@ -11,7 +11,7 @@ use super::render::Renderer;
 
 /// A variable `init` wants in `.env`.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Var {
+pub(super) struct Var {
     /// Its name.
     pub name: &'static str,
     /// Its value in `.env`.
@@ -21,7 +21,7 @@ pub struct Var {
 }
 
 /// A fresh secret: 64 random letters and digits from the OS-seeded generator.
-pub fn new_secret() -> String {
+pub(super) fn new_secret() -> String {
     rand::thread_rng()
         .sample_iter(&Alphanumeric)
         .take(64)
@@ -30,7 +30,7 @@ pub fn new_secret() -> String {
 }
 
 /// The names a dotenv file sets.
-pub fn keys(text: &str) -> Vec<String> {
+pub(super) fn keys(text: &str) -> Vec<String> {
     text.lines()
         .map(str::trim_start)
         .filter(|l| !l.starts_with('#'))
@@ -40,7 +40,7 @@ pub fn keys(text: &str) -> Vec<String> {
 }
 
 /// The value of `name` in a dotenv file.
-pub fn value_of(text: &str, name: &str) -> Option<String> {
+pub(super) fn value_of(text: &str, name: &str) -> Option<String> {
     text.lines()
         .filter_map(|l| l.split_once('='))
         .find(|(k, _)| k.trim().trim_start_matches("export ").trim() == name)
@@ -48,7 +48,7 @@ pub fn value_of(text: &str, name: &str) -> Option<String> {
 }
 
 /// The dotenv file with every missing variable appended (existing ones untouched).
-pub fn merge(
+pub(super) fn merge(
     renderer: &Renderer,
     template: &str,
     existing: Option<&str>,
@@ -83,7 +83,7 @@ pub fn merge(
 }
 
 /// `.gitignore` with `.env` in it.
-pub fn ignore_env(existing: Option<&str>) -> String {
+pub(super) fn ignore_env(existing: Option<&str>) -> String {
     let ignored = existing.is_some_and(|text| {
         text.lines()
             .map(str::trim)
@@ -105,7 +105,7 @@ pub fn ignore_env(existing: Option<&str>) -> String {
 
 /// Whether git tracks `file` (`git ls-files --error-unmatch`, run in its folder). False
 /// outside a repository or without git.
-pub fn tracked_by_git(file: &Path) -> bool {
+pub(super) fn tracked_by_git(file: &Path) -> bool {
     let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
         return false;
     };
@@ -122,7 +122,7 @@ pub fn tracked_by_git(file: &Path) -> bool {
 
 /// Whether `file` is ignored by git: asked of git (`git check-ignore`) inside a
 /// repository, else read from `gitignore`, the text its folder's `.gitignore` will have.
-pub fn ignored(file: &Path, gitignore: &str) -> bool {
+pub(super) fn ignored(file: &Path, gitignore: &str) -> bool {
     let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
         return false;
     };
@@ -178,7 +178,7 @@ fn glob_matches(pattern: &[u8], name: &[u8]) -> bool {
 mod serde_json_like {
     /// A `NAME=value` line for the templates.
     #[derive(serde::Serialize)]
-    pub struct Pair {
+    pub(super) struct Pair {
         pub name: &'static str,
         pub value: String,
     }

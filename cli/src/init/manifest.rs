@@ -9,7 +9,7 @@ use super::args::DatabaseKind;
 
 /// Where the generated project gets the `better-auth` crate from.
 #[derive(Debug, Clone)]
-pub enum RuntimeSource {
+pub(super) enum RuntimeSource {
     /// A path dependency (a checkout's `runtime/` folder).
     Path(PathBuf),
     /// A crates.io version requirement.
@@ -24,7 +24,7 @@ pub enum RuntimeSource {
 }
 
 /// The edited manifest and the `better-auth = ...` line it now holds.
-pub struct ManifestEdit {
+pub(super) struct ManifestEdit {
     /// The new text.
     pub text: String,
     /// The dependency line, to print.
@@ -35,7 +35,7 @@ pub struct ManifestEdit {
 ///
 /// An existing `better-auth` entry keeps its source unless `force_source` (a flag asked
 /// for one); its features are merged, never replaced.
-pub fn add_dependencies(
+pub(super) fn add_dependencies(
     text: &str,
     source: &RuntimeSource,
     force_source: bool,

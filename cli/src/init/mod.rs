@@ -17,7 +17,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub use args::InitArgs;
+pub(crate) use args::InitArgs;
 
 use args::{DatabaseKind, MigrationsMode};
 use plan::{Plan, Status};
@@ -31,7 +31,7 @@ const EXIT_MANUAL: u8 = 2;
 const EXIT_CHECK_FAILED: u8 = 3;
 
 /// Runs `better-auth init`.
-pub fn run(args: InitArgs) -> ExitCode {
+pub(crate) fn run(args: InitArgs) -> ExitCode {
     match execute(args) {
         Ok(code) => code,
         Err(err) => {

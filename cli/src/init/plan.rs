@@ -18,7 +18,7 @@ use super::{Chooser, MIGRATIONS, default_migrations, has_migrations};
 
 /// What happens to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(super) enum Status {
     /// A new file.
     Create,
     /// An existing file gets new content.
@@ -33,7 +33,7 @@ pub enum Status {
 
 impl Status {
     /// The word printed in the plan.
-    pub fn word(self) -> &'static str {
+    pub(super) fn word(self) -> &'static str {
         match self {
             Status::Create => "create",
             Status::Update => "update",
@@ -46,7 +46,7 @@ impl Status {
 
 /// One file in the plan.
 #[derive(Debug)]
-pub struct FileChange {
+pub(super) struct FileChange {
     /// The file.
     pub path: PathBuf,
     /// Its current text, when it exists.
@@ -63,7 +63,7 @@ pub struct FileChange {
 
 /// Everything init would do.
 #[derive(Debug)]
-pub struct Plan {
+pub(super) struct Plan {
     /// The package's name.
     pub package: String,
     /// The files, in the order they are shown and written.
@@ -83,7 +83,7 @@ pub struct Plan {
 
 impl Plan {
     /// Hides the generated secret in text shown on screen.
-    pub fn mask(&self, text: &str) -> String {
+    pub(super) fn mask(&self, text: &str) -> String {
         text.replace(&self.secret, "<64 random characters, generated on apply>")
     }
 }
@@ -474,7 +474,7 @@ fn timestamp(offset_secs: u64) -> String {
 }
 
 /// Builds the whole plan.
-pub fn build(
+pub(super) fn build(
     args: &InitArgs,
     package: &Package,
     base: &Path,

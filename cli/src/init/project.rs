@@ -11,7 +11,7 @@ use super::args::DatabaseKind;
 
 /// A text file as found on disk (absent files have no text).
 #[derive(Debug, Clone)]
-pub struct FoundFile {
+pub(super) struct FoundFile {
     /// Where the file is (or would be).
     pub path: PathBuf,
     /// Its content, if the file exists.
@@ -33,7 +33,7 @@ impl FoundFile {
 
 /// The app's use of sqlx, when it has one.
 #[derive(Debug, Clone)]
-pub struct SqlxUse {
+pub(super) struct SqlxUse {
     /// Whether that requirement is sqlx 0.8, the one Better Auth's pools come from.
     pub is_0_8: bool,
     /// The databases enabled through sqlx's features.
@@ -42,7 +42,7 @@ pub struct SqlxUse {
 
 /// Everything `init` needs to know about the package it changes.
 #[derive(Debug)]
-pub struct Package {
+pub(super) struct Package {
     /// The package's name from `[package] name`.
     pub name: String,
     /// The package's directory (holds its Cargo.toml).
@@ -75,7 +75,7 @@ pub struct Package {
 }
 
 /// Reads `path` as a Cargo project and picks the package to change.
-pub fn inspect(
+pub(super) fn inspect(
     path: &Path,
     wanted: Option<&str>,
     choose: &mut dyn FnMut(&[String]) -> anyhow::Result<String>,
@@ -412,7 +412,7 @@ fn describe(
 /// The `libsqlite3-sys` minor version Better Auth's sqlx 0.8 links (`0.30.x`); two different
 /// minors cannot be in one build, as both link `sqlite3`. A unit test keeps this in step
 /// with the workspace's Cargo.lock.
-pub const RUNTIME_LIBSQLITE3_SYS: (u64, u64) = (0, 30);
+pub(super) const RUNTIME_LIBSQLITE3_SYS: (u64, u64) = (0, 30);
 
 /// The databases the app reaches through crates other than sqlx.
 fn other_databases(doc: &DocumentMut, workspace: Option<&DocumentMut>) -> Vec<DatabaseKind> {
@@ -532,7 +532,7 @@ fn sqlite_clash(lock: &Path, doc: &DocumentMut, workspace: Option<&DocumentMut>)
 }
 
 /// The versions of `name` a Cargo.lock holds.
-pub fn locked_versions(lock: &str, name: &str) -> Vec<semver::Version> {
+pub(super) fn locked_versions(lock: &str, name: &str) -> Vec<semver::Version> {
     let Ok(doc) = lock.parse::<DocumentMut>() else {
         return Vec::new();
     };

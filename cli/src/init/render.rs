@@ -55,13 +55,13 @@ const TEMPLATES: &[(&str, &str)] = &[
 ];
 
 /// The template environment.
-pub struct Renderer {
+pub(super) struct Renderer {
     env: Environment<'static>,
 }
 
 impl Renderer {
     /// Loads every embedded template.
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         let mut env = Environment::new();
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
@@ -75,7 +75,7 @@ impl Renderer {
     }
 
     /// Renders template `name` with `context`.
-    pub fn render(&self, name: &str, context: Value) -> anyhow::Result<String> {
+    pub(super) fn render(&self, name: &str, context: Value) -> anyhow::Result<String> {
         self.env
             .get_template(name)
             .and_then(|t| t.render(context))

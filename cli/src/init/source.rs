@@ -12,11 +12,11 @@ use quote::ToTokens;
 use syn::{Attribute, Block, ImplItem, Item, ItemStruct, Signature, UseTree};
 
 /// How every file `init` generates starts.
-pub const GENERATED_HEADER: &str = "// Written by `better-auth init` (fingerprint ";
+pub(super) const GENERATED_HEADER: &str = "// Written by `better-auth init` (fingerprint ";
 
 /// Which of the package's two crate roots a file belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Root {
+pub(super) enum Root {
     /// The binary crate (`src/main.rs` and its modules).
     Main,
     /// The library crate (`src/lib.rs` and its modules).
@@ -24,7 +24,7 @@ pub enum Root {
 }
 
 /// One parsed source file.
-pub struct SourceFile {
+pub(super) struct SourceFile {
     /// Its index in [`Model::files`].
     pub id: usize,
     /// The crate it belongs to.
@@ -75,7 +75,7 @@ impl SourceFile {
     }
 
     /// Whether this file is a crate root.
-    pub fn is_root(&self) -> bool {
+    pub(super) fn is_root(&self) -> bool {
         self.module.is_empty()
     }
 
@@ -164,18 +164,18 @@ pub(super) struct FnRef<'a> {
 }
 
 impl FnRef<'_> {
-    pub fn same(&self, other: &FnRef<'_>) -> bool {
+    pub(super) fn same(&self, other: &FnRef<'_>) -> bool {
         std::ptr::eq(self.block, other.block)
     }
 
-    pub fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         match self.self_ty {
             Some(ty) => format!("{ty}::{}", self.sig.ident),
             None => self.sig.ident.to_string(),
         }
     }
 
-    pub fn is_async(&self) -> bool {
+    pub(super) fn is_async(&self) -> bool {
         self.sig.asyncness.is_some()
     }
 }
@@ -203,7 +203,7 @@ pub(super) struct FromRefImpl {
 }
 
 /// Every parsed file of the package and the items in them.
-pub struct Model {
+pub(super) struct Model {
     /// The files, crate roots first.
     pub files: Vec<SourceFile>,
 }
@@ -244,7 +244,7 @@ pub(super) fn tokens(t: &impl ToTokens) -> String {
 
 impl Model {
     /// Parses the crate roots and every module file reachable from them.
-    pub fn load(
+    pub(super) fn load(
         roots: &[(Root, PathBuf, String)],
         shown: &dyn Fn(&Path) -> String,
     ) -> anyhow::Result<Model> {
@@ -298,7 +298,7 @@ impl Model {
     }
 
     /// The crate root file of `root`.
-    pub fn root_file(&self, root: Root) -> Option<&SourceFile> {
+    pub(super) fn root_file(&self, root: Root) -> Option<&SourceFile> {
         self.files.iter().find(|f| f.root == root && f.is_root())
     }
 
@@ -526,7 +526,7 @@ fn collect_structs<'a>(
 
 /// One text change in a source file.
 #[derive(Debug, Clone)]
-pub struct Edit {
+pub(super) struct Edit {
     /// The file it applies to ([`SourceFile::id`]).
     pub file: usize,
     /// Replaced range start (an insertion when `start == end`).
@@ -538,7 +538,7 @@ pub struct Edit {
 }
 
 /// Applies non-overlapping edits to `text`.
-pub fn apply_edits(text: &str, edits: &[&Edit]) -> String {
+pub(super) fn apply_edits(text: &str, edits: &[&Edit]) -> String {
     let mut sorted: Vec<(usize, &&Edit)> = edits.iter().enumerate().collect();
     // Later positions first, so earlier offsets stay valid; at one position, the edit
     // listed last goes in first, so the text reads in list order.

@@ -17,7 +17,7 @@ use super::source::{
 
 /// The shape of the router's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StateKind {
+pub(super) enum StateKind {
     /// No `.with_state(...)`: Better Auth becomes the state.
     None,
     /// `.with_state(state)` where `state` is a Clone struct.
@@ -28,7 +28,7 @@ pub enum StateKind {
 
 impl StateKind {
     /// The name templates use.
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             StateKind::None => "none",
             StateKind::Struct => "struct",
@@ -39,7 +39,7 @@ impl StateKind {
 
 /// The app's own sqlx pool, handed to Better Auth.
 #[derive(Debug, Clone)]
-pub struct PoolReuse {
+pub(super) struct PoolReuse {
     /// `sqlx::SqlitePool` or `sqlx::PgPool`.
     pub type_path: &'static str,
     /// The expression passed to `auth::init`, e.g. `pool.clone()`.
@@ -47,7 +47,7 @@ pub struct PoolReuse {
 }
 
 /// Facts the wiring needs from outside the sources.
-pub struct WiringInput<'a> {
+pub(super) struct WiringInput<'a> {
     /// The module's name (`auth`).
     pub module: &'a str,
     /// The mount path (`/auth`).
@@ -59,14 +59,14 @@ pub struct WiringInput<'a> {
 }
 
 /// Snippets of code, rendered from templates by the caller.
-pub trait Snippets {
+pub(super) trait Snippets {
     /// Renders the named snippet template with `(key, value)` pairs.
     fn snippet(&self, name: &str, vars: &[(&str, String)]) -> anyhow::Result<String>;
 }
 
 /// A step the user must do by hand.
 #[derive(Debug, Clone)]
-pub struct ManualStep {
+pub(super) struct ManualStep {
     /// Where the lines go.
     pub place: String,
     /// The exact lines.
@@ -75,7 +75,7 @@ pub struct ManualStep {
 
 /// What to do about the sources.
 #[derive(Debug)]
-pub enum Outcome {
+pub(super) enum Outcome {
     /// Edits syn located with certainty (possibly none: already wired).
     Edits(Vec<Edit>),
     /// Too unusual to edit safely: the reason and the steps to do by hand.
@@ -91,7 +91,7 @@ pub enum Outcome {
 
 /// The result of analysing the sources.
 #[derive(Debug)]
-pub struct Wiring {
+pub(super) struct Wiring {
     /// The router state's shape (as far as known).
     pub state: StateKind,
     /// The state struct's name.
@@ -880,7 +880,7 @@ fn on_error(func: FnRef<'_>) -> &'static str {
 }
 
 /// The analysis itself; see the module docs.
-pub fn plan_wiring(
+pub(super) fn plan_wiring(
     model: &Model,
     input: &WiringInput<'_>,
     snippets: &dyn Snippets,

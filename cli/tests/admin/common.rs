@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use assert_cmd::Command;
 
 /// The environment variable naming a PostgreSQL server for tests.
-pub const PG_ENV: &str = "BETTER_AUTH_TEST_POSTGRES_URL";
+pub(crate) const PG_ENV: &str = "BETTER_AUTH_TEST_POSTGRES_URL";
 
 /// A password that must never show up in any output (S28).
-pub const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
@@ -46,7 +46,7 @@ macro_rules! both_backends {
 /// A fresh, empty database for one test: a SQLite file path in a temporary
 /// directory (not created yet), or a new PostgreSQL schema (dropped on drop).
 /// The directory is also the working directory of every command run.
-pub struct TestDb {
+pub(crate) struct TestDb {
     pub backend: Backend,
     pub url: String,
     pub dir: tempfile::TempDir,
@@ -57,7 +57,7 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// Runs a future to completion on a private runtime in another thread, so it
 /// works from sync tests and from inside async ones.
-pub fn block_on<F: std::future::Future + Send>(future: F) -> F::Output
+pub(crate) fn block_on<F: std::future::Future + Send>(future: F) -> F::Output
 where
     F::Output: Send,
 {
@@ -76,7 +76,7 @@ where
 }
 
 impl TestDb {
-    pub fn new(backend: Backend) -> Option<TestDb> {
+    pub(crate) fn new(backend: Backend) -> Option<TestDb> {
         let dir = tempfile::Builder::new()
             .prefix("ba-admin-")
             .tempdir()
@@ -124,33 +124,33 @@ impl TestDb {
     }
 
     /// A fresh database with the schema applied by `better-auth migrate`.
-    pub fn migrated(backend: Backend) -> Option<TestDb> {
+    pub(crate) fn migrated(backend: Backend) -> Option<TestDb> {
         let db = Self::new(backend)?;
         db.ok(&["migrate"]);
         Some(db)
     }
 
     /// `better-auth <args> --database-url <url>`, in the test directory.
-    pub fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.run_with_stdin(args, "")
     }
 
     /// Like [`TestDb::run`], with `stdin` piped in.
-    pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+    pub(crate) fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
         let mut full: Vec<&str> = args.to_vec();
         full.extend(["--database-url", &self.url]);
         run_in(self.dir.path(), &full, stdin)
     }
 
     /// Runs and asserts success; returns stdout.
-    pub fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert_success(&out, args);
         text(&out.stdout)
     }
 
     /// Runs and asserts failure with exit status 1; returns the stderr.
-    pub fn fails(&self, args: &[&str], stdin: &str) -> String {
+    pub(crate) fn fails(&self, args: &[&str], stdin: &str) -> String {
         let out = self.run_with_stdin(args, stdin);
         assert_eq!(
             out.status.code(),
@@ -164,7 +164,7 @@ impl TestDb {
     }
 
     /// Creates a user through the CLI with [`PASSWORD`] on stdin.
-    pub fn create_user(&self, email: &str, name: &str) {
+    pub(crate) fn create_user(&self, email: &str, name: &str) {
         let args = [
             "user",
             "create",
@@ -179,13 +179,13 @@ impl TestDb {
     }
 
     /// Output with everything that varies between runs replaced by placeholders.
-    pub fn redact(&self, out: &Output) -> String {
+    pub(crate) fn redact(&self, out: &Output) -> String {
         self.redact_text(&show(out))
     }
 
     /// Text with the database URL, the directory, times and ids replaced.
-    pub fn redact_text(&self, text: &str) -> String {
-        let mut shown = text.to_string();
+    pub(crate) fn redact_text(&self, text: &str) -> String {
+        let mut shown = text.to_owned();
         let redacted_url = better_auth::store::redact_url(&self.url);
         shown = shown.replace(&self.url, "[database]");
         shown = shown.replace(&redacted_url, "[database]");
@@ -211,24 +211,24 @@ impl Drop for TestDb {
 
 /// Runs the binary in `dir` with no `BETTER_AUTH_DATABASE_URL` or `DATABASE_URL` in the
 /// environment.
-pub fn run_in(dir: &Path, args: &[&str], stdin: &str) -> Output {
+pub(crate) fn run_in(dir: &Path, args: &[&str], stdin: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_better-auth"))
         .args(args)
         .current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("BETTER_AUTH_DATABASE_URL")
         .env("NO_COLOR", "1")
-        .write_stdin(stdin.to_string())
+        .write_stdin(stdin.to_owned())
         .output()
         .unwrap()
 }
 
-pub fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Exit status, stdout and stderr, for failure messages and snapshots.
-pub fn show(out: &Output) -> String {
+pub(crate) fn show(out: &Output) -> String {
     format!(
         "exit: {}\n--- stdout\n{}--- stderr\n{}",
         out.status.code().unwrap_or(-1),
@@ -237,12 +237,12 @@ pub fn show(out: &Output) -> String {
     )
 }
 
-pub fn assert_success(out: &Output, args: &[&str]) {
+pub(crate) fn assert_success(out: &Output, args: &[&str]) {
     assert!(out.status.success(), "{args:?} failed\n{}", show(out));
 }
 
 /// A failure is the "Using database" line at most, then one `error:` line.
-pub fn assert_one_error_line(stderr: &str) {
+pub(crate) fn assert_one_error_line(stderr: &str) {
     let lines: Vec<&str> = stderr
         .lines()
         .filter(|l| !l.starts_with("Using database "))
@@ -253,7 +253,7 @@ pub fn assert_one_error_line(stderr: &str) {
 }
 
 /// Snapshots live in the top-level `snapshots/admin/`.
-pub fn settings() -> insta::Settings {
+pub(crate) fn settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots/admin"));
     settings.set_prepend_module_to_snapshot(false);
@@ -261,12 +261,12 @@ pub fn settings() -> insta::Settings {
 }
 
 /// Asserts a snapshot stored in `snapshots/admin/<name>.snap`.
-pub fn snapshot(name: &str, value: &str) {
+pub(crate) fn snapshot(name: &str, value: &str) {
     settings().bind(|| insta::assert_snapshot!(name, value));
 }
 
 /// Replaces timestamps and 32-character ids with `[time]` and `[id]`.
-pub fn redact(text: &str) -> String {
+pub(crate) fn redact(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::new();
     let mut i = 0;
@@ -310,6 +310,6 @@ fn timestamp_at(s: &[char]) -> Option<usize> {
 }
 
 /// stdout and stderr together, for "never printed" checks.
-pub fn all_output(out: &Output) -> String {
+pub(crate) fn all_output(out: &Output) -> String {
     format!("{}{}", text(&out.stdout), text(&out.stderr))
 }

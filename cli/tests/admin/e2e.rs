@@ -45,11 +45,11 @@ async fn serve(url: &str) -> String {
 
 /// Runs the CLI off the async workers.
 async fn cli(db: &TestDb, args: &[&str], stdin: &str) -> std::process::Output {
-    let args: Vec<String> = args.iter().map(|a| (*a).to_string()).collect();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let (dir, url, stdin) = (
         db.dir.path().to_path_buf(),
         db.url.clone(),
-        stdin.to_string(),
+        stdin.to_owned(),
     );
     tokio::task::spawn_blocking(move || {
         let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -71,7 +71,7 @@ async fn sign_in(client: &reqwest::Client, base: &str, password: &str) -> (u16, 
     let token = resp
         .headers()
         .get("set-auth-token")
-        .map(|v| v.to_str().unwrap().to_string());
+        .map(|v| v.to_str().unwrap().to_owned());
     (resp.status().as_u16(), token)
 }
 
@@ -119,7 +119,7 @@ async fn create_sign_in_revoke(backend: Backend) {
     let first = first.expect("set-auth-token");
     let session = get_session(&client, &base, &first).await;
     assert_eq!(session["user"]["email"], "ada@example.com", "{session}");
-    let first_id = session["session"]["id"].as_str().unwrap().to_string();
+    let first_id = session["session"]["id"].as_str().unwrap().to_owned();
     let (_, second) = sign_in(&client, &base, PASSWORD).await;
     let second = second.expect("set-auth-token");
 

@@ -14,7 +14,7 @@ fn store_backend(db: &TestDb) -> better_auth::store::Backend {
 
 fn plural(n: usize) -> String {
     if n == 1 {
-        "1 migration".to_string()
+        "1 migration".to_owned()
     } else {
         format!("{n} migrations")
     }

@@ -17,7 +17,7 @@ fn add_session(
     agent: Option<&str>,
 ) -> String {
     let url = db.url.clone();
-    let email = email.to_string();
+    let email = email.to_owned();
     let (ip, agent) = (ip.map(str::to_owned), agent.map(str::to_owned));
     block_on(async move {
         let database = Database::connect(&url).await.unwrap();
@@ -48,7 +48,7 @@ fn session_ids(db: &TestDb, email: &str) -> Vec<String> {
     json.as_array()
         .unwrap()
         .iter()
-        .map(|s| s["id"].as_str().unwrap().to_string())
+        .map(|s| s["id"].as_str().unwrap().to_owned())
         .collect()
 }
 

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How to run a command on the pseudo-terminal.
-pub struct Session<'a> {
+pub(crate) struct Session<'a> {
     /// The full command line (run by `sh -c` inside `script`).
     pub command: String,
     /// Working directory, if not the test's.
@@ -22,7 +22,7 @@ pub struct Session<'a> {
 
 /// Runs the session, typing `keys`; `None` (with a SKIPPED line on stderr)
 /// when `script` is not installed. Panics when the command hangs for 30 s.
-pub fn run(session: Session<'_>, keys: &[&str]) -> Option<(String, Option<i32>)> {
+pub(crate) fn run(session: Session<'_>, keys: &[&str]) -> Option<(String, Option<i32>)> {
     let have_script = Command::new("script")
         .arg("--version")
         .output()

@@ -7,7 +7,7 @@ use std::process::Output;
 use assert_cmd::Command;
 
 /// The workspace root (this checkout).
-pub fn workspace() -> PathBuf {
+pub(crate) fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
@@ -15,7 +15,7 @@ pub fn workspace() -> PathBuf {
 }
 
 /// A fresh copy of `tests/fixtures/<name>` in a temporary directory.
-pub fn fixture(name: &str) -> tempfile::TempDir {
+pub(crate) fn fixture(name: &str) -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix(&format!("ba-init-{name}-"))
         .tempdir()
@@ -42,7 +42,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// The runtime the generated projects depend on: this checkout's, unless
 /// `BETTER_AUTH_E2E_RUNTIME` names another (handy while the runtime is mid-change).
-pub fn runtime_args() -> Vec<String> {
+pub(crate) fn runtime_args() -> Vec<String> {
     match std::env::var("BETTER_AUTH_E2E_RUNTIME") {
         Ok(path) if !path.is_empty() => vec!["--runtime-path".into(), path],
         _ => Vec::new(),
@@ -51,12 +51,12 @@ pub fn runtime_args() -> Vec<String> {
 
 /// Runs `better-auth init --no-check` on `dir` with `args` (plus the runtime override):
 /// fast, for tests about what init writes rather than whether it compiles.
-pub fn init(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn init(dir: &Path, args: &[&str]) -> Output {
     init_with_env(dir, args, &[])
 }
 
 /// Like [`init`], with extra environment variables.
-pub fn init_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn init_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut all = vec!["--no-check"];
     all.extend_from_slice(args);
     let mut cmd = init_command(dir, &all);
@@ -68,7 +68,7 @@ pub fn init_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output 
 
 /// Runs `better-auth init` with its `cargo check`, building in the shared [`target_dir`];
 /// seed the project's lock file first ([`seed_lockfile`]) so dependencies are reused.
-pub fn init_checked(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn init_checked(dir: &Path, args: &[&str]) -> Output {
     init_command(dir, args)
         .env("CARGO_TARGET_DIR", target_dir())
         .env_remove("RUSTFLAGS")
@@ -91,7 +91,7 @@ fn init_command(dir: &Path, args: &[&str]) -> Command {
 /// `<target dir>/init-e2e`: inside the workspace's target dir (or `CARGO_TARGET_DIR`), so
 /// CI caches nothing extra and the generated projects' dependencies compile once per
 /// machine.
-pub fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("target"))
@@ -100,12 +100,12 @@ pub fn target_dir() -> PathBuf {
 
 /// Copies the workspace's Cargo.lock in, so the generated project resolves the versions
 /// already built for the workspace.
-pub fn seed_lockfile(project: &Path) {
+pub(crate) fn seed_lockfile(project: &Path) {
     std::fs::copy(workspace().join("Cargo.lock"), project.join("Cargo.lock")).unwrap();
 }
 
 /// stdout and stderr as text.
-pub fn text(output: &Output) -> (String, String) {
+pub(crate) fn text(output: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -114,7 +114,7 @@ pub fn text(output: &Output) -> (String, String) {
 
 /// Every file under `dir` with its bytes and permission bits (temp names included, so a
 /// leftover `.x.better-auth-init.tmp` shows up as a difference).
-pub fn tree(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+pub(crate) fn tree(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
     let mut out = BTreeMap::new();
     walk(dir, dir, &mut out);
     out
@@ -139,7 +139,7 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, (Vec<u8>, u32)>) {
 }
 
 /// Replaces machine-specific parts: the project and runtime paths, and the secret.
-pub fn redact(text: &str, project: &Path) -> String {
+pub(crate) fn redact(text: &str, project: &Path) -> String {
     let mut out = text.to_owned();
     for runtime in [
         std::env::var("BETTER_AUTH_E2E_RUNTIME")
@@ -177,7 +177,7 @@ pub fn redact(text: &str, project: &Path) -> String {
 }
 
 /// insta settings that store snapshots in the top-level `snapshots/init` folder.
-pub fn snapshot_settings() -> insta::Settings {
+pub(crate) fn snapshot_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(workspace().join("snapshots/init"));
     settings.set_prepend_module_to_snapshot(false);

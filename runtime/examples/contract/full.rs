@@ -51,7 +51,7 @@ async fn get_profile(
 async fn public_route(
     session: OptionalSession,
 ) -> impl IntoResponse {
-    let user = session.0.map(|s| s.user.id().to_string());
+    let user = session.0.map(|s| s.user.id().to_owned());
     Json(serde_json::json!({
         "authenticated": user.is_some(),
         "user_id": user,

@@ -170,6 +170,7 @@ pub struct OptionalSession(pub Option<CurrentSession>);
 
 /// Why `CurrentSession` rejected a request.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum SessionRejection {
     /// No token, or a token with no live session: 401.
     Unauthorized,

@@ -291,7 +291,7 @@ async fn verify_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthRe
         .query("token")
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Error::Validation("[query.token] Token is required".into()))?
-        .to_string();
+        .to_owned();
     let callback = request.query("callbackURL").map(str::to_owned);
     if let Some(url) = &callback {
         auth.check_redirect(url)?;

@@ -1,7 +1,10 @@
-//! Plugins: each is a table of routes (method, path, handler) plus options it
-//! sets on the instance. Handlers are framework-free: they take an
-//! [`AuthRequest`] and return an [`AuthResponse`], and reach storage through
-//! the `store` API only.
+//! Plugins: each is a table of routes (method, path, handler) plus the values
+//! its handlers read back ([`PluginSetup::extension`]). Handlers are
+//! framework-free: they take the [`AuthContext`] and an
+//! [`AuthRequest`](crate::AuthRequest) and return an
+//! [`AuthResponse`]. Ours use only that public API, so a
+//! plugin written outside this crate can do anything they do; see
+//! `examples/magic_link.rs` for one.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -205,7 +205,7 @@ async fn reset_password_link(auth: &AuthContext, request: AuthRequest) -> Result
     let callback = request
         .query("callbackURL")
         .ok_or_else(|| Error::Validation("[query.callbackURL] callbackURL is required".into()))?
-        .to_string();
+        .to_owned();
     auth.check_redirect(&callback)?;
     let token = request.params.get("token").cloned().unwrap_or_default();
     let valid = !token.is_empty() && auth.peek_token(RESET_PASSWORD, &token).await?.is_some();

@@ -19,7 +19,10 @@ pub mod sessions;
 pub mod users;
 pub mod verifications;
 
-pub use migrate::{MIGRATIONS, Migration, MigrationState, migration_status, run_migrations};
+pub use migrate::run_migrations;
+#[cfg(feature = "admin")]
+#[cfg_attr(docsrs, doc(cfg(feature = "admin")))]
+pub use migrate::{MIGRATIONS, Migration, MigrationState, migration_status};
 pub use timestamp::Timestamp;
 pub(crate) use timestamp::format_timestamp;
 
@@ -305,6 +308,7 @@ impl Database {
 }
 
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 impl From<sqlx::SqlitePool> for Database {
     /// Shares an app's existing SQLite pool.
     fn from(pool: sqlx::SqlitePool) -> Self {
@@ -316,6 +320,7 @@ impl From<sqlx::SqlitePool> for Database {
 }
 
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 impl From<sqlx::PgPool> for Database {
     /// Shares an app's existing PostgreSQL pool.
     fn from(pool: sqlx::PgPool) -> Self {
@@ -332,16 +337,16 @@ impl From<sqlx::PgPool> for Database {
 /// contains `@` is hidden whole.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+        return url.to_owned();
     };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let Some(at) = rest[..authority_end].rfind('@') else {
-        return url.to_string();
+        return url.to_owned();
     };
     let (userinfo, host) = (&rest[..at], &rest[at + 1..]);
     match userinfo.split_once(':') {
         Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
+        None => url.to_owned(),
     }
 }
 

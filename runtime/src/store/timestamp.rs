@@ -1,7 +1,8 @@
 //! Timestamps as Better Auth stores them: ISO-8601 text in SQLite
 //! (`2026-11-27T05:33:53.502Z`), `timestamptz` in PostgreSQL.
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+pub(crate) use crate::models::format_timestamp;
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 /// A point in time as stored in a `date` / `timestamptz` column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -17,11 +18,6 @@ impl From<DateTime<Utc>> for Timestamp {
     fn from(t: DateTime<Utc>) -> Self {
         Timestamp(t)
     }
-}
-
-/// `2026-11-27T05:33:53.502Z`: ISO-8601, UTC, milliseconds.
-pub(crate) fn format_timestamp(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// Reads the forms SQLite databases hold: RFC 3339, `YYYY-MM-DD HH:MM:SS[.fff]`

@@ -17,15 +17,15 @@ use better_auth::{AuthConfig, BetterAuth, run_migrations};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-pub const SECRET: &str = "test-secret-that-is-at-least-32-characters";
-pub const ORIGIN: &str = "http://localhost:3000";
-pub const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const SECRET: &str = "test-secret-that-is-at-least-32-characters";
+pub(crate) const ORIGIN: &str = "http://localhost:3000";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// The environment variable naming a PostgreSQL server for tests.
-pub const PG_ENV: &str = "BETTER_AUTH_TEST_POSTGRES_URL";
+pub(crate) const PG_ENV: &str = "BETTER_AUTH_TEST_POSTGRES_URL";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
@@ -51,14 +51,14 @@ macro_rules! both_backends {
 }
 
 /// How a test server is set up.
-pub struct Setup {
+pub(crate) struct Setup {
     pub config: AuthConfig,
     pub email_password: EmailPasswordPlugin,
     pub outbox: MemoryEmailSender,
 }
 
 impl Setup {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let outbox = MemoryEmailSender::new();
         Setup {
             config: AuthConfig::new(SECRET)
@@ -73,7 +73,7 @@ impl Setup {
     }
 }
 
-pub async fn run<F, Fut>(backend: Backend, body: F)
+pub(crate) async fn run<F, Fut>(backend: Backend, body: F)
 where
     F: FnOnce(TestServer) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -87,7 +87,7 @@ where
 }
 
 /// A database for one test: a fresh SQLite file, or a fresh PostgreSQL schema.
-pub struct TestDb {
+pub(crate) struct TestDb {
     pub database: Database,
     pub url: String,
     schema: Option<(String, String)>,
@@ -106,13 +106,13 @@ fn unique_name() -> String {
 }
 
 /// Prints a line that is not swallowed by the test harness' output capture.
-pub fn notice(line: &str) {
+pub(crate) fn notice(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 impl TestDb {
-    pub async fn open(backend: Backend) -> Option<TestDb> {
+    pub(crate) async fn open(backend: Backend) -> Option<TestDb> {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
@@ -157,7 +157,7 @@ impl TestDb {
     }
 
     /// A second handle on the same database (for cleanup after a test consumed the first).
-    pub fn clone_handle(&self) -> TestDb {
+    pub(crate) fn clone_handle(&self) -> TestDb {
         TestDb {
             database: self.database.clone(),
             url: self.url.clone(),
@@ -166,7 +166,7 @@ impl TestDb {
         }
     }
 
-    pub async fn drop_schema(self) {
+    pub(crate) async fn drop_schema(self) {
         self.database.close().await;
         if let Some((base, schema)) = &self.schema {
             if let Ok(admin) = sqlx::PgPool::connect(base).await {
@@ -181,7 +181,7 @@ impl TestDb {
 
 /// A running server: the auth routes under `/api/auth`, plus `/api/me`
 /// (CurrentSession) and `/api/public` (OptionalSession).
-pub struct TestServer {
+pub(crate) struct TestServer {
     pub base: String,
     pub auth: Arc<BetterAuth>,
     pub client: reqwest::Client,
@@ -193,11 +193,11 @@ async fn me(session: CurrentSession) -> Json<Value> {
 }
 
 async fn public(session: OptionalSession) -> Json<Value> {
-    Json(json!({ "user": session.0.map(|s| s.user.email().to_string()) }))
+    Json(json!({ "user": session.0.map(|s| s.user.email().to_owned()) }))
 }
 
 impl TestServer {
-    pub async fn start_on(database: Database, setup: Setup) -> TestServer {
+    pub(crate) async fn start_on(database: Database, setup: Setup) -> TestServer {
         let auth = Arc::new(
             BetterAuth::new(setup.config)
                 .database(database)
@@ -236,7 +236,7 @@ impl TestServer {
     }
 
     /// A default server whose clock only moves when the test says so.
-    pub async fn start_with_clock(db: &TestDb) -> (TestServer, better_auth::ManualClock) {
+    pub(crate) async fn start_with_clock(db: &TestDb) -> (TestServer, better_auth::ManualClock) {
         let clock = better_auth::ManualClock::new();
         let mut setup = Setup::new();
         setup.config = setup.config.clock(Arc::new(clock.clone()));
@@ -245,31 +245,31 @@ impl TestServer {
 
     /// Asks for a password reset and returns the token from the emailed link
     /// (the `nth` message to `email`).
-    pub async fn reset_token(&self, email: &str, nth: usize) -> String {
+    pub(crate) async fn reset_token(&self, email: &str, nth: usize) -> String {
         self.post("/api/auth/request-password-reset")
             .json(json!({ "email": email }))
             .send()
             .await;
         let mail = self.outbox.wait_for(email, nth).await.expect("reset email");
         let tail = mail.url.rsplit('/').next().unwrap();
-        tail.split('?').next().unwrap().to_string()
+        tail.split('?').next().unwrap().to_owned()
     }
 
     /// A server with a custom setup on a database of the given backend.
-    pub async fn start_with(db: &TestDb, setup: Setup) -> TestServer {
+    pub(crate) async fn start_with(db: &TestDb, setup: Setup) -> TestServer {
         Self::start_on(db.database.clone(), setup).await
     }
 
-    pub fn get(&self, path: &str) -> Req {
+    pub(crate) fn get(&self, path: &str) -> Req {
         Req::new(self, reqwest::Method::GET, path)
     }
 
-    pub fn post(&self, path: &str) -> Req {
+    pub(crate) fn post(&self, path: &str) -> Req {
         Req::new(self, reqwest::Method::POST, path)
     }
 
     /// Signs up a user and returns the response.
-    pub async fn sign_up(&self, email: &str) -> Resp {
+    pub(crate) async fn sign_up(&self, email: &str) -> Resp {
         self.post("/api/auth/sign-up/email")
             .json(json!({ "name": "Ada", "email": email, "password": PASSWORD }))
             .send()
@@ -277,14 +277,14 @@ impl TestServer {
     }
 
     /// Signs up and returns the bearer value (`token.signature`).
-    pub async fn user(&self, email: &str) -> String {
+    pub(crate) async fn user(&self, email: &str) -> String {
         let resp = self.sign_up(email).await;
         assert_eq!(resp.status, 200, "{}", resp.body);
         resp.auth_token()
     }
 
     /// Signs in and returns the response.
-    pub async fn sign_in(&self, email: &str, password: &str) -> Resp {
+    pub(crate) async fn sign_in(&self, email: &str, password: &str) -> Resp {
         self.post("/api/auth/sign-in/email")
             .json(json!({ "email": email, "password": password }))
             .send()
@@ -293,7 +293,7 @@ impl TestServer {
 }
 
 /// A request under construction.
-pub struct Req {
+pub(crate) struct Req {
     builder: reqwest::RequestBuilder,
 }
 
@@ -306,17 +306,17 @@ impl Req {
         }
     }
 
-    pub fn json(mut self, body: Value) -> Self {
+    pub(crate) fn json(mut self, body: Value) -> Self {
         self.builder = self.builder.json(&body);
         self
     }
 
-    pub fn raw_body(mut self, content_type: &str, body: impl Into<reqwest::Body>) -> Self {
+    pub(crate) fn raw_body(mut self, content_type: &str, body: impl Into<reqwest::Body>) -> Self {
         self.builder = self.builder.header("content-type", content_type).body(body);
         self
     }
 
-    pub fn bearer(mut self, token: &str) -> Self {
+    pub(crate) fn bearer(mut self, token: &str) -> Self {
         self.builder = self
             .builder
             .header("authorization", format!("Bearer {token}"));
@@ -324,7 +324,7 @@ impl Req {
     }
 
     /// Sends the session cookie (as a browser would) with a trusted Origin.
-    pub fn cookie(mut self, cookie: &str) -> Self {
+    pub(crate) fn cookie(mut self, cookie: &str) -> Self {
         self.builder = self
             .builder
             .header("cookie", cookie)
@@ -332,12 +332,12 @@ impl Req {
         self
     }
 
-    pub fn header(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn header(mut self, name: &str, value: &str) -> Self {
         self.builder = self.builder.header(name, value);
         self
     }
 
-    pub async fn send(self) -> Resp {
+    pub(crate) async fn send(self) -> Resp {
         let response = self.builder.send().await.expect("request");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -353,34 +353,34 @@ impl Req {
 
 /// A received response.
 #[derive(Debug)]
-pub struct Resp {
+pub(crate) struct Resp {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Value,
 }
 
 impl Resp {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    pub fn set_cookies(&self) -> Vec<String> {
+    pub(crate) fn set_cookies(&self) -> Vec<String> {
         self.headers
             .get_all("set-cookie")
             .iter()
-            .map(|v| v.to_str().unwrap().to_string())
+            .map(|v| v.to_str().unwrap().to_owned())
             .collect()
     }
 
     /// The `set-auth-token` value (signed token) to use as a bearer.
-    pub fn auth_token(&self) -> String {
+    pub(crate) fn auth_token(&self) -> String {
         self.header("set-auth-token")
             .expect("set-auth-token")
-            .to_string()
+            .to_owned()
     }
 
     /// `name=value` of the session cookie, ready for a Cookie header.
-    pub fn session_cookie(&self) -> String {
+    pub(crate) fn session_cookie(&self) -> String {
         self.set_cookies()
             .into_iter()
             .find(|c| c.contains("session_token="))
@@ -388,10 +388,10 @@ impl Resp {
             .split(';')
             .next()
             .unwrap()
-            .to_string()
+            .to_owned()
     }
 
-    pub fn code(&self) -> &str {
+    pub(crate) fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or("")
     }
 }

@@ -59,7 +59,7 @@ async fn sign_up(client: &reqwest::Client) -> String {
     resp.headers()["set-auth-token"]
         .to_str()
         .unwrap()
-        .to_string()
+        .to_owned()
 }
 
 #[tokio::test]

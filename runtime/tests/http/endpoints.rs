@@ -288,10 +288,7 @@ both_backends!(
             .bearer(&second)
             .send()
             .await;
-        let digest = listed.body["session"]["token"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let digest = listed.body["session"]["token"].as_str().unwrap().to_owned();
         let resp = srv
             .post("/api/auth/revoke-session")
             .bearer(&first)

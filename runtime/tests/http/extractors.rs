@@ -25,7 +25,7 @@ both_backends!(
     |srv: TestServer| async move {
         let signup = srv.sign_up("ada@example.com").await;
         let signed = signup.auth_token();
-        let raw = signup.body["token"].as_str().unwrap().to_string();
+        let raw = signup.body["token"].as_str().unwrap().to_owned();
         let cookie = signup.session_cookie();
         for resp in [
             srv.get("/api/me").bearer(&signed).send().await,
@@ -89,7 +89,7 @@ async fn arc_app_state_uses_from_parts() {
         }
     }
     async fn me(Authenticated(session): Authenticated) -> String {
-        session.user.email().to_string()
+        session.user.email().to_owned()
     }
 
     let db = TestDb::open(Backend::Sqlite).await.unwrap();

@@ -14,7 +14,7 @@ fn local(url: &str) -> String {
     let rest = url
         .strip_prefix(ORIGIN)
         .expect("links use the configured base URL");
-    rest.to_string()
+    rest.to_owned()
 }
 
 fn query_param(url: &str, name: &str) -> Option<String> {
@@ -45,7 +45,7 @@ async fn reset_token(srv: &TestServer, email: &str, nth: usize) -> String {
     assert!(mail.text.contains(&mail.url) && mail.html.contains("reset-password"));
     let resp = srv.get(&local(&mail.url)).send().await;
     assert_eq!(resp.status, 302);
-    let location = resp.header("location").unwrap().to_string();
+    let location = resp.header("location").unwrap().to_owned();
     assert!(location.starts_with("/reset?token="), "{location}");
     query_param(&location, "token").unwrap()
 }
@@ -176,7 +176,7 @@ async fn s21_reset_and_verification_tokens() {
             .split('?')
             .next()
             .unwrap()
-            .to_string();
+            .to_owned();
         use base64::Engine;
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(&token)

@@ -81,7 +81,7 @@ async fn warm(server: &TestServer, email: &str) -> (String, String) {
     let resp = server.sign_in(email, PASSWORD).await;
     assert_eq!(resp.status, 200, "{}", resp.body);
     let bearer = resp.auth_token();
-    let user_id = resp.body["user"]["id"].as_str().unwrap().to_string();
+    let user_id = resp.body["user"]["id"].as_str().unwrap().to_owned();
     for _ in 0..2 {
         assert_eq!(
             server.get("/api/me").bearer(&bearer).send().await.status,

@@ -349,7 +349,7 @@ both_backends!(
                 .await,
         );
         let mail = srv.outbox.wait_for("ada@example.com", 1).await.unwrap();
-        let verify = mail.url.strip_prefix(ORIGIN).unwrap().to_string();
+        let verify = mail.url.strip_prefix(ORIGIN).unwrap().to_owned();
         check(&doc, "GET", "/verify-email", &srv.get(&verify).send().await);
         check(&doc, "GET", "/verify-email", &srv.get(&verify).send().await);
         check(

@@ -189,7 +189,7 @@ both_backends!(
     s11_tokens_are_256_bit_and_only_digests_are_stored,
     |srv: TestServer| async move {
         let resp = srv.sign_up("ada@example.com").await;
-        let token = resp.body["token"].as_str().unwrap().to_string();
+        let token = resp.body["token"].as_str().unwrap().to_owned();
         use base64::Engine;
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(&token)
@@ -277,7 +277,7 @@ async fn s13_sessions_expire_and_slide() {
         let expires = first.body["session"]["expiresAt"]
             .as_str()
             .unwrap()
-            .to_string();
+            .to_owned();
 
         // Half a day later: still valid, not refreshed.
         clock.advance(Duration::from_secs(12 * 3600));
@@ -291,7 +291,7 @@ async fn s13_sessions_expire_and_slide() {
         let slid = resp.body["session"]["expiresAt"]
             .as_str()
             .unwrap()
-            .to_string();
+            .to_owned();
         assert!(slid > expires, "{slid} should be after {expires}");
         assert!(
             resp.set_cookies()
@@ -316,10 +316,7 @@ async fn s13_expiry_is_configurable() {
     setup.config = setup
         .config
         .clock(Arc::new(clock.clone()))
-        .session(SessionConfig {
-            expires_in: Duration::from_secs(3600),
-            ..SessionConfig::default()
-        });
+        .session(SessionConfig::default().expires_in(Duration::from_secs(3600)));
     let srv = TestServer::start_with(&db, setup).await;
     let resp = srv.sign_up("ada@example.com").await;
     assert!(resp.session_cookie().len() > 30);
@@ -491,11 +488,11 @@ both_backends!(
         let ada = srv.user("ada@example.com").await;
         let bob = srv.user("bob@example.com").await;
         let bob_session = srv.get("/api/auth/get-session").bearer(&bob).send().await;
-        let bob_id = bob_session.body["user"]["id"].as_str().unwrap().to_string();
+        let bob_id = bob_session.body["user"]["id"].as_str().unwrap().to_owned();
         let bob_digest = bob_session.body["session"]["token"]
             .as_str()
             .unwrap()
-            .to_string();
+            .to_owned();
         // Ada cannot revoke Bob's session, even knowing its listed token.
         srv.post("/api/auth/revoke-session")
             .bearer(&ada)
@@ -716,10 +713,10 @@ both_backends!(
         )
         .unwrap()
         .to_string();
-        for (i, old) in [scrypt.to_string(), weak].into_iter().enumerate() {
+        for (i, old) in [scrypt.to_owned(), weak].into_iter().enumerate() {
             let email = format!("user{i}@example.com");
             let signup = srv.sign_up(&email).await;
-            let user_id = signup.body["user"]["id"].as_str().unwrap().to_string();
+            let user_id = signup.body["user"]["id"].as_str().unwrap().to_owned();
             better_auth::store::accounts::set_credential_password(
                 db,
                 &user_id,

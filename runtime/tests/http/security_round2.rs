@@ -214,7 +214,7 @@ async fn s31_a_full_hashing_queue_answers_503_with_retry_after() {
                 (
                     status,
                     retry,
-                    body["code"].as_str().unwrap_or("").to_string(),
+                    body["code"].as_str().unwrap_or("").to_owned(),
                 )
             })
         })
@@ -251,7 +251,7 @@ async fn reset_with(srv: &TestServer, token: &str, password: &str) -> Resp {
 fn local(url: &str) -> String {
     url.strip_prefix(ORIGIN)
         .expect("links use the configured base URL")
-        .to_string()
+        .to_owned()
 }
 
 both_backends!(
@@ -348,7 +348,7 @@ async fn s33_a_reset_token_is_not_burned_by_a_failed_reset() {
                     break;
                 }
                 // The hash slipped into a free slot: try again with a new link.
-                200 => continue,
+                200 => {}
                 other => panic!("unexpected {other}: {}", resp.body),
             }
         }
@@ -705,7 +705,7 @@ impl Jar {
             if !line.contains("session_token=") {
                 continue;
             }
-            self.cookie = line.split(';').next().unwrap().to_string();
+            self.cookie = line.split(';').next().unwrap().to_owned();
             let max_age: i64 = line
                 .split("; ")
                 .find_map(|a| a.strip_prefix("Max-Age="))
@@ -880,7 +880,7 @@ both_db!(
         let srv = TestServer::start_with(&db, Setup::new()).await;
         let ada = srv.user("ada@example.com").await;
         let me = srv.get("/api/auth/get-session").bearer(&ada).send().await;
-        let user_id = me.body["user"]["id"].as_str().unwrap().to_string();
+        let user_id = me.body["user"]["id"].as_str().unwrap().to_owned();
         let now = chrono::Utc::now();
         let future = now + chrono::Duration::minutes(2);
         let past = now - chrono::Duration::minutes(2);
@@ -924,7 +924,7 @@ both_db!(
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| s["id"].as_str().unwrap().to_string())
+            .map(|s| s["id"].as_str().unwrap().to_owned())
             .filter(|id| rows.iter().any(|r| &r.0 == id))
             .collect();
         ids.sort();
@@ -957,9 +957,9 @@ async fn insert_session(db: &TestDb, id: &str, expires: &StoredTime, created: &s
     let raw = match expires {
         StoredTime::Typed(t) => {
             let session = better_auth::prelude::Session {
-                id: id.to_string(),
+                id: id.to_owned(),
                 token,
-                user_id: user_id.to_string(),
+                user_id: user_id.to_owned(),
                 expires_at: *t,
                 created_at: chrono::Utc::now(),
                 updated_at: chrono::Utc::now(),
@@ -1039,7 +1039,7 @@ both_backends!(
         assert_eq!(srv.get(&local(&change.url)).send().await.status, 200);
         // Unverify the new address, as if it had never been confirmed.
         let me = srv.get("/api/auth/get-session").bearer(&ada).send().await;
-        let id = me.body["user"]["id"].as_str().unwrap().to_string();
+        let id = me.body["user"]["id"].as_str().unwrap().to_owned();
         better_auth::store::users::set_email(
             srv.auth.database(),
             &id,
