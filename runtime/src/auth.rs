@@ -42,12 +42,38 @@ impl fmt::Debug for BetterAuthBuilder {
 
 impl BetterAuthBuilder {
     /// The database holding users and sessions (required).
+    ///
+    /// ``` no_run
+    /// use better_auth::{AuthConfig, BetterAuth};
+    /// use better_auth::store::Database;
+    ///
+    /// # async fn f() -> better_auth::Result<()> {
+    /// let database = Database::connect("sqlite://auth.db?mode=rwc").await?;
+    /// better_auth::run_migrations(&database).await?;
+    /// let auth = BetterAuth::new(AuthConfig::new("a-secret-of-at-least-32-characters!!")).database(database).build().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn database(mut self, database: Database) -> Self {
         self.database = Some(database);
         self
     }
 
     /// Adds a plugin: its routes are mounted and its options applied.
+    ///
+    /// ``` no_run
+    /// use better_auth::{AuthConfig, BetterAuth};
+    /// use better_auth::plugins::{EmailPasswordPlugin, SessionManagementPlugin};
+    /// use better_auth::store::Database;
+    ///
+    /// # async fn f() -> better_auth::Result<()> {
+    /// let auth = BetterAuth::new(AuthConfig::new("a-secret-of-at-least-32-characters!!"))
+    ///     .database(Database::connect("sqlite::memory:").await?)
+    ///     .plugin(EmailPasswordPlugin::new())
+    ///     .plugin(SessionManagementPlugin::new())
+    ///     .build()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn plugin(mut self, plugin: impl Plugin) -> Self {
         self.plugins.push(Box::new(plugin));
         self
@@ -56,6 +82,18 @@ impl BetterAuthBuilder {
     /// Validates the configuration and builds the instance. Fails when the
     /// secret is shorter than 32 characters (S17), the base URL is not absolute,
     /// or no database was given.
+    ///
+    /// ``` no_run
+    /// use better_auth::{AuthConfig, BetterAuth, Error};
+    /// use better_auth::store::Database;
+    ///
+    /// # async fn f() -> better_auth::Result<()> {
+    /// let database = Database::connect("sqlite::memory:").await?;
+    /// // A short secret is refused when the instance is built (S17).
+    /// let refused = BetterAuth::new(AuthConfig::new("too-short")).database(database).build().await;
+    /// assert!(matches!(refused, Err(Error::Config(_))));
+    /// # Ok(()) }
+    /// ```
     pub async fn build(self) -> Result<BetterAuth> {
         let mut config = self.config;
         // Resolved once: the configured sender, or the default for the base URL (S38).
@@ -174,6 +212,23 @@ impl fmt::Debug for BetterAuth {
 
 impl BetterAuth {
     /// Starts building an instance from a configuration.
+    ///
+    /// ``` no_run
+    /// use std::sync::Arc;
+    /// use better_auth::{AuthConfig, BetterAuth};
+    /// use better_auth::plugins::EmailPasswordPlugin;
+    /// use better_auth::store::Database;
+    ///
+    /// # async fn f() -> better_auth::Result<()> {
+    /// let auth = Arc::new(
+    ///     BetterAuth::new(AuthConfig::new("a-secret-of-at-least-32-characters!!"))
+    ///         .database(Database::connect("sqlite::memory:").await?)
+    ///         .plugin(EmailPasswordPlugin::new())
+    ///         .build()
+    ///         .await?,
+    /// );
+    /// # Ok(()) }
+    /// ```
     #[allow(clippy::new_ret_no_self)]
     pub fn new(config: AuthConfig) -> BetterAuthBuilder {
         BetterAuthBuilder {

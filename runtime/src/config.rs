@@ -55,6 +55,13 @@ impl AuthConfig {
     /// A configuration signing cookies with `secret` (at least 32 characters,
     /// checked when the instance is built). The base URL defaults to
     /// `http://localhost:3000`; set the real one with [`AuthConfig::base_url`].
+    ///
+    /// ```
+    /// use better_auth::AuthConfig;
+    ///
+    /// // Read the secret from the environment in a real app (`better-auth secret` makes one).
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").base_url("https://app.example.com");
+    /// ```
     pub fn new(secret: impl Into<String>) -> Self {
         AuthConfig {
             secret: secret.into(),
@@ -78,6 +85,12 @@ impl AuthConfig {
     /// 413 before they are read: at once from `Content-Length`, or as soon as
     /// a streamed body passes the limit. Auth requests are a few hundred bytes;
     /// raise it only for plugins that take large bodies.
+    ///
+    /// ```
+    /// use better_auth::AuthConfig;
+    ///
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").max_body_bytes(256 * 1024);
+    /// ```
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self
@@ -85,6 +98,13 @@ impl AuthConfig {
 
     /// How long a client may take to send a request body (default 10 s, S36);
     /// slower bodies get 408. Keeps slow clients from holding buffers open.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use better_auth::AuthConfig;
+    ///
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").body_timeout(Duration::from_secs(5));
+    /// ```
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
         self.body_timeout = timeout;
         self
@@ -94,6 +114,12 @@ impl AuthConfig {
     /// thread (default 128, S31). When the queue is full, requests that need
     /// one are answered 503 with `Retry-After` at once instead of queueing
     /// without limit. At least 1.
+    ///
+    /// ```
+    /// use better_auth::AuthConfig;
+    ///
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").hashing_queue(32);
+    /// ```
     pub fn hashing_queue(mut self, jobs: usize) -> Self {
         self.hashing_queue = jobs.max(1);
         self
@@ -101,6 +127,13 @@ impl AuthConfig {
 
     /// Where the app nests the auth router (default `/auth`, as in
     /// `.nest("/auth", ...)`). Links in emails are `base_url + base_path + route`.
+    ///
+    /// ```
+    /// use better_auth::AuthConfig;
+    ///
+    /// // The app nests the routes with `.nest("/api/auth", auth.axum_router())`.
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").base_path("/api/auth");
+    /// ```
     pub fn base_path(mut self, path: impl Into<String>) -> Self {
         let path = path.into();
         let trimmed = path.trim_matches('/');
@@ -116,6 +149,18 @@ impl AuthConfig {
     /// 10 s on sign-in/sign-up/password and email changes, 3 per minute on
     /// reset and verification emails). Limits need the client address: serve
     /// the app with `into_make_service_with_connect_info::<SocketAddr>()`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use better_auth::AuthConfig;
+    /// use better_auth::rate_limit::RateLimitConfig;
+    ///
+    /// let limits = RateLimitConfig::default()
+    ///     .rule("/sign-in/email", Duration::from_secs(60), 5)
+    ///     .trusted_proxies(["10.0.0.0/8"])?;
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").rate_limit(limits);
+    /// # Ok::<(), better_auth::Error>(())
+    /// ```
     pub fn rate_limit(mut self, rate_limit: crate::rate_limit::RateLimitConfig) -> Self {
         self.rate_limit = rate_limit;
         self
@@ -125,6 +170,16 @@ impl AuthConfig {
     /// `http://localhost` (or 127.0.0.1, `[::1]`) logs each message with its link
     /// at WARN, so a developer can click through; any other base URL logs only
     /// that a message was due, never the link (S38): a link is a live token.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use better_auth::AuthConfig;
+    /// use better_auth::email::MemoryEmailSender;
+    ///
+    /// // Keeps messages in memory (tests); implement `EmailSender` for SMTP or an API.
+    /// let outbox = MemoryEmailSender::new();
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").email_sender(Arc::new(outbox.clone()));
+    /// ```
     pub fn email_sender(mut self, sender: Arc<dyn crate::email::EmailSender>) -> Self {
         self.email_sender = Some(sender);
         self
@@ -164,6 +219,13 @@ impl AuthConfig {
     /// The public URL of the app (scheme, host, port). Its origin is trusted for
     /// cookie-authenticated requests, and an `https` URL makes cookies `Secure`
     /// with the `__Secure-` name prefix.
+    ///
+    /// ```
+    /// use better_auth::AuthConfig;
+    ///
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").base_url("https://app.example.com");
+    /// assert!(config.is_secure());
+    /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into().trim_end_matches('/').to_owned();
         self
@@ -171,6 +233,14 @@ impl AuthConfig {
 
     /// Further origins (`https://app.example.com`) allowed to send
     /// cookie-authenticated state changes and to be redirect targets.
+    ///
+    /// ```
+    /// use better_auth::AuthConfig;
+    ///
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!")
+    ///     .base_url("https://api.example.com")
+    ///     .trusted_origins(["https://app.example.com"]);
+    /// ```
     pub fn trusted_origins<I, S>(mut self, origins: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -184,18 +254,43 @@ impl AuthConfig {
     }
 
     /// Session lifetime and cookie settings.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use better_auth::{AuthConfig, SessionConfig};
+    ///
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!")
+    ///     .session(SessionConfig::default().expires_in(Duration::from_secs(3 * 24 * 3600)));
+    /// ```
     pub fn session(mut self, session: SessionConfig) -> Self {
         self.session = session;
         self
     }
 
     /// Password length bounds.
+    ///
+    /// ```
+    /// use better_auth::{AuthConfig, PasswordPolicy};
+    ///
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").password_policy(PasswordPolicy::default().min_length(12));
+    /// ```
     pub fn password_policy(mut self, policy: PasswordPolicy) -> Self {
         self.password = policy;
         self
     }
 
     /// The clock used for every expiry decision; tests inject a [`ManualClock`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use better_auth::{AuthConfig, ManualClock};
+    ///
+    /// let clock = ManualClock::new();
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").clock(Arc::new(clock.clone()));
+    /// // Later, in a test: every session is now a day older.
+    /// clock.advance(Duration::from_secs(24 * 3600));
+    /// ```
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
@@ -205,6 +300,13 @@ impl AuthConfig {
     /// database is served from memory for `ttl` (at most 1 s), so a session
     /// revoked elsewhere keeps working here for at most `ttl`. Replaces the
     /// default validated cache. See [`crate::session_cache`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use better_auth::AuthConfig;
+    ///
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").session_cache(Duration::from_millis(500));
+    /// ```
     pub fn session_cache(mut self, ttl: Duration) -> Self {
         self.session_cache_ttl = Some(ttl.min(crate::session_cache::MAX_TTL));
         self
@@ -215,6 +317,13 @@ impl AuthConfig {
     /// (`PRAGMA data_version`) shows no commit since it was read, so every
     /// answer is the database's current state. `false` reads every session
     /// from the database. See [`crate::session_cache`].
+    ///
+    /// ```
+    /// use better_auth::AuthConfig;
+    ///
+    /// // Read every session from the database.
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").validated_session_cache(false);
+    /// ```
     pub fn validated_session_cache(mut self, enabled: bool) -> Self {
         self.validated_session_cache = enabled;
         self

@@ -165,7 +165,14 @@ pub(crate) fn compose(kind: EmailKind, to: &str, url: &str) -> Email {
         ),
         EmailKind::Other(_) => ("Your link", "continue"),
     };
-    Email::link(kind, to, subject, action, url)
+    Email::link_with_note(
+        kind,
+        to,
+        subject,
+        action,
+        url,
+        "The link works once and expires in one hour.",
+    )
 }
 
 impl Email {
@@ -186,15 +193,27 @@ impl Email {
     /// assert!(email.html.contains("token=abc"));
     /// ```
     pub fn link(kind: EmailKind, to: &str, subject: &str, action: &str, url: &str) -> Email {
+        Email::link_with_note(kind, to, subject, action, url, "The link works once.")
+    }
+
+    fn link_with_note(
+        kind: EmailKind,
+        to: &str,
+        subject: &str,
+        action: &str,
+        url: &str,
+        note: &str,
+    ) -> Email {
         let text = format!(
-            "Follow this link to {action}:\n\n{url}\n\nThe link works once and expires in one hour. \
+            "Follow this link to {action}:\n\n{url}\n\n{note} \
              If you did not ask for this, ignore this email."
         );
         let html = format!(
             "<p>Follow this link to {action}:</p><p><a href=\"{href}\">{href}</a></p>\
-             <p>The link works once and expires in one hour. If you did not ask for this, ignore this email.</p>",
+             <p>{note} If you did not ask for this, ignore this email.</p>",
             action = html_escape(action),
-            href = html_escape(url)
+            href = html_escape(url),
+            note = html_escape(note),
         );
         Email {
             kind,

@@ -38,6 +38,14 @@ pub struct RateLimitRule {
 
 impl RateLimitRule {
     /// A rule allowing `max` requests per `window` on `path`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use better_auth::rate_limit::RateLimitRule;
+    ///
+    /// let rule = RateLimitRule::new("/sign-in/email", Duration::from_secs(60), 5);
+    /// assert_eq!(rule.max, 5);
+    /// ```
     pub fn new(path: impl Into<String>, window: Duration, max: u32) -> Self {
         RateLimitRule {
             path: path.into(),
@@ -157,6 +165,15 @@ impl Default for RateLimitConfig {
 
 impl RateLimitConfig {
     /// No rate limiting (tests, or an app that limits at its proxy).
+    ///
+    /// ```
+    /// use better_auth::AuthConfig;
+    /// use better_auth::rate_limit::RateLimitConfig;
+    ///
+    /// // Per-client limits off (tests, or limits enforced by a proxy); per-account
+    /// // password throttling (S10, S30) still applies.
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").rate_limit(RateLimitConfig::disabled());
+    /// ```
     pub fn disabled() -> Self {
         RateLimitConfig {
             enabled: false,
@@ -165,6 +182,13 @@ impl RateLimitConfig {
     }
 
     /// Sets (or replaces) the rule for a path.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use better_auth::rate_limit::RateLimitConfig;
+    ///
+    /// let limits = RateLimitConfig::default().rule("/sign-up/email", Duration::from_secs(3600), 10);
+    /// ```
     pub fn rule(mut self, path: &str, window: Duration, max: u32) -> Self {
         self.rules.retain(|r| r.path != path);
         self.rules.push(RateLimitRule::new(path, window, max));
@@ -172,6 +196,14 @@ impl RateLimitConfig {
     }
 
     /// Trusts `X-Forwarded-For` from these proxies (`"10.0.0.0/8"`, `"127.0.0.1"`).
+    ///
+    /// ```
+    /// use better_auth::rate_limit::RateLimitConfig;
+    ///
+    /// // Behind a load balancer on 10.0.0.0/8: believe its X-Forwarded-For.
+    /// let limits = RateLimitConfig::default().trusted_proxies(["10.0.0.0/8", "::1"])?;
+    /// # Ok::<(), better_auth::Error>(())
+    /// ```
     pub fn trusted_proxies<I, S>(mut self, proxies: I) -> Result<Self>
     where
         I: IntoIterator<Item = S>,
@@ -185,6 +217,18 @@ impl RateLimitConfig {
     }
 
     /// Keeps counters in a database (for several instances).
+    ///
+    /// ``` no_run
+    /// # async fn f() -> better_auth::Result<()> {
+    /// use std::sync::Arc;
+    /// use better_auth::rate_limit::{DatabaseRateLimitStore, RateLimitConfig};
+    /// use better_auth::store::Database;
+    ///
+    /// // Several instances behind a load balancer share counters in their database.
+    /// let database = Database::connect("postgres://localhost/app").await?;
+    /// let limits = RateLimitConfig::default().store(Arc::new(DatabaseRateLimitStore::new(database)));
+    /// # Ok(()) }
+    /// ```
     pub fn store(mut self, store: Arc<dyn RateLimitStore>) -> Self {
         self.store = store;
         self
@@ -480,6 +524,13 @@ impl MemoryRateLimitStore {
     pub const DEFAULT_CAPACITY: usize = 100_000;
 
     /// A store keeping at most `capacity` client windows and `capacity` account counters.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use better_auth::rate_limit::{MemoryRateLimitStore, RateLimitConfig};
+    ///
+    /// let limits = RateLimitConfig::default().store(Arc::new(MemoryRateLimitStore::with_capacity(10_000)));
+    /// ```
     pub fn with_capacity(capacity: usize) -> Self {
         MemoryRateLimitStore {
             windows: CounterMap::new(capacity),

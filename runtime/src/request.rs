@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 
 /// An incoming request, already routed to a handler.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AuthRequest {
     /// HTTP method.
     pub method: Method,
@@ -82,6 +83,7 @@ impl AuthRequest {
 
 /// A response produced by a handler.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AuthResponse {
     /// Status code.
     pub status: StatusCode,

@@ -136,6 +136,22 @@ impl Route {
     }
 
     /// Documents the JSON request body as `T`.
+    ///
+    /// ```
+    /// use better_auth::plugins::Route;
+    /// use better_auth::{AuthContext, AuthRequest, AuthResponse, Result};
+    /// use better_auth::http::Method;
+    ///
+    /// #[derive(serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+    /// struct Note { text: String }
+    ///
+    /// async fn handler(_ctx: &AuthContext, _request: AuthRequest) -> Result<AuthResponse> {
+    ///     Ok(AuthResponse::json(&Note { text: "hi".into() }))
+    /// }
+    ///
+    /// let route = Route::new(Method::POST, "/notes", "Adds a note", |ctx, req| Box::pin(handler(ctx, req)))
+    /// .body::<Note>();
+    /// ```
     pub fn body<T: ToSchema>(mut self) -> Self {
         self.body = Some(inline_schema::<T>);
         self.body_required = true;
@@ -143,6 +159,22 @@ impl Route {
     }
 
     /// Documents an optional JSON request body as `T` (absent reads as `{}`).
+    ///
+    /// ```
+    /// use better_auth::plugins::Route;
+    /// use better_auth::{AuthContext, AuthRequest, AuthResponse, Result};
+    /// use better_auth::http::Method;
+    ///
+    /// #[derive(serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+    /// struct Note { text: String }
+    ///
+    /// async fn handler(_ctx: &AuthContext, _request: AuthRequest) -> Result<AuthResponse> {
+    ///     Ok(AuthResponse::json(&Note { text: "hi".into() }))
+    /// }
+    ///
+    /// let route = Route::new(Method::POST, "/notes", "Adds a note", |ctx, req| Box::pin(handler(ctx, req)))
+    /// .optional_body::<Note>();
+    /// ```
     pub fn optional_body<T: ToSchema>(mut self) -> Self {
         self.body = Some(inline_schema::<T>);
         self.body_required = false;
@@ -150,48 +182,176 @@ impl Route {
     }
 
     /// Documents the 200 JSON body as `T`.
+    ///
+    /// ```
+    /// use better_auth::plugins::Route;
+    /// use better_auth::{AuthContext, AuthRequest, AuthResponse, Result};
+    /// use better_auth::http::Method;
+    ///
+    /// #[derive(serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+    /// struct Note { text: String }
+    ///
+    /// async fn handler(_ctx: &AuthContext, _request: AuthRequest) -> Result<AuthResponse> {
+    ///     Ok(AuthResponse::json(&Note { text: "hi".into() }))
+    /// }
+    ///
+    /// let route = Route::new(Method::POST, "/notes", "Adds a note", |ctx, req| Box::pin(handler(ctx, req)))
+    /// .returns::<Note>();
+    /// ```
     pub fn returns<T: ToSchema>(mut self) -> Self {
         self.success = Success::Json(inline_schema::<T>);
         self
     }
 
     /// Documents the 200 JSON body as a list of `T`.
+    ///
+    /// ```
+    /// use better_auth::plugins::Route;
+    /// use better_auth::{AuthContext, AuthRequest, AuthResponse, Result};
+    /// use better_auth::http::Method;
+    ///
+    /// #[derive(serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+    /// struct Note { text: String }
+    ///
+    /// async fn handler(_ctx: &AuthContext, _request: AuthRequest) -> Result<AuthResponse> {
+    ///     Ok(AuthResponse::json(&Note { text: "hi".into() }))
+    /// }
+    ///
+    /// let route = Route::new(Method::POST, "/notes", "Adds a note", |ctx, req| Box::pin(handler(ctx, req)))
+    /// .returns_list::<Note>();
+    /// ```
     pub fn returns_list<T: ToSchema>(mut self) -> Self {
         self.success = Success::Json(list_schema::<T>);
         self
     }
 
     /// Documents the 200 JSON body as `T` or `null`.
+    ///
+    /// ```
+    /// use better_auth::plugins::Route;
+    /// use better_auth::{AuthContext, AuthRequest, AuthResponse, Result};
+    /// use better_auth::http::Method;
+    ///
+    /// #[derive(serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+    /// struct Note { text: String }
+    ///
+    /// async fn handler(_ctx: &AuthContext, _request: AuthRequest) -> Result<AuthResponse> {
+    ///     Ok(AuthResponse::json(&Note { text: "hi".into() }))
+    /// }
+    ///
+    /// let route = Route::new(Method::POST, "/notes", "Adds a note", |ctx, req| Box::pin(handler(ctx, req)))
+    /// .returns_nullable::<Note>();
+    /// ```
     pub fn returns_nullable<T: ToSchema>(mut self) -> Self {
         self.success = Success::NullableJson(inline_schema::<T>);
         self
     }
 
     /// Documents a 302 redirect as the success response.
+    ///
+    /// ```
+    /// use better_auth::plugins::Route;
+    /// use better_auth::{AuthContext, AuthRequest, AuthResponse, Result};
+    /// use better_auth::http::Method;
+    ///
+    /// #[derive(serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+    /// struct Note { text: String }
+    ///
+    /// async fn handler(_ctx: &AuthContext, _request: AuthRequest) -> Result<AuthResponse> {
+    ///     Ok(AuthResponse::json(&Note { text: "hi".into() }))
+    /// }
+    ///
+    /// let route = Route::new(Method::POST, "/notes", "Adds a note", |ctx, req| Box::pin(handler(ctx, req)))
+    /// .redirects();
+    /// ```
     pub fn redirects(mut self) -> Self {
         self.success = Success::Redirect;
         self
     }
 
     /// Documents a JSON body `T`, or a 302 when a callback URL is given.
+    ///
+    /// ```
+    /// use better_auth::plugins::Route;
+    /// use better_auth::{AuthContext, AuthRequest, AuthResponse, Result};
+    /// use better_auth::http::Method;
+    ///
+    /// #[derive(serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+    /// struct Note { text: String }
+    ///
+    /// async fn handler(_ctx: &AuthContext, _request: AuthRequest) -> Result<AuthResponse> {
+    ///     Ok(AuthResponse::json(&Note { text: "hi".into() }))
+    /// }
+    ///
+    /// let route = Route::new(Method::POST, "/notes", "Adds a note", |ctx, req| Box::pin(handler(ctx, req)))
+    /// .returns_or_redirects::<Note>();
+    /// ```
     pub fn returns_or_redirects<T: ToSchema>(mut self) -> Self {
         self.success = Success::JsonOrRedirect(inline_schema::<T>);
         self
     }
 
     /// Documents query parameters (name, required).
+    ///
+    /// ```
+    /// use better_auth::plugins::Route;
+    /// use better_auth::{AuthContext, AuthRequest, AuthResponse, Result};
+    /// use better_auth::http::Method;
+    ///
+    /// #[derive(serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+    /// struct Note { text: String }
+    ///
+    /// async fn handler(_ctx: &AuthContext, _request: AuthRequest) -> Result<AuthResponse> {
+    ///     Ok(AuthResponse::json(&Note { text: "hi".into() }))
+    /// }
+    ///
+    /// let route = Route::new(Method::POST, "/notes", "Adds a note", |ctx, req| Box::pin(handler(ctx, req)))
+    /// .query(&[("callbackURL", false)]);
+    /// ```
     pub fn query(mut self, params: &'static [(&'static str, bool)]) -> Self {
         self.query = params;
         self
     }
 
     /// Documents error statuses.
+    ///
+    /// ```
+    /// use better_auth::plugins::Route;
+    /// use better_auth::{AuthContext, AuthRequest, AuthResponse, Result};
+    /// use better_auth::http::Method;
+    ///
+    /// #[derive(serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+    /// struct Note { text: String }
+    ///
+    /// async fn handler(_ctx: &AuthContext, _request: AuthRequest) -> Result<AuthResponse> {
+    ///     Ok(AuthResponse::json(&Note { text: "hi".into() }))
+    /// }
+    ///
+    /// let route = Route::new(Method::POST, "/notes", "Adds a note", |ctx, req| Box::pin(handler(ctx, req)))
+    /// .errors(&[400, 403]);
+    /// ```
     pub fn errors(mut self, statuses: &'static [u16]) -> Self {
         self.errors = statuses;
         self
     }
 
     /// Marks the route as needing a session (documents 401).
+    ///
+    /// ```
+    /// use better_auth::plugins::Route;
+    /// use better_auth::{AuthContext, AuthRequest, AuthResponse, Result};
+    /// use better_auth::http::Method;
+    ///
+    /// #[derive(serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+    /// struct Note { text: String }
+    ///
+    /// async fn handler(_ctx: &AuthContext, _request: AuthRequest) -> Result<AuthResponse> {
+    ///     Ok(AuthResponse::json(&Note { text: "hi".into() }))
+    /// }
+    ///
+    /// let route = Route::new(Method::POST, "/notes", "Adds a note", |ctx, req| Box::pin(handler(ctx, req)))
+    /// .authenticated();
+    /// ```
     pub fn authenticated(mut self) -> Self {
         self.authenticated = true;
         self

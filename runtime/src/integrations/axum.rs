@@ -28,10 +28,61 @@ pub const MAX_BODY_BYTES: usize = crate::config::DEFAULT_MAX_BODY_BYTES;
 pub trait AxumIntegration {
     /// The auth routes as a `Router<Arc<BetterAuth>>`, for apps whose state is
     /// the `Arc<BetterAuth>` itself. Nest it: `.nest("/auth", auth.clone().axum_router())`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use axum::{Router, routing::get};
+    /// use better_auth::BetterAuth;
+    /// use better_auth::integrations::axum::{AxumIntegration, CurrentSession};
+    /// use better_auth::prelude::AuthUser;
+    ///
+    /// async fn me(session: CurrentSession) -> String {
+    ///     session.user.email().to_owned()
+    /// }
+    ///
+    /// fn app(auth: Arc<BetterAuth>) -> Router {
+    ///     Router::new()
+    ///         .route("/me", get(me))
+    ///         .nest("/auth", auth.axum_router())
+    ///         .with_state(auth)
+    /// }
+    /// ```
     fn axum_router(&self) -> Router<Arc<BetterAuth>>;
 
     /// The auth routes as a `Router<S>` for an app state `S`; implement
     /// `FromRef<S> for Arc<BetterAuth>` so the extractors find the instance.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use axum::{Router, extract::FromRef, routing::get};
+    /// use better_auth::BetterAuth;
+    /// use better_auth::integrations::axum::{AxumIntegration, OptionalSession};
+    ///
+    /// #[derive(Clone)]
+    /// struct AppState {
+    ///     auth: Arc<BetterAuth>,
+    ///     greeting: &'static str,
+    /// }
+    ///
+    /// // How the extractors find the instance (or `#[derive(FromRef)]` with
+    /// // axum's `macros` feature).
+    /// impl FromRef<AppState> for Arc<BetterAuth> {
+    ///     fn from_ref(state: &AppState) -> Self {
+    ///         state.auth.clone()
+    ///     }
+    /// }
+    ///
+    /// async fn home(session: OptionalSession) -> &'static str {
+    ///     if session.0.is_some() { "welcome back" } else { "hello" }
+    /// }
+    ///
+    /// fn app(state: AppState) -> Router {
+    ///     Router::new()
+    ///         .route("/", get(home))
+    ///         .nest("/api/auth", state.auth.axum_router_with_state::<AppState>())
+    ///         .with_state(state)
+    /// }
+    /// ```
     fn axum_router_with_state<S>(&self) -> Router<S>
     where
         S: Clone + Send + Sync + 'static;
@@ -156,6 +207,26 @@ fn into_axum(response: AuthResponse) -> Response {
 
 /// The signed-in user and session of a request. Handlers taking it answer 401
 /// (JSON `{"message","code":"UNAUTHORIZED"}`) when there is no valid session.
+/// The session is looked up once per request, however many extractors ask.
+///
+/// ```
+/// use std::sync::Arc;
+/// use axum::{Json, Router, routing::get};
+/// use better_auth::BetterAuth;
+/// use better_auth::integrations::axum::CurrentSession;
+/// use better_auth::prelude::{AuthSession, AuthUser};
+/// use serde_json::{Value, json};
+///
+/// async fn profile(session: CurrentSession) -> Json<Value> {
+///     Json(json!({
+///         "id": session.user.id(),
+///         "email": session.user.email(),
+///         "expires": session.session.expires_at(),
+///     }))
+/// }
+///
+/// let routes: Router<Arc<BetterAuth>> = Router::new().route("/profile", get(profile));
+/// ```
 #[derive(Clone, Debug)]
 pub struct CurrentSession {
     /// The authenticated user.
@@ -165,6 +236,23 @@ pub struct CurrentSession {
 }
 
 /// The signed-in user and session, if any. Never rejects.
+///
+/// ```
+/// use std::sync::Arc;
+/// use axum::{Router, routing::get};
+/// use better_auth::BetterAuth;
+/// use better_auth::integrations::axum::OptionalSession;
+/// use better_auth::prelude::AuthUser;
+///
+/// async fn home(OptionalSession(session): OptionalSession) -> String {
+///     match session {
+///         Some(session) => format!("Hello, {}", session.user.name()),
+///         None => "Hello, stranger".to_owned(),
+///     }
+/// }
+///
+/// let routes: Router<Arc<BetterAuth>> = Router::new().route("/", get(home));
+/// ```
 #[derive(Clone, Debug)]
 pub struct OptionalSession(pub Option<CurrentSession>);
 
@@ -220,12 +308,27 @@ impl CurrentSession {
     /// `impl FromRef<Arc<AppState>> for Arc<BetterAuth>`). Wrap it in an
     /// extractor of your own:
     ///
-    /// ```ignore
+    /// ```
+    /// use std::sync::Arc;
+    /// use axum::extract::FromRequestParts;
+    /// use better_auth::BetterAuth;
+    /// use better_auth::http::request::Parts;
+    /// use better_auth::integrations::axum::{CurrentSession, SessionRejection};
+    ///
+    /// struct AppState {
+    ///     auth: Arc<BetterAuth>,
+    /// }
+    ///
+    /// /// `CurrentSession` for handlers of a `Router<Arc<AppState>>`.
     /// pub struct Authenticated(pub CurrentSession);
     ///
     /// impl FromRequestParts<Arc<AppState>> for Authenticated {
     ///     type Rejection = SessionRejection;
-    ///     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+    ///
+    ///     async fn from_request_parts(
+    ///         parts: &mut Parts,
+    ///         state: &Arc<AppState>,
+    ///     ) -> Result<Self, Self::Rejection> {
     ///         CurrentSession::from_parts(&state.auth, parts).await.map(Authenticated)
     ///     }
     /// }

@@ -18,6 +18,12 @@ pub struct AccountManagementPlugin;
 
 impl AccountManagementPlugin {
     /// The plugin.
+    ///
+    /// ```
+    /// use better_auth::plugins::AccountManagementPlugin;
+    ///
+    /// let plugin = AccountManagementPlugin::new();
+    /// ```
     pub fn new() -> Self {
         AccountManagementPlugin
     }

@@ -26,6 +26,12 @@ pub struct EmailPasswordPlugin {
 
 impl EmailPasswordPlugin {
     /// The plugin with sign-up enabled.
+    ///
+    /// ```
+    /// use better_auth::plugins::EmailPasswordPlugin;
+    ///
+    /// let plugin = EmailPasswordPlugin::new();
+    /// ```
     pub fn new() -> Self {
         EmailPasswordPlugin {
             signup: true,
@@ -37,6 +43,12 @@ impl EmailPasswordPlugin {
     /// Refuses sign-in (403 `EMAIL_NOT_VERIFIED`) until the address is
     /// verified, resending the verification link on each attempt; sign-up then
     /// creates no session (`token: null`) and sends the link. Default off.
+    ///
+    /// ```
+    /// use better_auth::plugins::EmailPasswordPlugin;
+    ///
+    /// let plugin = EmailPasswordPlugin::new().require_email_verification(true);
+    /// ```
     pub fn require_email_verification(mut self, required: bool) -> Self {
         self.require_verification = required;
         self
@@ -44,12 +56,25 @@ impl EmailPasswordPlugin {
 
     /// Sends a verification link on sign-up (implied by
     /// `require_email_verification`). Default off.
+    ///
+    /// ```
+    /// use better_auth::plugins::EmailPasswordPlugin;
+    ///
+    /// let plugin = EmailPasswordPlugin::new().send_verification_on_sign_up(true);
+    /// ```
     pub fn send_verification_on_sign_up(mut self, send: bool) -> Self {
         self.send_on_sign_up = send;
         self
     }
 
     /// Turns `POST /sign-up/email` on or off (off: 400 `EMAIL_PASSWORD_SIGN_UP_DISABLED`).
+    ///
+    /// ```
+    /// use better_auth::plugins::EmailPasswordPlugin;
+    ///
+    /// // Invite-only: users are created with `better-auth user create`.
+    /// let plugin = EmailPasswordPlugin::new().enable_signup(false);
+    /// ```
     pub fn enable_signup(mut self, enabled: bool) -> Self {
         self.signup = enabled;
         self

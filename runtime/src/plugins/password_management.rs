@@ -26,6 +26,12 @@ pub struct PasswordManagementPlugin;
 
 impl PasswordManagementPlugin {
     /// The plugin.
+    ///
+    /// ```
+    /// use better_auth::plugins::PasswordManagementPlugin;
+    ///
+    /// let plugin = PasswordManagementPlugin::new();
+    /// ```
     pub fn new() -> Self {
         PasswordManagementPlugin
     }

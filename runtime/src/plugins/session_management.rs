@@ -20,6 +20,12 @@ pub struct SessionManagementPlugin;
 
 impl SessionManagementPlugin {
     /// The plugin.
+    ///
+    /// ```
+    /// use better_auth::plugins::SessionManagementPlugin;
+    ///
+    /// let plugin = SessionManagementPlugin::new();
+    /// ```
     pub fn new() -> Self {
         SessionManagementPlugin
     }

@@ -55,6 +55,8 @@ pub(crate) struct Setup {
     pub config: AuthConfig,
     pub email_password: EmailPasswordPlugin,
     pub outbox: MemoryEmailSender,
+    /// Adds more plugins (or anything else) to the builder.
+    pub extend: fn(better_auth::BetterAuthBuilder) -> better_auth::BetterAuthBuilder,
 }
 
 impl Setup {
@@ -69,6 +71,7 @@ impl Setup {
                 .email_sender(Arc::new(outbox.clone())),
             email_password: EmailPasswordPlugin::new(),
             outbox,
+            extend: |builder| builder,
         }
     }
 }
@@ -198,13 +201,14 @@ async fn public(session: OptionalSession) -> Json<Value> {
 
 impl TestServer {
     pub(crate) async fn start_on(database: Database, setup: Setup) -> TestServer {
+        let builder = BetterAuth::new(setup.config)
+            .database(database)
+            .plugin(setup.email_password)
+            .plugin(SessionManagementPlugin::new())
+            .plugin(PasswordManagementPlugin::new())
+            .plugin(AccountManagementPlugin::new());
         let auth = Arc::new(
-            BetterAuth::new(setup.config)
-                .database(database)
-                .plugin(setup.email_password)
-                .plugin(SessionManagementPlugin::new())
-                .plugin(PasswordManagementPlugin::new())
-                .plugin(AccountManagementPlugin::new())
+            (setup.extend)(builder)
                 .build()
                 .await
                 .expect("build BetterAuth"),

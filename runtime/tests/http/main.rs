@@ -9,6 +9,7 @@ mod faults;
 mod flows;
 mod freshness;
 mod limits;
+mod magic_link;
 mod openapi;
 mod security;
 mod security_round2;
