@@ -329,6 +329,16 @@ impl AuthConfig {
         self
     }
 
+    /// The session settings in use.
+    pub fn session_settings(&self) -> &SessionConfig {
+        &self.session
+    }
+
+    /// The password policy in use.
+    pub fn password_settings(&self) -> &PasswordPolicy {
+        &self.password
+    }
+
     /// True when the base URL is `https://`.
     pub fn is_secure(&self) -> bool {
         self.base_url.starts_with("https://")

@@ -5,16 +5,17 @@
 // The crate in layers, each using only those above it in this list:
 //
 // 1. Data and primitives: `error`, `models` (the rows), `email` (messages and
-//    senders), `crypto` (hashing, tokens, signing), `validation`.
+//    senders), `crypto` (hashing, tokens, signing).
 // 2. Storage: `store` (the database and one module of queries per table),
 //    then what keeps state in it: `rate_limit`, `session_cache`; `config`
-//    gathers their settings.
+//    gathers their settings, `validation` checks input against it.
 // 3. The plugin API: `request` (framework-free request and response),
 //    `context` (`AuthContext`, what every handler gets), `route` (route and
 //    plugin types).
 // 4. Routes: `plugins` (ours, written on the plugin API only) and
 //    `core_routes` (what every instance mounts); `openapi` documents a route list.
-// 5. The instance: `auth` (`BetterAuth`, its builder and the request pipeline).
+// 5. The instance: `auth` (`BetterAuth` and the request pipeline), and
+//    `builder` above it (`BetterAuthBuilder` assembles config, plugins, store).
 // 6. Frameworks: `integrations::axum` turns the instance into a `Router` and
 //    provides the extractors.
 
@@ -43,11 +44,13 @@ pub mod openapi;
 pub mod plugins;
 
 mod auth;
+mod builder;
 
 pub mod integrations;
 pub mod prelude;
 
-pub use auth::{BetterAuth, BetterAuthBuilder};
+pub use auth::BetterAuth;
+pub use builder::BetterAuthBuilder;
 pub use config::{AuthConfig, Clock, ManualClock, PasswordPolicy, SessionConfig, SystemClock};
 pub use context::{AuthContext, Detached, ResolvedSession};
 pub use crypto::{PasswordHasher, Verified};

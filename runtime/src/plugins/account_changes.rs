@@ -97,11 +97,11 @@ async fn delete_user(auth: &AuthContext, request: AuthRequest) -> Result<AuthRes
     }
     match &body.password {
         Some(password) => {
-            if password.chars().count() > auth.config.password.max_length {
+            if password.chars().count() > auth.config().password_settings().max_length {
                 return Err(Error::InvalidPassword);
             }
             let stored =
-                store::accounts::credential_password(&auth.database, &current.user.id).await?;
+                store::accounts::credential_password(auth.database(), &current.user.id).await?;
             // S31: the sign-in throttle guards this password check too; a user
             // without a password costs a dummy verification like any other.
             if !auth
@@ -113,8 +113,8 @@ async fn delete_user(auth: &AuthContext, request: AuthRequest) -> Result<AuthRes
             }
         }
         None => {
-            let fresh_age =
-                chrono::Duration::from_std(auth.config.session.fresh_age).unwrap_or_default();
+            let fresh_age = chrono::Duration::from_std(auth.config().session_settings().fresh_age)
+                .unwrap_or_default();
             if current.session.created_at + fresh_age < auth.now() {
                 return Err(Error::Forbidden {
                     message: "Session is not fresh: sign in again or give your password".into(),
@@ -124,7 +124,7 @@ async fn delete_user(auth: &AuthContext, request: AuthRequest) -> Result<AuthRes
         }
     }
     // Sessions and accounts go with the user (ON DELETE CASCADE).
-    store::users::delete(&auth.database, &current.user.id).await?;
+    store::users::delete(auth.database(), &current.user.id).await?;
     auth.forget_cached_sessions(None);
     let response = AuthResponse::json(&DeleteUserResponse {
         success: true,
@@ -163,7 +163,7 @@ async fn change_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthRe
     if new_email == current.user.email {
         return Err(Error::Validation("Email is the same".into()));
     }
-    if store::users::find_by_email(&auth.database, &new_email)
+    if store::users::find_by_email(auth.database(), &new_email)
         .await?
         .is_some()
     {
@@ -302,9 +302,9 @@ async fn verify_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthRe
         // is still the user's address.
         let proof: Option<AddressToVerify> = serde_json::from_str(&value).ok();
         match proof {
-            Some(proof) => match store::users::find_by_id(&auth.database, &proof.user_id).await? {
+            Some(proof) => match store::users::find_by_id(auth.database(), &proof.user_id).await? {
                 Some(user) if user.email == proof.email => {
-                    store::users::set_email(&auth.database, &user.id, &user.email, true, now)
+                    store::users::set_email(auth.database(), &user.id, &user.email, true, now)
                         .await?;
                     auth.forget_cached_sessions(None);
                     Some(user)
@@ -317,7 +317,7 @@ async fn verify_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthRe
         let change: EmailChange =
             serde_json::from_str(&value).map_err(|e| Error::Internal(e.to_string()))?;
         store::users::set_email(
-            &auth.database,
+            auth.database(),
             &change.user_id,
             &change.new_email,
             true,
@@ -327,7 +327,7 @@ async fn verify_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthRe
         // S33: links mailed for the old address (reset, verification) and
         // other pending changes now point at a stale address.
         store::verifications::delete_for_user(
-            &auth.database,
+            auth.database(),
             &change.user_id,
             &[
                 store::accounts::RESET_TOKEN_PREFIX,
@@ -337,7 +337,7 @@ async fn verify_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthRe
         )
         .await?;
         auth.forget_cached_sessions(None);
-        store::users::find_by_id(&auth.database, &change.user_id).await?
+        store::users::find_by_id(auth.database(), &change.user_id).await?
     } else {
         None
     };
@@ -351,7 +351,7 @@ async fn verify_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthRe
             None => Err(Error::InvalidToken),
         };
     };
-    let user = store::users::find_by_id(&auth.database, &user.id)
+    let user = store::users::find_by_id(auth.database(), &user.id)
         .await?
         .unwrap_or(user);
     match callback {

@@ -79,7 +79,7 @@ struct AccountView {
 
 async fn list_accounts(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
-    let accounts = store::accounts::list_for_user(&auth.database, &current.user.id).await?;
+    let accounts = store::accounts::list_for_user(auth.database(), &current.user.id).await?;
     let views: Vec<AccountView> = accounts
         .into_iter()
         .map(|a| AccountView {
@@ -107,7 +107,7 @@ struct UnlinkBody {
 async fn unlink_account(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let body: UnlinkBody = request.json()?;
-    let accounts = store::accounts::list_for_user(&auth.database, &current.user.id).await?;
+    let accounts = store::accounts::list_for_user(auth.database(), &current.user.id).await?;
     let target = accounts.iter().find(|a| {
         a.provider_id == body.provider_id
             && body
@@ -125,7 +125,7 @@ async fn unlink_account(auth: &AuthContext, request: AuthRequest) -> Result<Auth
         });
     }
     store::accounts::delete_for_user(
-        &auth.database,
+        auth.database(),
         &current.user.id,
         &body.provider_id,
         body.account_id.as_deref(),

@@ -165,15 +165,15 @@ async fn sign_up(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
         auth.check_redirect(url)?;
     }
     // Cheap early answer; the unique index still decides races (S27).
-    if store::users::find_by_email(&auth.database, &email)
+    if store::users::find_by_email(auth.database(), &email)
         .await?
         .is_some()
     {
         return Err(Error::UserAlreadyExists);
     }
-    let hash = auth.hasher.hash(&body.password).await?;
+    let hash = auth.password_hasher().hash(&body.password).await?;
     let user = store::users::create_with_password(
-        &auth.database,
+        auth.database(),
         NewUser {
             name: body.name.trim(),
             email: &email,
@@ -220,13 +220,13 @@ async fn sign_in(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
     if let Some(url) = &body.callback_url {
         auth.check_redirect(url)?;
     }
-    if body.password.chars().count() > auth.config.password.max_length {
+    if body.password.chars().count() > auth.config().password_settings().max_length {
         // Never hash oversized input (S01); same answer as a wrong password.
         return Err(Error::InvalidEmailOrPassword);
     }
     // S30: the account's attempt is reserved before the password is checked,
     // so concurrent guesses each cost one, and a delayed account checks none.
-    let found = store::users::find_with_password(&auth.database, &email).await?;
+    let found = store::users::find_with_password(auth.database(), &email).await?;
     let (user, stored) = match found {
         Some(f) => (Some(f.user), f.password),
         None => (None, None),
@@ -238,8 +238,8 @@ async fn sign_in(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
         return Err(Error::InvalidEmailOrPassword);
     };
     if verified.needs_rehash {
-        let hash = auth.hasher.hash(&body.password).await?;
-        store::accounts::set_credential_password(&auth.database, &user.id, &hash, auth.now())
+        let hash = auth.password_hasher().hash(&body.password).await?;
+        store::accounts::set_credential_password(auth.database(), &user.id, &hash, auth.now())
             .await?;
     }
     if settings(auth).require_verification && !user.email_verified {

@@ -32,7 +32,7 @@ pub(crate) const LINK_LIFETIME: std::time::Duration = std::time::Duration::from_
 
 /// S01/S02 with the instance's policy.
 pub(crate) fn check_password(auth: &AuthContext, password: &str) -> Result<()> {
-    crate::validation::check_password(&auth.config.password, password)
+    crate::validation::check_password(auth.config().password_settings(), password)
 }
 
 /// A name must be present and at most 255 characters.

@@ -118,11 +118,11 @@ async fn change_password(auth: &AuthContext, request: AuthRequest) -> Result<Aut
     let current = auth.require_session(&request).await?;
     let body: ChangePasswordBody = request.json()?;
     check_password(auth, &body.new_password)?;
-    if body.current_password.chars().count() > auth.config.password.max_length {
+    if body.current_password.chars().count() > auth.config().password_settings().max_length {
         return Err(Error::InvalidPassword);
     }
     let user = &current.user;
-    let stored = store::accounts::credential_password(&auth.database, &user.id)
+    let stored = store::accounts::credential_password(auth.database(), &user.id)
         .await?
         .ok_or_else(|| Error::Validation("Credential account not found".into()))?;
     // S31: the sign-in throttle guards this password check too.
@@ -133,7 +133,7 @@ async fn change_password(auth: &AuthContext, request: AuthRequest) -> Result<Aut
     {
         return Err(Error::InvalidPassword);
     }
-    let hash = auth.hasher.hash(&body.new_password).await?;
+    let hash = auth.password_hasher().hash(&body.new_password).await?;
     let revoke = body.revoke_other_sessions.unwrap_or(false);
     // New password, no outstanding reset link (S33) and, when asked, no old
     // session, in one transaction.
@@ -144,7 +144,7 @@ async fn change_password(auth: &AuthContext, request: AuthRequest) -> Result<Aut
         end_sessions: revoke,
         token: None,
     };
-    store::accounts::change_password(&auth.database, &change).await?;
+    store::accounts::change_password(auth.database(), &change).await?;
     if !revoke {
         return Ok(AuthResponse::json(&TokenUser {
             token: None,
@@ -246,13 +246,13 @@ async fn reset_password(auth: &AuthContext, request: AuthRequest) -> Result<Auth
         .peek_token(RESET_PASSWORD, &body.token)
         .await?
         .ok_or(Error::InvalidToken)?;
-    let hash = auth.hasher.hash(&body.new_password).await?;
+    let hash = auth.password_hasher().hash(&body.new_password).await?;
     // S33: the token is consumed in the transaction that sets the password,
     // ends every session (S14) and every other reset link: a failure burns
     // nothing, and two requests racing for one token change it once.
     let identifier = format!(
         "{RESET_PASSWORD}:{}",
-        crate::crypto::token_digest(&body.token)
+        crate::store::token_digest(&body.token)
     );
     let change = store::accounts::PasswordChange {
         user_id: &user_id,
@@ -261,12 +261,12 @@ async fn reset_password(auth: &AuthContext, request: AuthRequest) -> Result<Auth
         end_sessions: true,
         token: Some(&identifier),
     };
-    store::accounts::change_password(&auth.database, &change)
+    store::accounts::change_password(auth.database(), &change)
         .await?
         .ok_or(Error::InvalidToken)?;
     auth.forget_cached_sessions(None);
     // S10: a reset lifts any sign-in throttle on the account.
-    if let Some(user) = store::users::find_by_id(&auth.database, &user_id).await? {
+    if let Some(user) = store::users::find_by_id(auth.database(), &user_id).await? {
         auth.clear_password_attempts(&user.email).await?;
     }
     Ok(status_true())

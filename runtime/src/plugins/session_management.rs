@@ -7,11 +7,11 @@ use utoipa::ToSchema;
 
 use super::{Empty, Plugin, PluginSetup, Route, StatusResponse, status_true};
 use crate::context::AuthContext;
-use crate::crypto::token_digest;
 use crate::error::Result;
 use crate::models::Session;
 use crate::request::{AuthRequest, AuthResponse};
 use crate::store;
+use crate::store::token_digest;
 
 /// `GET /list-sessions`, `POST /revoke-session`, `POST /revoke-sessions`,
 /// `POST /revoke-other-sessions`.
@@ -87,7 +87,8 @@ impl Plugin for SessionManagementPlugin {
 async fn list_sessions(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let sessions =
-        store::sessions::list_active_for_user(&auth.database, &current.user.id, auth.now()).await?;
+        store::sessions::list_active_for_user(auth.database(), &current.user.id, auth.now())
+            .await?;
     Ok(AuthResponse::json(&sessions))
 }
 
@@ -104,11 +105,11 @@ async fn revoke_session(auth: &AuthContext, request: AuthRequest) -> Result<Auth
     let body: RevokeSessionBody = request.json()?;
     let user_id = &current.user.id;
     let deleted =
-        store::sessions::delete_for_user_by_digest(&auth.database, user_id, &body.token).await?;
+        store::sessions::delete_for_user_by_digest(auth.database(), user_id, &body.token).await?;
     auth.forget_cached_sessions(None);
     if deleted == 0 {
         store::sessions::delete_for_user_by_digest(
-            &auth.database,
+            auth.database(),
             user_id,
             &token_digest(&body.token),
         )
@@ -121,7 +122,7 @@ async fn revoke_session(auth: &AuthContext, request: AuthRequest) -> Result<Auth
 async fn revoke_sessions(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let _: Empty = request.json()?;
-    store::sessions::delete_for_user(&auth.database, &current.user.id, None).await?;
+    store::sessions::delete_for_user(auth.database(), &current.user.id, None).await?;
     auth.forget_cached_sessions(None);
     Ok(status_true())
 }
@@ -130,7 +131,7 @@ async fn revoke_other_sessions(auth: &AuthContext, request: AuthRequest) -> Resu
     let current = auth.require_session(&request).await?;
     let _: Empty = request.json()?;
     store::sessions::delete_for_user(
-        &auth.database,
+        auth.database(),
         &current.user.id,
         Some(&current.session.token),
     )

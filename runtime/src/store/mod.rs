@@ -24,6 +24,11 @@ pub use migrate::run_migrations;
 #[cfg_attr(docsrs, doc(cfg(feature = "admin")))]
 pub use migrate::{MIGRATIONS, Migration, MigrationState, migration_status};
 pub use timestamp::Timestamp;
+
+/// The digest under which a token is stored (session tokens in `session.token`,
+/// single-use tokens in `verification.identifier`): SHA-256, hex. Tokens
+/// themselves are never stored (S11, S21); look rows up by this.
+pub use crate::crypto::token_digest;
 pub(crate) use timestamp::format_timestamp;
 
 use crate::error::{Error, Result};
