@@ -235,7 +235,7 @@ impl RateLimitConfig {
     }
 
     /// The client a request comes from, as rate limits see it.
-    pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    pub(crate) fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         let peer = canonical(peer);
         if !self.is_trusted(peer) {
             return peer;
@@ -263,7 +263,7 @@ impl RateLimitConfig {
     }
 
     /// The window and maximum for a route.
-    pub fn limit_for(&self, path: &str) -> (Duration, u32) {
+    pub(crate) fn limit_for(&self, path: &str) -> (Duration, u32) {
         self.rules
             .iter()
             .find(|r| r.path == path)
@@ -272,7 +272,7 @@ impl RateLimitConfig {
 }
 
 /// The bucket an address belongs to: IPv4 addresses alone, IPv6 per /64.
-pub fn bucket(ip: IpAddr) -> String {
+pub(crate) fn bucket(ip: IpAddr) -> String {
     match canonical(ip) {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => {
