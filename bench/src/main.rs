@@ -99,7 +99,7 @@ impl Options {
                         "better-auth-bench [--quick] [--rounds N] [--secs S] [--conns N] \
                          [--signin-clients N] [--client-threads N] [--sessions N] \
                          [--postgres URL | --no-postgres] \
-                         [--rows baseline,gs,gs_nocache,me,gs_cache,gs_pg,bare_pg,gs_big,argon,signin,stall]"
+                         [--rows baseline,gs,gs_nocache,me,gs_cache,gs_pg,gs_pg_nocache,bare_pg,gs_big,argon,signin,stall]"
                     );
                     std::process::exit(0);
                 }
@@ -361,6 +361,10 @@ async fn run(
         Some((_, pg_url)) => Some(Server::start(pg_url, &[])?),
         None => None,
     };
+    let server_cn = match &c {
+        Some((_, pg_url)) => Some(Server::start(pg_url, &["--no-cache"])?),
+        None => None,
+    };
 
     let baseline = Arc::new(Target {
         addr: server_a.addr,
@@ -375,6 +379,10 @@ async fn run(
     let me = get_with_bearer(server_a.addr, "/api/me", &a.bearers, b"{\"id\"");
     let gs_cache = server_b.as_ref().map(|s| get_session(s.addr, &b.bearers));
     let gs_pg = server_c
+        .as_ref()
+        .zip(c.as_ref())
+        .map(|(s, (seeded, _))| get_session(s.addr, &seeded.bearers));
+    let gs_pg_nocache = server_cn
         .as_ref()
         .zip(c.as_ref())
         .map(|(s, (seeded, _))| get_session(s.addr, &seeded.bearers));
@@ -396,6 +404,7 @@ async fn run(
     ];
     http_targets.extend(gs_cache.clone());
     http_targets.extend(gs_pg.clone());
+    http_targets.extend(gs_pg_nocache.clone());
     http_targets.extend(bare_pg.clone());
     for t in &http_targets {
         load::run(t.clone(), o.conns, warm).await;
@@ -413,6 +422,7 @@ async fn run(
         "me",
         "gs_cache",
         "gs_pg",
+        "gs_pg_nocache",
         "bare_pg",
         "gs_big",
         "argon",
@@ -444,6 +454,11 @@ async fn run(
                 }
                 "gs_pg" => {
                     if let Some(t) = &gs_pg {
+                        add(step, load::run(t.clone(), o.conns, dur).await)
+                    }
+                }
+                "gs_pg_nocache" => {
+                    if let Some(t) = &gs_pg_nocache {
                         add(step, load::run(t.clone(), o.conns, dur).await)
                     }
                 }
@@ -484,6 +499,9 @@ async fn run(
         s.stop();
     }
     if let Some(s) = server_c {
+        s.stop();
+    }
+    if let Some(s) = server_cn {
         s.stop();
     }
 
@@ -584,7 +602,18 @@ impl Report<'_> {
             "skipped: no cache option",
         );
         row("3", "same via `CurrentSession` on an app route", "me", "");
-        row("4", "GET /get-session, PostgreSQL", "gs_pg", &self.pg_note);
+        row(
+            "4",
+            "GET /get-session, PostgreSQL, default (never-stale cache)",
+            "gs_pg",
+            &self.pg_note,
+        );
+        row(
+            "4n",
+            "same, session cache off (every request reads the database)",
+            "gs_pg_nocache",
+            &self.pg_note,
+        );
         row(
             "4b",
             "bare Axum handler running the same lookup through sqlx, PostgreSQL",

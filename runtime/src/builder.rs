@@ -152,7 +152,8 @@ impl BetterAuthBuilder {
             cookie_prefix: if config.is_secure() { "__Secure-" } else { "" },
             session_cache: match config.session_cache_ttl {
                 Some(ttl) => Some(SessionCache::new(ttl)),
-                None if config.validated_session_cache && database.data_version().is_some() => {
+                None if config.validated_session_cache && database.has_change_counter() => {
+                    database.watch_changes();
                     Some(SessionCache::validated(
                         crate::session_cache::DEFAULT_CAPACITY,
                     ))

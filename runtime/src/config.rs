@@ -312,10 +312,11 @@ impl AuthConfig {
         self
     }
 
-    /// The never-stale session cache, on by default (SQLite files only): a
-    /// session is served from memory only while the database's change counter
-    /// (`PRAGMA data_version`) shows no commit since it was read, so every
-    /// answer is the database's current state. `false` reads every session
+    /// The never-stale session cache, on by default (SQLite files and
+    /// PostgreSQL opened with `Database::connect`): a session is served from
+    /// memory only while the database's change counter (SQLite's
+    /// `PRAGMA data_version`; PostgreSQL's change notifications) shows no
+    /// change since it was read, so every answer is the database's current state. `false` reads every session
     /// from the database. See [`crate::session_cache`].
     ///
     /// ```

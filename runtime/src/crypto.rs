@@ -1,5 +1,8 @@
 //! Password hashing, token generation, digests and cookie signing.
 
+// Parts of this module are used only by the CLI and the benchmark (the `admin` feature).
+#![cfg_attr(not(feature = "admin"), allow(dead_code, unreachable_pub))]
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, TryLockError, mpsc};
 

@@ -1,21 +1,29 @@
-//! In-process session cache: on by default for SQLite files and never stale;
+//! In-process session cache: on by default (SQLite files, PostgreSQL) and never stale;
 //! an opt-in variant that may be up to one second stale.
 //!
-//! **Default (validated):** for a SQLite file opened with
-//! [`Database::connect`](crate::store::Database::connect), a session found in
-//! the database is remembered together with the database's change counter
-//! (`PRAGMA data_version`, read on a dedicated connection) as it was *before*
-//! that lookup. Every request reads the counter again (synchronously, a few
-//! microseconds, no database worker thread involved) and is answered from
-//! memory only when it is unchanged, i.e. when nothing at all was committed
-//! to the database since the entry was read, by this process or any other
-//! (the CLI's `session revoke`, another server, a raw SQL client). So every
-//! answer is what a database lookup would return at that moment: a revoked
-//! session is refused on the very next request. Any commit (a sign-in
-//! anywhere, too) makes every entry miss once. Turn it off with
-//! [`AuthConfig::validated_session_cache`](crate::AuthConfig::validated_session_cache);
-//! PostgreSQL, in-memory SQLite and pools passed in with `Database::from`
-//! have no such counter and read every session from the database.
+//! **Default (validated):** a session found in the database is remembered
+//! together with the database's change counter as it was *before* that
+//! lookup. Every request reads the counter again and is answered from memory
+//! only when it is unchanged, i.e. when no session or user changed since the
+//! entry was read, by this process or any other (the CLI's `session revoke`,
+//! another server, a raw SQL client). So a revoked session is refused on the
+//! very next request. The counter is:
+//! - on a SQLite file opened with [`Database::connect`](crate::store::Database::connect):
+//!   `PRAGMA data_version`, read synchronously on a dedicated connection (a few
+//!   microseconds); any commit to the file moves it;
+//! - on PostgreSQL opened with [`Database::connect`](crate::store::Database::connect):
+//!   a count of notifications on `LISTEN better_auth_changes`, which migration
+//!   4's triggers send when a `session` or `user` row is updated or deleted,
+//!   as the change commits (so several servers on one database invalidate
+//!   each other within the notification's delivery time). While the listener
+//!   is not connected, or the triggers are missing, nothing is cached; after a
+//!   reconnection everything cached before is dropped. The listener holds one
+//!   connection of the pool.
+//!
+//! Turn it off with
+//! [`AuthConfig::validated_session_cache`](crate::AuthConfig::validated_session_cache).
+//! In-memory SQLite and pools passed in with `Database::from` have no counter
+//! and read every session from the database.
 //!
 //! **Opt-in (ttl):** [`AuthConfig::session_cache`](crate::AuthConfig::session_cache)
 //! skips even that check: a lookup that found a live session is remembered in

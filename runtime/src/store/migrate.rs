@@ -4,6 +4,9 @@
 //! Each migration runs in one transaction together with its history row, and
 //! applied migrations are checked by checksum, as sqlx-cli does.
 
+// The migration table and status are read only by the CLI (the `admin` feature).
+#![cfg_attr(not(feature = "admin"), allow(dead_code, unreachable_pub))]
+
 use sha2::{Digest, Sha256};
 
 use super::{Backend, Database, on_pool};
@@ -57,6 +60,12 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "credential_unique",
         sqlite: include_str!("../../migrations/sqlite/0003_credential_unique.sql"),
         postgres: include_str!("../../migrations/postgres/0003_credential_unique.sql"),
+    },
+    Migration {
+        version: 4,
+        description: "change_notifications",
+        sqlite: include_str!("../../migrations/sqlite/0004_change_notifications.sql"),
+        postgres: include_str!("../../migrations/postgres/0004_change_notifications.sql"),
     },
 ];
 

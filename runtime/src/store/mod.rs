@@ -11,6 +11,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod migrate;
+#[cfg(feature = "postgres")]
+mod pg_changes;
 mod timestamp;
 
 pub mod accounts;
@@ -72,6 +74,11 @@ pub struct Database {
     /// lookup (see [`SqliteReaders`]).
     #[cfg(feature = "sqlite")]
     pub(crate) readers: Option<std::sync::Arc<SqliteReaders>>,
+    /// PostgreSQL databases opened with [`Database::connect`]: where the
+    /// change listener goes once a session cache asks for it
+    /// ([`Database::watch_changes`]).
+    #[cfg(feature = "postgres")]
+    changes: Option<std::sync::Arc<std::sync::OnceLock<std::sync::Arc<pg_changes::PgChanges>>>>,
 }
 
 /// Connections of a SQLite file database kept out of the sqlx pool for the
@@ -240,11 +247,15 @@ impl Database {
             return Ok(Database {
                 pool: Pool::Sqlite(pool),
                 readers: Some(std::sync::Arc::new(readers)),
+                #[cfg(feature = "postgres")]
+                changes: None,
             });
         };
         Ok(Database {
             pool: Pool::Sqlite(pool),
             readers: None,
+            #[cfg(feature = "postgres")]
+            changes: None,
         })
     }
 
@@ -261,7 +272,9 @@ impl Database {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| Error::Config(format!("invalid PostgreSQL URL: {e}")))?;
         let pool = PgPoolOptions::new()
-            .max_connections(10)
+            // Ten for queries, and one held by the change listener once a
+            // session cache starts it.
+            .max_connections(11)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
@@ -269,6 +282,7 @@ impl Database {
             pool: Pool::Postgres(pool),
             #[cfg(feature = "sqlite")]
             readers: None,
+            changes: Some(std::sync::Arc::default()),
         })
     }
 
@@ -299,7 +313,36 @@ impl Database {
         if let Some(readers) = &self.readers {
             return readers.data_version();
         }
+        #[cfg(feature = "postgres")]
+        if let Some(changes) = self.changes.as_ref().and_then(|slot| slot.get()) {
+            return changes.version();
+        }
         None
+    }
+
+    /// Whether this database can tell a session cache that nothing changed:
+    /// SQLite files (`PRAGMA data_version`) and PostgreSQL databases opened
+    /// with [`Database::connect`] (`LISTEN` on the triggers of migration 4).
+    pub(crate) fn has_change_counter(&self) -> bool {
+        #[cfg(feature = "sqlite")]
+        if self.readers.is_some() {
+            return true;
+        }
+        #[cfg(feature = "postgres")]
+        if self.changes.is_some() {
+            return true;
+        }
+        false
+    }
+
+    /// Starts PostgreSQL's change listener (once per database, shared by its
+    /// clones); it holds one connection of the pool. Until it listens, with
+    /// the triggers in place, [`Database::data_version`] is `None`.
+    pub(crate) fn watch_changes(&self) {
+        #[cfg(feature = "postgres")]
+        if let (Some(slot), Pool::Postgres(pool)) = (&self.changes, &self.pool) {
+            slot.get_or_init(|| pg_changes::PgChanges::start(pool.clone()));
+        }
     }
 
     /// Closes every connection of the pool.
@@ -320,6 +363,8 @@ impl From<sqlx::SqlitePool> for Database {
         Database {
             pool: Pool::Sqlite(pool),
             readers: None,
+            #[cfg(feature = "postgres")]
+            changes: None,
         }
     }
 }
@@ -333,6 +378,7 @@ impl From<sqlx::PgPool> for Database {
             pool: Pool::Postgres(pool),
             #[cfg(feature = "sqlite")]
             readers: None,
+            changes: None,
         }
     }
 }

@@ -98,6 +98,26 @@ async fn warm(server: &TestServer, email: &str) -> (String, String) {
     (bearer, user_id)
 }
 
+/// Repeats `/get-session` until the session cache holds an entry (PostgreSQL's
+/// change listener starts in the background), failing after 5 s.
+async fn assert_cache_fills(server: &TestServer, bearer: &str) {
+    let cache = server.auth.session_cache().expect("a session cache");
+    assert!(cache.is_validated());
+    for _ in 0..100 {
+        let gs = server
+            .get("/api/auth/get-session")
+            .bearer(bearer)
+            .send()
+            .await;
+        assert_eq!(gs.status, 200);
+        if !cache.is_empty() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the validated session cache never stored a session");
+}
+
 /// The next request after a revocation is refused, on the extractor and on
 /// `/get-session` (which answers `null`).
 async fn assert_refused(server: &TestServer, bearer: &str) {
@@ -129,6 +149,11 @@ async fn never_stale(backend: Backend, validated_cache: bool) {
 
     // 1. Another process deletes the rows (what the CLI's revoke does).
     let (bearer, user_id) = warm(&server, "ada@example.com").await;
+    if validated_cache {
+        // The cache is really in use (on PostgreSQL once its listener is up),
+        // so what follows tests its invalidation, not a database read.
+        assert_cache_fills(&server, &bearer).await;
+    }
     revoke_from_another_process(&db.url, REVOKE_USER_ENV, &user_id);
     assert_refused(&server, &bearer).await;
 
@@ -257,4 +282,49 @@ async fn default_cache_is_validated_on_sqlite_files_only() {
     better_auth::run_migrations(&memory).await.unwrap();
     let in_memory = TestServer::start_on(memory, Setup::new()).await;
     assert!(in_memory.auth.session_cache().is_none());
+}
+
+/// On PostgreSQL the validated cache trusts only what it can hear: it fills
+/// once its listener is up and the triggers of migration 4 are in place, and
+/// holds nothing while they are missing (a revocation would go unheard).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_cache_needs_its_change_triggers() {
+    let Some(db) = TestDb::open(Backend::Postgres).await else {
+        return;
+    };
+    let server = TestServer::start_with(&db, Setup::new()).await;
+    server.user("ada@example.com").await;
+    let (bearer, _) = warm(&server, "ada@example.com").await;
+    assert_cache_fills(&server, &bearer).await;
+
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    for trigger in [
+        r#"DROP TRIGGER "better_auth_session_changed" ON "session""#,
+        r#"DROP TRIGGER "better_auth_user_changed" ON "user""#,
+    ] {
+        sqlx::query(trigger).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let untriggered = TestServer::start_on(
+        better_auth::store::Database::connect(&db.url)
+            .await
+            .unwrap(),
+        Setup::new(),
+    )
+    .await;
+    let cache = untriggered.auth.session_cache().expect("a session cache");
+    for _ in 0..10 {
+        let gs = untriggered
+            .get("/api/auth/get-session")
+            .bearer(&bearer)
+            .send()
+            .await;
+        assert_eq!(gs.status, 200);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        cache.is_empty(),
+        "sessions cached with no way to hear of changes"
+    );
+    db.drop_schema().await;
 }
