@@ -300,12 +300,16 @@ fn choose_mount(args: &InitArgs, model: &Model) -> anyhow::Result<(String, Optio
         }
         return Ok((mount.clone(), None));
     }
-    for mount in ["/auth", "/api/auth", "/better-auth"] {
+    let candidates = ["/auth", "/api/auth", "/better-auth"];
+    for (i, mount) in candidates.iter().enumerate() {
         if !taken(mount) {
-            let note = (mount != "/auth").then(|| {
-                format!("the app already has routes under /auth, so Better Auth is mounted at {mount} (choose with --mount)")
+            let note = (i > 0).then(|| {
+                format!(
+                    "the app already has routes under {}, so Better Auth is mounted at {mount} (choose with --mount)",
+                    candidates[..i].join(" and ")
+                )
             });
-            return Ok((mount.to_owned(), note));
+            return Ok(((*mount).to_owned(), note));
         }
     }
     Err(anyhow!(

@@ -360,10 +360,12 @@ impl Model {
             .collect()
     }
 
-    /// Every string literal passed as the path of `.route`, `.nest` and friends.
+    /// Every path the app may serve a route under: the literal paths of its
+    /// `route` and `nest` calls, and each also under each `nest` prefix.
     pub(super) fn route_paths(&self) -> Vec<String> {
         use syn::visit::Visit;
-        struct Paths(Vec<String>);
+        /// Paths given to `route`/`nest` calls, and the prefixes of `nest` calls.
+        struct Paths(Vec<String>, Vec<String>);
         impl<'a> Visit<'a> for Paths {
             fn visit_expr_method_call(&mut self, call: &'a syn::ExprMethodCall) {
                 let method = call.method.to_string();
@@ -382,16 +384,34 @@ impl Model {
                     })) = call.args.first()
                     {
                         self.0.push(s.value());
+                        if method.starts_with("nest") {
+                            self.1.push(s.value());
+                        }
                     }
                 }
                 syn::visit::visit_expr_method_call(self, call);
             }
         }
-        let mut paths = Paths(Vec::new());
+        let mut paths = Paths(Vec::new(), Vec::new());
         for file in &self.files {
             paths.visit_file(&file.ast);
         }
-        paths.0
+        // Routes of a router nested elsewhere are served under its prefix
+        // (`.nest("/api", api())` with `.route("/auth/login", ..)` in `api()`
+        // serves /api/auth/login). Which router goes where is not traced here,
+        // so every path is also counted under every nest prefix: a mount
+        // point is only ever refused too often, never given to a taken path.
+        let Paths(literal, prefixes) = paths;
+        let mut all = literal.clone();
+        for prefix in &prefixes {
+            for path in &literal {
+                let joined = format!("{}{}", prefix.trim_end_matches('/'), path);
+                if !all.contains(&joined) {
+                    all.push(joined);
+                }
+            }
+        }
+        all
     }
 }
 

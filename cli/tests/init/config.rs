@@ -345,3 +345,30 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A path served under a nest prefix counts as taken: `.nest("/api", api())`
+/// with `/auth/login` in `api()` serves /api/auth/login, so neither /auth nor
+/// /api/auth is free (seen on a public app, which got /api/auth beside its own
+/// /api/auth/* routes).
+#[test]
+fn routes_under_a_nest_prefix_keep_the_mount_away() {
+    let dir = fixture("hello");
+    let source = "use axum::{routing::{get, post}, Router};\n\n\
+         fn api() -> Router {\n    \
+         Router::new().route(\"/auth/login\", post(|| async { \"token\" }))\n}\n\n\
+         #[tokio::main]\nasync fn main() {\n    \
+         let app = Router::new().route(\"/\", get(|| async { \"hi\" })).nest(\"/api\", api());\n    \
+         let listener = tokio::net::TcpListener::bind(\"0.0.0.0:3000\").await.unwrap();\n    \
+         axum::serve(listener, app).await.unwrap();\n}\n";
+    std::fs::write(dir.path().join("src/main.rs"), source).unwrap();
+    let output = init(dir.path(), &["--dry-run"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains(".nest(\"/better-auth\""), "{stdout}");
+    assert!(
+        stdout.contains(
+            "routes under /auth and /api/auth, so Better Auth is mounted at /better-auth"
+        ),
+        "{stdout}{stderr}"
+    );
+}
