@@ -14,8 +14,11 @@
 //! - on PostgreSQL opened with [`Database::connect`](crate::store::Database::connect):
 //!   a count of notifications on `LISTEN better_auth_changes`, which migration
 //!   4's triggers send when a `session` or `user` row is updated or deleted,
-//!   as the change commits (so several servers on one database invalidate
-//!   each other within the notification's delivery time). While the listener
+//!   as the change commits. Several servers on one database invalidate each
+//!   other within the notification's delivery time (well under a millisecond
+//!   on one host; longer when the listener's task waits for a busy CPU);
+//!   writes through this server's own `Database` are seen by its very next
+//!   request (they move the counter themselves). While the listener
 //!   is not connected, or the triggers are missing, nothing is cached; after a
 //!   reconnection everything cached before is dropped. The listener holds one
 //!   connection of the pool.

@@ -99,6 +99,7 @@ pub async fn set_credential_password_and_end_sessions(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
+    let _change = db.change_guard();
     let change = PasswordChange {
         user_id,
         password_hash,
@@ -135,6 +136,7 @@ pub struct PasswordChange<'a> {
 /// nothing and burns no token. Returns `None` when the token was not valid
 /// (nothing changed), else how many sessions ended.
 pub async fn change_password(db: &Database, change: &PasswordChange<'_>) -> Result<Option<u64>> {
+    let _change = db.change_guard();
     let prefix = super::verifications::json_value_prefix(change.user_id);
     let (user_id, hash, now) = (change.user_id, change.password_hash, change.now);
     let outcome = on_pool!(db, |pool| {
@@ -184,6 +186,7 @@ pub async fn delete_for_user(
     provider_id: &str,
     account_id: Option<&str>,
 ) -> Result<bool> {
+    let _change = db.change_guard();
     const SQL: &str = r#"DELETE FROM "account" WHERE "userId" = $1 AND "providerId" = $2
         AND ($3 IS NULL OR "accountId" = $3)"#;
     let n = on_pool!(db, |pool| sqlx::query(SQL)

@@ -188,6 +188,15 @@ impl SqliteReaders {
     }
 }
 
+/// See [`Database::change_guard`].
+pub(crate) struct ChangeGuard<'a>(&'a Database);
+
+impl Drop for ChangeGuard<'_> {
+    fn drop(&mut self) {
+        self.0.note_change();
+    }
+}
+
 /// The name the API contract uses for an open database handle.
 pub type DatabaseConnection = Database;
 
@@ -333,6 +342,24 @@ impl Database {
             return true;
         }
         false
+    }
+
+    /// Moves this process's change counter (PostgreSQL; SQLite's moves by
+    /// itself): a write to sessions or users through this database is seen by
+    /// this server's next request without waiting for its notification.
+    fn note_change(&self) {
+        #[cfg(feature = "postgres")]
+        if let Some(changes) = self.changes.as_ref().and_then(|slot| slot.get()) {
+            changes.bump();
+        }
+    }
+
+    /// Marks a write to sessions or users, before it starts and after it ends
+    /// (when the guard drops): cache entries read while it runs are not
+    /// served after it.
+    pub(crate) fn change_guard(&self) -> ChangeGuard<'_> {
+        self.note_change();
+        ChangeGuard(self)
     }
 
     /// Starts PostgreSQL's change listener (once per database, shared by its

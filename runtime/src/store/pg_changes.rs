@@ -57,7 +57,7 @@ impl PgChanges {
         }
     }
 
-    fn bump(&self) {
+    pub(crate) fn bump(&self) {
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 

@@ -171,6 +171,7 @@ pub async fn extend(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let _change = db.change_guard();
     const SQL: &str = r#"UPDATE "session" SET "expiresAt" = $2, "updatedAt" = $3 WHERE "id" = $1"#;
     on_pool!(db, |pool| sqlx::query(SQL)
         .bind(id)
@@ -185,6 +186,7 @@ pub async fn extend(
 /// Moves a session's expiry without touching `updatedAt`, which records
 /// when the client last got a cookie for it (S37).
 pub async fn extend_expiry(db: &Database, id: &str, expires_at: DateTime<Utc>) -> Result<()> {
+    let _change = db.change_guard();
     const SQL: &str = r#"UPDATE "session" SET "expiresAt" = $2 WHERE "id" = $1"#;
     on_pool!(db, |pool| sqlx::query(SQL)
         .bind(id)
@@ -197,6 +199,7 @@ pub async fn extend_expiry(db: &Database, id: &str, expires_at: DateTime<Utc>) -
 
 /// Deletes the session with this token digest. Returns how many rows went.
 pub async fn delete_by_digest(db: &Database, digest: &str) -> Result<u64> {
+    let _change = db.change_guard();
     Ok(on_pool!(db, |pool| sqlx::query(
         r#"DELETE FROM "session" WHERE "token" = $1"#
     )
@@ -208,6 +211,7 @@ pub async fn delete_by_digest(db: &Database, digest: &str) -> Result<u64> {
 
 /// Deletes one session by id. Returns how many rows went.
 pub async fn delete_by_id(db: &Database, id: &str) -> Result<u64> {
+    let _change = db.change_guard();
     Ok(on_pool!(db, |pool| sqlx::query(
         r#"DELETE FROM "session" WHERE "id" = $1"#
     )
@@ -219,6 +223,7 @@ pub async fn delete_by_id(db: &Database, id: &str) -> Result<u64> {
 
 /// Deletes a user's session whose stored digest is `digest`.
 pub async fn delete_for_user_by_digest(db: &Database, user_id: &str, digest: &str) -> Result<u64> {
+    let _change = db.change_guard();
     const SQL: &str = r#"DELETE FROM "session" WHERE "userId" = $1 AND "token" = $2"#;
     Ok(on_pool!(db, |pool| sqlx::query(SQL)
         .bind(user_id)
@@ -230,6 +235,7 @@ pub async fn delete_for_user_by_digest(db: &Database, user_id: &str, digest: &st
 
 /// Deletes every session of a user except the one with digest `keep` (if any).
 pub async fn delete_for_user(db: &Database, user_id: &str, keep: Option<&str>) -> Result<u64> {
+    let _change = db.change_guard();
     const SQL: &str =
         r#"DELETE FROM "session" WHERE "userId" = $1 AND ($2 IS NULL OR "token" <> $2)"#;
     Ok(on_pool!(db, |pool| sqlx::query(SQL)
@@ -243,6 +249,7 @@ pub async fn delete_for_user(db: &Database, user_id: &str, keep: Option<&str>) -
 /// Deletes every session that expired before `now`. Returns how many went.
 /// On SQLite the expiry is compared in whatever form it is stored (S39).
 pub async fn delete_expired(db: &Database, now: DateTime<Utc>) -> Result<u64> {
+    let _change = db.change_guard();
     Ok(match &db.pool {
         #[cfg(feature = "sqlite")]
         super::Pool::Sqlite(pool) => {

@@ -141,6 +141,7 @@ pub async fn update_profile(
     image: Option<Option<&str>>,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let _change = db.change_guard();
     const SQL: &str = r#"UPDATE "user" SET
             "name" = COALESCE($2, "name"),
             "image" = CASE WHEN $3 THEN $4 ELSE "image" END,
@@ -166,6 +167,7 @@ pub async fn set_email(
     verified: bool,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let _change = db.change_guard();
     const SQL: &str =
         r#"UPDATE "user" SET "email" = $2, "emailVerified" = $3, "updatedAt" = $4 WHERE "id" = $1"#;
     let result = on_pool!(db, |pool| sqlx::query(SQL)
@@ -186,6 +188,7 @@ pub async fn set_email(
 /// Deletes a user; sessions and accounts go with it (ON DELETE CASCADE).
 /// Returns whether a user was deleted.
 pub async fn delete(db: &Database, id: &str) -> Result<bool> {
+    let _change = db.change_guard();
     let done = on_pool!(db, |pool| sqlx::query(
         r#"DELETE FROM "user" WHERE "id" = $1"#
     )
