@@ -409,24 +409,52 @@ impl SessionConfig {
     }
 
     /// Sets how long a session lives without use (idle expiry).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use better_auth::SessionConfig;
+    ///
+    /// let session = SessionConfig::default().expires_in(Duration::from_secs(12 * 3600));
+    /// ```
     pub fn expires_in(mut self, lifetime: Duration) -> Self {
         self.expires_in = lifetime;
         self
     }
 
     /// Sets how old a session must be before use extends it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use better_auth::SessionConfig;
+    ///
+    /// let session = SessionConfig::default().update_age(Duration::from_secs(3600));
+    /// ```
     pub fn update_age(mut self, age: Duration) -> Self {
         self.update_age = age;
         self
     }
 
     /// Sets the absolute lifetime: a session ends this long after sign-in.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use better_auth::SessionConfig;
+    ///
+    /// let session = SessionConfig::default().absolute_lifetime(Duration::from_secs(7 * 24 * 3600));
+    /// ```
     pub fn absolute_lifetime(mut self, lifetime: Duration) -> Self {
         self.absolute_lifetime = lifetime;
         self
     }
 
     /// Sets how young a session must be to count as fresh.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use better_auth::SessionConfig;
+    ///
+    /// let session = SessionConfig::default().fresh_age(Duration::from_secs(10 * 60));
+    /// ```
     pub fn fresh_age(mut self, age: Duration) -> Self {
         self.fresh_age = age;
         self
@@ -472,12 +500,25 @@ impl PasswordPolicy {
     }
 
     /// Sets the maximum length (code points), checked before hashing.
+    ///
+    /// ```
+    /// use better_auth::PasswordPolicy;
+    ///
+    /// let policy = PasswordPolicy::default().max_length(64);
+    /// ```
     pub fn max_length(mut self, chars: usize) -> Self {
         self.max_length = chars;
         self
     }
 
     /// Turns the common-password check (S03) on or off.
+    ///
+    /// ```
+    /// use better_auth::PasswordPolicy;
+    ///
+    /// // Only where another check already rejects breached passwords.
+    /// let policy = PasswordPolicy::default().reject_common(false);
+    /// ```
     pub fn reject_common(mut self, reject: bool) -> Self {
         self.reject_common = reject;
         self

@@ -604,6 +604,17 @@ pub struct DatabaseRateLimitStore {
 
 impl DatabaseRateLimitStore {
     /// A store on this database (run the migrations first).
+    ///
+    /// ``` no_run
+    /// # async fn f() -> better_auth::Result<()> {
+    /// use std::sync::Arc;
+    /// use better_auth::rate_limit::{DatabaseRateLimitStore, RateLimitConfig};
+    /// use better_auth::store::Database;
+    ///
+    /// let database = Database::connect("sqlite://auth.db?mode=rwc").await?;
+    /// let limits = RateLimitConfig::default().store(Arc::new(DatabaseRateLimitStore::new(database)));
+    /// # Ok(()) }
+    /// ```
     pub fn new(db: Database) -> Self {
         DatabaseRateLimitStore { db }
     }

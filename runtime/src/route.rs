@@ -376,6 +376,30 @@ impl std::fmt::Debug for PluginSetup {
 
 impl PluginSetup {
     /// Mounts a route.
+    ///
+    /// ```
+    /// use better_auth::plugins::{Plugin, PluginSetup, Route};
+    /// use better_auth::http::Method;
+    /// use better_auth::{AuthContext, AuthRequest, AuthResponse, Result};
+    ///
+    /// async fn ping(_ctx: &AuthContext, _request: AuthRequest) -> Result<AuthResponse> {
+    ///     Ok(AuthResponse::json(&"pong"))
+    /// }
+    ///
+    /// struct PingPlugin;
+    ///
+    /// impl Plugin for PingPlugin {
+    ///     fn id(&self) -> &'static str {
+    ///         "ping"
+    ///     }
+    ///
+    ///     fn install(&self, setup: &mut PluginSetup) {
+    ///         setup.route(Route::new(Method::GET, "/ping", "Answers pong", |ctx, request| {
+    ///             Box::pin(ping(ctx, request))
+    ///         }));
+    ///     }
+    /// }
+    /// ```
     pub fn route(&mut self, route: Route) -> &mut Self {
         self.routes.push(route);
         self
