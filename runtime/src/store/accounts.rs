@@ -198,3 +198,108 @@ pub async fn delete_for_user(
         .rows_affected());
     Ok(n > 0)
 }
+
+/// A provider account to store (social sign-in): who the user is at the
+/// provider and what was granted. Better Auth's token columns (`accessToken`,
+/// `refreshToken`, `idToken`) are written only when given; the social plugin
+/// gives none (it keeps no provider tokens).
+#[derive(Debug, Clone, Default)]
+pub struct NewAccount<'a> {
+    /// The provider (`github`, `google`, ...).
+    pub provider_id: &'a str,
+    /// The user's id at the provider (`sub` for OpenID Connect).
+    pub account_id: &'a str,
+    /// Granted scopes, comma separated.
+    pub scope: Option<&'a str>,
+    /// The provider's access token, if one is to be kept.
+    pub access_token: Option<&'a str>,
+    /// The provider's refresh token, if one is to be kept.
+    pub refresh_token: Option<&'a str>,
+    /// The provider's ID token, if one is to be kept.
+    pub id_token: Option<&'a str>,
+    /// When the access token expires.
+    pub access_token_expires_at: Option<DateTime<Utc>>,
+}
+
+/// Inserts `account` for `user_id` on one executor (a pool or a transaction).
+pub(crate) const INSERT_ACCOUNT: &str = r#"INSERT INTO "account" ("id", "accountId", "providerId", "userId",
+        "accessToken", "refreshToken", "idToken", "accessTokenExpiresAt", "scope", "createdAt", "updatedAt")
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)"#;
+
+/// Binds [`INSERT_ACCOUNT`]'s parameters.
+macro_rules! insert_account {
+    ($id:expr, $user_id:expr, $account:expr, $now:expr) => {
+        sqlx::query($crate::store::accounts::INSERT_ACCOUNT)
+            .bind($id)
+            .bind($account.account_id)
+            .bind($account.provider_id)
+            .bind($user_id)
+            .bind($account.access_token)
+            .bind($account.refresh_token)
+            .bind($account.id_token)
+            .bind($account.access_token_expires_at.map($crate::store::Timestamp))
+            .bind($account.scope)
+            .bind($crate::store::Timestamp($now))
+    };
+}
+pub(crate) use insert_account;
+
+/// The account with this provider and provider account id (a provider account
+/// belongs to at most one user: a unique index, migration 5).
+pub async fn find_by_provider_account(
+    db: &Database,
+    provider_id: &str,
+    account_id: &str,
+) -> Result<Option<Account>> {
+    let sql = format!(
+        r#"SELECT {ACCOUNT_COLUMNS} FROM "account" WHERE "providerId" = $1 AND "accountId" = $2"#
+    );
+    let row: Option<AccountRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
+        .bind(provider_id)
+        .bind(account_id)
+        .fetch_optional(pool)
+        .await?);
+    Ok(row.map(Account::from))
+}
+
+/// Links a provider account to an existing user. Returns `None`, changing
+/// nothing, when that provider account is already linked (to this user or
+/// another: look it up with [`find_by_provider_account`]).
+pub async fn create(
+    db: &Database,
+    user_id: &str,
+    account: &NewAccount<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<Account>> {
+    let id = crate::crypto::generate_id();
+    let result = on_pool!(db, |pool| insert_account!(&id, user_id, account, now)
+        .execute(pool)
+        .await
+        .map(|_| ()));
+    match result {
+        Ok(()) => Ok(Some(Account {
+            id,
+            account_id: account.account_id.to_string(),
+            provider_id: account.provider_id.to_string(),
+            user_id: user_id.to_string(),
+            scope: account.scope.map(str::to_owned),
+            created_at: now,
+            updated_at: now,
+        })),
+        Err(e) if super::is_unique_violation(&e) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Replaces an account's granted scopes (comma separated) and touches `updatedAt`.
+pub async fn set_scope(db: &Database, id: &str, scope: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+    const SQL: &str = r#"UPDATE "account" SET "scope" = $2, "updatedAt" = $3 WHERE "id" = $1"#;
+    on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(id)
+        .bind(scope)
+        .bind(Timestamp(now))
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}

@@ -67,6 +67,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0004_change_notifications.sql"),
         postgres: include_str!("../../migrations/postgres/0004_change_notifications.sql"),
     },
+    Migration {
+        version: 5,
+        description: "account_provider_unique",
+        sqlite: include_str!("../../migrations/sqlite/0005_account_provider_unique.sql"),
+        postgres: include_str!("../../migrations/postgres/0005_account_provider_unique.sql"),
+    },
 ];
 
 /// Where one migration stands in a database.

@@ -198,3 +198,67 @@ pub async fn delete(db: &Database, id: &str) -> Result<bool> {
     .rows_affected());
     Ok(done > 0)
 }
+
+/// Creates a user with no password together with a provider account (social
+/// sign-up), in one transaction. A taken email, or a provider account that a
+/// concurrent sign-in linked first, is [`Error::UserAlreadyExists`] and
+/// changes nothing.
+pub async fn create_with_account(
+    db: &Database,
+    new: NewUser<'_>,
+    account: &super::accounts::NewAccount<'_>,
+    now: DateTime<Utc>,
+) -> Result<User> {
+    let user = User {
+        id: crate::crypto::generate_id(),
+        name: new.name.to_string(),
+        email: new.email.to_string(),
+        email_verified: new.email_verified,
+        image: new.image.map(str::to_owned),
+        created_at: now,
+        updated_at: now,
+    };
+    let account_id = crate::crypto::generate_id();
+    let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                r#"INSERT INTO "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt")
+                   VALUES ($1, $2, $3, $4, $5, $6, $6)"#,
+            )
+            .bind(&user.id)
+            .bind(&user.name)
+            .bind(&user.email)
+            .bind(user.email_verified)
+            .bind(&user.image)
+            .bind(Timestamp(now))
+            .execute(&mut *tx)
+            .await?;
+            super::accounts::insert_account!(&account_id, &user.id, account, now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        }
+        .await
+    });
+    match result {
+        Ok(()) => Ok(user),
+        Err(e) if is_unique_violation(&e) => Err(Error::UserAlreadyExists),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Marks a user's current email address as verified (a provider vouched for it).
+pub async fn mark_email_verified(db: &Database, id: &str, now: DateTime<Utc>) -> Result<()> {
+    let _change = db.change_guard();
+    const SQL: &str =
+        r#"UPDATE "user" SET "emailVerified" = $2, "updatedAt" = $3 WHERE "id" = $1"#;
+    on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(id)
+        .bind(true)
+        .bind(Timestamp(now))
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
