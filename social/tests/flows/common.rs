@@ -1,0 +1,380 @@
+//! The test bench: databases (SQLite always, PostgreSQL when
+//! `BETTER_AUTH_TEST_POSTGRES_URL` is set), an auth server on loopback with the
+//! social plugin, and a "browser" (a cookie-keeping HTTP client that follows
+//! redirects by hand, so each hop can be looked at or tampered with).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::Router;
+use better_auth::integrations::axum::AxumIntegration;
+use better_auth::plugins::{AccountManagementPlugin, EmailPasswordPlugin, SessionManagementPlugin};
+use better_auth::store::Database;
+use better_auth::{AuthConfig, BetterAuth, ManualClock, run_migrations};
+use better_auth_social::SocialProvidersPlugin;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+pub const SECRET: &str = "social-test-secret-at-least-32-characters";
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const PG_ENV: &str = "BETTER_AUTH_TEST_POSTGRES_URL";
+
+/// Prints a line the test harness does not capture.
+pub fn notice(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Defines `name::sqlite` and `name::postgres` running `$body(backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)($crate::common::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)($crate::common::Backend::Postgres).await;
+            }
+        }
+    };
+}
+
+/// A database for one test: a fresh SQLite file, or a fresh PostgreSQL schema.
+pub struct TestDb {
+    pub database: Database,
+    pub url: String,
+    schema: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    pub async fn open(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("auth.db").display());
+                let database = Database::connect(&url).await.expect("open SQLite");
+                run_migrations(&database).await.expect("migrate SQLite");
+                Some(TestDb {
+                    database,
+                    url,
+                    schema: None,
+                    _dir: Some(dir),
+                })
+            }
+            Backend::Postgres => {
+                let Ok(base) = std::env::var(PG_ENV) else {
+                    notice(&format!(
+                        "SKIPPED PostgreSQL variant of a social sign-in test: set {PG_ENV} (e.g. postgres://postgres@127.0.0.1:5432/test) to run it"
+                    ));
+                    return None;
+                };
+                let schema = format!(
+                    "ba_social_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed),
+                    rand_suffix()
+                );
+                let admin = sqlx::PgPool::connect(&base).await.expect("connect to PostgreSQL");
+                sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+                    .execute(&admin)
+                    .await
+                    .unwrap();
+                admin.close().await;
+                let sep = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+                let database = Database::connect(&url).await.expect("open PostgreSQL");
+                run_migrations(&database).await.expect("migrate PostgreSQL");
+                Some(TestDb {
+                    database,
+                    url,
+                    schema: Some((base, schema)),
+                    _dir: None,
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = self.schema.take() {
+            // Dropped from a plain thread: the test's runtime may be shutting down.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(admin) = sqlx::PgPool::connect(&base).await {
+                        let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+                            .execute(&admin)
+                            .await;
+                        admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+}
+
+/// A listener bound before the server is built: its address is the base URL
+/// providers redirect back to.
+pub struct Bound {
+    listener: tokio::net::TcpListener,
+    pub base: String,
+}
+
+impl Bound {
+    pub async fn new() -> Bound {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        Bound { listener, base }
+    }
+
+    /// The callback URL of a provider on this server.
+    pub fn callback_url(&self, provider: &str) -> String {
+        format!("{}/api/auth/callback/{provider}", self.base)
+    }
+}
+
+/// An auth server: email/password, sessions, accounts and the social plugin,
+/// nested at `/api/auth`.
+pub struct TestServer {
+    pub base: String,
+    pub auth: Arc<BetterAuth>,
+    pub clock: ManualClock,
+}
+
+impl TestServer {
+    pub async fn start(bound: Bound, db: &TestDb, social: SocialProvidersPlugin) -> TestServer {
+        let clock = ManualClock::new();
+        let config = AuthConfig::new(SECRET)
+            .base_url(&bound.base)
+            .base_path("/api/auth")
+            .clock(Arc::new(clock.clone()))
+            .rate_limit(better_auth::rate_limit::RateLimitConfig::disabled());
+        let auth = Arc::new(
+            BetterAuth::new(config)
+                .database(db.database.clone())
+                .plugin(EmailPasswordPlugin::new())
+                .plugin(SessionManagementPlugin::new())
+                .plugin(AccountManagementPlugin::new())
+                .plugin(social)
+                .build()
+                .await
+                .expect("build BetterAuth"),
+        );
+        let app = Router::new()
+            .nest("/api/auth", auth.axum_router())
+            .with_state(auth.clone());
+        let listener = bound.listener;
+        tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .await
+                .unwrap();
+        });
+        TestServer {
+            base: bound.base,
+            auth,
+            clock,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/auth{path}", self.base)
+    }
+}
+
+/// One browser: keeps cookies per host (as browsers do, whatever the port),
+/// sends its Origin on POSTs, and follows redirects only when asked.
+pub struct Browser {
+    client: reqwest::Client,
+    origin: String,
+}
+
+/// A response, read.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn location(&self) -> String {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Every `Set-Cookie` line.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
+    }
+
+    /// The `error` query parameter of the redirect target.
+    pub fn error_code(&self) -> Option<String> {
+        query_param(&self.location(), "error")
+    }
+}
+
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or("");
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+async fn read(response: reqwest::Response) -> Resp {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    Resp {
+        status,
+        headers,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+    }
+}
+
+impl Browser {
+    pub fn new(server: &TestServer) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            origin: server.base.clone(),
+        }
+    }
+
+    pub async fn get(&self, url: &str) -> Resp {
+        read(self.client.get(url).send().await.expect("GET")).await
+    }
+
+    pub async fn post(&self, url: &str, body: Value) -> Resp {
+        read(
+            self.client
+                .post(url)
+                .header("origin", &self.origin)
+                .json(&body)
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await
+    }
+
+    /// Follows redirects from `url` until the next hop is on `stop_prefix`;
+    /// returns that URL without requesting it.
+    pub async fn follow_until(&self, mut url: String, stop_prefix: &str) -> String {
+        for _ in 0..10 {
+            if url.starts_with(stop_prefix) {
+                return url;
+            }
+            let resp = self.get(&url).await;
+            assert!(
+                (300..400).contains(&resp.status),
+                "expected a redirect from {url}, got {}: {}",
+                resp.status,
+                resp.text
+            );
+            url = absolute(&url, &resp.location());
+        }
+        panic!("too many redirects, last {url}");
+    }
+
+    /// `POST /sign-in/social`, then through the provider back to our
+    /// callback; returns the callback URL the provider sent the browser to.
+    pub async fn start_social(&self, server: &TestServer, body: Value) -> String {
+        let resp = self.post(&server.url("/sign-in/social"), body).await;
+        assert_eq!(resp.status, 200, "{}", resp.text);
+        assert_eq!(resp.body["redirect"], true);
+        let url = resp.body["url"].as_str().expect("url").to_string();
+        self.follow_until(url, &server.url("/callback/")).await
+    }
+
+    /// A whole social sign-in; returns our callback's response.
+    pub async fn social_sign_in(&self, server: &TestServer, body: Value) -> Resp {
+        let callback = self.start_social(server, body).await;
+        self.get(&callback).await
+    }
+
+    /// The signed-in user, or `Value::Null`.
+    pub async fn session(&self, server: &TestServer) -> Value {
+        self.get(&server.url("/get-session")).await.body
+    }
+
+    pub async fn sign_up(&self, server: &TestServer, email: &str) -> Resp {
+        self.post(
+            &server.url("/sign-up/email"),
+            json!({ "name": "Local User", "email": email, "password": PASSWORD }),
+        )
+        .await
+    }
+}
+
+/// Resolves a Location against the URL it came from.
+pub fn absolute(from: &str, location: &str) -> String {
+    url::Url::parse(from)
+        .and_then(|base| base.join(location))
+        .map(String::from)
+        .unwrap_or_else(|_| location.to_string())
+}
+
+/// How many users the database holds.
+pub async fn user_count(db: &Database) -> usize {
+    better_auth::store::users::list(db).await.unwrap().len()
+}
+
+/// The token columns of an account row, read with SQL of its own.
+pub async fn account_tokens(
+    db: &TestDb,
+    id: &str,
+) -> (Option<String>, Option<String>, Option<String>) {
+    const SQL: &str =
+        r#"SELECT "accessToken", "refreshToken", "idToken" FROM "account" WHERE "id" = $1"#;
+    if db.url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        let row = sqlx::query_as(SQL).bind(id).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        row
+    } else {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        let row = sqlx::query_as(SQL).bind(id).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        row
+    }
+}

@@ -1,0 +1,10 @@
+//! HTTP tests of social sign-in: a real auth server on 127.0.0.1, a real
+//! OpenID provider (npm `oidc-provider`) and a fake GitHub, driven by a
+//! cookie-keeping client; SQLite always, PostgreSQL when
+//! `BETTER_AUTH_TEST_POSTGRES_URL` is set.
+
+mod common;
+mod github;
+mod oidc;
+mod oidc_provider;
+mod security;
