@@ -106,7 +106,13 @@ impl Provider for GitHub {
         request: AuthorizationRequest<'a>,
     ) -> ProviderFuture<'a, String> {
         Box::pin(async move {
-            oauth::authorization_url(&self.authorize_url, &self.client, &self.scopes, &request, false)
+            oauth::authorization_url(
+                &self.authorize_url,
+                &self.client,
+                &self.scopes,
+                &request,
+                false,
+            )
         })
     }
 

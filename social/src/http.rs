@@ -60,7 +60,8 @@ pub(crate) async fn json<T: DeserializeOwned>(
             .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(short));
         return Err(FetchError::Status(status.as_u16(), error));
     }
-    serde_json::from_slice(&body).map_err(|e| FetchError::Garbage(format!("not the JSON expected: {e}")))
+    serde_json::from_slice(&body)
+        .map_err(|e| FetchError::Garbage(format!("not the JSON expected: {e}")))
 }
 
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {

@@ -133,7 +133,11 @@ impl Oidc {
 
     /// The key set, refetched when older than an hour or when `kid` is not
     /// in it (keys rotate) and the set is older than a few seconds.
-    async fn jwks(&self, metadata: &Metadata, kid: Option<&str>) -> Result<Arc<JwkSet>, ProviderError> {
+    async fn jwks(
+        &self,
+        metadata: &Metadata,
+        kid: Option<&str>,
+    ) -> Result<Arc<JwkSet>, ProviderError> {
         if let Some((set, at)) = &*lock(&self.jwks) {
             let has_kid = kid.is_none_or(|kid| set.find(kid).is_some());
             if at.elapsed() < CACHE_FOR && (has_kid || at.elapsed() < REFETCH_AFTER) {
@@ -160,7 +164,10 @@ impl Oidc {
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("is not a JWT"))?;
         // Asymmetric algorithms only: no `none`, no HMAC keyed by the client secret.
         if !ALLOWED_ALGORITHMS.contains(&header.alg) {
-            return Err(invalid(&format!("is signed with {:?}, which is not accepted", header.alg)));
+            return Err(invalid(&format!(
+                "is signed with {:?}, which is not accepted",
+                header.alg
+            )));
         }
         let alg_name = format!("{:?}", header.alg);
         if !metadata.id_token_signing_alg_values_supported.is_empty()
@@ -168,7 +175,9 @@ impl Oidc {
                 .id_token_signing_alg_values_supported
                 .contains(&alg_name)
         {
-            return Err(invalid(&format!("is signed with {alg_name}, which the provider does not list")));
+            return Err(invalid(&format!(
+                "is signed with {alg_name}, which the provider does not list"
+            )));
         }
         let set = self.jwks(metadata, header.kid.as_deref()).await?;
         let jwk = match header.kid.as_deref() {
@@ -239,7 +248,9 @@ const ALLOWED_ALGORITHMS: &[Algorithm] = &[
 ];
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The parts of a discovery document used here.
@@ -356,9 +367,10 @@ impl Provider for Oidc {
             if profile.email.is_none() {
                 if let Some(endpoint) = &metadata.userinfo_endpoint {
                     let access_token = tokens.access_token.as_deref().unwrap_or_default();
-                    let info: UserInfo = http::json(self.http.get(endpoint).bearer_auth(access_token))
-                        .await
-                        .map_err(|e| oauth::user_info_error("userinfo", e))?;
+                    let info: UserInfo =
+                        http::json(self.http.get(endpoint).bearer_auth(access_token))
+                            .await
+                            .map_err(|e| oauth::user_info_error("userinfo", e))?;
                     // OpenID Core §5.3.2: userinfo must describe the ID token's subject.
                     if info.sub != claims.sub {
                         return Err(ProviderError::user_info(
@@ -397,8 +409,13 @@ impl Google {
     /// Google with a client id and secret.
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
         Google(
-            Oidc::new("google", "https://accounts.google.com", client_id, client_secret)
-                .also_accept_issuer("accounts.google.com"),
+            Oidc::new(
+                "google",
+                "https://accounts.google.com",
+                client_id,
+                client_secret,
+            )
+            .also_accept_issuer("accounts.google.com"),
         )
     }
 

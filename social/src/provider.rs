@@ -7,7 +7,8 @@ use std::pin::Pin;
 use chrono::{DateTime, Utc};
 
 /// The future a [`Provider`] method returns.
-pub type ProviderFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ProviderError>> + Send + 'a>>;
+pub type ProviderFuture<'a, T> =
+    Pin<Box<dyn Future<Output = Result<T, ProviderError>> + Send + 'a>>;
 
 /// A sign-in provider. [`GitHub`](crate::GitHub), [`Google`](crate::Google)
 /// and [`Oidc`](crate::Oidc) implement it; implement it for another OAuth 2.0
@@ -24,8 +25,10 @@ pub trait Provider: Send + Sync + 'static {
     }
 
     /// The URL to send the browser to.
-    fn authorization_url<'a>(&'a self, request: AuthorizationRequest<'a>)
-    -> ProviderFuture<'a, String>;
+    fn authorization_url<'a>(
+        &'a self,
+        request: AuthorizationRequest<'a>,
+    ) -> ProviderFuture<'a, String>;
 
     /// Redeems the code and finds out who signed in.
     fn identify<'a>(&'a self, callback: Callback<'a>) -> ProviderFuture<'a, Identity>;

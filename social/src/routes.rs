@@ -168,7 +168,10 @@ fn social(ctx: &Ctx) -> Result<&Social> {
 
 /// A JSON error with a code of Better Auth's that the runtime's `Error` has no variant for.
 fn json_error(status: StatusCode, code: &str, message: &str) -> AuthResponse {
-    AuthResponse::json_status(status, &serde_json::json!({ "message": message, "code": code }))
+    AuthResponse::json_status(
+        status,
+        &serde_json::json!({ "message": message, "code": code }),
+    )
 }
 
 async fn start(ctx: &Ctx, start: Start<'_>) -> Result<AuthResponse> {
@@ -195,8 +198,13 @@ async fn start(ctx: &Ctx, start: Start<'_>) -> Result<AuthResponse> {
         ctx.check_redirect(url)?;
     }
     check_scopes(start.scopes)?;
-    if start.login_hint.is_some_and(|h| h.len() > 256 || h.chars().any(char::is_control)) {
-        return Err(Error::Validation("[body.loginHint] Invalid login hint".into()));
+    if start
+        .login_hint
+        .is_some_and(|h| h.len() > 256 || h.chars().any(char::is_control))
+    {
+        return Err(Error::Validation(
+            "[body.loginHint] Invalid login hint".into(),
+        ));
     }
     let code_verifier = random_text(64);
     let nonce = random_text(32);
@@ -212,7 +220,9 @@ async fn start(ctx: &Ctx, start: Start<'_>) -> Result<AuthResponse> {
         link: start.link,
     };
     let value = serde_json::to_string(&flow).map_err(|e| Error::Internal(e.to_string()))?;
-    let state = ctx.issue_token(STATE_PURPOSE, &value, STATE_LIFETIME).await?;
+    let state = ctx
+        .issue_token(STATE_PURPOSE, &value, STATE_LIFETIME)
+        .await?;
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(flow.code_verifier.as_bytes()));
     let redirect_uri = redirect_uri(ctx, provider.id());
     let url = provider
@@ -371,7 +381,10 @@ async fn finish(
     request: &AuthRequest,
     default_error_url: &str,
 ) -> std::result::Result<AuthResponse, Failure> {
-    let Some(state) = request.query("state").filter(|s| !s.is_empty() && s.len() <= 256) else {
+    let Some(state) = request
+        .query("state")
+        .filter(|s| !s.is_empty() && s.len() <= 256)
+    else {
         return Err(Failure::new(default_error_url, "state_not_found"));
     };
     let stored = ctx
@@ -399,10 +412,15 @@ async fn finish(
         .await
         .map_err(|e| Failure::internal(error_url, &e))?;
     if consumed.is_none() {
-        return Err(Failure::new(error_url, "state_mismatch")
-            .describe("this sign-in was finished already"));
+        return Err(
+            Failure::new(error_url, "state_mismatch").describe("this sign-in was finished already")
+        );
     }
-    let provider_id = request.params.get("provider").map(String::as_str).unwrap_or("");
+    let provider_id = request
+        .params
+        .get("provider")
+        .map(String::as_str)
+        .unwrap_or("");
     // S47: a state is good for the provider it was started with only.
     if provider_id != flow.provider {
         return Err(Failure::new(error_url, "state_mismatch")
@@ -415,7 +433,10 @@ async fn finish(
         }
         return Err(failure);
     }
-    let Some(code) = request.query("code").filter(|c| !c.is_empty() && c.len() <= 2048) else {
+    let Some(code) = request
+        .query("code")
+        .filter(|c| !c.is_empty() && c.len() <= 2048)
+    else {
         return Err(Failure::new(error_url, "no_code"));
     };
     let social = social(ctx).map_err(|e| Failure::internal(error_url, &e))?;
@@ -440,8 +461,30 @@ async fn finish(
         .await
         .map_err(|e| Failure::new(error_url, e.code()).describe(e.description()))?;
     match &flow.link {
-        Some(link) => link_account(ctx, social, provider.as_ref(), &flow, link, identity, error_url).await,
-        None => sign_in(ctx, social, provider.as_ref(), &flow, identity, request, error_url).await,
+        Some(link) => {
+            link_account(
+                ctx,
+                social,
+                provider.as_ref(),
+                &flow,
+                link,
+                identity,
+                error_url,
+            )
+            .await
+        }
+        None => {
+            sign_in(
+                ctx,
+                social,
+                provider.as_ref(),
+                &flow,
+                identity,
+                request,
+                error_url,
+            )
+            .await
+        }
     }
 }
 
@@ -489,17 +532,24 @@ async fn sign_in(
     // account between the lookups and the insert.
     let mut user = None;
     for _ in 0..2 {
-        if let Some(linked) = store::accounts::find_by_provider_account(db, provider.id(), &identity.account_id)
-            .await
-            .map_err(internal)?
+        if let Some(linked) =
+            store::accounts::find_by_provider_account(db, provider.id(), &identity.account_id)
+                .await
+                .map_err(internal)?
         {
-            let Some(owner) = store::users::find_by_id(db, &linked.user_id).await.map_err(internal)? else {
+            let Some(owner) = store::users::find_by_id(db, &linked.user_id)
+                .await
+                .map_err(internal)?
+            else {
                 return Err(Failure::new(error_url, "unable_to_link_account"));
             };
             user = Some(owner);
             break;
         }
-        if let Some(existing) = store::users::find_by_email(db, &email).await.map_err(internal)? {
+        if let Some(existing) = store::users::find_by_email(db, &email)
+            .await
+            .map_err(internal)?
+        {
             // S43: an address the provider does not vouch for never opens an
             // existing account, nor does one whose owner never proved it.
             if !identity.email_verified || !existing.email_verified {
@@ -607,12 +657,16 @@ async fn link_account(
         scope: scope.as_deref(),
         ..NewAccount::default()
     };
-    let existing = store::accounts::find_by_provider_account(db, provider.id(), &identity.account_id)
-        .await
-        .map_err(internal)?;
+    let existing =
+        store::accounts::find_by_provider_account(db, provider.id(), &identity.account_id)
+            .await
+            .map_err(internal)?;
     match existing {
         Some(found) if found.user_id != link.user_id => {
-            return Err(Failure::new(error_url, "account_already_linked_to_different_user"));
+            return Err(Failure::new(
+                error_url,
+                "account_already_linked_to_different_user",
+            ));
         }
         Some(found) => {
             let mut scopes = found.scopes();
@@ -633,7 +687,10 @@ async fn link_account(
                 .is_none()
             {
                 // Linked by someone else between the lookup and the insert.
-                return Err(Failure::new(error_url, "account_already_linked_to_different_user"));
+                return Err(Failure::new(
+                    error_url,
+                    "account_already_linked_to_different_user",
+                ));
             }
         }
     }
@@ -689,7 +746,10 @@ mod tests {
     #[test]
     fn error_codes_append_before_the_fragment() {
         assert_eq!(append_query("/login", "error=x"), "/login?error=x");
-        assert_eq!(append_query("/login?a=1#top", "error=x"), "/login?a=1&error=x#top");
+        assert_eq!(
+            append_query("/login?a=1#top", "error=x"),
+            "/login?a=1&error=x#top"
+        );
     }
 
     #[test]

@@ -237,7 +237,11 @@ macro_rules! insert_account {
             .bind($account.access_token)
             .bind($account.refresh_token)
             .bind($account.id_token)
-            .bind($account.access_token_expires_at.map($crate::store::Timestamp))
+            .bind(
+                $account
+                    .access_token_expires_at
+                    .map($crate::store::Timestamp),
+            )
             .bind($account.scope)
             .bind($crate::store::Timestamp($now))
     };
@@ -292,7 +296,12 @@ pub async fn create(
 }
 
 /// Replaces an account's granted scopes (comma separated) and touches `updatedAt`.
-pub async fn set_scope(db: &Database, id: &str, scope: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+pub async fn set_scope(
+    db: &Database,
+    id: &str,
+    scope: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     const SQL: &str = r#"UPDATE "account" SET "scope" = $2, "updatedAt" = $3 WHERE "id" = $1"#;
     on_pool!(db, |pool| sqlx::query(SQL)
         .bind(id)

@@ -251,8 +251,7 @@ pub async fn create_with_account(
 /// Marks a user's current email address as verified (a provider vouched for it).
 pub async fn mark_email_verified(db: &Database, id: &str, now: DateTime<Utc>) -> Result<()> {
     let _change = db.change_guard();
-    const SQL: &str =
-        r#"UPDATE "user" SET "emailVerified" = $2, "updatedAt" = $3 WHERE "id" = $1"#;
+    const SQL: &str = r#"UPDATE "user" SET "emailVerified" = $2, "updatedAt" = $3 WHERE "id" = $1"#;
     on_pool!(db, |pool| sqlx::query(SQL)
         .bind(id)
         .bind(true)

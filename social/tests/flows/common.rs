@@ -89,7 +89,9 @@ impl TestDb {
                     COUNTER.fetch_add(1, Ordering::Relaxed),
                     rand_suffix()
                 );
-                let admin = sqlx::PgPool::connect(&base).await.expect("connect to PostgreSQL");
+                let admin = sqlx::PgPool::connect(&base)
+                    .await
+                    .expect("connect to PostgreSQL");
                 sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
                     .execute(&admin)
                     .await
@@ -192,9 +194,12 @@ impl TestServer {
             .with_state(auth.clone());
         let listener = bound.listener;
         tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .await
-                .unwrap();
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
         TestServer {
             base: bound.base,

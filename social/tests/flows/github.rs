@@ -36,7 +36,10 @@ struct Fake {
 
 type Shared = Arc<Mutex<Fake>>;
 
-async fn authorize(State(fake): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn authorize(
+    State(fake): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if q.get("client_id").map(String::as_str) != Some(CLIENT_ID)
         || q.get("code_challenge_method").map(String::as_str) != Some("S256")
     {
@@ -74,7 +77,8 @@ async fn access_token(
         return Json(json!({ "error": "bad_verification_code" }));
     };
     let verifier = form.get("code_verifier").cloned().unwrap_or_default();
-    let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier));
+    let computed =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier));
     if computed != challenge || form.get("redirect_uri") != Some(&redirect_uri) {
         return Json(json!({ "error": "bad_verification_code" }));
     }
@@ -84,7 +88,11 @@ async fn access_token(
 }
 
 fn bearer_user(fake: &Fake, headers: &HeaderMap) -> Option<(Value, Value)> {
-    let token = headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ")?;
+    let token = headers
+        .get("authorization")?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?;
     fake.tokens.get(token).cloned()
 }
 
@@ -98,7 +106,11 @@ async fn user(State(fake): State<Shared>, headers: HeaderMap) -> Response {
     }
     match bearer_user(&fake, &headers) {
         Some((profile, _)) => Json(profile).into_response(),
-        None => (StatusCode::UNAUTHORIZED, Json(json!({ "message": "Bad credentials" }))).into_response(),
+        None => (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "message": "Bad credentials" })),
+        )
+            .into_response(),
     }
 }
 
@@ -106,7 +118,11 @@ async fn emails(State(fake): State<Shared>, headers: HeaderMap) -> Response {
     let fake = fake.lock().unwrap();
     match bearer_user(&fake, &headers) {
         Some((_, emails)) => Json(emails).into_response(),
-        None => (StatusCode::UNAUTHORIZED, Json(json!({ "message": "Bad credentials" }))).into_response(),
+        None => (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "message": "Bad credentials" })),
+        )
+            .into_response(),
     }
 }
 
@@ -122,9 +138,12 @@ async fn start_fake() -> (Shared, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .await
-            .unwrap();
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
     (fake, base)
 }
@@ -163,75 +182,118 @@ fn body() -> Value {
     json!({ "provider": "github", "callbackURL": "/home", "errorCallbackURL": "/login" })
 }
 
-both_backends!(github_sign_in_creates_user_from_the_user_api, |backend| async move {
-    let Some((db, server, fake)) = setup(backend, None).await else { return };
-    fake.lock().unwrap().next_user = Some(octocat(true));
-    let browser = Browser::new(&server);
-    let resp = browser.social_sign_in(&server, body()).await;
-    assert_eq!(resp.status, 302, "{}", resp.text);
-    assert_eq!(resp.location(), "/home");
-    let session = browser.session(&server).await;
-    assert_eq!(session["user"]["email"], "octocat@example.com", "the primary address, lower-cased");
-    assert_eq!(session["user"]["emailVerified"], true);
-    assert_eq!(session["user"]["name"], "The Octocat");
-    assert_eq!(session["user"]["image"], "https://avatars.example/u/583231");
-    let accounts = browser.get(&server.url("/list-accounts")).await.body;
-    assert_eq!(accounts[0]["providerId"], "github");
-    assert_eq!(accounts[0]["accountId"], "583231");
-    assert_eq!(accounts[0]["scopes"], json!(["read:user", "user:email"]));
+both_backends!(
+    github_sign_in_creates_user_from_the_user_api,
+    |backend| async move {
+        let Some((db, server, fake)) = setup(backend, None).await else {
+            return;
+        };
+        fake.lock().unwrap().next_user = Some(octocat(true));
+        let browser = Browser::new(&server);
+        let resp = browser.social_sign_in(&server, body()).await;
+        assert_eq!(resp.status, 302, "{}", resp.text);
+        assert_eq!(resp.location(), "/home");
+        let session = browser.session(&server).await;
+        assert_eq!(
+            session["user"]["email"], "octocat@example.com",
+            "the primary address, lower-cased"
+        );
+        assert_eq!(session["user"]["emailVerified"], true);
+        assert_eq!(session["user"]["name"], "The Octocat");
+        assert_eq!(session["user"]["image"], "https://avatars.example/u/583231");
+        let accounts = browser.get(&server.url("/list-accounts")).await.body;
+        assert_eq!(accounts[0]["providerId"], "github");
+        assert_eq!(accounts[0]["accountId"], "583231");
+        assert_eq!(accounts[0]["scopes"], json!(["read:user", "user:email"]));
 
-    // Again, from another browser: the same user.
-    let again = Browser::new(&server);
-    fake.lock().unwrap().next_user = Some(octocat(true));
-    assert_eq!(again.social_sign_in(&server, body()).await.location(), "/home");
-    assert_eq!(again.session(&server).await["user"]["id"], session["user"]["id"]);
-    assert_eq!(user_count(&db.database).await, 1);
-});
-
-both_backends!(github_unverified_email_signs_up_but_never_links, |backend| async move {
-    let Some((db, server, fake)) = setup(backend, None).await else { return };
-    // A verified local user with that address.
-    let local = Browser::new(&server);
-    let id = local.sign_up(&server, "octocat@example.com").await.body["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    better_auth::store::users::mark_email_verified(&db.database, &id, server.auth.now())
-        .await
-        .unwrap();
-    fake.lock().unwrap().next_user = Some(octocat(false));
-    let browser = Browser::new(&server);
-    let resp = browser.social_sign_in(&server, body()).await;
-    assert_eq!(resp.error_code().as_deref(), Some("account_not_linked"));
-    assert_eq!(browser.session(&server).await, Value::Null);
-    assert_eq!(user_count(&db.database).await, 1);
-});
-
-both_backends!(github_user_api_garbage_redirects_with_a_code, |backend| async move {
-    let Some((db, server, fake)) = setup(backend, None).await else { return };
-    {
-        let mut fake = fake.lock().unwrap();
-        fake.next_user = Some(octocat(true));
-        fake.garbage_user_api = true;
+        // Again, from another browser: the same user.
+        let again = Browser::new(&server);
+        fake.lock().unwrap().next_user = Some(octocat(true));
+        assert_eq!(
+            again.social_sign_in(&server, body()).await.location(),
+            "/home"
+        );
+        assert_eq!(
+            again.session(&server).await["user"]["id"],
+            session["user"]["id"]
+        );
+        assert_eq!(user_count(&db.database).await, 1);
     }
-    let browser = Browser::new(&server);
-    let resp = browser.social_sign_in(&server, body()).await;
-    assert_eq!(resp.status, 302);
-    assert!(resp.location().starts_with("/login?"), "{}", resp.location());
-    assert_eq!(resp.error_code().as_deref(), Some("unable_to_get_user_info"));
-    assert_eq!(user_count(&db.database).await, 0);
-});
+);
 
-both_backends!(github_token_endpoint_down_redirects_with_a_code, |backend| async move {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let token_url = format!("http://{}/login/oauth/access_token", closed.local_addr().unwrap());
-    drop(closed);
-    let Some((db, server, fake)) = setup(backend, Some(&token_url)).await else { return };
-    fake.lock().unwrap().next_user = Some(octocat(true));
-    let browser = Browser::new(&server);
-    let resp = browser.social_sign_in(&server, body()).await;
-    assert_eq!(resp.status, 302);
-    assert!(resp.location().starts_with("/login?"), "{}", resp.location());
-    assert_eq!(resp.error_code().as_deref(), Some("invalid_code"));
-    assert_eq!(user_count(&db.database).await, 0);
-});
+both_backends!(
+    github_unverified_email_signs_up_but_never_links,
+    |backend| async move {
+        let Some((db, server, fake)) = setup(backend, None).await else {
+            return;
+        };
+        // A verified local user with that address.
+        let local = Browser::new(&server);
+        let id = local.sign_up(&server, "octocat@example.com").await.body["user"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        better_auth::store::users::mark_email_verified(&db.database, &id, server.auth.now())
+            .await
+            .unwrap();
+        fake.lock().unwrap().next_user = Some(octocat(false));
+        let browser = Browser::new(&server);
+        let resp = browser.social_sign_in(&server, body()).await;
+        assert_eq!(resp.error_code().as_deref(), Some("account_not_linked"));
+        assert_eq!(browser.session(&server).await, Value::Null);
+        assert_eq!(user_count(&db.database).await, 1);
+    }
+);
+
+both_backends!(
+    github_user_api_garbage_redirects_with_a_code,
+    |backend| async move {
+        let Some((db, server, fake)) = setup(backend, None).await else {
+            return;
+        };
+        {
+            let mut fake = fake.lock().unwrap();
+            fake.next_user = Some(octocat(true));
+            fake.garbage_user_api = true;
+        }
+        let browser = Browser::new(&server);
+        let resp = browser.social_sign_in(&server, body()).await;
+        assert_eq!(resp.status, 302);
+        assert!(
+            resp.location().starts_with("/login?"),
+            "{}",
+            resp.location()
+        );
+        assert_eq!(
+            resp.error_code().as_deref(),
+            Some("unable_to_get_user_info")
+        );
+        assert_eq!(user_count(&db.database).await, 0);
+    }
+);
+
+both_backends!(
+    github_token_endpoint_down_redirects_with_a_code,
+    |backend| async move {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let token_url = format!(
+            "http://{}/login/oauth/access_token",
+            closed.local_addr().unwrap()
+        );
+        drop(closed);
+        let Some((db, server, fake)) = setup(backend, Some(&token_url)).await else {
+            return;
+        };
+        fake.lock().unwrap().next_user = Some(octocat(true));
+        let browser = Browser::new(&server);
+        let resp = browser.social_sign_in(&server, body()).await;
+        assert_eq!(resp.status, 302);
+        assert!(
+            resp.location().starts_with("/login?"),
+            "{}",
+            resp.location()
+        );
+        assert_eq!(resp.error_code().as_deref(), Some("invalid_code"));
+        assert_eq!(user_count(&db.database).await, 0);
+    }
+);

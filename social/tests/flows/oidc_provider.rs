@@ -25,26 +25,24 @@ pub struct RegisteredClient {
     pub secret: String,
 }
 
-static PROVIDER: OnceLock<Option<OidcProvider>> = OnceLock::new();
+static PROVIDER: OnceLock<Result<OidcProvider, String>> = OnceLock::new();
 
-/// The provider, started on first use; `None` (after a loud notice) when
-/// node or npm are missing and CI did not ask for them.
+/// The provider, started on first use; `None` (saying so for each test)
+/// when node or npm are missing and CI did not ask for them.
 pub fn provider() -> Option<&'static OidcProvider> {
-    PROVIDER
-        .get_or_init(|| match start() {
-            Ok(provider) => Some(provider),
-            Err(why) => {
-                if std::env::var("BETTER_AUTH_REQUIRE_NODE").is_ok_and(|v| v == "1") {
-                    panic!("the OpenID provider for the social tests could not start: {why}");
-                }
-                notice(&format!(
-                    "SKIPPED social sign-in test against a real OpenID provider: {why} \
-                     (install node and npm; CI sets BETTER_AUTH_REQUIRE_NODE=1 to require them)"
-                ));
-                None
+    match PROVIDER.get_or_init(start) {
+        Ok(provider) => Some(provider),
+        Err(why) => {
+            if std::env::var("BETTER_AUTH_REQUIRE_NODE").is_ok_and(|v| v == "1") {
+                panic!("the OpenID provider for the social tests could not start: {why}");
             }
-        })
-        .as_ref()
+            notice(&format!(
+                "SKIPPED social sign-in test against a real OpenID provider: {why} \
+                 (install node and npm; CI sets BETTER_AUTH_REQUIRE_NODE=1 to require them)"
+            ));
+            None
+        }
+    }
 }
 
 fn workspace_root() -> PathBuf {
@@ -81,7 +79,10 @@ pub fn install() -> Result<PathBuf, String> {
             .map_err(|e| format!("copying {file}: {e}"))?;
     }
     if !dir.join("node_modules/oidc-provider/package.json").exists() {
-        notice(&format!("installing oidc-provider (npm) into {}", dir.display()));
+        notice(&format!(
+            "installing oidc-provider (npm) into {}",
+            dir.display()
+        ));
         let status = Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--silent"])
             .current_dir(&dir)
@@ -143,7 +144,10 @@ impl OidcProvider {
             .expect("registration answer");
         RegisteredClient {
             id: resp["client_id"].as_str().expect("client_id").to_string(),
-            secret: resp["client_secret"].as_str().expect("client_secret").to_string(),
+            secret: resp["client_secret"]
+                .as_str()
+                .expect("client_secret")
+                .to_string(),
         }
     }
 }
