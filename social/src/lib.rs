@@ -63,4 +63,4 @@ pub use provider::{
 };
 
 /// What handlers are given: the auth instance's plugin context.
-type Ctx = better_auth::BetterAuth;
+type Ctx = better_auth::AuthContext;

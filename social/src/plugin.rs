@@ -55,7 +55,7 @@ pub(crate) struct Options {
     pub(crate) allow_different_emails: bool,
 }
 
-/// What the handlers find with `plugin_state`.
+/// What the handlers find with `AuthContext::extension`.
 pub(crate) struct Social {
     pub(crate) providers: BTreeMap<String, Arc<dyn Provider>>,
     pub(crate) options: Options,
@@ -119,7 +119,7 @@ impl Plugin for SocialProvidersPlugin {
     }
 
     fn install(&self, setup: &mut PluginSetup) {
-        setup.state(Social {
+        setup.extension(Social {
             providers: self.providers.clone(),
             options: self.options.clone(),
         });

@@ -162,7 +162,7 @@ pub(crate) async fn link_social(ctx: &Ctx, request: AuthRequest) -> Result<AuthR
 }
 
 fn social(ctx: &Ctx) -> Result<&Social> {
-    ctx.plugin_state::<Social>()
+    ctx.extension::<Social>()
         .ok_or_else(|| Error::Internal("social plugin state missing".into()))
 }
 
@@ -400,8 +400,10 @@ async fn finish(
     // S40: only the browser that started the flow may finish it (login CSRF).
     let bound = ctx
         .request_cookie(&request.headers, &ctx.cookie_name("state"))
-        .and_then(|signed| ctx.verify_signed(&signed))
-        .is_some_and(|value| constant_time_eq(value.as_bytes(), state.as_bytes()));
+        .is_some_and(|signed| {
+            ctx.verify_signed(&signed)
+                .is_some_and(|value| constant_time_eq(value.as_bytes(), state.as_bytes()))
+        });
     if !bound {
         return Err(Failure::new(error_url, "state_mismatch")
             .describe("this sign-in was started in another browser"));
