@@ -1,6 +1,7 @@
 // The official Better Auth client (npm `better-auth`, `createAuthClient`)
 // against our Axum server, unchanged: every call must succeed and return what
-// the client's types promise. Usage: node check.mjs http://127.0.0.1:8787/api/auth
+// the client's types promise.
+// Usage: node check.mjs http://127.0.0.1:8787/api/auth http://127.0.0.1:PORT (the OpenID issuer)
 import assert from "node:assert/strict";
 import { createAuthClient } from "better-auth/client";
 
@@ -80,5 +81,95 @@ assert.equal(res.error, null, JSON.stringify(res.error));
 res = await client.getSession();
 assert.equal(res.data, null);
 step("signOut");
+
+// Social sign-in against the local OpenID provider (scripts/oidc-provider).
+// In node the client answers the provider's URL without navigating; this
+// script then does what a browser does: follows the provider's redirects with
+// the provider's cookies, and brings the state cookie that signIn.social set
+// back to our callback.
+const issuer = process.argv[3];
+let stateCookie = null;
+const keepStateCookie = {
+  onResponse(ctx) {
+    const line = ctx.response.headers.getSetCookie().find((c) => c.startsWith("better-auth.state="));
+    if (line) stateCookie = line.split(";")[0];
+  },
+};
+
+async function followToCallback(url) {
+  const jar = new Map();
+  for (let hop = 0; hop < 10; hop++) {
+    if (url.startsWith(`${baseURL}/callback/`)) return url;
+    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    const res = await fetch(url, { redirect: "manual", headers: { cookie } });
+    for (const line of res.headers.getSetCookie()) {
+      const pair = line.split(";")[0];
+      const at = pair.indexOf("=");
+      jar.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+    const location = res.headers.get("location");
+    assert.ok(location, `a redirect from ${url}, got ${res.status}`);
+    url = new URL(location, url).toString();
+  }
+  throw new Error("too many redirects");
+}
+
+async function finish(url) {
+  const callback = await followToCallback(url);
+  const res = await fetch(callback, { redirect: "manual", headers: { cookie: stateCookie } });
+  assert.equal(res.status, 302, await res.text());
+  const next = res.headers.get("set-auth-token");
+  if (next) token = next;
+  return res.headers.get("location");
+}
+
+const socialEmail = `social-${Date.now()}@example.com`;
+res = await client.signIn.social(
+  { provider: "oidc", callbackURL: "/dashboard", newUserCallbackURL: "/welcome", loginHint: socialEmail },
+  keepStateCookie,
+);
+assert.equal(res.error, null, JSON.stringify(res.error));
+assert.equal(res.data.redirect, true);
+assert.ok(res.data.url.startsWith(issuer), res.data.url);
+assert.ok(stateCookie, "signIn.social sets the state cookie");
+assert.equal(await finish(res.data.url), "/welcome");
+res = await client.getSession();
+assert.equal(res.data.user.email, socialEmail);
+assert.equal(res.data.user.emailVerified, true);
+step("signIn.social (new user)");
+
+res = await client.listAccounts();
+assert.equal(res.error, null, JSON.stringify(res.error));
+assert.deepEqual(res.data.map((a) => a.providerId), ["oidc"]);
+assert.equal(res.data[0].accountId, `sub-${socialEmail}`);
+step("listAccounts (oidc)");
+
+res = await client.signIn.social({ provider: "oidc", callbackURL: "/dashboard", loginHint: socialEmail }, keepStateCookie);
+assert.equal(await finish(res.data.url), "/dashboard");
+step("signIn.social (returning user)");
+
+res = await client.signIn.social({ provider: "nope" });
+assert.equal(res.error.status, 404);
+assert.equal(res.error.code, "PROVIDER_NOT_FOUND");
+step("signIn.social (unknown provider)");
+
+const linkEmail = `link-${Date.now()}@example.com`;
+res = await client.signUp.email({ name: "Linus", email: linkEmail, password });
+assert.equal(res.error, null, JSON.stringify(res.error));
+res = await client.linkSocial({ provider: "oidc", callbackURL: "/settings", loginHint: linkEmail }, keepStateCookie);
+assert.equal(res.error, null, JSON.stringify(res.error));
+assert.equal(res.data.redirect, true);
+assert.equal(await finish(res.data.url), "/settings");
+res = await client.listAccounts();
+assert.deepEqual(res.data.map((a) => a.providerId).sort(), ["credential", "oidc"]);
+step("linkSocial + listAccounts");
+
+res = await client.unlinkAccount({ providerId: "oidc" });
+assert.equal(res.error, null, JSON.stringify(res.error));
+res = await client.listAccounts();
+assert.deepEqual(res.data.map((a) => a.providerId), ["credential"]);
+res = await client.unlinkAccount({ providerId: "credential" });
+assert.equal(res.error.code, "FAILED_TO_UNLINK_LAST_ACCOUNT");
+step("unlinkAccount (and never the last)");
 
 console.log("the official Better Auth client works against this server");
