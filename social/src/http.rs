@@ -11,6 +11,10 @@ const MAX_BODY: usize = 1024 * 1024;
 /// An HTTP client for provider requests: rustls, 5 s to connect, 10 s per
 /// request, redirects never followed (a token or user endpoint that redirects
 /// is misconfigured or compromised; its answer is refused, as Better Auth does).
+///
+/// # Panics
+/// When the TLS backend cannot be set up (rustls with bundled root
+/// certificates needs nothing from the system, so in practice never).
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -18,7 +22,7 @@ pub fn http_client() -> reqwest::Client {
         .timeout(Duration::from_secs(10))
         .user_agent(concat!("better-auth-rs/", env!("CARGO_PKG_VERSION")))
         .build()
-        .unwrap_or_default()
+        .expect("the HTTP client for sign-in providers (rustls) could not be built")
 }
 
 /// Why a provider request gave no usable answer.
