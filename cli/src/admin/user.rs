@@ -47,10 +47,14 @@ enum UserCommand {
     },
     /// List every user, oldest first.
     ///
+    /// The SIGN-IN column names each user's ways of signing in: `credential`
+    /// (a password) and social providers (`github`, `google`, ...).
+    ///
     /// With `--json`, prints one JSON array; each element is
-    /// `{"id", "email", "name", "emailVerified", "image", "createdAt", "updatedAt"}`
-    /// with `image` a string or null and the times ISO-8601 in UTC with
-    /// milliseconds (`2026-01-31T12:00:00.000Z`). Fields are only ever added.
+    /// `{"id", "email", "name", "emailVerified", "image", "createdAt", "updatedAt",
+    /// "signInMethods"}` with `image` a string or null, the times ISO-8601 in UTC
+    /// with milliseconds (`2026-01-31T12:00:00.000Z`) and `signInMethods` a list
+    /// of provider ids. Fields are only ever added.
     #[command(
         after_help = "Examples:\n  better-auth user list\n  better-auth user list --json | jq -r '.[].email'"
     )]
@@ -108,9 +112,10 @@ pub(super) async fn run(args: UserArgs) -> anyhow::Result<()> {
         }
         UserCommand::List { json } => {
             let db = db::connect_migrated(&target).await?;
-            let result = users::list(&db).await;
+            let result = list_with_methods(&db).await;
             db.close().await;
-            print_users(&result?, json);
+            let (list, methods) = result?;
+            print_users(&list, &methods, json);
             Ok(())
         }
         UserCommand::Delete { email, yes } => {
@@ -204,7 +209,25 @@ async fn create(db: &Database, email: &str, name: &str, from_stdin: bool) -> any
     }
 }
 
-fn print_users(list: &[User], json: bool) {
+/// Every user, and each user's sign-in methods (provider ids).
+async fn list_with_methods(
+    db: &Database,
+) -> anyhow::Result<(Vec<User>, std::collections::HashMap<String, Vec<String>>)> {
+    let list = users::list(db).await?;
+    let mut methods: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    for (user_id, provider_id) in accounts::provider_ids_by_user(db).await? {
+        methods.entry(user_id).or_default().push(provider_id);
+    }
+    Ok((list, methods))
+}
+
+fn print_users(
+    list: &[User],
+    methods: &std::collections::HashMap<String, Vec<String>>,
+    json: bool,
+) {
+    let methods_of = |u: &User| methods.get(&u.id).cloned().unwrap_or_default();
     if json {
         let items: Vec<_> = list
             .iter()
@@ -217,6 +240,7 @@ fn print_users(list: &[User], json: bool) {
                     "image": u.image,
                     "createdAt": json_time(&u.created_at),
                     "updatedAt": json_time(&u.updated_at),
+                    "signInMethods": methods_of(u),
                 })
             })
             .collect();
@@ -238,13 +262,17 @@ fn print_users(list: &[User], json: bool) {
                 printable(&u.email),
                 printable(&u.name),
                 if u.email_verified { "yes" } else { "no" }.to_owned(),
+                printable(&methods_of(u).join(", ")),
                 human_time(&u.created_at),
             ]
         })
         .collect();
     out!(
         "{}",
-        table(&["ID", "EMAIL", "NAME", "VERIFIED", "CREATED"], &rows)
+        table(
+            &["ID", "EMAIL", "NAME", "VERIFIED", "SIGN-IN", "CREATED"],
+            &rows
+        )
     );
     outln!("{}", count(list.len(), "user", "users"));
 }

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::common::{PASSWORD, TestDb, all_output, show, snapshot, text};
+use crate::common::{PASSWORD, TestDb, all_output, block_on, show, snapshot, text};
 
 both_backends!(create_list_and_delete, |db: TestDb| {
     db.ok(&["migrate"]);
@@ -47,9 +47,11 @@ both_backends!(create_list_and_delete, |db: TestDb| {
             "id",
             "image",
             "name",
+            "signInMethods",
             "updatedAt"
         ]
     );
+    assert_eq!(ada["signInMethods"], serde_json::json!(["credential"]));
     assert_eq!(ada["email"], "ada@example.com", "normalized like sign-up");
     assert_eq!(ada["name"], "Ada Lovelace", "trimmed like sign-up");
     assert_eq!(ada["emailVerified"], false);
@@ -255,3 +257,61 @@ fn s28_password_from_stdin_is_never_printed_and_never_taken_from_argv() {
         assert!(!db.ok(&["user", "list"]).contains("bob@example.com"));
     }
 }
+
+both_backends!(list_shows_sign_in_methods, |db: TestDb| {
+    db.ok(&["migrate"]);
+    db.create_user("ada@example.com", "Ada Lovelace");
+    // A user who signed up with GitHub (social sign-in), and Ada linking it too.
+    block_on(async {
+        use better_auth::store::accounts::{self, NewAccount};
+        use better_auth::store::{Database, users};
+        let database = Database::connect(&db.url).await.unwrap();
+        let now = chrono::Utc::now();
+        let github = |id| NewAccount {
+            provider_id: "github",
+            account_id: id,
+            ..NewAccount::default()
+        };
+        users::create_with_account(
+            &database,
+            users::NewUser {
+                name: "Octo Cat",
+                email: "octo@example.com",
+                image: None,
+                email_verified: true,
+            },
+            &github("583231"),
+            now,
+        )
+        .await
+        .unwrap();
+        let ada = users::find_by_email(&database, "ada@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        accounts::create(&database, &ada.id, &github("1"), now)
+            .await
+            .unwrap()
+            .unwrap();
+        database.close().await;
+    });
+    let table = db.ok(&["user", "list"]);
+    let line = |email: &str| table.lines().find(|l| l.contains(email)).unwrap().to_string();
+    assert!(line("ada@example.com").contains(" credential, github "), "{table}");
+    assert!(line("octo@example.com").contains(" github "), "{table}");
+    assert!(table.lines().next().unwrap().contains("SIGN-IN"), "{table}");
+    let json: Value = serde_json::from_str(&db.ok(&["user", "list", "--json"])).unwrap();
+    let methods: Vec<&Value> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| &u["signInMethods"])
+        .collect();
+    assert_eq!(
+        methods,
+        [
+            &serde_json::json!(["credential", "github"]),
+            &serde_json::json!(["github"])
+        ]
+    );
+});

@@ -312,3 +312,12 @@ pub async fn set_scope(
         .map(|_| ())?);
     Ok(())
 }
+
+/// Every user's sign-in methods: `(userId, providerId)` pairs ordered by user
+/// and provider (`credential` for a password), one query for all users.
+pub async fn provider_ids_by_user(db: &Database) -> Result<Vec<(String, String)>> {
+    const SQL: &str = r#"SELECT DISTINCT "userId", "providerId" FROM "account" ORDER BY "userId", "providerId""#;
+    let rows: Vec<(String, String)> =
+        on_pool!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await?);
+    Ok(rows)
+}

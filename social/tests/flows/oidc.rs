@@ -296,4 +296,12 @@ both_backends!(unknown_provider_is_404, |backend| async move {
         .await;
     assert_eq!(resp.status, 404, "{}", resp.text);
     assert_eq!(resp.body["code"], "PROVIDER_NOT_FOUND");
+    assert!(resp.set_cookies().is_empty(), "no state for an unknown provider");
+
+    // The routes are in the instance's OpenAPI document.
+    let doc = browser.get(&server.url("/reference/openapi.json")).await;
+    assert_eq!(doc.status, 200);
+    for path in ["/sign-in/social", "/link-social", "/callback/{provider}", "/error"] {
+        assert!(doc.body["paths"].get(path).is_some(), "{path} documented");
+    }
 });
