@@ -97,6 +97,9 @@ pub(crate) enum PluginKind {
     Password,
     /// List and unlink sign-in methods.
     Account,
+    /// Sign in with GitHub and Google (the `better-auth-social` crate), each
+    /// provider on when its `<PROVIDER>_CLIENT_ID` and `_CLIENT_SECRET` are set.
+    Social,
 }
 
 /// Who creates Better Auth's tables.

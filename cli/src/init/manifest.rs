@@ -31,7 +31,8 @@ pub(super) struct ManifestEdit {
     pub line: String,
 }
 
-/// Adds (or completes) `better-auth` and `dotenvy` in `[dependencies]`.
+/// Adds (or completes) `better-auth` and `dotenvy` in `[dependencies]`, and with
+/// `social` `better-auth-social` from beside the runtime (an entry already there is kept).
 ///
 /// An existing `better-auth` entry keeps its source unless `force_source` (a flag asked
 /// for one); its features are merged, never replaced.
@@ -41,6 +42,7 @@ pub(super) fn add_dependencies(
     force_source: bool,
     database: DatabaseKind,
     needs_dotenvy: bool,
+    social: bool,
 ) -> anyhow::Result<ManifestEdit> {
     let mut doc: DocumentMut = text.parse().context("Cargo.toml could not be parsed")?;
     let deps = doc
@@ -88,6 +90,16 @@ pub(super) fn add_dependencies(
             }
         }
     }
+    if social && deps.get("better-auth-social").is_none() {
+        let mut table = InlineTable::new();
+        set_source(&mut table, &social_source(source));
+        table.insert("default-features", false.into());
+        table.insert(
+            "features",
+            Value::Array(Array::from_iter([database.name()])),
+        );
+        deps.insert("better-auth-social", Item::Value(Value::InlineTable(table)));
+    }
     if needs_dotenvy && deps.get("dotenvy").is_none() {
         deps.insert("dotenvy", toml_edit::value("0.15"));
     }
@@ -105,6 +117,18 @@ pub(super) fn add_dependencies(
         text: doc.to_string(),
         line,
     })
+}
+
+/// Where `better-auth-social` comes from: the `social/` folder beside a checkout's
+/// `runtime/`, the same version, or the same repository and tag.
+fn social_source(runtime: &RuntimeSource) -> RuntimeSource {
+    match runtime {
+        RuntimeSource::Path(path) => RuntimeSource::Path(
+            path.parent()
+                .map_or_else(|| path.join("../social"), |p| p.join("social")),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// The keys that name where a dependency comes from.
@@ -184,8 +208,38 @@ mod tests {
     }
 
     #[test]
+    fn social_comes_from_beside_the_runtime() {
+        let edit = add_dependencies(
+            APP,
+            &RuntimeSource::Path(PathBuf::from("/src/better-auth/runtime")),
+            false,
+            DatabaseKind::Sqlite,
+            false,
+            true,
+        )
+        .unwrap();
+        assert!(
+            edit.text.contains(
+                "better-auth-social = { path = \"/src/better-auth/social\", default-features = false, features = [\"sqlite\"] }"
+            ),
+            "{}",
+            edit.text
+        );
+        let edit = add_dependencies(APP, &git(), false, DatabaseKind::Postgres, false, true).unwrap();
+        assert!(
+            edit.text.contains(
+                "better-auth-social = { git = \"https://github.com/better-auth-rs/better-auth-axum\", tag = \"v0.9.0\", default-features = false, features = [\"postgres\"] }"
+            ),
+            "{}",
+            edit.text
+        );
+        let without = add_dependencies(APP, &git(), false, DatabaseKind::Postgres, false, false).unwrap();
+        assert!(!without.text.contains("better-auth-social"));
+    }
+
+    #[test]
     fn a_git_source_is_written_with_its_tag() {
-        let edit = add_dependencies(APP, &git(), false, DatabaseKind::Sqlite, true).unwrap();
+        let edit = add_dependencies(APP, &git(), false, DatabaseKind::Sqlite, true, false).unwrap();
         assert_eq!(
             edit.line,
             "better-auth = { git = \"https://github.com/better-auth-rs/better-auth-axum\", \
@@ -196,7 +250,7 @@ mod tests {
     #[test]
     fn a_forced_source_replaces_the_old_one() {
         let app = format!("{APP}better-auth = {{ version = \"0.9\", features = [\"axum\"] }}\n");
-        let edit = add_dependencies(&app, &git(), true, DatabaseKind::Postgres, false).unwrap();
+        let edit = add_dependencies(&app, &git(), true, DatabaseKind::Postgres, false, false).unwrap();
         assert_eq!(
             edit.line,
             "better-auth = { git = \"https://github.com/better-auth-rs/better-auth-axum\", \
@@ -204,7 +258,7 @@ mod tests {
         );
         let back = RuntimeSource::Version("0.9".into());
         let edit =
-            add_dependencies(&edit.text, &back, true, DatabaseKind::Postgres, false).unwrap();
+            add_dependencies(&edit.text, &back, true, DatabaseKind::Postgres, false, false).unwrap();
         assert_eq!(
             edit.line,
             "better-auth = { version = \"0.9\", features = [\"axum\", \"postgres\"] }"

@@ -422,6 +422,8 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
         }
     }
     seen.iter()
+        // Social sign-in comes from another crate; the template writes it apart.
+        .filter(|plugin| **plugin != PluginKind::Social)
         .map(|plugin| {
             let (type_name, constructor, comment) = match plugin {
                 PluginKind::EmailPassword => (
@@ -439,7 +441,7 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
                     "PasswordManagementPlugin::new()",
                     "Change, forget and reset passwords.",
                 ),
-                PluginKind::Account => (
+                PluginKind::Account | PluginKind::Social => (
                     "AccountManagementPlugin",
                     "AccountManagementPlugin::new()",
                     "List and unlink the ways a user signs in.",
@@ -639,6 +641,28 @@ pub(super) fn build(
             example: base_url.clone(),
         },
     ];
+    let social = args.plugins.contains(&PluginKind::Social);
+    if social {
+        for name in [
+            "GITHUB_CLIENT_ID",
+            "GITHUB_CLIENT_SECRET",
+            "GOOGLE_CLIENT_ID",
+            "GOOGLE_CLIENT_SECRET",
+        ] {
+            vars.push(Var {
+                name,
+                value: String::new(),
+                example: String::new(),
+            });
+        }
+        notes.push(format!(
+            "social sign-in: register {base_url}{mount}/callback/github as the callback URL of \
+             a GitHub OAuth App, and {base_url}{mount}/callback/google as an authorized redirect \
+             URI of a Google OAuth client (in production, your https URL instead of \
+             {base_url}); then set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (or GOOGLE_...) in \
+             .env. A provider whose two variables are empty stays off"
+        ));
+    }
     if wiring.pool.is_none() {
         // Better Auth's own variable: `DATABASE_URL` belongs to the app (and to sqlx's
         // compile-time macros, which read it from `.env`).
@@ -669,6 +693,7 @@ pub(super) fn build(
         "auth.rs",
         context! {
             plugins => plugin_context(&args.plugins),
+            social,
             state,
             pool,
             mount => mount.clone(),
@@ -687,7 +712,8 @@ pub(super) fn build(
     // Cargo.toml
     let (source, forced) = runtime_source(args)?;
     let manifest_text = package.manifest.text.clone().unwrap_or_default();
-    let edited = manifest::add_dependencies(&manifest_text, &source, forced, database, true)?;
+    let edited =
+        manifest::add_dependencies(&manifest_text, &source, forced, database, true, social)?;
 
     let mut files = vec![change(
         package.manifest.path.clone(),

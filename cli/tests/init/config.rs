@@ -371,4 +371,59 @@ fn routes_under_a_nest_prefix_keep_the_mount_away() {
         ),
         "{stdout}{stderr}"
     );
+
+/// `--plugins ...,social`: the social crate beside the runtime, GitHub and Google from
+/// the environment (placeholders in `.env.example`), and the callback URLs to register.
+#[test]
+fn social_plugin_adds_providers_from_the_environment() {
+    let dir = fixture("hello");
+    let output = init(
+        dir.path(),
+        &["--yes", "--plugins", "email-password,account,social"],
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("register http://localhost:3000/auth/callback/github as the callback URL"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("http://localhost:3000/auth/callback/google"), "{stdout}");
+
+    let manifest = std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap();
+    let social_line = manifest
+        .lines()
+        .find(|l| l.starts_with("better-auth-social = "))
+        .unwrap_or_else(|| panic!("{manifest}"));
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let social_dir = workspace.join("social").canonicalize().unwrap();
+    assert!(
+        social_line.contains(&format!("path = \"{}\"", social_dir.display())),
+        "{social_line}"
+    );
+    assert!(social_line.contains("features = [\"sqlite\"]"), "{social_line}");
+
+    let auth = std::fs::read_to_string(dir.path().join("src/auth.rs")).unwrap();
+    assert!(auth.contains("use better_auth_social::{GitHub, Google, SocialProvidersPlugin};"), "{auth}");
+    assert!(auth.contains(".plugin(social_providers())"), "{auth}");
+    assert!(auth.contains("var(\"GITHUB_CLIENT_ID\")"), "{auth}");
+
+    let example = std::fs::read_to_string(dir.path().join(".env.example")).unwrap();
+    for var in [
+        "GITHUB_CLIENT_ID=\n",
+        "GITHUB_CLIENT_SECRET=\n",
+        "GOOGLE_CLIENT_ID=\n",
+        "GOOGLE_CLIENT_SECRET=\n",
+    ] {
+        assert!(example.contains(var), "{example}");
+    }
+    let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+    assert!(env.contains("GITHUB_CLIENT_ID=\n"), "{env}");
+
+    // Without social, none of it.
+    let plain = fixture("hello");
+    assert!(init(plain.path(), &["--yes"]).status.success());
+    let manifest = std::fs::read_to_string(plain.path().join("Cargo.toml")).unwrap();
+    assert!(!manifest.contains("better-auth-social"), "{manifest}");
+    let example = std::fs::read_to_string(plain.path().join(".env.example")).unwrap();
+    assert!(!example.contains("GITHUB"), "{example}");
 }

@@ -102,6 +102,11 @@ fn generated_projects_compile_and_are_lint_clean() {
         scaffold_and_lint(name, &["--yes"]);
     }
     scaffold_and_lint("sqlx-pool", &["--yes", "--migrations", "copy"]);
+    // Social sign-in: better-auth-social beside the runtime compiles in the app.
+    scaffold_and_lint(
+        "hello",
+        &["--yes", "--plugins", "email-password,account,social"],
+    );
     scaffold_and_lint(
         "app-state",
         &["--yes", "--database", "postgres", "--mount", "/api/auth"],
