@@ -101,7 +101,7 @@ impl Oidc {
     /// Another spelling of the issuer that ID tokens may carry (Google's
     /// `accounts.google.com` beside `https://accounts.google.com`).
     pub(crate) fn also_accept_issuer(mut self, issuer: &str) -> Self {
-        self.accepted_issuers.push(issuer.to_string());
+        self.accepted_issuers.push(issuer.to_owned());
         self
     }
 

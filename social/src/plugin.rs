@@ -76,7 +76,7 @@ impl SocialProvidersPlugin {
     /// When a provider with the same id was added already, or the id is not
     /// made of lower-case letters, digits, `-` and `_` (it is part of URLs).
     pub fn provider(mut self, provider: impl Provider) -> Self {
-        let id = provider.id().to_string();
+        let id = provider.id().to_owned();
         assert!(
             !id.is_empty()
                 && id

@@ -152,8 +152,8 @@ pub(crate) async fn link_social(ctx: &Ctx, request: AuthRequest) -> Result<AuthR
             login_hint: body.login_hint.as_deref(),
             id_token: body.id_token.is_some(),
             link: Some(LinkTarget {
-                user_id: current.user.id().to_string(),
-                email: current.user.email().to_string(),
+                user_id: current.user.id().to_owned(),
+                email: current.user.email().to_owned(),
                 session_id: current.session.id.clone(),
             }),
         },
@@ -209,7 +209,7 @@ async fn start(ctx: &Ctx, start: Start<'_>) -> Result<AuthResponse> {
     let code_verifier = random_text(64);
     let nonce = random_text(32);
     let flow = FlowState {
-        provider: provider.id().to_string(),
+        provider: provider.id().to_owned(),
         callback_url: start
             .callback_url
             .map_or_else(|| ctx.config().base_origin(), str::to_owned),
@@ -299,8 +299,8 @@ struct Failure {
 impl Failure {
     fn new(url: &str, code: &str) -> Self {
         Failure {
-            url: url.to_string(),
-            code: code.to_string(),
+            url: url.to_owned(),
+            code: code.to_owned(),
             description: None,
         }
     }
@@ -577,7 +577,7 @@ async fn sign_in(
             .name
             .clone()
             .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string());
+            .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
         let name: String = name.trim().chars().take(255).collect();
         let image = identity
             .image
@@ -601,7 +601,8 @@ async fn sign_in(
                 user = Some(new_user);
                 break;
             }
-            Err(Error::UserAlreadyExists) => continue,
+            // A concurrent sign-in created the user or the account: look again.
+            Err(Error::UserAlreadyExists) => {}
             Err(e) => return Err(internal(e)),
         }
     }

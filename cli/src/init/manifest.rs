@@ -225,7 +225,8 @@ mod tests {
             "{}",
             edit.text
         );
-        let edit = add_dependencies(APP, &git(), false, DatabaseKind::Postgres, false, true).unwrap();
+        let edit =
+            add_dependencies(APP, &git(), false, DatabaseKind::Postgres, false, true).unwrap();
         assert!(
             edit.text.contains(
                 "better-auth-social = { git = \"https://github.com/better-auth-rs/better-auth-axum\", tag = \"v0.9.0\", default-features = false, features = [\"postgres\"] }"
@@ -233,7 +234,8 @@ mod tests {
             "{}",
             edit.text
         );
-        let without = add_dependencies(APP, &git(), false, DatabaseKind::Postgres, false, false).unwrap();
+        let without =
+            add_dependencies(APP, &git(), false, DatabaseKind::Postgres, false, false).unwrap();
         assert!(!without.text.contains("better-auth-social"));
     }
 
@@ -250,15 +252,23 @@ mod tests {
     #[test]
     fn a_forced_source_replaces_the_old_one() {
         let app = format!("{APP}better-auth = {{ version = \"0.9\", features = [\"axum\"] }}\n");
-        let edit = add_dependencies(&app, &git(), true, DatabaseKind::Postgres, false, false).unwrap();
+        let edit =
+            add_dependencies(&app, &git(), true, DatabaseKind::Postgres, false, false).unwrap();
         assert_eq!(
             edit.line,
             "better-auth = { git = \"https://github.com/better-auth-rs/better-auth-axum\", \
              tag = \"v0.9.0\", features = [\"axum\", \"postgres\"] }"
         );
         let back = RuntimeSource::Version("0.9".into());
-        let edit =
-            add_dependencies(&edit.text, &back, true, DatabaseKind::Postgres, false, false).unwrap();
+        let edit = add_dependencies(
+            &edit.text,
+            &back,
+            true,
+            DatabaseKind::Postgres,
+            false,
+            false,
+        )
+        .unwrap();
         assert_eq!(
             edit.line,
             "better-auth = { version = \"0.9\", features = [\"axum\", \"postgres\"] }"

@@ -296,8 +296,17 @@ both_backends!(list_shows_sign_in_methods, |db: TestDb| {
         database.close().await;
     });
     let table = db.ok(&["user", "list"]);
-    let line = |email: &str| table.lines().find(|l| l.contains(email)).unwrap().to_string();
-    assert!(line("ada@example.com").contains(" credential, github "), "{table}");
+    let line = |email: &str| {
+        table
+            .lines()
+            .find(|l| l.contains(email))
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        line("ada@example.com").contains(" credential, github "),
+        "{table}"
+    );
     assert!(line("octo@example.com").contains(" github "), "{table}");
     assert!(table.lines().next().unwrap().contains("SIGN-IN"), "{table}");
     let json: Value = serde_json::from_str(&db.ok(&["user", "list", "--json"])).unwrap();

@@ -387,7 +387,10 @@ fn social_plugin_adds_providers_from_the_environment() {
         stdout.contains("register http://localhost:3000/auth/callback/github as the callback URL"),
         "{stdout}"
     );
-    assert!(stdout.contains("http://localhost:3000/auth/callback/google"), "{stdout}");
+    assert!(
+        stdout.contains("http://localhost:3000/auth/callback/google"),
+        "{stdout}"
+    );
 
     let manifest = std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap();
     let social_line = manifest
@@ -400,10 +403,16 @@ fn social_plugin_adds_providers_from_the_environment() {
         social_line.contains(&format!("path = \"{}\"", social_dir.display())),
         "{social_line}"
     );
-    assert!(social_line.contains("features = [\"sqlite\"]"), "{social_line}");
+    assert!(
+        social_line.contains("features = [\"sqlite\"]"),
+        "{social_line}"
+    );
 
     let auth = std::fs::read_to_string(dir.path().join("src/auth.rs")).unwrap();
-    assert!(auth.contains("use better_auth_social::{GitHub, Google, SocialProvidersPlugin};"), "{auth}");
+    assert!(
+        auth.contains("use better_auth_social::{GitHub, Google, SocialProvidersPlugin};"),
+        "{auth}"
+    );
     assert!(auth.contains(".plugin(social_providers())"), "{auth}");
     assert!(auth.contains("var(\"GITHUB_CLIENT_ID\")"), "{auth}");
 

@@ -283,9 +283,9 @@ pub async fn create(
     match result {
         Ok(()) => Ok(Some(Account {
             id,
-            account_id: account.account_id.to_string(),
-            provider_id: account.provider_id.to_string(),
-            user_id: user_id.to_string(),
+            account_id: account.account_id.to_owned(),
+            provider_id: account.provider_id.to_owned(),
+            user_id: user_id.to_owned(),
             scope: account.scope.map(str::to_owned),
             created_at: now,
             updated_at: now,
@@ -316,7 +316,8 @@ pub async fn set_scope(
 /// Every user's sign-in methods: `(userId, providerId)` pairs ordered by user
 /// and provider (`credential` for a password), one query for all users.
 pub async fn provider_ids_by_user(db: &Database) -> Result<Vec<(String, String)>> {
-    const SQL: &str = r#"SELECT DISTINCT "userId", "providerId" FROM "account" ORDER BY "userId", "providerId""#;
+    const SQL: &str =
+        r#"SELECT DISTINCT "userId", "providerId" FROM "account" ORDER BY "userId", "providerId""#;
     let rows: Vec<(String, String)> =
         on_pool!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await?);
     Ok(rows)

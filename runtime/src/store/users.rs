@@ -211,8 +211,8 @@ pub async fn create_with_account(
 ) -> Result<User> {
     let user = User {
         id: crate::crypto::generate_id(),
-        name: new.name.to_string(),
-        email: new.email.to_string(),
+        name: new.name.to_owned(),
+        email: new.email.to_owned(),
         email_verified: new.email_verified,
         image: new.image.map(str::to_owned),
         created_at: now,

@@ -16,18 +16,18 @@ use better_auth_social::SocialProvidersPlugin;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-pub const SECRET: &str = "social-test-secret-at-least-32-characters";
-pub const PASSWORD: &str = "correct horse battery staple";
-pub const PG_ENV: &str = "BETTER_AUTH_TEST_POSTGRES_URL";
+pub(crate) const SECRET: &str = "social-test-secret-at-least-32-characters";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PG_ENV: &str = "BETTER_AUTH_TEST_POSTGRES_URL";
 
 /// Prints a line the test harness does not capture.
-pub fn notice(line: &str) {
+pub(crate) fn notice(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
@@ -52,9 +52,9 @@ macro_rules! both_backends {
 }
 
 /// A database for one test: a fresh SQLite file, or a fresh PostgreSQL schema.
-pub struct TestDb {
-    pub database: Database,
-    pub url: String,
+pub(crate) struct TestDb {
+    pub(crate) database: Database,
+    pub(crate) url: String,
     schema: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -62,7 +62,7 @@ pub struct TestDb {
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl TestDb {
-    pub async fn open(backend: Backend) -> Option<TestDb> {
+    pub(crate) async fn open(backend: Backend) -> Option<TestDb> {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
@@ -144,34 +144,38 @@ fn rand_suffix() -> u32 {
 
 /// A listener bound before the server is built: its address is the base URL
 /// providers redirect back to.
-pub struct Bound {
+pub(crate) struct Bound {
     listener: tokio::net::TcpListener,
-    pub base: String,
+    pub(crate) base: String,
 }
 
 impl Bound {
-    pub async fn new() -> Bound {
+    pub(crate) async fn new() -> Bound {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         Bound { listener, base }
     }
 
     /// The callback URL of a provider on this server.
-    pub fn callback_url(&self, provider: &str) -> String {
+    pub(crate) fn callback_url(&self, provider: &str) -> String {
         format!("{}/api/auth/callback/{provider}", self.base)
     }
 }
 
 /// An auth server: email/password, sessions, accounts and the social plugin,
 /// nested at `/api/auth`.
-pub struct TestServer {
-    pub base: String,
-    pub auth: Arc<BetterAuth>,
-    pub clock: ManualClock,
+pub(crate) struct TestServer {
+    pub(crate) base: String,
+    pub(crate) auth: Arc<BetterAuth>,
+    pub(crate) clock: ManualClock,
 }
 
 impl TestServer {
-    pub async fn start(bound: Bound, db: &TestDb, social: SocialProvidersPlugin) -> TestServer {
+    pub(crate) async fn start(
+        bound: Bound,
+        db: &TestDb,
+        social: SocialProvidersPlugin,
+    ) -> TestServer {
         let clock = ManualClock::new();
         let config = AuthConfig::new(SECRET)
             .base_url(&bound.base)
@@ -208,38 +212,38 @@ impl TestServer {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}/api/auth{path}", self.base)
     }
 }
 
 /// One browser: keeps cookies per host (as browsers do, whatever the port),
 /// sends its Origin on POSTs, and follows redirects only when asked.
-pub struct Browser {
+pub(crate) struct Browser {
     client: reqwest::Client,
     origin: String,
 }
 
 /// A response, read.
 #[derive(Debug)]
-pub struct Resp {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: Value,
-    pub text: String,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Value,
+    pub(crate) text: String,
 }
 
 impl Resp {
-    pub fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         self.headers
             .get("location")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
-            .to_string()
+            .to_owned()
     }
 
     /// Every `Set-Cookie` line.
-    pub fn set_cookies(&self) -> Vec<String> {
+    pub(crate) fn set_cookies(&self) -> Vec<String> {
         self.headers
             .get_all("set-cookie")
             .iter()
@@ -248,12 +252,12 @@ impl Resp {
     }
 
     /// The `error` query parameter of the redirect target.
-    pub fn error_code(&self) -> Option<String> {
+    pub(crate) fn error_code(&self) -> Option<String> {
         query_param(&self.location(), "error")
     }
 }
 
-pub fn query_param(url: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
     let query = query.split('#').next().unwrap_or("");
     url::form_urlencoded::parse(query.as_bytes())
@@ -274,7 +278,7 @@ async fn read(response: reqwest::Response) -> Resp {
 }
 
 impl Browser {
-    pub fn new(server: &TestServer) -> Browser {
+    pub(crate) fn new(server: &TestServer) -> Browser {
         Browser {
             client: reqwest::Client::builder()
                 .cookie_store(true)
@@ -285,11 +289,11 @@ impl Browser {
         }
     }
 
-    pub async fn get(&self, url: &str) -> Resp {
+    pub(crate) async fn get(&self, url: &str) -> Resp {
         read(self.client.get(url).send().await.expect("GET")).await
     }
 
-    pub async fn post(&self, url: &str, body: Value) -> Resp {
+    pub(crate) async fn post(&self, url: &str, body: Value) -> Resp {
         read(
             self.client
                 .post(url)
@@ -304,7 +308,7 @@ impl Browser {
 
     /// Follows redirects from `url` until the next hop is on `stop_prefix`;
     /// returns that URL without requesting it.
-    pub async fn follow_until(&self, mut url: String, stop_prefix: &str) -> String {
+    pub(crate) async fn follow_until(&self, mut url: String, stop_prefix: &str) -> String {
         for _ in 0..10 {
             if url.starts_with(stop_prefix) {
                 return url;
@@ -323,26 +327,26 @@ impl Browser {
 
     /// `POST /sign-in/social`, then through the provider back to our
     /// callback; returns the callback URL the provider sent the browser to.
-    pub async fn start_social(&self, server: &TestServer, body: Value) -> String {
+    pub(crate) async fn start_social(&self, server: &TestServer, body: Value) -> String {
         let resp = self.post(&server.url("/sign-in/social"), body).await;
         assert_eq!(resp.status, 200, "{}", resp.text);
         assert_eq!(resp.body["redirect"], true);
-        let url = resp.body["url"].as_str().expect("url").to_string();
+        let url = resp.body["url"].as_str().expect("url").to_owned();
         self.follow_until(url, &server.url("/callback/")).await
     }
 
     /// A whole social sign-in; returns our callback's response.
-    pub async fn social_sign_in(&self, server: &TestServer, body: Value) -> Resp {
+    pub(crate) async fn social_sign_in(&self, server: &TestServer, body: Value) -> Resp {
         let callback = self.start_social(server, body).await;
         self.get(&callback).await
     }
 
     /// The signed-in user, or `Value::Null`.
-    pub async fn session(&self, server: &TestServer) -> Value {
+    pub(crate) async fn session(&self, server: &TestServer) -> Value {
         self.get(&server.url("/get-session")).await.body
     }
 
-    pub async fn sign_up(&self, server: &TestServer, email: &str) -> Resp {
+    pub(crate) async fn sign_up(&self, server: &TestServer, email: &str) -> Resp {
         self.post(
             &server.url("/sign-up/email"),
             json!({ "name": "Local User", "email": email, "password": PASSWORD }),
@@ -352,20 +356,20 @@ impl Browser {
 }
 
 /// Resolves a Location against the URL it came from.
-pub fn absolute(from: &str, location: &str) -> String {
+pub(crate) fn absolute(from: &str, location: &str) -> String {
     url::Url::parse(from)
         .and_then(|base| base.join(location))
         .map(String::from)
-        .unwrap_or_else(|_| location.to_string())
+        .unwrap_or_else(|_| location.to_owned())
 }
 
 /// How many users the database holds.
-pub async fn user_count(db: &Database) -> usize {
+pub(crate) async fn user_count(db: &Database) -> usize {
     better_auth::store::users::list(db).await.unwrap().len()
 }
 
 /// The token columns of an account row, read with SQL of its own.
-pub async fn account_tokens(
+pub(crate) async fn account_tokens(
     db: &TestDb,
     id: &str,
 ) -> (Option<String>, Option<String>, Option<String>) {

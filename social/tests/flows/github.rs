@@ -232,7 +232,7 @@ both_backends!(
         let id = local.sign_up(&server, "octocat@example.com").await.body["user"]["id"]
             .as_str()
             .unwrap()
-            .to_string();
+            .to_owned();
         better_auth::store::users::mark_email_verified(&db.database, &id, server.auth.now())
             .await
             .unwrap();

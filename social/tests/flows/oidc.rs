@@ -9,7 +9,10 @@ use crate::oidc_provider::provider;
 
 /// A server whose `oidc` provider is the test provider, with a fresh client
 /// (one that misbehaves in the given way, if any).
-pub async fn setup(backend: Backend, misbehave: Option<&str>) -> Option<(TestDb, TestServer)> {
+pub(crate) async fn setup(
+    backend: Backend,
+    misbehave: Option<&str>,
+) -> Option<(TestDb, TestServer)> {
     let provider = provider()?;
     let db = TestDb::open(backend).await?;
     let bound = Bound::new().await;
@@ -127,7 +130,7 @@ both_backends!(link_social_to_signed_in_user, |backend| async move {
     assert_eq!(resp.body["redirect"], true);
     let callback = browser
         .follow_until(
-            resp.body["url"].as_str().unwrap().to_string(),
+            resp.body["url"].as_str().unwrap().to_owned(),
             &server.url("/callback/"),
         )
         .await;
@@ -195,7 +198,7 @@ both_backends!(
             .await;
         let callback = browser
             .follow_until(
-                resp.body["url"].as_str().unwrap().to_string(),
+                resp.body["url"].as_str().unwrap().to_owned(),
                 &server.url("/callback/"),
             )
             .await;
@@ -238,7 +241,7 @@ both_backends!(
         .await;
         let callback = other
             .follow_until(
-                resp.body["url"].as_str().unwrap().to_string(),
+                resp.body["url"].as_str().unwrap().to_owned(),
                 &server.url("/callback/"),
             )
             .await;
@@ -296,12 +299,20 @@ both_backends!(unknown_provider_is_404, |backend| async move {
         .await;
     assert_eq!(resp.status, 404, "{}", resp.text);
     assert_eq!(resp.body["code"], "PROVIDER_NOT_FOUND");
-    assert!(resp.set_cookies().is_empty(), "no state for an unknown provider");
+    assert!(
+        resp.set_cookies().is_empty(),
+        "no state for an unknown provider"
+    );
 
     // The routes are in the instance's OpenAPI document.
     let doc = browser.get(&server.url("/reference/openapi.json")).await;
     assert_eq!(doc.status, 200);
-    for path in ["/sign-in/social", "/link-social", "/callback/{provider}", "/error"] {
+    for path in [
+        "/sign-in/social",
+        "/link-social",
+        "/callback/{provider}",
+        "/error",
+    ] {
         assert!(doc.body["paths"].get(path).is_some(), "{path} documented");
     }
 });

@@ -14,22 +14,22 @@ use crate::common::notice;
 
 /// A running provider. Its standard input is held open: the provider exits
 /// when this test process ends and the pipe closes.
-pub struct OidcProvider {
-    pub issuer: String,
+pub(crate) struct OidcProvider {
+    pub(crate) issuer: String,
     _child: Mutex<(Child, ChildStdin)>,
 }
 
 /// A client registered with the provider.
-pub struct RegisteredClient {
-    pub id: String,
-    pub secret: String,
+pub(crate) struct RegisteredClient {
+    pub(crate) id: String,
+    pub(crate) secret: String,
 }
 
 static PROVIDER: OnceLock<Result<OidcProvider, String>> = OnceLock::new();
 
 /// The provider, started on first use; `None` (saying so for each test)
 /// when node or npm are missing and CI did not ask for them.
-pub fn provider() -> Option<&'static OidcProvider> {
+pub(crate) fn provider() -> Option<&'static OidcProvider> {
     match PROVIDER.get_or_init(start) {
         Ok(provider) => Some(provider),
         Err(why) => {
@@ -59,7 +59,7 @@ fn target_dir() -> PathBuf {
 }
 
 /// Installs the provider's npm packages into `target/oidc-provider` (once).
-pub fn install() -> Result<PathBuf, String> {
+pub(crate) fn install() -> Result<PathBuf, String> {
     for tool in ["node", "npm"] {
         let found = Command::new(tool)
             .arg("--version")
@@ -114,7 +114,7 @@ fn start() -> Result<OidcProvider, String> {
         .map_err(|e| format!("reading the provider's address: {e}"))?;
     let ready: Value = serde_json::from_str(&line)
         .map_err(|_| format!("the provider did not start (it said {line:?})"))?;
-    let issuer = ready["issuer"].as_str().ok_or("no issuer")?.to_string();
+    let issuer = ready["issuer"].as_str().ok_or("no issuer")?.to_owned();
     Ok(OidcProvider {
         issuer,
         _child: Mutex::new((child, stdin)),
@@ -124,7 +124,11 @@ fn start() -> Result<OidcProvider, String> {
 impl OidcProvider {
     /// Registers a client (RFC 7591) for one redirect URI, optionally one that
     /// the provider's tokens misbehave for (see `scripts/oidc-provider/server.mjs`).
-    pub async fn register(&self, redirect_uri: &str, misbehave: Option<&str>) -> RegisteredClient {
+    pub(crate) async fn register(
+        &self,
+        redirect_uri: &str,
+        misbehave: Option<&str>,
+    ) -> RegisteredClient {
         let mut body = json!({
             "redirect_uris": [redirect_uri],
             "response_types": ["code"],
@@ -143,11 +147,11 @@ impl OidcProvider {
             .await
             .expect("registration answer");
         RegisteredClient {
-            id: resp["client_id"].as_str().expect("client_id").to_string(),
+            id: resp["client_id"].as_str().expect("client_id").to_owned(),
             secret: resp["client_secret"]
                 .as_str()
                 .expect("client_secret")
-                .to_string(),
+                .to_owned(),
         }
     }
 }

@@ -256,7 +256,7 @@ both_backends!(
         // A local user whose address is verified...
         let local = Browser::new(&server);
         let signed_up = local.sign_up(&server, "unverified-vic@example.com").await;
-        let user_id = signed_up.body["user"]["id"].as_str().unwrap().to_string();
+        let user_id = signed_up.body["user"]["id"].as_str().unwrap().to_owned();
         better_auth::store::users::mark_email_verified(&db.database, &user_id, server.auth.now())
             .await
             .unwrap();
@@ -303,7 +303,7 @@ both_backends!(
         };
         let local = Browser::new(&server);
         let signed_up = local.sign_up(&server, "both@example.com").await;
-        let user_id = signed_up.body["user"]["id"].as_str().unwrap().to_string();
+        let user_id = signed_up.body["user"]["id"].as_str().unwrap().to_owned();
         better_auth::store::users::mark_email_verified(&db.database, &user_id, server.auth.now())
             .await
             .unwrap();
@@ -337,7 +337,7 @@ both_backends!(
         .await;
         let callback = browser
             .follow_until(
-                resp.body["url"].as_str().unwrap().to_string(),
+                resp.body["url"].as_str().unwrap().to_owned(),
                 &server.url("/callback/"),
             )
             .await;
@@ -459,7 +459,7 @@ both_backends!(s46_provider_tokens_are_not_stored, |backend| async move {
     let user_id = browser.session(&server).await["user"]["id"]
         .as_str()
         .unwrap()
-        .to_string();
+        .to_owned();
     let stored = better_auth::store::accounts::list_for_user(&db.database, &user_id)
         .await
         .unwrap();
