@@ -78,6 +78,15 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// `--plugins ...,social`: the app compiles with better-auth-social beside the runtime.
+#[test]
+fn generated_social_project_compiles_and_is_lint_clean() {
+    scaffold_and_lint(
+        "hello",
+        &["--yes", "--plugins", "email-password,account,social"],
+    );
+}
+
 #[test]
 fn generated_projects_compile_and_are_lint_clean() {
     for name in [
@@ -102,11 +111,6 @@ fn generated_projects_compile_and_are_lint_clean() {
         scaffold_and_lint(name, &["--yes"]);
     }
     scaffold_and_lint("sqlx-pool", &["--yes", "--migrations", "copy"]);
-    // Social sign-in: better-auth-social beside the runtime compiles in the app.
-    scaffold_and_lint(
-        "hello",
-        &["--yes", "--plugins", "email-password,account,social"],
-    );
     scaffold_and_lint(
         "app-state",
         &["--yes", "--database", "postgres", "--mount", "/api/auth"],
