@@ -371,6 +371,7 @@ fn routes_under_a_nest_prefix_keep_the_mount_away() {
         ),
         "{stdout}{stderr}"
     );
+}
 
 /// `--plugins ...,social`: the social crate beside the runtime, GitHub and Google from
 /// the environment (placeholders in `.env.example`), and the callback URLs to register.
