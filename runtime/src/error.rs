@@ -94,12 +94,41 @@ pub enum Error {
     /// A bug or an environment failure (a panicked hashing task, say).
     #[error("internal error: {0}")]
     Internal(String),
+    /// An error a plugin answers with, with its own status and wire code
+    /// (a 4xx or 502/503; 500 is [`Error::Internal`], whose details are never sent).
+    ///
+    /// ```
+    /// use better_auth::Error;
+    /// use better_auth::http::StatusCode;
+    ///
+    /// let err = Error::plugin(StatusCode::NOT_FOUND, "PROVIDER_NOT_FOUND", "Provider not found");
+    /// assert_eq!(err.status(), StatusCode::NOT_FOUND);
+    /// assert_eq!(err.body()["code"], "PROVIDER_NOT_FOUND");
+    /// ```
+    #[error("{message}")]
+    Plugin {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The SCREAMING_SNAKE wire code.
+        code: &'static str,
+        /// What the client is told.
+        message: String,
+    },
 }
 
 /// Shorthand for results in this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// A plugin's own error (see [`Error::Plugin`]).
+    pub fn plugin(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Error::Plugin {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -122,6 +151,7 @@ impl Error {
             Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Plugin { status, .. } => *status,
             Error::Config(_) | Error::Database(_) | Error::Migration(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -155,6 +185,7 @@ impl Error {
             Error::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Error::BodyTimeout => "REQUEST_TIMEOUT",
             Error::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Error::Plugin { code, .. } => code,
         }
     }
 
