@@ -166,25 +166,17 @@ fn social(ctx: &Ctx) -> Result<&Social> {
         .ok_or_else(|| Error::Internal("social plugin state missing".into()))
 }
 
-/// A JSON error with a code of Better Auth's that the runtime's `Error` has no variant for.
-fn json_error(status: StatusCode, code: &str, message: &str) -> AuthResponse {
-    AuthResponse::json_status(
-        status,
-        &serde_json::json!({ "message": message, "code": code }),
-    )
-}
-
 async fn start(ctx: &Ctx, start: Start<'_>) -> Result<AuthResponse> {
     let social = social(ctx)?;
     let Some(provider) = social.providers.get(start.provider) else {
-        return Ok(json_error(
+        return Err(Error::plugin(
             StatusCode::NOT_FOUND,
             "PROVIDER_NOT_FOUND",
             "Provider not found",
         ));
     };
     if start.id_token {
-        return Ok(json_error(
+        return Err(Error::plugin(
             StatusCode::NOT_FOUND,
             "ID_TOKEN_NOT_SUPPORTED",
             "id token not supported",
@@ -241,7 +233,7 @@ async fn start(ctx: &Ctx, start: Start<'_>) -> Result<AuthResponse> {
             // S45: a provider that cannot be reached is a 502 naming it, never a 500.
             tracing::warn!(provider = provider.id(), error = %err, "social sign-in could not start");
             ctx.consume_token(STATE_PURPOSE, &state).await?;
-            return Ok(json_error(
+            return Err(Error::plugin(
                 StatusCode::BAD_GATEWAY,
                 "PROVIDER_UNAVAILABLE",
                 "The sign-in provider cannot be reached; try again later",
