@@ -22,6 +22,7 @@ use better_auth::plugins::{Plugin, PluginSetup, Route};
 use better_auth::store::users;
 use better_auth::validation::normalize_email;
 use better_auth::{AuthContext, AuthRequest, AuthResponse, Result};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 /// What the plugin's tokens are for, in the verification table.
@@ -127,7 +128,7 @@ async fn send_link(ctx: &AuthContext, request: AuthRequest) -> Result<AuthRespon
         url.push_str("?token=");
         url.push_str(&token);
         url.push_str("&callbackURL=");
-        url.push_str(&percent_encode(&callback));
+        url.extend(utf8_percent_encode(&callback, NON_ALPHANUMERIC));
         detached
             .send_email(Email::link(
                 EmailKind::Other(PURPOSE),
@@ -158,17 +159,4 @@ async fn verify(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse>
     };
     let (_session, token) = ctx.create_session(&user, &request).await?;
     Ok(ctx.with_session_cookie(AuthResponse::redirect(&callback), &token, true))
-}
-
-/// Percent-encodes a query value.
-fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -76,6 +76,45 @@ pub async fn list(db: &Database) -> Result<Vec<User>> {
     Ok(rows.into_iter().map(User::from).collect())
 }
 
+/// The row of a new user, created now.
+fn user_row(new: NewUser<'_>, now: DateTime<Utc>) -> User {
+    User {
+        id: crate::crypto::generate_id(),
+        name: new.name.to_owned(),
+        email: new.email.to_owned(),
+        email_verified: new.email_verified,
+        image: new.image.map(str::to_owned),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// The insert of a [`user_row`], ready to run on a transaction.
+macro_rules! insert_user {
+    ($user:expr) => {
+        sqlx::query(
+            r#"INSERT INTO "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt")
+               VALUES ($1, $2, $3, $4, $5, $6, $6)"#,
+        )
+        .bind(&$user.id)
+        .bind(&$user.name)
+        .bind(&$user.email)
+        .bind($user.email_verified)
+        .bind(&$user.image)
+        .bind(Timestamp($user.created_at))
+    };
+}
+
+/// A user-creating transaction's outcome: a taken email (or provider
+/// account) is [`Error::UserAlreadyExists`].
+fn created(result: std::result::Result<(), sqlx::Error>, user: User) -> Result<User> {
+    match result {
+        Ok(()) => Ok(user),
+        Err(e) if is_unique_violation(&e) => Err(Error::UserAlreadyExists),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Creates a user and its credential account (`providerId = "credential"`,
 /// `accountId` = the user id) in one transaction. A taken email is
 /// [`Error::UserAlreadyExists`], also when two sign-ups race (S27).
@@ -85,33 +124,14 @@ pub async fn create_with_password(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<User> {
-    let user = User {
-        id: crate::crypto::generate_id(),
-        name: new.name.to_owned(),
-        email: new.email.to_owned(),
-        email_verified: new.email_verified,
-        image: new.image.map(str::to_owned),
-        created_at: now,
-        updated_at: now,
-    };
+    let user = user_row(new, now);
     let account_id = crate::crypto::generate_id();
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
             // The insert comes first so SQLite takes the write lock at once and
             // waits (busy_timeout) instead of failing a read-to-write upgrade.
-            sqlx::query(
-                r#"INSERT INTO "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt")
-                   VALUES ($1, $2, $3, $4, $5, $6, $6)"#,
-            )
-            .bind(&user.id)
-            .bind(&user.name)
-            .bind(&user.email)
-            .bind(user.email_verified)
-            .bind(&user.image)
-            .bind(Timestamp(now))
-            .execute(&mut *tx)
-            .await?;
+            insert_user!(&user).execute(&mut *tx).await?;
             sqlx::query(
                 r#"INSERT INTO "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
                    VALUES ($1, $2, 'credential', $2, $3, $4, $4)"#,
@@ -126,11 +146,7 @@ pub async fn create_with_password(
         }
         .await
     });
-    match result {
-        Ok(()) => Ok(user),
-        Err(e) if is_unique_violation(&e) => Err(Error::UserAlreadyExists),
-        Err(e) => Err(e.into()),
-    }
+    created(result, user)
 }
 
 /// Changes a user's name and/or image.
@@ -209,31 +225,12 @@ pub async fn create_with_account(
     account: &super::accounts::NewAccount<'_>,
     now: DateTime<Utc>,
 ) -> Result<User> {
-    let user = User {
-        id: crate::crypto::generate_id(),
-        name: new.name.to_owned(),
-        email: new.email.to_owned(),
-        email_verified: new.email_verified,
-        image: new.image.map(str::to_owned),
-        created_at: now,
-        updated_at: now,
-    };
+    let user = user_row(new, now);
     let account_id = crate::crypto::generate_id();
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
-            sqlx::query(
-                r#"INSERT INTO "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt")
-                   VALUES ($1, $2, $3, $4, $5, $6, $6)"#,
-            )
-            .bind(&user.id)
-            .bind(&user.name)
-            .bind(&user.email)
-            .bind(user.email_verified)
-            .bind(&user.image)
-            .bind(Timestamp(now))
-            .execute(&mut *tx)
-            .await?;
+            insert_user!(&user).execute(&mut *tx).await?;
             super::accounts::insert_account!(&account_id, &user.id, account, now)
                 .execute(&mut *tx)
                 .await?;
@@ -241,11 +238,7 @@ pub async fn create_with_account(
         }
         .await
     });
-    match result {
-        Ok(()) => Ok(user),
-        Err(e) if is_unique_violation(&e) => Err(Error::UserAlreadyExists),
-        Err(e) => Err(e.into()),
-    }
+    created(result, user)
 }
 
 /// Marks a user's current email address as verified (a provider vouched for it).
