@@ -4,7 +4,8 @@
 # `valgrind --tool=callgrind`; counters are zeroed after a warm-up, N requests
 # are sent on one keep-alive connection (curl), and the dump's total is
 # divided by N. Rows: the bare JSON handler, /get-session with the default
-# (validated) cache, and with the cache off.
+# (validated) cache, the same session through `CurrentSession` on an app
+# route, /get-session with the cache off and with the opt-in 1 s cache.
 #
 #   cargo build --release -p better-auth-bench
 #   bash bench/callgrind.sh            # N=2000 requests per row
@@ -70,6 +71,7 @@ measure() {
     local total
     total=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$dump" | head -1)
     stop
+    [ -n "${KEEP:-}" ] && cp "$dump" "$KEEP/$(echo "$label" | tr -c "a-zA-Z0-9\n" _).out"
     rm -f "$dir"/callgrind.*
     printf '| %s | %s |\n' "$label" "$(( total / N ))"
 }
@@ -78,5 +80,6 @@ echo "| row | instructions per request |"
 echo "|---|--:|"
 measure "bare Axum handler, small JSON" /json ""
 measure "GET /get-session, SQLite file, default (validated cache)" /auth/get-session ""
+measure "CurrentSession on an app route, SQLite file, default" /api/me ""
 measure "GET /get-session, SQLite file, cache off" /auth/get-session "--no-cache"
 measure "GET /get-session, SQLite file, opt-in 1 s cache" /auth/get-session "--session-cache"

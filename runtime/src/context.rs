@@ -20,7 +20,7 @@ use crate::request::{AuthRequest, AuthResponse};
 use crate::session_cache::SessionCache;
 use crate::store::{self, Database};
 
-/// Where a validated cache entry keeps its rendered `/get-session` body.
+/// Where a session cache entry keeps its rendered `/get-session` body.
 pub(crate) type BodySlot = std::sync::Arc<std::sync::OnceLock<bytes::Bytes>>;
 
 /// A live session found by [`AuthContext::lookup_session_with_body`].
@@ -29,14 +29,14 @@ pub(crate) enum Lookup {
     Cached {
         /// The cached session and user.
         found: std::sync::Arc<(Session, User)>,
-        /// The validated entry's rendered-body slot.
+        /// The entry's rendered-body slot.
         body: Option<BodySlot>,
     },
     /// Read from the database (and stored in the cache, if any).
     Read {
         /// The session as resolved.
         resolved: Box<ResolvedSession>,
-        /// The new validated entry's rendered-body slot.
+        /// The new cache entry's rendered-body slot.
         body: Option<BodySlot>,
     },
 }
@@ -250,7 +250,7 @@ impl AuthContext {
             }))
     }
 
-    /// [`AuthContext::lookup_session`], with the validated cache entry's slot
+    /// [`AuthContext::lookup_session`], with the cache entry's slot
     /// for the rendered `/get-session` body when the answer is that entry's
     /// session unchanged (read from it, or just stored without a refresh).
     pub(crate) async fn lookup_session_with_body(
@@ -269,7 +269,9 @@ impl AuthContext {
             (Some(cache), Some(version)) => cache
                 .get_validated_with_body(&digest, version)
                 .map(|(found, body)| (found, Some(body))),
-            (Some(cache), None) => cache.get(&digest).map(|found| (found, None)),
+            (Some(cache), None) => cache
+                .get_with_body(&digest)
+                .map(|(found, body)| (found, Some(body))),
             (None, _) => None,
         };
         if let Some((found, body)) = cached {
@@ -304,10 +306,7 @@ impl AuthContext {
             (Some(cache), Some(version)) => {
                 cache.insert_validated_with_body(&digest, version, &session, &user)
             }
-            (Some(cache), None) => {
-                cache.insert(&digest, &session, &user);
-                None
-            }
+            (Some(cache), None) => cache.insert_with_body(&digest, &session, &user),
             (None, _) => None,
         };
         let resolved = ResolvedSession {

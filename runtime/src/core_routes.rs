@@ -121,9 +121,10 @@ async fn get_session(auth: &AuthContext, request: AuthRequest) -> Result<AuthRes
     let Some((lookup, token)) = lookup else {
         return Ok(no_store(AuthResponse::json(&serde_json::Value::Null)));
     };
-    // A session answered from (or just stored in) the validated cache is
-    // rendered once per cache entry: the entry is replaced whenever the
-    // database changes, so the body is what rendering it now would give.
+    // A session answered from (or just stored in) the session cache is
+    // rendered once per cache entry: an entry never changes (a validated
+    // cache replaces it whenever the database changes; a ttl cache serves it
+    // unchanged until it expires), so the body is what rendering it now would give.
     let rendered = |session: &Session, user: &User, slot: Option<&BodySlot>| {
         if let Some(bytes) = slot.and_then(|slot| slot.get()) {
             return AuthResponse::json_bytes(bytes.clone());

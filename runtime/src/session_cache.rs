@@ -48,7 +48,7 @@
 //! go to the database.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::models::{Session, User};
@@ -70,7 +70,8 @@ pub struct SessionCache {
     ttl: Duration,
     validated: bool,
     capacity: usize,
-    entries: Mutex<HashMap<String, Entry>>,
+    /// Read on every request by every worker at once; written on a miss.
+    entries: RwLock<HashMap<String, Entry>>,
 }
 
 #[derive(Debug)]
@@ -98,7 +99,7 @@ impl SessionCache {
             ttl: ttl.min(MAX_TTL),
             validated: false,
             capacity: capacity.max(1),
-            entries: Mutex::new(HashMap::new()),
+            entries: RwLock::new(HashMap::new()),
         }
     }
 
@@ -110,7 +111,7 @@ impl SessionCache {
             ttl: Duration::ZERO,
             validated: true,
             capacity: capacity.max(1),
-            entries: Mutex::new(HashMap::new()),
+            entries: RwLock::new(HashMap::new()),
         }
     }
 
@@ -133,7 +134,7 @@ impl SessionCache {
         if !self.validated {
             return None;
         }
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.get(digest)?;
         (entry.version == version).then(|| (entry.found.clone(), entry.body.clone()))
     }
@@ -175,21 +176,36 @@ impl SessionCache {
     /// The session and user stored for this token digest less than `ttl` ago
     /// (ttl caches; `None` from a validated cache). The caller still checks expiry.
     pub fn get(&self, digest: &str) -> Option<Arc<(Session, User)>> {
+        self.get_with_body(digest).map(|(found, _)| found)
+    }
+
+    /// [`SessionCache::get`] with the entry's slot for its rendered
+    /// `/get-session` body.
+    pub(crate) fn get_with_body(&self, digest: &str) -> Option<Found> {
         if self.validated {
             return None;
         }
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.get(digest)?;
-        (entry.stored.elapsed() < self.ttl).then(|| entry.found.clone())
+        (entry.stored.elapsed() < self.ttl).then(|| (entry.found.clone(), entry.body.clone()))
     }
 
     /// Remembers a session just read from the database (ttl caches; ignored
     /// by a validated cache). When the cache is full, entries that can no
     /// longer be served are dropped first, then everything.
     pub fn insert(&self, digest: &str, session: &Session, user: &User) {
-        if !self.validated {
-            self.store(digest, 0, session, user);
-        }
+        self.insert_with_body(digest, session, user);
+    }
+
+    /// [`SessionCache::insert`], returning the new entry's slot for its
+    /// rendered `/get-session` body.
+    pub(crate) fn insert_with_body(
+        &self,
+        digest: &str,
+        session: &Session,
+        user: &User,
+    ) -> Option<Arc<OnceLock<bytes::Bytes>>> {
+        (!self.validated).then(|| self.store(digest, 0, session, user))
     }
 
     fn store(
@@ -206,7 +222,7 @@ impl SessionCache {
             stored: Instant::now(),
             version,
         };
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if entries.len() >= self.capacity && !entries.contains_key(digest) {
             // A validated cache keeps the entries stored at this version.
             let current = Some(version);
@@ -222,7 +238,7 @@ impl SessionCache {
     /// Forgets one session (call when this instance revokes it).
     pub fn remove(&self, digest: &str) {
         self.entries
-            .lock()
+            .write()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(digest);
     }
@@ -230,7 +246,7 @@ impl SessionCache {
     /// Forgets every session (call after revoking many, e.g. all of a user's).
     pub fn clear(&self) {
         self.entries
-            .lock()
+            .write()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
     }
@@ -238,7 +254,7 @@ impl SessionCache {
     /// How many entries are held (stale ones included until replaced).
     pub fn len(&self) -> usize {
         self.entries
-            .lock()
+            .read()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
     }

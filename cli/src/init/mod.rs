@@ -105,7 +105,7 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
         .count();
     if changes == 0 {
         print_notes(&plan);
-        if plan.manual.is_none() {
+        if !leaves_steps(&plan) {
             println!(
                 "\nNothing to do: {} already has Better Auth (every file is as init would write it).",
                 package.name
@@ -119,7 +119,7 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
         println!("\nDry run: nothing was written. Run again without --dry-run to apply.");
         println!("Dependency: {}", plan.dependency_line);
         print_notes(&plan);
-        if plan.manual.is_some() {
+        if leaves_steps(&plan) {
             print_manual(&plan, Written::DryRun);
             return Ok(ExitCode::from(EXIT_MANUAL));
         }
@@ -174,7 +174,7 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
             return Ok(code);
         }
     }
-    if plan.manual.is_some() {
+    if leaves_steps(&plan) {
         print_manual(&plan, Written::Now);
         return Ok(ExitCode::from(EXIT_MANUAL));
     }
@@ -277,7 +277,32 @@ enum Written {
     RolledBack,
 }
 
+/// Whether init ends with [`EXIT_MANUAL`]: wiring or settings are left to the user.
+fn leaves_steps(plan: &Plan) -> bool {
+    plan.manual.is_some() || !plan.env_steps.is_empty()
+}
+
 fn print_manual(plan: &Plan, written: Written) {
+    if plan.manual.is_none() && !plan.env_steps.is_empty() {
+        println!("\nLeft for you before the app can start:");
+        for step in &plan.env_steps {
+            println!("  - {step}");
+        }
+        let footer = match written {
+            Written::Now => {
+                format!("Everything else was written: init exits with status {EXIT_MANUAL}.")
+            }
+            Written::DryRun => format!(
+                "A real run would write everything else and exit with status {EXIT_MANUAL}."
+            ),
+            Written::RolledBack => "Nothing was kept.".to_owned(),
+        };
+        println!("\n{footer}");
+        return;
+    }
+    for step in &plan.env_steps {
+        println!("Note: {step}");
+    }
     if let Some(manual) = &plan.manual {
         println!("\nManual steps needed:\n{}", manual.trim_end());
         let footer = match written {

@@ -74,6 +74,10 @@ pub(super) struct Plan {
     pub notes: Vec<String>,
     /// Rendered manual steps, when the sources were too unusual to edit.
     pub manual: Option<String>,
+    /// Settings init would not write and the app cannot start without (a
+    /// secret or a password kept out of a `.env` that git tracks): init then
+    /// ends with the manual-steps status.
+    pub env_steps: Vec<String>,
     /// `BETTER_AUTH_URL`.
     pub base_url: String,
     /// Where the endpoints are mounted.
@@ -253,6 +257,11 @@ fn postgres_url(env_text: Option<&str>, model: &Model, package: &Package) -> (St
          or set the URL of an existing one in .env before starting the app"
     );
     (fallback, note)
+}
+
+/// Whether a database URL carries a password (`user:password@host`, `?password=`).
+fn holds_password(url: &str) -> bool {
+    better_auth::store::redact_url(url) != url || url.contains("password=")
 }
 
 /// The first of Better Auth's table names that the app's SQL migrations create.
@@ -669,7 +678,8 @@ pub(super) fn build(
         vars.push(Var {
             name: "BETTER_AUTH_DATABASE_URL",
             value: database_url.clone(),
-            example: database_url.clone(),
+            // `.env.example` is committed: never a password in it.
+            example: better_auth::store::redact_url(&database_url),
         });
     }
 
@@ -781,34 +791,71 @@ pub(super) fn build(
         files.push(generated_change(path, old, sql, args.force));
     }
 
-    // A `.env` in git gets no secret: a committed secret is no secret.
+    // A `.env` in git gets no secret and no password: what is committed is
+    // no secret. The app cannot start without them, so init says what is left.
     let env_tracked = envfile::tracked_by_git(&env_path);
-    let env_vars: Vec<Var> = vars
-        .iter()
-        .filter(|v| !(env_tracked && v.name == "BETTER_AUTH_SECRET"))
-        .cloned()
-        .collect();
+    let withheld = |v: &Var| {
+        env_tracked
+            && match v.name {
+                "BETTER_AUTH_SECRET" => true,
+                "BETTER_AUTH_DATABASE_URL" => holds_password(&v.value),
+                _ => false,
+            }
+    };
+    let env_vars: Vec<Var> = vars.iter().filter(|v| !withheld(v)).cloned().collect();
+    // Tests that build the state struct break once it has an `auth` field;
+    // init does not edit tests, so it says where they are.
+    let mut env_steps = Vec::new();
+    if let (Some(name), Outcome::Edits(_)) = (&wiring.state_name, &wiring.outcome) {
+        let integration: Vec<PathBuf> = std::fs::read_dir(package.dir.join("tests"))
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+            .collect();
+        for (file, line, func) in model.test_literals_missing(name, "auth", &integration, &shown) {
+            env_steps.push(format!(
+                "{file}:{line} (`fn {func}`, test code) builds `{name} {{ .. }}` without the \
+                 `auth` field init added, so the tests no longer compile: add `auth`, built as \
+                 the app builds it (init does not edit tests)"
+            ));
+        }
+    }
     if env_tracked {
         let shown_env = super::shown(&env_path, base);
-        let has_secret = env_text
-            .as_deref()
-            .and_then(|t| envfile::value_of(t, "BETTER_AUTH_SECRET"))
-            .is_some_and(|s| !s.is_empty());
-        notes.push(if has_secret {
-            format!(
+        let existing = |name| {
+            env_text
+                .as_deref()
+                .and_then(|t| envfile::value_of(t, name))
+                .is_some_and(|s| !s.is_empty())
+        };
+        let untrack = "stop tracking it with `git rm --cached .env` (the file stays), keep \
+                       `.env` in .gitignore, and run init again";
+        for var in vars.iter().filter(|v| withheld(v) && !existing(v.name)) {
+            env_steps.push(match var.name {
+                "BETTER_AUTH_SECRET" => format!(
+                    "{shown_env} is tracked by git, so init did not write BETTER_AUTH_SECRET \
+                     into it, and the app cannot start without it: {untrack}; or set \
+                     BETTER_AUTH_SECRET in the app's environment to the output of \
+                     `better-auth secret`"
+                ),
+                _ => format!(
+                    "{shown_env} is tracked by git, so init did not write \
+                     BETTER_AUTH_DATABASE_URL ({}) into it: the URL holds a password. Either \
+                     {untrack}; or set BETTER_AUTH_DATABASE_URL in the app's environment",
+                    better_auth::store::redact_url(&var.value)
+                ),
+            });
+        }
+        if existing("BETTER_AUTH_SECRET") {
+            notes.push(format!(
                 "{shown_env} is tracked by git and holds BETTER_AUTH_SECRET, so the secret is (or \
                  will be) in the repository's history. Stop tracking it with `git rm --cached \
                  .env` (the file stays), keep `.env` in .gitignore, and replace the secret with \
                  a fresh one from `better-auth secret`"
-            )
-        } else {
-            format!(
-                "{shown_env} is tracked by git, so init did not write BETTER_AUTH_SECRET into it \
-                 (the app cannot start without it). Stop tracking it with `git rm --cached .env` \
-                 (the file stays), keep `.env` in .gitignore, then run init again, or add \
-                 `BETTER_AUTH_SECRET=` with the output of `better-auth secret` to .env yourself"
-            )
-        });
+            ));
+        }
     }
     let mut env = change(
         env_path,
@@ -849,6 +896,7 @@ pub(super) fn build(
         dependency_line: edited.line,
         notes,
         manual,
+        env_steps,
         base_url,
         mount,
         secret,

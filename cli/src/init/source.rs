@@ -297,6 +297,69 @@ impl Model {
         Ok(model)
     }
 
+    /// Where test code builds a `name { .. }` literal naming every field but
+    /// not `field`: `#[test]` functions and `#[cfg(test)]` modules of the app's
+    /// files, the files of `#[cfg(test)] mod x;`, and `extra` (the package's
+    /// `tests/*.rs`). One `(file as shown, line, function)` each; files that do
+    /// not parse are skipped.
+    pub(super) fn test_literals_missing(
+        &self,
+        name: &str,
+        field: &str,
+        extra: &[PathBuf],
+        shown: &dyn Fn(&Path) -> String,
+    ) -> Vec<(String, usize, String)> {
+        let mut found = Vec::new();
+        for func in self.functions().iter().filter(|f| f.is_test) {
+            for line in literals_missing(func.block, name, field) {
+                found.push((func.file.shown.clone(), line, func.sig.ident.to_string()));
+            }
+        }
+        let mut paths: Vec<PathBuf> = extra.to_vec();
+        for file in &self.files {
+            let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+            let stem = file
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned());
+            let mod_dir = if file.is_root() || stem.as_deref() == Some("mod") {
+                dir.clone()
+            } else {
+                dir.join(stem.unwrap_or_default())
+            };
+            let mut tests = Vec::new();
+            collect_mod_files_of(
+                &file.ast.items,
+                &dir,
+                &mod_dir,
+                &file.module,
+                true,
+                true,
+                &mut tests,
+            );
+            paths.extend(tests.into_iter().map(|(p, _)| p));
+        }
+        for path in paths {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let Ok(ast) = syn::parse_file(&text) else {
+                continue;
+            };
+            let mut visitor = MissingField {
+                name,
+                field,
+                lines: Vec::new(),
+                current: String::new(),
+            };
+            syn::visit::Visit::visit_file(&mut visitor, &ast);
+            for (line, func) in visitor.lines {
+                found.push((shown(&path), line, func));
+            }
+        }
+        found
+    }
+
     /// The crate root file of `root`.
     pub(super) fn root_file(&self, root: Root) -> Option<&SourceFile> {
         self.files.iter().find(|f| f.root == root && f.is_root())
@@ -441,9 +504,23 @@ fn collect_mod_files(
     top: bool,
     out: &mut Vec<(PathBuf, Vec<String>)>,
 ) {
+    collect_mod_files_of(items, dir, mod_dir, module, top, false, out);
+}
+
+/// The files of `mod name;` items: those of the app's code, or (`tests`) only
+/// those declared `#[cfg(test)]`.
+fn collect_mod_files_of(
+    items: &[Item],
+    dir: &Path,
+    mod_dir: &Path,
+    module: &[String],
+    top: bool,
+    tests: bool,
+    out: &mut Vec<(PathBuf, Vec<String>)>,
+) {
     for item in items {
         let Item::Mod(m) = item else { continue };
-        if is_cfg_test(&m.attrs) {
+        if is_cfg_test(&m.attrs) != tests {
             continue;
         }
         let name = m.ident.to_string();
@@ -452,7 +529,7 @@ fn collect_mod_files(
         match &m.content {
             Some((_, inner)) => {
                 let inner_dir = mod_dir.join(&name);
-                collect_mod_files(inner, dir, &inner_dir, &path, false, out);
+                collect_mod_files_of(inner, dir, &inner_dir, &path, false, tests, out);
             }
             None => {
                 let candidates = match path_attr(&m.attrs) {
@@ -665,5 +742,52 @@ pub(super) fn import_edit(file: &SourceFile, text: &str) -> Edit {
                 text: format!("{text}\n\n"),
             }
         }
+    }
+}
+
+/// The lines of `name { .. }` literals in `block` without `field` and without `..`.
+fn literals_missing(block: &Block, name: &str, field: &str) -> Vec<usize> {
+    let mut visitor = MissingField {
+        name,
+        field,
+        lines: Vec::new(),
+        current: String::new(),
+    };
+    syn::visit::Visit::visit_block(&mut visitor, block);
+    visitor.lines.into_iter().map(|(line, _)| line).collect()
+}
+
+/// Finds `name { .. }` literals that lack `field`, with the enclosing function.
+struct MissingField<'n> {
+    name: &'n str,
+    field: &'n str,
+    lines: Vec<(usize, String)>,
+    current: String,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for MissingField<'_> {
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.current = f.sig.ident.to_string();
+        syn::visit::visit_item_fn(self, f);
+    }
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        self.current = f.sig.ident.to_string();
+        syn::visit::visit_impl_item_fn(self, f);
+    }
+    fn visit_expr_struct(&mut self, lit: &'ast syn::ExprStruct) {
+        let named = lit
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == self.name);
+        let has_field = lit
+            .fields
+            .iter()
+            .any(|f| matches!(&f.member, syn::Member::Named(i) if i == self.field));
+        if named && lit.rest.is_none() && !has_field {
+            let line = lit.brace_token.span.open().start().line;
+            self.lines.push((line, self.current.clone()));
+        }
+        syn::visit::visit_expr_struct(self, lit);
     }
 }

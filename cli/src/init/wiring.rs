@@ -227,6 +227,10 @@ struct Calls<'a> {
     /// Ports of socket-address literals anywhere (`"127.0.0.1:8000"` as a config default,
     /// `([0, 0, 0, 0], 8080)`), for when `bind` takes a variable.
     address_ports: Vec<u16>,
+    /// `let port = 8080;` (or `let port: u16 = 8080;`): the name and the number.
+    port_lets: Vec<(String, u16)>,
+    /// The variable in the port position of an address tuple: `(addr, port)`.
+    tuple_port_vars: Vec<String>,
 }
 
 impl<'a> Visit<'a> for Calls<'a> {
@@ -293,7 +297,31 @@ impl<'a> Visit<'a> for Calls<'a> {
                 }
             }
         }
+        // `(addr, port)` or `([0, 0, 0, 0], port)`: the port is a variable.
+        if let [_, Expr::Path(port)] = tuple.elems.iter().collect::<Vec<_>>()[..] {
+            if let Some(name) = port.path.get_ident() {
+                self.tuple_port_vars.push(name.to_string());
+            }
+        }
         syn::visit::visit_expr_tuple(self, tuple);
+    }
+    fn visit_local(&mut self, local: &'a syn::Local) {
+        let pat = match &local.pat {
+            syn::Pat::Type(typed) => &*typed.pat,
+            pat => pat,
+        };
+        if let (syn::Pat::Ident(name), Some(init)) = (pat, &local.init) {
+            if let Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(port),
+                ..
+            }) = &*init.expr
+            {
+                if let Ok(port) = port.base10_parse::<u16>() {
+                    self.port_lets.push((name.ident.to_string(), port));
+                }
+            }
+        }
+        syn::visit::visit_local(self, local);
     }
 }
 
@@ -891,6 +919,19 @@ pub(super) fn plan_wiring(
         .iter()
         .flat_map(|(_, _, c)| c.address_ports.clone())
         .collect();
+    // `let port = 8080; ... bind((addr, port))`: a tuple's port variable bound
+    // to a number in the same function.
+    for (func, _, calls) in scan {
+        for var in &calls.tuple_port_vars {
+            addresses.extend(
+                scan.iter()
+                    .filter(|(f, _, _)| f.same(func))
+                    .flat_map(|(_, _, c)| &c.port_lets)
+                    .filter(|(name, port)| name == var && *port > 0)
+                    .map(|(_, port)| *port),
+            );
+        }
+    }
     addresses.sort_unstable();
     addresses.dedup();
     let port = scan

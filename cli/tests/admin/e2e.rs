@@ -15,11 +15,15 @@ use crate::common::{Backend, PASSWORD, TestDb, show};
 const SECRET: &str = "admin-cli-e2e-secret-at-least-32-characters";
 const ORIGIN: &str = "http://localhost:3000";
 
-/// Serves the auth routes under `/api/auth` on a free port; returns the base URL.
-async fn serve(url: &str) -> String {
+/// Serves the auth routes under `/api/auth` on a free port, with the default
+/// never-stale session cache on or off; returns the base URL.
+async fn serve(url: &str, cached: bool) -> String {
     let database = Database::connect(url).await.expect("open the database");
+    let config = AuthConfig::new(SECRET)
+        .base_url(ORIGIN)
+        .validated_session_cache(cached);
     let auth = Arc::new(
-        BetterAuth::new(AuthConfig::new(SECRET).base_url(ORIGIN))
+        BetterAuth::new(config)
             .database(database)
             .plugin(EmailPasswordPlugin::new())
             .plugin(SessionManagementPlugin::new())
@@ -87,13 +91,38 @@ async fn get_session(client: &reqwest::Client, base: &str, bearer: &str) -> Valu
         .unwrap()
 }
 
-async fn create_sign_in_revoke(backend: Backend) {
+/// `/get-session` for `bearer` after a change made by the CLI: on SQLite, or
+/// with the cache off, the very next request; on PostgreSQL with its cache,
+/// once the change's notification can have arrived (the runtime's freshness
+/// tests allow 2 s on a busy machine).
+async fn get_session_after_change(
+    client: &reqwest::Client,
+    base: &str,
+    bearer: &str,
+    backend: Backend,
+    cached: bool,
+    expect_null: bool,
+) -> Value {
+    if backend == Backend::Postgres && cached {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(2) {
+            let value = get_session(client, base, bearer).await;
+            if value.is_null() == expect_null {
+                return value;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+    get_session(client, base, bearer).await
+}
+
+async fn create_sign_in_revoke(backend: Backend, cached: bool) {
     let Some(db) = TestDb::new(backend) else {
         return;
     };
     let out = cli(&db, &["migrate"], "").await;
     assert!(out.status.success(), "{}", show(&out));
-    let base = serve(&db.url).await;
+    let base = serve(&db.url, cached).await;
     let client = reqwest::Client::new();
 
     let out = cli(
@@ -139,9 +168,14 @@ async fn create_sign_in_revoke(backend: Backend) {
             .iter()
             .any(|s| s["id"] == first_id.as_str())
     );
+    // Both sessions answered twice: the second answer comes from the cache.
+    for token in [&first, &second, &first, &second] {
+        assert_ne!(get_session(&client, &base, token).await, Value::Null);
+    }
     let out = cli(&db, &["session", "revoke", &first_id, "--yes"], "").await;
     assert!(out.status.success(), "{}", show(&out));
-    assert_eq!(get_session(&client, &base, &first).await, Value::Null);
+    let after = get_session_after_change(&client, &base, &first, backend, cached, true).await;
+    assert_eq!(after, Value::Null);
     assert_ne!(get_session(&client, &base, &second).await, Value::Null);
 
     // A password set with the CLI ends the other session and works at once.
@@ -158,10 +192,12 @@ async fn create_sign_in_revoke(backend: Backend) {
     )
     .await;
     assert!(out.status.success(), "{}", show(&out));
-    assert_eq!(get_session(&client, &base, &second).await, Value::Null);
+    let after = get_session_after_change(&client, &base, &second, backend, cached, true).await;
+    assert_eq!(after, Value::Null);
     let (status, third) = sign_in(&client, &base, "a brand new password").await;
     assert_eq!(status, 200);
     let third = third.expect("set-auth-token");
+    assert_ne!(get_session(&client, &base, &third).await, Value::Null);
     assert_ne!(get_session(&client, &base, &third).await, Value::Null);
 
     // Revoking by user ends every session of the user.
@@ -172,15 +208,34 @@ async fn create_sign_in_revoke(backend: Backend) {
     )
     .await;
     assert!(out.status.success(), "{}", show(&out));
-    assert_eq!(get_session(&client, &base, &third).await, Value::Null);
+    let after = get_session_after_change(&client, &base, &third, backend, cached, true).await;
+    assert_eq!(after, Value::Null);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cli_user_signs_in_and_cli_revocation_kills_the_session_sqlite() {
-    create_sign_in_revoke(Backend::Sqlite).await;
-}
+/// A user created with the CLI signs in; sessions revoked with the CLI (by
+/// id, by a password change, by user) are refused by a running server on the
+/// next request, with its default never-stale session cache on and off
+/// (issue 12), on SQLite and PostgreSQL.
+mod cli_user_signs_in_and_cli_revocation_kills_the_session {
+    use super::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cli_user_signs_in_and_cli_revocation_kills_the_session_postgres() {
-    create_sign_in_revoke(Backend::Postgres).await;
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_cache_on() {
+        create_sign_in_revoke(Backend::Sqlite, true).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_cache_off() {
+        create_sign_in_revoke(Backend::Sqlite, false).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_cache_on() {
+        create_sign_in_revoke(Backend::Postgres, true).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_cache_off() {
+        create_sign_in_revoke(Backend::Postgres, false).await;
+    }
 }

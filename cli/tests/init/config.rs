@@ -81,7 +81,8 @@ fn a_clashing_table_keeps_better_auth_apart() {
 }
 
 /// The port in `BETTER_AUTH_URL` is the one the app listens on, when `bind` gets a
-/// variable: a host and a port passed side by side, or a `PORT` default.
+/// variable: a host and a port passed side by side, a `PORT` default, or a
+/// `let port = 8090;` passed in an address tuple.
 #[test]
 fn the_port_is_found_behind_a_variable() {
     let cases = [
@@ -101,6 +102,15 @@ fn the_port_is_found_behind_a_variable() {
              let listener = tokio::net::TcpListener::bind(format!(\"0.0.0.0:{port}\")).await.unwrap();\n    \
              axum::serve(listener, app).await.unwrap();\n}\n",
             8080,
+        ),
+        (
+            "#[tokio::main]\nasync fn main() {\n    \
+             let addr = std::net::Ipv4Addr::UNSPECIFIED;\n    \
+             let port = 8090;\n    \
+             let app = Router::new().route(\"/\", get(|| async { \"hi\" }));\n    \
+             let listener = tokio::net::TcpListener::bind((addr, port)).await.unwrap();\n    \
+             axum::serve(listener, app).await.unwrap();\n}\n",
+            8090,
         ),
     ];
     for (main, port) in cases {
@@ -127,7 +137,10 @@ fn a_tracked_env_gets_no_secret() {
 
     let output = init(project, &["--yes"]);
     let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
+    // The app cannot start without the secret: not "wired in", but the
+    // manual-steps status, with the step.
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(!stdout.contains("Better Auth is wired in"), "{stdout}");
     let env = std::fs::read_to_string(project.join(".env")).unwrap();
     assert!(!env.contains("BETTER_AUTH_SECRET"), "{env}");
     // Everything else is done.
@@ -138,12 +151,11 @@ fn a_tracked_env_gets_no_secret() {
     assert!(env.contains("BETTER_AUTH_DATABASE_URL=sqlite:"), "{env}");
     assert!(project.join("src/auth.rs").exists());
     assert!(
-        stdout.contains(
-            "Note: .env is tracked by git, so init did not write BETTER_AUTH_SECRET into it"
-        ),
+        stdout.contains("Left for you before the app can start:\n  - .env is tracked by git, so init did not write BETTER_AUTH_SECRET into it"),
         "{stdout}"
     );
     assert!(stdout.contains("`git rm --cached .env`"), "{stdout}");
+    assert!(stdout.contains("`better-auth secret`"), "{stdout}");
     // The dry run shows the same note.
     let dir = fixture("hello");
     std::fs::write(dir.path().join(".env"), "PORT=3000\n").unwrap();
@@ -151,7 +163,8 @@ fn a_tracked_env_gets_no_secret() {
     git(dir.path(), &["add", ".env"]);
     let output = init(dir.path(), &["--dry-run"]);
     let (stdout, _) = text(&output);
-    assert!(stdout.contains("Note: .env is tracked by git"), "{stdout}");
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("- .env is tracked by git"), "{stdout}");
     assert!(
         stdout.contains("+BETTER_AUTH_SECRET=\n"),
         "the example keeps the name: {stdout}"
@@ -159,6 +172,43 @@ fn a_tracked_env_gets_no_secret() {
     assert!(
         !stdout.contains("+BETTER_AUTH_SECRET=<64 random"),
         "{stdout}"
+    );
+}
+
+/// A tracked `.env` gets no database password either: the app's
+/// `DATABASE_URL` with a password is not copied into it (init says so, with
+/// the password masked, and ends with the manual-steps status).
+#[test]
+fn a_tracked_env_gets_no_database_password() {
+    let dir = fixture("hello");
+    let project = dir.path();
+    std::fs::write(
+        project.join(".env"),
+        "DATABASE_URL=postgres://app:hunter2@localhost:5432/app\nBETTER_AUTH_SECRET=abc\n",
+    )
+    .unwrap();
+    git(project, &["init", "-q"]);
+    git(project, &["add", ".env"]);
+
+    let output = init(project, &["--yes", "--database", "postgres"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    let env = std::fs::read_to_string(project.join(".env")).unwrap();
+    assert!(!env.contains("BETTER_AUTH_DATABASE_URL"), "{env}");
+    assert_eq!(env.matches("hunter2").count(), 1, "{env}");
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "init did not write BETTER_AUTH_DATABASE_URL (postgres://app:***@localhost:5432/app) \
+             into it: the URL holds a password"
+        ),
+        "{stdout}"
+    );
+    // The example file (committed too) shows the variable, masked.
+    let example = std::fs::read_to_string(project.join(".env.example")).unwrap();
+    assert!(
+        example.contains("BETTER_AUTH_DATABASE_URL=postgres://app:***@localhost:5432/app"),
+        "{example}"
     );
 }
 
@@ -436,4 +486,38 @@ fn social_plugin_adds_providers_from_the_environment() {
     assert!(!manifest.contains("better-auth-social"), "{manifest}");
     let example = std::fs::read_to_string(plain.path().join(".env.example")).unwrap();
     assert!(!example.contains("GITHUB"), "{example}");
+}
+
+/// Tests that build the state struct stop compiling once it has an `auth`
+/// field, and init does not edit tests: it says where they are (an inline
+/// `#[cfg(test)]` module and a `#[cfg(test)] mod tests;` file) and ends with
+/// the manual-steps status instead of "wired in".
+#[test]
+fn tests_that_build_the_state_are_pointed_out() {
+    let dir = fixture("app-state");
+    let project = dir.path();
+    let main = std::fs::read_to_string(project.join("src/main.rs")).unwrap();
+    let main = format!(
+        "{main}\n#[cfg(test)]\nmod tests;\n\n#[cfg(test)]\nmod inline {{\n    use super::*;\n\n    \
+         #[test]\n    fn builds() {{\n        let _ = AppState {{\n            app_name: String::new(),\n        \
+         }};\n    }}\n}}\n"
+    );
+    std::fs::write(project.join("src/main.rs"), main).unwrap();
+    std::fs::write(
+        project.join("src/tests.rs"),
+        "use super::*;\n\n#[test]\nfn state() {\n    let state = AppState {\n        app_name: \"t\".into(),\n    };\n    assert_eq!(state.app_name, \"t\");\n}\n",
+    )
+    .unwrap();
+    let output = init(project, &["--yes"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(!stdout.contains("Better Auth is wired in"), "{stdout}");
+    assert!(
+        stdout.contains("src/tests.rs:5 (`fn state`, test code) builds `AppState { .. }` without the `auth` field"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(`fn builds`, test code)"), "{stdout}");
+    // The app's own code was wired.
+    let main = std::fs::read_to_string(project.join("src/main.rs")).unwrap();
+    assert!(main.contains("auth"), "{main}");
 }

@@ -12,7 +12,7 @@ use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Path, Query, Request
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
-use http::{Method, StatusCode};
+use http::Method;
 
 use crate::auth::BetterAuth;
 use crate::context::ResolvedSession;
@@ -107,28 +107,10 @@ impl AxumIntegration for Arc<BetterAuth> {
             let filter = method_filter(&route.method);
             router = router.route(route.path, on(filter, handler));
         }
-        // S24, S36: bodies over the limit (64 KiB by default) are refused with
-        // 413 before they are read: at once from Content-Length, or as soon as
-        // a streamed body passes the limit.
+        // S24, S36: bodies over the limit are refused in `dispatch`, no layer
+        // here: a layer per route costs every request (get-session most).
         router
-            .layer(tower_http::limit::RequestBodyLimitLayer::new(
-                self.config.max_body_bytes,
-            ))
-            .layer(axum::middleware::map_response(json_payload_too_large))
     }
-}
-
-/// Gives tower-http's plain-text 413 the JSON error body every other error has.
-async fn json_payload_too_large(response: Response) -> Response {
-    if response.status() != StatusCode::PAYLOAD_TOO_LARGE
-        || response
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .is_some_and(|v| v == "application/json")
-    {
-        return response;
-    }
-    payload_too_large()
 }
 
 fn payload_too_large() -> Response {
@@ -155,6 +137,17 @@ fn method_filter(method: &Method) -> MethodFilter {
 async fn dispatch(auth: &BetterAuth, index: usize, request: Request) -> Response {
     let route = &auth.routes()[index];
     let (mut parts, body) = request.into_parts();
+    // S24, S36: a body over the limit (64 KiB by default) is refused with 413
+    // before anything else, at once when its Content-Length says so; a
+    // streamed body is cut off as it passes the limit (below).
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > auth.config.max_body_bytes as u64) {
+        return payload_too_large();
+    }
     // Most routes have neither path parameters nor a query: skip the parsing.
     let params = if route.path.contains('{') {
         Path::<HashMap<String, String>>::from_request_parts(&mut parts, &())
@@ -187,14 +180,17 @@ async fn dispatch(auth: &BetterAuth, index: usize, request: Request) -> Response
     if let Err(err) = auth.admit(route, &request).await {
         return into_axum(auth.error_response(route, &err));
     }
-    // S36: a small body, read within a time limit.
-    let read = axum::body::to_bytes(body, auth.config.max_body_bytes);
-    request.body = match tokio::time::timeout(auth.config.body_timeout, read).await {
-        Ok(Ok(bytes)) => bytes,
-        // The body limit layer stops the stream at the limit.
-        Ok(Err(_)) => return payload_too_large(),
-        Err(_) => return into_axum(auth.error_response(route, &Error::BodyTimeout)),
-    };
+    // S36: a small body, read within a time limit. A request that has no
+    // body (most GETs) has nothing to wait for: no timer is set.
+    if !axum::body::HttpBody::is_end_stream(&body) {
+        let read = axum::body::to_bytes(body, auth.config.max_body_bytes);
+        request.body = match tokio::time::timeout(auth.config.body_timeout, read).await {
+            Ok(Ok(bytes)) => bytes,
+            // `to_bytes` stops reading at the limit.
+            Ok(Err(_)) => return payload_too_large(),
+            Err(_) => return into_axum(auth.error_response(route, &Error::BodyTimeout)),
+        };
+    }
     into_axum(auth.respond(route, request).await)
 }
 

@@ -88,16 +88,29 @@ pub struct Database {
 /// on a held connection it is one. Plain autocommit reads on their own
 /// connections see every committed write at once, as pool connections do.
 ///
-/// It also holds the change probe: one more connection, opened with
-/// `rusqlite` and used synchronously on the calling thread, that only ever
-/// reads `PRAGMA data_version`. SQLite changes that number for a connection
-/// whenever any *other* connection (of this process or another) commits to the
-/// database; the probe never writes, so every commit anywhere changes it.
+/// It also holds the change probe, read synchronously on the calling thread
+/// before every cached session is served:
+/// - on Unix, the WAL-index header: the first 96 bytes of the database's
+///   `-shm` file, two copies of the header SQLite rewrites at every commit
+///   (its transaction counter, frame count, salts and checksums; the format
+///   is SQLite's documented, stable WAL-index format). One `pread`, no lock,
+///   no mutex: SQLite itself tells "the database changed" by comparing this
+///   header at the start of every read transaction. A read that finds the
+///   two copies different (a commit writing them at that instant) counts as
+///   a change;
+/// - elsewhere, or when the `-shm` file cannot be read, one more connection,
+///   opened with `rusqlite`, that only ever reads `PRAGMA data_version`.
+///   SQLite changes that number for a connection whenever any *other*
+///   connection (of this process or another) commits to the database; the
+///   probe never writes, so every commit anywhere changes it. It costs a
+///   read transaction (two `fcntl` locks) under a mutex.
 #[cfg(feature = "sqlite")]
 pub(crate) struct SqliteReaders {
     connections: Vec<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>,
     next: std::sync::atomic::AtomicUsize,
     probe: std::sync::Mutex<Option<rusqlite::Connection>>,
+    /// The `-shm` file (Unix); `None` after [`Database::close`] or when unusable.
+    shm: std::sync::RwLock<Option<std::fs::File>>,
 }
 
 #[cfg(feature = "sqlite")]
@@ -123,11 +136,31 @@ impl SqliteReaders {
             connections.push(tokio::sync::Mutex::new(Some(conn)));
         }
         let probe = Self::open_probe(options.get_filename())?;
-        Ok(SqliteReaders {
+        let readers = SqliteReaders {
             connections,
             next: std::sync::atomic::AtomicUsize::new(0),
             probe: std::sync::Mutex::new(Some(probe)),
-        })
+            shm: std::sync::RwLock::new(None),
+        };
+        // A read through the probe maps the WAL index, so the header exists
+        // (and is initialised) before it is looked at.
+        if readers.pragma_data_version().is_some() {
+            let shm = Self::open_shm(options.get_filename());
+            *readers
+                .shm
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = shm;
+        }
+        Ok(readers)
+    }
+
+    /// The `-shm` file next to the database, when its WAL-index header reads
+    /// as consistent (Unix only; elsewhere the PRAGMA probe is used).
+    fn open_shm(path: &std::path::Path) -> Option<std::fs::File> {
+        let mut name = path.as_os_str().to_owned();
+        name.push("-shm");
+        let file = std::fs::File::open(name).ok()?;
+        wal_index_version(&file).map(|_| file)
     }
 
     fn open_probe(path: &std::path::Path) -> Result<rusqlite::Connection> {
@@ -151,6 +184,18 @@ impl SqliteReaders {
     /// other connection committed in between. `None` on any error (busy,
     /// closed): the caller then treats the database as changed.
     pub(crate) fn data_version(&self) -> Option<i64> {
+        let shm = self
+            .shm
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match shm.as_ref() {
+            Some(file) => wal_index_version(file),
+            None => self.pragma_data_version(),
+        }
+    }
+
+    /// `PRAGMA data_version` on the probe connection (see [`SqliteReaders::data_version`]).
+    fn pragma_data_version(&self) -> Option<i64> {
         let probe = self
             .probe
             .lock()
@@ -176,6 +221,10 @@ impl SqliteReaders {
     }
 
     async fn close(&self) {
+        self.shm
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
         self.probe
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -186,6 +235,35 @@ impl SqliteReaders {
             }
         }
     }
+}
+
+/// The database's state as the WAL-index header in `shm` (the `-shm` file)
+/// shows it: a 64-bit digest of the header, which SQLite rewrites at every
+/// commit (its change counter `iChange` goes up by one, the frame count and
+/// running checksums move, a WAL restart changes the salts). `None` when the
+/// header cannot be read, is not initialised, or its two copies differ (a
+/// commit is writing it right now): the caller then treats the database as
+/// changed. Unix only (`pread`); elsewhere always `None`.
+#[cfg(all(feature = "sqlite", unix))]
+fn wal_index_version(shm: &std::fs::File) -> Option<i64> {
+    use std::hash::{Hash, Hasher};
+    /// Size of one copy of the header (`WalIndexHdr`).
+    const HEADER: usize = 48;
+    let mut bytes = [0u8; 2 * HEADER];
+    std::os::unix::fs::FileExt::read_exact_at(shm, &mut bytes, 0).ok()?;
+    let (first, second) = bytes.split_at(HEADER);
+    // Byte 12 is `isInit`: 1 once the header was written.
+    if first != second || first[12] != 1 {
+        return None;
+    }
+    let mut hasher = std::hash::DefaultHasher::new();
+    first.hash(&mut hasher);
+    Some(i64::from_ne_bytes(hasher.finish().to_ne_bytes()))
+}
+
+#[cfg(all(feature = "sqlite", not(unix)))]
+fn wal_index_version(_shm: &std::fs::File) -> Option<i64> {
+    None
 }
 
 /// See [`Database::change_guard`].

@@ -369,3 +369,29 @@ async fn postgres_cache_needs_its_change_triggers() {
     );
     db.drop_schema().await;
 }
+
+/// The SQLite change probe reads the WAL index's header, which a checkpoint
+/// that restarts the WAL rewrites from scratch (new salts, frame count back to
+/// zero): a revocation after such a checkpoint is still refused at once, and
+/// so is one made while a reader in another connection holds an old snapshot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_cache_sees_changes_across_wal_checkpoints() {
+    let db = TestDb::open(Backend::Sqlite).await.unwrap();
+    let server = TestServer::start_with(&db, Setup::new()).await;
+    server.user("ada@example.com").await;
+    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    for round in 0..3 {
+        let (bearer, user_id) = warm(&server, "ada@example.com").await;
+        assert_cache_fills(&server, &bearer).await;
+        let (busy, log, done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(busy, 0, "round {round}: checkpoint busy ({log}, {done})");
+        // Served from memory again after the checkpoint (nothing changed).
+        assert!(!refused(&server, &bearer).await, "round {round}");
+        revoke_with_sql(&db.url, &user_id).await;
+        assert_refused(&server, &bearer).await;
+    }
+    pool.close().await;
+}
