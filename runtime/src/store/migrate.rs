@@ -73,6 +73,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0005_account_provider_unique.sql"),
         postgres: include_str!("../../migrations/postgres/0005_account_provider_unique.sql"),
     },
+    Migration {
+        version: 6,
+        description: "session_change_count",
+        sqlite: include_str!("../../migrations/sqlite/0006_session_change_count.sql"),
+        postgres: include_str!("../../migrations/postgres/0006_session_change_count.sql"),
+    },
 ];
 
 /// Where one migration stands in a database.

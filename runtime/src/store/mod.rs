@@ -111,6 +111,8 @@ pub(crate) struct SqliteReaders {
     probe: std::sync::Mutex<Option<rusqlite::Connection>>,
     /// The `-shm` file (Unix); `None` after [`Database::close`] or when unusable.
     shm: std::sync::RwLock<Option<std::fs::File>>,
+    /// The last WAL-index header seen and the change count read after it.
+    last: std::sync::RwLock<Option<(i64, i64)>>,
 }
 
 #[cfg(feature = "sqlite")]
@@ -141,10 +143,11 @@ impl SqliteReaders {
             next: std::sync::atomic::AtomicUsize::new(0),
             probe: std::sync::Mutex::new(Some(probe)),
             shm: std::sync::RwLock::new(None),
+            last: std::sync::RwLock::new(None),
         };
         // A read through the probe maps the WAL index, so the header exists
         // (and is initialised) before it is looked at.
-        if readers.pragma_data_version().is_some() {
+        if readers.pragma_data_version(false).is_some() {
             let shm = Self::open_shm(options.get_filename());
             *readers
                 .shm
@@ -183,26 +186,66 @@ impl SqliteReaders {
     /// shared memory, no I/O). Two reads return the same number only if no
     /// other connection committed in between. `None` on any error (busy,
     /// closed): the caller then treats the database as changed.
+    ///
+    /// What it returns is the session change count of migration 6 (its
+    /// triggers add one for every update or delete of a session or a user),
+    /// read on the probe connection, so commits that cannot make a cached
+    /// session stale (sign-ins adding sessions, the app's own tables) keep
+    /// the cache. The count is read again only when the WAL-index header
+    /// moved since the last read (any commit moves it); otherwise the count
+    /// read after that header is still the database's. Before migration 6,
+    /// any commit counts as a change.
     pub(crate) fn data_version(&self) -> Option<i64> {
-        let shm = self
-            .shm
+        let header = {
+            let shm = self
+                .shm
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            shm.as_ref().and_then(wal_index_version)
+        };
+        let Some(header) = header else {
+            // No header to compare (not Unix, or a commit writing it now).
+            return self.pragma_data_version(true);
+        };
+        let last = *self
+            .last
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match shm.as_ref() {
-            Some(file) => wal_index_version(file),
-            None => self.pragma_data_version(),
+        if let Some((seen, count)) = last {
+            if seen == header {
+                return Some(count);
+            }
         }
+        // Read after the header: the count covers every commit the header shows.
+        let count = self.pragma_data_version(true)?;
+        *self
+            .last
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((header, count));
+        Some(count)
     }
 
-    /// `PRAGMA data_version` on the probe connection (see [`SqliteReaders::data_version`]).
-    fn pragma_data_version(&self) -> Option<i64> {
+    /// On the probe connection: the session change count of migration 6
+    /// (`counted`, when the table exists), else `PRAGMA data_version` with
+    /// the top bit set (any commit by another connection moves it; the top
+    /// bit keeps its numbers apart from the counts).
+    fn pragma_data_version(&self, counted: bool) -> Option<i64> {
         let probe = self
             .probe
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let conn = probe.as_ref()?;
+        if counted {
+            let count = conn
+                .prepare_cached(r#"SELECT "count" FROM "better_auth_session_changes""#)
+                .and_then(|mut statement| statement.query_row([], |row| row.get::<_, i64>(0)));
+            if let Ok(count) = count {
+                return Some(count);
+            }
+        }
         let mut statement = conn.prepare_cached("PRAGMA data_version").ok()?;
-        statement.query_row([], |row| row.get::<_, i64>(0)).ok()
+        let version = statement.query_row([], |row| row.get::<_, i64>(0)).ok()?;
+        Some(version | i64::MIN)
     }
 
     /// A free reader connection, else the next one in turn once it is free.
@@ -509,4 +552,82 @@ pub fn redact_url(url: &str) -> String {
 /// True when the error is a unique-constraint violation.
 pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(all(test, feature = "sqlite", unix))]
+mod tests {
+    use super::Database;
+
+    async fn exec(db: &Database, sql: &str) {
+        let super::Pool::Sqlite(pool) = &db.pool else {
+            unreachable!("a SQLite database")
+        };
+        sqlx::raw_sql(sql).execute(pool).await.unwrap();
+    }
+
+    /// The SQLite change counter moves for every update or delete of a
+    /// session or a user, and only for those: new sessions and the app's own
+    /// tables leave it (and so the session cache) alone. Without migration 6
+    /// every commit moves it.
+    #[tokio::test]
+    async fn the_change_counter_moves_only_for_session_and_user_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let db = Database::connect(&url).await.unwrap();
+        exec(
+            &db,
+            "CREATE TABLE todo (id INTEGER PRIMARY KEY, title TEXT)",
+        )
+        .await;
+        // Before the migrations: any commit is a change.
+        let before = db.data_version().unwrap();
+        exec(&db, "INSERT INTO todo (title) VALUES ('a')").await;
+        assert_ne!(db.data_version().unwrap(), before);
+
+        crate::run_migrations(&db).await.unwrap();
+        exec(
+            &db,
+            r#"INSERT INTO "user" ("id", "name", "email", "emailVerified", "createdAt", "updatedAt")
+               VALUES ('u1', 'Ada', 'ada@example.com', 0, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')"#,
+        )
+        .await;
+        let insert_session = |id: &str| {
+            format!(
+                r#"INSERT INTO "session" ("id", "token", "userId", "expiresAt", "createdAt", "updatedAt")
+                   VALUES ('{id}', 'digest-{id}', 'u1', '2099-01-01T00:00:00.000Z',
+                           '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')"#
+            )
+        };
+        exec(&db, &insert_session("s1")).await;
+        let counted = db.data_version().unwrap();
+        assert!(
+            counted >= 0,
+            "the count of migration 6, not PRAGMA data_version"
+        );
+        assert_eq!(
+            db.data_version(),
+            Some(counted),
+            "stable while nothing changes"
+        );
+
+        // Commits that cannot make a cached session stale.
+        exec(&db, "INSERT INTO todo (title) VALUES ('b')").await;
+        exec(&db, &insert_session("s2")).await;
+        assert_eq!(db.data_version(), Some(counted));
+
+        // Every change that can.
+        let mut last = counted;
+        for change in [
+            r#"UPDATE "session" SET "expiresAt" = '2098-01-01T00:00:00.000Z' WHERE "id" = 's1'"#,
+            r#"DELETE FROM "session" WHERE "id" = 's2'"#,
+            r#"UPDATE "user" SET "name" = 'Ada L.' WHERE "id" = 'u1'"#,
+            r#"DELETE FROM "user" WHERE "id" = 'u1'"#,
+        ] {
+            exec(&db, change).await;
+            let now = db.data_version().unwrap();
+            assert_ne!(now, last, "{change}");
+            last = now;
+        }
+        db.close().await;
+    }
 }
