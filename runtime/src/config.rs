@@ -314,10 +314,11 @@ impl AuthConfig {
 
     /// The never-stale session cache, on by default (SQLite files and
     /// PostgreSQL opened with `Database::connect`): a session is served from
-    /// memory only while the database's change counter (SQLite's
-    /// `PRAGMA data_version`; PostgreSQL's change notifications) shows no
-    /// change since it was read, so every answer is the database's current state. `false` reads every session
-    /// from the database. See [`crate::session_cache`].
+    /// memory only while the database's change counter (on SQLite, a count
+    /// of session and user changes kept by migration 6's triggers; on
+    /// PostgreSQL, change notifications) shows no change since it was read,
+    /// so every answer is the database's current state. `false` reads every
+    /// session from the database. See [`crate::session_cache`].
     ///
     /// ```
     /// use better_auth::AuthConfig;

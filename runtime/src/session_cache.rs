@@ -9,8 +9,16 @@
 //! another server, a raw SQL client). So a revoked session is refused on the
 //! very next request. The counter is:
 //! - on a SQLite file opened with [`Database::connect`](crate::store::Database::connect):
-//!   `PRAGMA data_version`, read synchronously on a dedicated connection (a few
-//!   microseconds); any commit to the file moves it;
+//!   the session change count of migration 6 (its triggers add one, in the
+//!   committing transaction, for every update or delete of a session or a
+//!   user), read synchronously on a dedicated connection. It is read only
+//!   when the database's WAL-index header (the first bytes of its `-shm`
+//!   file, which SQLite rewrites at every commit) moved since the last read:
+//!   while nothing was committed, a request costs one `pread` of 96 bytes.
+//!   Commits that cannot make a cached session stale (sign-ins adding
+//!   sessions, the app's own tables in the same file) move the header but
+//!   not the count, so they keep the cache. Before migration 6 runs, any
+//!   commit counts (`PRAGMA data_version`);
 //! - on PostgreSQL opened with [`Database::connect`](crate::store::Database::connect):
 //!   a count of notifications on `LISTEN better_auth_changes`, which migration
 //!   4's triggers send when a `session` or `user` row is updated or deleted,

@@ -96,14 +96,14 @@ pub struct Database {
 ///   is SQLite's documented, stable WAL-index format). One `pread`, no lock,
 ///   no mutex: SQLite itself tells "the database changed" by comparing this
 ///   header at the start of every read transaction. A read that finds the
-///   two copies different (a commit writing them at that instant) counts as
-///   a change;
-/// - elsewhere, or when the `-shm` file cannot be read, one more connection,
-///   opened with `rusqlite`, that only ever reads `PRAGMA data_version`.
-///   SQLite changes that number for a connection whenever any *other*
-///   connection (of this process or another) commits to the database; the
-///   probe never writes, so every commit anywhere changes it. It costs a
-///   read transaction (two `fcntl` locks) under a mutex.
+///   two copies different (a commit writing them at that instant) goes on
+///   to the count below;
+/// - then, only when that header moved, one more connection, opened with
+///   `rusqlite`, reads the session change count of migration 6 (before that
+///   migration: `PRAGMA data_version`, which every commit by another
+///   connection changes; the probe never writes). It costs a read
+///   transaction (two `fcntl` locks) under a mutex; without a readable
+///   `-shm` file (not Unix) every request pays it.
 #[cfg(feature = "sqlite")]
 pub(crate) struct SqliteReaders {
     connections: Vec<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>,
@@ -181,11 +181,10 @@ impl SqliteReaders {
         Ok(conn)
     }
 
-    /// `PRAGMA data_version` on the probe connection, read on the calling
-    /// thread (a few microseconds: a read transaction on the WAL index in
-    /// shared memory, no I/O). Two reads return the same number only if no
-    /// other connection committed in between. `None` on any error (busy,
-    /// closed): the caller then treats the database as changed.
+    /// The session cache's change counter, read on the calling thread: two
+    /// reads return the same number only if no session or user was updated
+    /// or deleted in between, by any connection of any process. `None` on any
+    /// error (busy, closed): the caller then treats the database as changed.
     ///
     /// What it returns is the session change count of migration 6 (its
     /// triggers add one for every update or delete of a session or a user),
@@ -434,10 +433,11 @@ impl Database {
     }
 
     /// The database's change counter for the session cache: SQLite files
-    /// opened with [`Database::connect`] only (`PRAGMA data_version` on a
-    /// dedicated connection), else `None`. Equal values from two calls mean
-    /// nothing was committed to the database in between, by any connection
-    /// of any process.
+    /// opened with [`Database::connect`] (the session change count of
+    /// migration 6, see `SqliteReaders::data_version`) and PostgreSQL
+    /// databases with their change listener up, else `None`. Equal values
+    /// from two calls mean no session or user changed in between, by any
+    /// connection of any process.
     pub(crate) fn data_version(&self) -> Option<i64> {
         #[cfg(feature = "sqlite")]
         if let Some(readers) = &self.readers {
