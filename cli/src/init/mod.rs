@@ -284,7 +284,7 @@ fn leaves_steps(plan: &Plan) -> bool {
 
 fn print_manual(plan: &Plan, written: Written) {
     if plan.manual.is_none() && !plan.env_steps.is_empty() {
-        println!("\nLeft for you before the app can start:");
+        println!("\nLeft for you:");
         for step in &plan.env_steps {
             println!("  - {step}");
         }

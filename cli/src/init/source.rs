@@ -42,6 +42,23 @@ pub(super) struct SourceFile {
 }
 
 impl SourceFile {
+    /// The file's folder, and where its `mod foo;` items look: next to a
+    /// crate root or a mod.rs, else in a folder named after the file.
+    fn mod_dirs(&self) -> (PathBuf, PathBuf) {
+        let dir = self.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let stem = self
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mod_dir = if self.is_root() || stem == "mod" {
+            dir.clone()
+        } else {
+            dir.join(&stem)
+        };
+        (dir, mod_dir)
+    }
+
     /// Parses `text`; a syntax error is a failure naming the file and position.
     fn parse(
         id: usize,
@@ -257,19 +274,7 @@ impl Model {
                 }
                 let id = model.files.len();
                 let file = SourceFile::parse(id, *root, module, &path, text, shown(&path))?;
-                let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
-                let stem = file
-                    .path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                // Where `mod foo;` looks: next to a crate root or a mod.rs, else in a folder
-                // named after the file.
-                let mod_dir = if file.is_root() || stem == "mod" {
-                    dir.clone()
-                } else {
-                    dir.join(&stem)
-                };
+                let (dir, mod_dir) = file.mod_dirs();
                 let mut found = Vec::new();
                 collect_mod_files(
                     &file.ast.items,
@@ -317,16 +322,7 @@ impl Model {
         }
         let mut paths: Vec<PathBuf> = extra.to_vec();
         for file in &self.files {
-            let dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
-            let stem = file
-                .path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned());
-            let mod_dir = if file.is_root() || stem.as_deref() == Some("mod") {
-                dir.clone()
-            } else {
-                dir.join(stem.unwrap_or_default())
-            };
+            let (dir, mod_dir) = file.mod_dirs();
             let mut tests = Vec::new();
             collect_mod_files_of(
                 &file.ast.items,

@@ -151,7 +151,7 @@ fn a_tracked_env_gets_no_secret() {
     assert!(env.contains("BETTER_AUTH_DATABASE_URL=sqlite:"), "{env}");
     assert!(project.join("src/auth.rs").exists());
     assert!(
-        stdout.contains("Left for you before the app can start:\n  - .env is tracked by git, so init did not write BETTER_AUTH_SECRET into it"),
+        stdout.contains("Left for you:\n  - .env is tracked by git, so init did not write BETTER_AUTH_SECRET into it"),
         "{stdout}"
     );
     assert!(stdout.contains("`git rm --cached .env`"), "{stdout}");
