@@ -147,7 +147,7 @@ impl SqliteReaders {
         };
         // A read through the probe maps the WAL index, so the header exists
         // (and is initialised) before it is looked at.
-        if readers.pragma_data_version(false).is_some() {
+        if readers.change_count(false).is_some() {
             let shm = Self::open_shm(options.get_filename());
             *readers
                 .shm
@@ -204,7 +204,7 @@ impl SqliteReaders {
         };
         let Some(header) = header else {
             // No header to compare (not Unix, or a commit writing it now).
-            return self.pragma_data_version(true);
+            return self.change_count(true);
         };
         let last = *self
             .last
@@ -216,7 +216,7 @@ impl SqliteReaders {
             }
         }
         // Read after the header: the count covers every commit the header shows.
-        let count = self.pragma_data_version(true)?;
+        let count = self.change_count(true)?;
         *self
             .last
             .write()
@@ -228,7 +228,7 @@ impl SqliteReaders {
     /// (`counted`, when the table exists), else `PRAGMA data_version` with
     /// the top bit set (any commit by another connection moves it; the top
     /// bit keeps its numbers apart from the counts).
-    fn pragma_data_version(&self, counted: bool) -> Option<i64> {
+    fn change_count(&self, counted: bool) -> Option<i64> {
         let probe = self
             .probe
             .lock()
@@ -284,8 +284,8 @@ impl SqliteReaders {
 /// commit (its change counter `iChange` goes up by one, the frame count and
 /// running checksums move, a WAL restart changes the salts). `None` when the
 /// header cannot be read, is not initialised, or its two copies differ (a
-/// commit is writing it right now): the caller then treats the database as
-/// changed. Unix only (`pread`); elsewhere always `None`.
+/// commit is writing it right now): the caller then reads the change count
+/// itself. Unix only (`pread`); elsewhere always `None`.
 #[cfg(all(feature = "sqlite", unix))]
 fn wal_index_version(shm: &std::fs::File) -> Option<i64> {
     use std::hash::{Hash, Hasher};
