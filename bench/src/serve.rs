@@ -54,6 +54,26 @@ async fn me(session: CurrentSession) -> Json<Me> {
     })
 }
 
+/// The ceiling of a `/get-session` answer: a bare handler sending a body of
+/// the same size with the same headers, with no auth work at all.
+async fn same_body() -> impl axum::response::IntoResponse {
+    static BODY: &str = concat!(
+        r#"{"session":{"id":"cm5TntJuZ9DO2KCa1396KOCtBvT3zySc","token":"9feadfd934c53c55d0dc0294aedb2e7c307ad497eeeae80e422a31c2a49bd04f","#,
+        r#""userId":"1CUylqsvsyq9KThtErT69xLajsYuYuNR","expiresAt":"2026-12-05T08:41:05.350Z","createdAt":"2026-11-28T08:41:05.350Z","#,
+        r#""updatedAt":"2026-11-28T08:41:05.350Z","ipAddress":"127.0.0.1","userAgent":"curl/7.88.1"},"user":{"id":"1CUylqsvsyq9KThtErT69xLajsYuYuNR","#,
+        r#""name":"Wrk","email":"wrk@bench.test","emailVerified":false,"image":null,"createdAt":"2026-11-28T08:41:05.347Z","#,
+        r#""updatedAt":"2026-11-28T08:41:05.347Z"}}"#
+    );
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+            (axum::http::header::PRAGMA, "no-cache"),
+        ],
+        BODY,
+    )
+}
+
 /// Row 4b: the physical limit of a PostgreSQL session read, the same query as
 /// the runtime's lookup (session joined with its user by token digest) on a
 /// pool of the runtime's size, without any of Better Auth's request handling.
@@ -121,6 +141,7 @@ async fn serve(
     let mut app = Router::new()
         .route("/json", get(baseline))
         .route("/api/me", get(me))
+        .route("/same-body", get(same_body))
         .nest("/auth", auth.axum_router())
         .with_state(auth);
     if url.starts_with("postgres") {

@@ -148,8 +148,13 @@ impl BetterAuthBuilder {
         let mut trusted = vec![config.base_origin()];
         trusted.extend(config.trusted_origins.iter().filter_map(|o| origin_of(o)));
         let signer = crypto::TokenSigner::new(&config.secret);
+        let cookie_prefix = if config.is_secure() { "__Secure-" } else { "" };
         let mut context = AuthContext {
-            cookie_prefix: if config.is_secure() { "__Secure-" } else { "" },
+            cookie_prefix,
+            session_cookie: format!("{cookie_prefix}{}", config.session.cookie_name),
+            credentials: crate::credentials::CredentialMemo::new(
+                crate::credentials::DEFAULT_CAPACITY,
+            ),
             session_cache: match config.session_cache_ttl {
                 Some(ttl) => Some(SessionCache::new(ttl)),
                 None if config.validated_session_cache && database.has_change_counter() => {

@@ -7,12 +7,14 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use http::{HeaderMap, header};
 
 use crate::config::{AuthConfig, origin_of};
+use crate::credentials::Credential;
 use crate::crypto::{self, PasswordHasher};
 use crate::error::{Error, Result};
 use crate::models::{Session, User};
@@ -39,6 +41,21 @@ pub(crate) enum Lookup {
         /// The new cache entry's rendered-body slot.
         body: Option<BodySlot>,
     },
+}
+
+impl Lookup {
+    /// The session found, as a [`ResolvedSession`] for `token`.
+    pub(crate) fn into_resolved(self, token: &str) -> ResolvedSession {
+        match self {
+            Lookup::Cached { found, .. } => ResolvedSession {
+                session: found.0.clone(),
+                user: found.1.clone(),
+                token: token.to_owned(),
+                refreshed: false,
+            },
+            Lookup::Read { resolved, .. } => *resolved,
+        }
+    }
 }
 
 /// Whether a session lookup may slide the session's expiry.
@@ -108,6 +125,10 @@ pub struct AuthContext {
     pub(crate) cookie_prefix: &'static str,
     pub(crate) session_cache: Option<SessionCache>,
     pub(crate) signer: crypto::TokenSigner,
+    /// Signed session values already checked, with their token and digest.
+    pub(crate) credentials: crate::credentials::CredentialMemo,
+    /// The session cookie's full name (see [`AuthContext::session_cookie_name`]).
+    pub(crate) session_cookie: String,
     pub(crate) extensions: Extensions,
     pub(crate) openapi_json: String,
 }
@@ -166,7 +187,7 @@ impl AuthContext {
 
     /// Full name of the session cookie (with `__Secure-` on https).
     pub fn session_cookie_name(&self) -> String {
-        format!("{}{}", self.cookie_prefix, self.config.session.cookie_name)
+        self.session_cookie.clone()
     }
 
     /// True when the URL's origin is the base URL's or a configured trusted origin.
@@ -191,6 +212,13 @@ impl AuthContext {
     /// The session token a request presents: `Authorization: Bearer` first
     /// (signed `<token>.<signature>` or the raw token), then the signed cookie.
     pub fn token_from_headers(&self, headers: &HeaderMap) -> Option<String> {
+        self.credential_from_headers(headers)
+            .map(|credential| credential.token.to_string())
+    }
+
+    /// [`AuthContext::token_from_headers`] with the token's digest; a signed
+    /// value seen before is not checked again (see [`crate::credentials`]).
+    pub(crate) fn credential_from_headers(&self, headers: &HeaderMap) -> Option<Arc<Credential>> {
         let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -202,14 +230,21 @@ impl AuthContext {
             .filter(|v| !v.is_empty());
         if let Some(value) = bearer {
             let value = percent_decode(value);
-            return Some(match self.signer.verify(&value) {
-                Some(token) => token.to_owned(),
-                None => value.into_owned(),
-            });
+            // A bearer value may also be the raw token itself.
+            return Some(
+                self.credentials
+                    .check(&self.signer, &value)
+                    .unwrap_or_else(|| Arc::new(Credential::new(&value))),
+            );
         }
-        let name = self.session_cookie_name();
-        let value = cookie_value(headers, &name)?;
-        self.signer.verify(&value).map(str::to_owned)
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(cookie::Cookie::split_parse_encoded)
+            .filter_map(|c| c.ok())
+            .find(|c| c.name() == self.session_cookie)
+            .and_then(|c| self.credentials.check(&self.signer, c.value()))
     }
 
     /// Finds the live session for a token: looks it up by digest, drops it when
@@ -236,18 +271,11 @@ impl AuthContext {
         token: &str,
         refresh: Refresh,
     ) -> Result<Option<ResolvedSession>> {
+        let digest = crypto::token_digest(token);
         Ok(self
-            .lookup_session_with_body(token, refresh)
+            .lookup_session_with_body(token, &digest, refresh)
             .await?
-            .map(|lookup| match lookup {
-                Lookup::Cached { found, .. } => ResolvedSession {
-                    session: found.0.clone(),
-                    user: found.1.clone(),
-                    token: token.to_owned(),
-                    refreshed: false,
-                },
-                Lookup::Read { resolved, .. } => *resolved,
-            }))
+            .map(|lookup| lookup.into_resolved(token)))
     }
 
     /// [`AuthContext::lookup_session`], with the cache entry's slot
@@ -256,9 +284,9 @@ impl AuthContext {
     pub(crate) async fn lookup_session_with_body(
         &self,
         token: &str,
+        digest: &str,
         refresh: Refresh,
     ) -> Result<Option<Lookup>> {
-        let digest = crypto::token_digest(token);
         // Validated cache: the change counter is read before the cache and
         // before any database lookup whose result is stored under it.
         let version = match &self.session_cache {
@@ -267,10 +295,10 @@ impl AuthContext {
         };
         let cached = match (&self.session_cache, version) {
             (Some(cache), Some(version)) => cache
-                .get_validated_with_body(&digest, version)
+                .get_validated_with_body(digest, version)
                 .map(|(found, body)| (found, Some(body))),
             (Some(cache), None) => cache
-                .get_with_body(&digest)
+                .get_with_body(digest)
                 .map(|(found, body)| (found, Some(body))),
             (None, _) => None,
         };
@@ -280,7 +308,7 @@ impl AuthContext {
             }
         }
         let Some((mut session, user)) =
-            store::sessions::find_with_user(&self.database, &digest).await?
+            store::sessions::find_with_user(&self.database, digest).await?
         else {
             return Ok(None);
         };
@@ -304,9 +332,9 @@ impl AuthContext {
         }
         let body = match (&self.session_cache, version) {
             (Some(cache), Some(version)) => {
-                cache.insert_validated_with_body(&digest, version, &session, &user)
+                cache.insert_validated_with_body(digest, version, &session, &user)
             }
-            (Some(cache), None) => cache.insert_with_body(&digest, &session, &user),
+            (Some(cache), None) => cache.insert_with_body(digest, &session, &user),
             (None, _) => None,
         };
         let resolved = ResolvedSession {
@@ -376,10 +404,13 @@ impl AuthContext {
         &self,
         headers: &HeaderMap,
     ) -> Result<Option<ResolvedSession>> {
-        match self.token_from_headers(headers) {
-            Some(token) => self.session_for_token(&token, true).await,
-            None => Ok(None),
-        }
+        let Some(credential) = self.credential_from_headers(headers) else {
+            return Ok(None);
+        };
+        Ok(self
+            .lookup_session_with_body(&credential.token, &credential.digest, Refresh::Silent)
+            .await?
+            .map(|lookup| lookup.into_resolved(&credential.token)))
     }
 
     /// The live session of a request or [`Error::Unauthorized`].

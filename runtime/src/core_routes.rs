@@ -98,55 +98,59 @@ async fn openapi(auth: &AuthContext, _request: AuthRequest) -> Result<AuthRespon
 
 fn no_store(response: AuthResponse) -> AuthResponse {
     response
-        .header(header::CACHE_CONTROL, "no-store")
-        .header(header::PRAGMA, "no-cache")
+        .static_header(header::CACHE_CONTROL, "no-store")
+        .static_header(header::PRAGMA, "no-cache")
 }
 
 async fn get_session(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     use crate::context::{BodySlot, Lookup};
     let allow_refresh = request.query("disableRefresh") != Some("true");
-    let lookup = match auth.token_from_headers(&request.headers) {
-        Some(token) => {
+    let lookup = match auth.credential_from_headers(&request.headers) {
+        Some(credential) => {
             let refresh = if allow_refresh {
                 crate::context::Refresh::WithCookie
             } else {
                 crate::context::Refresh::No
             };
-            auth.lookup_session_with_body(&token, refresh)
+            auth.lookup_session_with_body(&credential.token, &credential.digest, refresh)
                 .await?
-                .map(|lookup| (lookup, token))
+                .map(|lookup| (lookup, credential))
         }
         None => None,
     };
-    let Some((lookup, token)) = lookup else {
+    let Some((lookup, credential)) = lookup else {
         return Ok(no_store(AuthResponse::json(&serde_json::Value::Null)));
     };
     // A session answered from (or just stored in) the session cache is
     // rendered once per cache entry: an entry never changes (a validated
     // cache replaces it whenever the database changes; a ttl cache serves it
     // unchanged until it expires), so the body is what rendering it now would give.
-    let rendered = |session: &Session, user: &User, slot: Option<&BodySlot>| {
-        if let Some(bytes) = slot.and_then(|slot| slot.get()) {
-            return AuthResponse::json_bytes(bytes.clone());
-        }
-        let response = AuthResponse::json(&SessionWithUserRef { session, user });
-        if let Some(slot) = slot {
-            let _ = slot.set(response.body.clone());
-        }
-        response
-    };
-    let (response, refreshed) = match &lookup {
-        Lookup::Cached { found, body } => (rendered(&found.0, &found.1, body.as_ref()), false),
+    let rendered =
+        |session: &Session, user: &User, slot: Option<&BodySlot>| -> Result<bytes::Bytes> {
+            if let Some(bytes) = slot.and_then(|slot| slot.get()) {
+                return Ok(bytes.clone());
+            }
+            let body = bytes::Bytes::from(
+                serde_json::to_vec(&SessionWithUserRef { session, user })
+                    .map_err(|e| Error::Internal(format!("rendering a session: {e}")))?,
+            );
+            if let Some(slot) = slot {
+                let _ = slot.set(body.clone());
+            }
+            Ok(body)
+        };
+    let (body, refreshed) = match &lookup {
+        Lookup::Cached { found, body } => (rendered(&found.0, &found.1, body.as_ref())?, false),
         Lookup::Read { resolved, body } if !resolved.refreshed => (
-            rendered(&resolved.session, &resolved.user, body.as_ref()),
+            rendered(&resolved.session, &resolved.user, body.as_ref())?,
             false,
         ),
-        Lookup::Read { resolved, .. } => (rendered(&resolved.session, &resolved.user, None), true),
+        Lookup::Read { resolved, .. } => (rendered(&resolved.session, &resolved.user, None)?, true),
     };
-    let mut response = no_store(response);
+    let mut response = AuthResponse::json_bytes_no_store(body);
     if refreshed {
         let remember = !auth.dont_remember(&request.headers);
-        response = auth.with_session_cookie(response, &token, remember);
+        response = auth.with_session_cookie(response, &credential.token, remember);
     }
     Ok(response)
 }

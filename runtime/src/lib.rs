@@ -36,6 +36,7 @@ pub mod session_cache;
 pub mod store;
 
 mod context;
+mod credentials;
 mod request;
 mod route;
 

@@ -114,13 +114,19 @@ impl AuthResponse {
         }
     }
 
-    /// A `200 OK` response with an already rendered JSON body.
-    pub(crate) fn json_bytes(body: Bytes) -> Self {
-        let mut headers = HeaderMap::new();
+    /// A `200 OK` response with an already rendered JSON body that no cache
+    /// may store (`Cache-Control: no-store`, `Pragma: no-cache`), as
+    /// `/get-session` answers.
+    pub(crate) fn json_bytes_no_store(body: Bytes) -> Self {
+        // Room for these three and the two the server adds (content-length,
+        // date), so the map is allocated once.
+        let mut headers = HeaderMap::with_capacity(5);
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         AuthResponse {
             status: StatusCode::OK,
             headers,
@@ -149,6 +155,12 @@ impl AuthResponse {
             response = response.header(header::RETRY_AFTER, &retry_after.to_string());
         }
         response
+    }
+
+    /// [`AuthResponse::header`] with a fixed value (not checked nor copied).
+    pub(crate) fn static_header(mut self, name: HeaderName, value: &'static str) -> Self {
+        self.headers.append(name, HeaderValue::from_static(value));
+        self
     }
 
     /// Adds a header (appending, so several `set-cookie` lines coexist).
