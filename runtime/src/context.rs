@@ -23,7 +23,7 @@ use crate::session_cache::SessionCache;
 use crate::store::{self, Database};
 
 /// Where a session cache entry keeps its rendered `/get-session` body.
-pub(crate) type BodySlot = std::sync::Arc<std::sync::OnceLock<bytes::Bytes>>;
+pub(crate) type BodySlot = std::sync::Arc<std::sync::OnceLock<crate::request::Rendered>>;
 
 /// A live session found by [`AuthContext::lookup_session_with_body`].
 pub(crate) enum Lookup {

@@ -12,7 +12,7 @@ use crate::plugins::{
     Empty, PluginSetup, Route, StatusResponse, SuccessResponse, check_image, check_name,
     status_true,
 };
-use crate::request::{AuthRequest, AuthResponse};
+use crate::request::{AuthRequest, AuthResponse, Rendered};
 use crate::store;
 
 pub(crate) fn install(setup: &mut PluginSetup) {
@@ -126,20 +126,20 @@ async fn get_session(auth: &AuthContext, request: AuthRequest) -> Result<AuthRes
     // cache replaces it whenever the database changes; a ttl cache serves it
     // unchanged until it expires), so the body is what rendering it now would give.
     let rendered =
-        |session: &Session, user: &User, slot: Option<&BodySlot>| -> Result<bytes::Bytes> {
-            if let Some(bytes) = slot.and_then(|slot| slot.get()) {
-                return Ok(bytes.clone());
+        |session: &Session, user: &User, slot: Option<&BodySlot>| -> Result<AuthResponse> {
+            if let Some(rendered) = slot.and_then(|slot| slot.get()) {
+                return Ok(rendered.response());
             }
-            let body = bytes::Bytes::from(
-                serde_json::to_vec(&SessionWithUserRef { session, user })
-                    .map_err(|e| Error::Internal(format!("rendering a session: {e}")))?,
-            );
+            let body = serde_json::to_vec(&SessionWithUserRef { session, user })
+                .map_err(|e| Error::Internal(format!("rendering a session: {e}")))?;
+            let rendered = Rendered::json_no_store(body.into());
+            let response = rendered.response();
             if let Some(slot) = slot {
-                let _ = slot.set(body.clone());
+                let _ = slot.set(rendered);
             }
-            Ok(body)
+            Ok(response)
         };
-    let (body, refreshed) = match &lookup {
+    let (mut response, refreshed) = match &lookup {
         Lookup::Cached { found, body } => (rendered(&found.0, &found.1, body.as_ref())?, false),
         Lookup::Read { resolved, body } if !resolved.refreshed => (
             rendered(&resolved.session, &resolved.user, body.as_ref())?,
@@ -147,7 +147,6 @@ async fn get_session(auth: &AuthContext, request: AuthRequest) -> Result<AuthRes
         ),
         Lookup::Read { resolved, .. } => (rendered(&resolved.session, &resolved.user, None)?, true),
     };
-    let mut response = AuthResponse::json_bytes_no_store(body);
     if refreshed {
         let remember = !auth.dont_remember(&request.headers);
         response = auth.with_session_cookie(response, &credential.token, remember);

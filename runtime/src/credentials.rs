@@ -17,8 +17,9 @@
 //! - Memory is bounded: at most `capacity` values; when it is full, the memo
 //!   starts over. A request never waits for the memo: when another request is
 //!   writing it, the value is simply not remembered this time.
-//! - Lookups hash the presented value with the standard library's randomly
-//!   keyed SipHash, like any map keyed by client input.
+//! - Lookups hash the presented value with foldhash, seeded at random for
+//!   each map, so a client cannot aim its values at one bucket; and only
+//!   values the server signed are ever stored.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -51,7 +52,7 @@ impl Credential {
 #[derive(Debug)]
 pub(crate) struct CredentialMemo {
     capacity: usize,
-    entries: RwLock<HashMap<Box<str>, Arc<Credential>>>,
+    entries: RwLock<HashMap<Box<str>, Arc<Credential>, foldhash::fast::RandomState>>,
 }
 
 impl CredentialMemo {
@@ -59,7 +60,7 @@ impl CredentialMemo {
     pub(crate) fn new(capacity: usize) -> Self {
         CredentialMemo {
             capacity: capacity.max(1),
-            entries: RwLock::new(HashMap::new()),
+            entries: RwLock::new(HashMap::default()),
         }
     }
 
