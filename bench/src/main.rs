@@ -99,7 +99,7 @@ impl Options {
                         "better-auth-bench [--quick] [--rounds N] [--secs S] [--conns N] \
                          [--signin-clients N] [--client-threads N] [--sessions N] \
                          [--postgres URL | --no-postgres] \
-                         [--rows baseline,gs,gs_nocache,me,gs_cache,gs_pg,gs_pg_nocache,bare_pg,gs_big,argon,signin,stall]"
+                         [--rows baseline,gs,gs_nocache,me,gs_cache,gs_cache_merged,me_cache,gs_pg,gs_pg_nocache,bare_pg,gs_big,argon,signin,stall]"
                     );
                     std::process::exit(0);
                 }
@@ -378,6 +378,12 @@ async fn run(
     let gs = get_session(server_a.addr, &a.bearers);
     let me = get_with_bearer(server_a.addr, "/api/me", &a.bearers, b"{\"id\"");
     let gs_cache = server_b.as_ref().map(|s| get_session(s.addr, &b.bearers));
+    let gs_cache_merged = server_b
+        .as_ref()
+        .map(|s| get_with_bearer(s.addr, "/merged/get-session", &b.bearers, b"{\"session\""));
+    let me_cache = server_b
+        .as_ref()
+        .map(|s| get_with_bearer(s.addr, "/api/me", &b.bearers, b"{\"id\""));
     let gs_pg = server_c
         .as_ref()
         .zip(c.as_ref())
@@ -403,6 +409,8 @@ async fn run(
         gs_big.clone(),
     ];
     http_targets.extend(gs_cache.clone());
+    http_targets.extend(gs_cache_merged.clone());
+    http_targets.extend(me_cache.clone());
     http_targets.extend(gs_pg.clone());
     http_targets.extend(gs_pg_nocache.clone());
     http_targets.extend(bare_pg.clone());
@@ -421,6 +429,8 @@ async fn run(
         "gs_nocache",
         "me",
         "gs_cache",
+        "gs_cache_merged",
+        "me_cache",
         "gs_pg",
         "gs_pg_nocache",
         "bare_pg",
@@ -449,6 +459,16 @@ async fn run(
                 "me" => add(step, load::run(me.clone(), o.conns, dur).await),
                 "gs_cache" => {
                     if let Some(t) = &gs_cache {
+                        add(step, load::run(t.clone(), o.conns, dur).await)
+                    }
+                }
+                "gs_cache_merged" => {
+                    if let Some(t) = &gs_cache_merged {
+                        add(step, load::run(t.clone(), o.conns, dur).await)
+                    }
+                }
+                "me_cache" => {
+                    if let Some(t) = &me_cache {
                         add(step, load::run(t.clone(), o.conns, dur).await)
                     }
                 }
@@ -601,7 +621,19 @@ impl Report<'_> {
             "gs_cache",
             "skipped: no cache option",
         );
+        row(
+            "2m",
+            "same, opt-in cache, routes merged at the base path (`axum_routes`, no `nest`)",
+            "gs_cache_merged",
+            "skipped: no cache option",
+        );
         row("3", "same via `CurrentSession` on an app route", "me", "");
+        row(
+            "3c",
+            "`CurrentSession` on an app route, opt-in 1 s session cache",
+            "me_cache",
+            "skipped: no cache option",
+        );
         row(
             "4",
             "GET /get-session, PostgreSQL, default (never-stale cache)",
@@ -692,8 +724,20 @@ impl Report<'_> {
             "{}x of row 2",
         );
         check(
-            "opt-in session cache >= 0.85x baseline",
+            "opt-in session cache >= 0.85x baseline (get-session, nested with `nest`)",
             rate("gs_cache").map(|r| r / base),
+            &|v| v >= 0.85,
+            "{}x",
+        );
+        check(
+            "opt-in session cache >= 0.85x baseline (get-session, merged with `axum_routes`)",
+            rate("gs_cache_merged").map(|r| r / base),
+            &|v| v >= 0.85,
+            "{}x",
+        );
+        check(
+            "opt-in session cache >= 0.85x baseline (`CurrentSession`)",
+            rate("me_cache").map(|r| r / base),
             &|v| v >= 0.85,
             "{}x",
         );

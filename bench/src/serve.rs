@@ -2,8 +2,9 @@
 //! (`--migrate` runs the runtime's migrations first, for `callgrind.sh`).
 //!
 //! One Axum app per process, as the README tells apps to build it: Better Auth
-//! nested under `/auth`, an app route taking `CurrentSession`, and a bare JSON
-//! handler as the baseline (on PostgreSQL also `/bare-lookup`: the session
+//! nested under `/auth` (and the same routes merged at `/merged` with
+//! `axum_routes`, which skips `nest`'s prefix stripping), an app route taking
+//! `CurrentSession`, and a bare JSON handler as the baseline (on PostgreSQL also `/bare-lookup`: the session
 //! lookup's one indexed query through sqlx and nothing else), served with
 //! `into_make_service_with_connect_info::<SocketAddr>()`. The bench binary
 //! starts one such child per database so each server's RSS is its own and the
@@ -129,7 +130,10 @@ async fn serve(
     // its floods come from one address, which the default limits refuse by design.
     let config = AuthConfig::new(SECRET)
         .base_url(format!("http://{addr}"))
-        .rate_limit(better_auth::rate_limit::RateLimitConfig::disabled());
+        .rate_limit(better_auth::rate_limit::RateLimitConfig::disabled())
+        // The routes are mounted twice: nested at `/auth` (as the README
+        // shows) and merged at this base path (`axum_routes`), to compare both.
+        .base_path("/merged");
     let config = crate::cache_option(config, session_cache)?.validated_session_cache(!no_cache);
     let auth = Arc::new(
         BetterAuth::new(config)
@@ -143,6 +147,7 @@ async fn serve(
         .route("/api/me", get(me))
         .route("/same-body", get(same_body))
         .nest("/auth", auth.axum_router())
+        .merge(auth.axum_routes())
         .with_state(auth);
     if url.starts_with("postgres") {
         let pool = sqlx::postgres::PgPoolOptions::new()

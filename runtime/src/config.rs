@@ -126,7 +126,9 @@ impl AuthConfig {
     }
 
     /// Where the app nests the auth router (default `/auth`, as in
-    /// `.nest("/auth", ...)`). Links in emails are `base_url + base_path + route`.
+    /// `.nest("/auth", ...)`), or where
+    /// [`axum_routes`](crate::integrations::axum::AxumIntegration::axum_routes)
+    /// mounts it. Links in emails are `base_url + base_path + route`.
     ///
     /// ```
     /// use better_auth::AuthConfig;

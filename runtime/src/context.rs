@@ -413,6 +413,27 @@ impl AuthContext {
             .map(|lookup| lookup.into_resolved(&credential.token)))
     }
 
+    /// [`AuthContext::session_from_headers`] as the extractors want it: the
+    /// session and user shared with the session cache when answered from it.
+    pub(crate) async fn shared_session_from_headers(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<Arc<(Session, User)>>> {
+        let Some(credential) = self.credential_from_headers(headers) else {
+            return Ok(None);
+        };
+        Ok(self
+            .lookup_session_with_body(&credential.token, &credential.digest, Refresh::Silent)
+            .await?
+            .map(|lookup| match lookup {
+                Lookup::Cached { found, .. } => found,
+                Lookup::Read { resolved, .. } => {
+                    let ResolvedSession { session, user, .. } = *resolved;
+                    Arc::new((session, user))
+                }
+            }))
+    }
+
     /// The live session of a request or [`Error::Unauthorized`].
     pub async fn require_session(&self, request: &AuthRequest) -> Result<ResolvedSession> {
         self.session_from_headers(&request.headers)

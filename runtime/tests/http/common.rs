@@ -57,6 +57,9 @@ pub(crate) struct Setup {
     pub outbox: MemoryEmailSender,
     /// Adds more plugins (or anything else) to the builder.
     pub extend: fn(better_auth::BetterAuthBuilder) -> better_auth::BetterAuthBuilder,
+    /// Mount with `.merge(auth.axum_routes())` at the base path instead of
+    /// `.nest("/api/auth", auth.axum_router())`.
+    pub merge_routes: bool,
 }
 
 impl Setup {
@@ -72,6 +75,7 @@ impl Setup {
             email_password: EmailPasswordPlugin::new(),
             outbox,
             extend: |builder| builder,
+            merge_routes: false,
         }
     }
 }
@@ -215,9 +219,13 @@ impl TestServer {
         );
         let app = Router::new()
             .route("/api/me", get(me))
-            .route("/api/public", get(public))
-            .nest("/api/auth", auth.axum_router())
-            .with_state(auth.clone());
+            .route("/api/public", get(public));
+        let app = if setup.merge_routes {
+            app.merge(auth.axum_routes())
+        } else {
+            app.nest("/api/auth", auth.axum_router())
+        };
+        let app = app.with_state(auth.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {

@@ -596,3 +596,54 @@ both_backends!(
         }
     }
 );
+
+/// `axum_routes()` merged into the app's router serves the same API at the
+/// configured base path as `nest`: sign-up, sessions (bearer and cookie, on
+/// auth and app routes), sign-out, and an emailed link with a path parameter.
+#[tokio::test]
+async fn routes_merged_at_the_base_path_work_like_nested_ones() {
+    let db = TestDb::open(Backend::Sqlite).await.unwrap();
+    let mut setup = Setup::new();
+    setup.merge_routes = true;
+    let srv = TestServer::start_with(&db, setup).await;
+    let signup = srv.sign_up("ada@example.com").await;
+    assert_eq!(signup.status, 200, "{}", signup.body);
+    let token = signup.auth_token();
+    let cookie = signup.session_cookie();
+    for resp in [
+        srv.get("/api/auth/get-session").bearer(&token).send().await,
+        srv.get("/api/auth/get-session")
+            .header("cookie", &cookie)
+            .send()
+            .await,
+    ] {
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.body["user"]["email"], "ada@example.com");
+    }
+    assert_eq!(srv.get("/api/me").bearer(&token).send().await.status, 200);
+    // The emailed link (built from the base path) reaches the merged route.
+    let reset = reset_token(&srv, "ada@example.com", 1).await;
+    assert!(!reset.is_empty());
+    // Nothing is mounted anywhere else.
+    assert_eq!(
+        srv.get("/get-session").bearer(&token).send().await.status,
+        404
+    );
+    assert_eq!(
+        srv.get("/auth/get-session")
+            .bearer(&token)
+            .send()
+            .await
+            .status,
+        404
+    );
+    let out = srv
+        .post("/api/auth/sign-out")
+        .bearer(&token)
+        .json(json!({}))
+        .send()
+        .await;
+    assert_eq!(out.status, 200);
+    let resp = srv.get("/api/auth/get-session").bearer(&token).send().await;
+    assert_eq!(resp.body, Value::Null);
+}
