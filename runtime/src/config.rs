@@ -542,6 +542,13 @@ impl Default for PasswordPolicy {
 pub trait Clock: Send + Sync + 'static {
     /// The current instant.
     fn now(&self) -> DateTime<Utc>;
+
+    /// The current instant in whole milliseconds since the Unix epoch
+    /// (`now().timestamp_millis()`; a clock may answer it more cheaply: the
+    /// session cache asks on every hit).
+    fn now_millis(&self) -> i64 {
+        self.now().timestamp_millis()
+    }
 }
 
 /// The real clock.
@@ -551,6 +558,14 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+
+    fn now_millis(&self) -> i64 {
+        // No calendar conversion: milliseconds straight from the system time.
+        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            Ok(since) => i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
+            Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+        }
     }
 }
 

@@ -360,9 +360,30 @@ impl AuthContext {
     /// True when a cached session would come out of the database path
     /// unchanged: neither idle- nor absolutely expired, and no sliding-expiry
     /// refresh due for this kind of request (those go to the database).
+    ///
+    /// The decision of [`AuthContext::timing`], in whole milliseconds (the
+    /// precision of every time the runtime stores): `chrono`'s date arithmetic
+    /// was a third of the cost of a cache hit. Rounding a stored time down
+    /// only ever sends a request to the database sooner.
     fn servable_from_cache(&self, session: &Session, refresh: Refresh) -> bool {
-        let timing = self.timing(session, self.now());
-        !timing.expired && !timing.needs_write(session, refresh)
+        let settings = &self.config.session;
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let now = self.config.clock.now_millis();
+        let expires_at = session.expires_at.timestamp_millis();
+        let absolute_end = session
+            .created_at
+            .timestamp_millis()
+            .saturating_add(ms(settings.absolute_lifetime));
+        if expires_at <= now || absolute_end <= now {
+            return false;
+        }
+        let last_extended = expires_at.saturating_sub(ms(settings.expires_in));
+        let due = last_extended.saturating_add(ms(settings.update_age)) <= now;
+        match refresh {
+            Refresh::No => true,
+            Refresh::Silent => !due,
+            Refresh::WithCookie => !due && session.updated_at.timestamp_millis() >= last_extended,
+        }
     }
 
     /// Where a session stands at `now` under the session settings (S13): one
