@@ -5,7 +5,8 @@
 # are sent on one keep-alive connection (curl), and the dump's total is
 # divided by N. Rows: the bare JSON handler, /get-session with the default
 # (validated) cache, the same session through `CurrentSession` on an app
-# route, /get-session with the cache off and with the opt-in 1 s cache.
+# route, /get-session with the cache off and with the opt-in 1 s cache (nested,
+# merged with `axum_routes`, and through `CurrentSession`).
 #
 #   cargo build --release -p better-auth-bench
 #   bash bench/callgrind.sh            # N=2000 requests per row
@@ -83,3 +84,5 @@ measure "GET /get-session, SQLite file, default (validated cache)" /auth/get-ses
 measure "CurrentSession on an app route, SQLite file, default" /api/me ""
 measure "GET /get-session, SQLite file, cache off" /auth/get-session "--no-cache"
 measure "GET /get-session, SQLite file, opt-in 1 s cache" /auth/get-session "--session-cache"
+measure "GET /get-session, SQLite file, opt-in 1 s cache, routes merged (axum_routes)" /merged/get-session "--session-cache"
+measure "CurrentSession on an app route, SQLite file, opt-in 1 s cache" /api/me "--session-cache"

@@ -9,7 +9,8 @@
 #   bash bench/wrk.sh                  # ROUNDS=3 SECS=4 CONNS=32
 #
 # Rows: bare JSON handler; /get-session with the default never-stale cache;
-# the same through `CurrentSession` on an app route; the opt-in 1 s cache;
+# the same through `CurrentSession` on an app route; the opt-in 1 s cache
+# (routes nested with `nest`, merged with `axum_routes`, and `CurrentSession`);
 # the cache off.
 set -euo pipefail
 BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/better-auth-bench}
@@ -49,9 +50,11 @@ nocache=$ADDR
 
 labels=("bare Axum handler, small JSON" "GET /get-session, default (never stale)"
     "CurrentSession on an app route, default" "GET /get-session, opt-in 1 s cache"
-    "GET /get-session, cache off")
+    "GET /get-session, opt-in 1 s cache, routes merged (axum_routes)"
+    "CurrentSession on an app route, opt-in 1 s cache" "GET /get-session, cache off")
 urls=("http://$default/json" "http://$default/auth/get-session" "http://$default/api/me"
-    "http://$cached/auth/get-session" "http://$nocache/auth/get-session")
+    "http://$cached/auth/get-session" "http://$cached/merged/get-session" "http://$cached/api/me"
+    "http://$nocache/auth/get-session")
 for u in "${urls[@]}"; do
     code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$u")
     [ "$code" = 200 ] || { echo "$u answered $code" >&2; exit 1; }

@@ -297,8 +297,9 @@ impl AuthContext {
             (Some(cache), Some(version)) => cache
                 .get_validated_with_body(digest, version)
                 .map(|(found, body)| (found, Some(body))),
+            // A ttl cache (or a validated one without a counter, which serves nothing).
             (Some(cache), None) => cache
-                .get_with_body(digest)
+                .get_renewing(digest, || self.database.data_version())
                 .map(|(found, body)| (found, Some(body))),
             (None, _) => None,
         };
@@ -307,6 +308,12 @@ impl AuthContext {
                 return Ok(Some(Lookup::Cached { found, body }));
             }
         }
+        // A ttl cache stores the counter as it was before this lookup, to
+        // renew the entry later while it has not moved.
+        let ttl_version = match &self.session_cache {
+            Some(cache) if !cache.is_validated() => self.database.data_version(),
+            _ => None,
+        };
         let Some((mut session, user)) =
             store::sessions::find_with_user(&self.database, digest).await?
         else {
@@ -334,7 +341,7 @@ impl AuthContext {
             (Some(cache), Some(version)) => {
                 cache.insert_validated_with_body(digest, version, &session, &user)
             }
-            (Some(cache), None) => cache.insert_with_body(digest, &session, &user),
+            (Some(cache), None) => cache.insert_with_body(digest, ttl_version, &session, &user),
             (None, _) => None,
         };
         let resolved = ResolvedSession {

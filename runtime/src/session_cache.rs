@@ -39,13 +39,18 @@
 //! **Opt-in (ttl):** [`AuthConfig::session_cache`](crate::AuthConfig::session_cache)
 //! skips even that check: a lookup that found a live session is remembered in
 //! this process for `ttl` (at most [`MAX_TTL`], one second), and requests with
-//! the same token within that time are answered from memory.
+//! the same token within that time are answered from memory. When the `ttl`
+//! has passed, an entry is looked up again, unless the database has the change
+//! counter above (SQLite files) and it has not moved since the entry was
+//! read: then no session or user changed, a lookup would find the same
+//! session, and the entry is served for another `ttl` without one.
 //!
 //! What the ttl cache means for an app:
 //! - **bounded staleness**: a revoked session (sign-out, revoke, password
 //!   change, deleted user; through this or another process, or directly in
 //!   the database) keeps working here for at most `ttl` after the last
-//!   database lookup that found it (handlers revoking sessions may call
+//!   database lookup that found it, or the last counter read that showed
+//!   nothing changed (handlers revoking sessions may call
 //!   [`SessionCache::remove`] / [`SessionCache::clear`] to end it at once);
 //! - the user in the answer may be up to `ttl` old (a name change shows within `ttl`);
 //!
@@ -56,6 +61,7 @@
 //! go to the database.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -79,6 +85,8 @@ pub const DEFAULT_CAPACITY: usize = 100_000;
 #[derive(Debug)]
 pub struct SessionCache {
     ttl: Duration,
+    /// What entries' `stored` times count from.
+    epoch: Instant,
     validated: bool,
     capacity: usize,
     /// Read on every request by every worker at once; written on a miss.
@@ -93,9 +101,12 @@ struct Entry {
     /// The `/get-session` body for this session, rendered by its first
     /// answer from this entry (the entry is replaced when the session changes).
     body: Arc<OnceLock<crate::request::Rendered>>,
-    stored: Instant,
-    /// The database's change counter read before the lookup (validated caches).
-    version: i64,
+    /// When it was stored, or last found unchanged in the database (ttl
+    /// caches), in nanoseconds since the cache's `epoch`.
+    stored: AtomicU64,
+    /// The database's change counter read before the lookup: always for
+    /// validated caches, when the database has one for ttl caches.
+    version: Option<i64>,
 }
 
 impl SessionCache {
@@ -110,6 +121,7 @@ impl SessionCache {
     pub fn with_capacity(ttl: Duration, capacity: usize) -> Self {
         SessionCache {
             ttl: ttl.min(MAX_TTL),
+            epoch: Instant::now(),
             validated: false,
             capacity: capacity.max(1),
             entries: RwLock::new(HashMap::default()),
@@ -122,6 +134,7 @@ impl SessionCache {
     pub fn validated(capacity: usize) -> Self {
         SessionCache {
             ttl: Duration::ZERO,
+            epoch: Instant::now(),
             validated: true,
             capacity: capacity.max(1),
             entries: RwLock::new(HashMap::default()),
@@ -149,7 +162,7 @@ impl SessionCache {
         }
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.get(digest)?;
-        (entry.version == version).then(|| (entry.found.clone(), entry.body.clone()))
+        (entry.version == Some(version)).then(|| (entry.found.clone(), entry.body.clone()))
     }
 
     /// Remembers a session read from the database after the change counter
@@ -168,17 +181,29 @@ impl SessionCache {
         user: &User,
     ) -> Option<Arc<OnceLock<crate::request::Rendered>>> {
         self.validated
-            .then(|| self.store(digest, version, session, user))
+            .then(|| self.store(digest, Some(version), session, user))
     }
 
     /// True when an entry can still be served (ttl caches: younger than the
     /// ttl; validated caches: stored at `current`, when known).
     fn live(&self, entry: &Entry, current: Option<i64>) -> bool {
         if self.validated {
-            current == Some(entry.version)
+            current.is_some() && current == entry.version
         } else {
-            entry.stored.elapsed() < self.ttl
+            self.fresh(entry, self.now())
         }
+    }
+
+    /// Nanoseconds since the cache's epoch.
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// True when a ttl cache's entry was stored (or renewed) less than `ttl`
+    /// before `now`.
+    fn fresh(&self, entry: &Entry, now: u64) -> bool {
+        let age = now.saturating_sub(entry.stored.load(Ordering::Relaxed));
+        u128::from(age) < self.ttl.as_nanos()
     }
 
     /// How long an entry is served.
@@ -200,31 +225,62 @@ impl SessionCache {
         }
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.get(digest)?;
-        (entry.stored.elapsed() < self.ttl).then(|| (entry.found.clone(), entry.body.clone()))
+        self.fresh(entry, self.now())
+            .then(|| (entry.found.clone(), entry.body.clone()))
+    }
+
+    /// [`SessionCache::get_with_body`], and more: an entry past its ttl that
+    /// was stored with the database's change counter is served again, its ttl
+    /// restarted, when `current()` (the counter read now) still equals it.
+    /// Equal counters mean no session or user changed since the lookup that
+    /// stored the entry, so a lookup now would find the same session: the
+    /// entry is as fresh as if it had just been read.
+    pub(crate) fn get_renewing(
+        &self,
+        digest: &str,
+        current: impl FnOnce() -> Option<i64>,
+    ) -> Option<Found> {
+        if self.validated {
+            return None;
+        }
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        let entry = entries.get(digest)?;
+        let now = self.now();
+        if !self.fresh(entry, now) {
+            let stored = entry.version?;
+            if current() != Some(stored) {
+                return None;
+            }
+            entry.stored.store(now, Ordering::Relaxed);
+        }
+        Some((entry.found.clone(), entry.body.clone()))
     }
 
     /// Remembers a session just read from the database (ttl caches; ignored
     /// by a validated cache). When the cache is full, entries that can no
     /// longer be served are dropped first, then everything.
     pub fn insert(&self, digest: &str, session: &Session, user: &User) {
-        self.insert_with_body(digest, session, user);
+        self.insert_with_body(digest, None, session, user);
     }
 
     /// [`SessionCache::insert`], returning the new entry's slot for its
     /// rendered `/get-session` body.
+    /// `version` is the database's change counter read before the lookup,
+    /// if it has one (see [`SessionCache::get_renewing`]).
     pub(crate) fn insert_with_body(
         &self,
         digest: &str,
+        version: Option<i64>,
         session: &Session,
         user: &User,
     ) -> Option<Arc<OnceLock<crate::request::Rendered>>> {
-        (!self.validated).then(|| self.store(digest, 0, session, user))
+        (!self.validated).then(|| self.store(digest, version, session, user))
     }
 
     fn store(
         &self,
         digest: &str,
-        version: i64,
+        version: Option<i64>,
         session: &Session,
         user: &User,
     ) -> Arc<OnceLock<crate::request::Rendered>> {
@@ -232,14 +288,13 @@ impl SessionCache {
         let entry = Entry {
             body: body.clone(),
             found: Arc::new((session.clone(), user.clone())),
-            stored: Instant::now(),
+            stored: AtomicU64::new(self.now()),
             version,
         };
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if entries.len() >= self.capacity && !entries.contains_key(digest) {
             // A validated cache keeps the entries stored at this version.
-            let current = Some(version);
-            entries.retain(|_, e| self.live(e, current));
+            entries.retain(|_, e| self.live(e, version));
             if entries.len() >= self.capacity {
                 entries.clear();
             }
@@ -336,6 +391,33 @@ mod tests {
             assert!(cache.len() <= 3);
         }
         assert!(cache.get("9").is_some());
+    }
+
+    #[test]
+    fn a_ttl_entry_is_renewed_past_its_ttl_only_while_the_counter_has_not_moved() {
+        let cache = SessionCache::new(Duration::from_millis(40));
+        let (s, u) = pair("a");
+        cache.insert_with_body("counted", Some(5), &s, &u);
+        cache.insert_with_body("uncounted", None, &s, &u);
+        // Within the ttl both are served without asking for the counter.
+        let never = || -> Option<i64> { panic!("read the counter within the ttl") };
+        assert!(cache.get_renewing("counted", never).is_some());
+        assert!(cache.get_renewing("uncounted", never).is_some());
+        std::thread::sleep(Duration::from_millis(50));
+        // Past it: no counter stored, or the counter moved, is a miss.
+        assert!(cache.get_renewing("uncounted", || Some(5)).is_none());
+        assert!(cache.get_renewing("counted", || Some(6)).is_none());
+        assert!(cache.get_renewing("counted", || None).is_none());
+        // Unchanged: served, and fresh again for a whole ttl.
+        assert!(cache.get_renewing("counted", || Some(5)).is_some());
+        assert!(cache.get_renewing("counted", never).is_some());
+        assert!(cache.get("counted").is_some());
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(cache.get("counted").is_none());
+        // A validated cache never serves through this path.
+        let validated = SessionCache::validated(3);
+        validated.insert_validated("d", 5, &s, &u);
+        assert!(validated.get_renewing("d", || Some(5)).is_none());
     }
 
     #[test]
