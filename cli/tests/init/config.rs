@@ -421,6 +421,10 @@ fn routes_under_a_nest_prefix_keep_the_mount_away() {
         ),
         "{stdout}{stderr}"
     );
+    // The configuration knows the mount: links in emails and social sign-in's
+    // callback URL are built from it (they pointed at /auth before).
+    assert!(stdout.contains(".base_path(\"/better-auth\")"), "{stdout}");
+    assert!(!stdout.contains(".base_path(\"/auth\")"), "{stdout}");
 }
 
 /// `--plugins ...,social`: the social crate beside the runtime, GitHub and Google from
