@@ -124,3 +124,52 @@ async fn arc_app_state_uses_from_parts() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), "ada@example.com");
 }
+
+both_backends!(
+    a_tampered_signature_is_refused_after_the_genuine_value_was_accepted,
+    |srv: TestServer| async move {
+        // The genuine value is checked once and remembered (the credential
+        // memo); a value differing in its signature must still be checked.
+        let signup = srv.sign_up("ada@example.com").await;
+        let signed = signup.auth_token();
+        let cookie = signup.session_cookie();
+        for _ in 0..2 {
+            assert_eq!(srv.get("/api/me").bearer(&signed).send().await.status, 200);
+            assert_eq!(
+                srv.get("/api/me")
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .status,
+                200
+            );
+        }
+        let (token, signature) = signed.rsplit_once('.').unwrap();
+        let flipped = if signature.starts_with('A') { "B" } else { "A" };
+        let tampered = format!("{token}.{flipped}{}", &signature[1..]);
+        assert_eq!(
+            srv.get("/api/me").bearer(&tampered).send().await.status,
+            401
+        );
+        let name = cookie.split_once('=').unwrap().0;
+        let tampered_cookie = format!(
+            "{name}={}",
+            percent_encoding::utf8_percent_encode(&tampered, percent_encoding::NON_ALPHANUMERIC)
+        );
+        for path in ["/api/me", "/api/auth/get-session"] {
+            let resp = srv
+                .get(path)
+                .header("cookie", &tampered_cookie)
+                .send()
+                .await;
+            assert!(
+                resp.status == 401 || resp.body == serde_json::Value::Null,
+                "{path}: {} {}",
+                resp.status,
+                resp.body
+            );
+        }
+        // The genuine value still works.
+        assert_eq!(srv.get("/api/me").bearer(&signed).send().await.status, 200);
+    }
+);
