@@ -614,13 +614,59 @@ impl AuthContext {
         password: &str,
         stored: Option<&str>,
     ) -> Result<crypto::Verified> {
-        let store = &self.config.rate_limit.store;
-        let decision = store.reserve_attempt(account, self.now()).await?;
-        if !decision.allowed {
-            return Err(Error::TooManyRequests {
+        self.admit_password_attempt(account).await?;
+        self.verify_password_attempt(account, password, stored)
+            .await
+    }
+
+    /// [`AuthContext::check_password_attempt`] for a caller that still has to
+    /// look the account up: `lookup` runs only once the attempt is admitted,
+    /// and returns what the caller needs (the user, say) with the stored hash.
+    /// A throttled account (S30) then costs no database read, so a flood of
+    /// guesses at one account is refused without touching the database.
+    pub async fn check_password_attempt_with<T, F, Fut>(
+        &self,
+        account: &str,
+        password: &str,
+        lookup: F,
+    ) -> Result<(crypto::Verified, T)>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(T, Option<String>)>>,
+    {
+        self.admit_password_attempt(account).await?;
+        let (found, stored) = lookup().await?;
+        let verified = self
+            .verify_password_attempt(account, password, stored.as_deref())
+            .await?;
+        Ok((verified, found))
+    }
+
+    /// S30: reserves one of the account's attempts, or refuses (429).
+    async fn admit_password_attempt(&self, account: &str) -> Result<()> {
+        let decision = self
+            .config
+            .rate_limit
+            .store
+            .reserve_attempt(account, self.now())
+            .await?;
+        if decision.allowed {
+            Ok(())
+        } else {
+            Err(Error::TooManyRequests {
                 retry_after: decision.retry_after,
-            });
+            })
         }
+    }
+
+    /// Checks an admitted attempt against `stored`, or a dummy hash (S07); a
+    /// correct password clears the account's attempts.
+    async fn verify_password_attempt(
+        &self,
+        account: &str,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<crypto::Verified> {
         let verified = match stored {
             Some(stored) => self.hasher.verify(password, stored).await?,
             None => {
@@ -632,7 +678,7 @@ impl AuthContext {
             }
         };
         if verified.ok {
-            store.clear_attempts(account).await?;
+            self.config.rate_limit.store.clear_attempts(account).await?;
         }
         Ok(verified)
     }

@@ -225,14 +225,17 @@ async fn sign_in(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
         return Err(Error::InvalidEmailOrPassword);
     }
     // S30: the account's attempt is reserved before the password is checked,
-    // so concurrent guesses each cost one, and a delayed account checks none.
-    let found = store::users::find_with_password(auth.database(), &email).await?;
-    let (user, stored) = match found {
-        Some(f) => (Some(f.user), f.password),
-        None => (None, None),
-    };
-    let verified = auth
-        .check_password_attempt(&email, &body.password, stored.as_deref())
+    // so concurrent guesses each cost one, and a delayed account checks none
+    // (nor reads the database: the account is looked up once admitted).
+    let (verified, user) = auth
+        .check_password_attempt_with(&email, &body.password, || async {
+            Ok(
+                match store::users::find_with_password(auth.database(), &email).await? {
+                    Some(found) => (Some(found.user), found.password),
+                    None => (None, None),
+                },
+            )
+        })
         .await?;
     let Some(user) = user.filter(|_| verified.ok) else {
         return Err(Error::InvalidEmailOrPassword);

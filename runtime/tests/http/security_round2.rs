@@ -93,6 +93,27 @@ async fn s30_burst(backend: Backend) {
     db.drop_schema().await;
 }
 
+/// S30: a delayed account is refused before the database is read, so a
+/// flood of guesses at one account costs no lookups: with the database
+/// closed, its sign-ins still get 429 (a lookup would give 503).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s30_a_delayed_account_is_refused_without_a_database_read() {
+    let db = TestDb::open(Backend::Sqlite).await.unwrap();
+    let (srv, _clock) = TestServer::start_with_clock(&db).await;
+    srv.user("ada@example.com").await;
+    for _ in 0..5 {
+        assert_eq!(wrong_sign_in(&srv, "ada@example.com").await, 401);
+    }
+    assert_eq!(srv.sign_in("ada@example.com", PASSWORD).await.status, 429);
+    srv.auth.database().close().await;
+    let resp = srv.sign_in("ada@example.com", PASSWORD).await;
+    assert_eq!(resp.status, 429, "{}", resp.body);
+    assert!(resp.header("retry-after").is_some());
+    // An account with attempts left does read the database: 503 now.
+    let other = srv.sign_in("bob@example.com", PASSWORD).await;
+    assert_eq!(other.status, 503, "{}", other.body);
+}
+
 async fn server_with_db_store(db: &TestDb) -> TestServer {
     let store = Arc::new(DatabaseRateLimitStore::new(db.database.clone()));
     let mut setup = Setup::new();
