@@ -19,8 +19,9 @@ pub(crate) struct Target {
     pub addr: SocketAddr,
     pub method: Method,
     pub path: String,
-    /// JSON body (POST rows).
-    pub body: Option<Bytes>,
+    /// JSON bodies (POST rows): connection `i` sends `bodies[i % len]`
+    /// (empty: no body).
+    pub bodies: Vec<Bytes>,
     /// `Authorization` values, used round-robin (empty: none sent).
     pub auth: Vec<HeaderValue>,
     /// A response counts only with this status and a body starting so.
@@ -140,12 +141,11 @@ async fn client(
             request = request.header(AUTHORIZATION, target.auth[k % target.auth.len()].clone());
             k = k.wrapping_add(1);
         }
-        let body = match &target.body {
-            Some(b) => {
-                request = request.header(CONTENT_TYPE, "application/json");
-                b.clone()
-            }
-            None => Bytes::new(),
+        let body = if target.bodies.is_empty() {
+            Bytes::new()
+        } else {
+            request = request.header(CONTENT_TYPE, "application/json");
+            target.bodies[index % target.bodies.len()].clone()
         };
         let request = request.body(Full::new(body)).expect("valid request");
         let t0 = Instant::now();

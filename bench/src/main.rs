@@ -228,7 +228,7 @@ fn get_with_bearer(
         addr,
         method: Method::GET,
         path: path.into(),
-        body: None,
+        bodies: Vec::new(),
         auth: bearers
             .iter()
             .map(|b| HeaderValue::from_str(b).expect("bearer is a header value"))
@@ -238,14 +238,22 @@ fn get_with_bearer(
     })
 }
 
+/// Sign-ins, each client to its own account (see `seed::SIGNIN_ACCOUNTS`).
 fn sign_in(addr: SocketAddr) -> Arc<Target> {
-    let body =
-        serde_json::json!({ "email": seed::SIGNIN_EMAIL, "password": seed::SIGNIN_PASSWORD });
+    let bodies = (0..seed::SIGNIN_ACCOUNTS)
+        .map(|i| {
+            let body = serde_json::json!({
+                "email": seed::signin_email(i),
+                "password": seed::SIGNIN_PASSWORD,
+            });
+            Bytes::from(body.to_string())
+        })
+        .collect();
     Arc::new(Target {
         addr,
         method: Method::POST,
         path: "/auth/sign-in/email".into(),
-        body: Some(Bytes::from(body.to_string())),
+        bodies,
         auth: Vec::new(),
         expect_status: StatusCode::OK,
         expect_prefix: b"{\"redirect\"",
@@ -370,7 +378,7 @@ async fn run(
         addr: server_a.addr,
         method: Method::GET,
         path: "/json".into(),
-        body: None,
+        bodies: Vec::new(),
         auth: Vec::new(),
         expect_status: StatusCode::OK,
         expect_prefix: b"{\"message\"",
@@ -654,7 +662,10 @@ impl Report<'_> {
         );
         row(
             "5",
-            &format!("POST /sign-in/email, {} clients", o.signin_clients),
+            &format!(
+                "POST /sign-in/email, {} clients, each to its own account",
+                o.signin_clients
+            ),
             "signin",
             "",
         );

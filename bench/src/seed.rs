@@ -15,7 +15,15 @@ use crate::serve::SECRET;
 
 /// Users (and probe sessions) every database gets.
 pub(crate) const USERS: usize = 1_000;
-pub(crate) const SIGNIN_EMAIL: &str = "signin@bench.test";
+/// Accounts the sign-in rows use, one per client (`signin{i}@bench.test`,
+/// `i` from 0): users sign in to their own accounts, and one account signed
+/// in by many clients at once meets its attempt throttle (S30) instead.
+pub(crate) const SIGNIN_ACCOUNTS: usize = 32;
+
+/// The email of sign-in account `i`.
+pub(crate) fn signin_email(i: usize) -> String {
+    format!("signin{i}@bench.test")
+}
 pub(crate) const SIGNIN_PASSWORD: &str = "correct horse battery staple";
 
 /// The signed bearer values (`<token>.<hmac>`) of the probe sessions.
@@ -33,18 +41,20 @@ pub(crate) async fn seed(url: &str, bulk: u64, password_hash: &str) -> Result<Se
     let started = Instant::now();
     let database = Database::connect(url).await?;
     run_migrations(&database).await?;
-    create_with_password(
-        &database,
-        NewUser {
-            name: "Sign In",
-            email: SIGNIN_EMAIL,
-            image: None,
-            email_verified: true,
-        },
-        password_hash,
-        chrono_now(),
-    )
-    .await?;
+    for i in 0..SIGNIN_ACCOUNTS {
+        create_with_password(
+            &database,
+            NewUser {
+                name: "Sign In",
+                email: &signin_email(i),
+                image: None,
+                email_verified: true,
+            },
+            password_hash,
+            chrono_now(),
+        )
+        .await?;
+    }
     let backend = database.backend();
     database.close().await;
 
