@@ -443,6 +443,7 @@ impl AuthContext {
 
     /// [`AuthContext::session_from_headers`] as the extractors want it: the
     /// session and user shared with the session cache when answered from it.
+    #[cfg(feature = "axum")]
     pub(crate) async fn shared_session_from_headers(
         &self,
         headers: &HeaderMap,
