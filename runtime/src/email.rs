@@ -69,7 +69,9 @@ pub trait EmailSender: Send + Sync + 'static {
 }
 
 /// The default sender: logs every message and its link through `tracing` at
-/// WARN, saying that no email sender is configured.
+/// WARN, saying that no email sender is configured. Many apps install no
+/// `tracing` subscriber; then it prints the same line on stderr, so the
+/// developer still gets the link.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LogEmailSender;
 
@@ -82,6 +84,13 @@ impl EmailSender for LogEmailSender {
             "no email sender configured (AuthConfig::email_sender); this email was not sent. Link: {}",
             email.url
         );
+        if !tracing::dispatcher::has_been_set() {
+            eprintln!(
+                "better-auth: no email sender configured (AuthConfig::email_sender); \
+                 \"{}\" to {} was not sent. Link: {}",
+                email.subject, email.to, email.url
+            );
+        }
         Box::pin(async { Ok(()) })
     }
 }

@@ -31,9 +31,13 @@ impl Drop for Running {
 }
 
 async fn start(name: &str, client: &reqwest::Client) -> Running {
+    start_with_stderr(name, client, Stdio::null()).await
+}
+
+async fn start_with_stderr(name: &str, client: &reqwest::Client, stderr: Stdio) -> Running {
     let child = Command::new(example_binary(name))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let running = Running(child);
@@ -68,7 +72,10 @@ async fn contract_examples_serve_as_documented() {
 
     // "Mounting Auth Routes": every plugin's routes under /auth.
     {
-        let _app = start("mounting", &client).await;
+        // It installs no `tracing` subscriber and configures no email sender:
+        // the reset link still reaches the developer, on stderr.
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let _app = start_with_stderr("mounting", &client, log.reopen().unwrap().into()).await;
         let token = sign_up(&client).await;
         let session: Value = client
             .get("http://127.0.0.1:8080/auth/get-session")
@@ -88,6 +95,26 @@ async fn contract_examples_serve_as_documented() {
                 .await
                 .unwrap();
             assert_eq!(resp.status(), 200, "{path}");
+        }
+        let resp = client
+            .post("http://127.0.0.1:8080/auth/request-password-reset")
+            .json(&json!({ "email": "ada@example.com" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let printed = std::fs::read_to_string(log.path()).unwrap();
+            if printed.contains("Link: http://localhost:8080/auth/reset-password/") {
+                assert!(printed.contains("to ada@example.com"), "{printed}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no reset link on stderr: {printed}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
