@@ -237,14 +237,25 @@ impl AuthContext {
                     .unwrap_or_else(|| Arc::new(Credential::new(&value))),
             );
         }
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(cookie::Cookie::split_parse_encoded)
-            .filter_map(|c| c.ok())
-            .find(|c| c.name() == self.session_cookie)
-            .and_then(|c| self.credentials.check(&self.signer, c.value()))
+        with_cookie_value(headers, &self.session_cookie, |value| {
+            self.credentials.check(&self.signer, value)
+        })
+    }
+
+    /// The session of a request's credential, with that credential: the
+    /// first step of `/get-session` and of the extractors.
+    pub(crate) async fn lookup_from_headers(
+        &self,
+        headers: &HeaderMap,
+        refresh: Refresh,
+    ) -> Result<Option<(Lookup, Arc<Credential>)>> {
+        let Some(credential) = self.credential_from_headers(headers) else {
+            return Ok(None);
+        };
+        Ok(self
+            .lookup_session_with_body(&credential.token, &credential.digest, refresh)
+            .await?
+            .map(|lookup| (lookup, credential)))
     }
 
     /// Finds the live session for a token: looks it up by digest, drops it when
@@ -432,13 +443,10 @@ impl AuthContext {
         &self,
         headers: &HeaderMap,
     ) -> Result<Option<ResolvedSession>> {
-        let Some(credential) = self.credential_from_headers(headers) else {
-            return Ok(None);
-        };
         Ok(self
-            .lookup_session_with_body(&credential.token, &credential.digest, Refresh::Silent)
+            .lookup_from_headers(headers, Refresh::Silent)
             .await?
-            .map(|lookup| lookup.into_resolved(&credential.token)))
+            .map(|(lookup, credential)| lookup.into_resolved(&credential.token)))
     }
 
     /// [`AuthContext::session_from_headers`] as the extractors want it: the
@@ -448,13 +456,10 @@ impl AuthContext {
         &self,
         headers: &HeaderMap,
     ) -> Result<Option<Arc<(Session, User)>>> {
-        let Some(credential) = self.credential_from_headers(headers) else {
-            return Ok(None);
-        };
         Ok(self
-            .lookup_session_with_body(&credential.token, &credential.digest, Refresh::Silent)
+            .lookup_from_headers(headers, Refresh::Silent)
             .await?
-            .map(|lookup| match lookup {
+            .map(|(lookup, _)| match lookup {
                 Lookup::Cached { found, .. } => found,
                 Lookup::Read { resolved, .. } => {
                     let ResolvedSession { session, user, .. } = *resolved;
@@ -855,6 +860,16 @@ fn truncate_millis(t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// The decoded value of a cookie in the request's `Cookie` headers.
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    with_cookie_value(headers, name, |value| Some(value.to_owned()))
+}
+
+/// `read` applied to the decoded value of a cookie in the request's `Cookie`
+/// headers, without copying it.
+fn with_cookie_value<T>(
+    headers: &HeaderMap,
+    name: &str,
+    read: impl FnOnce(&str) -> Option<T>,
+) -> Option<T> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -862,7 +877,7 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .flat_map(cookie::Cookie::split_parse_encoded)
         .filter_map(|c| c.ok())
         .find(|c| c.name() == name)
-        .map(|c| c.value().to_owned())
+        .and_then(|c| read(c.value()))
 }
 
 /// Bearer values sometimes arrive URL-encoded (copied from a cookie).

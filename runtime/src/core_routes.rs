@@ -105,20 +105,13 @@ fn no_store(response: AuthResponse) -> AuthResponse {
 async fn get_session(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     use crate::context::{BodySlot, Lookup};
     let allow_refresh = request.query("disableRefresh") != Some("true");
-    let lookup = match auth.credential_from_headers(&request.headers) {
-        Some(credential) => {
-            let refresh = if allow_refresh {
-                crate::context::Refresh::WithCookie
-            } else {
-                crate::context::Refresh::No
-            };
-            auth.lookup_session_with_body(&credential.token, &credential.digest, refresh)
-                .await?
-                .map(|lookup| (lookup, credential))
-        }
-        None => None,
+    let refresh = if allow_refresh {
+        crate::context::Refresh::WithCookie
+    } else {
+        crate::context::Refresh::No
     };
-    let Some((lookup, credential)) = lookup else {
+    let Some((lookup, credential)) = auth.lookup_from_headers(&request.headers, refresh).await?
+    else {
         return Ok(no_store(AuthResponse::json(&serde_json::Value::Null)));
     };
     // A session answered from (or just stored in) the session cache is
