@@ -409,21 +409,25 @@ async fn run(
 
     let dur = Duration::from_secs_f64(o.secs);
     let warm = Duration::from_secs_f64(if o.quick { 0.2 } else { 0.5 });
-    let mut http_targets = vec![
-        baseline.clone(),
-        gs.clone(),
-        gs_nocache.clone(),
-        me.clone(),
-        gs_big.clone(),
+    // The plain HTTP rows, in step order; `None` when their server is absent
+    // (no opt-in cache option, no PostgreSQL).
+    let http_rows: Vec<(&'static str, Option<Arc<Target>>)> = vec![
+        ("baseline", Some(baseline)),
+        ("gs", Some(gs.clone())),
+        ("gs_nocache", Some(gs_nocache)),
+        ("me", Some(me)),
+        ("gs_cache", gs_cache),
+        ("gs_cache_merged", gs_cache_merged),
+        ("me_cache", me_cache),
+        ("gs_pg", gs_pg),
+        ("gs_pg_nocache", gs_pg_nocache),
+        ("bare_pg", bare_pg),
+        ("gs_big", Some(gs_big)),
     ];
-    http_targets.extend(gs_cache.clone());
-    http_targets.extend(gs_cache_merged.clone());
-    http_targets.extend(me_cache.clone());
-    http_targets.extend(gs_pg.clone());
-    http_targets.extend(gs_pg_nocache.clone());
-    http_targets.extend(bare_pg.clone());
-    for t in &http_targets {
-        load::run(t.clone(), o.conns, warm).await;
+    for (_, t) in &http_rows {
+        if let Some(t) = t {
+            load::run(t.clone(), o.conns, warm).await;
+        }
     }
     load::run(signin.clone(), o.signin_clients, warm).await;
 
@@ -431,22 +435,8 @@ async fn run(
     let mut add = |key: &'static str, s: Sample| {
         results.entry(key).or_insert_with(Sample::empty).merge(&s);
     };
-    let mut steps: Vec<&'static str> = vec![
-        "baseline",
-        "gs",
-        "gs_nocache",
-        "me",
-        "gs_cache",
-        "gs_cache_merged",
-        "me_cache",
-        "gs_pg",
-        "gs_pg_nocache",
-        "bare_pg",
-        "gs_big",
-        "argon",
-        "signin",
-        "stall",
-    ];
+    let mut steps: Vec<&'static str> = http_rows.iter().map(|(step, _)| *step).collect();
+    steps.extend(["argon", "signin", "stall"]);
     if let Some(only) = &o.rows {
         steps.retain(|s| only.iter().any(|o| o == s));
     }
@@ -455,42 +445,13 @@ async fn run(
     for round in 0..o.rounds {
         eprintln!("round {}/{}", round + 1, o.rounds);
         for &step in &steps {
+            if let Some((_, target)) = http_rows.iter().find(|(row, _)| *row == step) {
+                if let Some(t) = target {
+                    add(step, load::run(t.clone(), o.conns, dur).await);
+                }
+                continue;
+            }
             match step {
-                "baseline" => add(step, load::run(baseline.clone(), o.conns, dur).await),
-                "gs" => add(step, load::run(gs.clone(), o.conns, dur).await),
-                "gs_nocache" => add(step, load::run(gs_nocache.clone(), o.conns, dur).await),
-                "bare_pg" => {
-                    if let Some(t) = &bare_pg {
-                        add(step, load::run(t.clone(), o.conns, dur).await)
-                    }
-                }
-                "me" => add(step, load::run(me.clone(), o.conns, dur).await),
-                "gs_cache" => {
-                    if let Some(t) = &gs_cache {
-                        add(step, load::run(t.clone(), o.conns, dur).await)
-                    }
-                }
-                "gs_cache_merged" => {
-                    if let Some(t) = &gs_cache_merged {
-                        add(step, load::run(t.clone(), o.conns, dur).await)
-                    }
-                }
-                "me_cache" => {
-                    if let Some(t) = &me_cache {
-                        add(step, load::run(t.clone(), o.conns, dur).await)
-                    }
-                }
-                "gs_pg" => {
-                    if let Some(t) = &gs_pg {
-                        add(step, load::run(t.clone(), o.conns, dur).await)
-                    }
-                }
-                "gs_pg_nocache" => {
-                    if let Some(t) = &gs_pg_nocache {
-                        add(step, load::run(t.clone(), o.conns, dur).await)
-                    }
-                }
-                "gs_big" => add(step, load::run(gs_big.clone(), o.conns, dur).await),
                 "argon" => {
                     let hash = hash.clone();
                     let secs = o.secs;
