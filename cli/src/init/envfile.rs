@@ -103,6 +103,36 @@ pub(super) fn ignore_env(existing: Option<&str>) -> String {
     }
 }
 
+/// The file a `sqlite:` URL names, relative to where the app runs: `None` for another
+/// backend, an in-memory database or an absolute path (outside the project).
+pub(super) fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    let relative = !path.is_empty() && !path.starts_with('/') && !path.contains(":memory:");
+    relative.then_some(path)
+}
+
+/// `.gitignore` with the SQLite database `file` (and its `-wal` and `-shm` companions)
+/// in it, unless all three are ignored already. The database holds password hashes and
+/// live session tokens: it must never be committed.
+pub(super) fn ignore_database(existing: &str, dir: &Path, file: &str) -> String {
+    let covered = ["", "-wal", "-shm", "-journal"]
+        .iter()
+        .all(|suffix| ignored_in(dir, &format!("{file}{suffix}"), existing));
+    if covered {
+        return existing.to_owned();
+    }
+    let mut out = existing.to_owned();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "# Better Auth's SQLite database: password hashes and session tokens\n{file}*\n"
+    ));
+    out
+}
+
 /// Whether git tracks `file` (`git ls-files --error-unmatch`, run in its folder). False
 /// outside a repository or without git.
 pub(super) fn tracked_by_git(file: &Path) -> bool {
@@ -126,9 +156,14 @@ pub(super) fn ignored(file: &Path, gitignore: &str) -> bool {
     let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
         return false;
     };
+    ignored_in(dir, &name.to_string_lossy(), gitignore)
+}
+
+/// Whether `relative` (a path under `dir`, `/`-separated) is ignored by git: asked of git
+/// inside a repository, else read from `gitignore`, the text `dir/.gitignore` will have.
+fn ignored_in(dir: &Path, relative: &str, gitignore: &str) -> bool {
     let asked = Command::new("git")
-        .args(["check-ignore", "-q", "--"])
-        .arg(name)
+        .args(["check-ignore", "-q", "--", relative])
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -140,7 +175,13 @@ pub(super) fn ignored(file: &Path, gitignore: &str) -> bool {
         // 128: not a repository (or git failed); no git at all: read the patterns.
         _ => {}
     }
-    let name = name.to_string_lossy();
+    // The folders on the way, then the file itself: a pattern that matches a folder
+    // ignores everything in it.
+    let mut subjects: Vec<(&str, bool)> = relative
+        .match_indices('/')
+        .map(|(at, _)| (&relative[..at], true))
+        .collect();
+    subjects.push((relative, false));
     let mut ignored = false;
     for line in gitignore.lines().map(str::trim) {
         if line.is_empty() || line.starts_with('#') {
@@ -150,11 +191,21 @@ pub(super) fn ignored(file: &Path, gitignore: &str) -> bool {
             Some(rest) => (true, rest),
             None => (false, line),
         };
+        let folders_only = pattern.ends_with('/');
+        let pattern = pattern.trim_end_matches('/');
+        // A pattern with a slash is matched against the whole path from this folder,
+        // one without against a name at any depth.
+        let anchored = pattern.contains('/');
         let pattern = pattern.strip_prefix('/').unwrap_or(pattern);
-        if pattern.contains('/') {
-            continue;
-        }
-        if glob_matches(pattern.as_bytes(), name.as_bytes()) {
+        let hit = subjects.iter().any(|&(path, folder)| {
+            let subject = if anchored {
+                path
+            } else {
+                path.rsplit('/').next().unwrap_or(path)
+            };
+            (folder || !folders_only) && glob_matches(pattern.as_bytes(), subject.as_bytes())
+        });
+        if hit {
             ignored = !negated;
         }
     }
@@ -197,6 +248,39 @@ mod tests {
         assert!(!ignored(&example, ".env\ntarget/\n"));
         assert!(!ignored(&example, ".env.*\n!.env.example\n"));
         assert!(!ignored(&example, ""));
+    }
+
+    #[test]
+    fn the_sqlite_file_is_read_from_the_url() {
+        assert_eq!(sqlite_file("sqlite:auth.db?mode=rwc"), Some("auth.db"));
+        assert_eq!(
+            sqlite_file("sqlite://data/app.sqlite"),
+            Some("data/app.sqlite")
+        );
+        assert_eq!(sqlite_file("sqlite:///var/lib/app/auth.db"), None);
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://localhost/app"), None);
+    }
+
+    #[test]
+    fn the_database_is_ignored_once() {
+        let dir = outside_any_repository();
+        let added = ignore_database(".env\n", &dir, "auth.db");
+        assert_eq!(
+            added,
+            ".env\n# Better Auth's SQLite database: password hashes and session tokens\nauth.db*\n"
+        );
+        assert_eq!(ignore_database(&added, &dir, "auth.db"), added);
+        // `*.db` leaves the write-ahead log out: the line is still added.
+        assert!(ignore_database("*.db", &dir, "auth.db").ends_with("auth.db*\n"));
+        assert_eq!(ignore_database("*.db*\n", &dir, "auth.db"), "*.db*\n");
+        let nested = ignore_database("", &dir, "data/users.sqlite");
+        assert!(nested.ends_with("\ndata/users.sqlite*\n"), "{nested}");
+        assert_eq!(ignore_database(&nested, &dir, "data/users.sqlite"), nested);
+        assert_eq!(
+            ignore_database("/data/\n", &dir, "data/users.sqlite"),
+            "/data/\n"
+        );
     }
 
     /// A folder outside any git repository, so the patterns are read, not asked of git.

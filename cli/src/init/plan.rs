@@ -879,7 +879,17 @@ pub(super) fn build(
     ));
     let ignore_path = package.env_dir.join(".gitignore");
     let ignore_text = read(&ignore_path);
-    let ignore_new = envfile::ignore_env(ignore_text.as_deref());
+    let mut ignore_new = envfile::ignore_env(ignore_text.as_deref());
+    // The URL the app will read: an existing `.env` value wins over init's default.
+    let app_database_url = env_text
+        .as_deref()
+        .and_then(|t| envfile::value_of(t, "BETTER_AUTH_DATABASE_URL"))
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| database_url.clone());
+    let sqlite_file = envfile::sqlite_file(&app_database_url).filter(|_| wiring.pool.is_none());
+    if let Some(file) = sqlite_file {
+        ignore_new = envfile::ignore_database(&ignore_new, &package.env_dir, file);
+    }
     if envfile::ignored(&example_path, &ignore_new) {
         notes.push(format!(
             "{} is ignored by git (a pattern in .gitignore such as `.env*` matches it), so it \

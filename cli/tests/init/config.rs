@@ -252,6 +252,48 @@ fn an_ignored_env_example_is_mentioned() {
 }
 
 #[test]
+fn the_sqlite_database_is_kept_out_of_git() {
+    // In a repository: git itself must ignore the database and its companions, which hold
+    // password hashes and session tokens.
+    let dir = fixture("hello");
+    std::fs::write(dir.path().join(".gitignore"), "/target\n").unwrap();
+    git(dir.path(), &["init", "-q"]);
+    let output = init(dir.path(), &["--yes", "--database", "sqlite"]);
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+    assert!(
+        env.contains("BETTER_AUTH_DATABASE_URL=sqlite:auth.db"),
+        "{env}"
+    );
+    for file in ["auth.db", "auth.db-wal", "auth.db-shm", "auth.db-journal"] {
+        git(dir.path(), &["check-ignore", "-q", file]);
+    }
+    let ignore = std::fs::read_to_string(dir.path().join(".gitignore")).unwrap();
+    assert!(ignore.starts_with("/target\n"), "{ignore}");
+
+    // A database named in `.env` already is the one ignored; a pattern that covers it
+    // already adds nothing; a rerun adds nothing.
+    let dir = fixture("hello");
+    std::fs::write(
+        dir.path().join(".env"),
+        "BETTER_AUTH_DATABASE_URL=sqlite://data/users.sqlite?mode=rwc\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".gitignore"), ".env\n*.db*\n").unwrap();
+    let output = init(dir.path(), &["--yes"]);
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    let ignore = std::fs::read_to_string(dir.path().join(".gitignore")).unwrap();
+    assert!(ignore.ends_with("\ndata/users.sqlite*\n"), "{ignore}");
+    assert!(!ignore.contains("auth.db"), "{ignore}");
+    let output = init(dir.path(), &["--yes"]);
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(),
+        ignore
+    );
+}
+
+#[test]
 fn sea_orm_on_postgres_means_postgres() {
     for (dependency, feature) in [
         (
