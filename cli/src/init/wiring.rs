@@ -231,6 +231,11 @@ struct Calls<'a> {
     port_lets: Vec<(String, u16)>,
     /// The variable in the port position of an address tuple: `(addr, port)`.
     tuple_port_vars: Vec<String>,
+    /// The variable passed to `bind`: `TcpListener::bind(addr)`, `bind(&addr)`.
+    bind_vars: Vec<String>,
+    /// `let addr = SocketAddr::from(([127, 0, 0, 1], 8080));`: the name and the ports of
+    /// the address literals in its value.
+    address_lets: Vec<(String, Vec<u16>)>,
 }
 
 impl<'a> Visit<'a> for Calls<'a> {
@@ -311,6 +316,12 @@ impl<'a> Visit<'a> for Calls<'a> {
             pat => pat,
         };
         if let (syn::Pat::Ident(name), Some(init)) = (pat, &local.init) {
+            let mut inner = Calls::default();
+            inner.visit_expr(&init.expr);
+            if !inner.address_ports.is_empty() {
+                self.address_lets
+                    .push((name.ident.to_string(), inner.address_ports));
+            }
             if let Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Int(port),
                 ..
@@ -369,6 +380,15 @@ impl Visit<'_> for Literals {
 
 impl Calls<'_> {
     fn port_from(&mut self, arg: Option<&Expr>) {
+        let arg = match arg {
+            Some(Expr::Reference(reference)) => Some(&*reference.expr),
+            arg => arg,
+        };
+        if let Some(Expr::Path(path)) = arg {
+            if let Some(name) = path.path.get_ident() {
+                self.bind_vars.push(name.to_string());
+            }
+        }
         if let Some(Expr::Lit(lit)) = arg {
             if let syn::Lit::Str(s) = &lit.lit {
                 if let Some(port) = s.value().rsplit(':').next().and_then(|p| p.parse().ok()) {
@@ -934,11 +954,29 @@ pub(super) fn plan_wiring(
     }
     addresses.sort_unstable();
     addresses.dedup();
+    // `let addr = SocketAddr::from(([127, 0, 0, 1], 8080)); ... bind(addr)`: the address
+    // bound to the variable `bind` takes, in the same function, wins over other literals
+    // (a default base URL for emails, say).
+    let mut bound: Vec<u16> = Vec::new();
+    for (func, _, calls) in scan {
+        for var in &calls.bind_vars {
+            bound.extend(
+                scan.iter()
+                    .filter(|(f, _, _)| f.same(func))
+                    .flat_map(|(_, _, c)| &c.address_lets)
+                    .filter(|(name, _)| name == var)
+                    .flat_map(|(_, ports)| ports.iter().copied()),
+            );
+        }
+    }
+    bound.sort_unstable();
+    bound.dedup();
     let port = scan
         .iter()
         .flat_map(|(_, _, c)| c.ports.iter())
         .next()
         .copied()
+        .or_else(|| (bound.len() == 1).then(|| bound[0]))
         .or_else(|| (addresses.len() == 1).then(|| addresses[0]));
     let mut manual = Manual {
         model,
@@ -1038,6 +1076,7 @@ pub(super) fn plan_wiring(
                 .map(|ci| (si, ci))
         });
     let mut sync_state = None;
+    let mut unknown_state = None;
     let state = match with_state {
         None => None,
         Some((si, ci)) => {
@@ -1070,21 +1109,28 @@ pub(super) fn plan_wiring(
                     None
                 }
                 Some(info) => Some((si, ci, info)),
+                // A state whose type init cannot tell (`Arc::new(db.pool().clone())`, say):
+                // the generated router fits any state, so the routes are nested on their
+                // own, and a note says how to reach Better Auth from the state later.
                 None => {
-                    manual.file = seg.func.file.id;
-                    return manual.build(format!(
-                        "init could not tell the type of the state passed to `.with_state({})` \
-                         in `fn {}`",
+                    unknown_state = Some(format!(
+                        "init could not tell the type of the state passed to \
+                         `.with_state({})` in `fn {}`, so Better Auth is not part of it: its \
+                         routes are nested on their own. To read sessions in your handlers \
+                         (`CurrentSession`), make the state a struct with an `auth: \
+                         Arc<BetterAuth>` field set from `auth`, and `impl \
+                         FromRef<YourState> for Arc<BetterAuth>`",
                         shorten(&tokens(arg)),
                         seg.func.name()
                     ));
+                    None
                 }
             }
         }
     };
 
     let mut edits = Vec::new();
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = unknown_state.into_iter().collect();
     if let Some((name, built_in)) = sync_state {
         notes.push(format!(
             "`{name}` is built in `fn {}`, which is not async, so Better Auth is not part of \

@@ -107,6 +107,7 @@ fn generated_projects_compile_and_are_lint_clean() {
         "foreign-state",
         "reexported-routes",
         "sync-state",
+        "opaque-state",
     ] {
         scaffold_and_lint(name, &["--yes"]);
     }
@@ -354,6 +355,7 @@ fn auto_wired_fixtures_serve_sign_up_and_their_own_routes() {
         ("existing-auth", "existing-auth", "/auth/check", "/api/auth"),
         ("serve-fn", "serve-fn", "/about", "/auth"),
         ("foreign-state", "foreign-state", "/notes", "/auth"),
+        ("opaque-state", "opaque-state", "/greet", "/auth"),
         (
             "reexported-routes",
             "reexported-routes",
@@ -386,6 +388,7 @@ fn auto_wired_fixtures_serve_sign_up_and_their_own_routes() {
             ] {
                 moved = moved.replace(addr, &format!("127.0.0.1:{port}"));
             }
+            moved = moved.replace("[127, 0, 0, 1], 8080", &format!("[127, 0, 0, 1], {port}"));
             if moved != code {
                 std::fs::write(&file, moved).unwrap();
             }

@@ -246,3 +246,21 @@ fn state_built_by_a_sync_constructor() {
         "{main}"
     );
 }
+
+/// `.with_state(Arc::new(store.greetings().clone()))`: init cannot tell the state's type,
+/// so Better Auth's routes are nested on their own and a note says how to reach it from the
+/// state; the port is the one of the address `bind` takes, not a default URL's.
+#[test]
+fn state_of_a_type_init_cannot_tell() {
+    let dir = scaffold("opaque-state", 0);
+    let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
+    assert!(
+        main.contains(".nest(\"/auth\", auth::router(&auth))\n        .with_state(shared);"),
+        "{main}"
+    );
+    let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+    assert!(
+        env.contains("BETTER_AUTH_URL=http://localhost:8080\n"),
+        "{env}"
+    );
+}
