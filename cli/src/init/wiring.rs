@@ -995,6 +995,8 @@ pub(super) fn plan_wiring(
         },
         init_fn: None,
         state: None,
+        // Until the served router is found: whether any router in the package has one.
+        router_has_state: model.files.iter().any(|f| f.text.contains(".with_state(")),
     };
 
     // 1. The served value.
@@ -1052,6 +1054,12 @@ pub(super) fn plan_wiring(
         }
     };
     manual.file = trace.serve_fn.file.id;
+    manual.router_has_state = trace
+        .segments
+        .iter()
+        .flat_map(|s| &s.calls)
+        .any(|c| c.method == "with_state")
+        || manual.router_has_state && matches!(trace.origin, Origin::Unknown(_));
     if let Origin::Unknown(why) = &trace.origin {
         if !trace
             .segments
@@ -1783,6 +1791,9 @@ struct Manual<'a> {
     init_fn: Option<usize>,
     /// The state struct, once found in the package's sources.
     state: Option<ManualState>,
+    /// Whether the served router has a `.with_state(..)` of its own (when no state struct
+    /// was found): the routes then go before it, and `.with_state(auth)` would not compile.
+    router_has_state: bool,
 }
 
 /// A state struct the manual steps add a field to.
@@ -1906,13 +1917,19 @@ impl Manual<'_> {
                 .trim_end()
                 .to_owned(),
         ];
-        if state == StateKind::None {
+        let own_state = state == StateKind::None && self.router_has_state;
+        if state == StateKind::None && !own_state {
             chain_lines.push(snippets.snippet("with_state", &[])?.trim_end().to_owned());
         }
         steps.push(ManualStep {
             place: match &state_name {
                 Some(_) => "In the router, after the routes and before `.with_state(..)` (write \
                             `&state.auth` for `&auth` where only the state is in scope)"
+                    .to_owned(),
+                // The app's state stays: Better Auth's routes hold their instance and fit a
+                // router of any state.
+                None if own_state => "In the router that is served, after the routes and \
+                                      before its `.with_state(..)` (the app keeps its state)"
                     .to_owned(),
                 None => "In the router that is served, after the routes".to_owned(),
             },

@@ -466,39 +466,52 @@ fn manual_steps(stdout: &str) -> Vec<Vec<String>> {
 
 /// Followed to the letter, the manual steps init prints compile: each step's lines go
 /// where its heading says (the anchors below are this fixture's), nothing else changes.
+/// Twice: a router without state (Better Auth becomes it), and one with a state of its own
+/// (the routes go before its `.with_state(..)`, which stays the app's).
 #[test]
 fn manual_steps_compile_when_followed() {
-    let dir = fixture("unusual-main");
-    let project = dir.path();
-    seed_lockfile(project);
-    let output = crate::util::init(project, &["--yes"]);
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
-    let steps = manual_steps(&stdout);
-    assert_eq!(steps.len(), 4, "{stdout}");
+    let plain = "let app = routes![\"/\" => || async { \"hi\" }]";
+    let stateful = format!("{plain}.with_state(std::sync::Arc::new(7u32))");
+    for app in [plain.to_owned(), stateful] {
+        let dir = fixture("unusual-main");
+        let project = dir.path();
+        let main = project.join("src/main.rs");
+        let source = std::fs::read_to_string(&main).unwrap();
+        assert!(source.contains(plain));
+        std::fs::write(&main, source.replacen(plain, &app, 1)).unwrap();
+        seed_lockfile(project);
+        let output = crate::util::init(project, &["--yes"]);
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+        let steps = manual_steps(&stdout);
+        assert_eq!(steps.len(), 4, "{stdout}");
+        assert_eq!(
+            steps[2].iter().any(|l| l.contains(".with_state(auth)")),
+            app == plain,
+            "{stdout}"
+        );
 
-    let main = project.join("src/main.rs");
-    let mut source = std::fs::read_to_string(&main).unwrap();
-    // 1. Next to the other `mod` lines (there are none: at the top).
-    source = format!("{}\n{source}", steps[0].join("\n"));
-    // 2. In the async function that serves the app, before the router.
-    let anchor = "runtime.block_on(async {\n";
-    assert!(source.contains(anchor));
-    source = source.replacen(anchor, &format!("{anchor}{}\n", steps[1].join("\n")), 1);
-    // 3. In the router that is served, after the routes.
-    let anchor = "let app = routes![\"/\" => || async { \"hi\" }]";
-    assert!(source.contains(anchor));
-    source = source.replacen(anchor, &format!("{anchor}{}", steps[2].join("")), 1);
-    // 4. Where the app is served.
-    let anchor = "axum::serve(listener, app)";
-    assert!(source.contains(anchor));
-    source = source.replacen(anchor, &steps[3].join(""), 1);
-    std::fs::write(&main, source).unwrap();
+        let mut source = std::fs::read_to_string(&main).unwrap();
+        // 1. Next to the other `mod` lines (there are none: at the top).
+        source = format!("{}\n{source}", steps[0].join("\n"));
+        // 2. In the async function that serves the app, before the router.
+        let anchor = "runtime.block_on(async {\n";
+        assert!(source.contains(anchor));
+        source = source.replacen(anchor, &format!("{anchor}{}\n", steps[1].join("\n")), 1);
+        // 3. In the router that is served, after the routes (and before its state).
+        assert!(source.contains(plain));
+        source = source.replacen(plain, &format!("{plain}{}", steps[2].join("")), 1);
+        // 4. Where the app is served.
+        let anchor = "axum::serve(listener, app)";
+        assert!(source.contains(anchor));
+        source = source.replacen(anchor, &steps[3].join(""), 1);
+        std::fs::write(&main, source).unwrap();
 
-    let output = cargo(project, &["check", "--message-format", "short"]);
-    assert!(
-        output.status.success(),
-        "the manual steps do not compile:\n{}\n{stdout}",
-        text(&output).1
-    );
+        let output = cargo(project, &["check", "--message-format", "short"]);
+        assert!(
+            output.status.success(),
+            "the manual steps do not compile:\n{}\n{stdout}",
+            text(&output).1
+        );
+    }
 }
