@@ -20,8 +20,8 @@ pub(crate) struct InitArgs {
     #[arg(long, value_enum)]
     pub database: Option<DatabaseKind>,
 
-    /// The path the auth endpoints are nested under [default: /auth, or /api/auth when the
-    /// app already has routes under /auth].
+    /// The path the auth endpoints live under [default: the one an earlier run chose, else
+    /// /auth, or /api/auth when the app already has routes under /auth].
     #[arg(long, value_name = "PATH")]
     pub mount: Option<String>,
 

@@ -292,9 +292,19 @@ fn clashing_table(migrations: &Path) -> Option<&'static str> {
         })
 }
 
-/// The mount path: `--mount`, else the first of `/auth`, `/api/auth`, `/better-auth` that
-/// none of the app's own routes use.
-fn choose_mount(args: &InitArgs, model: &Model) -> anyhow::Result<(String, Option<String>)> {
+/// The mount path: `--mount`, else the one an earlier run wrote into the module (its
+/// `.base_path(..)`), else the first of `/auth`, `/api/auth`, `/better-auth` that none of
+/// the app's own routes use.
+fn choose_mount(
+    args: &InitArgs,
+    model: &Model,
+    module: &str,
+) -> anyhow::Result<(String, Option<String>)> {
+    if args.mount.is_none() {
+        if let Some(earlier) = earlier_mount(model, module) {
+            return Ok((earlier, None));
+        }
+    }
     let paths = model.route_paths();
     let taken = |mount: &str| {
         paths
@@ -325,6 +335,41 @@ fn choose_mount(args: &InitArgs, model: &Model) -> anyhow::Result<(String, Optio
         "the app already uses /auth, /api/auth and /better-auth; choose a mount path with --mount"
             .to_owned(),
     ))
+}
+
+/// The text of the module init writes, when it exists (next to a crate root). The model
+/// leaves it out when an earlier run wrote it: it is not the app's code.
+fn module_text(model: &Model, module: &str) -> Option<String> {
+    model
+        .files
+        .iter()
+        .filter(|f| f.is_root())
+        .filter_map(|root| root.path.parent())
+        .find_map(|dir| read(&dir.join(format!("{module}.rs"))))
+}
+
+/// Where an earlier run of init put the endpoints, so a rerun keeps them there: the
+/// `.base_path("..")` of the module it wrote, else (a module from before `base_path`) the
+/// path of its `.nest("..", auth::router(..))`.
+fn earlier_mount(model: &Model, module: &str) -> Option<String> {
+    let quoted = |rest: &str| {
+        let (path, _) = rest.split_once('"')?;
+        path.starts_with('/').then(|| path.to_owned())
+    };
+    let from_module = module_text(model, module)
+        .filter(|text| text.starts_with(HEADER_START))
+        .and_then(|text| quoted(text.split_once(".base_path(\"")?.1));
+    from_module.or_else(|| {
+        model.files.iter().find_map(|f| {
+            let compact: String = f.text.split_whitespace().collect();
+            compact.split(".nest(\"").skip(1).find_map(|rest| {
+                let (path, after) = rest.split_once("\",")?;
+                let ours = after.starts_with(&format!("{module}::router("))
+                    || after.starts_with(&format!("crate::{module}::router("));
+                ours.then(|| quoted(&format!("{path}\""))).flatten()
+            })
+        })
+    })
 }
 
 fn runtime_source(args: &InitArgs) -> anyhow::Result<(RuntimeSource, bool)> {
@@ -516,7 +561,7 @@ pub(super) fn build(
             .collect();
     let model = Model::load(&roots, &shown)?;
     let module = module_name(&model);
-    let (mount, mount_note) = choose_mount(args, &model)?;
+    let (mount, mount_note) = choose_mount(args, &model, &module)?;
 
     let env_path = package.env_dir.join(".env");
     let env_text = read(&env_path);
@@ -547,6 +592,11 @@ pub(super) fn build(
             mount: &mount,
             lib_crate: &package.lib_crate,
             pool_type,
+            module_merges: module_text(&model, &module).is_none_or(|text| {
+                args.force
+                    || text.contains("axum_routes")
+                    || generated_and_unchanged(&text) == Some(true)
+            }),
         },
         &renderer,
     )?;

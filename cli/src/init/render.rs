@@ -41,8 +41,8 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/init/snippets/state_init.rs.j2"),
     ),
     (
-        "nest",
-        include_str!("../../templates/init/snippets/nest.rs.j2"),
+        "mount",
+        include_str!("../../templates/init/snippets/mount.rs.j2"),
     ),
     (
         "with_state",

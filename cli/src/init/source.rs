@@ -429,6 +429,7 @@ impl Model {
             fn visit_expr_method_call(&mut self, call: &'a syn::ExprMethodCall) {
                 let method = call.method.to_string();
                 // Better Auth's own nest from an earlier run: `auth::router(&auth)`.
+                // (Its merge, `.merge(auth::router(&auth))`, has no path to count.)
                 let ours = method == "nest"
                     && call.args.iter().nth(1).is_some_and(|arg| {
                         let text = tokens(arg).replace(' ', "");

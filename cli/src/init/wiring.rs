@@ -56,6 +56,10 @@ pub(super) struct WiringInput<'a> {
     pub lib_crate: &'a str,
     /// The pool type that matches the chosen database, when sqlx 0.8 is in use.
     pub pool_type: Option<&'static str>,
+    /// Whether the module's `router` serves its routes at their `base_path` after this
+    /// run (it is new, regenerated, or already does): only then is an old
+    /// `.nest(mount, module::router(..))` rewritten to `.merge(..)`.
+    pub module_merges: bool,
 }
 
 /// Snippets of code, rendered from templates by the caller.
@@ -1196,10 +1200,42 @@ pub(super) fn plan_wiring(
 /// Whether the trace already nests Better Auth's router.
 fn already_nested(trace: &Trace<'_>, input: &WiringInput<'_>) -> bool {
     trace.segments.iter().flat_map(|s| &s.calls).any(|c| {
-        c.method == "nest"
-            && (tokens(&c.args).contains(&format!("{} :: router (", input.module))
-                || tokens(&c.args).contains(&format!("\"{}\"", input.mount)))
+        // `.merge(auth::router(&auth))`, or `.nest("/auth", auth::router(&auth))` as
+        // init wrote it before it merged the routes (or as the app's author wrote it).
+        let ours = tokens(&c.args).contains(&format!("{} :: router (", input.module));
+        (c.method == "merge" && ours)
+            || (c.method == "nest"
+                && (ours || tokens(&c.args).contains(&format!("\"{}\"", input.mount))))
     })
+}
+
+/// `.nest("/auth", auth::router(&auth))`, as init wrote it before it merged the routes,
+/// rewritten to `.merge(auth::router(&auth))`: the module a rerun writes serves its
+/// routes at its `base_path` already, and nesting them too would move them to
+/// `/auth/auth/..`.
+fn upgrade_old_nest(trace: &Trace<'_>, input: &WiringInput<'_>, edits: &mut Vec<Edit>) {
+    if !input.module_merges {
+        return;
+    }
+    for seg in &trace.segments {
+        for call in &seg.calls {
+            let [_, routes] = call.args.iter().collect::<Vec<_>>()[..] else {
+                continue;
+            };
+            let ours = tokens(routes).contains(&format!("{} :: router (", input.module));
+            if call.method != "nest" || !ours {
+                continue;
+            }
+            let file = seg.func.file;
+            let routes_at = file.offset(routes.span().start())..file.offset(routes.span().end());
+            edits.push(Edit {
+                file: file.id,
+                start: file.offset(call.method.span().start()),
+                end: file.offset(call.paren_token.span.close().end()),
+                text: format!("merge({})", &file.text[routes_at]),
+            });
+        }
+    }
 }
 
 /// Where in `seg` the nest goes: after the last route method (or `route_layer`) before
@@ -1418,9 +1454,8 @@ fn wire_stateless(
             && !ctx.state_pinned(seg);
         let anchor = nest_anchor(seg, seg.calls.len());
         let nest = snippets.snippet(
-            "nest",
+            "mount",
             &[
-                ("mount", input.mount.to_owned()),
                 ("module_path", path.clone()),
                 ("auth_expr", "&auth".to_owned()),
             ],
@@ -1431,6 +1466,8 @@ fn wire_stateless(
             let text = snippets.snippet("with_state", &[])?;
             edits.push(chain_edit(seg, anchor, text.trim_end()));
         }
+    } else {
+        upgrade_old_nest(trace, input, edits);
     }
     Ok(Ok(home))
 }
@@ -1725,14 +1762,12 @@ fn wire_state(
     // The routes, before `.with_state(..)`.
     if !already_nested(trace, input) {
         let text = snippets.snippet(
-            "nest",
-            &[
-                ("mount", input.mount.to_owned()),
-                ("module_path", router_path),
-                ("auth_expr", auth_expr),
-            ],
+            "mount",
+            &[("module_path", router_path), ("auth_expr", auth_expr)],
         )?;
         edits.push(chain_edit(seg, nest_anchor(seg, ci), text.trim_end()));
+    } else {
+        upgrade_old_nest(trace, input, edits);
     }
 
     Ok(Ok(Wiring {
@@ -1907,9 +1942,8 @@ impl Manual<'_> {
         let mut chain_lines = vec![
             snippets
                 .snippet(
-                    "nest",
+                    "mount",
                     &[
-                        ("mount", input.mount.to_owned()),
                         ("module_path", path.clone()),
                         ("auth_expr", "&auth".to_owned()),
                     ],

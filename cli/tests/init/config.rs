@@ -456,7 +456,7 @@ fn routes_under_a_nest_prefix_keep_the_mount_away() {
     let output = init(dir.path(), &["--dry-run"]);
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains(".nest(\"/better-auth\""), "{stdout}");
+    assert!(stdout.contains(".merge(auth::router(&auth))"), "{stdout}");
     assert!(
         stdout.contains(
             "routes under /auth and /api/auth, so Better Auth is mounted at /better-auth"

@@ -107,14 +107,8 @@ fn state_behind_arc() {
     // Better Auth lives in the state like for a plain struct...
     assert!(main.contains("auth: Arc<BetterAuth>,"), "{main}");
     assert!(main.contains("auth: auth.clone(),"), "{main}");
-    assert!(
-        main.contains(".nest(\"/auth\", auth::router(&auth))"),
-        "{main}"
-    );
-    assert!(
-        auth.contains("auth.axum_router_with_state::<S>()"),
-        "{auth}"
-    );
+    assert!(main.contains(".merge(auth::router(&auth))"), "{main}");
+    assert!(auth.contains("auth.axum_routes::<S>()"), "{auth}");
     // ...and, as `FromRef` cannot be implemented for `Arc<AppState>` (orphan rule), the
     // app's handlers get extractors of their own, built on `from_parts`.
     for (extractor, from_parts) in [
@@ -192,10 +186,10 @@ fn app_with_its_own_auth_module_and_routes() {
     let dir = scaffold("existing-auth", 0);
     let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
     assert!(main.contains("mod auth_setup;"), "{main}");
-    assert!(
-        main.contains(".nest(\"/api/auth\", auth_setup::router(&auth))"),
-        "{main}"
-    );
+    assert!(main.contains(".merge(auth_setup::router(&auth))"), "{main}");
+    // The routes are merged at the module's base path, the one place that says where.
+    let setup = std::fs::read_to_string(dir.path().join("src/auth_setup.rs")).unwrap();
+    assert!(setup.contains(".base_path(\"/api/auth\")"), "{setup}");
     // The app's own module is untouched.
     let own = std::fs::read_to_string(dir.path().join("src/auth.rs")).unwrap();
     assert_eq!(
@@ -216,10 +210,7 @@ fn router_passed_to_a_serve_function() {
 fn state_of_a_type_from_another_crate() {
     let dir = scaffold("foreign-state", 0);
     let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
-    assert!(
-        main.contains(".nest(\"/auth\", auth::router(&auth))"),
-        "{main}"
-    );
+    assert!(main.contains(".merge(auth::router(&auth))"), "{main}");
 }
 
 /// `routes::main_route()` is found through `pub use main_router::*;`, and a chain that
@@ -229,7 +220,7 @@ fn reexported_router_with_state_applied_inside() {
     let dir = scaffold("reexported-routes", 0);
     let router = std::fs::read_to_string(dir.path().join("src/routes/main_router.rs")).unwrap();
     assert!(
-        router.contains(".nest(\"/auth\", crate::auth::router(&auth))"),
+        router.contains(".merge(crate::auth::router(&auth))"),
         "{router}"
     );
     assert!(!router.contains(".with_state(auth)"), "{router}");
@@ -242,7 +233,7 @@ fn state_built_by_a_sync_constructor() {
     let dir = scaffold("sync-state", 0);
     let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
     assert!(
-        main.contains(".nest(\"/auth\", auth::router(&auth))\n        .with_state(counter)"),
+        main.contains(".merge(auth::router(&auth))\n        .with_state(counter)"),
         "{main}"
     );
 }
@@ -255,7 +246,7 @@ fn state_of_a_type_init_cannot_tell() {
     let dir = scaffold("opaque-state", 0);
     let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
     assert!(
-        main.contains(".nest(\"/auth\", auth::router(&auth))\n        .with_state(shared);"),
+        main.contains(".merge(auth::router(&auth))\n        .with_state(shared);"),
         "{main}"
     );
     let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();

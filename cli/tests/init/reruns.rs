@@ -273,3 +273,82 @@ fn a_hand_written_from_ref_impl_leads_to_manual_steps() {
     );
     assert_eq!(std::fs::read_to_string(&main).unwrap(), source);
 }
+
+/// A file as an earlier init wrote it: `body` under a header whose fingerprint matches.
+fn as_generated(text: &str, body: &str) -> String {
+    let header: Vec<&str> = text.splitn(4, '\n').take(3).collect();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in body.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    let first = header[0];
+    let at = first.find("fingerprint ").unwrap() + "fingerprint ".len();
+    format!(
+        "{}{hash:016x}{}\n{}\n{}\n{body}",
+        &first[..at],
+        &first[at + 16..],
+        header[1],
+        header[2]
+    )
+}
+
+/// A project wired by an init that nested the routes (`.nest("/api/auth",
+/// auth::router(&auth))` with a module serving them at the root): a rerun regenerates the
+/// module, which now serves them at its `base_path`, and turns the nest into a merge,
+/// so the endpoints stay at /api/auth instead of moving to /api/auth/api/auth.
+#[test]
+fn a_rerun_upgrades_the_nest_of_an_earlier_init() {
+    let dir = fixture("hello");
+    assert!(
+        init(dir.path(), &["--yes", "--mount", "/api/auth"])
+            .status
+            .success()
+    );
+    let main_path = dir.path().join("src/main.rs");
+    let auth_path = dir.path().join("src/auth.rs");
+    let main = std::fs::read_to_string(&main_path).unwrap();
+    assert!(main.contains(".merge(auth::router(&auth))"), "{main}");
+    let auth = std::fs::read_to_string(&auth_path).unwrap();
+    assert!(auth.contains(".base_path(\"/api/auth\")"), "{auth}");
+
+    // As the earlier init left it: no base_path, routes at the root, nested.
+    let body = auth.splitn(4, '\n').nth(3).unwrap();
+    let old_body = body
+        .replace(
+            "auth.axum_routes::<S>()",
+            "auth.axum_router_with_state::<S>()",
+        )
+        .replace(".base_path(\"/api/auth\")", "");
+    std::fs::write(&auth_path, as_generated(&auth, &old_body)).unwrap();
+    let old_main = main.replace(
+        ".merge(auth::router(&auth))",
+        ".nest(\"/api/auth\", auth::router(&auth))",
+    );
+    std::fs::write(&main_path, &old_main).unwrap();
+
+    let output = init(dir.path(), &["--yes"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("    update  src/auth.rs\n"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&main_path).unwrap(), main);
+    assert_eq!(std::fs::read_to_string(&auth_path).unwrap(), auth);
+    // Now current: nothing to do, and the mount stays.
+    let output = init(dir.path(), &["--yes"]);
+    assert!(
+        text(&output).0.contains("Nothing to do"),
+        "{:?}",
+        text(&output)
+    );
+
+    // A module the user changed is left alone, and so is the nest that fits it.
+    let changed = format!("{}// mine\n", as_generated(&auth, &old_body));
+    std::fs::write(&auth_path, &changed).unwrap();
+    std::fs::write(&main_path, &old_main).unwrap();
+    let output = init(dir.path(), &["--yes"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("  conflict  src/auth.rs"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&main_path).unwrap(), old_main);
+    assert_eq!(std::fs::read_to_string(&auth_path).unwrap(), changed);
+}
