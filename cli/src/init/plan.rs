@@ -758,7 +758,12 @@ pub(super) fn build(
             pool,
             mount => mount.clone(),
             migrations => match migrations { MigrationsMode::Runtime => "runtime", MigrationsMode::Copy => "copy" },
-            database_url_example => database_url,
+            // A generic example: the real URL may hold a password, and this file is
+            // committed.
+            database_url_example => match database {
+                DatabaseKind::Sqlite => "sqlite:auth.db?mode=rwc",
+                DatabaseKind::Postgres => "postgres://USER:PASSWORD@localhost:5432/DATABASE",
+            },
         },
     )?;
     let body = rustfmt(&body, &package.edition, &package.dir).unwrap_or(body);

@@ -197,6 +197,13 @@ fn a_tracked_env_gets_no_database_password() {
     assert!(!env.contains("BETTER_AUTH_DATABASE_URL"), "{env}");
     assert_eq!(env.matches("hunter2").count(), 1, "{env}");
     assert!(!stdout.contains("hunter2"), "{stdout}");
+    // Nor does the module, committed with the sources (its doc shows a generic URL).
+    let module = std::fs::read_to_string(project.join("src/auth.rs")).unwrap();
+    assert!(!module.contains("hunter2"), "{module}");
+    assert!(
+        module.contains("`postgres://USER:PASSWORD@localhost:5432/DATABASE`"),
+        "{module}"
+    );
     assert!(
         stdout.contains(
             "init did not write BETTER_AUTH_DATABASE_URL (postgres://app:***@localhost:5432/app) \
