@@ -337,6 +337,46 @@ fn choose_mount(
     ))
 }
 
+/// The port the app's dotenv files give it, for an app that reads it from the
+/// environment (`bind(format!("0.0.0.0:{}", config.port))`): `PORT`, else a usual name
+/// such as `SERVER_PORT`, else another `*_PORT` that the sources name and that is not a
+/// database's or another service's.
+fn port_from_env(env_files: &[String], model: &Model) -> Option<u16> {
+    const USUAL: [&str; 6] = [
+        "PORT",
+        "SERVER_PORT",
+        "APP_PORT",
+        "HTTP_PORT",
+        "API_PORT",
+        "WEB_PORT",
+    ];
+    const OTHERS: [&str; 12] = [
+        "DB", "DATABASE", "POSTGRES", "PG", "MYSQL", "MARIADB", "REDIS", "MONGO", "SMTP", "MAIL",
+        "AMQP", "RABBIT",
+    ];
+    let value = |name: &str| {
+        env_files.iter().find_map(|text| {
+            envfile::value_of(text, name)
+                .and_then(|v| v.parse::<u16>().ok())
+                .filter(|p| *p > 0)
+        })
+    };
+    if let Some(port) = USUAL.iter().find_map(|name| value(name)) {
+        return Some(port);
+    }
+    let named_in_sources = |name: &str| {
+        let quoted = format!("\"{name}\"");
+        model.files.iter().any(|f| f.text.contains(&quoted))
+    };
+    env_files
+        .iter()
+        .flat_map(|text| envfile::keys(text))
+        .filter(|name| name.ends_with("_PORT"))
+        .filter(|name| !OTHERS.iter().any(|other| name.contains(other)))
+        .filter(|name| named_in_sources(name))
+        .find_map(|name| value(&name))
+}
+
 /// The text of the module init writes, when it exists (next to a crate root). The model
 /// leaves it out when an earlier run wrote it: it is not the app's code.
 fn module_text(model: &Model, module: &str) -> Option<String> {
@@ -669,7 +709,23 @@ pub(super) fn build(
     }
 
     // Environment.
-    let port = wiring.port.unwrap_or(3000);
+    let env_files: Vec<String> = [&package.dir, &package.env_dir]
+        .iter()
+        .flat_map(|dir| [dir.join(".env"), dir.join(".env.example")])
+        .filter_map(|path| read(&path))
+        .collect();
+    let port = match wiring.port.or_else(|| port_from_env(&env_files, &model)) {
+        Some(port) => port,
+        None => {
+            notes.push(
+                "init could not tell which port the app listens on, so BETTER_AUTH_URL says \
+                 http://localhost:3000: correct it in .env (and .env.example) if the app \
+                 listens elsewhere; links in emails are built from it"
+                    .to_owned(),
+            );
+            3000
+        }
+    };
     let base_url = format!("http://localhost:{port}");
     let database_url = match database {
         DatabaseKind::Sqlite => "sqlite:auth.db?mode=rwc".to_owned(),

@@ -277,7 +277,9 @@ impl<'a> Visit<'a> for Calls<'a> {
             self.port_from(call.args.first());
         }
         // `env::var("PORT").unwrap_or("8080".into())`, `.unwrap_or_else(|_| "80".to_owned())`
-        if call.method.to_string().starts_with("unwrap_or") && reads_port_variable(&call.receiver) {
+        if call.method.to_string().starts_with("unwrap_or")
+            && chain_reads_port_variable(&call.receiver)
+        {
             let mut literals = Literals::default();
             for arg in &call.args {
                 literals.visit_expr(arg);
@@ -363,6 +365,22 @@ fn reads_port_variable(expr: &Expr) -> bool {
     is_var
         && matches!(call.args.first(), Some(Expr::Lit(lit))
             if matches!(&lit.lit, syn::Lit::Str(s) if s.value().ends_with("PORT")))
+}
+
+/// Whether a method chain starts at a port variable:
+/// `std::env::var("PORT").ok().and_then(|p| p.parse().ok())`.
+fn chain_reads_port_variable(mut expr: &Expr) -> bool {
+    loop {
+        if reads_port_variable(expr) {
+            return true;
+        }
+        match expr {
+            Expr::MethodCall(call) => expr = &call.receiver,
+            Expr::Try(inner) => expr = &inner.expr,
+            Expr::Paren(inner) => expr = &inner.expr,
+            _ => return false,
+        }
+    }
 }
 
 /// The port numbers written as literals inside an expression (`"8080"`, `8080`).

@@ -127,6 +127,42 @@ fn the_port_is_found_behind_a_variable() {
     }
 }
 
+/// A port that only the environment knows (`bind(format!("0.0.0.0:{}", config.port))`)
+/// is read from the app's dotenv files; with none there, a note says 3000 was a guess.
+#[test]
+fn the_port_is_read_from_the_env_files_or_the_guess_is_said() {
+    let main = "use axum::{routing::get, Router};\n\n\
+         struct Config {\n    port: u16,\n}\n\n\
+         fn config() -> Config {\n    \
+         let port = std::env::var(\"SERVER_PORT\").ok().and_then(|p| p.parse().ok());\n    \
+         Config { port: port.unwrap_or_default() }\n}\n\n\
+         #[tokio::main]\nasync fn main() {\n    \
+         let config = config();\n    \
+         let app = Router::new().route(\"/\", get(|| async { \"hi\" }));\n    \
+         let listener = tokio::net::TcpListener::bind(format!(\"0.0.0.0:{}\", config.port)).await.unwrap();\n    \
+         axum::serve(listener, app).await.unwrap();\n}\n";
+    let guess = "init could not tell which port the app listens on";
+    for (env_example, expected) in [
+        (Some("POSTGRES_PORT=5432\nSERVER_PORT=8003\n"), 8003),
+        (Some("PORT=\"4000\"\n"), 4000),
+        (None, 3000),
+    ] {
+        let dir = fixture("hello");
+        std::fs::write(dir.path().join("src/main.rs"), main).unwrap();
+        if let Some(text) = env_example {
+            std::fs::write(dir.path().join(".env.example"), text).unwrap();
+        }
+        let output = init(dir.path(), &["--dry-run"]);
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        assert!(
+            stdout.contains(&format!("+BETTER_AUTH_URL=http://localhost:{expected}\n")),
+            "{stdout}"
+        );
+        assert_eq!(stdout.contains(guess), env_example.is_none(), "{stdout}");
+    }
+}
+
 #[test]
 fn a_tracked_env_gets_no_secret() {
     let dir = fixture("hello");
