@@ -212,6 +212,74 @@ fn param<'a>(func: FnRef<'a>, name: &str) -> Option<(usize, &'a Type)> {
         })
 }
 
+/// A pool of `pool_type` (`sqlx::PgPool`, `sqlx::SqlitePool`) bound before statement
+/// `before` of `func` and not moved since: a `let` typed as such a pool or built by
+/// `PgPoolOptions::new()..`, `PgPool::connect(..)` (or the SQLite ones), or a parameter
+/// of that type. The nearest wins; its name is returned.
+fn pool_in_scope(func: FnRef<'_>, before: usize, pool_type: &str) -> Option<String> {
+    let pool_name = pool_type.rsplit("::").next().unwrap_or(pool_type);
+    let backend = if pool_name == "SqlitePool" {
+        "Sqlite"
+    } else {
+        "Postgres"
+    };
+    let is_pool_type = |ty: &Type| {
+        let ty = tokens(ty).replace(' ', "");
+        ty.ends_with(pool_name) || (ty.contains("Pool<") && ty.ends_with(&format!("{backend}>")))
+    };
+    let builds_pool = |expr: &Expr| {
+        let text = tokens(expr).replace(' ', "");
+        text.contains(&format!("{backend}PoolOptions::new()"))
+            || text.contains(&format!("{pool_name}::connect"))
+            || text.contains(&format!("Pool::<{backend}>::connect"))
+    };
+    let before = before.min(func.block.stmts.len());
+    let local = func.block.stmts[..before]
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, stmt)| {
+            let Stmt::Local(local) = stmt else {
+                return None;
+            };
+            let typed = match &local.pat {
+                syn::Pat::Type(typed) => is_pool_type(&typed.ty),
+                _ => false,
+            };
+            let built = local
+                .init
+                .as_ref()
+                .is_some_and(|init| builds_pool(&init.expr));
+            (typed || built)
+                .then(|| pat_name(&local.pat))
+                .flatten()
+                .map(|name| (i + 1, name))
+        });
+    let (from, name) = match local {
+        Some(found) => found,
+        None => {
+            let name = func.sig.inputs.iter().find_map(|arg| match arg {
+                FnArg::Typed(typed) if is_pool_type(&typed.ty) => pat_name(&typed.pat),
+                _ => None,
+            })?;
+            (0, name)
+        }
+    };
+    // Not moved on the way (`AppState::new(pool)`): only borrowed, cloned or called.
+    let moved = func.block.stmts[from..before].iter().any(|stmt| {
+        let words: Vec<String> = tokens(stmt).split_whitespace().map(str::to_owned).collect();
+        words.iter().enumerate().any(|(i, word)| {
+            *word == name
+                && i.checked_sub(1)
+                    .is_none_or(|p| words[p] != "&" && words[p] != ".")
+                && words
+                    .get(i + 1)
+                    .is_none_or(|next| next != "." && next != "=")
+        })
+    });
+    (!moved).then_some(name)
+}
+
 /// The value a function returns: its tail expression, or `Ok(..)`'s argument.
 fn tail<'a>(func: FnRef<'a>) -> Option<(usize, &'a Expr)> {
     let last = func.block.stmts.len().checked_sub(1)?;
@@ -1196,7 +1264,7 @@ pub(super) fn plan_wiring(
             }
         }
         None => match wire_stateless(&ctx, trace, input, snippets, &mut manual, &mut edits)? {
-            Ok(home) => {
+            Ok((home, pool)) => {
                 connect_info(trace, snippets, &mut edits, &mut notes)?;
                 Ok(Wiring {
                     state: StateKind::None,
@@ -1204,7 +1272,7 @@ pub(super) fn plan_wiring(
                     state_path: None,
                     derives_from_ref: false,
                     home,
-                    pool: None,
+                    pool,
                     port,
                     outcome: Outcome::Edits(edits),
                     notes,
@@ -1430,7 +1498,7 @@ fn wire_stateless(
     snippets: &dyn Snippets,
     manual: &mut Manual<'_>,
     edits: &mut Vec<Edit>,
-) -> anyhow::Result<Result<Root, String>> {
+) -> anyhow::Result<Result<(Root, Option<PoolReuse>), String>> {
     // The innermost chain in an async function: `let auth` goes there, and the routes.
     let Some(si) = trace
         .segments
@@ -1456,7 +1524,17 @@ fn wire_stateless(
         ));
     };
     mod_decl_edit(ctx.model, home, input, snippets, edits)?;
-    if let Err(reason) = let_auth_edit(seg.func, seg.stmt, &path, "", input, snippets, edits)? {
+    // The app's pool for the same database, when one is in scope: Better Auth shares it.
+    let pool = input.pool_type.and_then(|pool_type| {
+        pool_in_scope(seg.func, seg.stmt, pool_type).map(|name| PoolReuse {
+            type_path: pool_type,
+            arg: format!("{name}.clone()"),
+        })
+    });
+    let pool_arg = pool.as_ref().map(|p| p.arg.clone()).unwrap_or_default();
+    if let Err(reason) =
+        let_auth_edit(seg.func, seg.stmt, &path, &pool_arg, input, snippets, edits)?
+    {
         return Ok(Err(reason));
     }
     if !already_nested(trace, input) {
@@ -1487,7 +1565,7 @@ fn wire_stateless(
     } else {
         upgrade_old_nest(trace, input, edits);
     }
-    Ok(Ok(home))
+    Ok(Ok((home, pool)))
 }
 
 #[allow(clippy::too_many_arguments)]

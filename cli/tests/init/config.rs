@@ -163,6 +163,31 @@ fn the_port_is_read_from_the_env_files_or_the_guess_is_said() {
     }
 }
 
+/// A pool moved before Better Auth starts (`let owned = db;`) cannot be cloned there:
+/// Better Auth opens its own instead of breaking the build.
+#[test]
+fn a_moved_pool_is_not_shared() {
+    let dir = fixture("pool-param");
+    let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
+    let moved = main.replace(
+        "    axum::serve(listener, api::app(db)).await?;",
+        "    let owned = db;\n    axum::serve(listener, api::app(owned)).await?;",
+    );
+    assert_ne!(moved, main);
+    std::fs::write(dir.path().join("src/main.rs"), moved).unwrap();
+    let output = init(dir.path(), &["--dry-run"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("+    let auth = auth::init().await?;"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+BETTER_AUTH_DATABASE_URL=sqlite:auth.db"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn a_tracked_env_gets_no_secret() {
     let dir = fixture("hello");

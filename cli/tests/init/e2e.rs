@@ -108,6 +108,7 @@ fn generated_projects_compile_and_are_lint_clean() {
         "reexported-routes",
         "sync-state",
         "opaque-state",
+        "pool-param",
     ] {
         scaffold_and_lint(name, &["--yes"]);
     }
@@ -356,6 +357,7 @@ fn auto_wired_fixtures_serve_sign_up_and_their_own_routes() {
         ("serve-fn", "serve-fn", "/about", "/auth"),
         ("foreign-state", "foreign-state", "/notes", "/auth"),
         ("opaque-state", "opaque-state", "/greet", "/auth"),
+        ("pool-param", "pool-param", "/notes/count", "/auth"),
         (
             "reexported-routes",
             "reexported-routes",

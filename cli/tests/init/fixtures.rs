@@ -255,3 +255,18 @@ fn state_of_a_type_init_cannot_tell() {
         "{env}"
     );
 }
+
+/// A pool of the app's (`SqlitePoolOptions::new()..connect(..)`) in scope where Better
+/// Auth starts is shared with it, though the state holding it is the bare pool: no second
+/// database, no `BETTER_AUTH_DATABASE_URL` to invent.
+#[test]
+fn a_pool_in_scope_is_shared() {
+    let dir = scaffold("pool-param", 0);
+    let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
+    assert!(
+        main.contains("let auth = auth::init(db.clone()).await?;"),
+        "{main}"
+    );
+    let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+    assert!(!env.contains("BETTER_AUTH_DATABASE_URL"), "{env}");
+}
