@@ -229,7 +229,7 @@ fn pool_in_scope(func: FnRef<'_>, before: usize, pool_type: &str) -> Option<Stri
     };
     let builds_pool = |expr: &Expr| {
         let text = tokens(expr).replace(' ', "");
-        text.contains(&format!("{backend}PoolOptions::new()"))
+        text.contains(&format!("{pool_name}Options::new()"))
             || text.contains(&format!("{pool_name}::connect"))
             || text.contains(&format!("Pool::<{backend}>::connect"))
     };

@@ -163,6 +163,43 @@ fn the_port_is_read_from_the_env_files_or_the_guess_is_said() {
     }
 }
 
+/// The same with PostgreSQL: `PgPoolOptions::new()..connect(..)` is the app's pool.
+#[test]
+fn a_postgres_pool_in_scope_is_shared() {
+    let dir = fixture("pool-param");
+    for (file, from, to) in [
+        ("Cargo.toml", "\"sqlite\"]", "\"postgres\"]"),
+        (
+            "src/main.rs",
+            "sqlite::SqlitePoolOptions",
+            "postgres::PgPoolOptions",
+        ),
+        (
+            "src/main.rs",
+            "SqlitePoolOptions::new()",
+            "PgPoolOptions::new()",
+        ),
+        ("src/api.rs", "SqlitePool", "PgPool"),
+    ] {
+        let path = dir.path().join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file}: {from}");
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+    }
+    let output = init(dir.path(), &["--dry-run"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("+    let auth = auth::init(db.clone()).await?;"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("pub async fn init(pool: sqlx::PgPool)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("BETTER_AUTH_DATABASE_URL="), "{stdout}");
+}
+
 /// A pool moved before Better Auth starts (`let owned = db;`) cannot be cloned there:
 /// Better Auth opens its own instead of breaking the build.
 #[test]
