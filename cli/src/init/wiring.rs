@@ -1263,7 +1263,15 @@ pub(super) fn plan_wiring(
                 Err(reason) => manual.build(reason),
             }
         }
-        None => match wire_stateless(&ctx, trace, input, snippets, &mut manual, &mut edits)? {
+        None => match wire_stateless(
+            &ctx,
+            trace,
+            input,
+            snippets,
+            &mut manual,
+            &mut edits,
+            &mut notes,
+        )? {
             Ok((home, pool)) => {
                 connect_info(trace, snippets, &mut edits, &mut notes)?;
                 Ok(Wiring {
@@ -1335,6 +1343,46 @@ fn nest_anchor(seg: &Segment<'_>, stop: usize) -> Option<usize> {
             let method = c.method.to_string();
             method == "route_layer" || ROUTE_METHODS.contains(&method.as_str())
         })
+}
+
+/// A note naming the app's `.layer(..)`s that do not wrap Better Auth's routes once they
+/// are merged after call `anchor` of segment `si`: those earlier in that chain and all of
+/// the chains inside it (a router built with its layers in another function). CORS most
+/// of all: a browser app on another origin cannot call routes it does not cover.
+fn unwrapped_layers_note(trace: &Trace<'_>, si: usize, anchor: Option<usize>) -> Option<String> {
+    let before_anchor = anchor.map_or(0, |a| a + 1);
+    let layers: Vec<String> = trace.segments[si..]
+        .iter()
+        .enumerate()
+        .flat_map(|(j, seg)| {
+            let upto = if j == 0 {
+                before_anchor
+            } else {
+                seg.calls.len()
+            };
+            seg.calls[..upto.min(seg.calls.len())]
+                .iter()
+                .map(move |c| (seg.func.file, *c))
+        })
+        .filter(|(_, c)| c.method == "layer")
+        .filter_map(|(file, c)| {
+            // As written, on one line.
+            let arg = c.args.first()?;
+            let written =
+                &file.text[file.offset(arg.span().start())..file.offset(arg.span().end())];
+            let written = written.split_whitespace().collect::<Vec<_>>().join(" ");
+            Some(format!("`.layer({})`", shorten(&written)))
+        })
+        .collect();
+    if layers.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Better Auth's routes are merged after {}, so those layers do not wrap them (CORS, \
+         tracing, body limits): to have them apply, move `.merge(..)` before them, or add \
+         the same layers to `auth::router(&auth)`",
+        layers.join(", ")
+    ))
 }
 
 /// Inserts a method call after call `anchor` of the chain (after its root when None).
@@ -1498,6 +1546,7 @@ fn wire_stateless(
     snippets: &dyn Snippets,
     manual: &mut Manual<'_>,
     edits: &mut Vec<Edit>,
+    notes: &mut Vec<String>,
 ) -> anyhow::Result<Result<(Root, Option<PoolReuse>), String>> {
     // The innermost chain in an async function: `let auth` goes there, and the routes.
     let Some(si) = trace
@@ -1549,6 +1598,7 @@ fn wire_stateless(
             && matches!(trace.origin, Origin::RouterNew)
             && !ctx.state_pinned(seg);
         let anchor = nest_anchor(seg, seg.calls.len());
+        notes.extend(unwrapped_layers_note(trace, si, anchor));
         let nest = snippets.snippet(
             "mount",
             &[
@@ -1861,7 +1911,9 @@ fn wire_state(
             "mount",
             &[("module_path", router_path), ("auth_expr", auth_expr)],
         )?;
-        edits.push(chain_edit(seg, nest_anchor(seg, ci), text.trim_end()));
+        let anchor = nest_anchor(seg, ci);
+        notes.extend(unwrapped_layers_note(trace, si, anchor));
+        edits.push(chain_edit(seg, anchor, text.trim_end()));
     } else {
         upgrade_old_nest(trace, input, edits);
     }

@@ -163,6 +163,36 @@ fn the_port_is_read_from_the_env_files_or_the_guess_is_said() {
     }
 }
 
+/// Layers the app applied before Better Auth's routes are merged do not wrap them: a
+/// note names them. Layers after the merge do, and go unmentioned.
+#[test]
+fn layers_that_miss_the_routes_are_named() {
+    let note = "Better Auth's routes are merged after `.layer(DefaultBodyLimit::max(1024))`";
+    for (layered_inside, noted) in [(true, true), (false, false)] {
+        let dir = fixture("hello");
+        let (inside, outside) = if layered_inside {
+            (".layer(DefaultBodyLimit::max(1024))", "")
+        } else {
+            ("", ".layer(DefaultBodyLimit::max(1024))")
+        };
+        let source = format!(
+            "use axum::{{extract::DefaultBodyLimit, routing::get, Router}};\n\n\
+             fn api() -> Router {{\n    \
+             Router::new().route(\"/\", get(|| async {{ \"hi\" }})){inside}\n}}\n\n\
+             #[tokio::main]\nasync fn main() {{\n    \
+             let app = api().route(\"/more\", get(|| async {{ \"more\" }})){outside};\n    \
+             let listener = tokio::net::TcpListener::bind(\"0.0.0.0:3000\").await.unwrap();\n    \
+             axum::serve(listener, app).await.unwrap();\n}}\n"
+        );
+        std::fs::write(dir.path().join("src/main.rs"), source).unwrap();
+        let output = init(dir.path(), &["--dry-run"]);
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        assert!(stdout.contains(".merge(auth::router(&auth))"), "{stdout}");
+        assert_eq!(stdout.contains(note), noted, "{stdout}");
+    }
+}
+
 /// The same with PostgreSQL: `PgPoolOptions::new()..connect(..)` is the app's pool.
 #[test]
 fn a_postgres_pool_in_scope_is_shared() {
