@@ -63,6 +63,9 @@ fn axum_older_than_0_8() {
     )
     .unwrap();
     refuses(dir.path(), &["--yes"], "older than 0.8");
+    // What the upgrade takes beyond the version: the path syntax panics at start-up.
+    refuses(dir.path(), &["--yes"], "instead of `/:id` and `/*rest`");
+    refuses(dir.path(), &["--yes"], "Nothing was changed");
 }
 
 #[test]
