@@ -291,7 +291,7 @@ fn check_axum(requirement: &str, manifest: &Path) -> anyhow::Result<()> {
              Upgrade first, then run init again: `cargo add axum@0.8`; write path parameters \
              as `/{{id}}` and `/{{*rest}}` instead of `/:id` and `/*rest` (0.8 panics at start-up \
              on the old syntax); drop `#[async_trait]` from your own extractor impls; move \
-             crates built on axum to their 0.8 releases (tower-http 0.6, axum-extra 0.10, \
+             crates built on axum to their releases for 0.8 (axum-extra 0.10, \
              utoipa-swagger-ui 9 or later); see https://github.com/tokio-rs/axum/blob/main/axum/CHANGELOG.md \
              (0.8.0). Nothing was changed",
             manifest.display()
