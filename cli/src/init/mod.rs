@@ -261,9 +261,48 @@ fn print_plan(plan: &Plan, base: &Path, diffs: bool) {
                 .header(&from, &format!("b/{name}"))
                 .to_string();
             println!();
-            print!("{}", plan.mask(&text));
+            let text = plan.mask(&text);
+            if name == ".env" || name.ends_with("/.env") {
+                // The app's own secrets stay off the screen (and out of CI logs).
+                let masked: Vec<String> = text.lines().map(mask_env_line).collect();
+                println!("{}", masked.join("\n"));
+            } else {
+                print!("{text}");
+            }
         }
     }
+}
+
+/// A line of a `.env` diff with its secret hidden: the value of a `*SECRET*`,
+/// `*PASSWORD*`, `*TOKEN*` or `*KEY*` variable, and the password of a URL.
+fn mask_env_line(line: &str) -> String {
+    let Some((marker, rest)) = line
+        .char_indices()
+        .next()
+        .filter(|(_, c)| matches!(c, ' ' | '+' | '-'))
+        .map(|(_, c)| (c, &line[1..]))
+    else {
+        return line.to_owned();
+    };
+    let Some((key, value)) = rest.split_once('=') else {
+        return line.to_owned();
+    };
+    if rest.trim_start().starts_with('#')
+        || value.is_empty()
+        || value.contains("generated on apply")
+    {
+        return line.to_owned();
+    }
+    let name = key.trim().to_ascii_uppercase();
+    let secret = ["SECRET", "PASSWORD", "TOKEN", "KEY"]
+        .iter()
+        .any(|word| name.contains(word));
+    let value = if secret {
+        "***".to_owned()
+    } else {
+        better_auth::store::redact_url(value)
+    };
+    format!("{marker}{key}={value}")
 }
 
 /// When the scaffold files were (or would be) written, for the manual steps' footer.

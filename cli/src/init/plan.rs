@@ -467,9 +467,9 @@ fn choose_database(
     package: &Package,
     env_text: Option<&str>,
     chooser: &Chooser,
-) -> anyhow::Result<DatabaseKind> {
+) -> anyhow::Result<(DatabaseKind, Option<String>)> {
     if let Some(db) = args.database {
-        return Ok(db);
+        return Ok((db, None));
     }
     let single = |list: &[DatabaseKind]| (list.len() == 1).then(|| list[0]);
     // Read only, to infer the backend: init never writes the app's own `DATABASE_URL`.
@@ -487,12 +487,37 @@ fn choose_database(
                 None
             }
         });
+    // The app's own database is one Better Auth has no store for (MySQL, SQL Server,
+    // ...): a feature flag that merely names PostgreSQL (diesel's, say) must not send
+    // Better Auth to a server the app does not run. SQLite, in a file of its own.
+    let app_url = env_text.and_then(|t| envfile::value_of(t, "DATABASE_URL"));
+    let unsupported = app_url.as_deref().and_then(|url| {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "mysql" | "mariadb" => Some("MySQL"),
+            "mssql" | "sqlserver" => Some("SQL Server"),
+            "mongodb" | "mongodb+srv" => Some("MongoDB"),
+            _ => None,
+        }
+    });
+    if let (Some(name), true) = (unsupported, package.better_auth_databases.is_empty()) {
+        if from_env.is_none() {
+            return Ok((
+                DatabaseKind::Sqlite,
+                Some(format!(
+                    "the app's DATABASE_URL is {name}, which Better Auth does not store in: \
+                     its users and sessions go in SQLite (auth.db); pass --database postgres \
+                     to keep them in PostgreSQL instead"
+                )),
+            ));
+        }
+    }
     let inferred = single(&package.better_auth_databases)
         .or_else(|| package.sqlx.as_ref().and_then(|s| single(&s.databases)))
         .or_else(|| single(&package.other_databases))
         .or(from_env);
     if let Some(db) = inferred {
-        return Ok(db);
+        return Ok((db, None));
     }
     let options = vec!["sqlite".to_owned(), "postgres".to_owned()];
     let index = chooser.select(
@@ -501,11 +526,14 @@ fn choose_database(
         Some(0),
         "--database",
     )?;
-    Ok(if index == 0 {
-        DatabaseKind::Sqlite
-    } else {
-        DatabaseKind::Postgres
-    })
+    Ok((
+        if index == 0 {
+            DatabaseKind::Sqlite
+        } else {
+            DatabaseKind::Postgres
+        },
+        None,
+    ))
 }
 
 fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
@@ -605,7 +633,7 @@ pub(super) fn build(
 
     let env_path = package.env_dir.join(".env");
     let env_text = read(&env_path);
-    let database = choose_database(args, package, env_text.as_deref(), chooser)?;
+    let (database, database_note) = choose_database(args, package, env_text.as_deref(), chooser)?;
     if let (DatabaseKind::Sqlite, Some(clash)) = (database, &package.sqlite_clash) {
         return Err(anyhow!(
             "Better Auth's SQLite support cannot join `{}`: {clash}. Two crates would link the \
@@ -642,6 +670,7 @@ pub(super) fn build(
     )?;
     let mut notes = wiring.notes.clone();
     notes.extend(mount_note);
+    notes.extend(database_note);
 
     // Migrations: the runtime runs them, or the SQL goes into the app's sqlx folder.
     let migrations = match args

@@ -428,6 +428,53 @@ fn the_sqlite_database_is_kept_out_of_git() {
     );
 }
 
+/// An app on MySQL whose diesel features also name PostgreSQL: Better Auth goes to
+/// SQLite (the app runs no PostgreSQL server), and says why.
+#[test]
+fn an_app_on_an_unsupported_database_gets_sqlite() {
+    let dir = fixture("hello");
+    let manifest = dir.path().join("Cargo.toml");
+    let cargo_toml = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        cargo_toml.replace(
+            "[dependencies]\n",
+            "[dependencies]\ndiesel = { version = \"2\", features = [\"mysql\", \"postgres\"] }\n",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=mysql://app:hunter2@localhost:3306/app\nSTRIPE_API_KEY=sk_live_abc\n",
+    )
+    .unwrap();
+    let output = init(dir.path(), &["--dry-run"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("+BETTER_AUTH_DATABASE_URL=sqlite:auth.db"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("the app's DATABASE_URL is MySQL, which Better Auth does not store in"),
+        "{stdout}"
+    );
+    // The dry run's diff of .env keeps the app's secrets off the screen.
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+    assert!(
+        stdout.contains(" DATABASE_URL=mysql://app:***@localhost:3306/app\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" STRIPE_API_KEY=***\n"), "{stdout}");
+    // Asked for, PostgreSQL it is.
+    let output = init(dir.path(), &["--dry-run", "--database", "postgres"]);
+    let (stdout, _) = text(&output);
+    assert!(
+        stdout.contains("+BETTER_AUTH_DATABASE_URL=postgres"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn sea_orm_on_postgres_means_postgres() {
     for (dependency, feature) in [
