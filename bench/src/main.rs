@@ -592,7 +592,7 @@ impl Report<'_> {
         );
         row(
             "2m",
-            "same, opt-in cache, routes merged at the base path (`axum_routes`, no `nest`)",
+            "same, opt-in cache, routes merged at the base path as `init` writes them (`axum_routes`, no `nest`)",
             "gs_cache_merged",
             "skipped: no cache option",
         );
@@ -702,7 +702,7 @@ impl Report<'_> {
             "{}x",
         );
         check(
-            "opt-in session cache >= 0.85x baseline (get-session, merged with `axum_routes`)",
+            "opt-in session cache >= 0.85x baseline (get-session, merged with `axum_routes`, as `init` writes it)",
             rate("gs_cache_merged").map(|r| r / base),
             &|v| v >= 0.85,
             "{}x",
