@@ -70,7 +70,8 @@ pub(super) struct Package {
     /// The package's `migrations/` folder, when it has one.
     pub migrations_dir: Option<PathBuf>,
     /// The directory `.env`, `.env.example` and `.gitignore` belong in (the workspace root
-    /// for a workspace member, so `cargo run` from either finds `.env`).
+    /// for a workspace member, so `cargo run` from either finds `.env`; the member's own
+    /// folder when it keeps dotenv files there and the root has none).
     pub env_dir: PathBuf,
 }
 
@@ -391,8 +392,13 @@ fn describe(
         ));
     }
     let migrations_dir = Some(dir.join("migrations")).filter(|d| d.is_dir());
+    // A member that keeps its own `.env` / `.env.example` (run from its folder, or
+    // given to docker as `env_file`) gets Better Auth's variables there too, unless the
+    // workspace root has dotenv files of its own.
+    let has_env = |d: &Path| d.join(".env").is_file() || d.join(".env.example").is_file();
     let env_dir = workspace
         .map(|(root, _)| root)
+        .filter(|root| has_env(root) || !has_env(&dir))
         .unwrap_or_else(|| dir.clone());
     Ok(Package {
         name,

@@ -270,3 +270,22 @@ fn a_pool_in_scope_is_shared() {
     let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
     assert!(!env.contains("BETTER_AUTH_DATABASE_URL"), "{env}");
 }
+
+/// A workspace member that keeps its own `.env.example` gets Better Auth's variables
+/// beside it, not in new files at the workspace root.
+#[test]
+fn workspace_member_with_its_own_env_files() {
+    let dir = crate::util::fixture("workspace");
+    let member = dir.path().join("crates/server");
+    std::fs::write(member.join(".env.example"), "PORT=4000\n").unwrap();
+    let output = crate::util::init(dir.path(), &["--yes"]);
+    let (stdout, stderr) = crate::util::text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let env = std::fs::read_to_string(member.join(".env")).unwrap();
+    assert!(env.contains("BETTER_AUTH_SECRET="), "{env}");
+    let example = std::fs::read_to_string(member.join(".env.example")).unwrap();
+    assert!(example.starts_with("PORT=4000\n"), "{example}");
+    assert!(example.contains("BETTER_AUTH_SECRET="), "{example}");
+    assert!(!dir.path().join(".env").exists(), "{stdout}");
+    assert!(!dir.path().join(".env.example").exists(), "{stdout}");
+}
