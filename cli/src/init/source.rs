@@ -673,8 +673,19 @@ pub(super) fn mod_edit(file: &SourceFile, module: &str, text: &str) -> Edit {
             _ => None,
         })
         .collect();
-    if let Some(after) = mods.iter().find(|m| m.ident.to_string().as_str() > module) {
-        let at = file.above_comments(file.line_start(file.offset(after.span().start())));
+    if let Some((i, after)) = mods
+        .iter()
+        .enumerate()
+        .find(|(_, m)| m.ident.to_string().as_str() > module)
+    {
+        let line = file.line_start(file.offset(after.span().start()));
+        // Comments above the first `mod` head the whole list (`// Modules`): the new
+        // line goes below them. Above any other, they are that module's own.
+        let at = if i == 0 {
+            line
+        } else {
+            file.above_comments(line)
+        };
         return Edit {
             file: file.id,
             start: at,

@@ -475,6 +475,29 @@ fn an_app_on_an_unsupported_database_gets_sqlite() {
     );
 }
 
+/// `mod auth;` goes below a comment that heads the list of modules, as rustfmt's own
+/// ordering puts it, not above it.
+#[test]
+fn the_mod_line_stays_under_a_heading_comment() {
+    let dir = fixture("hello");
+    let main = dir.path().join("src/main.rs");
+    let source = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        format!("// Modules of this app\nmod db;\n\n{source}"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("src/db.rs"), "").unwrap();
+    let output = init(dir.path(), &["--yes"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let written = std::fs::read_to_string(&main).unwrap();
+    assert!(
+        written.starts_with("// Modules of this app\nmod auth;\nmod db;\n"),
+        "{written}"
+    );
+}
+
 #[test]
 fn sea_orm_on_postgres_means_postgres() {
     for (dependency, feature) in [
