@@ -106,10 +106,23 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
     if changes == 0 {
         print_notes(&plan);
         if !leaves_steps(&plan) {
-            println!(
-                "\nNothing to do: {} already has Better Auth (every file is as init would write it).",
-                package.name
-            );
+            let kept = plan
+                .files
+                .iter()
+                .filter(|f| f.status == Status::Conflict)
+                .count();
+            if kept == 0 {
+                println!(
+                    "\nNothing to do: {} already has Better Auth (every file is as init would write it).",
+                    package.name
+                );
+            } else {
+                println!(
+                    "\nNothing to do: {} already has Better Auth; {kept} file(s) you changed \
+                     were kept as they are (--force rewrites them).",
+                    package.name
+                );
+            }
             return Ok(ExitCode::SUCCESS);
         }
         print_manual(&plan, Written::Now);

@@ -349,6 +349,10 @@ fn a_rerun_upgrades_the_nest_of_an_earlier_init() {
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stdout}{stderr}");
     assert!(stdout.contains("  conflict  src/auth.rs"), "{stdout}");
+    assert!(
+        stdout.contains("1 file(s) you changed were kept as they are (--force rewrites them)"),
+        "{stdout}"
+    );
     assert_eq!(std::fs::read_to_string(&main_path).unwrap(), old_main);
     assert_eq!(std::fs::read_to_string(&auth_path).unwrap(), changed);
 }
