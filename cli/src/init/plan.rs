@@ -189,7 +189,9 @@ fn module_name(model: &Model) -> String {
             };
             match read(&dir.join(format!("{name}.rs"))) {
                 Some(text) => text.starts_with(HEADER_START),
-                None => !dir.join(name).exists() && !root.has_mod(name),
+                // A `use` of that name (`use crate::handlers::auth;`) would clash with
+                // `mod auth;` in the same file (E0255).
+                None => !dir.join(name).exists() && !root.has_mod(name) && !root.imports_name(name),
             }
         });
         if ours {

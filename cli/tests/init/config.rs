@@ -498,6 +498,30 @@ fn the_mod_line_stays_under_a_heading_comment() {
     );
 }
 
+/// A crate root that imports a name `auth` (`use handlers::auth;`) cannot also declare
+/// `mod auth;` (E0255): Better Auth's module gets another name.
+#[test]
+fn an_imported_auth_name_is_not_shadowed() {
+    let dir = fixture("hello");
+    let main = dir.path().join("src/main.rs");
+    let source = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        format!("mod handlers;\n\nuse handlers::{{auth, home}};\n\n{source}"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/handlers.rs"),
+        "pub mod auth {}\npub mod home {}\n",
+    )
+    .unwrap();
+    let output = init(dir.path(), &["--dry-run"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("+mod auth_setup;"), "{stdout}");
+    assert!(!stdout.contains("+mod auth;"), "{stdout}");
+}
+
 #[test]
 fn sea_orm_on_postgres_means_postgres() {
     for (dependency, feature) in [
