@@ -964,6 +964,23 @@ pub(super) fn build(
             ));
         }
     }
+    // An app that serves its working directory as static files would hand out `.env`
+    // (the secret) and an SQLite database (password hashes) to anyone who asks.
+    for file in &model.files {
+        let compact: String = file.text.split_whitespace().collect();
+        let served = ["\".\"", "\"./\"", "\"\""]
+            .iter()
+            .find(|dir| compact.contains(&format!("ServeDir::new({dir})")));
+        if let Some(dir) = served {
+            env_steps.push(format!(
+                "{} serves the app's working directory as files (`ServeDir::new({dir})`), so \
+                 `GET /.env` would answer BETTER_AUTH_SECRET and an SQLite database (password \
+                 hashes) would be downloadable too: serve a folder of its own instead (say \
+                 `ServeDir::new(\"static\")`) before starting the app",
+                file.shown
+            ));
+        }
+    }
     if env_tracked {
         let shown_env = super::shown(&env_path, base);
         let existing = |name| {

@@ -522,6 +522,28 @@ fn an_imported_auth_name_is_not_shadowed() {
     assert!(!stdout.contains("+mod auth;"), "{stdout}");
 }
 
+/// An app that serves its working directory as files would serve `.env` and the SQLite
+/// database: init writes them, says so, and exits 2 (something is left to do).
+#[test]
+fn serving_the_working_directory_is_a_step_left() {
+    let dir = fixture("hello");
+    let main = dir.path().join("src/main.rs");
+    let source = std::fs::read_to_string(&main).unwrap();
+    let served = source.replace(
+        "axum::serve(listener, app)",
+        "axum::serve(listener, app.fallback_service(tower_http::services::ServeDir::new(\"./\")))",
+    );
+    assert_ne!(served, source);
+    std::fs::write(&main, served).unwrap();
+    let output = init(dir.path(), &["--dry-run"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("serves the app's working directory as files (`ServeDir::new(\"./\")`)"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn sea_orm_on_postgres_means_postgres() {
     for (dependency, feature) in [
