@@ -29,6 +29,20 @@ pub(super) fn new_secret() -> String {
         .collect()
 }
 
+/// The names an app's committed example of its `.env` goes by, the usual one first.
+pub(super) const EXAMPLE_NAMES: [&str; 4] =
+    [".env.example", ".env.sample", ".env.template", ".env.dist"];
+
+/// The example file in `dir`: the first of [`EXAMPLE_NAMES`] that exists, else
+/// `.env.example`.
+pub(super) fn example_path(dir: &std::path::Path) -> std::path::PathBuf {
+    EXAMPLE_NAMES
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| dir.join(EXAMPLE_NAMES[0]))
+}
+
 /// The names a dotenv file sets.
 pub(super) fn keys(text: &str) -> Vec<String> {
     text.lines()

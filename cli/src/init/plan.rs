@@ -655,6 +655,10 @@ pub(super) fn build(
             DatabaseKind::Postgres => "sqlx::PgPool",
         });
 
+    let example_file = envfile::example_path(&package.env_dir)
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| ".env.example".to_owned());
     let wiring = wiring::plan_wiring(
         &model,
         &WiringInput {
@@ -662,6 +666,7 @@ pub(super) fn build(
             mount: &mount,
             lib_crate: &package.lib_crate,
             pool_type,
+            example_file: &example_file,
             module_merges: module_text(&model, &module).is_none_or(|text| {
                 args.force
                     || text.contains("axum_routes")
@@ -742,7 +747,7 @@ pub(super) fn build(
     // Environment.
     let env_files: Vec<String> = [&package.dir, &package.env_dir]
         .iter()
-        .flat_map(|dir| [dir.join(".env"), dir.join(".env.example")])
+        .flat_map(|dir| [dir.join(".env"), envfile::example_path(dir)])
         .filter_map(|path| read(&path))
         .collect();
     let port = match wiring.port.or_else(|| port_from_env(&env_files, &model)) {
@@ -750,7 +755,7 @@ pub(super) fn build(
         None => {
             notes.push(
                 "init could not tell which port the app listens on, so BETTER_AUTH_URL says \
-                 http://localhost:3000: correct it in .env (and .env.example) if the app \
+                 http://localhost:3000: correct it in .env (and the example file) if the app \
                  listens elsewhere; links in emails are built from it"
                     .to_owned(),
             );
@@ -844,6 +849,7 @@ pub(super) fn build(
             state,
             pool,
             mount => mount.clone(),
+            example_file => example_file.clone(),
             migrations => match migrations { MigrationsMode::Runtime => "runtime", MigrationsMode::Copy => "copy" },
             // A generic example: the real URL may hold a password, and this file is
             // committed.
@@ -1023,7 +1029,8 @@ pub(super) fn build(
     );
     env.mode = Some(0o600);
     files.push(env);
-    let example_path = package.env_dir.join(".env.example");
+    // The app's own example file when it has one (`.env.sample`, ...), not a second one.
+    let example_path = envfile::example_path(&package.env_dir);
     let example_text = read(&example_path);
     files.push(change(
         example_path.clone(),

@@ -395,7 +395,11 @@ fn describe(
     // A member that keeps its own `.env` / `.env.example` (run from its folder, or
     // given to docker as `env_file`) gets Better Auth's variables there too, unless the
     // workspace root has dotenv files of its own.
-    let has_env = |d: &Path| d.join(".env").is_file() || d.join(".env.example").is_file();
+    let has_env = |d: &Path| {
+        std::iter::once(".env")
+            .chain(super::envfile::EXAMPLE_NAMES)
+            .any(|name| d.join(name).is_file())
+    };
     let env_dir = workspace
         .map(|(root, _)| root)
         .filter(|root| has_env(root) || !has_env(&dir))

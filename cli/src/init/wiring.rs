@@ -56,6 +56,8 @@ pub(super) struct WiringInput<'a> {
     pub lib_crate: &'a str,
     /// The pool type that matches the chosen database, when sqlx 0.8 is in use.
     pub pool_type: Option<&'static str>,
+    /// The app's example dotenv file (`.env.example`, or its `.env.sample`, ...).
+    pub example_file: &'a str,
     /// Whether the module's `router` serves its routes at their `base_path` after this
     /// run (it is new, regenerated, or already does): only then is an old
     /// `.nest(mount, module::router(..))` rewritten to `.merge(..)`.
@@ -1448,6 +1450,7 @@ fn let_auth_edit(
         "let_auth",
         &[
             ("module_file", format!("src/{}.rs", input.module)),
+            ("example_file", input.example_file.to_owned()),
             ("init_path", format!("{path}::init")),
             ("pool_arg", pool_arg.to_owned()),
             ("on_error", on_error(func).to_owned()),
@@ -2050,6 +2053,7 @@ impl Manual<'_> {
                     "let_auth",
                     &[
                         ("module_file", module_file.clone()),
+                        ("example_file", input.example_file.to_owned()),
                         ("init_path", format!("{path}::init")),
                         ("pool_arg", String::new()),
                         (

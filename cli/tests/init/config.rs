@@ -544,6 +544,25 @@ fn serving_the_working_directory_is_a_step_left() {
     );
 }
 
+/// An app whose example dotenv file is `.env.sample` gets Better Auth's variables there,
+/// and the generated code points at it; no second example file appears.
+#[test]
+fn the_apps_own_example_file_is_used() {
+    let dir = fixture("hello");
+    std::fs::write(dir.path().join(".env.sample"), "APP_NAME=hello\n").unwrap();
+    let output = init(dir.path(), &["--yes"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(!dir.path().join(".env.example").exists(), "{stdout}");
+    let sample = std::fs::read_to_string(dir.path().join(".env.sample")).unwrap();
+    assert!(sample.starts_with("APP_NAME=hello\n"), "{sample}");
+    assert!(sample.contains("BETTER_AUTH_SECRET=\n"), "{sample}");
+    let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
+    assert!(main.contains("(see .env.sample)"), "{main}");
+    let module = std::fs::read_to_string(dir.path().join("src/auth.rs")).unwrap();
+    assert!(module.contains("is not set (see .env.sample)"), "{module}");
+}
+
 #[test]
 fn sea_orm_on_postgres_means_postgres() {
     for (dependency, feature) in [
