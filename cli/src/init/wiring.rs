@@ -315,6 +315,24 @@ struct Calls<'a> {
 impl<'a> Visit<'a> for Calls<'a> {
     fn visit_expr_call(&mut self, call: &'a ExprCall) {
         self.calls.push(call);
+        // `SocketAddr::new(ip, 8080)`, `SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080)`.
+        if let Expr::Path(path) = &*call.func {
+            let names: Vec<String> = path
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            let socket_new = names.len() >= 2
+                && names[names.len() - 1] == "new"
+                && names[names.len() - 2].starts_with("SocketAddr");
+            if let (true, Some(Expr::Lit(port))) = (socket_new, call.args.iter().nth(1)) {
+                if let syn::Lit::Int(port) = &port.lit {
+                    self.address_ports
+                        .extend(port.base10_parse::<u16>().ok().filter(|p| *p > 0));
+                }
+            }
+        }
         if let Expr::Path(path) = &*call.func {
             if path.path.segments.last().is_some_and(|s| s.ident == "bind") {
                 self.port_from(call.args.first());
@@ -378,6 +396,13 @@ impl<'a> Visit<'a> for Calls<'a> {
                 }
             }
         }
+        // `(Ipv4Addr::LOCALHOST, 8080)`, `(IpAddr::V4(..), 8080)`.
+        if let [ip, Expr::Lit(port)] = tuple.elems.iter().collect::<Vec<_>>()[..] {
+            if let (true, syn::Lit::Int(port)) = (ip_expr(ip), &port.lit) {
+                self.address_ports
+                    .extend(port.base10_parse::<u16>().ok().filter(|p| *p > 0));
+            }
+        }
         // `(addr, port)` or `([0, 0, 0, 0], port)`: the port is a variable.
         if let [_, Expr::Path(port)] = tuple.elems.iter().collect::<Vec<_>>()[..] {
             if let Some(name) = port.path.get_ident() {
@@ -410,6 +435,25 @@ impl<'a> Visit<'a> for Calls<'a> {
         }
         syn::visit::visit_local(self, local);
     }
+}
+
+/// Whether `expr` is an IP address written with the standard library's names:
+/// `Ipv4Addr::LOCALHOST`, `Ipv6Addr::UNSPECIFIED`, `Ipv4Addr::new(..)`, `IpAddr::V4(..)`.
+fn ip_expr(expr: &Expr) -> bool {
+    let path = match expr {
+        Expr::Path(p) => &p.path,
+        Expr::Call(call) => match &*call.func {
+            Expr::Path(p) => &p.path,
+            _ => return false,
+        },
+        _ => return false,
+    };
+    path.segments.iter().any(|s| {
+        matches!(
+            s.ident.to_string().as_str(),
+            "Ipv4Addr" | "Ipv6Addr" | "IpAddr"
+        )
+    })
 }
 
 /// Whether `host` reads as a host to listen on (`localhost`, `0.0.0.0`, `[::]`).

@@ -113,6 +113,35 @@ fn the_port_is_found_behind_a_variable() {
             8090,
         ),
     ];
+    let named_ip = [
+        (
+            "std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 8091))",
+            8091,
+        ),
+        (
+            "std::net::SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, 8092)",
+            8092,
+        ),
+    ];
+    let named_ip_cases: Vec<(String, u16)> = named_ip
+        .iter()
+        .map(|(addr, port)| {
+            (
+                format!(
+                    "#[tokio::main]\nasync fn main() {{\n    \
+                     let addr = {addr};\n    \
+                     let app = Router::new().route(\"/\", get(|| async {{ \"hi\" }}));\n    \
+                     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();\n    \
+                     axum::serve(listener, app).await.unwrap();\n}}\n"
+                ),
+                *port,
+            )
+        })
+        .collect();
+    let cases = cases
+        .iter()
+        .map(|(main, port)| ((*main).to_owned(), *port))
+        .chain(named_ip_cases);
     for (main, port) in cases {
         let dir = fixture("hello");
         let source = format!("use axum::{{routing::get, Router}};\n\n{main}");
