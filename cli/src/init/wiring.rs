@@ -1378,17 +1378,30 @@ fn upgrade_old_nest(trace: &Trace<'_>, input: &WiringInput<'_>, edits: &mut Vec<
     }
 }
 
-/// Where in `seg` the nest goes: after the last route method (or `route_layer`) before
-/// `stop`. After any `route_layer`, so the app's own guards (a login check on its routes)
-/// never stand in front of sign-up; before later `.layer(..)` calls, which then wrap Better
+/// Where in `seg` the routes go: after the last route method (or `route_layer`) before
+/// `stop`, or before the first `.layer(..)` when routes follow the layers. After any
+/// `route_layer`, so the app's own guards (a login check on its routes) never stand in
+/// front of sign-up; before the `.layer(..)` calls otherwise, which then wrap Better
 /// Auth's routes like the app's (CORS, tracing).
 fn nest_anchor(seg: &Segment<'_>, stop: usize) -> Option<usize> {
-    seg.calls[..stop.min(seg.calls.len())]
-        .iter()
-        .rposition(|c| {
-            let method = c.method.to_string();
-            method == "route_layer" || ROUTE_METHODS.contains(&method.as_str())
-        })
+    let calls = &seg.calls[..stop.min(seg.calls.len())];
+    let routes = |c: &&ExprMethodCall| {
+        let method = c.method.to_string();
+        method == "route_layer" || ROUTE_METHODS.contains(&method.as_str())
+    };
+    let last = calls.iter().rposition(|c| routes(&c));
+    // Routes added after the app's `.layer(..)`s (`.layer(cors).fallback_service(..)`)
+    // would miss them: go before the first one instead, unless a `route_layer` (a guard
+    // of the app's routes) comes after it.
+    if let Some(first_layer) = calls.iter().position(|c| c.method == "layer") {
+        let guard_after = calls[first_layer..]
+            .iter()
+            .any(|c| c.method == "route_layer");
+        if !guard_after && last.is_some_and(|l| l > first_layer) {
+            return calls[..first_layer].iter().rposition(|c| routes(&c));
+        }
+    }
+    last
 }
 
 /// A note naming the app's `.layer(..)`s that do not wrap Better Auth's routes once they

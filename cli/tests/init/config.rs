@@ -222,6 +222,46 @@ fn layers_that_miss_the_routes_are_named() {
     }
 }
 
+/// Routes after the app's layers (`.layer(..).fallback(..)`): Better Auth's go before
+/// the first layer, so the layers wrap them too; a `route_layer` after the layers (a guard)
+/// keeps them after it instead, outside the guard.
+#[test]
+fn the_merge_goes_before_the_layers_unless_a_guard_follows() {
+    for (tail, merged_before_layer) in [
+        (
+            ".layer(DefaultBodyLimit::max(1024)).fallback(|| async { \"none\" })",
+            true,
+        ),
+        (
+            ".layer(DefaultBodyLimit::max(1024)).route_layer(DefaultBodyLimit::max(9)).fallback(|| async { \"none\" })",
+            false,
+        ),
+    ] {
+        let dir = fixture("hello");
+        let source = format!(
+            "use axum::{{extract::DefaultBodyLimit, routing::get, Router}};\n\n\
+             #[tokio::main]\nasync fn main() {{\n    \
+             let app = Router::new().route(\"/\", get(|| async {{ \"hi\" }})){tail};\n    \
+             let listener = tokio::net::TcpListener::bind(\"0.0.0.0:3000\").await.unwrap();\n    \
+             axum::serve(listener, app).await.unwrap();\n}}\n"
+        );
+        std::fs::write(dir.path().join("src/main.rs"), source).unwrap();
+        let output = init(dir.path(), &["--yes"]);
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
+        let compact: String = main.split_whitespace().collect();
+        let merge = compact.find(".merge(auth::router(&auth))").expect("merged");
+        let layer = compact.find(".layer(DefaultBodyLimit::max(1024))").unwrap();
+        assert_eq!(merge < layer, merged_before_layer, "{main}");
+        assert_eq!(
+            stdout.contains("Better Auth's routes are merged after"),
+            !merged_before_layer,
+            "{stdout}"
+        );
+    }
+}
+
 /// The same with PostgreSQL: `PgPoolOptions::new()..connect(..)` is the app's pool.
 #[test]
 fn a_postgres_pool_in_scope_is_shared() {
