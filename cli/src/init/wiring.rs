@@ -1389,7 +1389,7 @@ fn nest_anchor(seg: &Segment<'_>, stop: usize) -> Option<usize> {
         let method = c.method.to_string();
         method == "route_layer" || ROUTE_METHODS.contains(&method.as_str())
     };
-    let last = calls.iter().rposition(|c| routes(c));
+    let last = calls.iter().rposition(&routes);
     // Routes added after the app's `.layer(..)`s (`.layer(cors).fallback_service(..)`)
     // would miss them: go before the first one instead, unless a `route_layer` (a guard
     // of the app's routes) comes after it.
@@ -1398,7 +1398,7 @@ fn nest_anchor(seg: &Segment<'_>, stop: usize) -> Option<usize> {
             .iter()
             .any(|c| c.method == "route_layer");
         if !guard_after && last.is_some_and(|l| l > first_layer) {
-            return calls[..first_layer].iter().rposition(|c| routes(c));
+            return calls[..first_layer].iter().rposition(&routes);
         }
     }
     last
