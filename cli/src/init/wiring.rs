@@ -215,10 +215,11 @@ fn param<'a>(func: FnRef<'a>, name: &str) -> Option<(usize, &'a Type)> {
 }
 
 /// A pool of `pool_type` (`sqlx::PgPool`, `sqlx::SqlitePool`) bound before statement
-/// `before` of `func` and not moved since: a `let` typed as such a pool or built by
-/// `PgPoolOptions::new()..`, `PgPool::connect(..)` (or the SQLite ones), or a parameter
-/// of that type. The nearest wins; its name is returned.
-fn pool_in_scope(func: FnRef<'_>, before: usize, pool_type: &str) -> Option<String> {
+/// `before` of `func`: a `let` typed as such a pool or built by `PgPoolOptions::new()..`,
+/// `PgPool::connect(..)` (or the SQLite ones), or a parameter of that type. The nearest
+/// wins. Returns its name and the statement Better Auth should start before: `before`,
+/// or the one right after the pool is bound when the pool is moved on the way.
+fn pool_in_scope(func: FnRef<'_>, before: usize, pool_type: &str) -> Option<(String, usize)> {
     let pool_name = pool_type.rsplit("::").next().unwrap_or(pool_type);
     let backend = if pool_name == "SqlitePool" {
         "Sqlite"
@@ -267,7 +268,8 @@ fn pool_in_scope(func: FnRef<'_>, before: usize, pool_type: &str) -> Option<Stri
             (0, name)
         }
     };
-    // Not moved on the way (`AppState::new(pool)`): only borrowed, cloned or called.
+    // Moved on the way (`AppState::new(pool)`)? Then Better Auth starts right after the
+    // pool is made, while it can still be cloned; else next to the router.
     let moved = func.block.stmts[from..before].iter().any(|stmt| {
         let words: Vec<String> = tokens(stmt).split_whitespace().map(str::to_owned).collect();
         words.iter().enumerate().any(|(i, word)| {
@@ -279,7 +281,7 @@ fn pool_in_scope(func: FnRef<'_>, before: usize, pool_type: &str) -> Option<Stri
                     .is_none_or(|next| next != "." && next != "=")
         })
     });
-    (!moved).then_some(name)
+    Some((name, if moved { from } else { before }))
 }
 
 /// The value a function returns: its tail expression, or `Ok(..)`'s argument.
@@ -1634,15 +1636,17 @@ fn wire_stateless(
     };
     mod_decl_edit(ctx.model, home, input, snippets, edits)?;
     // The app's pool for the same database, when one is in scope: Better Auth shares it.
-    let pool = input.pool_type.and_then(|pool_type| {
-        pool_in_scope(seg.func, seg.stmt, pool_type).map(|name| PoolReuse {
-            type_path: pool_type,
-            arg: format!("{name}.clone()"),
-        })
+    let found = input
+        .pool_type
+        .and_then(|pool_type| pool_in_scope(seg.func, seg.stmt, pool_type).map(|f| (pool_type, f)));
+    let let_stmt = found.as_ref().map_or(seg.stmt, |(_, (_, at))| *at);
+    let pool = found.map(|(pool_type, (name, _))| PoolReuse {
+        type_path: pool_type,
+        arg: format!("{name}.clone()"),
     });
     let pool_arg = pool.as_ref().map(|p| p.arg.clone()).unwrap_or_default();
     if let Err(reason) =
-        let_auth_edit(seg.func, seg.stmt, &path, &pool_arg, input, snippets, edits)?
+        let_auth_edit(seg.func, let_stmt, &path, &pool_arg, input, snippets, edits)?
     {
         return Ok(Err(reason));
     }
