@@ -219,22 +219,81 @@ fn param<'a>(func: FnRef<'a>, name: &str) -> Option<(usize, &'a Type)> {
 /// `PgPool::connect(..)` (or the SQLite ones), or a parameter of that type. The nearest
 /// wins. Returns its name and the statement Better Auth should start before: `before`,
 /// or the one right after the pool is bound when the pool is moved on the way.
-fn pool_in_scope(func: FnRef<'_>, before: usize, pool_type: &str) -> Option<(String, usize)> {
+fn pool_in_scope(
+    ctx: &Ctx<'_>,
+    func: FnRef<'_>,
+    before: usize,
+    pool_type: &str,
+) -> Option<(String, usize)> {
     let pool_name = pool_type.rsplit("::").next().unwrap_or(pool_type);
     let backend = if pool_name == "SqlitePool" {
         "Sqlite"
     } else {
         "Postgres"
     };
+    let names_pool = |ty: &str| {
+        ty.ends_with(pool_name) || (ty.contains("Pool<") && ty.ends_with(&format!("{backend}>")))
+    };
+    // `type DbPool = sqlx::PgPool;`
+    let aliases: Vec<String> = ctx
+        .model
+        .files
+        .iter()
+        .flat_map(|f| &f.ast.items)
+        .filter_map(|item| match item {
+            syn::Item::Type(alias) if names_pool(&tokens(&alias.ty).replace(' ', "")) => {
+                Some(alias.ident.to_string())
+            }
+            _ => None,
+        })
+        .collect();
     let is_pool_type = |ty: &Type| {
         let ty = tokens(ty).replace(' ', "");
-        ty.ends_with(pool_name) || (ty.contains("Pool<") && ty.ends_with(&format!("{backend}>")))
+        names_pool(&ty) || aliases.iter().any(|alias| ty.ends_with(alias.as_str()))
+    };
+    // `connect_db(&url).await?` where `async fn connect_db(..) -> Result<DbPool, _>`.
+    let returns_pool = |expr: &Expr| {
+        let mut expr = strip(expr);
+        while let Expr::MethodCall(call) = expr {
+            if !["unwrap", "expect"].contains(&call.method.to_string().as_str()) {
+                return false;
+            }
+            expr = strip(&call.receiver);
+        }
+        let Expr::Call(call) = expr else {
+            return false;
+        };
+        let Expr::Path(path) = &*call.func else {
+            return false;
+        };
+        let Some(last) = path.path.segments.last() else {
+            return false;
+        };
+        ctx.fns.iter().any(|f| {
+            f.sig.ident == last.ident
+                && match &f.sig.output {
+                    ReturnType::Type(_, ty) => {
+                        let ty = tokens(ty).replace(' ', "");
+                        let inner = ty
+                            .strip_prefix("Result<")
+                            .or_else(|| ty.strip_prefix("anyhow::Result<"))
+                            .map(|rest| {
+                                rest.split(',').next().unwrap_or(rest).trim_end_matches('>')
+                            })
+                            .unwrap_or(&ty);
+                        names_pool(inner)
+                            || aliases.iter().any(|alias| inner.ends_with(alias.as_str()))
+                    }
+                    ReturnType::Default => false,
+                }
+        })
     };
     let builds_pool = |expr: &Expr| {
         let text = tokens(expr).replace(' ', "");
         text.contains(&format!("{pool_name}Options::new()"))
             || text.contains(&format!("{pool_name}::connect"))
             || text.contains(&format!("Pool::<{backend}>::connect"))
+            || returns_pool(expr)
     };
     let before = before.min(func.block.stmts.len());
     let local = func.block.stmts[..before]
@@ -1636,9 +1695,9 @@ fn wire_stateless(
     };
     mod_decl_edit(ctx.model, home, input, snippets, edits)?;
     // The app's pool for the same database, when one is in scope: Better Auth shares it.
-    let found = input
-        .pool_type
-        .and_then(|pool_type| pool_in_scope(seg.func, seg.stmt, pool_type).map(|f| (pool_type, f)));
+    let found = input.pool_type.and_then(|pool_type| {
+        pool_in_scope(ctx, seg.func, seg.stmt, pool_type).map(|f| (pool_type, f))
+    });
     let let_stmt = found.as_ref().map_or(seg.stmt, |(_, (_, at))| *at);
     let pool = found.map(|(pool_type, (name, _))| PoolReuse {
         type_path: pool_type,

@@ -299,6 +299,34 @@ fn a_postgres_pool_in_scope_is_shared() {
     assert!(!stdout.contains("BETTER_AUTH_DATABASE_URL="), "{stdout}");
 }
 
+/// A pool made by a function of the app (`connect_db(&url).await?`, returning a type
+/// alias of the pool) is shared too.
+#[test]
+fn a_pool_from_the_apps_own_function_is_shared() {
+    let dir = fixture("pool-param");
+    let path = dir.path().join("src/main.rs");
+    let main = std::fs::read_to_string(&path).unwrap();
+    let start = main.find("    let db = SqlitePoolOptions::new()").unwrap();
+    let end = start + main[start..].find(".await?;").unwrap() + ".await?;".len();
+    let edited = format!(
+        "{}    let db = connect_db(&url).await?;{}\n\
+         /// The app's pool type.\ntype DbPool = sqlx::SqlitePool;\n\n\
+         async fn connect_db(url: &str) -> Result<DbPool, sqlx::Error> {{\n    \
+         SqlitePoolOptions::new().connect(url).await\n}}\n",
+        &main[..start],
+        &main[end..]
+    );
+    std::fs::write(&path, edited).unwrap();
+    let output = init(dir.path(), &["--dry-run"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("+    let auth = auth::init(db.clone()).await?;"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("BETTER_AUTH_DATABASE_URL="), "{stdout}");
+}
+
 /// A pool moved before the router is built (`let owned = db;`) is still shared: Better
 /// Auth starts right after the pool is made, while it can be cloned.
 #[test]
