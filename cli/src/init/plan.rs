@@ -827,7 +827,7 @@ pub(super) fn build(
 
     // src/auth.rs
     let state = match wiring.state {
-        StateKind::None => context! { kind => "none" },
+        StateKind::None => context! { kind => "none", reach => wiring.handlers_reach_auth },
         kind => context! {
             kind => kind.name(),
             name => wiring.state_name.clone(),

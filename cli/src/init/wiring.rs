@@ -116,6 +116,9 @@ pub(super) struct Wiring {
     pub outcome: Outcome,
     /// Remarks for the summary.
     pub notes: Vec<String>,
+    /// Whether the app's handlers can take `CurrentSession` as wired (Better Auth is
+    /// the router's state, or reachable from it).
+    pub handlers_reach_auth: bool,
 }
 
 const ROUTE_METHODS: &[&str] = &[
@@ -1379,9 +1382,10 @@ pub(super) fn plan_wiring(
             &mut edits,
             &mut notes,
         )? {
-            Ok((home, pool)) => {
+            Ok((home, pool, reach)) => {
                 connect_info(trace, snippets, &mut edits, &mut notes)?;
                 Ok(Wiring {
+                    handlers_reach_auth: reach,
                     state: StateKind::None,
                     state_name: None,
                     state_path: None,
@@ -1668,7 +1672,7 @@ fn wire_stateless(
     manual: &mut Manual<'_>,
     edits: &mut Vec<Edit>,
     notes: &mut Vec<String>,
-) -> anyhow::Result<Result<(Root, Option<PoolReuse>), String>> {
+) -> anyhow::Result<Result<(Root, Option<PoolReuse>, bool), String>> {
     // The innermost chain in an async function: `let auth` goes there, and the routes.
     let Some(si) = trace
         .segments
@@ -1734,11 +1738,27 @@ fn wire_stateless(
             // Better Auth becomes the router's state, so handlers can take `CurrentSession`.
             let text = snippets.snippet("with_state", &[])?;
             edits.push(chain_edit(seg, anchor, text.trim_end()));
+        } else if !notes.iter().any(|n| n.contains("CurrentSession")) {
+            notes.push(
+                "the router's state does not hold Better Auth, so handlers cannot take \
+                 `CurrentSession` yet (it finds Better Auth through the state): keep `auth` in \
+                 a state struct (an `auth: Arc<BetterAuth>` field) with \
+                 `impl FromRef<YourState> for Arc<BetterAuth>`; Better Auth's own routes work \
+                 as they are"
+                    .to_owned(),
+            );
         }
     } else {
         upgrade_old_nest(trace, input, edits);
     }
-    Ok(Ok((home, pool)))
+    // Whether handlers can take `CurrentSession`: Better Auth is the router's state.
+    let reach = trace
+        .segments
+        .iter()
+        .flat_map(|s| &s.calls)
+        .any(|c| c.method == "with_state" && tokens(&c.args) == "auth")
+        || edits.iter().any(|e| e.text.contains(".with_state(auth)"));
+    Ok(Ok((home, pool, reach)))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -2042,6 +2062,7 @@ fn wire_state(
     }
 
     Ok(Ok(Wiring {
+        handlers_reach_auth: true,
         state: info.kind,
         state_name: Some(info.name),
         state_path: Some(state_path),
@@ -2249,6 +2270,7 @@ impl Manual<'_> {
             ],
         });
         Ok(Wiring {
+            handlers_reach_auth: state != StateKind::None || !self.router_has_state,
             state,
             state_name: state_name.clone(),
             state_path: self.state.as_ref().map(|found| found.path.clone()),
