@@ -1664,6 +1664,10 @@ fn connect_info(
     Ok(())
 }
 
+/// What [`wire_stateless`] settled: the crate root `auth` lives in, the app's pool
+/// Better Auth shares (if any), and whether handlers can take `CurrentSession`.
+type Stateless = (Root, Option<PoolReuse>, bool);
+
 fn wire_stateless(
     ctx: &Ctx<'_>,
     trace: &Trace<'_>,
@@ -1672,7 +1676,7 @@ fn wire_stateless(
     manual: &mut Manual<'_>,
     edits: &mut Vec<Edit>,
     notes: &mut Vec<String>,
-) -> anyhow::Result<Result<(Root, Option<PoolReuse>, bool), String>> {
+) -> anyhow::Result<Result<Stateless, String>> {
     // The innermost chain in an async function: `let auth` goes there, and the routes.
     let Some(si) = trace
         .segments
