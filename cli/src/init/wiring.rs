@@ -217,6 +217,30 @@ fn param<'a>(func: FnRef<'a>, name: &str) -> Option<(usize, &'a Type)> {
         })
 }
 
+/// The app's names for `pool_type`: `type DbPool = sqlx::PgPool;` gives `DbPool`.
+fn pool_aliases(ctx: &Ctx<'_>, pool_type: &str) -> Vec<String> {
+    let pool_name = pool_type.rsplit("::").next().unwrap_or(pool_type);
+    let backend = if pool_name == "SqlitePool" {
+        "Sqlite"
+    } else {
+        "Postgres"
+    };
+    ctx.model
+        .files
+        .iter()
+        .flat_map(|f| &f.ast.items)
+        .filter_map(|item| match item {
+            syn::Item::Type(alias) => {
+                let ty = tokens(&alias.ty).replace(' ', "");
+                let names_pool = ty.ends_with(pool_name)
+                    || (ty.contains("Pool<") && ty.ends_with(&format!("{backend}>")));
+                names_pool.then(|| alias.ident.to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// A pool of `pool_type` (`sqlx::PgPool`, `sqlx::SqlitePool`) bound before statement
 /// `before` of `func`: a `let` typed as such a pool or built by `PgPoolOptions::new()..`,
 /// `PgPool::connect(..)` (or the SQLite ones), or a parameter of that type. The nearest
@@ -237,19 +261,7 @@ fn pool_in_scope(
     let names_pool = |ty: &str| {
         ty.ends_with(pool_name) || (ty.contains("Pool<") && ty.ends_with(&format!("{backend}>")))
     };
-    // `type DbPool = sqlx::PgPool;`
-    let aliases: Vec<String> = ctx
-        .model
-        .files
-        .iter()
-        .flat_map(|f| &f.ast.items)
-        .filter_map(|item| match item {
-            syn::Item::Type(alias) if names_pool(&tokens(&alias.ty).replace(' ', "")) => {
-                Some(alias.ident.to_string())
-            }
-            _ => None,
-        })
-        .collect();
+    let aliases = pool_aliases(ctx, pool_type);
     let is_pool_type = |ty: &Type| {
         let ty = tokens(ty).replace(' ', "");
         names_pool(&ty) || aliases.iter().any(|alias| ty.ends_with(alias.as_str()))
@@ -258,7 +270,8 @@ fn pool_in_scope(
     let returns_pool = |expr: &Expr| {
         let mut expr = strip(expr);
         while let Expr::MethodCall(call) = expr {
-            if !["unwrap", "expect"].contains(&call.method.to_string().as_str()) {
+            let passes_through = ["unwrap", "expect", "context", "with_context", "map_err"];
+            if !passes_through.contains(&call.method.to_string().as_str()) {
                 return false;
             }
             expr = strip(&call.receiver);
@@ -272,8 +285,12 @@ fn pool_in_scope(
         let Some(last) = path.path.segments.last() else {
             return false;
         };
+        // `use db::connect as connect_db;`
+        let name = ctx
+            .renamed(&last.ident.to_string())
+            .unwrap_or_else(|| last.ident.to_string());
         ctx.fns.iter().any(|f| {
-            f.sig.ident == last.ident
+            f.sig.ident == name.as_str()
                 && match &f.sig.output {
                     ReturnType::Type(_, ty) => {
                         let ty = tokens(ty).replace(' ', "");
@@ -626,6 +643,26 @@ impl<'a> Ctx<'a> {
             scan,
             lib_crate,
         }
+    }
+
+    /// The original name of an item a `use .. as name;` renamed.
+    fn renamed(&self, name: &str) -> Option<String> {
+        fn walk(tree: &syn::UseTree, name: &str) -> Option<String> {
+            match tree {
+                syn::UseTree::Path(p) => walk(&p.tree, name),
+                syn::UseTree::Rename(r) if r.rename == name => Some(r.ident.to_string()),
+                syn::UseTree::Group(g) => g.items.iter().find_map(|t| walk(t, name)),
+                _ => None,
+            }
+        }
+        self.model
+            .files
+            .iter()
+            .flat_map(|f| &f.ast.items)
+            .find_map(|item| match item {
+                syn::Item::Use(u) => walk(&u.tree, name),
+                _ => None,
+            })
     }
 
     /// Whether the chain nests or merges a router whose state type init cannot
@@ -1987,9 +2024,12 @@ fn wire_state(
         } else {
             "Postgres"
         };
+        let aliases = pool_aliases(ctx, pool_type);
         let pool_field = fields.named.iter().find(|f| {
             let ty = tokens(&f.ty).replace(' ', "");
-            ty.ends_with(pool_name) || ty.ends_with(&format!("Pool<{backend}>"))
+            ty.ends_with(pool_name)
+                || ty.ends_with(&format!("Pool<{backend}>"))
+                || aliases.iter().any(|alias| ty.ends_with(alias.as_str()))
         });
         if let Some(field_ident) = pool_field.and_then(|f| f.ident.as_ref()) {
             let value = literal

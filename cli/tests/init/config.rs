@@ -308,11 +308,13 @@ fn a_pool_from_the_apps_own_function_is_shared() {
     let main = std::fs::read_to_string(&path).unwrap();
     let start = main.find("    let db = SqlitePoolOptions::new()").unwrap();
     let end = start + main[start..].find(".await?;").unwrap() + ".await?;".len();
+    // Renamed on import, its error mapped: still the app's pool.
     let edited = format!(
-        "{}    let db = connect_db(&url).await?;{}\n\
+        "use store::connect as connect_db;\n\n{}    let db = connect_db(&url).await.map_err(|e| e.to_string())?;{}\n\
          /// The app's pool type.\ntype DbPool = sqlx::SqlitePool;\n\n\
-         async fn connect_db(url: &str) -> Result<DbPool, sqlx::Error> {{\n    \
-         SqlitePoolOptions::new().connect(url).await\n}}\n",
+         mod store {{\n    \
+         pub async fn connect(url: &str) -> Result<super::DbPool, sqlx::Error> {{\n        \
+         super::SqlitePoolOptions::new().connect(url).await\n    }}\n}}\n",
         &main[..start],
         &main[end..]
     );
@@ -324,6 +326,20 @@ fn a_pool_from_the_apps_own_function_is_shared() {
         stdout.contains("+    let auth = auth::init(db.clone()).await?;"),
         "{stdout}"
     );
+    assert!(!stdout.contains("BETTER_AUTH_DATABASE_URL="), "{stdout}");
+
+    // A state struct whose pool field has the alias's type shares it too.
+    let dir = fixture("sqlx-pool");
+    let path = dir.path().join("src/main.rs");
+    let main = std::fs::read_to_string(&path).unwrap();
+    assert!(main.contains("    db: SqlitePool,"));
+    let aliased = main.replace("    db: SqlitePool,", "    db: DbPool,")
+        + "\n/// The app's pool type.\ntype DbPool = SqlitePool;\n";
+    std::fs::write(&path, aliased).unwrap();
+    let output = init(dir.path(), &["--dry-run"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("auth::init(pool.clone())"), "{stdout}");
     assert!(!stdout.contains("BETTER_AUTH_DATABASE_URL="), "{stdout}");
 }
 
