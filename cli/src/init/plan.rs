@@ -214,10 +214,18 @@ fn postgres_url(env_text: Option<&str>, model: &Model, package: &Package) -> (St
     let fallback = format!("postgres://postgres@localhost:5432/{name}");
     let is_postgres =
         |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+    let example_text = read(&envfile::example_path(&package.env_dir));
     let from_env = env_text
         .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
         .filter(|url| is_postgres(url))
-        .map(|url| (url, "the app's DATABASE_URL in .env"));
+        .map(|url| (url, "the app's DATABASE_URL in .env"))
+        .or_else(|| {
+            example_text
+                .as_deref()
+                .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
+                .filter(|url| is_postgres(url) && !url.contains("${"))
+                .map(|url| (url, "the app's DATABASE_URL in its example dotenv file"))
+        });
     let from_code = || {
         let mut found: Vec<String> = Vec::new();
         for file in &model.files {

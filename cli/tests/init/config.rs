@@ -676,6 +676,32 @@ fn the_apps_own_example_file_is_used() {
     assert!(module.contains("is not set (see .env.sample)"), "{module}");
 }
 
+/// Without a `.env`, the example file's PostgreSQL URL is the best guess for Better
+/// Auth's database; its password stays out of the example file init writes to.
+#[test]
+fn the_example_files_database_url_is_the_guess() {
+    let dir = fixture("hello");
+    std::fs::write(
+        dir.path().join(".env.example"),
+        "DATABASE_URL=postgres://dev:devpw@localhost:5433/shop\n",
+    )
+    .unwrap();
+    let output = init(dir.path(), &["--yes", "--database", "postgres"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+    assert!(
+        env.contains("BETTER_AUTH_DATABASE_URL=postgres://dev:devpw@localhost:5433/shop\n"),
+        "{env}"
+    );
+    let example = std::fs::read_to_string(dir.path().join(".env.example")).unwrap();
+    assert!(
+        example.contains("BETTER_AUTH_DATABASE_URL=postgres://dev:***@localhost:5433/shop\n"),
+        "{example}"
+    );
+    assert!(!stdout.contains("devpw"), "{stdout}");
+}
+
 #[test]
 fn sea_orm_on_postgres_means_postgres() {
     for (dependency, feature) in [
