@@ -213,18 +213,43 @@ fn workspace_members(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
 /// `cargo metadata --no-deps` for a manifest: the workspace as cargo resolves it, without
 /// touching the network.
 fn metadata(manifest: &Path) -> anyhow::Result<cargo_metadata::Metadata> {
-    cargo_metadata::MetadataCommand::new()
+    let mut command = cargo_metadata::MetadataCommand::new();
+    // From the project's folder, so rustup picks the toolchain it pins (as `--path`
+    // from elsewhere would not).
+    if let Some(dir) = manifest.parent() {
+        command.current_dir(dir);
+    }
+    let found = command
         .manifest_path(manifest)
         .no_deps()
         .other_options(vec!["--offline".to_owned()])
-        .exec()
-        .with_context(|| {
-            format!(
-                "cargo could not read the workspace of {}, so nothing was changed (does \
+        // rustup's own errors come with a backtrace when the user's shell asks for them.
+        .env("RUST_BACKTRACE", "0")
+        .exec();
+    // A toolchain pinned by rust-toolchain.toml that rustup has not installed.
+    if let Err(err) = &found {
+        let text = err.to_string();
+        if let Some(toolchain) = text
+            .split("toolchain '")
+            .nth(1)
+            .and_then(|rest| rest.split_once("' is not installed"))
+            .map(|(name, _)| name.to_owned())
+        {
+            return Err(anyhow!(
+                "the project pins the Rust toolchain {toolchain} (rust-toolchain.toml), which \
+                 is not installed: run `rustup toolchain install` in {}, then run init again. \
+                 Nothing was changed",
+                manifest.parent().unwrap_or(manifest).display()
+            ));
+        }
+    }
+    found.with_context(|| {
+        format!(
+            "cargo could not read the workspace of {}, so nothing was changed (does \
                  `cargo metadata` work there?)",
-                manifest.display()
-            )
-        })
+            manifest.display()
+        )
+    })
 }
 
 /// A dependency's entry in `[dependencies]`, resolved through `workspace = true`.

@@ -246,3 +246,43 @@ fn sqlx_0_7_with_sqlite_and_no_lock_file() {
         "the app depends on sqlx 0.7 with SQLite",
     );
 }
+
+/// A toolchain pinned by rust-toolchain.toml that rustup has not installed: one clear
+/// sentence saying what to run, not cargo's error and rustup's backtrace.
+#[test]
+fn a_pinned_toolchain_that_is_not_installed() {
+    let rustup = std::process::Command::new("rustup")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !rustup {
+        eprintln!("skipped: no rustup here, so rust-toolchain.toml pins nothing");
+        return;
+    }
+    let dir = fixture("hello");
+    write(
+        dir.path(),
+        "rust-toolchain.toml",
+        "[toolchain]\nchannel = \"1.23.0\"\n",
+    );
+    let before = tree(dir.path());
+    // As in the user's shell: no toolchain chosen by an outer cargo, no download.
+    let output = crate::util::init_command(dir.path(), &["--yes", "--no-check"])
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env_remove("CARGO")
+        .env("RUSTUP_AUTO_INSTALL", "0")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("the project pins the Rust toolchain 1.23.0"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("run `rustup toolchain install`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+    assert_eq!(tree(dir.path()), before);
+}

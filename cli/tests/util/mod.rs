@@ -76,7 +76,7 @@ pub(crate) fn init_checked(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn init_command(dir: &Path, args: &[&str]) -> Command {
+pub(crate) fn init_command(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_better-auth"));
     cmd.arg("init")
         .arg("--path")
