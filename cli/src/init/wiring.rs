@@ -1665,6 +1665,13 @@ fn connect_info(
 ) -> anyhow::Result<()> {
     let served = &trace.serve.args[1];
     let file = trace.serve_fn.file;
+    // `SocketAddr` where the file imports it already.
+    let socket_addr = if file.imports_name("SocketAddr") {
+        "SocketAddr"
+    } else {
+        "std::net::SocketAddr"
+    }
+    .to_owned();
     if let Expr::MethodCall(m) = strip(served) {
         if m.method == "into_make_service_with_connect_info" {
             return Ok(());
@@ -1672,7 +1679,7 @@ fn connect_info(
         if m.method == "into_make_service" && m.args.is_empty() {
             let start = file.offset(m.method.span().start());
             let end = file.offset(m.paren_token.span.close().end());
-            let text = snippets.snippet("connect_info", &[])?;
+            let text = snippets.snippet("connect_info", &[("socket_addr", socket_addr.clone())])?;
             edits.push(Edit {
                 file: file.id,
                 start,
@@ -1691,7 +1698,7 @@ fn connect_info(
         return Ok(());
     }
     let at = file.offset(served.span().end());
-    let text = snippets.snippet("connect_info", &[])?;
+    let text = snippets.snippet("connect_info", &[("socket_addr", socket_addr.clone())])?;
     edits.push(Edit {
         file: file.id,
         start: at,
