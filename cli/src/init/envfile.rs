@@ -92,7 +92,14 @@ pub(super) fn merge(
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }
-    out.push_str(&renderer.render(template, context! { mode => "append", vars => missing })?);
+    let appended = renderer.render(template, context! { mode => "append", vars => missing })?;
+    // The block opens with a blank line; a file that ends with one already needs no other.
+    let appended = if out.is_empty() || out.ends_with("\n\n") {
+        appended.trim_start_matches('\n')
+    } else {
+        &appended
+    };
+    out.push_str(appended);
     Ok(out)
 }
 
@@ -262,6 +269,21 @@ mod tests {
         assert!(!ignored(&example, ".env\ntarget/\n"));
         assert!(!ignored(&example, ".env.*\n!.env.example\n"));
         assert!(!ignored(&example, ""));
+    }
+
+    #[test]
+    fn an_appended_block_never_makes_a_double_blank_line() {
+        let renderer = Renderer::new();
+        let vars = [Var {
+            name: "BETTER_AUTH_URL",
+            value: "http://localhost:3000".to_owned(),
+            example: "http://localhost:3000".to_owned(),
+        }];
+        for existing in ["APP=1\n", "APP=1", "APP=1\n\n"] {
+            let merged = merge(&renderer, "env.example", Some(existing), &vars, true).unwrap();
+            assert!(!merged.contains("\n\n\n"), "{merged:?}");
+            assert!(merged.contains("APP=1\n\n# Better Auth"), "{merged:?}");
+        }
     }
 
     #[test]
