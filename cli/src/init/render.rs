@@ -49,6 +49,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/init/snippets/with_state.rs.j2"),
     ),
     (
+        "extension",
+        include_str!("../../templates/init/snippets/extension.rs.j2"),
+    ),
+    (
         "connect_info",
         include_str!("../../templates/init/snippets/connect_info.rs.j2"),
     ),

@@ -1361,10 +1361,10 @@ pub(super) fn plan_wiring(
                     unknown_state = Some(format!(
                         "init could not tell the type of the state passed to \
                          `.with_state({})` in `fn {}`, so Better Auth is not part of it: its \
-                         routes are nested on their own. To read sessions in your handlers \
-                         (`CurrentSession`), make the state a struct with an `auth: \
-                         Arc<BetterAuth>` field set from `auth`, and `impl \
-                         FromRef<YourState> for Arc<BetterAuth>`",
+                         routes are merged on their own, and handlers read sessions with \
+                         `auth::Authenticated` / `auth::MaybeAuthenticated` (`CurrentSession` \
+                         needs Better Auth in the state: an `auth: Arc<BetterAuth>` field \
+                         and `impl FromRef<YourState> for Arc<BetterAuth>`)",
                         shorten(&tokens(arg)),
                         seg.func.name()
                     ));
@@ -1379,9 +1379,10 @@ pub(super) fn plan_wiring(
     if let Some((name, built_in)) = sync_state {
         notes.push(format!(
             "`{name}` is built in `fn {}`, which is not async, so Better Auth is not part of \
-             the app's state: its routes are nested on their own. To read sessions in your \
-             handlers (`CurrentSession`), give `{name}` an `auth: Arc<BetterAuth>` field set \
-             from `auth` and `impl FromRef<{name}> for Arc<BetterAuth>`",
+             the app's state: its routes are merged on their own, and handlers read sessions \
+             with `auth::Authenticated` / `auth::MaybeAuthenticated` (`CurrentSession` needs \
+             an `auth: Arc<BetterAuth>` field in `{name}` and \
+             `impl FromRef<{name}> for Arc<BetterAuth>`)",
             built_in.name()
         ));
     }
@@ -1786,20 +1787,27 @@ fn wire_stateless(
             // Better Auth becomes the router's state, so handlers can take `CurrentSession`.
             let text = snippets.snippet("with_state", &[])?;
             edits.push(chain_edit(seg, anchor, text.trim_end()));
-        } else if !notes.iter().any(|n| n.contains("CurrentSession")) {
-            notes.push(
-                "the router's state does not hold Better Auth, so handlers cannot take \
-                 `CurrentSession` yet (it finds Better Auth through the state): keep `auth` in \
-                 a state struct (an `auth: Arc<BetterAuth>` field) with \
-                 `impl FromRef<YourState> for Arc<BetterAuth>`; Better Auth's own routes work \
-                 as they are"
-                    .to_owned(),
-            );
+        } else {
+            // The state is the app's: Better Auth rides along in the requests'
+            // extensions, for the extractors `auth::Authenticated` / `MaybeAuthenticated`.
+            let text = snippets.snippet("extension", &[])?;
+            edits.push(chain_edit(seg, anchor, text.trim_end()));
+            if !notes.iter().any(|n| n.contains("Authenticated")) {
+                notes.push(
+                    "the router's state is the app's, so handlers read sessions with \
+                     `auth::Authenticated` (401 without a session) and \
+                     `auth::MaybeAuthenticated`, which find Better Auth in the request (the \
+                     `.layer(Extension(auth.clone()))` init added); `CurrentSession` needs \
+                     Better Auth in the state (`impl FromRef<YourState> for Arc<BetterAuth>`)"
+                        .to_owned(),
+                );
+            }
         }
     } else {
         upgrade_old_nest(trace, input, edits);
     }
-    // Whether handlers can take `CurrentSession`: Better Auth is the router's state.
+    // Whether handlers can take `CurrentSession`: Better Auth is the router's state (else
+    // they take the extractors that read it from the requests' extensions).
     let reach = trace
         .segments
         .iter()

@@ -517,3 +517,80 @@ fn manual_steps_compile_when_followed() {
         );
     }
 }
+
+/// A router whose state is the app's own (here a shared list): handlers take the
+/// extractors init generated, which find Better Auth in the request (the
+/// `.layer(Extension(auth.clone()))` init added), and guard a route for real.
+#[test]
+fn handlers_of_an_app_with_its_own_state_take_the_generated_extractors() {
+    let dir = fixture("foreign-state");
+    let project = dir.path();
+    seed_lockfile(project);
+    let output = init_checked(project, &["--yes"]);
+    assert!(output.status.success(), "{:?}", text(&output));
+
+    let port = free_port();
+    let router = project.join("src/router.rs");
+    let source = std::fs::read_to_string(&router).unwrap();
+    let source = source.replace(
+        ".route(\"/notes\", get(list_notes))",
+        ".route(\"/notes\", get(list_notes))\n        .route(\"/me\", get(me))\n        .route(\"/hello\", get(hello))",
+    );
+    assert!(source.contains("get(me)"), "{source}");
+    let source = format!(
+        "{source}\n/// Only for signed-in users.\nasync fn me(crate::auth::Authenticated(session): crate::auth::Authenticated) -> String {{\n    \
+         use better_auth::prelude::AuthUser;\n    session.user.email().to_string()\n}}\n\n\
+         /// For everyone.\nasync fn hello(crate::auth::MaybeAuthenticated(session): crate::auth::MaybeAuthenticated) -> String {{\n    \
+         if session.is_some() {{ \"welcome back\" }} else {{ \"hello\" }}.to_owned()\n}}\n"
+    );
+    std::fs::write(&router, source).unwrap();
+    let main = project.join("src/main.rs");
+    let source = std::fs::read_to_string(&main).unwrap();
+    assert!(
+        source.contains(".layer(axum::Extension(auth.clone()))"),
+        "{source}"
+    );
+    std::fs::write(
+        &main,
+        source.replace("0.0.0.0:3000", &format!("127.0.0.1:{port}")),
+    )
+    .unwrap();
+
+    let output = cargo(project, &["build", "--message-format", "short"]);
+    assert!(
+        output.status.success(),
+        "cargo build failed:\n{}",
+        text(&output).1
+    );
+    let base_url = format!("http://127.0.0.1:{port}");
+    let _server = start(project, "foreign-state", port);
+    let json = [
+        ("content-type", "application/json"),
+        ("origin", base_url.as_str()),
+    ];
+    let (status, headers, body) = http(
+        port,
+        "POST",
+        "/auth/sign-up/email",
+        &json,
+        r#"{"name":"Ada Lovelace","email":"ada@example.com","password":"correct horse battery staple"}"#,
+    );
+    assert_eq!(status, 200, "sign-up: {body}");
+    let token = header(&headers, "set-auth-token")
+        .expect("sign-up token")
+        .to_owned();
+    let bearer = format!("Bearer {token}");
+
+    let (status, _, body) = http(port, "GET", "/me", &[], "");
+    assert_eq!(status, 401, "an anonymous request got in: {body}");
+    let (status, _, body) = http(port, "GET", "/me", &[("authorization", &bearer)], "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("ada@example.com"), "{body}");
+    let (_, _, body) = http(port, "GET", "/hello", &[], "");
+    assert_eq!(body, "hello");
+    let (_, _, body) = http(port, "GET", "/hello", &[("authorization", &bearer)], "");
+    assert_eq!(body, "welcome back");
+    // The app's own route still works.
+    let (status, _, body) = http(port, "GET", "/notes", &[], "");
+    assert_eq!(status, 200, "{body}");
+}

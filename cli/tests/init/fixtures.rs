@@ -233,7 +233,9 @@ fn state_built_by_a_sync_constructor() {
     let dir = scaffold("sync-state", 0);
     let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
     assert!(
-        main.contains(".merge(auth::router(&auth))\n        .with_state(counter)"),
+        main.contains(
+            ".merge(auth::router(&auth))\n        .layer(axum::Extension(auth.clone()))\n        .with_state(counter)"
+        ),
         "{main}"
     );
 }
@@ -246,7 +248,9 @@ fn state_of_a_type_init_cannot_tell() {
     let dir = scaffold("opaque-state", 0);
     let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
     assert!(
-        main.contains(".merge(auth::router(&auth))\n        .with_state(shared);"),
+        main.contains(
+            ".merge(auth::router(&auth))\n        .layer(axum::Extension(auth.clone()))\n        .with_state(shared);"
+        ),
         "{main}"
     );
     let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
