@@ -244,14 +244,15 @@ fn pool_aliases(ctx: &Ctx<'_>, pool_type: &str) -> Vec<String> {
 /// A pool of `pool_type` (`sqlx::PgPool`, `sqlx::SqlitePool`) bound before statement
 /// `before` of `func`: a `let` typed as such a pool or built by `PgPoolOptions::new()..`,
 /// `PgPool::connect(..)` (or the SQLite ones), or a parameter of that type. The nearest
-/// wins. Returns its name and the statement Better Auth should start before: `before`,
-/// or the one right after the pool is bound when the pool is moved on the way.
+/// wins. Returns its name, the first statement after it is bound (0 for a parameter),
+/// and the statement Better Auth should start before: `before`, or the one right after
+/// the pool is bound when the pool is moved on the way.
 fn pool_in_scope(
     ctx: &Ctx<'_>,
     func: FnRef<'_>,
     before: usize,
     pool_type: &str,
-) -> Option<(String, usize)> {
+) -> Option<(String, usize, usize)> {
     let pool_name = pool_type.rsplit("::").next().unwrap_or(pool_type);
     let backend = if pool_name == "SqlitePool" {
         "Sqlite"
@@ -360,7 +361,7 @@ fn pool_in_scope(
                     .is_none_or(|next| next != "." && next != "=")
         })
     });
-    Some((name, if moved { from } else { before }))
+    Some((name, from, if moved { from } else { before }))
 }
 
 /// The value a function returns: its tail expression, or `Ok(..)`'s argument.
@@ -440,6 +441,22 @@ impl<'a> Visit<'a> for Calls<'a> {
             }
         }
         syn::visit::visit_expr_call(self, call);
+    }
+    fn visit_expr_match(&mut self, m: &'a syn::ExprMatch) {
+        // `match env::var("PORT") { Ok(v) => v.parse()?, Err(_) => 8080 }`
+        if chain_reads_port_variable(&m.expr) {
+            for arm in &m.arms {
+                if let Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(port),
+                    ..
+                }) = &*arm.body
+                {
+                    self.address_ports
+                        .extend(port.base10_parse::<u16>().ok().filter(|p| *p > 0));
+                }
+            }
+        }
+        syn::visit::visit_expr_match(self, m);
     }
     fn visit_expr_method_call(&mut self, call: &'a ExprMethodCall) {
         if call.method == "bind" {
@@ -1751,8 +1768,21 @@ fn wire_stateless(
     let found = input.pool_type.and_then(|pool_type| {
         pool_in_scope(ctx, seg.func, seg.stmt, pool_type).map(|f| (pool_type, f))
     });
-    let let_stmt = found.as_ref().map_or(seg.stmt, |(_, (_, at))| *at);
-    let pool = found.map(|(pool_type, (name, _))| PoolReuse {
+    // After the pool is bound (when Better Auth shares it), and before the listener is
+    // bound when that comes before the router: Better Auth's start-up errors then come
+    // before the app says it is listening.
+    let (lower, mut let_stmt) = found
+        .as_ref()
+        .map_or((0, seg.stmt), |(_, (_, from, at))| (*from, *at));
+    if let_stmt == seg.stmt {
+        let listener = seg.func.block.stmts[lower.min(let_stmt)..let_stmt]
+            .iter()
+            .position(|stmt| tokens(stmt).contains("TcpListener :: bind"));
+        if let Some(i) = listener {
+            let_stmt = lower.min(let_stmt) + i;
+        }
+    }
+    let pool = found.map(|(pool_type, (name, _, _))| PoolReuse {
         type_path: pool_type,
         arg: format!("{name}.clone()"),
     });

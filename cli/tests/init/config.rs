@@ -156,6 +156,34 @@ fn the_port_is_found_behind_a_variable() {
     }
 }
 
+/// `match env::var("PORT") { .., Err(_) => 8085 }`: the fallback is the port; and Better
+/// Auth starts before the listener is bound, so its errors come before "listening".
+#[test]
+fn the_port_of_a_match_fallback_and_start_before_the_listener() {
+    let dir = fixture("hello");
+    let source = "use axum::{routing::get, Router};\n\n\
+         #[tokio::main]\nasync fn main() {\n    \
+         let port: u16 = match std::env::var(\"APP_PORT\") {\n        \
+         Ok(v) => v.parse().unwrap(),\n        \
+         Err(_) => 8085,\n    };\n    \
+         let listener = tokio::net::TcpListener::bind((\"0.0.0.0\", port)).await.unwrap();\n    \
+         let app = Router::new().route(\"/\", get(|| async { \"hi\" }));\n    \
+         axum::serve(listener, app).await.unwrap();\n}\n";
+    std::fs::write(dir.path().join("src/main.rs"), source).unwrap();
+    let output = init(dir.path(), &["--yes"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+    assert!(
+        env.contains("BETTER_AUTH_URL=http://localhost:8085\n"),
+        "{env}"
+    );
+    let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
+    let auth_at = main.find("let auth = auth::init()").expect("let auth");
+    let listener_at = main.find("let listener").unwrap();
+    assert!(auth_at < listener_at, "{main}");
+}
+
 /// A port that only the environment knows (`bind(format!("0.0.0.0:{}", config.port))`)
 /// is read from the app's dotenv files; with none there, a note says 3000 was a guess.
 #[test]
