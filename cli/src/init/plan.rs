@@ -387,6 +387,58 @@ fn port_from_env(env_files: &[String], model: &Model) -> Option<u16> {
         .find_map(|name| value(&name))
 }
 
+/// The port a configuration of the app defaults to, when it is the only one written:
+/// a `port: 8000` field in a struct literal (`impl Default for ServerConfig`), or
+/// `fn default_port() -> u16 { 8000 }` (serde's `#[serde(default = "default_port")]`).
+fn default_port(model: &Model) -> Option<u16> {
+    use syn::visit::Visit;
+    const FIELDS: [&str; 7] = [
+        "port",
+        "http_port",
+        "server_port",
+        "app_port",
+        "api_port",
+        "listen_port",
+        "web_port",
+    ];
+    #[derive(Default)]
+    struct Ports(Vec<u16>);
+    fn int(expr: &syn::Expr) -> Option<u16> {
+        match expr {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(n),
+                ..
+            }) => n.base10_parse().ok().filter(|p: &u16| *p > 0),
+            _ => None,
+        }
+    }
+    impl<'a> Visit<'a> for Ports {
+        fn visit_field_value(&mut self, field: &'a syn::FieldValue) {
+            if let syn::Member::Named(name) = &field.member {
+                if FIELDS.contains(&name.to_string().as_str()) {
+                    self.0.extend(int(&field.expr));
+                }
+            }
+            syn::visit::visit_field_value(self, field);
+        }
+        fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
+            if f.sig.ident == "default_port" {
+                if let Some(syn::Stmt::Expr(tail, None)) = f.block.stmts.last() {
+                    self.0.extend(int(tail));
+                }
+            }
+            syn::visit::visit_item_fn(self, f);
+        }
+    }
+    let mut ports = Ports::default();
+    for file in &model.files {
+        ports.visit_file(&file.ast);
+    }
+    ports.0.sort_unstable();
+    ports.0.dedup();
+    (ports.0.len() == 1).then(|| ports.0[0])
+}
+
 /// The text of the module init writes, when it exists (next to a crate root). The model
 /// leaves it out when an earlier run wrote it: it is not the app's code.
 fn module_text(model: &Model, module: &str) -> Option<String> {
@@ -758,7 +810,11 @@ pub(super) fn build(
         .flat_map(|dir| [dir.join(".env"), envfile::example_path(dir)])
         .filter_map(|path| read(&path))
         .collect();
-    let port = match wiring.port.or_else(|| port_from_env(&env_files, &model)) {
+    let port = match wiring
+        .port
+        .or_else(|| port_from_env(&env_files, &model))
+        .or_else(|| default_port(&model))
+    {
         Some(port) => port,
         None => {
             notes.push(

@@ -184,6 +184,43 @@ fn the_port_of_a_match_fallback_and_start_before_the_listener() {
     assert!(auth_at < listener_at, "{main}");
 }
 
+/// A port that only a configuration's default knows (`impl Default for ServerConfig {
+/// .. port: 8000 .. }`, read at start-up) is the port; two different ones are a guess.
+#[test]
+fn the_port_of_a_configuration_default() {
+    let config = |port: &str| {
+        format!(
+            "use axum::{{routing::get, Router}};\n\n\
+             struct ServerConfig {{\n    host: String,\n    port: u16,\n}}\n\n\
+             impl Default for ServerConfig {{\n    fn default() -> Self {{\n        \
+             Self {{ host: \"0.0.0.0\".into(), port: {port} }}\n    }}\n}}\n\n\
+             #[tokio::main]\nasync fn main() {{\n    \
+             let config = ServerConfig::default();\n    \
+             let app = Router::new().route(\"/\", get(|| async {{ \"hi\" }}));\n    \
+             let listener = tokio::net::TcpListener::bind(format!(\"{{}}:{{}}\", config.host, config.port)).await.unwrap();\n    \
+             axum::serve(listener, app).await.unwrap();\n}}\n\n\
+             #[allow(dead_code)]\nfn metrics() -> ServerConfig {{\n    \
+             ServerConfig {{ host: String::new(), port: 8000 }}\n}}\n"
+        )
+    };
+    for (port, expected) in [("8000", 8000), ("9000", 3000)] {
+        let dir = fixture("hello");
+        std::fs::write(dir.path().join("src/main.rs"), config(port)).unwrap();
+        let output = init(dir.path(), &["--dry-run"]);
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        assert!(
+            stdout.contains(&format!("+BETTER_AUTH_URL=http://localhost:{expected}\n")),
+            "{stdout}"
+        );
+        assert_eq!(
+            stdout.contains("could not tell which port"),
+            expected == 3000,
+            "{stdout}"
+        );
+    }
+}
+
 /// A port that only the environment knows (`bind(format!("0.0.0.0:{}", config.port))`)
 /// is read from the app's dotenv files; with none there, a note says 3000 was a guess.
 #[test]
