@@ -217,28 +217,54 @@ fn param<'a>(func: FnRef<'a>, name: &str) -> Option<(usize, &'a Type)> {
         })
 }
 
-/// The app's names for `pool_type`: `type DbPool = sqlx::PgPool;` gives `DbPool`.
-fn pool_aliases(ctx: &Ctx<'_>, pool_type: &str) -> Vec<String> {
-    let pool_name = pool_type.rsplit("::").next().unwrap_or(pool_type);
-    let backend = if pool_name == "SqlitePool" {
-        "Sqlite"
-    } else {
-        "Postgres"
-    };
-    ctx.model
-        .files
-        .iter()
-        .flat_map(|f| &f.ast.items)
-        .filter_map(|item| match item {
-            syn::Item::Type(alias) => {
-                let ty = tokens(&alias.ty).replace(' ', "");
-                let names_pool = ty.ends_with(pool_name)
-                    || (ty.contains("Pool<") && ty.ends_with(&format!("{backend}>")));
-                names_pool.then(|| alias.ident.to_string())
-            }
-            _ => None,
-        })
-        .collect()
+/// The names a type of the app's pool goes by: `sqlx::PgPool`, `Pool<Postgres>`, and the
+/// app's own aliases (`type DbPool = sqlx::PgPool;`).
+struct PoolNames {
+    /// `PgPool` or `SqlitePool`.
+    name: &'static str,
+    /// `Postgres` or `Sqlite`, as in `Pool<Postgres>`.
+    backend: &'static str,
+    aliases: Vec<String>,
+}
+
+impl PoolNames {
+    fn new(ctx: &Ctx<'_>, pool_type: &'static str) -> Self {
+        let name = pool_type.rsplit("::").next().unwrap_or(pool_type);
+        let backend = if name == "SqlitePool" {
+            "Sqlite"
+        } else {
+            "Postgres"
+        };
+        let mut names = PoolNames {
+            name,
+            backend,
+            aliases: Vec::new(),
+        };
+        names.aliases = ctx
+            .model
+            .files
+            .iter()
+            .flat_map(|f| &f.ast.items)
+            .filter_map(|item| match item {
+                syn::Item::Type(alias) if names.is_pool(&tokens(&alias.ty)) => {
+                    Some(alias.ident.to_string())
+                }
+                _ => None,
+            })
+            .collect();
+        names
+    }
+
+    /// Whether a type, as `tokens` writes it, is the pool (or an alias of it).
+    fn is_pool(&self, ty: &str) -> bool {
+        let ty = ty.replace(' ', "");
+        ty.ends_with(self.name)
+            || (ty.contains("Pool<") && ty.ends_with(&format!("{}>", self.backend)))
+            || self
+                .aliases
+                .iter()
+                .any(|alias| ty.ends_with(alias.as_str()))
+    }
 }
 
 /// A pool of `pool_type` (`sqlx::PgPool`, `sqlx::SqlitePool`) bound before statement
@@ -251,22 +277,10 @@ fn pool_in_scope(
     ctx: &Ctx<'_>,
     func: FnRef<'_>,
     before: usize,
-    pool_type: &str,
+    pool_type: &'static str,
 ) -> Option<(String, usize, usize)> {
-    let pool_name = pool_type.rsplit("::").next().unwrap_or(pool_type);
-    let backend = if pool_name == "SqlitePool" {
-        "Sqlite"
-    } else {
-        "Postgres"
-    };
-    let names_pool = |ty: &str| {
-        ty.ends_with(pool_name) || (ty.contains("Pool<") && ty.ends_with(&format!("{backend}>")))
-    };
-    let aliases = pool_aliases(ctx, pool_type);
-    let is_pool_type = |ty: &Type| {
-        let ty = tokens(ty).replace(' ', "");
-        names_pool(&ty) || aliases.iter().any(|alias| ty.ends_with(alias.as_str()))
-    };
+    let pool = PoolNames::new(ctx, pool_type);
+    let is_pool_type = |ty: &Type| pool.is_pool(&tokens(ty));
     // `connect_db(&url).await?` where `async fn connect_db(..) -> Result<DbPool, _>`.
     let returns_pool = |expr: &Expr| {
         let mut expr = strip(expr);
@@ -302,8 +316,7 @@ fn pool_in_scope(
                                 rest.split(',').next().unwrap_or(rest).trim_end_matches('>')
                             })
                             .unwrap_or(&ty);
-                        names_pool(inner)
-                            || aliases.iter().any(|alias| inner.ends_with(alias.as_str()))
+                        pool.is_pool(inner)
                     }
                     ReturnType::Default => false,
                 }
@@ -311,9 +324,9 @@ fn pool_in_scope(
     };
     let builds_pool = |expr: &Expr| {
         let text = tokens(expr).replace(' ', "");
-        text.contains(&format!("{pool_name}Options::new()"))
-            || text.contains(&format!("{pool_name}::connect"))
-            || text.contains(&format!("Pool::<{backend}>::connect"))
+        text.contains(&format!("{}Options::new()", pool.name))
+            || text.contains(&format!("{}::connect", pool.name))
+            || text.contains(&format!("Pool::<{}>::connect", pool.backend))
             || returns_pool(expr)
     };
     let before = before.min(func.block.stmts.len());
@@ -2063,19 +2076,8 @@ fn wire_state(
     // Reuse the app's pool when the state holds one for the same database.
     let mut pool = None;
     if let Some(pool_type) = input.pool_type {
-        let pool_name = pool_type.rsplit("::").next().unwrap_or(pool_type);
-        let backend = if pool_name == "SqlitePool" {
-            "Sqlite"
-        } else {
-            "Postgres"
-        };
-        let aliases = pool_aliases(ctx, pool_type);
-        let pool_field = fields.named.iter().find(|f| {
-            let ty = tokens(&f.ty).replace(' ', "");
-            ty.ends_with(pool_name)
-                || ty.ends_with(&format!("Pool<{backend}>"))
-                || aliases.iter().any(|alias| ty.ends_with(alias.as_str()))
-        });
+        let names = PoolNames::new(ctx, pool_type);
+        let pool_field = fields.named.iter().find(|f| names.is_pool(&tokens(&f.ty)));
         if let Some(field_ident) = pool_field.and_then(|f| f.ident.as_ref()) {
             let value = literal
                 .fields
