@@ -309,9 +309,10 @@ fn choose_mount(
     args: &InitArgs,
     model: &Model,
     module: &str,
+    module_text: Option<&str>,
 ) -> anyhow::Result<(String, Option<String>)> {
     if args.mount.is_none() {
-        if let Some(earlier) = earlier_mount(model, module) {
+        if let Some(earlier) = earlier_mount(model, module, module_text) {
             return Ok((earlier, None));
         }
     }
@@ -452,13 +453,14 @@ fn module_text(model: &Model, module: &str) -> Option<String> {
 
 /// Where an earlier run of init put the endpoints, so a rerun keeps them there: the
 /// `.base_path("..")` of the module it wrote, else (a module from before `base_path`) the
-/// path of its `.nest("..", auth::router(..))`.
-fn earlier_mount(model: &Model, module: &str) -> Option<String> {
+/// path of its `.nest("..", auth::router(..))`. `module_text` is the module as it is
+/// now ([`module_text`]).
+fn earlier_mount(model: &Model, module: &str, module_text: Option<&str>) -> Option<String> {
     let quoted = |rest: &str| {
         let (path, _) = rest.split_once('"')?;
         path.starts_with('/').then(|| path.to_owned())
     };
-    let from_module = module_text(model, module)
+    let from_module = module_text
         .filter(|text| text.starts_with(HEADER_START))
         .and_then(|text| quoted(text.split_once(".base_path(\"")?.1));
     from_module.or_else(|| {
@@ -691,7 +693,9 @@ pub(super) fn build(
             .collect();
     let model = Model::load(&roots, &shown)?;
     let module = module_name(&model);
-    let (mount, mount_note) = choose_mount(args, &model, &module)?;
+    // Read once: the mount of an earlier run and whether its nest is upgraded come from it.
+    let existing_module = module_text(&model, &module);
+    let (mount, mount_note) = choose_mount(args, &model, &module, existing_module.as_deref())?;
 
     let env_path = package.env_dir.join(".env");
     let env_text = read(&env_path);
@@ -727,10 +731,10 @@ pub(super) fn build(
             lib_crate: &package.lib_crate,
             pool_type,
             example_file: &example_file,
-            module_merges: module_text(&model, &module).is_none_or(|text| {
+            module_merges: existing_module.as_deref().is_none_or(|text| {
                 args.force
                     || text.contains("axum_routes")
-                    || generated_and_unchanged(&text) == Some(true)
+                    || generated_and_unchanged(text) == Some(true)
             }),
         },
         &renderer,
@@ -805,7 +809,9 @@ pub(super) fn build(
     }
 
     // Environment.
-    let env_files: Vec<String> = [&package.dir, &package.env_dir]
+    let mut env_dirs = vec![&package.dir, &package.env_dir];
+    env_dirs.dedup();
+    let env_files: Vec<String> = env_dirs
         .iter()
         .flat_map(|dir| [dir.join(".env"), envfile::example_path(dir)])
         .filter_map(|path| read(&path))
