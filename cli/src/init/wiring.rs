@@ -307,17 +307,7 @@ fn pool_in_scope(
         ctx.fns.iter().any(|f| {
             f.sig.ident == name.as_str()
                 && match &f.sig.output {
-                    ReturnType::Type(_, ty) => {
-                        let ty = tokens(ty).replace(' ', "");
-                        let inner = ty
-                            .strip_prefix("Result<")
-                            .or_else(|| ty.strip_prefix("anyhow::Result<"))
-                            .map(|rest| {
-                                rest.split(',').next().unwrap_or(rest).trim_end_matches('>')
-                            })
-                            .unwrap_or(&ty);
-                        pool.is_pool(inner)
-                    }
+                    ReturnType::Type(_, ty) => is_pool_type(ok_type(ty)),
                     ReturnType::Default => false,
                 }
         })
@@ -1027,25 +1017,45 @@ struct StateInfo {
     ident: Option<String>,
 }
 
+/// The first type argument of a path type's last segment: `T` of `Arc<T>`, `Result<T, E>`.
+fn first_type_arg(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let syn::PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}
+
+/// What a `Result<T, _>` or an `Option<T>` (any path, `anyhow::Result<T>` too) holds; any
+/// other type as it is.
+fn ok_type(ty: &Type) -> &Type {
+    match ty {
+        Type::Path(path)
+            if path
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "Result" || s.ident == "Option") =>
+        {
+            first_type_arg(ty).map_or(ty, ok_type)
+        }
+        _ => ty,
+    }
+}
+
 /// `Name`, `Arc<Name>`, `Result<Name, _>` as a state type.
 fn state_from_type(ty: &Type, self_ty: Option<&syn::Ident>) -> Option<(StateKind, String)> {
     let Type::Path(path) = ty else { return None };
     let last = path.path.segments.last()?;
-    let first_arg = || {
-        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-            return None;
-        };
-        args.args.iter().find_map(|a| match a {
-            syn::GenericArgument::Type(t) => Some(t),
-            _ => None,
-        })
-    };
     if last.ident == "Arc" {
-        let (_, name) = state_from_type(first_arg()?, self_ty)?;
+        let (_, name) = state_from_type(first_type_arg(ty)?, self_ty)?;
         return Some((StateKind::Arc, name));
     }
     if last.ident == "Result" || last.ident == "Option" {
-        return state_from_type(first_arg()?, self_ty);
+        return state_from_type(first_type_arg(ty)?, self_ty);
     }
     if last.ident == "Self" {
         return Some((StateKind::Struct, self_ty?.to_string()));

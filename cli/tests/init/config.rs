@@ -368,30 +368,33 @@ fn a_postgres_pool_in_scope_is_shared() {
 /// alias of the pool) is shared too.
 #[test]
 fn a_pool_from_the_apps_own_function_is_shared() {
-    let dir = fixture("pool-param");
-    let path = dir.path().join("src/main.rs");
-    let main = std::fs::read_to_string(&path).unwrap();
-    let start = main.find("    let db = SqlitePoolOptions::new()").unwrap();
-    let end = start + main[start..].find(".await?;").unwrap() + ".await?;".len();
-    // Renamed on import, its error mapped: still the app's pool.
-    let edited = format!(
-        "use store::connect as connect_db;\n\n{}    let db = connect_db(&url).await.map_err(|e| e.to_string())?;{}\n\
-         /// The app's pool type.\ntype DbPool = sqlx::SqlitePool;\n\n\
-         mod store {{\n    \
-         pub async fn connect(url: &str) -> Result<super::DbPool, sqlx::Error> {{\n        \
-         super::SqlitePoolOptions::new().connect(url).await\n    }}\n}}\n",
-        &main[..start],
-        &main[end..]
-    );
-    std::fs::write(&path, edited).unwrap();
-    let output = init(dir.path(), &["--dry-run"]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
-    assert!(
-        stdout.contains("+    let auth = auth::init(db.clone()).await?;"),
-        "{stdout}"
-    );
-    assert!(!stdout.contains("BETTER_AUTH_DATABASE_URL="), "{stdout}");
+    // Through an alias, and written out generically (`Pool<Sqlite>`).
+    for returned in ["super::DbPool", "sqlx::Pool<sqlx::Sqlite>"] {
+        let dir = fixture("pool-param");
+        let path = dir.path().join("src/main.rs");
+        let main = std::fs::read_to_string(&path).unwrap();
+        let start = main.find("    let db = SqlitePoolOptions::new()").unwrap();
+        let end = start + main[start..].find(".await?;").unwrap() + ".await?;".len();
+        // Renamed on import, its error mapped: still the app's pool.
+        let edited = format!(
+            "use store::connect as connect_db;\n\n{}    let db = connect_db(&url).await.map_err(|e| e.to_string())?;{}\n\
+             /// The app's pool type.\ntype DbPool = sqlx::SqlitePool;\n\n\
+             mod store {{\n    \
+             pub async fn connect(url: &str) -> Result<{returned}, sqlx::Error> {{\n        \
+             super::SqlitePoolOptions::new().connect(url).await\n    }}\n}}\n",
+            &main[..start],
+            &main[end..]
+        );
+        std::fs::write(&path, edited).unwrap();
+        let output = init(dir.path(), &["--dry-run"]);
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        assert!(
+            stdout.contains("+    let auth = auth::init(db.clone()).await?;"),
+            "{returned}: {stdout}"
+        );
+        assert!(!stdout.contains("BETTER_AUTH_DATABASE_URL="), "{stdout}");
+    }
 
     // A state struct whose pool field has the alias's type shares it too.
     let dir = fixture("sqlx-pool");
