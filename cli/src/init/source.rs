@@ -106,6 +106,12 @@ impl SourceFile {
             .unwrap_or(self.text.len())
     }
 
+    /// The source text of a node, as written.
+    pub(super) fn written(&self, node: &impl syn::spanned::Spanned) -> &str {
+        let span = node.span();
+        &self.text[self.offset(span.start())..self.offset(span.end())]
+    }
+
     pub(super) fn line_start(&self, offset: usize) -> usize {
         self.text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0)
     }

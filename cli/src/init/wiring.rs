@@ -1485,11 +1485,16 @@ fn already_nested(trace: &Trace<'_>, input: &WiringInput<'_>) -> bool {
     trace.segments.iter().flat_map(|s| &s.calls).any(|c| {
         // `.merge(auth::router(&auth))`, or `.nest("/auth", auth::router(&auth))` as
         // init wrote it before it merged the routes (or as the app's author wrote it).
-        let ours = tokens(&c.args).contains(&format!("{} :: router (", input.module));
+        let ours = calls_our_router(&tokens(&c.args), input);
         (c.method == "merge" && ours)
             || (c.method == "nest"
                 && (ours || tokens(&c.args).contains(&format!("\"{}\"", input.mount))))
     })
+}
+
+/// Whether arguments (as `tokens` writes them) call the generated `auth::router(..)`.
+fn calls_our_router(args: &str, input: &WiringInput<'_>) -> bool {
+    args.contains(&format!("{} :: router (", input.module))
 }
 
 /// `.nest("/auth", auth::router(&auth))`, as init wrote it before it merged the routes,
@@ -1505,17 +1510,15 @@ fn upgrade_old_nest(trace: &Trace<'_>, input: &WiringInput<'_>, edits: &mut Vec<
             let [_, routes] = call.args.iter().collect::<Vec<_>>()[..] else {
                 continue;
             };
-            let ours = tokens(routes).contains(&format!("{} :: router (", input.module));
-            if call.method != "nest" || !ours {
+            if call.method != "nest" || !calls_our_router(&tokens(routes), input) {
                 continue;
             }
             let file = seg.func.file;
-            let routes_at = file.offset(routes.span().start())..file.offset(routes.span().end());
             edits.push(Edit {
                 file: file.id,
                 start: file.offset(call.method.span().start()),
                 end: file.offset(call.paren_token.span.close().end()),
-                text: format!("merge({})", &file.text[routes_at]),
+                text: format!("merge({})", file.written(routes)),
             });
         }
     }
@@ -1569,9 +1572,7 @@ fn unwrapped_layers_note(trace: &Trace<'_>, si: usize, anchor: Option<usize>) ->
         .filter(|(_, c)| c.method == "layer")
         .filter_map(|(file, c)| {
             // As written, on one line.
-            let arg = c.args.first()?;
-            let written =
-                &file.text[file.offset(arg.span().start())..file.offset(arg.span().end())];
+            let written = file.written(c.args.first()?);
             let written = written.split_whitespace().collect::<Vec<_>>().join(" ");
             Some(format!("`.layer({})`", shorten(&written)))
         })
