@@ -1816,6 +1816,14 @@ fn wire_stateless(
     {
         return Ok(Err(reason));
     }
+    // Whether handlers can take `CurrentSession`: Better Auth is the router's state, from
+    // an earlier run or from this one (else they take the extractors that read it from the
+    // requests' extensions).
+    let mut reach = trace
+        .segments
+        .iter()
+        .flat_map(|s| &s.calls)
+        .any(|c| c.method == "with_state" && tokens(&c.args) == "auth");
     if !already_nested(trace, input) {
         // Better Auth becomes the router's state when the router has none.
         let has_state = trace
@@ -1841,6 +1849,7 @@ fn wire_stateless(
             // Better Auth becomes the router's state, so handlers can take `CurrentSession`.
             let text = snippets.snippet("with_state", &[])?;
             edits.push(chain_edit(seg, anchor, text.trim_end()));
+            reach = true;
         } else {
             // The state is the app's: Better Auth rides along in the requests'
             // extensions, for the extractors `auth::Authenticated` / `MaybeAuthenticated`.
@@ -1860,14 +1869,6 @@ fn wire_stateless(
     } else {
         upgrade_old_nest(trace, input, edits);
     }
-    // Whether handlers can take `CurrentSession`: Better Auth is the router's state (else
-    // they take the extractors that read it from the requests' extensions).
-    let reach = trace
-        .segments
-        .iter()
-        .flat_map(|s| &s.calls)
-        .any(|c| c.method == "with_state" && tokens(&c.args) == "auth")
-        || edits.iter().any(|e| e.text.contains(".with_state(auth)"));
     Ok(Ok((home, pool, reach)))
 }
 
