@@ -6,6 +6,14 @@ use std::process::Command;
 
 use crate::util::{fixture, init, init_with_env, text, tree};
 
+/// Runs init, requires it to succeed (status 0), and returns what it printed.
+fn init_ok(project: &Path, args: &[&str]) -> String {
+    let output = init(project, args);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    stdout
+}
+
 fn git(project: &Path, args: &[&str]) {
     let status = Command::new("git")
         .args(args)
@@ -23,9 +31,7 @@ fn the_apps_database_url_is_never_touched() {
     let env = dir.path().join(".env");
     let app = "DATABASE_URL=postgres://app@db.internal/app\nPORT=3000\n";
     std::fs::write(&env, app).unwrap();
-    let output = init(dir.path(), &["--yes"]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
+    let stdout = init_ok(dir.path(), &["--yes"]);
     let written = std::fs::read_to_string(&env).unwrap();
     assert!(written.starts_with(app), "{written}");
     assert_eq!(written.matches("DATABASE_URL=").count(), 2, "{written}");
@@ -64,9 +70,7 @@ fn a_clashing_table_keeps_better_auth_apart() {
         "CREATE TABLE IF NOT EXISTS \"user\" (id BIGINT PRIMARY KEY);\n",
     )
     .unwrap();
-    let output = init(project, &["--yes"]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
+    let stdout = init_ok(project, &["--yes"]);
     let env = std::fs::read_to_string(project.join(".env")).unwrap();
     assert!(
         env.contains("\nBETTER_AUTH_DATABASE_URL=postgres://postgres@localhost:5432/hello\n"),
@@ -146,9 +150,7 @@ fn the_port_is_found_behind_a_variable() {
         let dir = fixture("hello");
         let source = format!("use axum::{{routing::get, Router}};\n\n{main}");
         std::fs::write(dir.path().join("src/main.rs"), source).unwrap();
-        let output = init(dir.path(), &["--dry-run"]);
-        let (stdout, stderr) = text(&output);
-        assert!(output.status.success(), "{stdout}{stderr}");
+        let stdout = init_ok(dir.path(), &["--dry-run"]);
         assert!(
             stdout.contains(&format!("+BETTER_AUTH_URL=http://localhost:{port}\n")),
             "{stdout}"
@@ -170,9 +172,7 @@ fn the_port_of_a_match_fallback_and_start_before_the_listener() {
          let app = Router::new().route(\"/\", get(|| async { \"hi\" }));\n    \
          axum::serve(listener, app).await.unwrap();\n}\n";
     std::fs::write(dir.path().join("src/main.rs"), source).unwrap();
-    let output = init(dir.path(), &["--yes"]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
+    init_ok(dir.path(), &["--yes"]);
     let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
     assert!(
         env.contains("BETTER_AUTH_URL=http://localhost:8085\n"),
@@ -206,9 +206,7 @@ fn the_port_of_a_configuration_default() {
     for (port, expected) in [("8000", 8000), ("9000", 3000)] {
         let dir = fixture("hello");
         std::fs::write(dir.path().join("src/main.rs"), config(port)).unwrap();
-        let output = init(dir.path(), &["--dry-run"]);
-        let (stdout, stderr) = text(&output);
-        assert!(output.status.success(), "{stdout}{stderr}");
+        let stdout = init_ok(dir.path(), &["--dry-run"]);
         assert!(
             stdout.contains(&format!("+BETTER_AUTH_URL=http://localhost:{expected}\n")),
             "{stdout}"
@@ -246,9 +244,7 @@ fn the_port_is_read_from_the_env_files_or_the_guess_is_said() {
         if let Some(text) = env_example {
             std::fs::write(dir.path().join(".env.example"), text).unwrap();
         }
-        let output = init(dir.path(), &["--dry-run"]);
-        let (stdout, stderr) = text(&output);
-        assert!(output.status.success(), "{stdout}{stderr}");
+        let stdout = init_ok(dir.path(), &["--dry-run"]);
         assert!(
             stdout.contains(&format!("+BETTER_AUTH_URL=http://localhost:{expected}\n")),
             "{stdout}"
@@ -279,9 +275,7 @@ fn layers_that_miss_the_routes_are_named() {
              axum::serve(listener, app).await.unwrap();\n}}\n"
         );
         std::fs::write(dir.path().join("src/main.rs"), source).unwrap();
-        let output = init(dir.path(), &["--dry-run"]);
-        let (stdout, stderr) = text(&output);
-        assert!(output.status.success(), "{stdout}{stderr}");
+        let stdout = init_ok(dir.path(), &["--dry-run"]);
         assert!(stdout.contains(".merge(auth::router(&auth))"), "{stdout}");
         assert_eq!(stdout.contains(note), noted, "{stdout}");
     }
@@ -311,9 +305,7 @@ fn the_merge_goes_before_the_layers_unless_a_guard_follows() {
              axum::serve(listener, app).await.unwrap();\n}}\n"
         );
         std::fs::write(dir.path().join("src/main.rs"), source).unwrap();
-        let output = init(dir.path(), &["--yes"]);
-        let (stdout, stderr) = text(&output);
-        assert!(output.status.success(), "{stdout}{stderr}");
+        let stdout = init_ok(dir.path(), &["--yes"]);
         let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
         let compact: String = main.split_whitespace().collect();
         let merge = compact.find(".merge(auth::router(&auth))").expect("merged");
@@ -350,9 +342,7 @@ fn a_postgres_pool_in_scope_is_shared() {
         assert!(text.contains(from), "{file}: {from}");
         std::fs::write(&path, text.replace(from, to)).unwrap();
     }
-    let output = init(dir.path(), &["--dry-run"]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
+    let stdout = init_ok(dir.path(), &["--dry-run"]);
     assert!(
         stdout.contains("+    let auth = auth::init(db.clone()).await?;"),
         "{stdout}"
@@ -386,9 +376,7 @@ fn a_pool_from_the_apps_own_function_is_shared() {
             &main[end..]
         );
         std::fs::write(&path, edited).unwrap();
-        let output = init(dir.path(), &["--dry-run"]);
-        let (stdout, stderr) = text(&output);
-        assert!(output.status.success(), "{stdout}{stderr}");
+        let stdout = init_ok(dir.path(), &["--dry-run"]);
         assert!(
             stdout.contains("+    let auth = auth::init(db.clone()).await?;"),
             "{returned}: {stdout}"
@@ -404,9 +392,7 @@ fn a_pool_from_the_apps_own_function_is_shared() {
     let aliased = main.replace("    db: SqlitePool,", "    db: DbPool,")
         + "\n/// The app's pool type.\ntype DbPool = SqlitePool;\n";
     std::fs::write(&path, aliased).unwrap();
-    let output = init(dir.path(), &["--dry-run"]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
+    let stdout = init_ok(dir.path(), &["--dry-run"]);
     assert!(stdout.contains("auth::init(pool.clone())"), "{stdout}");
     assert!(!stdout.contains("BETTER_AUTH_DATABASE_URL="), "{stdout}");
 }
@@ -423,9 +409,7 @@ fn a_pool_moved_on_the_way_is_shared_before_it_moves() {
     );
     assert_ne!(moved, main);
     std::fs::write(dir.path().join("src/main.rs"), moved).unwrap();
-    let output = init(dir.path(), &["--yes"]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
+    init_ok(dir.path(), &["--yes"]);
     let written = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
     let compact: String = written.split_whitespace().collect();
     assert!(
@@ -629,9 +613,7 @@ fn an_app_on_an_unsupported_database_gets_sqlite() {
         "DATABASE_URL=mysql://app:hunter2@localhost:3306/app\nSTRIPE_API_KEY=sk_live_abc\n",
     )
     .unwrap();
-    let output = init(dir.path(), &["--dry-run"]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
+    let stdout = init_ok(dir.path(), &["--dry-run"]);
     assert!(
         stdout.contains("+BETTER_AUTH_DATABASE_URL=sqlite:auth.db"),
         "{stdout}"
@@ -669,9 +651,7 @@ fn the_mod_line_stays_under_a_heading_comment() {
     )
     .unwrap();
     std::fs::write(dir.path().join("src/db.rs"), "").unwrap();
-    let output = init(dir.path(), &["--yes"]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
+    init_ok(dir.path(), &["--yes"]);
     let written = std::fs::read_to_string(&main).unwrap();
     assert!(
         written.starts_with("// Modules of this app\nmod auth;\nmod db;\n"),
@@ -696,9 +676,7 @@ fn an_imported_auth_name_is_not_shadowed() {
         "pub mod auth {}\npub mod home {}\n",
     )
     .unwrap();
-    let output = init(dir.path(), &["--dry-run"]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
+    let stdout = init_ok(dir.path(), &["--dry-run"]);
     assert!(stdout.contains("+mod auth_setup;"), "{stdout}");
     assert!(!stdout.contains("+mod auth;"), "{stdout}");
 }
@@ -731,9 +709,7 @@ fn serving_the_working_directory_is_a_step_left() {
 fn the_apps_own_example_file_is_used() {
     let dir = fixture("hello");
     std::fs::write(dir.path().join(".env.sample"), "APP_NAME=hello\n").unwrap();
-    let output = init(dir.path(), &["--yes"]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
+    let stdout = init_ok(dir.path(), &["--yes"]);
     assert!(!dir.path().join(".env.example").exists(), "{stdout}");
     let sample = std::fs::read_to_string(dir.path().join(".env.sample")).unwrap();
     assert!(sample.starts_with("APP_NAME=hello\n"), "{sample}");
@@ -754,9 +730,7 @@ fn the_example_files_database_url_is_the_guess() {
         "DATABASE_URL=postgres://dev:devpw@localhost:5433/shop\n",
     )
     .unwrap();
-    let output = init(dir.path(), &["--yes", "--database", "postgres"]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
+    let stdout = init_ok(dir.path(), &["--yes", "--database", "postgres"]);
     let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
     assert!(
         env.contains("BETTER_AUTH_DATABASE_URL=postgres://dev:devpw@localhost:5433/shop\n"),
@@ -787,9 +761,7 @@ fn sea_orm_on_postgres_means_postgres() {
         let manifest = dir.path().join("Cargo.toml");
         let text_before = std::fs::read_to_string(&manifest).unwrap();
         std::fs::write(&manifest, format!("{text_before}{dependency}\n")).unwrap();
-        let output = init(dir.path(), &["--dry-run"]);
-        let (stdout, stderr) = text(&output);
-        assert!(output.status.success(), "{stdout}{stderr}");
+        let stdout = init_ok(dir.path(), &["--dry-run"]);
         assert!(
             stdout.contains(&format!("features = [\"axum\", \"{feature}\"]")),
             "{dependency}: {stdout}"
@@ -930,15 +902,13 @@ fn routes_under_a_nest_prefix_keep_the_mount_away() {
          let listener = tokio::net::TcpListener::bind(\"0.0.0.0:3000\").await.unwrap();\n    \
          axum::serve(listener, app).await.unwrap();\n}\n";
     std::fs::write(dir.path().join("src/main.rs"), source).unwrap();
-    let output = init(dir.path(), &["--dry-run"]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
+    let stdout = init_ok(dir.path(), &["--dry-run"]);
     assert!(stdout.contains(".merge(auth::router(&auth))"), "{stdout}");
     assert!(
         stdout.contains(
             "routes under /auth and /api/auth, so Better Auth is mounted at /better-auth"
         ),
-        "{stdout}{stderr}"
+        "{stdout}"
     );
     // The configuration knows the mount: links in emails and social sign-in's
     // callback URL are built from it (they pointed at /auth before).
@@ -951,12 +921,10 @@ fn routes_under_a_nest_prefix_keep_the_mount_away() {
 #[test]
 fn social_plugin_adds_providers_from_the_environment() {
     let dir = fixture("hello");
-    let output = init(
+    let stdout = init_ok(
         dir.path(),
         &["--yes", "--plugins", "email-password,account,social"],
     );
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
     assert!(
         stdout.contains("register http://localhost:3000/auth/callback/github as the callback URL"),
         "{stdout}"
