@@ -119,6 +119,17 @@ fn generated_projects_compile_and_are_lint_clean() {
     );
 }
 
+/// Two handlers of the app's, taking the extractors init generated in `module`: `me`
+/// (signed-in users only: their email) and `hello` (everyone: "welcome back" or "hello").
+fn extractor_handlers(module: &str) -> String {
+    format!(
+        "\n/// Only for signed-in users.\nasync fn me({module}::Authenticated(session): {module}::Authenticated) -> String {{\n    \
+         use better_auth::prelude::AuthUser;\n    session.user.email().to_string()\n}}\n\n\
+         /// For everyone.\nasync fn hello({module}::MaybeAuthenticated(session): {module}::MaybeAuthenticated) -> String {{\n    \
+         if session.is_some() {{ \"welcome back\" }} else {{ \"hello\" }}.to_owned()\n}}\n"
+    )
+}
+
 /// With an `Arc<AppState>` state, the app's own handlers take the extractors init wrote
 /// (`CurrentSession` cannot be used there: no `FromRef` for `Arc<AppState>`).
 #[test]
@@ -136,12 +147,7 @@ fn arc_state_handlers_take_the_generated_extractors() {
         ".route(\"/count\", get(count))\n        .route(\"/me\", get(me))\n        .route(\"/hello\", get(hello))",
     );
     assert!(source.contains("get(me)"), "{source}");
-    let source = format!(
-        "{source}\n/// Only for signed-in users.\nasync fn me(auth::Authenticated(session): auth::Authenticated) -> String {{\n    \
-         use better_auth::prelude::AuthUser;\n    session.user.email().to_string()\n}}\n\n\
-         /// For everyone.\nasync fn hello(auth::MaybeAuthenticated(session): auth::MaybeAuthenticated) -> String {{\n    \
-         if session.is_some() {{ \"welcome back\" }} else {{ \"hello\" }}.to_owned()\n}}\n"
-    );
+    let source = format!("{source}{}", extractor_handlers("auth"));
     std::fs::write(&main, source).unwrap();
 
     let output = cargo(
@@ -537,12 +543,7 @@ fn handlers_of_an_app_with_its_own_state_take_the_generated_extractors() {
         ".route(\"/notes\", get(list_notes))\n        .route(\"/me\", get(me))\n        .route(\"/hello\", get(hello))",
     );
     assert!(source.contains("get(me)"), "{source}");
-    let source = format!(
-        "{source}\n/// Only for signed-in users.\nasync fn me(crate::auth::Authenticated(session): crate::auth::Authenticated) -> String {{\n    \
-         use better_auth::prelude::AuthUser;\n    session.user.email().to_string()\n}}\n\n\
-         /// For everyone.\nasync fn hello(crate::auth::MaybeAuthenticated(session): crate::auth::MaybeAuthenticated) -> String {{\n    \
-         if session.is_some() {{ \"welcome back\" }} else {{ \"hello\" }}.to_owned()\n}}\n"
-    );
+    let source = format!("{source}{}", extractor_handlers("crate::auth"));
     std::fs::write(&router, source).unwrap();
     let main = project.join("src/main.rs");
     let source = std::fs::read_to_string(&main).unwrap();
