@@ -217,6 +217,29 @@ fn param<'a>(func: FnRef<'a>, name: &str) -> Option<(usize, &'a Type)> {
         })
 }
 
+/// Every token of a stream, groups opened: `new(pool)` gives `new`, `(`, `pool`, `)`
+/// (a stream's text runs a group's lone token into its delimiters: `(pool)`).
+fn flat_tokens(stream: proc_macro2::TokenStream) -> Vec<String> {
+    let mut out = Vec::new();
+    for tree in stream {
+        match tree {
+            proc_macro2::TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    proc_macro2::Delimiter::Parenthesis => ("(", ")"),
+                    proc_macro2::Delimiter::Brace => ("{", "}"),
+                    proc_macro2::Delimiter::Bracket => ("[", "]"),
+                    proc_macro2::Delimiter::None => ("", ""),
+                };
+                out.push(open.to_owned());
+                out.extend(flat_tokens(group.stream()));
+                out.push(close.to_owned());
+            }
+            other => out.push(other.to_string()),
+        }
+    }
+    out
+}
+
 /// The names a type of the app's pool goes by: `sqlx::PgPool`, `Pool<Postgres>`, and the
 /// app's own aliases (`type DbPool = sqlx::PgPool;`).
 struct PoolNames {
@@ -354,7 +377,7 @@ fn pool_in_scope(
     // Moved on the way (`AppState::new(pool)`)? Then Better Auth starts right after the
     // pool is made, while it can still be cloned; else next to the router.
     let moved = func.block.stmts[from..before].iter().any(|stmt| {
-        let words: Vec<String> = tokens(stmt).split_whitespace().map(str::to_owned).collect();
+        let words = flat_tokens(quote::ToTokens::to_token_stream(stmt));
         words.iter().enumerate().any(|(i, word)| {
             *word == name
                 && i.checked_sub(1)

@@ -401,23 +401,26 @@ fn a_pool_from_the_apps_own_function_is_shared() {
 /// Auth starts right after the pool is made, while it can be cloned.
 #[test]
 fn a_pool_moved_on_the_way_is_shared_before_it_moves() {
-    let dir = fixture("pool-param");
-    let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
-    let moved = main.replace(
-        "    axum::serve(listener, api::app(db)).await?;",
-        "    let owned = db;\n    axum::serve(listener, api::app(owned)).await?;",
-    );
-    assert_ne!(moved, main);
-    std::fs::write(dir.path().join("src/main.rs"), moved).unwrap();
-    init_ok(dir.path(), &["--yes"]);
-    let written = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
-    let compact: String = written.split_whitespace().collect();
-    assert!(
-        compact.contains(".await?;//BetterAuth(src/auth.rs),configuredbytheBETTER_AUTH_*variables(see.env.example).letauth=auth::init(db.clone()).await?;sqlx::query("),
-        "{written}"
-    );
-    let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
-    assert!(!env.contains("BETTER_AUTH_DATABASE_URL"), "{env}");
+    // Moved by a `let`, and into a call (`Repo::new(db)`, written `identity(db)` here).
+    for moving in ["let owned = db;", "let owned = std::convert::identity(db);"] {
+        let dir = fixture("pool-param");
+        let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
+        let moved = main.replace(
+            "    axum::serve(listener, api::app(db)).await?;",
+            &format!("    {moving}\n    axum::serve(listener, api::app(owned)).await?;"),
+        );
+        assert_ne!(moved, main);
+        std::fs::write(dir.path().join("src/main.rs"), moved).unwrap();
+        init_ok(dir.path(), &["--yes"]);
+        let written = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
+        let compact: String = written.split_whitespace().collect();
+        assert!(
+            compact.contains(".await?;//BetterAuth(src/auth.rs),configuredbytheBETTER_AUTH_*variables(see.env.example).letauth=auth::init(db.clone()).await?;sqlx::query("),
+            "{moving}: {written}"
+        );
+        let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+        assert!(!env.contains("BETTER_AUTH_DATABASE_URL"), "{env}");
+    }
 }
 
 #[test]
