@@ -931,11 +931,10 @@ pub(super) fn build(
     )?;
     let body = rustfmt(&body, &package.edition, &package.dir).unwrap_or(body);
     let header = renderer.render("header.rs", context! { fingerprint => fingerprint(&body) })?;
-    let home_dir = model
-        .root_file(wiring.home)
-        .and_then(|s| s.path.parent())
-        .unwrap_or(&package.dir);
-    let auth_path = home_dir.join(format!("{module}.rs"));
+    let auth_path = match model.root_file(wiring.home) {
+        Some(root) => wiring::module_file(&root.path, &module).0,
+        None => package.dir.join(format!("{module}.rs")),
+    };
 
     // Cargo.toml
     let (source, forced) = runtime_source(args)?;

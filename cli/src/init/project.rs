@@ -183,6 +183,99 @@ fn package_name(doc: &DocumentMut, path: &Path) -> anyhow::Result<String> {
 }
 
 /// The workspace that owns the package in `package_dir`, when it is a member of one.
+/// The binary init wires into, chosen among the package's binaries as cargo sees them:
+/// the `default-run` one, the one named after the package, an auto-discovered
+/// `src/main.rs`, then the `[[bin]]` targets in order. A package often has helper
+/// binaries (a seeder, a migrator) beside its server, so the first of these that
+/// builds a router or serves one wins; when none does, the first that exists.
+fn server_binary(
+    doc: &DocumentMut,
+    package: &str,
+    dir: &Path,
+) -> anyhow::Result<Option<FoundFile>> {
+    let bins: Vec<&toml_edit::Table> = doc
+        .get("bin")
+        .and_then(Item::as_array_of_tables)
+        .map(|bins| bins.iter().collect())
+        .unwrap_or_default();
+    let name_of =
+        |bin: &toml_edit::Table| bin.get("name").and_then(Item::as_str).map(str::to_owned);
+    // Cargo's inference for a `[[bin]]` without a `path`.
+    let path_of = |bin: &toml_edit::Table| -> Vec<PathBuf> {
+        if let Some(path) = bin.get("path").and_then(Item::as_str) {
+            return vec![dir.join(path)];
+        }
+        let Some(name) = name_of(bin) else {
+            return Vec::new();
+        };
+        let mut paths = vec![
+            dir.join(format!("src/bin/{name}.rs")),
+            dir.join(format!("src/bin/{name}/main.rs")),
+        ];
+        if name == package {
+            paths.insert(0, dir.join("src/main.rs"));
+        }
+        paths
+    };
+    let named = |wanted: &str| -> Vec<PathBuf> {
+        match bins.iter().find(|b| name_of(b).as_deref() == Some(wanted)) {
+            Some(bin) => path_of(bin),
+            None if wanted == package => vec![dir.join("src/main.rs")],
+            None => vec![
+                dir.join(format!("src/bin/{wanted}.rs")),
+                dir.join(format!("src/bin/{wanted}/main.rs")),
+            ],
+        }
+    };
+    let mut candidates = Vec::new();
+    if let Some(default_run) = doc
+        .get("package")
+        .and_then(|p| p.get("default-run"))
+        .and_then(Item::as_str)
+    {
+        candidates.extend(named(default_run));
+    }
+    candidates.extend(named(package));
+    candidates.push(dir.join("src/main.rs"));
+    for bin in &bins {
+        candidates.extend(path_of(bin));
+    }
+    // Cargo's auto-discovered binaries: `src/bin/*.rs` and `src/bin/*/main.rs`.
+    if let Ok(entries) = fs::read_dir(dir.join("src/bin")) {
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter_map(|p| {
+                if p.is_dir() {
+                    Some(p.join("main.rs")).filter(|m| m.is_file())
+                } else {
+                    Some(p).filter(|p| p.extension().is_some_and(|e| e == "rs"))
+                }
+            })
+            .collect();
+        found.sort();
+        candidates.extend(found);
+    }
+
+    let mut found: Vec<FoundFile> = Vec::new();
+    for path in candidates {
+        if found.iter().any(|f| f.path == path) {
+            continue;
+        }
+        let file = FoundFile::read(path)?;
+        if file.text.is_some() {
+            found.push(file);
+        }
+    }
+    let serves = |f: &FoundFile| {
+        f.text
+            .as_deref()
+            .is_some_and(|t| t.contains("Router") || t.contains("serve("))
+    };
+    let pick = found.iter().position(serves).unwrap_or(0);
+    Ok((!found.is_empty()).then(|| found.swap_remove(pick)))
+}
+
 fn find_workspace_root(package_dir: &Path) -> anyhow::Result<Option<(PathBuf, DocumentMut)>> {
     let metadata = metadata(&package_dir.join("Cargo.toml"))?;
     let root = metadata.workspace_root.into_std_path_buf();
@@ -386,17 +479,7 @@ fn describe(
         })
         .unwrap_or_else(|| "2015".to_owned());
 
-    let bin_path = doc
-        .get("bin")
-        .and_then(Item::as_array_of_tables)
-        .and_then(|bins| {
-            bins.iter()
-                .find(|b| b.get("name").and_then(Item::as_str) == Some(&name))
-                .or_else(|| bins.iter().next())
-        })
-        .and_then(|b| b.get("path").and_then(Item::as_str))
-        .unwrap_or("src/main.rs")
-        .to_owned();
+    let main = server_binary(&doc, &name, &dir)?;
     let lib_table = doc.get("lib");
     let lib_path = lib_table
         .and_then(|l| l.get("path"))
@@ -408,7 +491,6 @@ fn describe(
         .and_then(Item::as_str)
         .unwrap_or(&name)
         .replace('-', "_");
-    let main = Some(FoundFile::read(dir.join(bin_path))?).filter(|f| f.text.is_some());
     let lib = Some(FoundFile::read(dir.join(lib_path))?).filter(|f| f.text.is_some());
     if main.is_none() && lib.is_none() {
         return Err(anyhow!(

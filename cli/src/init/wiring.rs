@@ -3,6 +3,8 @@
 //! calls into functions of any module, to the router and its state; then the edits that
 //! wire it, or a precise reason and steps to do by hand.
 
+use std::path::{Path, PathBuf};
+
 use syn::punctuated::Pair;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
@@ -1639,11 +1641,19 @@ fn chain_edit(seg: &Segment<'_>, anchor: Option<usize>, text: &str) -> Edit {
     }
 }
 
+/// Better Auth's module as the `let auth` line names it.
+struct ModuleRef {
+    /// Its path from the function that calls `init` (`auth`, `crate::auth`, ..).
+    path: String,
+    /// Its file, as shown to the user.
+    file: String,
+}
+
 /// `let auth = ...;` above statement `stmt` of `func`, unless an earlier run put it there.
 fn let_auth_edit(
     func: FnRef<'_>,
     stmt: usize,
-    path: &str,
+    module: &ModuleRef,
     pool_arg: &str,
     input: &WiringInput<'_>,
     snippets: &dyn Snippets,
@@ -1673,9 +1683,9 @@ fn let_auth_edit(
     let text = snippets.snippet(
         "let_auth",
         &[
-            ("module_file", format!("src/{}.rs", input.module)),
+            ("module_file", module.file.clone()),
             ("example_file", input.example_file.to_owned()),
-            ("init_path", format!("{path}::init")),
+            ("init_path", format!("{}::init", module.path)),
             ("pool_arg", pool_arg.to_owned()),
             ("on_error", on_error(func).to_owned()),
         ],
@@ -1699,6 +1709,31 @@ fn let_auth_edit(
     Ok(Ok(()))
 }
 
+/// Where the module file goes for the crate root at `root`, and the `#[path]` its
+/// declaration needs. Beside the root, as `mod auth;` finds it; but a binary at
+/// `src/bin/server.rs` would find `src/bin/auth.rs`, which cargo builds as a binary of
+/// its own, so that one keeps it in `src/bin/server/auth.rs`.
+pub(super) fn module_file(root: &Path, module: &str) -> (PathBuf, Option<String>) {
+    let dir = root.parent().unwrap_or(Path::new("."));
+    let stem = root.file_stem().and_then(|s| s.to_str()).unwrap_or("main");
+    if dir.file_name().is_some_and(|d| d == "bin") && stem != "main" {
+        let path = format!("{stem}/{module}.rs");
+        return (dir.join(&path), Some(path));
+    }
+    (dir.join(format!("{module}.rs")), None)
+}
+
+/// The module file as shown to the user (relative to the package).
+fn module_shown(model: &Model, home: Root, module: &str) -> String {
+    let root = model
+        .root_file(home)
+        .map_or("src/main.rs", |f| f.shown.as_str());
+    module_file(Path::new(root), module)
+        .0
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// `mod auth;` in the home crate root, unless there.
 fn mod_decl_edit(
     model: &Model,
@@ -1712,9 +1747,14 @@ fn mod_decl_edit(
     };
     if !root.has_mod(input.module) {
         let vis = if home == Root::Lib { "pub " } else { "" };
+        let (_, path) = module_file(&root.path, input.module);
         let text = snippets.snippet(
             "mod_decl",
-            &[("vis", vis.to_owned()), ("module", input.module.to_owned())],
+            &[
+                ("vis", vis.to_owned()),
+                ("module", input.module.to_owned()),
+                ("path", path.unwrap_or_default()),
+            ],
         )?;
         edits.push(mod_edit(root, input.module, &text));
     }
@@ -1834,9 +1874,18 @@ fn wire_stateless(
         arg: format!("{name}.clone()"),
     });
     let pool_arg = pool.as_ref().map(|p| p.arg.clone()).unwrap_or_default();
-    if let Err(reason) =
-        let_auth_edit(seg.func, let_stmt, &path, &pool_arg, input, snippets, edits)?
-    {
+    if let Err(reason) = let_auth_edit(
+        seg.func,
+        let_stmt,
+        &ModuleRef {
+            path: path.clone(),
+            file: module_shown(ctx.model, home, input.module),
+        },
+        &pool_arg,
+        input,
+        snippets,
+        edits,
+    )? {
         return Ok(Err(reason));
     }
     // Whether handlers can take `CurrentSession`: Better Auth is the router's state, from
@@ -2079,7 +2128,7 @@ fn wire_state(
                 "state_field",
                 &[
                     ("vis", vis),
-                    ("module_file", format!("src/{}.rs", input.module)),
+                    ("module_file", module_shown(ctx.model, home, input.module)),
                 ],
             )?;
             let field_start = file.offset(field.span().start());
@@ -2156,7 +2205,16 @@ fn wire_state(
     };
     let pool_arg = pool.as_ref().map(|p| p.arg.clone()).unwrap_or_default();
     if let Err(reason) = let_auth_edit(
-        *init_fn, let_stmt, &init_path, &pool_arg, input, snippets, edits,
+        *init_fn,
+        let_stmt,
+        &ModuleRef {
+            path: init_path.clone(),
+            file: module_shown(ctx.model, home, input.module),
+        },
+        &pool_arg,
+        input,
+        snippets,
+        edits,
     )? {
         return Ok(Err(reason));
     }
@@ -2262,12 +2320,13 @@ impl Manual<'_> {
     fn build(&self, reason: String) -> anyhow::Result<Wiring> {
         let input = self.input;
         let snippets = self.snippets;
-        let module_file = format!("src/{}.rs", input.module);
         let root_shown = self
             .model
             .root_file(self.home)
             .map(|f| f.shown.clone())
             .unwrap_or_else(|| "src/main.rs".to_owned());
+        let (module_file, module_attr) = module_file(Path::new(&root_shown), input.module);
+        let module_file = module_file.to_string_lossy().into_owned();
         let (state, state_name) = match &self.state {
             Some(found) if found.kind != StateKind::None => (found.kind, Some(found.name.clone())),
             _ => (StateKind::None, None),
@@ -2284,6 +2343,7 @@ impl Manual<'_> {
                                 if self.home == Root::Lib { "pub " } else { "" }.to_owned(),
                             ),
                             ("module", input.module.to_owned()),
+                            ("path", module_attr.unwrap_or_default()),
                         ],
                     )?
                     .trim_end()

@@ -1015,3 +1015,89 @@ fn tests_that_build_the_state_are_pointed_out() {
     let main = std::fs::read_to_string(project.join("src/main.rs")).unwrap();
     assert!(main.contains("auth"), "{main}");
 }
+
+/// A package with a helper binary declared beside its server (a seeder as the only
+/// `[[bin]]`, the server in the auto-discovered `src/main.rs`): init wires the server and
+/// leaves the helper alone. It used to take the first `[[bin]]` for the crate root,
+/// found no `axum::serve` there and wrote `src/bin/auth.rs`, which cargo then builds as
+/// a binary of its own.
+#[test]
+fn the_server_is_wired_not_a_helper_binary() {
+    let dir = fixture("hello");
+    let project = dir.path();
+    let manifest = project.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let text = text.replace(
+        "edition = \"2021\"\n",
+        "edition = \"2021\"\ndefault-run = \"hello\"\n\n[[bin]]\nname = \"seed\"\npath = \"src/bin/seed.rs\"\n",
+    );
+    std::fs::write(&manifest, text).unwrap();
+    std::fs::create_dir_all(project.join("src/bin")).unwrap();
+    let seed = "fn main() {\n    println!(\"seeding\");\n}\n";
+    std::fs::write(project.join("src/bin/seed.rs"), seed).unwrap();
+
+    init_ok(project, &["--yes"]);
+    let main = std::fs::read_to_string(project.join("src/main.rs")).unwrap();
+    assert!(main.contains("mod auth;"), "{main}");
+    assert!(main.contains(".merge(auth::router(&auth))"), "{main}");
+    assert!(project.join("src/auth.rs").is_file());
+    assert!(!project.join("src/bin/auth.rs").exists());
+    assert_eq!(
+        std::fs::read_to_string(project.join("src/bin/seed.rs")).unwrap(),
+        seed
+    );
+}
+
+/// Without `default-run`, a `[[bin]]` that is not the server still loses to the one
+/// that serves the router.
+#[test]
+fn the_binary_that_serves_is_wired_among_several() {
+    let dir = fixture("hello");
+    let project = dir.path();
+    let manifest = project.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let text = text.replace(
+        "edition = \"2021\"\n",
+        "edition = \"2021\"\n\n[[bin]]\nname = \"migrate\"\npath = \"src/migrate.rs\"\n\n[[bin]]\nname = \"server\"\npath = \"src/main.rs\"\n",
+    );
+    std::fs::write(&manifest, text).unwrap();
+    std::fs::write(project.join("src/migrate.rs"), "fn main() {}\n").unwrap();
+
+    init_ok(project, &["--yes"]);
+    let main = std::fs::read_to_string(project.join("src/main.rs")).unwrap();
+    assert!(main.contains(".merge(auth::router(&auth))"), "{main}");
+    assert_eq!(
+        std::fs::read_to_string(project.join("src/migrate.rs")).unwrap(),
+        "fn main() {}\n"
+    );
+}
+
+/// A server that is an auto-discovered binary (`src/bin/server.rs`, no `src/main.rs`):
+/// init finds it, and keeps Better Auth's module out of `src/bin/`, where cargo would
+/// take `src/bin/auth.rs` for one more binary without a `main`.
+#[test]
+fn a_server_in_src_bin_keeps_the_module_beside_it() {
+    let dir = fixture("hello");
+    let project = dir.path();
+    std::fs::create_dir_all(project.join("src/bin")).unwrap();
+    std::fs::rename(
+        project.join("src/main.rs"),
+        project.join("src/bin/server.rs"),
+    )
+    .unwrap();
+
+    init_ok(project, &["--yes"]);
+    let server = std::fs::read_to_string(project.join("src/bin/server.rs")).unwrap();
+    assert!(
+        server.contains("#[path = \"server/auth.rs\"]\nmod auth;"),
+        "{server}"
+    );
+    assert!(
+        server.contains("// Better Auth (src/bin/server/auth.rs)"),
+        "{server}"
+    );
+    assert!(server.contains(".merge(auth::router(&auth))"), "{server}");
+    assert!(project.join("src/bin/server/auth.rs").is_file());
+    assert!(!project.join("src/bin/auth.rs").exists());
+    assert!(!project.join("src/auth.rs").exists());
+}
