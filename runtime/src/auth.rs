@@ -4,7 +4,9 @@
 use std::fmt;
 use std::ops::Deref;
 
-use http::{Method, header};
+use std::net::IpAddr;
+
+use http::{HeaderMap, Method, header};
 
 use crate::context::AuthContext;
 use crate::error::{Error, Result};
@@ -67,7 +69,7 @@ impl BetterAuth {
     /// `request.body` is not looked at.
     pub async fn admit(&self, route: &Route, request: &AuthRequest) -> Result<()> {
         self.check_rate_limit(route, request).await?;
-        self.check_origin(request)
+        self.check_origin(&request.method, &request.headers)
     }
 
     /// Runs an admitted request (body read) through its handler: a body that
@@ -92,35 +94,67 @@ impl BetterAuth {
         AuthResponse::error(err)
     }
 
+    /// [`BetterAuth::admit`] when it can decide without waiting: the rate
+    /// limit is off or does not apply (no client address), or its store
+    /// answers at once ([`RateLimitStore::hit_now`](crate::rate_limit::RateLimitStore::hit_now),
+    /// the in-memory store). `None` when the store must be awaited; nothing
+    /// was counted then.
+    /// Takes the request's parts: the hot path calls it before building an
+    /// [`AuthRequest`].
+    pub(crate) fn admit_now(
+        &self,
+        route: &Route,
+        method: &Method,
+        headers: &HeaderMap,
+        peer: Option<IpAddr>,
+    ) -> Option<Result<()>> {
+        let counted = match self.rate_limit_key(route, headers, peer) {
+            None => Ok(()),
+            Some((key, window, max)) => {
+                let store = &self.config.rate_limit.store;
+                allowed(store.hit_now(&key, window, max, self.now())?)
+            }
+        };
+        Some(counted.and_then(|()| self.check_origin(method, headers)))
+    }
+
     /// S09: counts the request against its client's limit for this route.
-    ///
-    /// Without the client's address (the app is not served with connect info) nothing is
-    /// counted; that is said once per process, through `tracing` and on stderr.
     async fn check_rate_limit(&self, route: &Route, request: &AuthRequest) -> Result<()> {
+        let Some((key, window, max)) = self.rate_limit_key(route, &request.headers, request.peer)
+        else {
+            return Ok(());
+        };
+        let store = &self.config.rate_limit.store;
+        allowed(store.hit(&key, window, max, self.now()).await)
+    }
+
+    /// The counter a request is counted under, with its window and maximum;
+    /// `None` when nothing is counted: limits are off, or the client's address
+    /// is unknown (the app is not served with connect info), which is said once
+    /// per process, through `tracing` and on stderr.
+    fn rate_limit_key(
+        &self,
+        route: &Route,
+        headers: &HeaderMap,
+        peer: Option<IpAddr>,
+    ) -> Option<(String, std::time::Duration, u32)> {
         let limits = &self.config.rate_limit;
         if !limits.enabled {
-            return Ok(());
+            return None;
         }
-        let Some(peer) = request.peer else {
+        let Some(peer) = peer else {
             static WARNED: std::sync::Once = std::sync::Once::new();
             WARNED.call_once(|| {
                 tracing::warn!("{NO_CLIENT_ADDRESSES}");
                 // Many apps install no `tracing` subscriber: say it where it is always seen.
                 eprintln!("warning: {NO_CLIENT_ADDRESSES}");
             });
-            return Ok(());
+            return None;
         };
-        let client = limits.client_ip(peer, &request.headers);
+        let client = limits.client_ip(peer, headers);
         let key = format!("{}|{}", route.path, crate::rate_limit::bucket(client));
         let (window, max) = limits.limit_for(route.path);
-        let decision = limits.store.hit(&key, window, max, self.now()).await?;
-        if decision.allowed {
-            Ok(())
-        } else {
-            Err(Error::TooManyRequests {
-                retry_after: decision.retry_after,
-            })
-        }
+        Some((key, window, max))
     }
 
     /// S16 and S35: every state-changing request (any method but GET, HEAD,
@@ -132,11 +166,12 @@ impl BetterAuth {
     /// - without `Origin`, a request carrying cookies needs a trusted `Referer`;
     /// - requests with neither header nor cookie (server-to-server, CLI, bearer
     ///   clients) pass: no browser sent them on a user's behalf.
-    fn check_origin(&self, request: &AuthRequest) -> Result<()> {
-        if matches!(request.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+    fn check_origin(&self, method: &Method, headers: &HeaderMap) -> Result<()> {
+        let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+        if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
             return Ok(());
         }
-        if let Some(origin) = request.header(header::ORIGIN) {
+        if let Some(origin) = text(header::ORIGIN) {
             let origin = origin.trim();
             if origin.is_empty() || origin == "null" {
                 return Err(Error::MissingOrNullOrigin);
@@ -147,21 +182,19 @@ impl BetterAuth {
                 Err(Error::InvalidOrigin)
             };
         }
-        if request.headers.contains_key(header::ORIGIN) {
+        if headers.contains_key(header::ORIGIN) {
             // Present but not text: as untrusted as it gets.
             return Err(Error::InvalidOrigin);
         }
-        if request
-            .header("sec-fetch-site")
+        if text(header::HeaderName::from_static("sec-fetch-site"))
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("cross-site"))
         {
             return Err(Error::InvalidOrigin);
         }
-        if !request.headers.contains_key(header::COOKIE) {
+        if !headers.contains_key(header::COOKIE) {
             return Ok(());
         }
-        let referer = request
-            .header(header::REFERER)
+        let referer = text(header::REFERER)
             .filter(|r| !r.is_empty())
             .ok_or(Error::MissingOrNullOrigin)?;
         if self.is_trusted_origin(referer) {
@@ -169,5 +202,17 @@ impl BetterAuth {
         } else {
             Err(Error::InvalidOrigin)
         }
+    }
+}
+
+/// A rate limit decision as the request's outcome (S09).
+fn allowed(decision: Result<crate::rate_limit::RateDecision>) -> Result<()> {
+    let decision = decision?;
+    if decision.allowed {
+        Ok(())
+    } else {
+        Err(Error::TooManyRequests {
+            retry_after: decision.retry_after,
+        })
     }
 }

@@ -309,6 +309,22 @@ pub trait RateLimitStore: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> HitFuture<'a>;
 
+    /// [`RateLimitStore::hit`] for a store that decides at once, without
+    /// waiting (one in process memory): counts the request and returns the
+    /// decision. The default, for stores that must wait (a database), counts
+    /// nothing and returns `None`, and callers then use `hit`. The hot path of
+    /// `/get-session` uses it to answer a cached session without a future.
+    fn hit_now(
+        &self,
+        key: &str,
+        window: Duration,
+        max: u32,
+        now: DateTime<Utc>,
+    ) -> Option<Result<RateDecision>> {
+        let _ = (key, window, max, now);
+        None
+    }
+
     /// S30: reserves one password attempt for `account` *before* the password
     /// is checked, atomically: while the account is in a delay nothing is
     /// reserved and the attempt is refused; otherwise the attempt counts as a
@@ -549,14 +565,9 @@ impl MemoryRateLimitStore {
     }
 }
 
-impl RateLimitStore for MemoryRateLimitStore {
-    fn hit<'a>(
-        &'a self,
-        key: &'a str,
-        window: Duration,
-        max: u32,
-        now: DateTime<Utc>,
-    ) -> HitFuture<'a> {
+impl MemoryRateLimitStore {
+    /// Counts one request for `key` in its current window.
+    fn count(&self, key: &str, window: Duration, max: u32, now: DateTime<Utc>) -> RateDecision {
         let now = now.timestamp_millis();
         let window_ms = window.as_millis() as i64;
         let (count, start) = self.windows.update(key, now, now + window_ms, |c| {
@@ -566,8 +577,30 @@ impl RateLimitStore for MemoryRateLimitStore {
             c.count = c.count.saturating_add(1);
             (c.count, c.start)
         });
-        let decision = decide(i64::from(count), start, window, max, now);
+        decide(i64::from(count), start, window, max, now)
+    }
+}
+
+impl RateLimitStore for MemoryRateLimitStore {
+    fn hit<'a>(
+        &'a self,
+        key: &'a str,
+        window: Duration,
+        max: u32,
+        now: DateTime<Utc>,
+    ) -> HitFuture<'a> {
+        let decision = self.count(key, window, max, now);
         Box::pin(async move { Ok(decision) })
+    }
+
+    fn hit_now(
+        &self,
+        key: &str,
+        window: Duration,
+        max: u32,
+        now: DateTime<Utc>,
+    ) -> Option<Result<RateDecision>> {
+        Some(Ok(self.count(key, window, max, now)))
     }
 
     fn reserve_attempt<'a>(&'a self, account: &'a str, now: DateTime<Utc>) -> HitFuture<'a> {

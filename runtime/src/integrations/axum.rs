@@ -12,6 +12,7 @@ use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Path, Query, Request
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
+use futures_util::future::Either;
 use http::Method;
 
 use crate::auth::BetterAuth;
@@ -161,12 +162,28 @@ where
     let mut router = Router::new();
     for (index, route) in auth.routes().iter().enumerate() {
         let auth = auth.clone();
-        let handler = move |request: Request| {
-            let auth = auth.clone();
-            async move { dispatch(&auth, index, request).await }
-        };
         let filter = method_filter(&route.method);
-        router = router.route(&format!("{prefix}{}", route.path), on(filter, handler));
+        let path = format!("{prefix}{}", route.path);
+        // The most frequent request: a session the cache holds is answered
+        // at once, without the general path's future (see `cached_get_session`).
+        if route.method == Method::GET && route.path == "/get-session" {
+            let handler = move |request: Request| match cached_get_session(&auth, index, &request) {
+                Some(response) => Either::Left(std::future::ready(response)),
+                None => {
+                    let auth = auth.clone();
+                    Either::Right(Box::pin(
+                        async move { dispatch(&auth, index, request).await },
+                    ))
+                }
+            };
+            router = router.route(&path, on(filter, handler));
+        } else {
+            let handler = move |request: Request| {
+                let auth = auth.clone();
+                async move { dispatch(&auth, index, request).await }
+            };
+            router = router.route(&path, on(filter, handler));
+        }
     }
     // S24, S36: bodies over the limit are refused in `dispatch`, no layer
     // here: a layer per route costs every request (get-session most).
@@ -252,6 +269,31 @@ async fn dispatch(auth: &BetterAuth, index: usize, request: Request) -> Response
         };
     }
     into_axum(auth.respond(route, request).await)
+}
+
+/// `/get-session` for a request whose session the cache holds unchanged,
+/// answered without a future: the steps of [`dispatch`], in its order, where
+/// each can be decided at once. `None` leaves the request, untouched and
+/// uncounted, to `dispatch`: a query (`disableRefresh`) or a body (the size
+/// and JSON checks), a session not cached or due for a refresh, a rate limit
+/// store that must be awaited.
+fn cached_get_session(auth: &BetterAuth, index: usize, request: &Request) -> Option<Response> {
+    if request.uri().query().is_some() || !axum::body::HttpBody::is_end_stream(request.body()) {
+        return None;
+    }
+    // Read before the request is counted, so a miss is counted once, by `dispatch`.
+    let answer = auth.cached_session_answer(request.headers())?;
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let route = &auth.routes()[index];
+    Some(
+        match auth.admit_now(route, request.method(), request.headers(), peer)? {
+            Ok(()) => into_axum(answer),
+            Err(err) => into_axum(auth.error_response(route, &err)),
+        },
+    )
 }
 
 fn into_axum(response: AuthResponse) -> Response {

@@ -242,3 +242,78 @@ async fn two_requests_without_connect_info() {
         assert_eq!(response.status(), 401);
     }
 }
+
+/// S09 on the hot path: `/get-session` answers a cached session without the
+/// general path's future, and still counts every request against the client's
+/// limit, from the first (a cache miss, read from the database) to the last
+/// (served from the cache), whatever the cache (the default never-stale one,
+/// the opt-in ttl one) and whatever the store (in memory: decided at once; in
+/// the database: awaited). A refused request gets 429 with `Retry-After`, not
+/// the session.
+async fn s09_get_session_counts_cached_reads(db: TestDb) {
+    let store = Arc::new(DatabaseRateLimitStore::new(db.database.clone()));
+    // Each variant is a client of its own (behind a trusted proxy), as the
+    // database store's counters are shared by the variants.
+    let rule = |limits: RateLimitConfig| {
+        limits
+            .rule("/get-session", Duration::from_secs(60), 4)
+            .trusted_proxies(["127.0.0.1/32"])
+            .unwrap()
+    };
+    let variants: [(&str, RateLimitConfig, Option<Duration>); 4] = [
+        ("memory store", rule(RateLimitConfig::default()), None),
+        (
+            "database store",
+            rule(RateLimitConfig::default().store(store.clone())),
+            None,
+        ),
+        (
+            "memory store, ttl cache",
+            rule(RateLimitConfig::default()),
+            Some(Duration::from_secs(60)),
+        ),
+        (
+            "database store, ttl cache",
+            rule(RateLimitConfig::default().store(store)),
+            Some(Duration::from_secs(60)),
+        ),
+    ];
+    for (i, (name, limits, ttl)) in variants.into_iter().enumerate() {
+        let mut setup = Setup::new();
+        setup.config = setup.config.rate_limit(limits);
+        if let Some(ttl) = ttl {
+            setup.config = setup.config.session_cache(ttl);
+        }
+        let srv = TestServer::start_with(&db, setup).await;
+        let token = srv.user(&format!("limit{i}@example.com")).await;
+        let client = format!("198.51.100.{}", i + 1);
+        let get_session = || {
+            srv.get("/api/auth/get-session")
+                .bearer(&token)
+                .header("x-forwarded-for", &client)
+        };
+        for n in 1..=4 {
+            let resp = get_session().send().await;
+            assert_eq!(resp.status, 200, "{name}, request {n}: {}", resp.body);
+            assert_eq!(
+                resp.body["user"]["email"],
+                format!("limit{i}@example.com"),
+                "{name}"
+            );
+        }
+        let limited = get_session().send().await;
+        assert_eq!(
+            (limited.status, limited.code()),
+            (429, "TOO_MANY_REQUESTS"),
+            "{name}: {}",
+            limited.body
+        );
+        assert!(limited.header("retry-after").is_some(), "{name}");
+        assert!(limited.body.get("user").is_none(), "{name}");
+    }
+}
+
+both_db!(
+    s09_get_session_hot_path_is_rate_limited,
+    |db: TestDb| async move { s09_get_session_counts_cached_reads(db).await }
+);
