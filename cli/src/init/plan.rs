@@ -389,8 +389,9 @@ fn port_from_env(env_files: &[String], model: &Model) -> Option<u16> {
 }
 
 /// The port a configuration of the app defaults to, when it is the only one written:
-/// a `port: 8000` field in a struct literal (`impl Default for ServerConfig`), or
-/// `fn default_port() -> u16 { 8000 }` (serde's `#[serde(default = "default_port")]`).
+/// a `port: 8000` field in a struct literal (`impl Default for ServerConfig`),
+/// `fn default_port() -> u16 { 8000 }` (serde's `#[serde(default = "default_port")]`),
+/// or a constant (`const PORT: u16 = 8000;`).
 fn default_port(model: &Model) -> Option<u16> {
     use syn::visit::Visit;
     const FIELDS: [&str; 7] = [
@@ -430,6 +431,25 @@ fn default_port(model: &Model) -> Option<u16> {
             }
             syn::visit::visit_item_fn(self, f);
         }
+        // `const PORT: u16 = 3000;`, `static DEFAULT_PORT: u16 = 8080;`, wherever they
+        // are declared (`bind(format!("{HOST}:{PORT}"))` reads one through a macro,
+        // which init does not expand).
+        fn visit_item_const(&mut self, c: &'a syn::ItemConst) {
+            if port_name(&c.ident) {
+                self.0.extend(int(&c.expr));
+            }
+            syn::visit::visit_item_const(self, c);
+        }
+        fn visit_item_static(&mut self, s: &'a syn::ItemStatic) {
+            if port_name(&s.ident) {
+                self.0.extend(int(&s.expr));
+            }
+            syn::visit::visit_item_static(self, s);
+        }
+    }
+    fn port_name(ident: &syn::Ident) -> bool {
+        let name = ident.to_string().to_ascii_lowercase();
+        FIELDS.contains(&name.as_str()) || name == "default_port"
     }
     let mut ports = Ports::default();
     for file in &model.files {

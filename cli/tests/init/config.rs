@@ -1101,3 +1101,24 @@ fn a_server_in_src_bin_keeps_the_module_beside_it() {
     assert!(!project.join("src/bin/auth.rs").exists());
     assert!(!project.join("src/auth.rs").exists());
 }
+
+/// A port kept in a constant and read through a macro (`const PORT: u16 = 8123;
+/// bind(format!("{}:{}", HOST, PORT))`, as public apps write it) is the port.
+#[test]
+fn the_port_of_a_constant() {
+    let main = "use axum::{routing::get, Router};\n\n\
+         const HOST: &str = \"0.0.0.0\";\n\
+         const PORT: u16 = 8123;\n\n\
+         #[tokio::main]\nasync fn main() {\n    \
+         let app = Router::new().route(\"/\", get(|| async { \"hi\" }));\n    \
+         let listener = tokio::net::TcpListener::bind(format!(\"{}:{}\", HOST, PORT)).await.unwrap();\n    \
+         axum::serve(listener, app).await.unwrap();\n}\n";
+    let dir = fixture("hello");
+    std::fs::write(dir.path().join("src/main.rs"), main).unwrap();
+    let stdout = init_ok(dir.path(), &["--dry-run"]);
+    assert!(
+        stdout.contains("+BETTER_AUTH_URL=http://localhost:8123\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("could not tell which port"), "{stdout}");
+}
