@@ -101,6 +101,7 @@ impl BetterAuth {
     /// was counted then.
     /// Takes the request's parts: the hot path calls it before building an
     /// [`AuthRequest`].
+    #[cfg(feature = "axum")]
     pub(crate) fn admit_now(
         &self,
         route: &Route,

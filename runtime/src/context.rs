@@ -249,6 +249,7 @@ impl AuthContext {
     /// body not rendered yet), which would answer exactly this otherwise: the
     /// same cache, change counter and expiry checks as
     /// [`AuthContext::lookup_session_with_body`] with a refresh allowed.
+    #[cfg(feature = "axum")]
     pub(crate) fn cached_session_answer(
         &self,
         headers: &HeaderMap,

@@ -388,6 +388,179 @@ fn port_from_env(env_files: &[String], model: &Model) -> Option<u16> {
         .find_map(|name| value(&name))
 }
 
+/// Names of other services' ports and sections, which an app's configuration holds beside
+/// its own (`[database] port = 5432`, `REDIS_PORT`).
+const OTHER_SERVICES: [&str; 12] = [
+    "db", "database", "postgres", "pg", "mysql", "mariadb", "redis", "mongo", "smtp", "mail",
+    "amqp", "rabbit",
+];
+
+/// The port the app's configuration files give it (`config/base.yaml`,
+/// `configuration/local.toml`, `config.toml`, `fly.toml`'s `internal_port`), for an app
+/// that reads its port from one: the files in the package (or env) folder and in its
+/// `config`, `configuration`, `settings` or `conf` folder that its sources name. A `port`
+/// (or `*_port`) key outside another service's section (`database:`, `[redis]`) counts;
+/// when the files disagree, a local or development file wins over a base or default one,
+/// else nothing is read.
+fn port_from_config_files(dirs: &[&PathBuf], model: &Model) -> Option<u16> {
+    const FOLDERS: [&str; 4] = ["config", "configuration", "settings", "conf"];
+    const NOT_CONFIG: [&str; 12] = [
+        "Cargo.toml",
+        "rust-toolchain.toml",
+        "rustfmt.toml",
+        ".rustfmt.toml",
+        "clippy.toml",
+        "deny.toml",
+        "Cross.toml",
+        "Makefile.toml",
+        "diesel.toml",
+        "sqlx.toml",
+        "taplo.toml",
+        "release.toml",
+    ];
+    const PREFERRED: [&str; 8] = [
+        "local",
+        "development",
+        "dev",
+        "default",
+        "base",
+        "config",
+        "settings",
+        "app",
+    ];
+    let named = |needle: &str| model.files.iter().any(|f| f.text.contains(needle));
+    let mut found: Vec<(String, u16)> = Vec::new();
+    for dir in dirs {
+        let folders = std::iter::once((dir.to_path_buf(), None)).chain(
+            FOLDERS
+                .iter()
+                .map(|folder| (dir.join(folder), Some(*folder))),
+        );
+        for (folder, folder_name) in folders {
+            let Ok(entries) = std::fs::read_dir(&folder) else {
+                continue;
+            };
+            let mut paths: Vec<PathBuf> =
+                entries.filter_map(Result::ok).map(|e| e.path()).collect();
+            paths.sort();
+            for path in paths {
+                let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+                if !matches!(ext, "toml" | "yaml" | "yml") || NOT_CONFIG.contains(&file_name) {
+                    continue;
+                }
+                let stem = file_name.rsplit_once('.').map_or(file_name, |(s, _)| s);
+                let mentioned = named(file_name)
+                    || named(&format!("\"{stem}\""))
+                    || folder_name.is_some_and(|f| named(&format!("\"{f}")))
+                    || file_name == "fly.toml";
+                if !mentioned {
+                    continue;
+                }
+                let Some(text) = read(&path) else { continue };
+                let ports = if ext == "toml" {
+                    toml_ports(&text)
+                } else {
+                    yaml_ports(&text)
+                };
+                found.extend(ports.into_iter().map(|p| (stem.to_ascii_lowercase(), p)));
+            }
+        }
+    }
+    let single = |ports: Vec<u16>| {
+        let mut ports = ports;
+        ports.sort_unstable();
+        ports.dedup();
+        (ports.len() == 1).then(|| ports[0])
+    };
+    single(found.iter().map(|(_, p)| *p).collect()).or_else(|| {
+        PREFERRED.iter().find_map(|name| {
+            single(
+                found
+                    .iter()
+                    .filter(|(stem, _)| stem == name)
+                    .map(|(_, p)| *p)
+                    .collect(),
+            )
+        })
+    })
+}
+
+/// Whether `key` names the app's own port in a section named `section` (its dotted
+/// path), not another service's.
+fn own_port_key(section: &str, key: &str) -> bool {
+    let key = key.trim().trim_matches('"').to_ascii_lowercase();
+    let section = section.to_ascii_lowercase();
+    (key == "port" || key.ends_with("_port"))
+        && !OTHER_SERVICES
+            .iter()
+            .any(|other| key.contains(other) || section.split(['.', '_', '-']).any(|s| s == *other))
+}
+
+/// A port number written as a TOML or YAML scalar (`8000`, `"8000"`, `8000 # comment`).
+fn port_value(value: &str) -> Option<u16> {
+    let value = value.split('#').next().unwrap_or("").trim();
+    value
+        .trim_matches(|c| c == '"' || c == '\'')
+        .parse::<u16>()
+        .ok()
+        .filter(|p| *p > 0)
+}
+
+/// The app's ports in a TOML file: `port = 8000` keys, by their `[section]`.
+fn toml_ports(text: &str) -> Vec<u16> {
+    let mut section = String::new();
+    let mut ports = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            section = header
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_owned();
+            continue;
+        }
+        if let Some((key, value)) = line.split_once('=') {
+            if own_port_key(&section, key) {
+                ports.extend(port_value(value));
+            }
+        }
+    }
+    ports
+}
+
+/// The app's ports in a YAML file: `port: 8000` keys, by the keys they sit under.
+fn yaml_ports(text: &str) -> Vec<u16> {
+    // The enclosing keys, with their indentation.
+    let mut parents: Vec<(usize, String)> = Vec::new();
+    let mut ports = Vec::new();
+    for line in text.lines() {
+        let content = line.trim_start();
+        if content.is_empty() || content.starts_with('#') || content.starts_with('-') {
+            continue;
+        }
+        let indent = line.len() - content.len();
+        while parents.last().is_some_and(|(i, _)| *i >= indent) {
+            parents.pop();
+        }
+        let Some((key, value)) = content.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        if value.is_empty() || value.starts_with('#') {
+            parents.push((indent, key.trim().to_owned()));
+            continue;
+        }
+        let section: Vec<&str> = parents.iter().map(|(_, k)| k.as_str()).collect();
+        if own_port_key(&section.join("."), key) {
+            ports.extend(port_value(value));
+        }
+    }
+    ports
+}
+
 /// The port a configuration of the app defaults to, when it is the only one written:
 /// a `port: 8000` field in a struct literal (`impl Default for ServerConfig`),
 /// `fn default_port() -> u16 { 8000 }` (serde's `#[serde(default = "default_port")]`),
@@ -840,6 +1013,7 @@ pub(super) fn build(
         .port
         .or_else(|| port_from_env(&env_files, &model))
         .or_else(|| default_port(&model))
+        .or_else(|| port_from_config_files(&env_dirs, &model))
     {
         Some(port) => port,
         None => {

@@ -1122,3 +1122,71 @@ fn the_port_of_a_constant() {
     );
     assert!(!stdout.contains("could not tell which port"), "{stdout}");
 }
+
+/// A port that only the app's configuration files know (`configuration/base.yaml`,
+/// read at start-up) is read from them: the app's own `port`, not its database's, and
+/// the base file's when a production file says otherwise; a TOML `config.toml` too.
+#[test]
+fn the_port_is_read_from_the_configuration_files() {
+    let main = "use axum::{routing::get, Router};\n\n\
+         struct Settings {\n    port: u16,\n}\n\n\
+         fn settings() -> Settings {\n    \
+         let _text = std::fs::read_to_string(\"configuration/base.yaml\");\n    \
+         Settings { port: 0 }\n}\n\n\
+         #[tokio::main]\nasync fn main() {\n    \
+         let settings = settings();\n    \
+         let app = Router::new().route(\"/\", get(|| async { \"hi\" }));\n    \
+         let listener = tokio::net::TcpListener::bind(format!(\"0.0.0.0:{}\", settings.port)).await.unwrap();\n    \
+         axum::serve(listener, app).await.unwrap();\n}\n";
+    let dir = fixture("hello");
+    let project = dir.path();
+    std::fs::write(project.join("src/main.rs"), main).unwrap();
+    std::fs::create_dir(project.join("configuration")).unwrap();
+    std::fs::write(
+        project.join("configuration/base.yaml"),
+        "application:\n  host: 0.0.0.0\n  port: 8001 # the API\ndatabase:\n  host: localhost\n  port: 5432\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("configuration/production.yaml"),
+        "application:\n  port: 80\n",
+    )
+    .unwrap();
+    let stdout = init_ok(project, &["--dry-run"]);
+    assert!(
+        stdout.contains("+BETTER_AUTH_URL=http://localhost:8001\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("could not tell which port"), "{stdout}");
+
+    // TOML, beside the manifest, with the database's section first.
+    let dir = fixture("hello");
+    let project = dir.path();
+    std::fs::write(
+        project.join("src/main.rs"),
+        main.replace("configuration/base.yaml", "config.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("config.toml"),
+        "[database]\nport = 5432\n\n[server]\nhost = \"127.0.0.1\"\nport = \"8002\"\n",
+    )
+    .unwrap();
+    let stdout = init_ok(project, &["--dry-run"]);
+    assert!(
+        stdout.contains("+BETTER_AUTH_URL=http://localhost:8002\n"),
+        "{stdout}"
+    );
+
+    // A file the sources never name is not the app's configuration.
+    let dir = fixture("hello");
+    let project = dir.path();
+    std::fs::write(
+        project.join("src/main.rs"),
+        main.replace("configuration/base.yaml", "elsewhere"),
+    )
+    .unwrap();
+    std::fs::write(project.join("config.toml"), "port = 8003\n").unwrap();
+    let stdout = init_ok(project, &["--dry-run"]);
+    assert!(stdout.contains("could not tell which port"), "{stdout}");
+}
