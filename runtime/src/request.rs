@@ -46,7 +46,8 @@ impl AuthRequest {
     /// Parses the JSON body; an empty body reads as `{}`. Any shape error is a
     /// 400 `VALIDATION_ERROR` naming the problem (S25).
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
+        // Only an absent body reads as `{}`: whitespace alone is not JSON (400).
+        let body: &[u8] = if self.body.is_empty() {
             b"{}"
         } else {
             &self.body

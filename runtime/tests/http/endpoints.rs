@@ -480,3 +480,31 @@ async fn session_cache_never_serves_a_session_this_instance_ended() {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(cached.get("/api/me").bearer(&b).send().await.status, 401);
 }
+
+both_backends!(
+    an_optional_body_is_absent_or_json_never_whitespace,
+    |srv: TestServer| async move {
+        let token = srv.user("blank@example.com").await;
+        // Whitespace alone is not a JSON document: refused, and the session lives on
+        // (found by the OpenAPI fuzzer: `-d ' '` signed out with 200).
+        let resp = srv
+            .post("/api/auth/sign-out")
+            .bearer(&token)
+            .raw_body("application/json", " ")
+            .send()
+            .await;
+        assert_eq!(
+            (resp.status, resp.code()),
+            (400, "VALIDATION_ERROR"),
+            "{}",
+            resp.body
+        );
+        let session = srv.get("/api/auth/get-session").bearer(&token).send().await;
+        assert_eq!(session.body["user"]["email"], "blank@example.com");
+        // No body at all reads as `{}`, as the JS client sends it.
+        let resp = srv.post("/api/auth/sign-out").bearer(&token).send().await;
+        assert_eq!(resp.status, 200, "{}", resp.body);
+        let session = srv.get("/api/auth/get-session").bearer(&token).send().await;
+        assert!(session.body.is_null(), "{}", session.body);
+    }
+);
