@@ -99,8 +99,9 @@ impl BetterAuth {
     /// answers at once ([`RateLimitStore::hit_now`](crate::rate_limit::RateLimitStore::hit_now),
     /// the in-memory store). `None` when the store must be awaited; nothing
     /// was counted then.
-    /// Takes the request's parts: the hot path calls it before building an
-    /// [`AuthRequest`].
+    ///
+    /// It takes the request's parts: the hot path calls it without building
+    /// an [`AuthRequest`].
     #[cfg(feature = "axum")]
     pub(crate) fn admit_now(
         &self,

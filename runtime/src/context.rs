@@ -246,27 +246,49 @@ impl AuthContext {
     /// unchanged, with its body already rendered, decided without waiting for
     /// anything: the hot path of the most frequent request. `None` sends the
     /// request the general way (no credential, not cached, a refresh due, a
-    /// body not rendered yet), which would answer exactly this otherwise: the
-    /// same cache, change counter and expiry checks as
-    /// [`AuthContext::lookup_session_with_body`] with a refresh allowed.
+    /// body not rendered yet), which would answer exactly this otherwise: both
+    /// read the cache through [`AuthContext::servable_cached`].
     #[cfg(feature = "axum")]
     pub(crate) fn cached_session_answer(
         &self,
         headers: &HeaderMap,
     ) -> Option<crate::request::AuthResponse> {
-        let cache = self.session_cache.as_ref()?;
+        // Without a cache, nothing to answer: the credential is not even read.
+        self.session_cache.as_ref()?;
         let credential = self.credential_from_headers(headers)?;
-        let (found, body) = if cache.is_validated() {
-            // Read before the cache, as the general path does.
-            let version = self.database.data_version()?;
-            cache.get_validated_with_body(&credential.digest, version)?
-        } else {
-            cache.get_renewing(&credential.digest, || self.database.data_version())?
-        };
-        if !self.servable_from_cache(&found.0, Refresh::WithCookie) {
-            return None;
-        }
+        let version = self.validated_version();
+        let (_, body) = self.servable_cached(&credential.digest, version, Refresh::WithCookie)?;
         body.get().map(crate::request::Rendered::response)
+    }
+
+    /// The change counter a validated cache is checked against: read before
+    /// the cache and before any database lookup whose result is stored under
+    /// it. `None` for a ttl cache, or without a cache.
+    fn validated_version(&self) -> Option<i64> {
+        match &self.session_cache {
+            Some(cache) if cache.is_validated() => self.database.data_version(),
+            _ => None,
+        }
+    }
+
+    /// The cache's entry for `digest` when it can be served now: current
+    /// under `version` (a validated cache, [`AuthContext::validated_version`])
+    /// or renewed while the change counter has not moved (a ttl cache; a
+    /// validated cache without a counter serves nothing), and neither expired
+    /// nor due for `refresh` (those go to the database).
+    fn servable_cached(
+        &self,
+        digest: &str,
+        version: Option<i64>,
+        refresh: Refresh,
+    ) -> Option<crate::session_cache::Found> {
+        let cache = self.session_cache.as_ref()?;
+        let found = match version {
+            Some(version) => cache.get_validated_with_body(digest, version)?,
+            None => cache.get_renewing(digest, || self.database.data_version())?,
+        };
+        self.servable_from_cache(&found.0.0, refresh)
+            .then_some(found)
     }
 
     /// The session of a request's credential, with that credential: the
@@ -325,26 +347,12 @@ impl AuthContext {
         digest: &str,
         refresh: Refresh,
     ) -> Result<Option<Lookup>> {
-        // Validated cache: the change counter is read before the cache and
-        // before any database lookup whose result is stored under it.
-        let version = match &self.session_cache {
-            Some(cache) if cache.is_validated() => self.database.data_version(),
-            _ => None,
-        };
-        let cached = match (&self.session_cache, version) {
-            (Some(cache), Some(version)) => cache
-                .get_validated_with_body(digest, version)
-                .map(|(found, body)| (found, Some(body))),
-            // A ttl cache (or a validated one without a counter, which serves nothing).
-            (Some(cache), None) => cache
-                .get_renewing(digest, || self.database.data_version())
-                .map(|(found, body)| (found, Some(body))),
-            (None, _) => None,
-        };
-        if let Some((found, body)) = cached {
-            if self.servable_from_cache(&found.0, refresh) {
-                return Ok(Some(Lookup::Cached { found, body }));
-            }
+        let version = self.validated_version();
+        if let Some((found, body)) = self.servable_cached(digest, version, refresh) {
+            return Ok(Some(Lookup::Cached {
+                found,
+                body: Some(body),
+            }));
         }
         // A ttl cache stores the counter as it was before this lookup, to
         // renew the entry later while it has not moved.
