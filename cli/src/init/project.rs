@@ -182,32 +182,27 @@ fn package_name(doc: &DocumentMut, path: &Path) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow!("{} has no [package] name", path.display()))
 }
 
-/// The workspace that owns the package in `package_dir`, when it is a member of one.
 /// The binary init wires into, chosen among the package's binaries as cargo sees them:
-/// the `default-run` one, the one named after the package, an auto-discovered
-/// `src/main.rs`, then the `[[bin]]` targets in order. A package often has helper
-/// binaries (a seeder, a migrator) beside its server, so the first of these that
-/// builds a router or serves one wins; when none does, the first that exists.
+/// the `default-run` one, the one named after the package (an auto-discovered
+/// `src/main.rs` is that one), then the `[[bin]]` targets in order and the
+/// auto-discovered `src/bin/*`. A package often has helper binaries (a seeder, a
+/// migrator) beside its server, so the first of these that builds a router or serves
+/// one wins; when none does, the first that exists.
 fn server_binary(
     doc: &DocumentMut,
     package: &str,
     dir: &Path,
 ) -> anyhow::Result<Option<FoundFile>> {
+    fn name_of(bin: &toml_edit::Table) -> Option<&str> {
+        bin.get("name").and_then(Item::as_str)
+    }
     let bins: Vec<&toml_edit::Table> = doc
         .get("bin")
         .and_then(Item::as_array_of_tables)
         .map(|bins| bins.iter().collect())
         .unwrap_or_default();
-    let name_of =
-        |bin: &toml_edit::Table| bin.get("name").and_then(Item::as_str).map(str::to_owned);
-    // Cargo's inference for a `[[bin]]` without a `path`.
-    let path_of = |bin: &toml_edit::Table| -> Vec<PathBuf> {
-        if let Some(path) = bin.get("path").and_then(Item::as_str) {
-            return vec![dir.join(path)];
-        }
-        let Some(name) = name_of(bin) else {
-            return Vec::new();
-        };
+    // Where cargo looks for a binary named `name` that gives no `path`.
+    let inferred = |name: &str| {
         let mut paths = vec![
             dir.join(format!("src/bin/{name}.rs")),
             dir.join(format!("src/bin/{name}/main.rs")),
@@ -217,15 +212,14 @@ fn server_binary(
         }
         paths
     };
-    let named = |wanted: &str| -> Vec<PathBuf> {
-        match bins.iter().find(|b| name_of(b).as_deref() == Some(wanted)) {
-            Some(bin) => path_of(bin),
-            None if wanted == package => vec![dir.join("src/main.rs")],
-            None => vec![
-                dir.join(format!("src/bin/{wanted}.rs")),
-                dir.join(format!("src/bin/{wanted}/main.rs")),
-            ],
-        }
+    let path_of = |bin: &toml_edit::Table| match bin.get("path").and_then(Item::as_str) {
+        Some(path) => vec![dir.join(path)],
+        None => name_of(bin).map(inferred).unwrap_or_default(),
+    };
+    // The binary named `wanted`, declared or not.
+    let named = |wanted: &str| match bins.iter().find(|b| name_of(b) == Some(wanted)) {
+        Some(bin) => path_of(bin),
+        None => inferred(wanted),
     };
     let mut candidates = Vec::new();
     if let Some(default_run) = doc
@@ -236,7 +230,6 @@ fn server_binary(
         candidates.extend(named(default_run));
     }
     candidates.extend(named(package));
-    candidates.push(dir.join("src/main.rs"));
     for bin in &bins {
         candidates.extend(path_of(bin));
     }
@@ -276,6 +269,7 @@ fn server_binary(
     Ok((!found.is_empty()).then(|| found.swap_remove(pick)))
 }
 
+/// The workspace that owns the package in `package_dir`, when it is a member of one.
 fn find_workspace_root(package_dir: &Path) -> anyhow::Result<Option<(PathBuf, DocumentMut)>> {
     let metadata = metadata(&package_dir.join("Cargo.toml"))?;
     let root = metadata.workspace_root.into_std_path_buf();
