@@ -209,19 +209,22 @@ fn module_name(model: &Model) -> String {
 /// `session`, `account`, `verification`) then sit beside the app's, unless the app's
 /// migrations already create a table of one of those names. Failing that, a database
 /// named after the package on the local server, which the note says to create.
-fn postgres_url(env_text: Option<&str>, model: &Model, package: &Package) -> (String, String) {
+fn postgres_url(
+    env_text: Option<&str>,
+    example_text: Option<&str>,
+    model: &Model,
+    package: &Package,
+) -> (String, String) {
     let name = package.name.replace('-', "_");
     let fallback = format!("postgres://postgres@localhost:5432/{name}");
     let is_postgres =
         |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
-    let example_text = read(&envfile::example_path(&package.env_dir));
     let from_env = env_text
         .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
         .filter(|url| is_postgres(url))
         .map(|url| (url, "the app's DATABASE_URL in .env"))
         .or_else(|| {
             example_text
-                .as_deref()
                 .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
                 .filter(|url| is_postgres(url) && !url.contains("${"))
                 .map(|url| (url, "the app's DATABASE_URL in its example dotenv file"))
@@ -361,10 +364,6 @@ fn port_from_env(env_files: &[String], model: &Model) -> Option<u16> {
         "API_PORT",
         "WEB_PORT",
     ];
-    const OTHERS: [&str; 12] = [
-        "DB", "DATABASE", "POSTGRES", "PG", "MYSQL", "MARIADB", "REDIS", "MONGO", "SMTP", "MAIL",
-        "AMQP", "RABBIT",
-    ];
     let value = |name: &str| {
         env_files.iter().find_map(|text| {
             envfile::value_of(text, name)
@@ -383,7 +382,10 @@ fn port_from_env(env_files: &[String], model: &Model) -> Option<u16> {
         .iter()
         .flat_map(|text| envfile::keys(text))
         .filter(|name| name.ends_with("_PORT"))
-        .filter(|name| !OTHERS.iter().any(|other| name.contains(other)))
+        .filter(|name| {
+            let name = name.to_ascii_lowercase();
+            !OTHER_SERVICES.iter().any(|other| name.contains(other))
+        })
         .filter(|name| named_in_sources(name))
         .find_map(|name| value(&name))
 }
@@ -912,7 +914,10 @@ pub(super) fn build(
             DatabaseKind::Postgres => "sqlx::PgPool",
         });
 
-    let example_file = envfile::example_path(&package.env_dir)
+    // The app's own example file when it has one (`.env.sample`, ...), not a second one.
+    let example_path = envfile::example_path(&package.env_dir);
+    let example_text = read(&example_path);
+    let example_file = example_path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_else(|| ".env.example".to_owned());
@@ -1030,7 +1035,12 @@ pub(super) fn build(
     let database_url = match database {
         DatabaseKind::Sqlite => "sqlite:auth.db?mode=rwc".to_owned(),
         DatabaseKind::Postgres => {
-            let (url, note) = postgres_url(env_text.as_deref(), &model, package);
+            let (url, note) = postgres_url(
+                env_text.as_deref(),
+                example_text.as_deref(),
+                &model,
+                package,
+            );
             if wiring.pool.is_none() {
                 notes.push(note);
             }
@@ -1292,9 +1302,6 @@ pub(super) fn build(
     );
     env.mode = Some(0o600);
     files.push(env);
-    // The app's own example file when it has one (`.env.sample`, ...), not a second one.
-    let example_path = envfile::example_path(&package.env_dir);
-    let example_text = read(&example_path);
     files.push(change(
         example_path.clone(),
         example_text.clone(),
