@@ -1009,11 +1009,20 @@ pub(super) fn build(
     // Environment.
     let mut env_dirs = vec![&package.dir, &package.env_dir];
     env_dirs.dedup();
-    let env_files: Vec<String> = env_dirs
-        .iter()
-        .flat_map(|dir| [dir.join(".env"), envfile::example_path(dir)])
-        .filter_map(|path| read(&path))
-        .collect();
+    // A member's own files first, then those of the folder Better Auth's go in (read
+    // above).
+    let mut env_files: Vec<String> = Vec::new();
+    if package.dir != package.env_dir {
+        env_files.extend(
+            [
+                package.dir.join(".env"),
+                envfile::example_path(&package.dir),
+            ]
+            .iter()
+            .filter_map(|path| read(path)),
+        );
+    }
+    env_files.extend(env_text.iter().chain(&example_text).cloned());
     let port = match wiring
         .port
         .or_else(|| port_from_env(&env_files, &model))
