@@ -2077,6 +2077,10 @@ fn wire_state(
             info.name
         )));
     };
+    let module = ModuleRef {
+        path: init_path,
+        file: module_shown(ctx.model, home, input.module),
+    };
 
     // How the router reaches the instance.
     let same_fn = seg.func.same(init_fn);
@@ -2126,10 +2130,7 @@ fn wire_state(
             };
             let text = snippets.snippet(
                 "state_field",
-                &[
-                    ("vis", vis),
-                    ("module_file", module_shown(ctx.model, home, input.module)),
-                ],
+                &[("vis", vis), ("module_file", module.file.clone())],
             )?;
             let field_start = file.offset(field.span().start());
             let indent = file.indent_at(field_start);
@@ -2205,16 +2206,7 @@ fn wire_state(
     };
     let pool_arg = pool.as_ref().map(|p| p.arg.clone()).unwrap_or_default();
     if let Err(reason) = let_auth_edit(
-        *init_fn,
-        let_stmt,
-        &ModuleRef {
-            path: init_path.clone(),
-            file: module_shown(ctx.model, home, input.module),
-        },
-        &pool_arg,
-        input,
-        snippets,
-        edits,
+        *init_fn, let_stmt, &module, &pool_arg, input, snippets, edits,
     )? {
         return Ok(Err(reason));
     }
