@@ -233,6 +233,27 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// A JSON POST from the app's own origin, as its pages send one.
+fn post_json(port: u16, path: &str, body: &str) -> (u16, Vec<(String, String)>, String) {
+    let origin = format!("http://127.0.0.1:{port}");
+    let json = [("content-type", "application/json"), ("origin", &origin)];
+    http(port, "POST", path, &json, body)
+}
+
+/// Ada's sign-up, as the tests send it to `<mount>/sign-up/email`.
+const ADA: &str = r#"{"name":"Ada Lovelace","email":"ada@example.com","password":"correct horse battery staple"}"#;
+
+/// Builds `project` (into the shared target dir) and starts its binary `bin` on `port`.
+fn build_and_start(project: &Path, bin: &str, port: u16) -> Server {
+    let output = cargo(project, &["build", "--message-format", "short"]);
+    assert!(
+        output.status.success(),
+        "{bin}: cargo build failed:\n{}",
+        text(&output).1
+    );
+    start(project, bin, port)
+}
+
 #[test]
 fn scaffolded_app_signs_up_signs_in_and_guards_a_route() {
     let dir = fixture("hello");
@@ -258,36 +279,16 @@ fn scaffolded_app_signs_up_signs_in_and_guards_a_route() {
     );
     std::fs::write(&main, source).unwrap();
 
-    let output = cargo(project, &["build", "--message-format", "short"]);
-    assert!(
-        output.status.success(),
-        "cargo build failed:\n{}",
-        text(&output).1
-    );
+    let _server = build_and_start(project, "hello", port);
 
-    let base_url = format!("http://127.0.0.1:{port}");
-    let _server = start(project, "hello", port);
-
-    let json = [
-        ("content-type", "application/json"),
-        ("origin", base_url.as_str()),
-    ];
-    let (status, headers, body) = http(
-        port,
-        "POST",
-        "/auth/sign-up/email",
-        &json,
-        r#"{"name":"Ada Lovelace","email":"ada@example.com","password":"correct horse battery staple"}"#,
-    );
+    let (status, headers, body) = post_json(port, "/auth/sign-up/email", ADA);
     assert_eq!(status, 200, "sign-up: {body}");
     assert!(body.contains("ada@example.com"), "{body}");
     assert!(header(&headers, "set-auth-token").is_some(), "{headers:?}");
 
-    let (status, headers, body) = http(
+    let (status, headers, body) = post_json(
         port,
-        "POST",
         "/auth/sign-in/email",
-        &json,
         r#"{"email":"ada@example.com","password":"correct horse battery staple"}"#,
     );
     assert_eq!(status, 200, "sign-in: {body}");
@@ -401,26 +402,8 @@ fn auto_wired_fixtures_serve_sign_up_and_their_own_routes() {
                 std::fs::write(&file, moved).unwrap();
             }
         }
-        let output = cargo(project, &["build", "--message-format", "short"]);
-        assert!(
-            output.status.success(),
-            "{name}: cargo build failed:\n{}",
-            text(&output).1
-        );
-
-        let server = start(project, bin, port);
-        let base_url = format!("http://127.0.0.1:{port}");
-        let json = [
-            ("content-type", "application/json"),
-            ("origin", base_url.as_str()),
-        ];
-        let (status, headers, body) = http(
-            port,
-            "POST",
-            &format!("{mount}/sign-up/email"),
-            &json,
-            r#"{"name":"Ada Lovelace","email":"ada@example.com","password":"correct horse battery staple"}"#,
-        );
+        let server = build_and_start(project, bin, port);
+        let (status, headers, body) = post_json(port, &format!("{mount}/sign-up/email"), ADA);
         assert_eq!(status, 200, "{name}: sign-up: {body}");
         assert!(
             header(&headers, "set-auth-token").is_some(),
@@ -557,25 +540,8 @@ fn handlers_of_an_app_with_its_own_state_take_the_generated_extractors() {
     )
     .unwrap();
 
-    let output = cargo(project, &["build", "--message-format", "short"]);
-    assert!(
-        output.status.success(),
-        "cargo build failed:\n{}",
-        text(&output).1
-    );
-    let base_url = format!("http://127.0.0.1:{port}");
-    let _server = start(project, "foreign-state", port);
-    let json = [
-        ("content-type", "application/json"),
-        ("origin", base_url.as_str()),
-    ];
-    let (status, headers, body) = http(
-        port,
-        "POST",
-        "/auth/sign-up/email",
-        &json,
-        r#"{"name":"Ada Lovelace","email":"ada@example.com","password":"correct horse battery staple"}"#,
-    );
+    let _server = build_and_start(project, "foreign-state", port);
+    let (status, headers, body) = post_json(port, "/auth/sign-up/email", ADA);
     assert_eq!(status, 200, "sign-up: {body}");
     let token = header(&headers, "set-auth-token")
         .expect("sign-up token")
