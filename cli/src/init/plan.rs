@@ -1103,8 +1103,21 @@ pub(super) fn build(
         vars.push(Var {
             name: "BETTER_AUTH_DATABASE_URL",
             value: database_url.clone(),
-            // `.env.example` is committed: never a password in it.
-            example: better_auth::store::redact_url(&database_url),
+            // The example file is committed: when Better Auth starts on the app's
+            // database, the app's own example of it (a placeholder); never a password.
+            example: better_auth::store::redact_url(
+                env_text
+                    .as_deref()
+                    .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
+                    .filter(|url| *url == database_url)
+                    .and_then(|_| {
+                        example_text
+                            .as_deref()
+                            .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
+                    })
+                    .as_deref()
+                    .unwrap_or(&database_url),
+            ),
         });
     }
 

@@ -1190,3 +1190,35 @@ fn the_port_is_read_from_the_configuration_files() {
     let stdout = init_ok(project, &["--dry-run"]);
     assert!(stdout.contains("could not tell which port"), "{stdout}");
 }
+
+/// The committed example file shows Better Auth's database the way the app shows its
+/// own: when Better Auth starts on the app's `DATABASE_URL`, its example is the app's
+/// placeholder, not the developer's local URL (found on a public app, whose
+/// `.env.example` got `postgres://postgres@127.0.0.1:5432/<local database>`).
+#[test]
+fn the_example_file_keeps_the_apps_placeholder_url() {
+    let dir = fixture("hello");
+    let project = dir.path();
+    std::fs::write(
+        project.join(".env"),
+        "DATABASE_URL=postgres://dev:secret@127.0.0.1:5432/my_local_db\n",
+    )
+    .unwrap();
+    let placeholder = "DATABASE_URL=postgres://user:password@localhost:5432/mydb\n";
+    std::fs::write(project.join(".env.example"), placeholder).unwrap();
+    init_ok(project, &["--yes"]);
+    let env = std::fs::read_to_string(project.join(".env")).unwrap();
+    assert!(
+        env.contains(
+            "\nBETTER_AUTH_DATABASE_URL=postgres://dev:secret@127.0.0.1:5432/my_local_db\n"
+        ),
+        "{env}"
+    );
+    let example = std::fs::read_to_string(project.join(".env.example")).unwrap();
+    assert!(example.starts_with(placeholder), "{example}");
+    assert!(
+        example.contains("\nBETTER_AUTH_DATABASE_URL=postgres://user:***@localhost:5432/mydb\n"),
+        "{example}"
+    );
+    assert!(!example.contains("my_local_db"), "{example}");
+}
