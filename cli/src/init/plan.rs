@@ -897,11 +897,7 @@ pub(super) fn build(
     let (database, database_note) = choose_database(args, package, env_text.as_deref(), chooser)?;
     if let (DatabaseKind::Sqlite, Some(clash)) = (database, &package.sqlite_clash) {
         return Err(anyhow!(
-            "Better Auth's SQLite support cannot join `{}`: {clash}. Two crates would link the \
-             native `sqlite3` library, and cargo refuses that. Either upgrade sqlx to 0.8 (and \
-             crates built on an older one, such as sea-orm before 1.0, or rusqlite to 0.32), \
-             then run init again; or keep Better Auth's tables in PostgreSQL: \
-             `better-auth init --database postgres`. Nothing was changed",
+            "Better Auth's SQLite support cannot join `{}`: {clash}. Nothing was changed",
             package.name
         ));
     }

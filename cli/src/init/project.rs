@@ -59,7 +59,7 @@ pub(super) struct Package {
     /// tokio-postgres, rusqlite, ...).
     pub other_databases: Vec<DatabaseKind>,
     /// Why adding SQLite support would make two crates link the native `sqlite3`
-    /// library (cargo refuses that), when it would.
+    /// library (cargo refuses that), when it would, and what to do about it.
     pub sqlite_clash: Option<String>,
     /// The binary's entry file (`src/main.rs` or `[[bin]] path`).
     pub main: Option<FoundFile>,
@@ -145,6 +145,15 @@ pub(super) fn inspect(
             });
         }
         1 => candidates.remove(0),
+        // Several members use axum, but only one is a program (the others are
+        // libraries and test crates around it): that one serves the app.
+        _ if candidates.iter().filter(|c| has_binary(&c.1, &c.4)).count() == 1 => {
+            let index = candidates
+                .iter()
+                .position(|c| has_binary(&c.1, &c.4))
+                .unwrap_or(0);
+            candidates.remove(index)
+        }
         _ => {
             let names: Vec<String> = candidates.iter().map(|c| c.0.clone()).collect();
             let name = choose(&names)?;
@@ -160,6 +169,19 @@ pub(super) fn inspect(
         member_doc,
         Some((dir, doc)),
     )
+}
+
+/// Whether a package builds a program: `src/main.rs`, a `[[bin]]`, or a file in
+/// `src/bin/`.
+fn has_binary(dir: &Path, doc: &DocumentMut) -> bool {
+    dir.join("src/main.rs").is_file()
+        || doc.get("bin").is_some()
+        || fs::read_dir(dir.join("src/bin")).is_ok_and(|entries| {
+            entries.filter_map(Result::ok).any(|e| {
+                let path = e.path();
+                path.extension().is_some_and(|x| x == "rs") || path.join("main.rs").is_file()
+            })
+        })
 }
 
 fn read_manifest(path: &Path) -> anyhow::Result<(String, DocumentMut)> {
@@ -384,8 +406,14 @@ fn databases_in(features: &[String]) -> Vec<DatabaseKind> {
     out
 }
 
-/// Checks an axum requirement: the lowest version it accepts must be 0.8 or newer.
-fn check_axum(requirement: &str, manifest: &Path) -> anyhow::Result<()> {
+/// Checks an axum requirement: the lowest version it accepts must be 0.8 or newer,
+/// unless it accepts 0.8 too (`^0`, `>=0.7`) and the lock file already resolved it
+/// to 0.8 (`locked`: the axum versions of the project's Cargo.lock).
+fn check_axum(
+    requirement: &str,
+    manifest: &Path,
+    locked: &[semver::Version],
+) -> anyhow::Result<()> {
     let req = semver::VersionReq::parse(requirement).with_context(|| {
         format!(
             "{}: cannot read the axum version \"{requirement}\"",
@@ -398,7 +426,10 @@ fn check_axum(requirement: &str, manifest: &Path) -> anyhow::Result<()> {
         .map(|c| (c.major, c.minor.unwrap_or(0)))
         .max()
         .unwrap_or((0, 0));
-    if lowest < (0, 8) {
+    let resolved_to_0_8 = locked
+        .iter()
+        .any(|v| (v.major, v.minor) == (0, 8) && req.matches(v));
+    if lowest < (0, 8) && !resolved_to_0_8 {
         return Err(anyhow!(
             "{} depends on axum \"{requirement}\", older than 0.8; Better Auth needs axum 0.8. \
              Upgrade first, then run init again: `cargo add axum@0.8`; write path parameters \
@@ -430,8 +461,12 @@ fn describe(
         )
     })?;
     let axum_version = version_of(axum).unwrap_or_else(|| "*".to_owned());
+    let lock_root = workspace.as_ref().map_or(dir.as_path(), |(root, _)| root);
     if version_of(axum).is_some() {
-        check_axum(&axum_version, &manifest_path)?;
+        let locked = fs::read_to_string(lock_root.join("Cargo.lock"))
+            .map(|lock| locked_versions(&lock, "axum"))
+            .unwrap_or_default();
+        check_axum(&axum_version, &manifest_path, &locked)?;
     }
 
     let sqlx = dependency(&doc, workspace_doc, "sqlx").map(|item| {
@@ -449,8 +484,7 @@ fn describe(
         }
     });
     let other_databases = other_databases(&doc, workspace_doc);
-    let lock_root = workspace.as_ref().map_or(dir.as_path(), |(root, _)| root);
-    let sqlite_clash = sqlite_clash(&lock_root.join("Cargo.lock"), &doc, workspace_doc);
+    let sqlite_clash = sqlite_clash(&lock_root.join("Cargo.lock"), &name, &doc, workspace_doc);
     let better_auth_databases = doc
         .get("dependencies")
         .and_then(|d| d.get("better-auth"))
@@ -593,7 +627,18 @@ fn lowest(requirement: &str) -> Option<(u64, u64)> {
 /// Why the runtime's SQLite support cannot join this app's build, if it cannot: another
 /// `libsqlite3-sys` in the lock file, or (without one) a dependency known to link an
 /// incompatible one.
-fn sqlite_clash(lock: &Path, doc: &DocumentMut, workspace: Option<&DocumentMut>) -> Option<String> {
+/// What to do when the app links an older SQLite binding than Better Auth's sqlx.
+const OLDER_SQLITE_FIX: &str = "Two crates would link the native `sqlite3` library, and cargo \
+     refuses that. Either upgrade sqlx to 0.8 (and crates built on an older one, such as sea-orm \
+     before 1.0, or rusqlite to 0.32), then run init again; or keep Better Auth's tables in \
+     PostgreSQL: `better-auth init --database postgres`";
+
+fn sqlite_clash(
+    lock: &Path,
+    root: &str,
+    doc: &DocumentMut,
+    workspace: Option<&DocumentMut>,
+) -> Option<String> {
     let wanted = format!(
         "{}.{}.x",
         RUNTIME_LIBSQLITE3_SYS.0, RUNTIME_LIBSQLITE3_SYS.1
@@ -604,10 +649,38 @@ fn sqlite_clash(lock: &Path, doc: &DocumentMut, workspace: Option<&DocumentMut>)
             .into_iter()
             .find(|v| (v.major, v.minor) != RUNTIME_LIBSQLITE3_SYS)
             .map(|v| {
-                format!(
-                    "{} holds libsqlite3-sys {v}, and Better Auth's sqlx 0.8 needs {wanted}",
+                let chains = locked_chains(&text, root, "libsqlite3-sys", &v);
+                let through = if chains.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (through {})", chains.join("; "))
+                };
+                let found = format!(
+                    "{} holds libsqlite3-sys {v}{through}, and Better Auth's sqlx 0.8 needs {wanted}",
                     lock.display()
-                )
+                );
+                // The crates the app names itself, which it can move.
+                let direct: Vec<&str> = chains
+                    .iter()
+                    .filter_map(|c| c.split(" -> ").next())
+                    .collect();
+                if (v.major, v.minor) > RUNTIME_LIBSQLITE3_SYS {
+                    // Newer than sqlx 0.8 can use: upgrading sqlx does not help.
+                    format!(
+                        "{found}. Two crates would link the native `sqlite3` library, and cargo \
+                         refuses that; no sqlx 0.8 release links a newer one. Either keep Better \
+                         Auth's tables in PostgreSQL: `better-auth init --database postgres`; or \
+                         move {} to a release on libsqlite3-sys {wanted} (rusqlite 0.32), then \
+                         run init again",
+                        if direct.is_empty() {
+                            "the crate that needs it".to_owned()
+                        } else {
+                            direct.join(" and ")
+                        }
+                    )
+                } else {
+                    format!("{found}. {OLDER_SQLITE_FIX}")
+                }
             });
     }
     let item = |name| dependency(doc, workspace, name);
@@ -617,7 +690,7 @@ fn sqlite_clash(lock: &Path, doc: &DocumentMut, workspace: Option<&DocumentMut>)
         if version.is_some_and(|v| v < (0, 8)) && features.iter().any(|f| f.contains("sqlite")) {
             return Some(format!(
                 "the app depends on sqlx {} with SQLite, which links another libsqlite3-sys than \
-                 Better Auth's sqlx 0.8 ({wanted})",
+                 Better Auth's sqlx 0.8 ({wanted}). {OLDER_SQLITE_FIX}",
                 version_of(sqlx).unwrap_or_default()
             ));
         }
@@ -628,7 +701,8 @@ fn sqlite_clash(lock: &Path, doc: &DocumentMut, workspace: Option<&DocumentMut>)
         if version.is_some_and(|v| v < (1, 0)) && features.iter().any(|f| f == "sqlx-sqlite") {
             return Some(format!(
                 "the app depends on sea-orm {} with SQLite (through sqlx 0.7 or older), which \
-                 links another libsqlite3-sys than Better Auth's sqlx 0.8 ({wanted})",
+                 links another libsqlite3-sys than Better Auth's sqlx 0.8 ({wanted}). \
+                 {OLDER_SQLITE_FIX}",
                 version_of(sea_orm).unwrap_or_default()
             ));
         }
@@ -639,12 +713,104 @@ fn sqlite_clash(lock: &Path, doc: &DocumentMut, workspace: Option<&DocumentMut>)
         if version.is_some_and(|v| v != (0, 32)) {
             return Some(format!(
                 "the app depends on rusqlite {}, which links another libsqlite3-sys than Better \
-                 Auth's sqlx 0.8 ({wanted}; rusqlite 0.32 is the matching one)",
+                 Auth's sqlx 0.8 ({wanted}; rusqlite 0.32 is the matching one). Two crates \
+                 would link the native `sqlite3` library, and cargo refuses that. Either move \
+                 rusqlite to 0.32, then run init again; or keep Better Auth's tables in \
+                 PostgreSQL: `better-auth init --database postgres`",
                 version_of(rusqlite).unwrap_or_default()
             ));
         }
     }
     None
+}
+
+/// How the app's package `root` comes to depend on `name` at `version`, per
+/// Cargo.lock: one chain per direct dependency that leads there, each from that
+/// dependency down to the package that needs `name` (`toasty 0.9.0 ->
+/// toasty-driver-sqlite 0.9.0 -> rusqlite 0.40.2`). Empty when the lock cannot
+/// say.
+fn locked_chains(lock: &str, root: &str, name: &str, version: &semver::Version) -> Vec<String> {
+    let Ok(doc) = lock.parse::<DocumentMut>() else {
+        return Vec::new();
+    };
+    let Some(packages) = doc.get("package").and_then(Item::as_array_of_tables) else {
+        return Vec::new();
+    };
+    // Every package as `name version`, with its dependencies resolved the same way
+    // (a lock writes `name` when it holds one version, `name version` otherwise).
+    let ids: Vec<(String, String, bool)> = packages
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.get("name")?.as_str()?.to_owned(),
+                p.get("version")?.as_str()?.to_owned(),
+                p.get("source").is_none(),
+            ))
+        })
+        .collect();
+    let resolve = |dep: &str| -> Option<usize> {
+        let mut words = dep.split(' ');
+        let dep_name = words.next()?;
+        let dep_version = words.next();
+        ids.iter()
+            .position(|(n, v, _)| n == dep_name && dep_version.is_none_or(|dv| dv == v))
+    };
+    let deps: Vec<Vec<usize>> = packages
+        .iter()
+        .map(|p| {
+            p.get("dependencies")
+                .and_then(Item::as_array)
+                .map(|deps| {
+                    deps.iter()
+                        .filter_map(|d| d.as_str())
+                        .filter_map(resolve)
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    let version = version.to_string();
+    let Some(target) = ids.iter().position(|(n, v, _)| n == name && *v == version) else {
+        return Vec::new();
+    };
+    let Some(app) = ids.iter().position(|(n, _, local)| n == root && *local) else {
+        return Vec::new();
+    };
+    let mut chains = Vec::new();
+    for &direct in &deps[app] {
+        // Breadth first from this dependency: the shortest way down to the target.
+        let mut parent: Vec<Option<usize>> = vec![None; ids.len()];
+        let mut seen = vec![false; ids.len()];
+        let mut queue = std::collections::VecDeque::from([direct]);
+        seen[direct] = true;
+        while let Some(at) = queue.pop_front() {
+            if at == target {
+                break;
+            }
+            for &next in &deps[at] {
+                if !seen[next] {
+                    seen[next] = true;
+                    parent[next] = Some(at);
+                    queue.push_back(next);
+                }
+            }
+        }
+        if !seen[target] {
+            continue;
+        }
+        let mut chain = Vec::new();
+        let mut at = parent[target];
+        while let Some(here) = at {
+            chain.push(format!("{} {}", ids[here].0, ids[here].1));
+            at = parent[here];
+        }
+        if direct == target {
+            continue;
+        }
+        chain.reverse();
+        chains.push(chain.join(" -> "));
+    }
+    chains
 }
 
 /// The versions of `name` a Cargo.lock holds.
@@ -687,13 +853,13 @@ mod tests {
         let doc: DocumentMut = "[package]\nname = \"a\"\n[dependencies]\nsqlx = { version = \"0.7\", features = [\"sqlite\", \"runtime-tokio\"] }\n"
             .parse()
             .unwrap();
-        let clash = sqlite_clash(Path::new("/nonexistent/Cargo.lock"), &doc, None);
+        let clash = sqlite_clash(Path::new("/nonexistent/Cargo.lock"), "a", &doc, None);
         assert!(clash.is_some_and(|c| c.contains("sqlx 0.7")));
         let doc: DocumentMut = "[package]\nname = \"a\"\n[dependencies]\nsqlx = { version = \"0.7\", features = [\"postgres\"] }\nrusqlite = \"0.32\"\n"
             .parse()
             .unwrap();
         assert_eq!(
-            sqlite_clash(Path::new("/nonexistent/Cargo.lock"), &doc, None),
+            sqlite_clash(Path::new("/nonexistent/Cargo.lock"), "a", &doc, None),
             None
         );
     }

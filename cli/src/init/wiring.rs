@@ -1711,12 +1711,14 @@ fn let_auth_edit(
 
 /// Where the module file goes for the crate root at `root`, and the `#[path]` its
 /// declaration needs. Beside the root, as `mod auth;` finds it; but a binary at
-/// `src/bin/server.rs` would find `src/bin/auth.rs`, which cargo builds as a binary of
-/// its own, so that one keeps it in `src/bin/server/auth.rs`.
+/// `src/bin/server.rs` (or `src/bin/main.rs`, named by a `[[bin]]`) would find
+/// `src/bin/auth.rs`, which cargo builds as a binary of its own, so that one keeps it
+/// in `src/bin/server/auth.rs`. A binary at `src/bin/server/main.rs` has its own
+/// folder already.
 pub(super) fn module_file(root: &Path, module: &str) -> (PathBuf, Option<String>) {
     let dir = root.parent().unwrap_or(Path::new("."));
     let stem = root.file_stem().and_then(|s| s.to_str()).unwrap_or("main");
-    if dir.file_name().is_some_and(|d| d == "bin") && stem != "main" {
+    if dir.file_name().is_some_and(|d| d == "bin") {
         let path = format!("{stem}/{module}.rs");
         return (dir.join(&path), Some(path));
     }

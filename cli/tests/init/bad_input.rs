@@ -68,6 +68,35 @@ fn axum_older_than_0_8() {
     refuses(dir.path(), &["--yes"], "Nothing was changed");
 }
 
+/// A requirement that also accepts 0.8 (`^0`, found on b-palaniappan/axum-sqlx) is
+/// fine when the lock file resolved it to 0.8; with 0.7 locked it is refused.
+#[test]
+fn axum_caret_zero_resolved_to_0_8() {
+    let dir = fixture("hello");
+    let manifest = dir.path().join("Cargo.toml");
+    let text_before = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text_before.replace("axum = \"0.8\"", "axum = \"^0\""),
+    )
+    .unwrap();
+    let lock = |version: &str| {
+        format!(
+            "version = 4\n\n[[package]]\nname = \"axum\"\nversion = \"{version}\"\n\
+             source = \"registry+https://github.com/rust-lang/crates.io-index\"\n"
+        )
+    };
+    std::fs::write(dir.path().join("Cargo.lock"), lock("0.7.9")).unwrap();
+    refuses(
+        dir.path(),
+        &["--dry-run"],
+        "depends on axum \"^0\", older than 0.8",
+    );
+    std::fs::write(dir.path().join("Cargo.lock"), lock("0.8.8")).unwrap();
+    let output = init(dir.path(), &["--dry-run"]);
+    assert!(output.status.success(), "{:?}", text(&output));
+}
+
 #[test]
 fn unparsable_cargo_toml() {
     let dir = fixture("hello");
@@ -130,6 +159,12 @@ fn workspace_with_two_apps_needs_package() {
     let domain = dir.path().join("crates/domain/Cargo.toml");
     let manifest = std::fs::read_to_string(&domain).unwrap();
     std::fs::write(&domain, format!("{manifest}axum.workspace = true\n")).unwrap();
+    // Two programs on axum: which one serves is the user's call.
+    std::fs::write(
+        dir.path().join("crates/domain/src/main.rs"),
+        "fn main() {}\n",
+    )
+    .unwrap();
     refuses(
         dir.path(),
         &["--yes"],
@@ -138,6 +173,21 @@ fn workspace_with_two_apps_needs_package() {
     // Naming the member works.
     let output = init(dir.path(), &["--yes", "--package", "server"]);
     assert!(output.status.success(), "{:?}", text(&output));
+}
+
+/// Several members use axum but one is a program (the others are libraries around it,
+/// as in xjr1300/axum-sqlx-todo): that one is the app, nothing to ask.
+#[test]
+fn workspace_with_one_program_among_axum_libraries() {
+    let dir = fixture("workspace");
+    let domain = dir.path().join("crates/domain/Cargo.toml");
+    let manifest = std::fs::read_to_string(&domain).unwrap();
+    std::fs::write(&domain, format!("{manifest}axum.workspace = true\n")).unwrap();
+    let output = init(dir.path(), &["--dry-run"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Better Auth for `server`"), "{stdout}");
+    assert!(stdout.contains("crates/server/src/auth.rs"), "{stdout}");
 }
 
 /// Members are the ones cargo sees: a glob, minus `exclude`.
@@ -226,6 +276,44 @@ fn an_older_libsqlite3_sys_in_the_lock_file() {
     // PostgreSQL does not link sqlite3: fine.
     let output = init(dir.path(), &["--dry-run", "--database", "postgres"]);
     assert!(output.status.success(), "{:?}", text(&output));
+}
+
+/// A newer SQLite binding than sqlx 0.8's (rusqlite 0.40 through an ORM, found on a
+/// real app): upgrading sqlx cannot fix that, so the advice names the app's own
+/// dependency that pulls it in, and the two ways out.
+#[test]
+fn a_newer_libsqlite3_sys_in_the_lock_file() {
+    let dir = fixture("hello");
+    std::fs::write(
+        dir.path().join("Cargo.lock"),
+        "version = 4\n\n[[package]]\nname = \"libsqlite3-sys\"\nversion = \"0.38.2\"\n\
+         source = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n\
+         [[package]]\nname = \"hello\"\nversion = \"0.1.0\"\n\
+         dependencies = [\n \"axum\",\n \"some-orm\",\n]\n\n\
+         [[package]]\nname = \"some-orm\"\nversion = \"2.1.0\"\n\
+         source = \"registry+https://github.com/rust-lang/crates.io-index\"\n\
+         dependencies = [\n \"rusqlite\",\n]\n\n\
+         [[package]]\nname = \"rusqlite\"\nversion = \"0.40.2\"\n\
+         source = \"registry+https://github.com/rust-lang/crates.io-index\"\n\
+         dependencies = [\n \"bitflags\",\n \"libsqlite3-sys\",\n]\n",
+    )
+    .unwrap();
+    refuses(
+        dir.path(),
+        &["--yes", "--database", "sqlite"],
+        "holds libsqlite3-sys 0.38.2 (through some-orm 2.1.0 -> rusqlite 0.40.2), and Better \
+         Auth's sqlx 0.8 needs 0.30.x",
+    );
+    let output = init(dir.path(), &["--yes", "--database", "sqlite"]);
+    let (_, stderr) = text(&output);
+    for fix in [
+        "no sqlx 0.8 release links a newer one",
+        "`better-auth init --database postgres`",
+        "move some-orm 2.1.0 to a release on libsqlite3-sys 0.30.x (rusqlite 0.32)",
+    ] {
+        assert!(stderr.contains(fix), "{fix}: {stderr}");
+    }
+    assert!(!stderr.contains("upgrade sqlx"), "{stderr}");
 }
 
 #[test]

@@ -1102,6 +1102,36 @@ fn a_server_in_src_bin_keeps_the_module_beside_it() {
     assert!(!project.join("src/auth.rs").exists());
 }
 
+/// A `[[bin]]` whose path is `src/bin/main.rs` (found on luizvbo/axum-kickoff): the
+/// module goes to `src/bin/main/auth.rs`, not `src/bin/auth.rs`, which cargo would
+/// also build as a binary (one without a `main`, so the project would not compile).
+#[test]
+fn a_server_at_src_bin_main_rs_keeps_the_module_beside_it() {
+    let dir = fixture("hello");
+    let project = dir.path();
+    std::fs::create_dir_all(project.join("src/bin")).unwrap();
+    std::fs::rename(project.join("src/main.rs"), project.join("src/bin/main.rs")).unwrap();
+    let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+    std::fs::write(
+        project.join("Cargo.toml"),
+        manifest.replacen(
+            "[dependencies]",
+            "[[bin]]\nname = \"hello\"\npath = \"src/bin/main.rs\"\n\n[dependencies]",
+            1,
+        ),
+    )
+    .unwrap();
+
+    init_ok(project, &["--yes"]);
+    let server = std::fs::read_to_string(project.join("src/bin/main.rs")).unwrap();
+    assert!(
+        server.contains("#[path = \"main/auth.rs\"]\nmod auth;"),
+        "{server}"
+    );
+    assert!(project.join("src/bin/main/auth.rs").is_file());
+    assert!(!project.join("src/bin/auth.rs").exists());
+}
+
 /// A port kept in a constant and read through a macro (`const PORT: u16 = 8123;
 /// bind(format!("{}:{}", HOST, PORT))`, as public apps write it) is the port.
 #[test]
