@@ -177,6 +177,13 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
             .map(|w| w.path.as_path())
             .chain(locks.iter().map(PathBuf::as_path)),
     )?;
+    // The lock files as they were, to say afterwards what cargo check did to them.
+    let mut locks_before: Vec<(PathBuf, Option<String>)> = Vec::new();
+    for lock in &locks {
+        if !locks_before.iter().any(|(seen, _)| seen == lock) {
+            locks_before.push((lock.clone(), std::fs::read_to_string(lock).ok()));
+        }
+    }
     apply::apply(&writes, fail_after(), &|p| shown(p, &base))?;
 
     println!("\nWrote {changes} file(s).");
@@ -185,6 +192,21 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
     if !args.no_check {
         if let Some(code) = verify(&package, &plan, &snapshot) {
             return Ok(code);
+        }
+        // The check passed: cargo wrote Better Auth's dependencies into the lock file,
+        // one more file for the user's commit.
+        for (lock, before) in &locks_before {
+            let after = std::fs::read_to_string(lock).ok();
+            let what = match (before, &after) {
+                (None, Some(_)) => "created",
+                (Some(before), Some(after)) if before != after => "updated",
+                _ => continue,
+            };
+            println!(
+                "{} was {what} by cargo check with Better Auth's dependencies: commit it with \
+                 the rest.",
+                shown(lock, &base)
+            );
         }
     }
     if leaves_steps(&plan) {

@@ -374,3 +374,66 @@ fn a_pinned_toolchain_that_is_not_installed() {
     assert!(!stderr.contains("backtrace"), "{stderr}");
     assert_eq!(tree(dir.path()), before);
 }
+
+/// The lock file cargo check writes is one more file for the user's commit: init says
+/// so (with a stand-in cargo whose `check` locks like the real one and succeeds; every
+/// other command goes to the real cargo).
+#[test]
+fn the_lock_file_cargo_check_writes_is_named() {
+    let dir = fixture("hello");
+    let bin = tempfile::tempdir().unwrap();
+    let stand_in = |name: &str, on_check: &str| {
+        write(
+            bin.path(),
+            name,
+            &format!(
+                "#!/bin/sh\nif [ \"$1\" = check ]; then\n{on_check}\nexit 0\nfi\nexec \"{}\" \"$@\"\n",
+                env!("CARGO")
+            ),
+        );
+        let path = bin.path().join(name);
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        path
+    };
+    // `cargo check --manifest-path <Cargo.toml> ...`: lock beside the manifest.
+    let locking = stand_in(
+        "locking-cargo",
+        "echo '# locked by the stand-in' >> \"$(dirname \"$3\")/Cargo.lock\"",
+    );
+    let output = crate::util::init_command(dir.path(), &["--yes"])
+        .env("CARGO", &locking)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("Cargo.lock was created by cargo check with Better Auth's dependencies"),
+        "{stdout}"
+    );
+
+    // An existing lock that the check extends is updated; one it leaves alone is not
+    // mentioned.
+    let quiet = stand_in("quiet-cargo", ":");
+    for (cargo, said) in [(&locking, true), (&quiet, false)] {
+        let dir = fixture("hello");
+        write(dir.path(), "Cargo.lock", "version = 4\n");
+        let output = crate::util::init_command(dir.path(), &["--yes"])
+            .env("CARGO", cargo)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        assert!(
+            stdout.contains("hello compiles with Better Auth."),
+            "{stdout}"
+        );
+        assert_eq!(
+            stdout
+                .contains("Cargo.lock was updated by cargo check with Better Auth's dependencies"),
+            said,
+            "{stdout}"
+        );
+        assert!(!stdout.contains("was created"), "{stdout}");
+    }
+}
