@@ -211,10 +211,20 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
     }
     if leaves_steps(&plan) {
         print_manual(&plan, Written::Now);
+        println!("\nOnce that is done, try it:\n{}", try_it(&package, &plan));
         return Ok(ExitCode::from(EXIT_MANUAL));
     }
     println!(
-        "\nBetter Auth is wired in. Try it:\n  cargo run{}\n  curl -i -X POST {}{}/sign-up/email \\\n    \
+        "\nBetter Auth is wired in. Try it:\n{}",
+        try_it(&package, &plan)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The commands that show the wiring working: start the app, sign up.
+fn try_it(package: &project::Package, plan: &Plan) -> String {
+    format!(
+        "  cargo run{}\n  curl -i -X POST {}{}/sign-up/email \\\n    \
          -H 'content-type: application/json' \\\n    \
          -d '{{\"name\":\"Ada\",\"email\":\"ada@example.com\",\"password\":\"a long passphrase\"}}'",
         if package.dir != package.env_dir {
@@ -224,8 +234,7 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
         },
         plan.base_url,
         plan.mount
-    );
-    Ok(ExitCode::SUCCESS)
+    )
 }
 
 fn validate_mount(mount: &str) -> anyhow::Result<()> {
