@@ -33,8 +33,11 @@
 //!
 //! Turn it off with
 //! [`AuthConfig::validated_session_cache`](crate::AuthConfig::validated_session_cache).
-//! In-memory SQLite and pools passed in with `Database::from` have no counter
-//! and read every session from the database.
+//! An app's own pool shared with
+//! [`Database::share_sqlite`](crate::store::Database::share_sqlite) or
+//! [`Database::share_postgres`](crate::store::Database::share_postgres) gets the
+//! same counter. In-memory SQLite and pools passed in with `Database::from` have
+//! no counter and read every session from the database.
 //!
 //! **Opt-in (ttl):** [`AuthConfig::session_cache`](crate::AuthConfig::session_cache)
 //! skips even that check: a lookup that found a live session is remembered in

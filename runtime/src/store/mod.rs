@@ -422,6 +422,70 @@ impl Database {
         ))
     }
 
+    /// Shares an app's SQLite pool and keeps the never-stale session cache of
+    /// [`Database::connect`]: for a database file, it opens the same change
+    /// probe and reader connections on the pool's file (two connections and
+    /// a probe of its own, beside the pool). `Database::from(pool)` shares
+    /// the pool without them, so every session is read from the database.
+    ///
+    /// The probe reads the `-shm` file of WAL mode; a file in another
+    /// journal mode is still never stale, at the cost of one read
+    /// transaction per cached request. An in-memory database gets no cache.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// use better_auth::store::Database;
+    ///
+    /// let pool = sqlx::SqlitePool::connect("sqlite:app.db?mode=rwc").await?;
+    /// let database = Database::share_sqlite(pool).await?;
+    /// better_auth::run_migrations(&database).await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+    pub async fn share_sqlite(pool: sqlx::SqlitePool) -> Result<Self> {
+        let options = (*pool.connect_options()).clone();
+        // In-memory databases have no file to probe (sqlx names them `file:...`).
+        let readers = if options.get_filename().is_file() {
+            Some(std::sync::Arc::new(SqliteReaders::open(&options).await?))
+        } else {
+            None
+        };
+        Ok(Database {
+            pool: Pool::Sqlite(pool),
+            readers,
+            #[cfg(feature = "postgres")]
+            changes: None,
+        })
+    }
+
+    /// Shares an app's PostgreSQL pool and keeps the never-stale session
+    /// cache of [`Database::connect`]: its change listener (`LISTEN
+    /// better_auth_changes`) holds one connection of this pool once a session
+    /// cache starts it, so leave room for it in the pool's
+    /// `max_connections`. `Database::from(pool)` shares the pool without the
+    /// listener, so every session is read from the database.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// use better_auth::store::Database;
+    ///
+    /// let pool = sqlx::PgPool::connect("postgres://localhost/app").await?;
+    /// let database = Database::share_postgres(pool);
+    /// better_auth::run_migrations(&database).await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+    pub fn share_postgres(pool: sqlx::PgPool) -> Self {
+        Database {
+            pool: Pool::Postgres(pool),
+            #[cfg(feature = "sqlite")]
+            readers: None,
+            changes: Some(std::sync::Arc::default()),
+        }
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         match &self.pool {
@@ -506,7 +570,9 @@ impl Database {
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 impl From<sqlx::SqlitePool> for Database {
-    /// Shares an app's existing SQLite pool.
+    /// Shares an app's existing SQLite pool, without the session cache's
+    /// change probe: every session is read from the database. Prefer
+    /// [`Database::share_sqlite`].
     fn from(pool: sqlx::SqlitePool) -> Self {
         Database {
             pool: Pool::Sqlite(pool),
@@ -520,7 +586,9 @@ impl From<sqlx::SqlitePool> for Database {
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 impl From<sqlx::PgPool> for Database {
-    /// Shares an app's existing PostgreSQL pool.
+    /// Shares an app's existing PostgreSQL pool, without the session cache's
+    /// change listener: every session is read from the database. Prefer
+    /// [`Database::share_postgres`].
     fn from(pool: sqlx::PgPool) -> Self {
         Database {
             pool: Pool::Postgres(pool),

@@ -395,3 +395,49 @@ async fn sqlite_cache_sees_changes_across_wal_checkpoints() {
     }
     pool.close().await;
 }
+
+/// An app's own pool shared with Better Auth (`Database::share_sqlite` /
+/// `Database::share_postgres`, what `init` writes for sqlx apps) keeps the
+/// never-stale cache: sessions are answered from memory, and a revocation by
+/// raw SQL is refused by the next request. `Database::from(pool)` has no
+/// cache at all.
+async fn shared_pool_never_stale(backend: Backend) {
+    use better_auth::store::Database;
+    let Some(db) = TestDb::open(backend).await else {
+        return;
+    };
+    let (shared, plain) = if backend == Backend::Sqlite {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        (
+            Database::share_sqlite(pool.clone()).await.unwrap(),
+            Database::from(pool),
+        )
+    } else {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        (Database::share_postgres(pool.clone()), Database::from(pool))
+    };
+    let server = TestServer::start_on(shared.clone(), Setup::new()).await;
+    server.user("ada@example.com").await;
+    let (bearer, user_id) = warm(&server, "ada@example.com").await;
+    assert_cache_fills(&server, &bearer).await;
+    revoke_with_sql(&db.url, &user_id).await;
+    after_change_elsewhere(backend, true, || refused(&server, &bearer)).await;
+
+    let uncached = TestServer::start_on(plain, Setup::new()).await;
+    assert!(uncached.auth.session_cache().is_none());
+    shared.close().await;
+    db.drop_schema().await;
+}
+
+mod a_shared_pool_keeps_the_never_stale_cache {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        shared_pool_never_stale(Backend::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        shared_pool_never_stale(Backend::Postgres).await;
+    }
+}
