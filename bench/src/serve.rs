@@ -1,5 +1,8 @@
-//! The server side: `better-auth-bench serve <database-url> [--session-cache | --no-cache] [--migrate]`
-//! (`--migrate` runs the runtime's migrations first, for `callgrind.sh`).
+//! The server side: `better-auth-bench serve <database-url> [--session-cache | --no-cache] [--migrate] [--shared-pool]`
+//! (`--migrate` runs the runtime's migrations first, for `callgrind.sh`;
+//! `--shared-pool` opens an sqlx pool as an app would and hands it to Better
+//! Auth with `Database::share_sqlite` / `share_postgres`, as `init` writes it
+//! for apps that have one).
 //!
 //! One Axum app per process, as the README tells apps to build it: Better Auth
 //! nested under `/auth` (and the same routes merged at `/merged` with
@@ -107,20 +110,30 @@ pub(crate) fn main(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let session_cache = args.iter().any(|a| a == "--session-cache");
     let no_cache = args.iter().any(|a| a == "--no-cache");
     let migrate = args.iter().any(|a| a == "--migrate");
+    let shared_pool = args.iter().any(|a| a == "--shared-pool");
     // The default runtime an app gets from #[tokio::main]: one worker per core.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(url, session_cache, no_cache, migrate))
+    runtime.block_on(async move {
+        let database = if !shared_pool {
+            Database::connect(&url).await?
+        } else if url.starts_with("sqlite:") {
+            Database::share_sqlite(sqlx::SqlitePool::connect(&url).await?).await?
+        } else {
+            Database::share_postgres(sqlx::PgPool::connect(&url).await?)
+        };
+        serve(&url, database, session_cache, no_cache, migrate).await
+    })
 }
 
 async fn serve(
-    url: String,
+    url: &str,
+    database: Database,
     session_cache: bool,
     no_cache: bool,
     migrate: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let database = Database::connect(&url).await?;
     if migrate {
         better_auth::run_migrations(&database).await?;
     }
@@ -152,7 +165,7 @@ async fn serve(
     if url.starts_with("postgres") {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(10)
-            .connect(&url)
+            .connect(url)
             .await?;
         app = app.merge(
             Router::new()
