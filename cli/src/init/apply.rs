@@ -294,6 +294,18 @@ impl Snapshot {
         })
     }
 
+    /// What happened to a recorded `path` since: `"created"` or `"updated"`, `None`
+    /// when it is unchanged, gone, or was not recorded.
+    pub(super) fn change_since(&self, path: &Path) -> Option<&'static str> {
+        let (_, before) = self.files.iter().find(|(p, _)| p == path)?;
+        let now = fs::read(path).ok()?;
+        match before {
+            None => Some("created"),
+            Some((bytes, _)) if *bytes != now => Some("updated"),
+            Some(_) => None,
+        }
+    }
+
     /// Puts every recorded file back; returns the ones that could not be (with why).
     pub(super) fn restore(&self) -> Vec<String> {
         let mut problems = Vec::new();

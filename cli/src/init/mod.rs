@@ -177,13 +177,6 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
             .map(|w| w.path.as_path())
             .chain(locks.iter().map(PathBuf::as_path)),
     )?;
-    // The lock files as they were, to say afterwards what cargo check did to them.
-    let mut locks_before: Vec<(PathBuf, Option<String>)> = Vec::new();
-    for lock in &locks {
-        if !locks_before.iter().any(|(seen, _)| seen == lock) {
-            locks_before.push((lock.clone(), std::fs::read_to_string(lock).ok()));
-        }
-    }
     apply::apply(&writes, fail_after(), &|p| shown(p, &base))?;
 
     println!("\nWrote {changes} file(s).");
@@ -195,12 +188,15 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
         }
         // The check passed: cargo wrote Better Auth's dependencies into the lock file,
         // one more file for the user's commit.
-        for (lock, before) in &locks_before {
-            let after = std::fs::read_to_string(lock).ok();
-            let what = match (before, &after) {
-                (None, Some(_)) => "created",
-                (Some(before), Some(after)) if before != after => "updated",
-                _ => continue,
+        // The snapshot holds the lock files as they were before init wrote (the two
+        // paths are one file outside a workspace).
+        let unique = locks
+            .iter()
+            .enumerate()
+            .filter(|&(i, lock)| !locks[..i].contains(lock));
+        for (_, lock) in unique {
+            let Some(what) = snapshot.change_since(lock) else {
+                continue;
             };
             println!(
                 "{} was {what} by cargo check with Better Auth's dependencies: commit it with \

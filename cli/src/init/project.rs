@@ -130,6 +130,14 @@ pub(super) fn inspect(
             candidates.push((name, member, member_manifest, member_text, member_doc));
         }
     }
+    let programs: Vec<usize> = (0..candidates.len())
+        .filter(|&i| {
+            let (name, member_dir, _, _, member_doc) = &candidates[i];
+            binary_candidates(member_doc, name, member_dir)
+                .iter()
+                .any(|p| p.is_file())
+        })
+        .collect();
     let chosen = match candidates.len() {
         0 => {
             return Err(match wanted {
@@ -147,13 +155,7 @@ pub(super) fn inspect(
         1 => candidates.remove(0),
         // Several members use axum, but only one is a program (the others are
         // libraries and test crates around it): that one serves the app.
-        _ if candidates.iter().filter(|c| has_binary(&c.1, &c.4)).count() == 1 => {
-            let index = candidates
-                .iter()
-                .position(|c| has_binary(&c.1, &c.4))
-                .unwrap_or(0);
-            candidates.remove(index)
-        }
+        _ if programs.len() == 1 => candidates.remove(programs[0]),
         _ => {
             let names: Vec<String> = candidates.iter().map(|c| c.0.clone()).collect();
             let name = choose(&names)?;
@@ -169,19 +171,6 @@ pub(super) fn inspect(
         member_doc,
         Some((dir, doc)),
     )
-}
-
-/// Whether a package builds a program: `src/main.rs`, a `[[bin]]`, or a file in
-/// `src/bin/`.
-fn has_binary(dir: &Path, doc: &DocumentMut) -> bool {
-    dir.join("src/main.rs").is_file()
-        || doc.get("bin").is_some()
-        || fs::read_dir(dir.join("src/bin")).is_ok_and(|entries| {
-            entries.filter_map(Result::ok).any(|e| {
-                let path = e.path();
-                path.extension().is_some_and(|x| x == "rs") || path.join("main.rs").is_file()
-            })
-        })
 }
 
 fn read_manifest(path: &Path) -> anyhow::Result<(String, DocumentMut)> {
@@ -204,17 +193,11 @@ fn package_name(doc: &DocumentMut, path: &Path) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow!("{} has no [package] name", path.display()))
 }
 
-/// The binary init wires into, chosen among the package's binaries as cargo sees them:
-/// the `default-run` one, the one named after the package (an auto-discovered
+/// The package's binaries as cargo sees them, in the order init prefers them: the
+/// `default-run` one, the one named after the package (an auto-discovered
 /// `src/main.rs` is that one), then the `[[bin]]` targets in order and the
-/// auto-discovered `src/bin/*`. A package often has helper binaries (a seeder, a
-/// migrator) beside its server, so the first of these that builds a router or serves
-/// one wins; when none does, the first that exists.
-fn server_binary(
-    doc: &DocumentMut,
-    package: &str,
-    dir: &Path,
-) -> anyhow::Result<Option<FoundFile>> {
+/// auto-discovered `src/bin/*`. Paths cargo would look at; some may not exist.
+fn binary_candidates(doc: &DocumentMut, package: &str, dir: &Path) -> Vec<PathBuf> {
     fn name_of(bin: &toml_edit::Table) -> Option<&str> {
         bin.get("name").and_then(Item::as_str)
     }
@@ -271,7 +254,18 @@ fn server_binary(
         found.sort();
         candidates.extend(found);
     }
+    candidates
+}
 
+/// The binary init wires into, among [`binary_candidates`]: a package often has
+/// helper binaries (a seeder, a migrator) beside its server, so the first that builds
+/// a router or serves one wins; when none does, the first that exists.
+fn server_binary(
+    doc: &DocumentMut,
+    package: &str,
+    dir: &Path,
+) -> anyhow::Result<Option<FoundFile>> {
+    let candidates = binary_candidates(doc, package, dir);
     let mut found: Vec<FoundFile> = Vec::new();
     for path in candidates {
         if found.iter().any(|f| f.path == path) {
@@ -462,9 +456,12 @@ fn describe(
     })?;
     let axum_version = version_of(axum).unwrap_or_else(|| "*".to_owned());
     let lock_root = workspace.as_ref().map_or(dir.as_path(), |(root, _)| root);
+    let lock_path = lock_root.join("Cargo.lock");
+    let lock = read_lock(&lock_path);
     if version_of(axum).is_some() {
-        let locked = fs::read_to_string(lock_root.join("Cargo.lock"))
-            .map(|lock| locked_versions(&lock, "axum"))
+        let locked = lock
+            .as_ref()
+            .map(|lock| locked_versions(lock, "axum"))
             .unwrap_or_default();
         check_axum(&axum_version, &manifest_path, &locked)?;
     }
@@ -484,7 +481,7 @@ fn describe(
         }
     });
     let other_databases = other_databases(&doc, workspace_doc);
-    let sqlite_clash = sqlite_clash(&lock_root.join("Cargo.lock"), &name, &doc, workspace_doc);
+    let sqlite_clash = sqlite_clash(&lock_path, lock.as_ref(), &name, &doc, workspace_doc);
     let better_auth_databases = doc
         .get("dependencies")
         .and_then(|d| d.get("better-auth"))
@@ -624,17 +621,19 @@ fn lowest(requirement: &str) -> Option<(u64, u64)> {
         .max()
 }
 
-/// Why the runtime's SQLite support cannot join this app's build, if it cannot: another
-/// `libsqlite3-sys` in the lock file, or (without one) a dependency known to link an
-/// incompatible one.
 /// What to do when the app links an older SQLite binding than Better Auth's sqlx.
 const OLDER_SQLITE_FIX: &str = "Two crates would link the native `sqlite3` library, and cargo \
      refuses that. Either upgrade sqlx to 0.8 (and crates built on an older one, such as sea-orm \
      before 1.0, or rusqlite to 0.32), then run init again; or keep Better Auth's tables in \
      PostgreSQL: `better-auth init --database postgres`";
 
+/// Why the runtime's SQLite support cannot join this app's build, if it cannot: another
+/// `libsqlite3-sys` in the lock file (`lock`, read from `lock_path`), or (without one) a
+/// dependency known to link an incompatible one. `root` is the app's package, where
+/// the chains to the clashing crate start.
 fn sqlite_clash(
-    lock: &Path,
+    lock_path: &Path,
+    lock: Option<&DocumentMut>,
     root: &str,
     doc: &DocumentMut,
     workspace: Option<&DocumentMut>,
@@ -643,13 +642,13 @@ fn sqlite_clash(
         "{}.{}.x",
         RUNTIME_LIBSQLITE3_SYS.0, RUNTIME_LIBSQLITE3_SYS.1
     );
-    if let Ok(text) = fs::read_to_string(lock) {
-        let locked = locked_versions(&text, "libsqlite3-sys");
+    if let Some(lock) = lock {
+        let locked = locked_versions(lock, "libsqlite3-sys");
         return locked
             .into_iter()
             .find(|v| (v.major, v.minor) != RUNTIME_LIBSQLITE3_SYS)
             .map(|v| {
-                let chains = locked_chains(&text, root, "libsqlite3-sys", &v);
+                let chains = locked_chains(lock, root, "libsqlite3-sys", &v);
                 let through = if chains.is_empty() {
                     String::new()
                 } else {
@@ -657,7 +656,7 @@ fn sqlite_clash(
                 };
                 let found = format!(
                     "{} holds libsqlite3-sys {v}{through}, and Better Auth's sqlx 0.8 needs {wanted}",
-                    lock.display()
+                    lock_path.display()
                 );
                 // The crates the app names itself, which it can move.
                 let direct: Vec<&str> = chains
@@ -729,11 +728,13 @@ fn sqlite_clash(
 /// dependency down to the package that needs `name` (`toasty 0.9.0 ->
 /// toasty-driver-sqlite 0.9.0 -> rusqlite 0.40.2`). Empty when the lock cannot
 /// say.
-fn locked_chains(lock: &str, root: &str, name: &str, version: &semver::Version) -> Vec<String> {
-    let Ok(doc) = lock.parse::<DocumentMut>() else {
-        return Vec::new();
-    };
-    let Some(packages) = doc.get("package").and_then(Item::as_array_of_tables) else {
+fn locked_chains(
+    lock: &DocumentMut,
+    root: &str,
+    name: &str,
+    version: &semver::Version,
+) -> Vec<String> {
+    let Some(packages) = lock.get("package").and_then(Item::as_array_of_tables) else {
         return Vec::new();
     };
     // Every package as `name version`, with its dependencies resolved the same way
@@ -777,7 +778,7 @@ fn locked_chains(lock: &str, root: &str, name: &str, version: &semver::Version) 
         return Vec::new();
     };
     let mut chains = Vec::new();
-    for &direct in &deps[app] {
+    for &direct in deps[app].iter().filter(|&&direct| direct != target) {
         // Breadth first from this dependency: the shortest way down to the target.
         let mut parent: Vec<Option<usize>> = vec![None; ids.len()];
         let mut seen = vec![false; ids.len()];
@@ -804,21 +805,22 @@ fn locked_chains(lock: &str, root: &str, name: &str, version: &semver::Version) 
             chain.push(format!("{} {}", ids[here].0, ids[here].1));
             at = parent[here];
         }
-        if direct == target {
-            continue;
-        }
         chain.reverse();
         chains.push(chain.join(" -> "));
     }
     chains
 }
 
+/// The project's Cargo.lock, read and parsed once: `None` when there is none; one
+/// that cannot be parsed reads as empty.
+fn read_lock(path: &Path) -> Option<DocumentMut> {
+    let text = fs::read_to_string(path).ok()?;
+    Some(text.parse().unwrap_or_default())
+}
+
 /// The versions of `name` a Cargo.lock holds.
-pub(super) fn locked_versions(lock: &str, name: &str) -> Vec<semver::Version> {
-    let Ok(doc) = lock.parse::<DocumentMut>() else {
-        return Vec::new();
-    };
-    doc.get("package")
+fn locked_versions(lock: &DocumentMut, name: &str) -> Vec<semver::Version> {
+    lock.get("package")
         .and_then(Item::as_array_of_tables)
         .map(|packages| {
             packages
@@ -839,7 +841,7 @@ mod tests {
     fn runtime_libsqlite3_sys_matches_the_workspace_lock() {
         let lock = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"))
             .expect("the workspace's Cargo.lock");
-        let versions = locked_versions(&lock, "libsqlite3-sys");
+        let versions = locked_versions(&lock.parse().expect("a lock file"), "libsqlite3-sys");
         assert_eq!(versions.len(), 1, "{versions:?}");
         assert_eq!(
             (versions[0].major, versions[0].minor),
@@ -853,13 +855,13 @@ mod tests {
         let doc: DocumentMut = "[package]\nname = \"a\"\n[dependencies]\nsqlx = { version = \"0.7\", features = [\"sqlite\", \"runtime-tokio\"] }\n"
             .parse()
             .unwrap();
-        let clash = sqlite_clash(Path::new("/nonexistent/Cargo.lock"), "a", &doc, None);
+        let clash = sqlite_clash(Path::new("/nonexistent/Cargo.lock"), None, "a", &doc, None);
         assert!(clash.is_some_and(|c| c.contains("sqlx 0.7")));
         let doc: DocumentMut = "[package]\nname = \"a\"\n[dependencies]\nsqlx = { version = \"0.7\", features = [\"postgres\"] }\nrusqlite = \"0.32\"\n"
             .parse()
             .unwrap();
         assert_eq!(
-            sqlite_clash(Path::new("/nonexistent/Cargo.lock"), "a", &doc, None),
+            sqlite_clash(Path::new("/nonexistent/Cargo.lock"), None, "a", &doc, None),
             None
         );
     }
