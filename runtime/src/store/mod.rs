@@ -369,16 +369,10 @@ impl Database {
                 // and the ping is a round trip to the connection's worker thread.
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(5))
-                .connect_with(options.clone())
+                .connect_with(options)
                 .await?;
-            // Opened after the pool, which created the file and set WAL mode.
-            let readers = SqliteReaders::open(&options).await?;
-            return Ok(Database {
-                pool: Pool::Sqlite(pool),
-                readers: Some(std::sync::Arc::new(readers)),
-                #[cfg(feature = "postgres")]
-                changes: None,
-            });
+            // The readers open after the pool, which created the file and set WAL mode.
+            return Self::share_sqlite(pool).await;
         };
         Ok(Database {
             pool: Pool::Sqlite(pool),
@@ -407,12 +401,7 @@ impl Database {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
-        Ok(Database {
-            pool: Pool::Postgres(pool),
-            #[cfg(feature = "sqlite")]
-            readers: None,
-            changes: Some(std::sync::Arc::default()),
-        })
+        Ok(Self::share_postgres(pool))
     }
 
     #[cfg(not(feature = "postgres"))]
