@@ -9,6 +9,7 @@ mod manifest;
 mod plan;
 mod project;
 mod render;
+mod serve_site;
 mod source;
 mod wiring;
 

@@ -175,6 +175,25 @@ fn generated_change(path: PathBuf, old: Option<String>, new: String, force: bool
     file
 }
 
+/// Every `.rs` file under `dir` (the package's `tests/`, with `tests/common/mod.rs` and
+/// the like), sorted.
+fn rust_files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 fn read(path: &Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
@@ -917,7 +936,7 @@ pub(super) fn build(
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_else(|| ".env.example".to_owned());
-    let wiring = wiring::plan_wiring(
+    let mut wiring = wiring::plan_wiring(
         &model,
         &WiringInput {
             module: &module,
@@ -933,6 +952,39 @@ pub(super) fn build(
         },
         &renderer,
     )?;
+    // Test code that builds the state struct would stop compiling once it has an `auth`
+    // field: then Better Auth is attached where the app is served instead, and the
+    // state is left as it is.
+    let integration = rust_files_under(&package.dir.join("tests"));
+    let breaks_tests = |wiring: &wiring::Wiring| match (&wiring.state_name, &wiring.outcome) {
+        (Some(name), Outcome::Edits(_)) => model
+            .test_literals_missing(name, "auth", &integration, &shown)
+            .into_iter()
+            .next()
+            .map(|(file, line, _)| (name.clone(), file, line)),
+        _ => None,
+    };
+    if let Some((name, file, line)) = breaks_tests(&wiring) {
+        let input = WiringInput {
+            module: &module,
+            mount: &mount,
+            lib_crate: &package.lib_crate,
+            pool_type,
+            example_file: &example_file,
+            module_merges: true,
+        };
+        if let Some(mut at_serve) =
+            wiring::serve_site_wiring(&model, &input, &renderer, wiring.port)?
+        {
+            at_serve.notes.insert(
+                0,
+                format!(
+                    "test code builds `{name} {{ .. }}` ({file}:{line}), so init left                      `{name}` as it is (an `auth` field would break the tests)"
+                ),
+            );
+            wiring = at_serve;
+        }
+    }
     let mut notes = wiring.notes.clone();
     notes.extend(mount_note);
     notes.extend(database_note);
@@ -1139,6 +1191,7 @@ pub(super) fn build(
             plugins => plugin_context(&args.plugins),
             social,
             state,
+            serve_site => wiring.serve_site,
             pool,
             mount => mount.clone(),
             example_file => example_file.clone(),
@@ -1246,13 +1299,6 @@ pub(super) fn build(
     // init does not edit tests, so it says where they are.
     let mut env_steps = Vec::new();
     if let (Some(name), Outcome::Edits(_)) = (&wiring.state_name, &wiring.outcome) {
-        let integration: Vec<PathBuf> = std::fs::read_dir(package.dir.join("tests"))
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-            .collect();
         for (file, line, func) in model.test_literals_missing(name, "auth", &integration, &shown) {
             env_steps.push(format!(
                 "{file}:{line} (`fn {func}`, test code) builds `{name} {{ .. }}` without the \

@@ -13,6 +13,7 @@ use syn::{
     Stmt, Type,
 };
 
+use super::serve_site::{ServeCall, wire_serve_site};
 use super::source::{
     Edit, FnRef, Model, Root, SourceFile, StructRef, import_edit, indent_lines, mod_edit, tokens,
 };
@@ -121,6 +122,8 @@ pub(super) struct Wiring {
     /// Whether the app's handlers can take `CurrentSession` as wired (Better Auth is
     /// the router's state, or reachable from it).
     pub handlers_reach_auth: bool,
+    /// Whether Better Auth is attached where the app is served (`auth::attach`).
+    pub serve_site: bool,
 }
 
 const ROUTE_METHODS: &[&str] = &[
@@ -1215,7 +1218,7 @@ fn module_path(file: &SourceFile, home: Root, module: &str, lib_crate: &str) -> 
 }
 
 /// `?` where the function's error type takes any error, else `.expect(..)`.
-fn on_error(func: FnRef<'_>) -> &'static str {
+pub(super) fn on_error(func: FnRef<'_>) -> &'static str {
     match &func.sig.output {
         ReturnType::Type(_, ty) => {
             let ty = tokens(ty).replace(' ', "");
@@ -1229,8 +1232,74 @@ fn on_error(func: FnRef<'_>) -> &'static str {
     }
 }
 
-/// The analysis itself; see the module docs.
+/// The analysis itself; see the module docs. Where following the served value to the
+/// router and its state leaves steps to do by hand, Better Auth is wired at the serve site
+/// instead, when there is one.
 pub(super) fn plan_wiring(
+    model: &Model,
+    input: &WiringInput<'_>,
+    snippets: &dyn Snippets,
+) -> anyhow::Result<Wiring> {
+    let traced = plan_traced(model, input, snippets)?;
+    if !matches!(traced.outcome, Outcome::Manual { .. }) {
+        return Ok(traced);
+    }
+    Ok(serve_site_wiring(model, input, snippets, traced.port)?.unwrap_or(traced))
+}
+
+/// Every `axum::serve(listener, app)` call of the package's (non-test) code.
+fn serve_calls<'a>(ctx: &Ctx<'a>) -> Vec<ServeCall<'a>> {
+    ctx.scan
+        .iter()
+        .flat_map(|(f, _, c)| c.calls.iter().map(move |call| (*f, *call)))
+        .filter(|(_, call)| {
+            call.args.len() == 2
+                && matches!(&*call.func, Expr::Path(p)
+                    if p.path.segments.last().is_some_and(|s| s.ident == "serve"))
+        })
+        .map(|(func, call)| ServeCall { func, call })
+        .collect()
+}
+
+/// Better Auth wired where the app is served (see [`super::serve_site`]), when the package
+/// has one serve call and it can be wired; `None` otherwise.
+pub(super) fn serve_site_wiring(
+    model: &Model,
+    input: &WiringInput<'_>,
+    snippets: &dyn Snippets,
+    port: Option<u16>,
+) -> anyhow::Result<Option<Wiring>> {
+    let ctx = Ctx::new(model, input.lib_crate);
+    let [site] = serve_calls(&ctx)[..] else {
+        return Ok(None);
+    };
+    let Ok(wired) = wire_serve_site(model, site, input, snippets)? else {
+        return Ok(None);
+    };
+    let module = input.module;
+    Ok(Some(Wiring {
+        state: StateKind::None,
+        state_name: None,
+        state_path: None,
+        derives_from_ref: false,
+        home: wired.home,
+        pool: None,
+        port,
+        outcome: Outcome::Edits(wired.edits),
+        notes: vec![format!(
+            "Better Auth is attached where the app is served (`{module}::attach(app, &auth)` \
+             in `fn {}`): its routes are merged into the served router and every request \
+             carries it, so handlers of any router state read sessions with \
+             `{module}::Authenticated` (401 without a session) and \
+             `{module}::MaybeAuthenticated`",
+            site.func.name()
+        )],
+        handlers_reach_auth: false,
+        serve_site: true,
+    }))
+}
+
+fn plan_traced(
     model: &Model,
     input: &WiringInput<'_>,
     snippets: &dyn Snippets,
@@ -1489,6 +1558,7 @@ pub(super) fn plan_wiring(
                 connect_info(trace, snippets, &mut edits, &mut notes)?;
                 Ok(Wiring {
                     handlers_reach_auth: reach,
+                    serve_site: false,
                     state: StateKind::None,
                     state_name: None,
                     state_path: None,
@@ -1726,7 +1796,7 @@ pub(super) fn module_file(root: &Path, module: &str) -> (PathBuf, Option<String>
 }
 
 /// The module file as shown to the user (relative to the package).
-fn module_shown(model: &Model, home: Root, module: &str) -> String {
+pub(super) fn module_shown(model: &Model, home: Root, module: &str) -> String {
     let root = model
         .root_file(home)
         .map_or("src/main.rs", |f| f.shown.as_str());
@@ -1737,7 +1807,7 @@ fn module_shown(model: &Model, home: Root, module: &str) -> String {
 }
 
 /// `mod auth;` in the home crate root, unless there.
-fn mod_decl_edit(
+pub(super) fn mod_decl_edit(
     model: &Model,
     home: Root,
     input: &WiringInput<'_>,
@@ -2241,6 +2311,7 @@ fn wire_state(
 
     Ok(Ok(Wiring {
         handlers_reach_auth: true,
+        serve_site: false,
         state: info.kind,
         state_name: Some(info.name),
         state_path: Some(state_path),
@@ -2451,6 +2522,7 @@ impl Manual<'_> {
         });
         Ok(Wiring {
             handlers_reach_auth: state != StateKind::None || !self.router_has_state,
+            serve_site: false,
             state,
             state_name: state_name.clone(),
             state_path: self.state.as_ref().map(|found| found.path.clone()),
