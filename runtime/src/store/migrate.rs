@@ -148,8 +148,12 @@ pub async fn run_migrations(db: &Database) -> Result<()> {
                     )));
                 }
                 None => {
-                    sqlx::raw_sql(migration.sql(backend))
-                        .execute(&mut *tx)
+                    // Through `Executor::execute` on the connection, not
+                    // `RawSql::execute`: the latter is an `async fn` generic
+                    // over its executor, and a future holding it is not
+                    // `Send` (so `run_migrations` could not be awaited in
+                    // `tokio::spawn`).
+                    sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(migration.sql(backend)))
                         .await
                         .map_err(|e| {
                             Error::Migration(format!(

@@ -13,4 +13,5 @@ mod magic_link;
 mod openapi;
 mod security;
 mod security_round2;
+mod send_futures;
 mod store;
