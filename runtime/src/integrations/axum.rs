@@ -1,6 +1,13 @@
 //! Axum integration: turns the route table into an `axum::Router`, converts
-//! requests and responses, and provides the `CurrentSession` and
-//! `OptionalSession` extractors. No auth logic lives here.
+//! requests and responses, and provides the session extractors. No auth
+//! logic lives here.
+//!
+//! Two ways to reach the instance from a handler:
+//! - through the router's state: [`CurrentSession`] and [`OptionalSession`]
+//!   (with `FromRef<S> for Arc<BetterAuth>`);
+//! - through the request: [`attach`] puts the instance in every request, and
+//!   [`Authenticated`] and [`MaybeAuthenticated`] read it there, with any
+//!   router state.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -354,7 +361,7 @@ pub struct CurrentSession {
 #[derive(Clone, Debug)]
 pub struct OptionalSession(pub Option<CurrentSession>);
 
-/// Why `CurrentSession` rejected a request.
+/// Why `CurrentSession` or [`Authenticated`] rejected a request.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum SessionRejection {
@@ -362,13 +369,32 @@ pub enum SessionRejection {
     Unauthorized,
     /// The lookup failed (database down: 503).
     Failed(Error),
+    /// [`Authenticated`] found no `Arc<BetterAuth>` in the request's
+    /// extensions: the router is served without [`attach`] (a wiring
+    /// mistake, answered 500 with [`NOT_ATTACHED_MESSAGE`]).
+    NotAttached,
 }
+
+/// The message of [`SessionRejection::NotAttached`]'s 500 response, wire
+/// code `BETTER_AUTH_NOT_ATTACHED`.
+pub const NOT_ATTACHED_MESSAGE: &str = "Better Auth is not attached to this router: serve it \
+    through `better_auth::integrations::axum::attach(app, &auth)`, or add \
+    `.layer(axum::Extension(auth.clone()))` to it";
 
 impl IntoResponse for SessionRejection {
     fn into_response(self) -> Response {
         let err = match self {
             SessionRejection::Unauthorized => Error::Unauthorized,
             SessionRejection::Failed(err) => err,
+            SessionRejection::NotAttached => {
+                return into_axum(AuthResponse::json_status(
+                    http::StatusCode::INTERNAL_SERVER_ERROR,
+                    &serde_json::json!({
+                        "message": NOT_ATTACHED_MESSAGE,
+                        "code": "BETTER_AUTH_NOT_ATTACHED",
+                    }),
+                ));
+            }
         };
         into_axum(AuthResponse::error(&err))
     }
@@ -499,5 +525,162 @@ where
                 Ok(OptionalSession(None))
             }
         }
+    }
+}
+
+/// Serves Better Auth with `app`: merges its routes at the configured
+/// [`base_path`](crate::AuthConfig::base_path) (see
+/// [`AxumIntegration::axum_routes`]) and adds a layer that puts the instance
+/// into every request, the app's own routes and fallback included, where
+/// [`Authenticated`] and [`MaybeAuthenticated`] find it. `app` is the
+/// finished router (its state already given with `with_state`), so this
+/// works whatever the app's state is and whichever crate built the router.
+///
+/// The app's own layers applied before `attach` do not cover Better Auth's
+/// routes (Axum's `layer` wraps only the routes present when it is called);
+/// apply those that should (a trace or CORS layer, say) to the router
+/// `attach` returns. Like any `merge`, it panics when the app already has a
+/// route at one of Better Auth's paths.
+///
+/// Serve it with the client address, which the rate limits need:
+///
+/// ```no_run
+/// use std::net::SocketAddr;
+/// use std::sync::Arc;
+/// use axum::{Router, extract::State, routing::get};
+/// use better_auth::integrations::axum::{Authenticated, attach};
+/// use better_auth::plugins::EmailPasswordPlugin;
+/// use better_auth::prelude::AuthUser;
+/// use better_auth::store::Database;
+/// use better_auth::{AuthConfig, BetterAuth, run_migrations};
+///
+/// #[derive(Clone)]
+/// struct AppState {
+///     greeting: &'static str,
+/// }
+///
+/// async fn hello(State(state): State<AppState>, Authenticated(session): Authenticated) -> String {
+///     format!("{}, {}", state.greeting, session.user.name())
+/// }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let db = Database::connect("sqlite:auth.db").await?;
+/// run_migrations(&db).await?;
+/// let auth = Arc::new(
+///     BetterAuth::new(AuthConfig::new(std::env::var("BETTER_AUTH_SECRET")?))
+///         .database(db)
+///         .plugin(EmailPasswordPlugin::new())
+///         .build()
+///         .await?,
+/// );
+///
+/// // The app's router, with its own state; it knows nothing of Better Auth.
+/// let app = Router::new()
+///     .route("/hello", get(hello))
+///     .with_state(AppState { greeting: "Hello" });
+///
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// axum::serve(
+///     listener,
+///     attach(app, &auth).into_make_service_with_connect_info::<SocketAddr>(),
+/// )
+/// .await?;
+/// # Ok(()) }
+/// ```
+pub fn attach(app: Router, auth: &Arc<BetterAuth>) -> Router {
+    app.merge(auth.axum_routes::<()>())
+        .layer(axum::Extension(auth.clone()))
+}
+
+/// The signed-in user and session of a request, read through the instance
+/// [`attach`] puts in the request (or `.layer(axum::Extension(auth))`), so it
+/// works with any router state. Handlers taking it answer 401 (JSON
+/// `{"message","code":"UNAUTHORIZED"}`) when there is no valid session, and
+/// 500 with [`NOT_ATTACHED_MESSAGE`] when the router is served without the
+/// instance. The session is looked up once per request, however many
+/// extractors ask.
+///
+/// ```
+/// use axum::{Json, Router, routing::get};
+/// use better_auth::integrations::axum::Authenticated;
+/// use better_auth::prelude::AuthUser;
+/// use serde_json::{Value, json};
+///
+/// async fn profile(Authenticated(session): Authenticated) -> Json<Value> {
+///     Json(json!({ "id": session.user.id(), "email": session.user.email() }))
+/// }
+///
+/// // Any state: the instance comes from the request, not from the state.
+/// #[derive(Clone)]
+/// struct AppState;
+///
+/// let routes: Router<AppState> = Router::new().route("/profile", get(profile));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Authenticated(pub CurrentSession);
+
+/// The signed-in user and session, if any, read through the instance
+/// [`attach`] puts in the request; works with any router state. Never
+/// rejects: a failed lookup, or a router served without the instance (logged
+/// as a warning), gives `None`.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use better_auth::integrations::axum::MaybeAuthenticated;
+/// use better_auth::prelude::AuthUser;
+///
+/// async fn home(MaybeAuthenticated(session): MaybeAuthenticated) -> String {
+///     match session {
+///         Some(session) => format!("Hello, {}", session.user.name()),
+///         None => "Hello, stranger".to_owned(),
+///     }
+/// }
+///
+/// let routes: Router = Router::new().route("/", get(home));
+/// ```
+#[derive(Clone, Debug)]
+pub struct MaybeAuthenticated(pub Option<CurrentSession>);
+
+/// The instance [`attach`] put in the request's extensions.
+fn attached(parts: &Parts) -> Option<Arc<BetterAuth>> {
+    parts.extensions.get::<Arc<BetterAuth>>().cloned()
+}
+
+impl<S> FromRequestParts<S> for Authenticated
+where
+    S: Send + Sync,
+{
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(auth) = attached(parts) else {
+            tracing::error!(
+                path = %parts.uri.path(),
+                "{NOT_ATTACHED_MESSAGE}; answering 500"
+            );
+            return Err(SessionRejection::NotAttached);
+        };
+        CurrentSession::from_parts(&auth, parts)
+            .await
+            .map(Authenticated)
+    }
+}
+
+impl<S> FromRequestParts<S> for MaybeAuthenticated
+where
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(auth) = attached(parts) else {
+            tracing::warn!(
+                path = %parts.uri.path(),
+                "{NOT_ATTACHED_MESSAGE}; treating request as anonymous"
+            );
+            return Ok(MaybeAuthenticated(None));
+        };
+        let OptionalSession(session) = OptionalSession::from_parts(&auth, parts).await;
+        Ok(MaybeAuthenticated(session))
     }
 }

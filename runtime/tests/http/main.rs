@@ -1,6 +1,7 @@
 //! HTTP tests of the runtime: a real server on 127.0.0.1, driven with reqwest,
 //! on SQLite always and on PostgreSQL when `BETTER_AUTH_TEST_POSTGRES_URL` is set.
 
+mod attach;
 mod common;
 mod contract_examples;
 mod endpoints;

@@ -6,9 +6,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::FromRequestParts;
 use better_auth::http::request::Parts;
 use better_auth::http::{HeaderMap, Method};
-use better_auth::integrations::axum::{CurrentSession, OptionalSession};
+use better_auth::integrations::axum::{
+    Authenticated, CurrentSession, MaybeAuthenticated, OptionalSession,
+};
 use better_auth::store::accounts::{NewAccount, PasswordChange};
 use better_auth::store::users::NewUser;
 use better_auth::store::{Database, accounts, sessions, users, verifications};
@@ -49,6 +52,10 @@ async fn instance_and_extractor_futures_are_send() {
     assert_send(&CurrentSession::from_parts(&auth, &mut parts));
     let mut parts: Parts = better_auth::http::Request::new(()).into_parts().0;
     assert_send(&OptionalSession::from_parts(&auth, &mut parts));
+    let mut parts: Parts = better_auth::http::Request::new(()).into_parts().0;
+    assert_send(&Authenticated::from_request_parts(&mut parts, &()));
+    let mut parts: Parts = better_auth::http::Request::new(()).into_parts().0;
+    assert_send(&MaybeAuthenticated::from_request_parts(&mut parts, &()));
 
     // The context plugins are written against (`BetterAuth` derefs to it).
     let ctx = auth.context();
