@@ -54,7 +54,8 @@ fn is_progress(line: &str) -> bool {
 pub(super) fn cargo_check(manifest: &Path, dir: &Path, progress: bool) -> Result<Checked, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut child = Command::new(&cargo)
-        .arg("check")
+        // Tests and examples too: an app whose tests stop compiling does not compile.
+        .args(["check", "--all-targets"])
         .arg("--manifest-path")
         .arg(manifest)
         .args(["--message-format", "short", "--color", "never"])
@@ -66,13 +67,23 @@ pub(super) fn cargo_check(manifest: &Path, dir: &Path, progress: bool) -> Result
         .map_err(|err| format!("cannot run {}: {err}", cargo.to_string_lossy()))?;
     let mut errors = Vec::new();
     if let Some(stderr) = child.stderr.take() {
+        // The lines under an error (cargo's "Caused by:", a resolver's chain of
+        // requirements) say why; they belong to it until the next progress line, warning
+        // or blank line.
+        let mut in_error = false;
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
             if is_progress(&line) {
+                in_error = false;
                 if progress {
                     eprintln!("{line}");
                 }
             } else if line.starts_with("error") || line.contains(": error") {
+                in_error = true;
+                errors.push(line);
+            } else if line.trim().is_empty() || line.starts_with("warning") || line.contains(": warning") {
+                in_error = false;
+            } else if in_error {
                 errors.push(line);
             }
         }

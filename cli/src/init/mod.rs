@@ -439,7 +439,7 @@ fn restore(snapshot: &apply::Snapshot) {
 fn verify(package: &project::Package, plan: &Plan, snapshot: &apply::Snapshot) -> Option<ExitCode> {
     let manifest = package.dir.join("Cargo.toml");
     println!(
-        "\nChecking that {} compiles (cargo check; the first run builds Better Auth's dependencies)…",
+        "\nChecking that {} compiles (cargo check --all-targets; the first run builds Better Auth's dependencies)…",
         package.name
     );
     let checked = match check::cargo_check(&manifest, &package.dir, true) {
@@ -453,7 +453,14 @@ fn verify(package: &project::Package, plan: &Plan, snapshot: &apply::Snapshot) -
         }
     };
     if checked.ok {
-        println!("{} compiles with Better Auth.", package.name);
+        if leaves_steps(plan) {
+            println!(
+                "{} compiles, but the steps init left for you are not done yet.",
+                package.name
+            );
+        } else {
+            println!("{} compiles with Better Auth.", package.name);
+        }
         return None;
     }
     restore(snapshot);

@@ -979,7 +979,8 @@ pub(super) fn build(
             at_serve.notes.insert(
                 0,
                 format!(
-                    "test code builds `{name} {{ .. }}` ({file}:{line}), so init left                      `{name}` as it is (an `auth` field would break the tests)"
+                    "test code builds `{name} {{ .. }}` ({file}:{line}), so init left \
+                     `{name}` as it is (an `auth` field would break the tests)"
                 ),
             );
             wiring = at_serve;

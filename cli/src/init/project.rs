@@ -367,7 +367,10 @@ fn dependency<'a>(
         .and_then(Item::as_bool)
         .unwrap_or(false);
     if inherits {
-        return workspace?.get("workspace")?.get("dependencies")?.get(name);
+        // A root package is its own workspace: its `[workspace.dependencies]` sit in
+        // the same manifest.
+        let workspace = workspace.unwrap_or(doc);
+        return workspace.get("workspace")?.get("dependencies")?.get(name);
     }
     Some(item)
 }

@@ -1365,9 +1365,6 @@ fn plan_traced(
             Root::Lib
         },
         init_fn: None,
-        state: None,
-        // Until the served router is found: whether any router in the package has one.
-        router_has_state: model.files.iter().any(|f| f.text.contains(".with_state(")),
     };
 
     // 1. The served value.
@@ -1425,12 +1422,6 @@ fn plan_traced(
         }
     };
     manual.file = trace.serve_fn.file.id;
-    manual.router_has_state = trace
-        .segments
-        .iter()
-        .flat_map(|s| &s.calls)
-        .any(|c| c.method == "with_state")
-        || manual.router_has_state && matches!(trace.origin, Origin::Unknown(_));
     if let Origin::Unknown(why) = &trace.origin {
         if !trace
             .segments
@@ -2044,13 +2035,6 @@ fn wire_state(
         .chain(std::iter::once(info.name.clone()))
         .collect::<Vec<_>>()
         .join("::");
-    // From here on, manual steps (and the generated module) can name the state.
-    manual.state = Some(ManualState {
-        kind: info.kind,
-        name: info.name.clone(),
-        path: state_path.clone(),
-        derives_from_ref,
-    });
     // `struct AppState(Arc<Inner>)` with `Deref<Target = Inner>`: the field goes in `Inner`.
     let target = match &outer.item.fields {
         Fields::Named(_) => outer,
@@ -2365,23 +2349,11 @@ struct Manual<'a> {
     home: Root,
     /// The file of the function that should create the instance.
     init_fn: Option<usize>,
-    /// The state struct, once found in the package's sources.
-    state: Option<ManualState>,
-    /// Whether the served router has a `.with_state(..)` of its own (when no state struct
-    /// was found): the routes then go before it, and `.with_state(auth)` would not compile.
-    router_has_state: bool,
-}
-
-/// A state struct the manual steps add a field to.
-struct ManualState {
-    kind: StateKind,
-    name: String,
-    /// Its path from the crate root, e.g. `state::AppState`.
-    path: String,
-    derives_from_ref: bool,
 }
 
 impl Manual<'_> {
+    /// Steps that wire Better Auth where the app is served, which compile whatever the
+    /// router and its state are: the module, `let auth`, and `auth::attach(app, &auth)`.
     fn build(&self, reason: String) -> anyhow::Result<Wiring> {
         let input = self.input;
         let snippets = self.snippets;
@@ -2392,29 +2364,15 @@ impl Manual<'_> {
             .unwrap_or_else(|| "src/main.rs".to_owned());
         let (module_file, module_attr) = module_file(Path::new(&root_shown), input.module);
         let module_file = module_file.to_string_lossy().into_owned();
-        let (state, state_name) = match &self.state {
-            Some(found) if found.kind != StateKind::None => (found.kind, Some(found.name.clone())),
-            _ => (StateKind::None, None),
-        };
-        let mut steps = vec![ManualStep {
-            place: format!("In {root_shown}, next to the other `mod` lines"),
-            lines: vec![
-                snippets
-                    .snippet(
-                        "mod_decl",
-                        &[
-                            (
-                                "vis",
-                                if self.home == Root::Lib { "pub " } else { "" }.to_owned(),
-                            ),
-                            ("module", input.module.to_owned()),
-                            ("path", module_attr.unwrap_or_default()),
-                        ],
-                    )?
-                    .trim_end()
-                    .to_owned(),
+        let vis = if self.home == Root::Lib { "pub " } else { "" };
+        let mod_line = snippets.snippet(
+            "mod_decl",
+            &[
+                ("vis", vis.to_owned()),
+                ("module", input.module.to_owned()),
+                ("path", module_attr.unwrap_or_default()),
             ],
-        }];
+        )?;
         let init_place = self
             .init_fn
             .and_then(|id| self.model.files.get(id))
@@ -2425,111 +2383,49 @@ impl Manual<'_> {
         } else {
             input.module.to_owned()
         };
-        steps.push(ManualStep {
-            place: match &state_name {
-                Some(name) => format!(
-                    "In the async function that builds `{name}`{init_place}, before it is built \
-                     (use `?` instead of `.expect(..)` if that function returns \
-                     `Result<_, Box<dyn Error>>` or `anyhow::Result`; write `crate::{}` outside \
-                     the crate root)",
-                    input.module
+        let let_auth = snippets.snippet(
+            "let_auth",
+            &[
+                ("module_file", module_file.clone()),
+                ("example_file", input.example_file.to_owned()),
+                ("init_path", format!("{path}::init")),
+                ("pool_arg", String::new()),
+                (
+                    "on_error",
+                    ".expect(\"Better Auth could not start\")".to_owned(),
                 ),
-                None => format!(
-                    "In the async function that serves the app{init_place}, before the router \
-                     (use `?` instead of `.expect(..)` if it returns `Result<_, Box<dyn Error>>` \
-                     or `anyhow::Result`)"
-                ),
-            },
-            lines: snippets
-                .snippet(
-                    "let_auth",
-                    &[
-                        ("module_file", module_file.clone()),
-                        ("example_file", input.example_file.to_owned()),
-                        ("init_path", format!("{path}::init")),
-                        ("pool_arg", String::new()),
-                        (
-                            "on_error",
-                            ".expect(\"Better Auth could not start\")".to_owned(),
-                        ),
-                    ],
-                )?
-                .lines()
-                .map(str::to_owned)
-                .collect(),
-        });
-        if let Some(name) = &state_name {
-            steps.push(ManualStep {
-                place: format!("In `struct {name}`"),
-                lines: snippets
-                    .snippet(
-                        "state_field",
-                        &[
-                            ("vis", "pub ".to_owned()),
-                            ("module_file", module_file.clone()),
-                        ],
-                    )?
-                    .lines()
-                    .map(str::to_owned)
-                    .collect(),
-            });
-            steps.push(ManualStep {
-                place: format!("In the `{name} {{ .. }}` literal"),
-                lines: vec![format!(
-                    "{},",
-                    snippets
-                        .snippet("state_init", &[("clone", "true".to_owned())])?
-                        .trim_end()
-                )],
-            });
-        }
-        let mut chain_lines = vec![
-            snippets
-                .snippet(
-                    "mount",
-                    &[
-                        ("module_path", path.clone()),
-                        ("auth_expr", "&auth".to_owned()),
-                    ],
-                )?
-                .trim_end()
-                .to_owned(),
-        ];
-        let own_state = state == StateKind::None && self.router_has_state;
-        if state == StateKind::None && !own_state {
-            chain_lines.push(snippets.snippet("with_state", &[])?.trim_end().to_owned());
-        }
-        steps.push(ManualStep {
-            place: match &state_name {
-                Some(_) => "In the router, after the routes and before `.with_state(..)` (write \
-                            `&state.auth` for `&auth` where only the state is in scope)"
-                    .to_owned(),
-                // The app's state stays: Better Auth's routes hold their instance and fit a
-                // router of any state.
-                None if own_state => "In the router that is served, after the routes and \
-                                      before its `.with_state(..)` (the app keeps its state)"
-                    .to_owned(),
-                None => "In the router that is served, after the routes".to_owned(),
-            },
-            lines: chain_lines,
-        });
-        steps.push(ManualStep {
-            place: "Where the app is served, so Better Auth can rate-limit per client".to_owned(),
-            lines: vec![
-                "axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())"
-                    .to_owned(),
             ],
-        });
+        )?;
+        let steps = vec![
+            ManualStep {
+                place: format!("In {root_shown}, next to the other `mod` lines"),
+                lines: vec![mod_line.trim_end().to_owned()],
+            },
+            ManualStep {
+                place: format!(
+                    "In the async function that serves the app or hands its router to the code \
+                     that serves it{init_place}, before that (use `?` instead of `.expect(..)` \
+                     if it returns `Result<_, Box<dyn Error>>` or `anyhow::Result`)"
+                ),
+                lines: let_auth.lines().map(str::to_owned).collect(),
+            },
+            ManualStep {
+                place: "Where the router (`app` here) is served or handed over, in place of \
+                        `app`: it merges Better Auth's routes and puts Better Auth in every \
+                        request (serve it with \
+                        `.into_make_service_with_connect_info::<std::net::SocketAddr>()` so \
+                        Better Auth can rate-limit per client)"
+                    .to_owned(),
+                lines: vec![format!("{path}::attach(app, &auth)")],
+            },
+        ];
         Ok(Wiring {
-            handlers_reach_auth: state != StateKind::None || !self.router_has_state,
-            serve_site: false,
-            state,
-            state_name: state_name.clone(),
-            state_path: self.state.as_ref().map(|found| found.path.clone()),
-            derives_from_ref: self
-                .state
-                .as_ref()
-                .is_some_and(|found| found.derives_from_ref),
+            handlers_reach_auth: false,
+            serve_site: true,
+            state: StateKind::None,
+            state_name: None,
+            state_path: None,
+            derives_from_ref: false,
             home: self.home,
             pool: None,
             port: self.port,

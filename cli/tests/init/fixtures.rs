@@ -154,8 +154,8 @@ fn commented_unusual_cargo_toml() {
 }
 
 #[test]
-fn unusual_main_gets_manual_steps() {
-    scaffold("unusual-main", EXIT_MANUAL);
+fn unusual_main_is_wired_where_it_is_served() {
+    scaffold("unusual-main", 0);
 }
 
 #[test]
@@ -292,4 +292,45 @@ fn workspace_member_with_its_own_env_files() {
     assert!(example.contains("BETTER_AUTH_SECRET="), "{example}");
     assert!(!dir.path().join(".env").exists(), "{stdout}");
     assert!(!dir.path().join(".env.example").exists(), "{stdout}");
+}
+
+#[test]
+fn a_router_built_in_a_spawned_task_is_wired() {
+    scaffold("spawned-task", 0);
+}
+
+#[test]
+fn a_server_in_the_library_gets_the_module_in_the_library() {
+    let dir = scaffold("lib-startup", 0);
+    let lib = std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap();
+    assert!(lib.contains("pub mod auth;"), "{lib}");
+    let main = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
+    assert!(!main.contains("mod auth"), "{main}");
+}
+
+#[test]
+fn a_serve_call_inside_a_block_is_wired_in_that_block() {
+    scaffold("serve-in-block", 0);
+}
+
+#[test]
+fn a_router_built_by_another_workspace_member_is_attached_where_it_is_served() {
+    scaffold("member-router", 0);
+}
+
+#[test]
+fn a_root_package_that_is_also_the_workspace_reads_its_workspace_dependencies() {
+    scaffold("root-workspace", 0);
+}
+
+#[test]
+fn a_state_built_by_test_code_is_left_alone() {
+    let dir = scaffold("tests-common", 0);
+    let lib = std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap();
+    assert!(!lib.contains("auth"), "the state got a field:\n{lib}");
+}
+
+#[test]
+fn an_app_without_a_serve_call_gets_steps_that_attach_at_the_serve_site() {
+    scaffold("platform-server", EXIT_MANUAL);
 }
