@@ -81,7 +81,10 @@ pub(super) fn cargo_check(manifest: &Path, dir: &Path, progress: bool) -> Result
             } else if line.starts_with("error") || line.contains(": error") {
                 in_error = true;
                 errors.push(line);
-            } else if line.trim().is_empty() || line.starts_with("warning") || line.contains(": warning") {
+            } else if line.trim().is_empty()
+                || line.starts_with("warning")
+                || line.contains(": warning")
+            {
                 in_error = false;
             } else if in_error {
                 errors.push(line);

@@ -409,6 +409,67 @@ fn port_from_env(env_files: &[String], model: &Model) -> Option<u16> {
         .find_map(|name| value(&name))
 }
 
+/// The port the app will listen on in development, read off its environment (`.env` and
+/// cargo's `[env]`): a variable the sources name (`var("PORT")`, `env!("BIND_ADDR")`) holding
+/// a port (`8080`) or an address with one (`127.0.0.1:8080`, `http://0.0.0.0:8080`).
+fn port_the_app_reads(env: Option<&str>, model: &Model) -> Option<u16> {
+    let env = env?;
+    let named_in_sources = |name: &str| {
+        let quoted = format!("\"{name}\"");
+        model.files.iter().any(|f| f.text.contains(&quoted))
+    };
+    envfile::keys(env)
+        .into_iter()
+        .filter(|name| {
+            let lower = name.to_ascii_lowercase();
+            !OTHER_SERVICES.iter().any(|other| lower.contains(other))
+                && (lower.contains("port") || lower.contains("addr") || lower.contains("listen"))
+        })
+        .filter(|name| named_in_sources(name))
+        .find_map(|name| {
+            let value = envfile::value_of(env, &name)?;
+            let port = value
+                .parse::<u16>()
+                .ok()
+                .or_else(|| value.rsplit(':').next()?.trim_end_matches('/').parse().ok())?;
+            (port > 0).then_some(port)
+        })
+}
+
+/// Cargo's `[env]` table (`.cargo/config.toml` in the package's folder or the one Better
+/// Auth's `.env` goes in, or a parent of theirs), as dotenv text: `cargo run` sets these.
+fn cargo_config_env(dirs: &[&PathBuf]) -> Option<String> {
+    let mut out = String::new();
+    let mut seen = Vec::new();
+    for dir in dirs {
+        for dir in dir.ancestors() {
+            for name in [".cargo/config.toml", ".cargo/config"] {
+                let path = dir.join(name);
+                if seen.contains(&path) {
+                    continue;
+                }
+                seen.push(path.clone());
+                let Some(doc) = read(&path).and_then(|t| t.parse::<toml_edit::DocumentMut>().ok())
+                else {
+                    continue;
+                };
+                let Some(env) = doc.get("env").and_then(|e| e.as_table_like()) else {
+                    continue;
+                };
+                for (key, item) in env.iter() {
+                    let value = item
+                        .as_str()
+                        .or_else(|| item.get("value").and_then(|v| v.as_str()));
+                    if let Some(value) = value {
+                        out.push_str(&format!("{key}={value}\n"));
+                    }
+                }
+            }
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 /// Names of other services' ports and sections, which an app's configuration holds beside
 /// its own (`[database] port = 5432`, `REDIS_PORT`).
 const OTHER_SERVICES: [&str; 12] = [
@@ -913,16 +974,43 @@ pub(super) fn build(
 
     let env_path = package.env_dir.join(".env");
     let env_text = read(&env_path);
-    let (database, database_note) = choose_database(args, package, env_text.as_deref(), chooser)?;
+    // What the app's environment holds in development: `.env`, then cargo's `[env]`
+    // (`.cargo/config.toml`), which `cargo run` sets. Read only.
+    let cargo_env = cargo_config_env(&[&package.dir, &package.env_dir]);
+    let live_env = env_text
+        .iter()
+        .chain(cargo_env.iter())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
+    let live_env = (!live_env.trim().is_empty()).then_some(live_env);
+    let (database, database_note) = choose_database(args, package, live_env.as_deref(), chooser)?;
     if let (DatabaseKind::Sqlite, Some(clash)) = (database, &package.sqlite_clash) {
         return Err(anyhow!(
             "Better Auth's SQLite support cannot join `{}`: {clash}. Nothing was changed",
             package.name
         ));
     }
+    // An in-memory SQLite pool forgets everything at each restart: Better Auth never
+    // shares one (users and sessions would vanish), it gets a file of its own.
+    let in_memory = database == DatabaseKind::Sqlite
+        && (live_env
+            .as_deref()
+            .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
+            .is_some_and(|url| url.contains(":memory:") || url.contains("mode=memory"))
+            || model.files.iter().any(|f| {
+                f.text.contains("\"sqlite::memory:\"") || f.text.contains("\":memory:\"")
+            }));
+    let in_memory_note = in_memory.then(|| {
+        "the app's SQLite database is in memory (`sqlite::memory:`), so Better Auth does not \
+         share its pool: users and sessions would vanish at every restart. It keeps them in a \
+         file of its own (BETTER_AUTH_DATABASE_URL)"
+            .to_owned()
+    });
     let pool_type = package
         .sqlx
         .as_ref()
+        .filter(|_| !in_memory)
         .filter(|s| s.is_0_8 && s.databases.contains(&database))
         .map(|_| match database {
             DatabaseKind::Sqlite => "sqlx::SqlitePool",
@@ -987,6 +1075,7 @@ pub(super) fn build(
         }
     }
     let mut notes = wiring.notes.clone();
+    notes.extend(in_memory_note);
     notes.extend(mount_note);
     notes.extend(database_note);
 
@@ -1071,9 +1160,17 @@ pub(super) fn build(
             .filter_map(|path| read(path)),
         );
     }
-    env_files.extend(env_text.iter().chain(&example_text).cloned());
-    let port = match wiring
-        .port
+    env_files.extend(
+        env_text
+            .iter()
+            .chain(&cargo_env)
+            .chain(&example_text)
+            .cloned(),
+    );
+    // A port variable the code reads and the environment sets wins over the code's own
+    // fallback (`var("PORT").unwrap_or("80")` with `PORT=8080` in `.env`).
+    let port = match port_the_app_reads(live_env.as_deref(), &model)
+        .or(wiring.port)
         .or_else(|| port_from_env(&env_files, &model))
         .or_else(|| default_port(&model))
         .or_else(|| port_from_config_files(&env_dirs, &model))
@@ -1094,7 +1191,7 @@ pub(super) fn build(
         DatabaseKind::Sqlite => "sqlite:auth.db?mode=rwc".to_owned(),
         DatabaseKind::Postgres => {
             let (url, note) = postgres_url(
-                env_text.as_deref(),
+                live_env.as_deref(),
                 example_text.as_deref(),
                 &model,
                 package,

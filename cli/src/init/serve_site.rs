@@ -123,7 +123,10 @@ fn enclosing<'a>(func: FnRef<'a>, target: Range) -> Result<Vec<Enclosing<'a>>, S
              Better Auth's set-up cannot be awaited",
             func.name()
         )),
-        None => Err(format!("init could not place the call in `fn {}`", func.name())),
+        None => Err(format!(
+            "init could not place the call in `fn {}`",
+            func.name()
+        )),
     }
 }
 
@@ -159,7 +162,13 @@ fn calls_path(expr: &Expr, segments: &[&str]) -> bool {
                     .iter()
                     .map(|s| s.ident.to_string())
                     .collect();
-                if names.ends_with(&self.segments.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()) {
+                if names.ends_with(
+                    &self
+                        .segments
+                        .iter()
+                        .map(|s| (*s).to_owned())
+                        .collect::<Vec<_>>(),
+                ) {
                     self.found = true;
                 }
             }
@@ -271,14 +280,16 @@ fn target<'a>(
                         .position(|s| contains(range(s), inner))
                         .unwrap_or(0)
                 };
-                let bound = enclosing.block.stmts[..upto].iter().enumerate().rev().find_map(
-                    |(si, s)| match s {
+                let bound = enclosing.block.stmts[..upto]
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .find_map(|(si, s)| match s {
                         Stmt::Local(local) if bound_name(&local.pat).as_deref() == Some(&name) => {
                             Some((si, local))
                         }
                         _ => None,
-                    },
-                );
+                    });
                 if let Some((si, local)) = bound {
                     if let Some(init) = &local.init {
                         if matches!(strip(&init.expr), Expr::MethodCall(m)
@@ -370,10 +381,7 @@ pub(super) fn wire_serve_site(
             let text = snippets.snippet(
                 "let_auth",
                 &[
-                    (
-                        "module_file",
-                        module_shown(model, home, input.module),
-                    ),
+                    ("module_file", module_shown(model, home, input.module)),
                     ("example_file", input.example_file.to_owned()),
                     ("init_path", format!("{module_path}::init")),
                     ("pool_arg", String::new()),
@@ -406,7 +414,8 @@ pub(super) fn wire_serve_site(
         };
         let mut text = format!("{module_path}::attach({router}, &auth)");
         if target.add_connect_info {
-            let info = snippets.snippet("connect_info", &[("socket_addr", socket_addr.to_owned())])?;
+            let info =
+                snippets.snippet("connect_info", &[("socket_addr", socket_addr.to_owned())])?;
             text.push_str(info.trim());
         }
         edits.push(Edit {
@@ -602,7 +611,8 @@ async fn main() {
     #[test]
     fn what_cannot_be_wired_is_refused() {
         // Outside async code.
-        let sync = "fn main() { let rt = runtime(); rt.spawn_blocking(move || axum::serve(l, app)); }\n";
+        let sync =
+            "fn main() { let rt = runtime(); rt.spawn_blocking(move || axum::serve(l, app)); }\n";
         assert!(wire(Root::Main, sync).is_err());
         // Two serve calls: which one serves the app is not known.
         let two = "async fn a() { axum::serve(l, app).await; }\nasync fn b() { axum::serve(m, metrics).await; }\n";

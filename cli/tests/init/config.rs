@@ -982,12 +982,11 @@ fn social_plugin_adds_providers_from_the_environment() {
     assert!(!example.contains("GITHUB"), "{example}");
 }
 
-/// Tests that build the state struct stop compiling once it has an `auth`
-/// field, and init does not edit tests: it says where they are (an inline
-/// `#[cfg(test)]` module and a `#[cfg(test)] mod tests;` file) and ends with
-/// the manual-steps status instead of "wired in".
+/// Tests that build the state struct would stop compiling once it had an `auth` field
+/// (an inline `#[cfg(test)]` module and a `#[cfg(test)] mod tests;` file here): init then
+/// leaves the state alone and attaches Better Auth where the app is served, and says why.
 #[test]
-fn tests_that_build_the_state_are_pointed_out() {
+fn a_state_built_by_tests_is_left_alone() {
     let dir = fixture("app-state");
     let project = dir.path();
     let main = std::fs::read_to_string(project.join("src/main.rs")).unwrap();
@@ -1002,18 +1001,18 @@ fn tests_that_build_the_state_are_pointed_out() {
         "use super::*;\n\n#[test]\nfn state() {\n    let state = AppState {\n        app_name: \"t\".into(),\n    };\n    assert_eq!(state.app_name, \"t\");\n}\n",
     )
     .unwrap();
-    let output = init(project, &["--yes"]);
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
-    assert!(!stdout.contains("Better Auth is wired in"), "{stdout}");
+    let stdout = init_ok(project, &["--yes"]);
     assert!(
-        stdout.contains("src/tests.rs:5 (`fn state`, test code) builds `AppState { .. }` without the `auth` field"),
+        stdout.contains("test code builds `AppState { .. }` (src/main.rs:")
+            || stdout.contains("test code builds `AppState { .. }` (src/tests.rs:5)"),
         "{stdout}"
     );
-    assert!(stdout.contains("(`fn builds`, test code)"), "{stdout}");
-    // The app's own code was wired.
     let main = std::fs::read_to_string(project.join("src/main.rs")).unwrap();
-    assert!(main.contains("auth"), "{main}");
+    assert!(main.contains("auth::attach("), "{main}");
+    assert!(
+        !main.contains("auth: auth"),
+        "the state got a field:\n{main}"
+    );
 }
 
 /// A package with a helper binary declared beside its server (a seeder as the only
@@ -1251,4 +1250,69 @@ fn the_example_file_keeps_the_apps_placeholder_url() {
         "{example}"
     );
     assert!(!example.contains("my_local_db"), "{example}");
+}
+
+/// The port the app will really listen on in development: a variable its code reads,
+/// set in `.env` or cargo's `[env]`, wins over the code's own fallback.
+#[test]
+fn the_port_the_environment_sets_wins_over_the_codes_fallback() {
+    let reads = |var: &str| {
+        format!(
+            "use axum::{{routing::get, Router}};\n\n\
+             #[tokio::main]\nasync fn main() {{\n    \
+             let addr = std::env::var(\"{var}\").unwrap_or_else(|_| \"0.0.0.0:80\".to_owned());\n    \
+             let app = Router::new().route(\"/\", get(|| async {{ \"hi\" }}));\n    \
+             let listener = tokio::net::TcpListener::bind(addr).await.unwrap();\n    \
+             axum::serve(listener, app).await.unwrap();\n}}\n"
+        )
+    };
+    // `.env` sets the port the code reads.
+    let dir = fixture("hello");
+    std::fs::write(dir.path().join("src/main.rs"), reads("PORT")).unwrap();
+    std::fs::write(dir.path().join(".env"), "PORT=8080\n").unwrap();
+    let stdout = init_ok(dir.path(), &["--dry-run"]);
+    assert!(
+        stdout.contains("+BETTER_AUTH_URL=http://localhost:8080"),
+        "{stdout}"
+    );
+    // `.cargo/config.toml [env]` sets the address the code reads.
+    let dir = fixture("hello");
+    std::fs::write(dir.path().join("src/main.rs"), reads("SERVER_ADDRESS")).unwrap();
+    std::fs::create_dir_all(dir.path().join(".cargo")).unwrap();
+    std::fs::write(
+        dir.path().join(".cargo/config.toml"),
+        "[env]\nSERVER_ADDRESS = \"127.0.0.1:8765\"\nDATABASE_URL = { value = \"postgres://app@localhost:5432/shop\" }\n",
+    )
+    .unwrap();
+    let stdout = init_ok(dir.path(), &["--dry-run", "--database", "postgres"]);
+    assert!(
+        stdout.contains("+BETTER_AUTH_URL=http://localhost:8765"),
+        "{stdout}"
+    );
+    // The app's database, from cargo's `[env]`, not an invented one.
+    assert!(stdout.contains("localhost:5432/shop"), "{stdout}");
+}
+
+/// An in-memory SQLite pool is never shared: Better Auth's users and sessions would
+/// vanish at every restart. It gets a file of its own, and init says why.
+#[test]
+fn an_in_memory_sqlite_pool_is_never_shared() {
+    let dir = fixture("pool-param");
+    let main = dir.path().join("src/main.rs");
+    let text = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        text.replace("sqlite:notes.db?mode=rwc", "sqlite::memory:"),
+    )
+    .unwrap();
+    let stdout = init_ok(dir.path(), &["--dry-run"]);
+    assert!(
+        !stdout.contains("auth::init(db.clone())"),
+        "the in-memory pool was shared:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("+BETTER_AUTH_DATABASE_URL=sqlite:auth.db"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("in memory"), "{stdout}");
 }

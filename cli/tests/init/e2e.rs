@@ -498,10 +498,17 @@ fn manual_steps_compile_when_followed() {
     // 3. In place of the router handed over.
     let anchor = "server_kit::run(app,";
     assert!(source.contains(anchor));
-    source = source.replacen(anchor, &format!("server_kit::run({},", steps[2].join("")), 1);
+    source = source.replacen(
+        anchor,
+        &format!("server_kit::run({},", steps[2].join("")),
+        1,
+    );
     std::fs::write(&main, source).unwrap();
 
-    let output = cargo(project, &["check", "--all-targets", "--message-format", "short"]);
+    let output = cargo(
+        project,
+        &["check", "--all-targets", "--message-format", "short"],
+    );
     assert!(
         output.status.success(),
         "the manual steps do not compile:\n{}\n{stdout}",
