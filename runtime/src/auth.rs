@@ -168,6 +168,10 @@ impl BetterAuth {
     /// - without `Origin`, a request carrying cookies needs a trusted `Referer`;
     /// - requests with neither header nor cookie (server-to-server, CLI, bearer
     ///   clients) pass: no browser sent them on a user's behalf.
+    ///
+    /// Trusted means the base URL's origin, a trusted origin, or, with a base
+    /// URL on a loopback host, any loopback origin when the `Host` header is
+    /// loopback too (see [`AuthConfig::base_url`](crate::AuthConfig::base_url)).
     fn check_origin(&self, method: &Method, headers: &HeaderMap) -> Result<()> {
         let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
         if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -178,7 +182,7 @@ impl BetterAuth {
             if origin.is_empty() || origin == "null" {
                 return Err(Error::MissingOrNullOrigin);
             }
-            return if self.is_trusted_origin(origin) {
+            return if self.is_trusted_request_origin(origin, headers) {
                 Ok(())
             } else {
                 Err(Error::InvalidOrigin)
@@ -199,7 +203,7 @@ impl BetterAuth {
         let referer = text(header::REFERER)
             .filter(|r| !r.is_empty())
             .ok_or(Error::MissingOrNullOrigin)?;
-        if self.is_trusted_origin(referer) {
+        if self.is_trusted_request_origin(referer, headers) {
             Ok(())
         } else {
             Err(Error::InvalidOrigin)

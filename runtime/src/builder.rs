@@ -149,7 +149,9 @@ impl BetterAuthBuilder {
         trusted.extend(config.trusted_origins.iter().filter_map(|o| origin_of(o)));
         let signer = crypto::TokenSigner::new(&config.secret);
         let cookie_prefix = if config.is_secure() { "__Secure-" } else { "" };
+        let loopback_base_url = crate::config::is_loopback_origin(&config.base_url);
         let mut context = AuthContext {
+            loopback_base_url,
             cookie_prefix,
             session_cookie: format!("{cookie_prefix}{}", config.session.cookie_name),
             credentials: crate::credentials::CredentialMemo::new(

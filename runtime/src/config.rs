@@ -222,6 +222,17 @@ impl AuthConfig {
     /// cookie-authenticated requests, and an `https` URL makes cookies `Secure`
     /// with the `__Secure-` name prefix.
     ///
+    /// In development, a base URL on the local machine (host `localhost`,
+    /// `127.x.x.x` or `[::1]`) also trusts every loopback origin (any of
+    /// those hosts, any port, `http` or `https`) for requests whose `Host`
+    /// header is loopback too, so a front end on another port (a dev server
+    /// on `http://localhost:5173`, the API on `:8080`) works without listing
+    /// it, and a wrong port in the base URL is harmless. A page of another
+    /// site that reaches the local server through DNS rebinding sends its own
+    /// name as `Host`, so it is still refused. Any other base URL trusts its
+    /// own origin exactly (scheme, host and port) and
+    /// [`trusted_origins`](AuthConfig::trusted_origins).
+    ///
     /// ```
     /// use better_auth::AuthConfig;
     ///
@@ -352,6 +363,52 @@ impl AuthConfig {
     pub fn base_origin(&self) -> String {
         origin_of(&self.base_url).unwrap_or_default()
     }
+}
+
+/// True when a URL's origin is `http` or `https` on a loopback host
+/// (see [`is_loopback_authority`]).
+pub(crate) fn is_loopback_origin(url: &str) -> bool {
+    let Some(origin) = origin_of(url) else {
+        return false;
+    };
+    let authority = match origin.split_once("://") {
+        Some(("http" | "https", authority)) => authority,
+        _ => return false,
+    };
+    is_loopback_authority(authority)
+}
+
+/// True when `host[:port]` (a `Host` header, a URL's authority) names this
+/// machine: `localhost`, an address in `127.0.0.0/8` or `[::1]`. Anything
+/// else is not, user info (`localhost@evil.example`) and malformed ports
+/// included.
+pub(crate) fn is_loopback_authority(authority: &str) -> bool {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((host, rest)) => (host, rest),
+            None => return false,
+        },
+        None => match authority.find(':') {
+            Some(colon) => authority.split_at(colon),
+            None => (authority, ""),
+        },
+    };
+    let port_ok = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    if !port_ok {
+        return false;
+    }
+    if authority.starts_with('[') {
+        return host
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    }
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The `scheme://host[:port]` part of a URL, or `None` when it is not absolute.
@@ -595,5 +652,53 @@ impl Default for ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_loopback_authority, is_loopback_origin};
+
+    #[test]
+    fn loopback_authorities() {
+        for authority in [
+            "localhost",
+            "LOCALHOST:8080",
+            "127.0.0.1",
+            "127.1.2.3:5173",
+            "[::1]",
+            "[::1]:3000",
+            "[0:0:0:0:0:0:0:1]:80",
+            "localhost:",
+        ] {
+            assert!(is_loopback_authority(authority), "{authority}");
+        }
+        for authority in [
+            "",
+            "evil.example",
+            "localhost.evil.example",
+            "localhost@evil.example",
+            "localhost:80@evil.example",
+            "evil.example:80@localhost",
+            "128.0.0.1",
+            "10.0.0.1:80",
+            "[::2]:80",
+            "[::1",
+            "localhost:80:80",
+            "localhost:http",
+            "[::1]x",
+        ] {
+            assert!(!is_loopback_authority(authority), "{authority}");
+        }
+    }
+
+    #[test]
+    fn loopback_origins_are_http_or_https() {
+        assert!(is_loopback_origin("http://localhost:5173"));
+        assert!(is_loopback_origin("https://127.0.0.1/some/page"));
+        assert!(is_loopback_origin("http://[::1]:8080"));
+        assert!(!is_loopback_origin("ftp://localhost"));
+        assert!(!is_loopback_origin("localhost:3000"));
+        assert!(!is_loopback_origin("http://evil.example"));
     }
 }

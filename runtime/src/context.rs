@@ -122,6 +122,9 @@ pub struct AuthContext {
     pub(crate) database: Database,
     pub(crate) hasher: PasswordHasher,
     pub(crate) trusted_origins: Vec<String>,
+    /// The base URL is on a loopback host: any loopback origin is trusted
+    /// for requests to a loopback `Host` (see [`AuthConfig::base_url`]).
+    pub(crate) loopback_base_url: bool,
     pub(crate) cookie_prefix: &'static str,
     pub(crate) session_cache: Option<SessionCache>,
     pub(crate) signer: crypto::TokenSigner,
@@ -193,6 +196,20 @@ impl AuthContext {
     /// True when the URL's origin is the base URL's or a configured trusted origin.
     pub fn is_trusted_origin(&self, url: &str) -> bool {
         origin_of(url).is_some_and(|o| self.trusted_origins.contains(&o))
+    }
+
+    /// Whether a state-changing request from `url` (its `Origin`, or its
+    /// `Referer` when it sent none) is trusted: a trusted origin, or in
+    /// development a loopback origin sent to a loopback `Host` (see
+    /// [`AuthConfig::base_url`]).
+    pub(crate) fn is_trusted_request_origin(&self, url: &str, headers: &HeaderMap) -> bool {
+        self.is_trusted_origin(url)
+            || (self.loopback_base_url
+                && crate::config::is_loopback_origin(url)
+                && headers
+                    .get(header::HOST)
+                    .and_then(|host| host.to_str().ok())
+                    .is_some_and(|host| crate::config::is_loopback_authority(host.trim())))
     }
 
     /// S22: a redirect target must be a relative path (not `//` or `/\`) or on

@@ -10,6 +10,7 @@ mod faults;
 mod flows;
 mod freshness;
 mod limits;
+mod loopback_origins;
 mod magic_link;
 mod openapi;
 mod security;
