@@ -317,6 +317,19 @@ impl Drop for ChangeGuard<'_> {
     }
 }
 
+/// Creates an empty file at `path`, readable and writable by its owner only (mode 0600
+/// on Unix), unless something is there already (then it is left as it is).
+#[cfg(feature = "sqlite")]
+fn create_private_file(path: &std::path::Path) {
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    // An existing file is left as it is; a missing folder and the like are for sqlx to
+    // report when it opens the file.
+    let _ = open.open(path);
+}
+
 /// The name the API contract uses for an open database handle.
 pub type DatabaseConnection = Database;
 
@@ -359,6 +372,9 @@ impl Database {
                 .connect_with(options)
                 .await?
         } else {
+            // A new database file holds password hashes and session tokens: readable by
+            // its owner only. SQLite gives its `-wal` and `-shm` files the same mode.
+            create_private_file(options.get_filename());
             let options = options
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)

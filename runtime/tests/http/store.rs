@@ -115,3 +115,27 @@ async fn reads_a_database_written_by_better_auth() {
     assert_eq!(session.body["user"]["email"], "bob@example.com");
     assert_eq!(better_auth::store::users::list(&db).await.unwrap().len(), 2);
 }
+
+/// A database file Better Auth creates holds password hashes and session tokens: it and
+/// its WAL files are readable by their owner only, whatever the process's umask.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_sqlite_file_and_its_wal_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("auth.db");
+    let db = Database::connect(&format!("sqlite:{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    run_migrations(&db).await.unwrap();
+    let mut checked = 0;
+    for name in ["auth.db", "auth.db-wal", "auth.db-shm"] {
+        let Ok(meta) = std::fs::metadata(dir.path().join(name)) else {
+            continue;
+        };
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 2, "the database and its WAL file exist");
+    db.close().await;
+}
