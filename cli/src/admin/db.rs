@@ -21,18 +21,18 @@ pub(super) struct DbArgs {
 
 /// A resolved database URL and where it came from.
 #[derive(Debug, Clone)]
-pub(super) struct Target {
+pub(crate) struct Target {
     /// The URL, password included (never printed).
-    pub url: String,
+    pub(crate) url: String,
     /// `--database-url`, `BETTER_AUTH_DATABASE_URL`, `DATABASE_URL`, or `.env` (with the
     /// variable's name).
-    pub source: &'static str,
+    pub(crate) source: &'static str,
 }
 
 impl Target {
     /// The URL with its password replaced by `***`, in the user-info part
     /// (`redact_url`) and in a `password=` query parameter.
-    pub(super) fn redacted(&self) -> String {
+    pub(crate) fn redacted(&self) -> String {
         let url = redact_url(&self.url);
         let Some((base, query)) = url.split_once('?') else {
             return url;
@@ -48,7 +48,7 @@ impl Target {
     }
 
     /// The SQLite file this URL names, when it is a SQLite file URL.
-    pub(super) fn sqlite_file(&self) -> Option<PathBuf> {
+    pub(crate) fn sqlite_file(&self) -> Option<PathBuf> {
         let rest = self
             .url
             .strip_prefix("sqlite://")
@@ -118,7 +118,7 @@ const DOTENV_SOURCES: [&str; 2] = [".env BETTER_AUTH_DATABASE_URL", ".env DATABA
 
 /// Opens the database. A SQLite file that does not exist yet is created only
 /// when `create` is true; otherwise it is an error pointing at `migrate`.
-pub(super) async fn connect(target: &Target, create: bool) -> anyhow::Result<Database> {
+pub(crate) async fn connect(target: &Target, create: bool) -> anyhow::Result<Database> {
     if !create {
         if let Some(file) = target.sqlite_file() {
             if !file.exists() {

@@ -21,7 +21,7 @@ macro_rules! outln {
     }};
 }
 
-mod db;
+pub(crate) mod db;
 mod migrate;
 mod output;
 mod prompt;

@@ -92,7 +92,12 @@ pub(super) fn merge(
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }
-    let appended = renderer.render(template, context! { mode => "append", vars => missing })?;
+    // The header goes in once: a later run that adds variables adds them under it.
+    let headed = existing.contains("`better-auth init`");
+    let appended = renderer.render(
+        template,
+        context! { mode => "append", vars => missing, headed },
+    )?;
     // The block opens with a blank line; a file that ends with one already needs no other.
     let appended = if out.is_empty() || out.ends_with("\n\n") {
         appended.trim_start_matches('\n')

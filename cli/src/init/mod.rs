@@ -191,14 +191,23 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
         // one more file for the user's commit.
         // The snapshot holds the lock files as they were before init wrote (the two
         // paths are one file outside a workspace).
+        let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
         let unique = locks
             .iter()
             .enumerate()
-            .filter(|&(i, lock)| !locks[..i].contains(lock));
+            .filter(|&(i, lock)| !locks[..i].iter().any(|l| canonical(l) == canonical(lock)));
         for (_, lock) in unique {
             let Some(what) = snapshot.change_since(lock) else {
                 continue;
             };
+            // An app that keeps its lock file out of git has nothing to commit.
+            let gitignore = lock
+                .parent()
+                .and_then(|dir| std::fs::read_to_string(dir.join(".gitignore")).ok())
+                .unwrap_or_default();
+            if envfile::ignored(lock, &gitignore) {
+                continue;
+            }
             println!(
                 "{} was {what} by cargo check with Better Auth's dependencies: commit it with \
                  the rest.",

@@ -147,7 +147,8 @@ pub(super) fn inspect(
                 ),
                 None => anyhow!(
                     "no member of the workspace at {} depends on axum; Better Auth needs an \
-                     Axum 0.8 app (add it with `cargo add axum@0.8`)",
+                     Axum 0.8 app (add it to the app's member with `cargo add -p <member> \
+                     axum@0.8`)",
                     dir.display()
                 ),
             });
@@ -410,6 +411,7 @@ fn check_axum(
     requirement: &str,
     manifest: &Path,
     locked: &[semver::Version],
+    add_command: &str,
 ) -> anyhow::Result<()> {
     let req = semver::VersionReq::parse(requirement).with_context(|| {
         format!(
@@ -429,7 +431,7 @@ fn check_axum(
     if lowest < (0, 8) && !resolved_to_0_8 {
         return Err(anyhow!(
             "{} depends on axum \"{requirement}\", older than 0.8; Better Auth needs axum 0.8. \
-             Upgrade first, then run init again: `cargo add axum@0.8`; write path parameters \
+             Upgrade first, then run init again: `{add_command}`; write path parameters \
              as `/{{id}}` and `/{{*rest}}` instead of `/:id` and `/*rest` (0.8 panics at start-up \
              on the old syntax); drop `#[async_trait]` from your own extractor impls; move \
              crates built on axum to their releases for 0.8 (axum-extra 0.10, \
@@ -466,7 +468,13 @@ fn describe(
             .as_ref()
             .map(|lock| locked_versions(lock, "axum"))
             .unwrap_or_default();
-        check_axum(&axum_version, &manifest_path, &locked)?;
+        // At a workspace's root, `cargo add` needs the member.
+        let add_command = if workspace.is_some() || doc.get("workspace").is_some() {
+            format!("cargo add -p {name} axum@0.8")
+        } else {
+            "cargo add axum@0.8".to_owned()
+        };
+        check_axum(&axum_version, &manifest_path, &locked, &add_command)?;
     }
 
     let sqlx = dependency(&doc, workspace_doc, "sqlx").map(|item| {

@@ -1241,7 +1241,12 @@ pub(super) fn plan_wiring(
     snippets: &dyn Snippets,
 ) -> anyhow::Result<Wiring> {
     let traced = plan_traced(model, input, snippets)?;
-    if !matches!(traced.outcome, Outcome::Manual { .. }) {
+    // Steps to do by hand stay so when the app has started wiring Better Auth itself.
+    let wired_by_hand = model
+        .hand_written_from_ref()
+        .iter()
+        .any(|imp| imp.for_ty.contains("BetterAuth"));
+    if !matches!(traced.outcome, Outcome::Manual { .. }) || wired_by_hand {
         return Ok(traced);
     }
     Ok(serve_site_wiring(model, input, snippets, traced.port)?.unwrap_or(traced))

@@ -66,6 +66,22 @@ fn axum_older_than_0_8() {
     // What the upgrade takes beyond the version: the path syntax panics at start-up.
     refuses(dir.path(), &["--yes"], "instead of `/:id` and `/*rest`");
     refuses(dir.path(), &["--yes"], "Nothing was changed");
+    refuses(dir.path(), &["--yes"], "`cargo add axum@0.8`");
+}
+
+/// In a workspace, the upgrade names the member: `cargo add axum@0.8` fails at a virtual
+/// workspace's root.
+#[test]
+fn axum_older_than_0_8_in_a_workspace_member() {
+    let dir = fixture("member-router");
+    let manifest = dir.path().join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("axum = \"0.8\"", "axum = \"0.7.5\""),
+    )
+    .unwrap();
+    refuses(dir.path(), &["--yes"], "`cargo add -p bootstrap axum@0.8`");
 }
 
 /// A requirement that also accepts 0.8 (`^0`, found on b-palaniappan/axum-sqlx) is
@@ -396,10 +412,10 @@ fn the_lock_file_cargo_check_writes_is_named() {
             .unwrap();
         path
     };
-    // `cargo check --manifest-path <Cargo.toml> ...`: lock beside the manifest.
+    // `cargo check --all-targets --manifest-path <Cargo.toml> ...`: lock beside the manifest.
     let locking = stand_in(
         "locking-cargo",
-        "echo '# locked by the stand-in' >> \"$(dirname \"$3\")/Cargo.lock\"",
+        "echo '# locked by the stand-in' >> \"$(dirname \"$4\")/Cargo.lock\"",
     );
     let output = crate::util::init_command(dir.path(), &["--yes"])
         .env("CARGO", &locking)

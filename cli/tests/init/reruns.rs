@@ -356,3 +356,31 @@ fn a_rerun_upgrades_the_nest_of_an_earlier_init() {
     assert_eq!(std::fs::read_to_string(&main_path).unwrap(), old_main);
     assert_eq!(std::fs::read_to_string(&auth_path).unwrap(), changed);
 }
+
+/// A later run that adds variables (social sign-in here) adds them under the header the
+/// first run wrote, not under a second one.
+#[test]
+fn the_env_header_is_written_once() {
+    let dir = crate::util::fixture("hello");
+    let project = dir.path();
+    assert!(crate::util::init(project, &["--yes"]).status.success());
+    let output = crate::util::init(
+        project,
+        &[
+            "--yes",
+            "--force",
+            "--plugins",
+            "email-password,account,social",
+        ],
+    );
+    assert!(output.status.success(), "{:?}", crate::util::text(&output));
+    for file in [".env", ".env.example"] {
+        let text = std::fs::read_to_string(project.join(file)).unwrap();
+        assert!(text.contains("GITHUB_CLIENT_ID="), "{file}:\n{text}");
+        assert!(
+            text.matches("`better-auth init`").count() <= 2
+                && text.matches("added by `better-auth init`").count() <= 1,
+            "{file}:\n{text}"
+        );
+    }
+}
