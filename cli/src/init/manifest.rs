@@ -50,11 +50,9 @@ pub(super) fn add_dependencies(
         .or_insert_with(toml_edit::table)
         .as_table_like_mut()
         .ok_or_else(|| anyhow!("[dependencies] in Cargo.toml is not a table".to_owned()))?;
-    let keys: Vec<String> = deps
-        .iter()
-        .filter(|(_, item)| item.is_value())
-        .map(|(key, _)| key.to_owned())
-        .collect();
+    // Every entry counts, dotted ones too (`axum.workspace = true` is a table to
+    // toml_edit): an order that only looks sorted without them is the author's own.
+    let keys: Vec<String> = deps.iter().map(|(key, _)| key.to_owned()).collect();
     let was_sorted = keys.windows(2).all(|w| w[0] <= w[1]);
     let wanted_features = ["axum", database.name()];
 
@@ -205,6 +203,39 @@ mod tests {
             url: "https://github.com/better-auth-rs/better-auth-axum".into(),
             tag: "v0.9.0".into(),
         }
+    }
+
+    #[test]
+    fn a_members_own_order_is_kept() {
+        // Not sorted once the dotted entries count: left in the author's order.
+        let member = "[package]\nname = \"api\"\n\n[dependencies]\ntokio.workspace = true\naxum.workspace = true\nserde = \"1\"\n";
+        let edit =
+            add_dependencies(member, &git(), false, DatabaseKind::Sqlite, true, false).unwrap();
+        let order: Vec<&str> = edit
+            .text
+            .lines()
+            .skip_while(|l| *l != "[dependencies]")
+            .skip(1)
+            .map(|l| l.split([' ', '.']).next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            order,
+            ["tokio", "axum", "serde", "better-auth", "dotenvy"],
+            "{}",
+            edit.text
+        );
+        // Sorted with them: stays sorted.
+        let sorted = member.replace(
+            "tokio.workspace = true\naxum.workspace = true\n",
+            "axum.workspace = true\n",
+        );
+        let edit =
+            add_dependencies(&sorted, &git(), false, DatabaseKind::Sqlite, true, false).unwrap();
+        assert!(
+            edit.text.contains("axum.workspace = true\nbetter-auth = "),
+            "{}",
+            edit.text
+        );
     }
 
     #[test]
