@@ -1,6 +1,7 @@
 //! `better-auth`: scaffold authentication into an Axum project and administer its database.
 
 mod admin;
+mod doctor;
 mod error;
 mod init;
 
@@ -48,6 +49,31 @@ enum Command {
     ///      init wrote was put back as it was; the compiler's errors are printed
     #[command(verbatim_doc_comment)]
     Init(init::InitArgs),
+    /// Say what is wrong with a project's Better Auth setup, and what to do about it.
+    ///
+    /// Checks the project at `--path` (default: the current directory): the
+    /// variables in its `.env` or the environment (BETTER_AUTH_SECRET, BETTER_AUTH_URL,
+    /// BETTER_AUTH_DATABASE_URL, else DATABASE_URL), that the database is reachable
+    /// and migrated, and that its sources serve Better Auth through `attach` with
+    /// client addresses (a textual scan of `src/`).
+    ///
+    /// With `--url` (the address the app listens on), also checks the running app:
+    /// its health route (`<mount>/ok`), that it accepts requests from the origin it
+    /// is served from, and a round trip that signs a throwaway user up and in, reads
+    /// its session and deletes it (asked first; `--yes` skips the question; without
+    /// a terminal it is skipped unless `--yes` is given).
+    ///
+    /// Prints one line per check, `ok`, `warn`, `fail` or `skip`, with what to do
+    /// for anything that is not ok.
+    #[command(after_help = "Examples:\n  \
+        better-auth doctor\n  \
+        better-auth doctor --path my-service\n  \
+        better-auth doctor --url http://127.0.0.1:8080\n  \
+        better-auth doctor --url http://127.0.0.1:8080 --mount /api/auth --yes\n\n\
+        Exit status:\n  \
+        0  nothing failed (warnings may remain)\n  \
+        1  at least one check failed: its line says what to do")]
+    Doctor(doctor::DoctorArgs),
     #[command(flatten)]
     Admin(admin::Command),
 }
@@ -56,6 +82,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Init(args) => init::run(args),
+        Command::Doctor(args) => doctor::run(args),
         Command::Admin(command) => admin::run(command, Cli::command),
     }
 }

@@ -163,7 +163,10 @@ pub(crate) fn send(
     stream.set_read_timeout(Some(IO_TIMEOUT))?;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
 
-    let host = base.authority.strip_suffix(":80").unwrap_or(&base.authority);
+    let host = base
+        .authority
+        .strip_suffix(":80")
+        .unwrap_or(&base.authority);
     let mut request = format!(
         "{method} {}{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
          User-Agent: better-auth-doctor\r\nAccept: application/json\r\n",
@@ -280,7 +283,10 @@ mod tests {
 
     #[test]
     fn parses_fixed_and_chunked_answers() {
-        let fixed = parse(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\nSet-Auth-Token: t\r\n\r\n{\"ok\":true}").unwrap();
+        let fixed = parse(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\nSet-Auth-Token: t\r\n\r\n{\"ok\":true}",
+        )
+        .unwrap();
         assert_eq!(fixed.status, 200);
         assert_eq!(fixed.header("set-auth-token"), Some("t"));
         assert_eq!(fixed.body, "{\"ok\":true}");

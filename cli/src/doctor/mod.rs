@@ -2,6 +2,14 @@
 //! words a user can act on. One line per check (`ok`, `warn`, `fail`, or `skip`),
 //! with what to do for anything not ok; exit status 1 when something fails.
 
+/// Prints a line to stdout; a closed pipe (`| head`) is not an error worth a panic.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod http;
 mod live;
 mod project;
