@@ -183,8 +183,9 @@ fn origin_check(target: &Target<'_>, report: &mut Report) {
                 NAME,
                 format!(
                     "the running app refuses BETTER_AUTH_URL's origin {configured} (403 \
-                     INVALID_ORIGIN): it was started with another BETTER_AUTH_URL than this \
-                     project's; restart it with BETTER_AUTH_URL={served}"
+                     INVALID_ORIGIN): it runs with another BETTER_AUTH_URL than this \
+                     project's; set BETTER_AUTH_URL={served} here, or restart the app if \
+                     {configured} is right"
                 ),
             );
             return;

@@ -217,16 +217,13 @@ fn weakness(secret: &str) -> Option<&'static str> {
     if distinct.len() == 1 {
         return Some("is one character repeated");
     }
-    if distinct.len() < 8 {
-        return Some("uses fewer than 8 different characters");
-    }
     let letters: Vec<u8> = secret
         .to_ascii_lowercase()
         .bytes()
         .filter(u8::is_ascii_alphanumeric)
         .collect();
     if letters.is_empty() {
-        return None;
+        return (distinct.len() < 8).then_some("uses fewer than 8 different characters");
     }
     // Word break: can the letters be read as placeholder words and numbers only?
     let mut reachable = vec![false; letters.len() + 1];
@@ -246,7 +243,10 @@ fn weakness(secret: &str) -> Option<&'static str> {
             reachable[start + len] = true;
         }
     }
-    reachable[letters.len()].then_some("looks like a placeholder, not a random value")
+    if reachable[letters.len()] {
+        return Some("looks like a placeholder, not a random value");
+    }
+    (distinct.len() < 8).then_some("uses fewer than 8 different characters")
 }
 
 /// Checks `BETTER_AUTH_URL`; returns it when set.
