@@ -147,6 +147,42 @@ fn show(out: &Output) -> String {
     )
 }
 
+/// Stdout with the project directory, the app's address and the random
+/// email replaced, for snapshots in `snapshots/doctor/`.
+fn redacted(out: &Output, project: &Project, address: Option<&str>) -> String {
+    let mut shown = format!(
+        "exit: {}\n{}",
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout)
+    );
+    shown = shown.replace(&project.path().display().to_string(), "[project]");
+    if let Some(address) = address {
+        shown = shown.replace(address, "[address]");
+    }
+    // The throwaway user's address: doctor-<random>@example.invalid.
+    let mut rest = shown.as_str();
+    let mut out = String::new();
+    while let Some(at) = rest.find("doctor-") {
+        let start = at + "doctor-".len();
+        let tag = rest[start..]
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .count();
+        out.push_str(&rest[..start]);
+        out.push_str(if tag > 0 { "[random]" } else { "" });
+        rest = &rest[start + tag..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn snapshot(name: &str, value: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots/doctor"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!(name, value));
+}
+
 /// The line of check `name` (`ok    secret  ...`), asserting its status.
 fn line(out: &Output, status: &str, name: &str) -> String {
     let stdout = text(&out.stdout);
@@ -195,6 +231,7 @@ fn a_healthy_project_is_all_ok() {
     }
     assert!(line(&out, "ok", "secret").contains("43 characters"));
     assert!(text(&out.stdout).contains("0 warnings, 0 failures"));
+    snapshot("healthy_project", &redacted(&out, &project, None));
 }
 
 #[test]
@@ -423,6 +460,12 @@ fn an_https_url_is_refused_with_the_reason() {
 /// `attach` on a free port, with `base_url(address)` as its BETTER_AUTH_URL
 /// (`None`: the address it is served from). Returns that address.
 fn serve(base_url: Option<&str>) -> String {
+    serve_with(base_url, EmailPasswordPlugin::new()).0
+}
+
+/// [`serve`] with this email and password plugin; returns the address and the
+/// app's database URL.
+fn serve_with(base_url: Option<&str>, plugin: EmailPasswordPlugin) -> (String, String) {
     let base_url = base_url.map(str::to_owned);
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -432,12 +475,8 @@ fn serve(base_url: Option<&str>) -> String {
             .unwrap();
         runtime.block_on(async move {
             let dir = tempfile::tempdir().unwrap();
-            let database = Database::connect(&format!(
-                "sqlite://{}",
-                dir.path().join("auth.db").display()
-            ))
-            .await
-            .unwrap();
+            let database_url = format!("sqlite://{}", dir.path().join("auth.db").display());
+            let database = Database::connect(&database_url).await.unwrap();
             better_auth::run_migrations(&database).await.unwrap();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let address = format!("http://{}", listener.local_addr().unwrap());
@@ -445,13 +484,13 @@ fn serve(base_url: Option<&str>) -> String {
             let auth = Arc::new(
                 BetterAuth::new(config)
                     .database(database)
-                    .plugin(EmailPasswordPlugin::new())
+                    .plugin(plugin)
                     .build()
                     .await
                     .unwrap(),
             );
             let app = attach(axum::Router::new(), &auth);
-            sender.send(address).unwrap();
+            sender.send((address, database_url)).unwrap();
             axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -462,6 +501,16 @@ fn serve(base_url: Option<&str>) -> String {
         });
     });
     receiver.recv().unwrap()
+}
+
+/// The users in the app's database, as `better-auth user list` prints them.
+fn users(database_url: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_better-auth"))
+        .args(["user", "list", "--database-url", database_url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    text(&out.stdout)
 }
 
 /// A healthy project whose `.env` says BETTER_AUTH_URL=`url`.
@@ -477,7 +526,7 @@ fn project_with_url(url: &str) -> Project {
 
 #[test]
 fn the_round_trip_passes_against_a_right_app() {
-    let address = serve(None);
+    let (address, database_url) = serve_with(None, EmailPasswordPlugin::new());
     let project = project_with_url(&address);
     let out = project.doctor(&["--url", &address, "--yes"]);
     assert_exit(&out, 0);
@@ -494,6 +543,41 @@ fn the_round_trip_passes_against_a_right_app() {
     }
     assert!(line(&out, "ok", "sign-up").contains("@example.invalid"));
     assert!(line(&out, "ok", "delete").contains("the user is gone"));
+    snapshot("round_trip", &redacted(&out, &project, Some(&address)));
+    let users = users(&database_url);
+    assert!(!users.contains("doctor-"), "the user is left:\n{users}");
+}
+
+#[test]
+fn an_app_that_requires_verified_emails_leaves_the_user_and_says_how_to_delete_it() {
+    let (address, database_url) = serve_with(
+        None,
+        EmailPasswordPlugin::new().require_email_verification(true),
+    );
+    let project = project_with_url(&address);
+    let out = project.doctor(&["--url", &address, "--yes"]);
+    assert_exit(&out, 0);
+    line(&out, "ok", "sign-up");
+    assert!(line(&out, "skip", "sign-in").contains("EMAIL_NOT_VERIFIED"));
+    let l = line(&out, "warn", "delete");
+    let users = users(&database_url);
+    let email = users
+        .split_whitespace()
+        .find(|w| w.starts_with("doctor-"))
+        .unwrap_or_else(|| panic!("no throwaway user:\n{users}"));
+    assert!(
+        l.contains(&format!("better-auth user delete --email {email} --yes")),
+        "{l}"
+    );
+}
+
+#[test]
+fn an_app_with_sign_up_off_skips_the_round_trip() {
+    let address = serve_with(None, EmailPasswordPlugin::new().enable_signup(false)).0;
+    let project = project_with_url(&address);
+    let out = project.doctor(&["--url", &address, "--yes"]);
+    assert_exit(&out, 0);
+    assert!(line(&out, "skip", "sign-up").contains("sign-up turned off"));
 }
 
 #[test]
@@ -527,6 +611,7 @@ fn another_origin_in_better_auth_url_fails_with_the_fix() {
     assert!(l.contains(&format!("set BETTER_AUTH_URL={address}")), "{l}");
     // Bearer requests without an Origin still work: the round trip passes.
     line(&out, "ok", "delete");
+    snapshot("origin_refused", &redacted(&out, &project, Some(&address)));
 }
 
 #[test]
@@ -574,4 +659,22 @@ fn a_wrong_mount_or_no_app_fails_reachability() {
     let l = line(&out, "fail", "reachable");
     assert!(l.contains("start the app"), "{l}");
     line(&out, "skip", "round trip");
+}
+
+#[test]
+fn a_project_with_nothing_set_up_says_what_to_do_for_each_check() {
+    let project = Project::empty();
+    project.source(
+        "main.rs",
+        "async fn me(better_auth::integrations::axum::MaybeAuthenticated(s): \
+         better_auth::integrations::axum::MaybeAuthenticated) {}\n",
+    );
+    let out = project.doctor(&[]);
+    assert_exit(&out, 1);
+    line(&out, "warn", ".env");
+    line(&out, "fail", "secret");
+    line(&out, "fail", "base url");
+    line(&out, "fail", "database");
+    line(&out, "fail", "extractors");
+    snapshot("nothing_set_up", &redacted(&out, &project, None));
 }
