@@ -13,6 +13,9 @@ use better_auth::plugins::EmailPasswordPlugin;
 use better_auth::store::Database;
 use better_auth::{AuthConfig, BetterAuth};
 
+#[cfg(unix)] // a pseudo-terminal through util-linux `script`
+mod pty;
+
 /// A secret as `better-auth secret` prints them.
 const SECRET: &str = "q8V2nLx0cRk7TfZ3bWj5YhM1pGd9sAeU4oNiKz6tC-_";
 
@@ -677,4 +680,43 @@ fn a_project_with_nothing_set_up_says_what_to_do_for_each_check() {
     line(&out, "fail", "database");
     line(&out, "fail", "extractors");
     snapshot("nothing_set_up", &redacted(&out, &project, None));
+}
+
+/// On a terminal, the round trip is asked for: `n` skips it, `y` runs it.
+#[cfg(unix)]
+#[test]
+fn on_a_terminal_the_round_trip_is_asked_for() {
+    let address = serve(None);
+    let project = project_with_url(&address);
+    let on_terminal = |keys: &[&str]| {
+        pty::run(
+            pty::Session {
+                command: format!(
+                    "{} doctor --path {} --url {address}",
+                    env!("CARGO_BIN_EXE_better-auth"),
+                    project.path().display()
+                ),
+                dir: None,
+                env_remove: &VARIABLES,
+                key_delay: std::time::Duration::from_millis(600),
+            },
+            keys,
+        )
+    };
+    let Some((screen, status)) = on_terminal(&["n\r"]) else {
+        return;
+    };
+    assert_eq!(status, Some(0), "{screen}");
+    assert!(
+        screen.contains(&format!("Create and delete a throwaway user at {address}?")),
+        "{screen}"
+    );
+    assert!(screen.contains("not confirmed; pass --yes"), "{screen}");
+    assert!(!screen.contains("sign-up"), "{screen}");
+
+    let Some((screen, status)) = on_terminal(&["y\r"]) else {
+        return;
+    };
+    assert_eq!(status, Some(0), "{screen}");
+    assert!(screen.contains("the user is gone"), "{screen}");
 }
