@@ -433,6 +433,41 @@ async fn main() {
 }
 
 #[test]
+fn extractors_of_the_apps_own_read_the_state_and_need_no_attach() {
+    // What `init` writes for an `Arc<AppState>` router.
+    let project = Project::healthy();
+    project.source(
+        "auth.rs",
+        r#"
+pub struct Authenticated(pub CurrentSession);
+
+impl FromRequestParts<Arc<AppState>> for Authenticated {
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        CurrentSession::from_parts(&state.auth, parts).await.map(Authenticated)
+    }
+}
+"#,
+    );
+    project.source(
+        "main.rs",
+        r#"
+mod auth;
+async fn me(auth::Authenticated(session): auth::Authenticated) {}
+#[tokio::main]
+async fn main() {
+    let app = Router::new().route("/me", get(me)).merge(auth::router(&auth)).with_state(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+}
+"#,
+    );
+    let out = project.doctor(&[]);
+    assert_exit(&out, 0);
+    assert!(line(&out, "ok", "extractors").contains("its own"));
+}
+
+#[test]
 fn help_teaches_with_examples() {
     let out = Command::new(env!("CARGO_BIN_EXE_better-auth"))
         .args(["doctor", "--help"])

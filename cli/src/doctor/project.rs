@@ -501,6 +501,9 @@ fn check_sources(dir: &Path, report: &mut Report) {
     let mut extractors: Option<PathBuf> = None;
     let mut attached = false;
     let mut connect_info = false;
+    // `init` defines extractors of these names for an `Arc<State>` router; they read
+    // Better Auth from the state and need no `attach`.
+    let mut own_extractors = false;
     for file in &files {
         let Ok(text) = std::fs::read_to_string(file) else {
             continue;
@@ -518,6 +521,9 @@ fn check_sources(dir: &Path, report: &mut Report) {
             {
                 attached = true;
             }
+            if line.contains("struct Authenticated") || line.contains("struct MaybeAuthenticated") {
+                own_extractors = true;
+            }
             if line.contains("into_make_service_with_connect_info") {
                 connect_info = true;
             }
@@ -525,6 +531,11 @@ fn check_sources(dir: &Path, report: &mut Report) {
     }
     let shown = |file: &Path| file.strip_prefix(dir).unwrap_or(file).display().to_string();
     match (&extractors, attached) {
+        (Some(_), false) if own_extractors => report.ok(
+            "extractors",
+            "the app defines its own `Authenticated`/`MaybeAuthenticated`, which read Better \
+             Auth from the router's state",
+        ),
         (Some(file), false) => report.fail(
             "extractors",
             format!(
