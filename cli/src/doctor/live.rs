@@ -81,6 +81,17 @@ fn reachable(target: &Target<'_>, report: &mut Report) -> bool {
             );
             false
         }
+        Ok(resp) if resp.status == 200 => {
+            report.fail(
+                NAME,
+                format!(
+                    "GET {url} answered 200 but not Better Auth's {{\"ok\":true}}: something \
+                     else is served there: pass the path Better Auth's endpoints are served at \
+                     (`base_path`) with --mount"
+                ),
+            );
+            false
+        }
         Ok(resp) => {
             report.fail(
                 NAME,
