@@ -2,7 +2,6 @@
 //! extractors that read the instance from the request: an app with its own
 //! state, which does not hold Better Auth.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -59,34 +58,11 @@ async fn instance(db: &TestDb) -> (Arc<BetterAuth>, MemoryEmailSender) {
     (Arc::new(auth), setup.outbox)
 }
 
-/// Serves `router` as an app's `main` does, with the client address.
-async fn serve(router: Router, auth: Arc<BetterAuth>, outbox: MemoryEmailSender) -> TestServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    TestServer {
-        base: format!("http://{addr}"),
-        auth,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        outbox,
-    }
-}
-
 both_db!(
     attach_serves_auth_routes_beside_an_apps_own_state,
     |db: TestDb| async move {
         let (auth, outbox) = instance(&db).await;
-        let srv = serve(attach(app(), &auth), auth.clone(), outbox).await;
+        let srv = TestServer::serve(attach(app(), &auth), auth.clone(), outbox).await;
 
         let signup = srv.sign_up("ada@example.com").await;
         assert_eq!(signup.status, 200, "{}", signup.body);
@@ -135,7 +111,7 @@ both_db!(
         // Better Auth's routes are served, but the app's router never gets
         // the instance: the mistake `attach` prevents.
         let router = app().merge(auth.axum_routes::<()>());
-        let srv = serve(router, auth.clone(), outbox).await;
+        let srv = TestServer::serve(router, auth.clone(), outbox).await;
         let cookie = srv.sign_up("ada@example.com").await.session_cookie();
 
         let resp = srv.get("/me").header("cookie", &cookie).send().await;
@@ -157,7 +133,7 @@ both_db!(
         let router = app()
             .merge(auth.axum_routes::<()>())
             .layer(axum::Extension(auth.clone()));
-        let srv = serve(router, auth.clone(), outbox).await;
+        let srv = TestServer::serve(router, auth.clone(), outbox).await;
         let cookie = srv.sign_up("ada@example.com").await.session_cookie();
         let resp = srv.get("/me").header("cookie", &cookie).send().await;
         assert_eq!(resp.status, 200, "{}", resp.body);

@@ -226,6 +226,16 @@ impl TestServer {
             app.nest("/api/auth", auth.axum_router())
         };
         let app = app.with_state(auth.clone());
+        TestServer::serve(app, auth, setup.outbox).await
+    }
+
+    /// Serves `app` (which holds `auth`'s routes) on a free port as an app's `main`
+    /// does, with the client address.
+    pub(crate) async fn serve(
+        app: Router,
+        auth: Arc<BetterAuth>,
+        outbox: MemoryEmailSender,
+    ) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
@@ -243,7 +253,7 @@ impl TestServer {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            outbox: setup.outbox,
+            outbox,
         }
     }
 
