@@ -393,20 +393,21 @@ fn port_from_env(env_files: &[String], model: &Model) -> Option<u16> {
     if let Some(port) = USUAL.iter().find_map(|name| value(name)) {
         return Some(port);
     }
-    let named_in_sources = |name: &str| {
-        let quoted = format!("\"{name}\"");
-        model.files.iter().any(|f| f.text.contains(&quoted))
-    };
     env_files
         .iter()
         .flat_map(|text| envfile::keys(text))
         .filter(|name| name.ends_with("_PORT"))
-        .filter(|name| {
-            let name = name.to_ascii_lowercase();
-            !OTHER_SERVICES.iter().any(|other| name.contains(other))
-        })
-        .filter(|name| named_in_sources(name))
+        .filter(|name| the_apps_own(name, model))
         .find_map(|name| value(&name))
+}
+
+/// Whether the variable `name` is the app's own: its sources name it (`var("PORT")`) and
+/// it is not another service's (`REDIS_PORT`, `DATABASE_ADDR`).
+fn the_apps_own(name: &str, model: &Model) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let quoted = format!("\"{name}\"");
+    !OTHER_SERVICES.iter().any(|other| lower.contains(other))
+        && model.files.iter().any(|f| f.text.contains(&quoted))
 }
 
 /// The port the app will listen on in development, read off its environment (`.env` and
@@ -414,18 +415,13 @@ fn port_from_env(env_files: &[String], model: &Model) -> Option<u16> {
 /// a port (`8080`) or an address with one (`127.0.0.1:8080`, `http://0.0.0.0:8080`).
 fn port_the_app_reads(env: Option<&str>, model: &Model) -> Option<u16> {
     let env = env?;
-    let named_in_sources = |name: &str| {
-        let quoted = format!("\"{name}\"");
-        model.files.iter().any(|f| f.text.contains(&quoted))
-    };
     envfile::keys(env)
         .into_iter()
         .filter(|name| {
             let lower = name.to_ascii_lowercase();
-            !OTHER_SERVICES.iter().any(|other| lower.contains(other))
-                && (lower.contains("port") || lower.contains("addr") || lower.contains("listen"))
+            lower.contains("port") || lower.contains("addr") || lower.contains("listen")
         })
-        .filter(|name| named_in_sources(name))
+        .filter(|name| the_apps_own(name, model))
         .find_map(|name| {
             let value = envfile::value_of(env, &name)?;
             let port = value

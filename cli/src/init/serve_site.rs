@@ -7,10 +7,13 @@
 
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
-use syn::{Block, Expr, ExprCall, Local, Pat, Stmt};
+use syn::{Block, Expr, ExprCall, Local, Stmt};
 
-use super::source::{Edit, FnRef, Model, Root, indent_lines};
-use super::wiring::{Snippets, WiringInput, mod_decl_edit, module_shown, on_error};
+use super::source::{Edit, FnRef, Model, Root, above_statement};
+use super::wiring::{
+    Snippets, WiringInput, connect_info_call, mod_decl_edit, module_shown, on_error, pat_name,
+    path_idents, strip,
+};
 
 /// Where the app is served.
 #[derive(Clone, Copy)]
@@ -130,52 +133,30 @@ fn enclosing<'a>(func: FnRef<'a>, target: Range) -> Result<Vec<Enclosing<'a>>, S
     }
 }
 
-/// The name a pattern binds, for `let name = ..` and `let mut name = ..`.
-fn bound_name(pat: &Pat) -> Option<String> {
-    match pat {
-        Pat::Ident(ident) => Some(ident.ident.to_string()),
-        Pat::Type(typed) => bound_name(&typed.pat),
-        _ => None,
-    }
+/// Finds a call to a function whose path ends in `segments` (`["auth", "attach"]`,
+/// `["TcpListener", "bind"]`).
+struct CallsPath<'s> {
+    segments: &'s [&'s str],
+    found: bool,
 }
 
-fn strip(expr: &Expr) -> &Expr {
-    match expr {
-        Expr::Paren(e) => strip(&e.expr),
-        Expr::Group(e) => strip(&e.expr),
-        _ => expr,
-    }
-}
-
-/// Whether `expr` calls a function whose path ends in `segments` (`["auth", "attach"]`).
-fn calls_path(expr: &Expr, segments: &[&str]) -> bool {
-    struct Finder<'s> {
-        segments: &'s [&'s str],
-        found: bool,
-    }
-    impl<'a> Visit<'a> for Finder<'_> {
-        fn visit_expr_call(&mut self, call: &'a ExprCall) {
-            if let Expr::Path(path) = &*call.func {
-                let names: Vec<String> = path
-                    .path
-                    .segments
+impl<'a> Visit<'a> for CallsPath<'_> {
+    fn visit_expr_call(&mut self, call: &'a ExprCall) {
+        if let Expr::Path(path) = &*call.func {
+            let names = path_idents(&path.path);
+            self.found |= names.len() >= self.segments.len()
+                && names[names.len() - self.segments.len()..]
                     .iter()
-                    .map(|s| s.ident.to_string())
-                    .collect();
-                if names.ends_with(
-                    &self
-                        .segments
-                        .iter()
-                        .map(|s| (*s).to_owned())
-                        .collect::<Vec<_>>(),
-                ) {
-                    self.found = true;
-                }
-            }
-            visit::visit_expr_call(self, call);
+                    .zip(self.segments)
+                    .all(|(name, wanted)| name == wanted);
         }
+        visit::visit_expr_call(self, call);
     }
-    let mut finder = Finder {
+}
+
+/// Whether `expr` calls a function whose path ends in `segments`.
+pub(super) fn expr_calls(expr: &Expr, segments: &[&str]) -> bool {
+    let mut finder = CallsPath {
         segments,
         found: false,
     };
@@ -190,7 +171,7 @@ fn auth_binding<'a>(func: FnRef<'a>) -> Option<&'a Local> {
     }
     impl<'a> Visit<'a> for Finder<'a> {
         fn visit_local(&mut self, local: &'a Local) {
-            if bound_name(&local.pat).as_deref() == Some("auth") {
+            if pat_name(&local.pat).as_deref() == Some("auth") {
                 self.found.get_or_insert(local);
             }
             visit::visit_local(self, local);
@@ -204,26 +185,10 @@ fn auth_binding<'a>(func: FnRef<'a>) -> Option<&'a Local> {
 
 /// Whether statement `stmt` binds a TCP listener (`TcpListener::bind(..)`).
 fn binds_listener(stmt: &Stmt) -> bool {
-    struct Finder {
-        found: bool,
-    }
-    impl<'a> Visit<'a> for Finder {
-        fn visit_expr_call(&mut self, call: &'a ExprCall) {
-            if let Expr::Path(path) = &*call.func {
-                let names: Vec<String> = path
-                    .path
-                    .segments
-                    .iter()
-                    .map(|s| s.ident.to_string())
-                    .collect();
-                if names.ends_with(&["TcpListener".to_owned(), "bind".to_owned()]) {
-                    self.found = true;
-                }
-            }
-            visit::visit_expr_call(self, call);
-        }
-    }
-    let mut finder = Finder { found: false };
+    let mut finder = CallsPath {
+        segments: &["TcpListener", "bind"],
+        found: false,
+    };
     finder.visit_stmt(stmt);
     finder.found
 }
@@ -285,7 +250,7 @@ fn target<'a>(
                     .enumerate()
                     .rev()
                     .find_map(|(si, s)| match s {
-                        Stmt::Local(local) if bound_name(&local.pat).as_deref() == Some(&name) => {
+                        Stmt::Local(local) if pat_name(&local.pat).as_deref() == Some(&name) => {
                             Some((si, local))
                         }
                         _ => None,
@@ -348,9 +313,9 @@ pub(super) fn wire_serve_site(
     mod_decl_edit(model, home, input, snippets, &mut edits)?;
 
     let attach = [input.module, "attach"];
-    let wired = calls_path(served, &attach);
+    let wired = expr_calls(served, &attach);
     let target = target(&blocks, inner, stmt, served, 0);
-    let wired = wired || calls_path(target.replaced, &attach);
+    let wired = wired || expr_calls(target.replaced, &attach);
 
     // `let auth = ..` before the statement, or before the listener's when that comes
     // first in the same block: start-up errors come before the app says it listens.
@@ -359,7 +324,7 @@ pub(super) fn wire_serve_site(
             if local
                 .init
                 .as_ref()
-                .is_some_and(|init| calls_path(&init.expr, &[input.module, "init"])) => {}
+                .is_some_and(|init| expr_calls(&init.expr, &[input.module, "init"])) => {}
         Some(_) => {
             return Ok(Err(format!(
                 "`fn {}` already has a variable named `auth`",
@@ -388,35 +353,15 @@ pub(super) fn wire_serve_site(
                     ("on_error", on_error.to_owned()),
                 ],
             )?;
-            let stmt = &stmts[at_stmt];
-            let stmt_line = file.line_start(file.offset(stmt.span().start()));
-            let at = file.above_comments(stmt_line);
-            let indent = file.indent_at(at);
-            let gap = if at < stmt_line { "\n" } else { "" };
-            edits.push(Edit {
-                file: file.id,
-                start: at,
-                end: at,
-                text: format!(
-                    "{}\n{gap}",
-                    indent_lines(&text, &indent, false).trim_start_matches('\n')
-                ),
-            });
+            edits.push(above_statement(file, &stmts[at_stmt], &text));
         }
     }
 
     if !wired {
         let router = file.written(target.router);
-        let socket_addr = if file.imports_name("SocketAddr") {
-            "SocketAddr"
-        } else {
-            "std::net::SocketAddr"
-        };
         let mut text = format!("{module_path}::attach({router}, &auth)");
         if target.add_connect_info {
-            let info =
-                snippets.snippet("connect_info", &[("socket_addr", socket_addr.to_owned())])?;
-            text.push_str(info.trim());
+            text.push_str(&connect_info_call(file, snippets)?);
         }
         edits.push(Edit {
             file: file.id,

@@ -665,6 +665,26 @@ pub(super) fn indent_lines(text: &str, indent: &str, lead: bool) -> String {
     out
 }
 
+/// Inserts `text` (statements) on lines of its own above `stmt`, and above the comments
+/// that belong to it, indented like it.
+pub(super) fn above_statement(file: &SourceFile, stmt: &syn::Stmt, text: &str) -> Edit {
+    use syn::spanned::Spanned;
+    let stmt_line = file.line_start(file.offset(stmt.span().start()));
+    let at = file.above_comments(stmt_line);
+    let indent = file.indent_at(at);
+    // Above a commented statement, a blank line keeps the comment with its code.
+    let gap = if at < stmt_line { "\n" } else { "" };
+    Edit {
+        file: file.id,
+        start: at,
+        end: at,
+        text: format!(
+            "{}\n{gap}",
+            indent_lines(text, &indent, false).trim_start_matches('\n')
+        ),
+    }
+}
+
 /// Inserts `text` (an item) into the group of `mod` declarations, sorted, or before the
 /// first item.
 pub(super) fn mod_edit(file: &SourceFile, module: &str, text: &str) -> Edit {

@@ -13,9 +13,10 @@ use syn::{
     Stmt, Type,
 };
 
-use super::serve_site::{ServeCall, wire_serve_site};
+use super::serve_site::{ServeCall, expr_calls, wire_serve_site};
 use super::source::{
-    Edit, FnRef, Model, Root, SourceFile, StructRef, import_edit, indent_lines, mod_edit, tokens,
+    Edit, FnRef, Model, Root, SourceFile, StructRef, above_statement, import_edit, indent_lines,
+    mod_edit, tokens,
 };
 
 /// The shape of the router's state.
@@ -164,7 +165,7 @@ struct Trace<'a> {
     origin: Origin,
 }
 
-fn strip(expr: &Expr) -> &Expr {
+pub(super) fn strip(expr: &Expr) -> &Expr {
     match expr {
         Expr::Paren(p) => strip(&p.expr),
         Expr::Group(g) => strip(&g.expr),
@@ -175,7 +176,7 @@ fn strip(expr: &Expr) -> &Expr {
     }
 }
 
-fn path_idents(path: &syn::Path) -> Vec<String> {
+pub(super) fn path_idents(path: &syn::Path) -> Vec<String> {
     path.segments.iter().map(|s| s.ident.to_string()).collect()
 }
 
@@ -187,7 +188,7 @@ fn is_router_new(call: &ExprCall) -> bool {
     segments.len() >= 2 && segments[segments.len() - 2..] == ["Router", "new"]
 }
 
-fn pat_name(pat: &Pat) -> Option<String> {
+pub(super) fn pat_name(pat: &Pat) -> Option<String> {
     match pat {
         Pat::Ident(ident) => Some(ident.ident.to_string()),
         Pat::Type(typed) => pat_name(&typed.pat),
@@ -1373,17 +1374,8 @@ fn plan_traced(
     };
 
     // 1. The served value.
-    let serves: Vec<(FnRef<'_>, &ExprCall)> = scan
-        .iter()
-        .flat_map(|(f, _, c)| c.calls.iter().map(move |call| (*f, *call)))
-        .filter(|(_, call)| {
-            call.args.len() == 2
-                && matches!(&*call.func, Expr::Path(p)
-                    if p.path.segments.last().is_some_and(|s| s.ident == "serve"))
-        })
-        .collect();
     let mut traces: Vec<Trace<'_>> = Vec::new();
-    for (func, serve) in &serves {
+    for ServeCall { func, call: serve } in serve_calls(&ctx) {
         let stmt = func
             .block
             .stmts
@@ -1394,9 +1386,9 @@ fn plan_traced(
             })
             .unwrap_or(0);
         let mut segments = Vec::new();
-        let origin = ctx.trace(*func, stmt, &serve.args[1], &mut segments, 0);
+        let origin = ctx.trace(func, stmt, &serve.args[1], &mut segments, 0);
         traces.push(Trace {
-            serve_fn: *func,
+            serve_fn: func,
             serve,
             segments,
             origin,
@@ -1734,7 +1726,7 @@ fn let_auth_edit(
             if local
                 .init
                 .as_ref()
-                .is_some_and(|i| tokens(&i.expr).contains("init (")) =>
+                .is_some_and(|i| expr_calls(&i.expr, &[input.module, "init"])) =>
         {
             return Ok(Ok(()));
         }
@@ -1756,22 +1748,7 @@ fn let_auth_edit(
             ("on_error", on_error(func).to_owned()),
         ],
     )?;
-    let file = func.file;
-    let stmt = &func.block.stmts[stmt];
-    let stmt_line = file.line_start(file.offset(stmt.span().start()));
-    let at = file.above_comments(stmt_line);
-    let indent = file.indent_at(at);
-    // Above a commented statement, a blank line keeps the comment with its code.
-    let gap = if at < stmt_line { "\n" } else { "" };
-    edits.push(Edit {
-        file: file.id,
-        start: at,
-        end: at,
-        text: format!(
-            "{}\n{gap}",
-            indent_lines(&text, &indent, false).trim_start_matches('\n')
-        ),
-    });
+    edits.push(above_statement(func.file, &func.block.stmts[stmt], &text));
     Ok(Ok(()))
 }
 
@@ -1814,19 +1791,30 @@ pub(super) fn mod_decl_edit(
         return Ok(());
     };
     if !root.has_mod(input.module) {
-        let vis = if home == Root::Lib { "pub " } else { "" };
-        let (_, path) = module_file(&root.path, input.module);
-        let text = snippets.snippet(
-            "mod_decl",
-            &[
-                ("vis", vis.to_owned()),
-                ("module", input.module.to_owned()),
-                ("path", path.unwrap_or_default()),
-            ],
-        )?;
+        let text = mod_decl(&root.path, home, input.module, snippets)?;
         edits.push(mod_edit(root, input.module, &text));
     }
     Ok(())
+}
+
+/// `mod auth;` for the crate root at `root` (`pub` in a library, with the `#[path]` a
+/// binary under `src/bin/` needs).
+fn mod_decl(
+    root: &Path,
+    home: Root,
+    module: &str,
+    snippets: &dyn Snippets,
+) -> anyhow::Result<String> {
+    let vis = if home == Root::Lib { "pub " } else { "" };
+    let (_, path) = module_file(root, module);
+    snippets.snippet(
+        "mod_decl",
+        &[
+            ("vis", vis.to_owned()),
+            ("module", module.to_owned()),
+            ("path", path.unwrap_or_default()),
+        ],
+    )
 }
 
 /// Serve with peer addresses, for per-client rate limits.
@@ -1838,13 +1826,6 @@ fn connect_info(
 ) -> anyhow::Result<()> {
     let served = &trace.serve.args[1];
     let file = trace.serve_fn.file;
-    // `SocketAddr` where the file imports it already.
-    let socket_addr = if file.imports_name("SocketAddr") {
-        "SocketAddr"
-    } else {
-        "std::net::SocketAddr"
-    }
-    .to_owned();
     if let Expr::MethodCall(m) = strip(served) {
         if m.method == "into_make_service_with_connect_info" {
             return Ok(());
@@ -1852,12 +1833,12 @@ fn connect_info(
         if m.method == "into_make_service" && m.args.is_empty() {
             let start = file.offset(m.method.span().start());
             let end = file.offset(m.paren_token.span.close().end());
-            let text = snippets.snippet("connect_info", &[("socket_addr", socket_addr.clone())])?;
+            let text = connect_info_call(file, snippets)?;
             edits.push(Edit {
                 file: file.id,
                 start,
                 end,
-                text: text.trim().trim_start_matches('.').to_owned(),
+                text: text.trim_start_matches('.').to_owned(),
             });
             return Ok(());
         }
@@ -1871,14 +1852,28 @@ fn connect_info(
         return Ok(());
     }
     let at = file.offset(served.span().end());
-    let text = snippets.snippet("connect_info", &[("socket_addr", socket_addr.clone())])?;
     edits.push(Edit {
         file: file.id,
         start: at,
         end: at,
-        text: text.trim().to_owned(),
+        text: connect_info_call(file, snippets)?,
     });
     Ok(())
+}
+
+/// `.into_make_service_with_connect_info::<SocketAddr>()`, naming `SocketAddr` as `file`
+/// can (`std::net::SocketAddr` unless it imports it).
+pub(super) fn connect_info_call(
+    file: &SourceFile,
+    snippets: &dyn Snippets,
+) -> anyhow::Result<String> {
+    let socket_addr = if file.imports_name("SocketAddr") {
+        "SocketAddr"
+    } else {
+        "std::net::SocketAddr"
+    };
+    let text = snippets.snippet("connect_info", &[("socket_addr", socket_addr.to_owned())])?;
+    Ok(text.trim().to_owned())
 }
 
 /// What [`wire_stateless`] settled: the crate root `auth` lives in, the app's pool
@@ -2367,17 +2362,11 @@ impl Manual<'_> {
             .root_file(self.home)
             .map(|f| f.shown.clone())
             .unwrap_or_else(|| "src/main.rs".to_owned());
-        let (module_file, module_attr) = module_file(Path::new(&root_shown), input.module);
-        let module_file = module_file.to_string_lossy().into_owned();
-        let vis = if self.home == Root::Lib { "pub " } else { "" };
-        let mod_line = snippets.snippet(
-            "mod_decl",
-            &[
-                ("vis", vis.to_owned()),
-                ("module", input.module.to_owned()),
-                ("path", module_attr.unwrap_or_default()),
-            ],
-        )?;
+        let module_file = module_file(Path::new(&root_shown), input.module)
+            .0
+            .to_string_lossy()
+            .into_owned();
+        let mod_line = mod_decl(Path::new(&root_shown), self.home, input.module, snippets)?;
         let init_place = self
             .init_fn
             .and_then(|id| self.model.files.get(id))

@@ -66,7 +66,10 @@ both_db!(
             );
         }
         // A cookie request that sent no Origin is judged by its Referer alike.
-        assert_eq!(signed_in_from_referer(&srv, "localhost:8080").await, accepted());
+        assert_eq!(
+            signed_in_from_referer(&srv, "localhost:8080").await,
+            accepted()
+        );
     }
 );
 
