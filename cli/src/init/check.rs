@@ -65,32 +65,17 @@ pub(super) fn cargo_check(manifest: &Path, dir: &Path, progress: bool) -> Result
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|err| format!("cannot run {}: {err}", cargo.to_string_lossy()))?;
-    let mut errors = Vec::new();
+    let mut errors = ErrorLines::default();
     if let Some(stderr) = child.stderr.take() {
-        // The lines under an error (cargo's "Caused by:", a resolver's chain of
-        // requirements) say why; they belong to it until the next progress line, warning
-        // or blank line.
-        let mut in_error = false;
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
-            if is_progress(&line) {
-                in_error = false;
-                if progress {
-                    eprintln!("{line}");
-                }
-            } else if line.starts_with("error") || line.contains(": error") {
-                in_error = true;
-                errors.push(line);
-            } else if line.trim().is_empty()
-                || line.starts_with("warning")
-                || line.contains(": warning")
-            {
-                in_error = false;
-            } else if in_error {
-                errors.push(line);
+            if progress && is_progress(&line) {
+                eprintln!("{line}");
             }
+            errors.read(line);
         }
     }
+    let errors = errors.lines;
     let status = child
         .wait()
         .map_err(|err| format!("cargo check did not finish: {err}"))?;
@@ -100,9 +85,64 @@ pub(super) fn cargo_check(manifest: &Path, dir: &Path, progress: bool) -> Result
     })
 }
 
+/// The error lines of cargo's output, each with the lines under it (cargo's "Caused
+/// by:", a resolver's chain of requirements), which say why: they belong to it until the
+/// next progress line, warning or blank line.
+#[derive(Default)]
+struct ErrorLines {
+    lines: Vec<String>,
+    in_error: bool,
+}
+
+impl ErrorLines {
+    fn read(&mut self, line: String) {
+        if line.starts_with("error") || line.contains(": error") {
+            self.in_error = true;
+            self.lines.push(line);
+        } else if is_progress(&line)
+            || line.trim().is_empty()
+            || line.starts_with("warning")
+            || line.contains(": warning")
+        {
+            self.in_error = false;
+        } else if self.in_error {
+            self.lines.push(line);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lines_under_an_error_are_kept_with_it() {
+        let mut errors = ErrorLines::default();
+        for line in [
+            "    Checking hello v0.1.0 (/tmp/hello)",
+            "warning: unused import",
+            "  = note: not an error's",
+            "error: failed to select a version for `libsqlite3-sys`.",
+            "    ... required by package `sqlx-sqlite v0.8.6`",
+            "versions that meet the requirements `^0.30.1` are: 0.30.1",
+            "",
+            "note: after the blank line",
+            "src/main.rs:3:5: error[E0425]: cannot find value `x`",
+            "   Compiling serde v1.0.219",
+            "  (a progress line ends it)",
+        ] {
+            errors.read(line.to_owned());
+        }
+        assert_eq!(
+            errors.lines,
+            [
+                "error: failed to select a version for `libsqlite3-sys`.",
+                "    ... required by package `sqlx-sqlite v0.8.6`",
+                "versions that meet the requirements `^0.30.1` are: 0.30.1",
+                "src/main.rs:3:5: error[E0425]: cannot find value `x`",
+            ]
+        );
+    }
 
     #[test]
     fn progress_lines_are_told_apart_from_diagnostics() {

@@ -92,8 +92,9 @@ pub(super) fn merge(
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }
-    // The header goes in once: a later run that adds variables adds them under it.
-    let headed = existing.contains("`better-auth init`");
+    // The header goes in once: a later run that adds variables adds them under those
+    // init wrote before.
+    let headed = present.iter().any(|name| name.starts_with("BETTER_AUTH_"));
     let appended = renderer.render(
         template,
         context! { mode => "append", vars => missing, headed },

@@ -452,4 +452,19 @@ fn the_lock_file_cargo_check_writes_is_named() {
         );
         assert!(!stdout.contains("was created"), "{stdout}");
     }
+
+    // An app that keeps its lock file out of git has nothing to commit: not a word.
+    let dir = fixture("hello");
+    write(dir.path(), ".gitignore", "/target\nCargo.lock\n");
+    let output = crate::util::init_command(dir.path(), &["--yes"])
+        .env("CARGO", &locking)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        dir.path().join("Cargo.lock").exists(),
+        "the stand-in locked"
+    );
+    assert!(!stdout.contains("Cargo.lock was"), "{stdout}");
 }
