@@ -54,14 +54,8 @@ fn scaffold_and_lint(name: &str, args: &[&str]) {
         output.status.success(),
         "{name}: cargo clippy failed:\n{stderr}"
     );
-    // rustfmt-clean, like code written by hand.
-    let mut files = Vec::new();
-    rust_files(dir.path(), &mut files);
-    let output = Command::new("rustfmt")
-        .args(["--edition", "2021", "--check"])
-        .args(&files)
-        .output()
-        .unwrap();
+    // rustfmt-clean, like code written by hand, in each package's own edition.
+    let output = cargo(dir.path(), &["fmt", "--all", "--check"]);
     assert!(
         output.status.success(),
         "{name}: not rustfmt-clean:\n{}",
