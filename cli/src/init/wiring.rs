@@ -1843,7 +1843,7 @@ fn connect_info(
             return Ok(());
         }
     }
-    if !matches!(trace.origin, Origin::RouterNew) {
+    if !matches!(trace.origin, Origin::RouterNew) && !serves_a_router(trace) {
         notes.push(
             "serve the app with `.into_make_service_with_connect_info::<SocketAddr>()` so \
              Better Auth can rate-limit per client"
@@ -1859,6 +1859,22 @@ fn connect_info(
         text: connect_info_call(file, snippets)?,
     });
     Ok(())
+}
+
+/// Whether the served value is an axum `Router` for certain, even though the trace did
+/// not reach `Router::new()` (a router a library built, say): the method that produced it
+/// is one of `Router`'s own, such as `.with_state(state)` or `.layer(..)`.
+fn serves_a_router(trace: &Trace<'_>) -> bool {
+    // The first chain with method calls made the served value; those before it only
+    // passed it on (`create_router(state).await?`, `Ok(..)`).
+    trace
+        .segments
+        .iter()
+        .find_map(|segment| segment.calls.last())
+        .is_some_and(|last| {
+            let method = last.method.to_string();
+            method == "with_state" || method == "layer" || ROUTE_METHODS.contains(&method.as_str())
+        })
 }
 
 /// `.into_make_service_with_connect_info::<SocketAddr>()`, naming `SocketAddr` as `file`

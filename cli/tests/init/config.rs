@@ -1316,3 +1316,28 @@ fn an_in_memory_sqlite_pool_is_never_shared() {
     );
     assert!(stdout.contains("in memory"), "{stdout}");
 }
+
+/// A router that init cannot follow to `Router::new()` (it comes from a constructor of
+/// another crate) but that a `Router` method finished (`.with_state(..)`) is still served
+/// with the client address, rather than left with a note.
+#[test]
+fn a_router_finished_by_with_state_is_served_with_connect_info() {
+    let dir = fixture("hello");
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        "use axum::{routing::get, Router};\n\n\
+         fn app(greeting: String) -> Router {\n    \
+         let router: Router<String> = Router::default();\n    \
+         router.route(\"/\", get(|| async { \"hi\" })).with_state(greeting)\n}\n\n\
+         #[tokio::main]\nasync fn main() {\n    \
+         let listener = tokio::net::TcpListener::bind(\"0.0.0.0:3000\").await.unwrap();\n    \
+         axum::serve(listener, app(\"hi\".to_owned())).await.unwrap();\n}\n",
+    )
+    .unwrap();
+    let stdout = init_ok(dir.path(), &["--dry-run"]);
+    assert!(
+        stdout.contains("into_make_service_with_connect_info::<std::net::SocketAddr>()"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Note: serve the app with"), "{stdout}");
+}
