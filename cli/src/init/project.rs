@@ -601,22 +601,26 @@ fn other_databases(doc: &DocumentMut, workspace: Option<&DocumentMut>) -> Vec<Da
             add(db);
         }
     }
-    // Crates whose features name the database.
-    for (name, postgres, sqlite) in [
-        ("sea-orm", "sqlx-postgres", "sqlx-sqlite"),
-        ("diesel", "postgres", "sqlite"),
-    ] {
-        if let Some(item) = dependency(doc, workspace, name) {
-            let mut items = vec![item];
-            if let Some(local) = doc.get("dependencies").and_then(|d| d.get(name)) {
-                items.push(local);
-            }
-            let features = features_of(&items);
-            if features.iter().any(|f| f == postgres) {
-                add(DatabaseKind::Postgres);
-            }
-            if features.iter().any(|f| f == sqlite) {
-                add(DatabaseKind::Sqlite);
+    // Crates whose features name the database: sea-orm's `sqlx-postgres`, diesel's
+    // `postgres`, toasty's `postgresql`, a session store's `sqlite`, ...
+    let names: Vec<String> = doc
+        .get("dependencies")
+        .and_then(Item::as_table_like)
+        .map(|deps| deps.iter().map(|(name, _)| name.to_owned()).collect())
+        .unwrap_or_default();
+    for name in names {
+        let Some(item) = dependency(doc, workspace, &name) else {
+            continue;
+        };
+        let mut items = vec![item];
+        if let Some(local) = doc.get("dependencies").and_then(|d| d.get(&name)) {
+            items.push(local);
+        }
+        for feature in features_of(&items) {
+            match feature.as_str() {
+                "postgres" | "postgresql" | "sqlx-postgres" => add(DatabaseKind::Postgres),
+                "sqlite" | "sqlx-sqlite" => add(DatabaseKind::Sqlite),
+                _ => {}
             }
         }
     }

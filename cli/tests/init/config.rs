@@ -747,11 +747,17 @@ fn the_example_files_database_url_is_the_guess() {
     assert!(!stdout.contains("devpw"), "{stdout}");
 }
 
+/// An ORM's or store's feature that names the database picks it (sea-orm's
+/// `sqlx-postgres`, toasty's `postgresql`, diesel's `sqlite`), as do single-database crates.
 #[test]
 fn sea_orm_on_postgres_means_postgres() {
     for (dependency, feature) in [
         (
             "sea-orm = { version = \"1\", features = [\"sqlx-postgres\", \"runtime-tokio-rustls\"] }",
+            "postgres",
+        ),
+        (
+            "toasty = { version = \"0.5\", features = [\"jiff\", \"postgresql\"] }",
             "postgres",
         ),
         ("tokio-postgres = \"0.7\"", "postgres"),
