@@ -366,8 +366,18 @@ impl AuthConfig {
 }
 
 /// True when a URL's origin is `http` or `https` on a loopback host
-/// (see [`is_loopback_authority`]).
-pub(crate) fn is_loopback_origin(url: &str) -> bool {
+/// (`localhost`, `127.x.x.x`, `[::1]`): the base URLs for which the origin
+/// check trusts every loopback origin in development (see
+/// [`AuthConfig::base_url`]).
+///
+/// ```
+/// use better_auth::config::is_loopback_origin;
+///
+/// assert!(is_loopback_origin("http://localhost:3000"));
+/// assert!(is_loopback_origin("https://127.0.0.1/app"));
+/// assert!(!is_loopback_origin("https://app.example.com"));
+/// ```
+pub fn is_loopback_origin(url: &str) -> bool {
     let Some(origin) = origin_of(url) else {
         return false;
     };

@@ -9,7 +9,9 @@ use serde_json::json;
 
 use super::Report;
 use super::http::{self, BaseUrl, Response};
-use super::project::{is_loopback_origin, origin};
+use better_auth::config::is_loopback_origin;
+
+use super::project::origin;
 
 /// The running app and what the project says about it.
 #[derive(Debug)]

@@ -278,7 +278,10 @@ fn check_base_url(vars: &Vars, report: &mut Report) -> Option<String> {
                 url.from
             ),
         ),
-        Ok(origin) if origin.starts_with("http://") && !is_loopback_origin(&origin) => {
+        Ok(origin)
+            if origin.starts_with("http://")
+                && !better_auth::config::is_loopback_origin(&origin) =>
+        {
             report.warn(
                 NAME,
                 format!(
@@ -311,27 +314,6 @@ pub(crate) fn origin(url: &str) -> Result<String, &'static str> {
         return Err("not a URL with a host");
     }
     Ok(format!("{scheme}://{}", host.to_ascii_lowercase()))
-}
-
-/// True when an origin's host is this machine (`localhost`, `127.x.x.x`, `[::1]`).
-pub(crate) fn is_loopback_origin(origin: &str) -> bool {
-    let Some((_, authority)) = origin.split_once("://") else {
-        return false;
-    };
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => {
-            return v6
-                .split(']')
-                .next()
-                .and_then(|h| h.parse::<std::net::Ipv6Addr>().ok())
-                .is_some_and(|ip| ip.is_loopback());
-        }
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn check_database(dir: &Path, vars: &Vars, report: &mut Report) {
@@ -624,10 +606,6 @@ mod tests {
         );
         assert!(origin("localhost:3000").is_err());
         assert!(origin("ftp://x").is_err());
-        assert!(is_loopback_origin("http://127.0.0.1:8080"));
-        assert!(is_loopback_origin("http://localhost:3000"));
-        assert!(is_loopback_origin("http://[::1]:3000"));
-        assert!(!is_loopback_origin("https://app.example.com"));
     }
 
     #[test]
