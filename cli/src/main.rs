@@ -3,6 +3,7 @@
 mod admin;
 mod doctor;
 mod error;
+mod files;
 mod init;
 
 use std::process::ExitCode;

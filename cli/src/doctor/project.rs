@@ -477,9 +477,7 @@ fn check_sources(dir: &Path, report: &mut Report) {
         );
         return;
     }
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    files.sort();
+    let files = crate::files::rust_files_under(&src);
     let mut extractors: Option<PathBuf> = None;
     let mut attached = false;
     let mut connect_info = false;
@@ -551,20 +549,6 @@ fn check_sources(dir: &Path, report: &mut Report) {
 }
 
 /// Every `.rs` file under `dir`, recursively.
-fn rust_files(dir: &Path, files: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            rust_files(&path, files);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            files.push(path);
-        }
-    }
-}
-
 /// The lines of Rust source that are not comments, trimmed (a textual reading:
 /// `//` comments and doc comments are skipped, block comments are not).
 fn code_lines(text: &str) -> impl Iterator<Item = &str> {

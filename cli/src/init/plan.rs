@@ -175,25 +175,6 @@ fn generated_change(path: PathBuf, old: Option<String>, new: String, force: bool
     file
 }
 
-/// Every `.rs` file under `dir` (the package's `tests/`, with `tests/common/mod.rs` and
-/// the like), sorted.
-fn rust_files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 fn read(path: &Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
@@ -1039,7 +1020,7 @@ pub(super) fn build(
     // Test code that builds the state struct would stop compiling once it has an `auth`
     // field: then Better Auth is attached where the app is served instead, and the
     // state is left as it is.
-    let integration = rust_files_under(&package.dir.join("tests"));
+    let integration = crate::files::rust_files_under(&package.dir.join("tests"));
     let breaks_tests = |wiring: &wiring::Wiring| match (&wiring.state_name, &wiring.outcome) {
         (Some(name), Outcome::Edits(_)) => model
             .test_literals_missing(name, "auth", &integration, &shown)
