@@ -65,21 +65,32 @@ impl BetterAuth {
     }
 
     /// The checks that need only the request's head, run before its body is
-    /// read (S36): the client's rate limit (S09) and the origin check (S16, S35).
-    /// `request.body` is not looked at.
+    /// read (S36): the origin check (S16, S35), then the client's rate limit
+    /// (S09). `request.body` is not looked at.
+    ///
+    /// S54: a request the origin check refuses is refused before it is
+    /// counted, so a foreign page cannot spend a visitor's rate limit.
     pub async fn admit(&self, route: &Route, request: &AuthRequest) -> Result<()> {
-        self.check_rate_limit(route, request).await?;
-        self.check_origin(&request.method, &request.headers)
+        self.check_origin(&request.method, &request.headers)?;
+        self.check_rate_limit(route, request).await
     }
 
-    /// Runs an admitted request (body read) through its handler: a body that
-    /// is not JSON gets 415 (S35); errors become JSON error responses.
-    pub async fn respond(&self, route: &Route, request: AuthRequest) -> AuthResponse {
-        let result = if request.has_json_body_or_none() {
+    /// Runs an admitted request (body read) through its handler: a route
+    /// marked [`Route::authenticated`] answers 401 without a session before its
+    /// handler runs (S58); a body that is not JSON gets 415 (S35); errors
+    /// become JSON error responses.
+    pub async fn respond(&self, route: &Route, mut request: AuthRequest) -> AuthResponse {
+        let result = async {
+            if route.authenticated {
+                let session = self.context.session_from_headers(&request.headers).await?;
+                request.session = Some(session.ok_or(Error::Unauthorized)?);
+            }
+            if !request.has_json_body_or_none() {
+                return Err(Error::UnsupportedMediaType);
+            }
             (route.handler)(&self.context, request).await
-        } else {
-            Err(Error::UnsupportedMediaType)
-        };
+        }
+        .await;
         match result {
             Ok(response) => response,
             Err(err) => self.error_response(route, &err),
@@ -110,14 +121,16 @@ impl BetterAuth {
         headers: &HeaderMap,
         peer: Option<IpAddr>,
     ) -> Option<Result<()>> {
-        let counted = match self.rate_limit_key(route, headers, peer) {
-            None => Ok(()),
+        if let Err(refused) = self.check_origin(method, headers) {
+            return Some(Err(refused));
+        }
+        match self.rate_limit_key(route, headers, peer) {
+            None => Some(Ok(())),
             Some((key, window, max)) => {
                 let store = &self.config.rate_limit.store;
-                allowed(store.hit_now(&key, window, max, self.now())?)
+                Some(allowed(store.hit_now(&key, window, max, self.now())?))
             }
-        };
-        Some(counted.and_then(|()| self.check_origin(method, headers)))
+        }
     }
 
     /// S09: counts the request against its client's limit for this route.

@@ -213,12 +213,14 @@ impl AuthContext {
     }
 
     /// S22: a redirect target must be a relative path (not `//` or `/\`) or on
-    /// a trusted origin.
+    /// a trusted origin; S56: either way without control characters (a NUL
+    /// would reach the database with the flow that stores it).
     pub fn check_redirect(&self, target: &str) -> Result<()> {
-        let relative = target.starts_with('/')
-            && !target.starts_with("//")
-            && !target.starts_with("/\\")
-            && !target.chars().any(char::is_control);
+        if target.chars().any(char::is_control) {
+            return Err(Error::InvalidCallbackUrl);
+        }
+        let relative =
+            target.starts_with('/') && !target.starts_with("//") && !target.starts_with("/\\");
         if relative || self.is_trusted_origin(target) {
             Ok(())
         } else {
@@ -520,8 +522,13 @@ impl AuthContext {
             }))
     }
 
-    /// The live session of a request or [`Error::Unauthorized`].
+    /// The live session of a request or [`Error::Unauthorized`]. On a route
+    /// marked [`Route::authenticated`](crate::plugins::Route::authenticated),
+    /// the session found before the handler ran.
     pub async fn require_session(&self, request: &AuthRequest) -> Result<ResolvedSession> {
+        if let Some(session) = &request.session {
+            return Ok(session.clone());
+        }
         self.session_from_headers(&request.headers)
             .await?
             .ok_or(Error::Unauthorized)

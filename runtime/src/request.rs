@@ -28,6 +28,10 @@ pub struct AuthRequest {
     pub body: Bytes,
     /// The socket peer address, when the server provides it.
     pub peer: Option<IpAddr>,
+    /// The session found for a route marked [`Route::authenticated`](crate::plugins::Route::authenticated)
+    /// before its handler ran (S58); [`AuthContext::require_session`](crate::AuthContext::require_session)
+    /// answers with it instead of looking it up again.
+    pub(crate) session: Option<crate::context::ResolvedSession>,
 }
 
 impl AuthRequest {
@@ -40,6 +44,7 @@ impl AuthRequest {
             headers: HeaderMap::new(),
             body: Bytes::new(),
             peer: None,
+            session: None,
         }
     }
 

@@ -335,7 +335,10 @@ impl Route {
         self
     }
 
-    /// Marks the route as needing a session (documents 401).
+    /// Marks the route as needing a session: a request without a live session
+    /// (bearer or cookie) is answered 401 `UNAUTHORIZED` before the handler
+    /// runs, and the OpenAPI document says so. The handler reads the session
+    /// with [`AuthContext::require_session`], which does not look it up again.
     ///
     /// ```
     /// use better_auth::plugins::Route;

@@ -258,6 +258,7 @@ async fn dispatch(auth: &BetterAuth, index: usize, request: Request) -> Response
         headers: parts.headers,
         body: bytes::Bytes::new(),
         peer,
+        session: None,
     };
     // S36: the rate limit and the origin check come before the body is read,
     // so a refused client never gets a buffer.

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::context::AuthContext;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::request::AuthResponse;
-pub(crate) use crate::validation::normalize_email;
+pub(crate) use crate::validation::{check_image, check_name, normalize_email};
 
 pub(crate) mod account_changes;
 mod account_management;
@@ -33,27 +33,6 @@ pub(crate) const LINK_LIFETIME: std::time::Duration = std::time::Duration::from_
 /// S01/S02 with the instance's policy.
 pub(crate) fn check_password(auth: &AuthContext, password: &str) -> Result<()> {
     crate::validation::check_password(auth.config().password_settings(), password)
-}
-
-/// A name must be present and at most 255 characters.
-pub(crate) fn check_name(name: &str) -> Result<()> {
-    if name.trim().is_empty() {
-        return Err(Error::Validation("[body.name] Name is required".into()));
-    }
-    if name.chars().count() > 255 {
-        return Err(Error::Validation("[body.name] Name is too long".into()));
-    }
-    Ok(())
-}
-
-/// An optional image URL of bounded length.
-pub(crate) fn check_image(image: Option<&str>) -> Result<()> {
-    if image.is_some_and(|i| i.len() > 2048) {
-        return Err(Error::Validation(
-            "[body.image] Image URL is too long".into(),
-        ));
-    }
-    Ok(())
 }
 
 /// Body of endpoints that take nothing (`{}`); any JSON object is accepted,

@@ -20,12 +20,36 @@ impl From<DateTime<Utc>> for Timestamp {
     }
 }
 
+/// S59: what a stored time that cannot be read (a date without a time, text
+/// that is no time at all, PostgreSQL's `infinity`, a year `chrono` cannot
+/// hold) is read as: the Unix epoch, long past, so an expiry in it has
+/// passed and a session or token with it counts as expired (fail closed)
+/// rather than failing the request with a 500.
+pub(crate) const UNREADABLE: DateTime<Utc> = DateTime::<Utc>::UNIX_EPOCH;
+
+/// [`UNREADABLE`], said once per process in the log (with the value).
+fn unreadable(what: &dyn std::fmt::Display) -> Timestamp {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            value = %what,
+            "better-auth read a stored timestamp it cannot parse; it counts as long past \
+             (expired). Further ones are not logged"
+        );
+    });
+    Timestamp(UNREADABLE)
+}
+
 /// Reads the forms SQLite databases hold: RFC 3339, `YYYY-MM-DD HH:MM:SS[.fff]`
-/// (SQLite's own), or a Unix time in milliseconds or seconds.
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+/// (SQLite's own, or PostgreSQL's text form with an offset), or a Unix time in
+/// milliseconds or seconds. A date without a time is not a time: `None`.
 fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    // PostgreSQL's text form (`2026-11-27 05:33:53.502+00`).
+    if let Ok(t) = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z") {
         return Some(t.with_timezone(&Utc));
     }
     for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"] {
@@ -71,9 +95,9 @@ mod sqlite {
     impl<'r> Decode<'r, Sqlite> for Timestamp {
         fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
             let text = <&str as Decode<'r, Sqlite>>::decode(value)?;
-            parse_timestamp(text)
+            Ok(parse_timestamp(text)
                 .map(Timestamp)
-                .ok_or_else(|| format!("unreadable timestamp `{text}`").into())
+                .unwrap_or_else(|| unreadable(&text)))
         }
     }
 }
@@ -100,7 +124,24 @@ mod postgres {
 
     impl<'r> Decode<'r, Postgres> for Timestamp {
         fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
-            <DateTime<Utc> as Decode<'r, Postgres>>::decode(value).map(Timestamp)
+            use sqlx::postgres::PgValueFormat;
+            if value.format() == PgValueFormat::Binary {
+                // Microseconds since 2000-01-01 UTC; `infinity` is i64::MAX and
+                // years past chrono's range overflow: sqlx's own decoding panics
+                // on both, so the arithmetic is checked here.
+                let micros = <i64 as Decode<'r, Postgres>>::decode(value)?;
+                let epoch_2000 = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single();
+                return Ok(epoch_2000
+                    .and_then(|e| e.checked_add_signed(chrono::TimeDelta::microseconds(micros)))
+                    .filter(|_| micros != i64::MAX && micros != i64::MIN)
+                    .map(Timestamp)
+                    .unwrap_or_else(|| unreadable(&micros)));
+            }
+            let text = value.as_str()?.to_owned();
+            // sqlx's text parser can panic too: only forms it reads safely reach it.
+            Ok(parse_timestamp(&text)
+                .map(Timestamp)
+                .unwrap_or_else(|| unreadable(&text)))
         }
     }
 }

@@ -14,6 +14,7 @@ mod loopback_origins;
 mod magic_link;
 mod openapi;
 mod security;
+mod security_boundaries;
 mod security_round2;
 mod send_futures;
 mod store;
