@@ -84,7 +84,20 @@ impl DatabaseKind {
             DatabaseKind::Postgres => "postgres",
         }
     }
+
+    /// The runtime's migration files for this database, embedded at build time:
+    /// `(file name, SQL)`, in order.
+    pub(crate) fn migrations(self) -> Vec<(&'static str, &'static str)> {
+        MIGRATIONS
+            .iter()
+            .filter(|(backend, _, _)| *backend == self.name())
+            .map(|(_, name, sql)| (*name, *sql))
+            .collect()
+    }
 }
+
+/// The runtime's `migrations/` SQL, embedded at build time: (backend, file name, SQL).
+const MIGRATIONS: &[(&str, &str, &str)] = include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 /// A plugin `init` can enable.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -38,6 +38,26 @@ impl Checked {
     }
 }
 
+/// Formats Rust code with rustfmt and the project's settings (`rustfmt.toml` found from
+/// `dir`); `None` without rustfmt or when the code does not parse.
+pub(super) fn rustfmt(text: &str, edition: &str, dir: &Path) -> Option<String> {
+    use std::io::Write as _;
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", edition, "--emit", "stdout"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(text.as_bytes()).ok()?;
+    let output = child.wait_with_output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    String::from_utf8(output.stdout).ok()
+}
+
 /// Whether a line of cargo's stderr is a progress line (`   Compiling foo v1.0`).
 fn is_progress(line: &str) -> bool {
     let trimmed = line.trim_start();

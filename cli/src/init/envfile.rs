@@ -143,10 +143,10 @@ pub(super) fn sqlite_file(url: &str) -> Option<&str> {
 /// `.gitignore` with the SQLite database `file` (and its `-wal` and `-shm` companions)
 /// in it, unless all three are ignored already. The database holds password hashes and
 /// live session tokens: it must never be committed.
-pub(super) fn ignore_database(existing: &str, dir: &Path, file: &str) -> String {
-    let covered = ["", "-wal", "-shm", "-journal"]
+pub(super) fn ignore_database(existing: &str, git: &GitView, file: &str) -> String {
+    let covered = DATABASE_SUFFIXES
         .iter()
-        .all(|suffix| ignored_in(dir, &format!("{file}{suffix}"), existing));
+        .all(|suffix| git.ignored(&format!("{file}{suffix}"), existing));
     if covered {
         return existing.to_owned();
     }
@@ -158,6 +158,43 @@ pub(super) fn ignore_database(existing: &str, dir: &Path, file: &str) -> String 
         "# Better Auth's SQLite database: password hashes and session tokens\n{file}*\n"
     ));
     out
+}
+
+/// The files an SQLite database `file` comes with.
+pub(super) const DATABASE_SUFFIXES: [&str; 4] = ["", "-wal", "-shm", "-journal"];
+
+/// What git says about files of one folder, asked once while inspecting the project so
+/// that planning reads answers instead of running git.
+#[derive(Debug, Default, Clone)]
+pub(super) struct GitView {
+    /// Inside a repository: whether git ignores each path asked about (relative to the
+    /// folder, `/`-separated). `None` outside one (or without git): `.gitignore` is read.
+    answers: Option<Vec<(String, bool)>>,
+}
+
+impl GitView {
+    /// Asks git (`git check-ignore`, run in `dir`) about each of `relatives`.
+    pub(super) fn ask(dir: &Path, relatives: &[String]) -> GitView {
+        let mut answers = Vec::new();
+        for relative in relatives {
+            match git_ignores(dir, relative) {
+                Some(ignored) => answers.push((relative.clone(), ignored)),
+                None => return GitView { answers: None },
+            }
+        }
+        GitView {
+            answers: Some(answers),
+        }
+    }
+
+    /// Whether `relative` is ignored: git's answer inside a repository, else what
+    /// `gitignore` (the text the folder's `.gitignore` will have) says.
+    pub(super) fn ignored(&self, relative: &str, gitignore: &str) -> bool {
+        self.answers
+            .as_ref()
+            .and_then(|answers| answers.iter().find(|(r, _)| r == relative))
+            .map_or_else(|| ignored_by(relative, gitignore), |(_, ignored)| *ignored)
+    }
 }
 
 /// Whether git tracks `file` (`git ls-files --error-unmatch`, run in its folder). False
@@ -177,18 +214,19 @@ pub(super) fn tracked_by_git(file: &Path) -> bool {
         .is_ok_and(|status| status.success())
 }
 
-/// Whether `file` is ignored by git: asked of git (`git check-ignore`) inside a
-/// repository, else read from `gitignore`, the text its folder's `.gitignore` will have.
+/// Whether `file` is ignored by git now: asked of git (`git check-ignore`) inside a
+/// repository, else read from `gitignore`, the text of its folder's `.gitignore`.
 pub(super) fn ignored(file: &Path, gitignore: &str) -> bool {
     let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
         return false;
     };
-    ignored_in(dir, &name.to_string_lossy(), gitignore)
+    let name = name.to_string_lossy();
+    git_ignores(dir, &name).unwrap_or_else(|| ignored_by(&name, gitignore))
 }
 
-/// Whether `relative` (a path under `dir`, `/`-separated) is ignored by git: asked of git
-/// inside a repository, else read from `gitignore`, the text `dir/.gitignore` will have.
-fn ignored_in(dir: &Path, relative: &str, gitignore: &str) -> bool {
+/// Git's answer on `relative` (a path under `dir`): `None` outside a repository or
+/// without git.
+fn git_ignores(dir: &Path, relative: &str) -> Option<bool> {
     let asked = Command::new("git")
         .args(["check-ignore", "-q", "--", relative])
         .current_dir(dir)
@@ -197,11 +235,16 @@ fn ignored_in(dir: &Path, relative: &str, gitignore: &str) -> bool {
         .stderr(Stdio::null())
         .status();
     match asked.ok().and_then(|status| status.code()) {
-        Some(0) => return true,
-        Some(1) => return false,
-        // 128: not a repository (or git failed); no git at all: read the patterns.
-        _ => {}
+        Some(0) => Some(true),
+        Some(1) => Some(false),
+        // 128: not a repository (or git failed); no git at all.
+        _ => None,
     }
+}
+
+/// Whether the patterns of `gitignore` ignore `relative` (a path under its folder,
+/// `/`-separated).
+fn ignored_by(relative: &str, gitignore: &str) -> bool {
     // The folders on the way, then the file itself: a pattern that matches a folder
     // ignores everything in it.
     let mut subjects: Vec<(&str, bool)> = relative
@@ -268,13 +311,12 @@ mod tests {
 
     #[test]
     fn gitignore_patterns_without_git() {
-        let dir = outside_any_repository();
-        let example = dir.join(".env.example");
-        assert!(ignored(&example, ".env*\n"));
-        assert!(ignored(&example, "/.env.*\n"));
-        assert!(!ignored(&example, ".env\ntarget/\n"));
-        assert!(!ignored(&example, ".env.*\n!.env.example\n"));
-        assert!(!ignored(&example, ""));
+        let git = GitView::default();
+        assert!(git.ignored(".env.example", ".env*\n"));
+        assert!(git.ignored(".env.example", "/.env.*\n"));
+        assert!(!git.ignored(".env.example", ".env\ntarget/\n"));
+        assert!(!git.ignored(".env.example", ".env.*\n!.env.example\n"));
+        assert!(!git.ignored(".env.example", ""));
     }
 
     #[test]
@@ -306,7 +348,7 @@ mod tests {
 
     #[test]
     fn the_database_is_ignored_once() {
-        let dir = outside_any_repository();
+        let dir = GitView::default();
         let added = ignore_database(".env\n", &dir, "auth.db");
         assert_eq!(
             added,
@@ -323,10 +365,5 @@ mod tests {
             ignore_database("/data/\n", &dir, "data/users.sqlite"),
             "/data/\n"
         );
-    }
-
-    /// A folder outside any git repository, so the patterns are read, not asked of git.
-    fn outside_any_repository() -> std::path::PathBuf {
-        std::path::PathBuf::from("/")
     }
 }

@@ -1,14 +1,19 @@
-//! `better-auth init`: inspect the project, plan every file change in memory, render the
-//! new code from templates, show the plan, then apply it all or nothing.
+//! `better-auth init`: a one-way pipeline. Inspect the project (every read, every
+//! question to git), resolve the choices (the only prompts), plan every file change in
+//! memory (analysis, wiring and rendering, pure), show the plan, apply it all or nothing,
+//! then check that the project compiles.
 
 mod apply;
 mod args;
 mod check;
 mod envfile;
+mod inspect;
 mod manifest;
 mod plan;
+mod port;
 mod project;
 mod render;
+mod resolve;
 mod serve_site;
 mod source;
 mod wiring;
@@ -20,8 +25,8 @@ use std::process::ExitCode;
 
 pub(crate) use args::InitArgs;
 
-use args::{DatabaseKind, MigrationsMode};
 use plan::{Plan, Status};
+use resolve::Chooser;
 
 /// Exit status when the scaffold was written (or, with `--dry-run`, would be) but the
 /// wiring needs lines added by hand.
@@ -39,38 +44,6 @@ pub(crate) fn run(args: InitArgs) -> ExitCode {
             crate::error::report(err);
             ExitCode::FAILURE
         }
-    }
-}
-
-/// How choices get made: by prompting on a terminal, or from flags and defaults.
-struct Chooser {
-    interactive: bool,
-}
-
-impl Chooser {
-    fn select(
-        &self,
-        question: &str,
-        options: &[String],
-        default: Option<usize>,
-        flag: &str,
-    ) -> anyhow::Result<usize> {
-        if self.interactive {
-            let mut prompt = inquire::Select::new(question, options.to_vec());
-            if let Some(default) = default {
-                prompt = prompt.with_starting_cursor(default);
-            }
-            let answer = prompt
-                .prompt()
-                .with_context(|| format!("{question} was not answered; nothing was changed"))?;
-            return Ok(options.iter().position(|o| *o == answer).unwrap_or(0));
-        }
-        default.ok_or_else(|| {
-            anyhow!(
-                "{question} Choose with {flag} (one of: {}); there is no terminal to ask on",
-                options.join(", ")
-            )
-        })
     }
 }
 
@@ -92,11 +65,11 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
         )?;
         Ok(names[index].clone())
     })?;
-    let base = args
-        .path
-        .canonicalize()
-        .unwrap_or_else(|_| args.path.clone());
-    let plan = plan::build(&args, &package, &base, &chooser)?;
+    let facts = inspect::inspect(&args, &package)?;
+    let decisions = resolve::resolve(&args, &package, &facts, &chooser)?;
+    let format = |text: &str| check::rustfmt(text, &package.edition, &package.dir);
+    let plan = plan::build(&args, &package, &facts, &decisions, &format)?;
+    let base = facts.base.clone();
 
     print_plan(&plan, &base, args.dry_run);
     let changes = plan
@@ -105,29 +78,7 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
         .filter(|f| matches!(f.status, Status::Create | Status::Update))
         .count();
     if changes == 0 {
-        print_notes(&plan);
-        if !leaves_steps(&plan) {
-            let kept = plan
-                .files
-                .iter()
-                .filter(|f| f.status == Status::Conflict)
-                .count();
-            if kept == 0 {
-                println!(
-                    "\nNothing to do: {} already has Better Auth (every file is as init would write it).",
-                    package.name
-                );
-            } else {
-                println!(
-                    "\nNothing to do: {} already has Better Auth; {kept} file(s) you changed \
-                     were kept as they are (--force rewrites them).",
-                    package.name
-                );
-            }
-            return Ok(ExitCode::SUCCESS);
-        }
-        print_manual(&plan, Written::Now);
-        return Ok(ExitCode::from(EXIT_MANUAL));
+        return Ok(nothing_to_write(&package, &plan));
     }
     if args.dry_run {
         println!("\nDry run: nothing was written. Run again without --dry-run to apply.");
@@ -139,47 +90,17 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if !args.yes {
-        if !tty {
-            return Err(anyhow!(
-                "there is no terminal to confirm these changes on: pass --yes to apply them, \
-                 or --dry-run to see the diffs; nothing was changed"
-                    .to_owned(),
-            ));
-        }
-        let apply = inquire::Confirm::new("Apply these changes?")
-            .with_default(true)
-            .prompt()
-            .context("not confirmed; nothing was changed")?;
-        if !apply {
-            println!("Nothing was changed.");
-            return Ok(ExitCode::SUCCESS);
-        }
+    if !args.yes && !confirmed(tty)? {
+        println!("Nothing was changed.");
+        return Ok(ExitCode::SUCCESS);
     }
 
-    let writes: Vec<apply::FileWrite> = plan
-        .files
-        .iter()
-        .filter(|f| matches!(f.status, Status::Create | Status::Update))
-        .map(|f| apply::FileWrite {
-            path: f.path.clone(),
-            text: f.new.clone(),
-            mode: f.mode,
-        })
-        .collect();
     // Cargo rewrites the lock file while checking: it is put back too on failure.
     let locks = [
         package.env_dir.join("Cargo.lock"),
         package.dir.join("Cargo.lock"),
     ];
-    let snapshot = apply::Snapshot::take(
-        writes
-            .iter()
-            .map(|w| w.path.as_path())
-            .chain(locks.iter().map(PathBuf::as_path)),
-    )?;
-    apply::apply(&writes, fail_after(), &|p| shown(p, &base))?;
-
+    let snapshot = write(&plan, &locks, &base)?;
     println!("\nWrote {changes} file(s).");
     println!("Dependency: {}", plan.dependency_line);
     print_notes(&plan);
@@ -187,33 +108,7 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
         if let Some(code) = verify(&package, &plan, &snapshot) {
             return Ok(code);
         }
-        // The check passed: cargo wrote Better Auth's dependencies into the lock file,
-        // one more file for the user's commit.
-        // The snapshot holds the lock files as they were before init wrote (the two
-        // paths are one file outside a workspace).
-        let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-        let unique = locks
-            .iter()
-            .enumerate()
-            .filter(|&(i, lock)| !locks[..i].iter().any(|l| canonical(l) == canonical(lock)));
-        for (_, lock) in unique {
-            let Some(what) = snapshot.change_since(lock) else {
-                continue;
-            };
-            // An app that keeps its lock file out of git has nothing to commit.
-            let gitignore = lock
-                .parent()
-                .and_then(|dir| std::fs::read_to_string(dir.join(".gitignore")).ok())
-                .unwrap_or_default();
-            if envfile::ignored(lock, &gitignore) {
-                continue;
-            }
-            println!(
-                "{} was {what} by cargo check with Better Auth's dependencies: commit it with \
-                 the rest.",
-                shown(lock, &base)
-            );
-        }
+        report_lock_files(&locks, &snapshot, &base);
     }
     if leaves_steps(&plan) {
         print_manual(&plan, Written::Now);
@@ -225,6 +120,100 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
         try_it(&package, &plan)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The end of a run that has nothing to write: done, or steps still left.
+fn nothing_to_write(package: &project::Package, plan: &Plan) -> ExitCode {
+    print_notes(plan);
+    if leaves_steps(plan) {
+        print_manual(plan, Written::Now);
+        return ExitCode::from(EXIT_MANUAL);
+    }
+    let kept = plan
+        .files
+        .iter()
+        .filter(|f| f.status == Status::Conflict)
+        .count();
+    if kept == 0 {
+        println!(
+            "\nNothing to do: {} already has Better Auth (every file is as init would write it).",
+            package.name
+        );
+    } else {
+        println!(
+            "\nNothing to do: {} already has Better Auth; {kept} file(s) you changed were kept \
+             as they are (--force rewrites them).",
+            package.name
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// Asks on the terminal whether to apply the plan.
+fn confirmed(tty: bool) -> anyhow::Result<bool> {
+    if !tty {
+        return Err(anyhow!(
+            "there is no terminal to confirm these changes on: pass --yes to apply them, or \
+             --dry-run to see the diffs; nothing was changed"
+                .to_owned(),
+        ));
+    }
+    inquire::Confirm::new("Apply these changes?")
+        .with_default(true)
+        .prompt()
+        .context("not confirmed; nothing was changed")
+}
+
+/// Writes the plan's new and changed files, all or nothing, after taking a snapshot of
+/// them and of the lock files (which cargo rewrites while checking).
+fn write(plan: &Plan, locks: &[PathBuf], base: &Path) -> anyhow::Result<apply::Snapshot> {
+    let writes: Vec<apply::FileWrite> = plan
+        .files
+        .iter()
+        .filter(|f| matches!(f.status, Status::Create | Status::Update))
+        .map(|f| apply::FileWrite {
+            path: f.path.clone(),
+            text: f.new.clone(),
+            mode: f.mode,
+        })
+        .collect();
+    let snapshot = apply::Snapshot::take(
+        writes
+            .iter()
+            .map(|w| w.path.as_path())
+            .chain(locks.iter().map(PathBuf::as_path)),
+    )?;
+    apply::apply(&writes, fail_after(), &|p| shown(p, base))?;
+    Ok(snapshot)
+}
+
+/// The check passed: cargo wrote Better Auth's dependencies into the lock file, one more
+/// file for the user's commit, unless the app keeps it out of git.
+fn report_lock_files(locks: &[PathBuf], snapshot: &apply::Snapshot, base: &Path) {
+    // The snapshot holds the lock files as they were before init wrote (the two paths
+    // are one file outside a workspace).
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let unique = locks
+        .iter()
+        .enumerate()
+        .filter(|&(i, lock)| !locks[..i].iter().any(|l| canonical(l) == canonical(lock)));
+    for (_, lock) in unique {
+        let Some(what) = snapshot.change_since(lock) else {
+            continue;
+        };
+        let gitignore = lock
+            .parent()
+            .and_then(|dir| std::fs::read_to_string(dir.join(".gitignore")).ok())
+            .unwrap_or_default();
+        if envfile::ignored(lock, &gitignore) {
+            continue;
+        }
+        println!(
+            "{} was {what} by cargo check with Better Auth's dependencies: commit it with the \
+             rest.",
+            shown(lock, base)
+        );
+    }
 }
 
 /// The commands that show the wiring working: start the app, sign up.
@@ -498,23 +487,4 @@ fn verify(package: &project::Package, plan: &Plan, snapshot: &apply::Snapshot) -
     }
     print_manual(plan, Written::RolledBack);
     Some(ExitCode::from(EXIT_CHECK_FAILED))
-}
-
-/// The runtime's `migrations/` SQL, embedded at build time: (backend, file name, SQL).
-pub(crate) const MIGRATIONS: &[(&str, &str, &str)] =
-    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
-
-/// Whether `database` has migration files to copy.
-fn has_migrations(database: DatabaseKind) -> bool {
-    MIGRATIONS.iter().any(|(b, _, _)| *b == database.name())
-}
-
-/// The default for `--migrations`: copy if a previous run copied, else the runtime.
-fn default_migrations(dir: Option<&Path>) -> Option<MigrationsMode> {
-    let dir = dir?;
-    let copied = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(Result::ok)
-        .any(|e| e.file_name().to_string_lossy().contains("_better_auth_"));
-    copied.then_some(MigrationsMode::Copy)
 }

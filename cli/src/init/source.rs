@@ -231,15 +231,35 @@ pub(super) struct Model {
     pub files: Vec<SourceFile>,
 }
 
+/// Whether the attributes make an item test code: `#[test]` (`#[tokio::test]`, ...),
+/// or a `cfg` that only holds under `test` (`cfg(test)`, `cfg(all(test, ..))`; not
+/// `cfg(not(test))`, which is the app's own code).
 fn is_cfg_test(attrs: &[Attribute]) -> bool {
     attrs.iter().any(|attr| {
-        (attr.path().is_ident("cfg") && tokens(&attr.meta).replace(' ', "").contains("(test)"))
-            || attr
-                .path()
-                .segments
-                .last()
-                .is_some_and(|s| s.ident == "test")
+        if attr.path().is_ident("cfg") {
+            return attr
+                .parse_args::<syn::Meta>()
+                .is_ok_and(|meta| requires_test(&meta));
+        }
+        attr.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "test")
     })
+}
+
+/// Whether a `cfg` predicate can only hold in a test build.
+fn requires_test(meta: &syn::Meta) -> bool {
+    match meta {
+        syn::Meta::Path(path) => path.is_ident("test"),
+        syn::Meta::List(list) if list.path.is_ident("all") => list
+            .parse_args_with(
+                syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+            )
+            .is_ok_and(|args| args.iter().any(requires_test)),
+        // `any(test, ..)` holds outside tests too; `not(test)` only outside them.
+        _ => false,
+    }
 }
 
 fn path_attr(attrs: &[Attribute]) -> Option<String> {
@@ -258,6 +278,133 @@ fn path_attr(attrs: &[Attribute]) -> Option<String> {
             _ => None,
         }
     })
+}
+
+/// Every string literal of a syntax tree, those inside macro calls (`format!`,
+/// `json!`) too.
+#[derive(Default)]
+struct StringLiterals(Vec<String>);
+
+impl StringLiterals {
+    fn collect_tokens(&mut self, stream: proc_macro2::TokenStream) {
+        for tree in stream {
+            match tree {
+                proc_macro2::TokenTree::Group(group) => self.collect_tokens(group.stream()),
+                proc_macro2::TokenTree::Literal(lit) => {
+                    if let Ok(syn::Lit::Str(s)) = syn::parse_str::<syn::Lit>(&lit.to_string()) {
+                        self.0.push(s.value());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl<'a> syn::visit::Visit<'a> for StringLiterals {
+    fn visit_lit_str(&mut self, lit: &'a syn::LitStr) {
+        self.0.push(lit.value());
+    }
+    fn visit_macro(&mut self, mac: &'a syn::Macro) {
+        self.collect_tokens(mac.tokens.clone());
+    }
+}
+
+impl SourceFile {
+    /// The values of every string literal in the file, macro arguments included.
+    pub(super) fn string_literals(&self) -> impl Iterator<Item = String> {
+        let mut found = StringLiterals::default();
+        syn::visit::Visit::visit_file(&mut found, &self.ast);
+        found.0.into_iter()
+    }
+}
+
+/// The string literal passed first to the first `.method("..")` call of `ast`
+/// (`.base_path("/auth")`).
+pub(super) fn first_string_arg(ast: &syn::File, method: &str) -> Option<String> {
+    struct Find<'m>(&'m str, Option<String>);
+    impl<'a> syn::visit::Visit<'a> for Find<'_> {
+        fn visit_expr_method_call(&mut self, call: &'a syn::ExprMethodCall) {
+            if self.1.is_none() && call.method == self.0 {
+                if let Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                })) = call.args.first()
+                {
+                    self.1 = Some(s.value());
+                }
+            }
+            syn::visit::visit_expr_method_call(self, call);
+        }
+    }
+    let mut find = Find(method, None);
+    syn::visit::Visit::visit_file(&mut find, ast);
+    find.1
+}
+
+/// The path of a `.nest("/auth", module::router(..))` of `ast` (or
+/// `crate::module::router(..)`): where an earlier run mounted Better Auth.
+pub(super) fn nest_path_of(ast: &syn::File, module: &str) -> Option<String> {
+    struct Find<'m>(&'m str, Option<String>);
+    impl<'a> syn::visit::Visit<'a> for Find<'_> {
+        fn visit_expr_method_call(&mut self, call: &'a syn::ExprMethodCall) {
+            let mut args = call.args.iter();
+            if let (true, Some(syn::Expr::Lit(path)), Some(syn::Expr::Call(router))) =
+                (call.method == "nest", args.next(), args.next())
+            {
+                let ours = match &*router.func {
+                    syn::Expr::Path(p) => {
+                        let idents: Vec<String> = p
+                            .path
+                            .segments
+                            .iter()
+                            .map(|s| s.ident.to_string())
+                            .collect();
+                        idents == [self.0, "router"] || idents == ["crate", self.0, "router"]
+                    }
+                    _ => false,
+                };
+                if let (true, None, syn::Lit::Str(s)) = (ours, &self.1, &path.lit) {
+                    self.1 = Some(s.value());
+                }
+            }
+            syn::visit::visit_expr_method_call(self, call);
+        }
+    }
+    let mut find = Find(module, None);
+    syn::visit::Visit::visit_file(&mut find, ast);
+    find.1
+}
+
+/// The folders `ast` serves as static files: the string literal of each
+/// `ServeDir::new("..")` (`tower_http::services::ServeDir`).
+pub(super) fn serve_dir_args(ast: &syn::File) -> Vec<String> {
+    #[derive(Default)]
+    struct Find(Vec<String>);
+    impl<'a> syn::visit::Visit<'a> for Find {
+        fn visit_expr_call(&mut self, call: &'a syn::ExprCall) {
+            if let (syn::Expr::Path(func), Some(syn::Expr::Lit(arg))) =
+                (&*call.func, call.args.first())
+            {
+                let segments: Vec<String> = func
+                    .path
+                    .segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect();
+                if let (true, syn::Lit::Str(dir)) = (
+                    segments.ends_with(&["ServeDir".to_owned(), "new".to_owned()]),
+                    &arg.lit,
+                ) {
+                    self.0.push(dir.value());
+                }
+            }
+            syn::visit::visit_expr_call(self, call);
+        }
+    }
+    let mut find = Find::default();
+    syn::visit::Visit::visit_file(&mut find, ast);
+    find.0
 }
 
 /// Tokens as a string, for messages and loose comparisons.
@@ -308,25 +455,11 @@ impl Model {
         Ok(model)
     }
 
-    /// Where test code builds a `name { .. }` literal naming every field but
-    /// not `field`: `#[test]` functions and `#[cfg(test)]` modules of the app's
-    /// files, the files of `#[cfg(test)] mod x;`, and `extra` (the package's
-    /// `tests/*.rs`). One `(file as shown, line, function)` each; files that do
-    /// not parse are skipped.
-    pub(super) fn test_literals_missing(
-        &self,
-        name: &str,
-        field: &str,
-        extra: &[PathBuf],
-        shown: &dyn Fn(&Path) -> String,
-    ) -> Vec<(String, usize, String)> {
-        let mut found = Vec::new();
-        for func in self.functions().iter().filter(|f| f.is_test) {
-            for line in literals_missing(func.block, name, field) {
-                found.push((func.file.shown.clone(), line, func.sig.ident.to_string()));
-            }
-        }
-        let mut paths: Vec<PathBuf> = extra.to_vec();
+    /// The files of the app's `#[cfg(test)] mod x;` declarations, which the model leaves
+    /// out: inspection reads them with the package's `tests/` for
+    /// [`Model::test_literals_missing`].
+    pub(super) fn test_module_paths(&self) -> Vec<PathBuf> {
+        let mut paths = Vec::new();
         for file in &self.files {
             let (dir, mod_dir) = file.mod_dirs();
             let mut tests = Vec::new();
@@ -341,11 +474,28 @@ impl Model {
             );
             paths.extend(tests.into_iter().map(|(p, _)| p));
         }
-        for path in paths {
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            let Ok(ast) = syn::parse_file(&text) else {
+        paths
+    }
+
+    /// Where test code builds a `name { .. }` literal naming every field but
+    /// not `field`: `#[test]` functions and `#[cfg(test)]` modules of the app's
+    /// files, and `tests` (`(file as shown, text)`: the package's `tests/` and the files
+    /// of `#[cfg(test)] mod x;`). One `(file as shown, line, function)` each; files that
+    /// do not parse are skipped.
+    pub(super) fn test_literals_missing(
+        &self,
+        name: &str,
+        field: &str,
+        tests: &[(String, String)],
+    ) -> Vec<(String, usize, String)> {
+        let mut found = Vec::new();
+        for func in self.functions().iter().filter(|f| f.is_test) {
+            for line in literals_missing(func.block, name, field) {
+                found.push((func.file.shown.clone(), line, func.sig.ident.to_string()));
+            }
+        }
+        for (shown, text) in tests {
+            let Ok(ast) = syn::parse_file(text) else {
                 continue;
             };
             let mut visitor = MissingField {
@@ -356,7 +506,7 @@ impl Model {
             };
             syn::visit::Visit::visit_file(&mut visitor, &ast);
             for (line, func) in visitor.lines {
-                found.push((shown(&path), line, func));
+                found.push((shown.clone(), line, func));
             }
         }
         found
