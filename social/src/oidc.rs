@@ -126,21 +126,42 @@ impl Oidc {
                 self.issuer
             )));
         }
+        // S52: endpoints are https (http only on loopback): the authorization
+        // endpoint is handed to browsers, and a `javascript:` or `data:` URL
+        // there would run in the app's page; the others receive the client
+        // secret, codes and access tokens.
+        let endpoints = [
+            ("authorization_endpoint", Some(&metadata.authorization_endpoint)),
+            ("token_endpoint", Some(&metadata.token_endpoint)),
+            ("jwks_uri", Some(&metadata.jwks_uri)),
+            ("userinfo_endpoint", metadata.userinfo_endpoint.as_ref()),
+        ];
+        for (name, endpoint) in endpoints {
+            if let Some(endpoint) = endpoint.filter(|e| !is_web_endpoint(e)) {
+                return Err(ProviderError::unavailable(format!(
+                    "OpenID discovery gives {name} `{}`, which is not an https URL (http is \
+                     accepted on loopback only)",
+                    http::short(endpoint)
+                )));
+            }
+        }
         let metadata = Arc::new(metadata);
         *lock(&self.metadata) = Some((metadata.clone(), Instant::now()));
         Ok(metadata)
     }
 
     /// The key set, refetched when older than an hour or when `kid` is not
-    /// in it (keys rotate) and the set is older than a few seconds.
+    /// in it (keys rotate) and the set is older than a few seconds; `refetch`
+    /// fetches it whatever the cache holds.
     async fn jwks(
         &self,
         metadata: &Metadata,
         kid: Option<&str>,
+        refetch: bool,
     ) -> Result<Arc<JwkSet>, ProviderError> {
         if let Some((set, at)) = &*lock(&self.jwks) {
             let has_kid = kid.is_none_or(|kid| set.find(kid).is_some());
-            if at.elapsed() < CACHE_FOR && (has_kid || at.elapsed() < REFETCH_AFTER) {
+            if !refetch && at.elapsed() < CACHE_FOR && (has_kid || at.elapsed() < REFETCH_AFTER) {
                 return Ok(set.clone());
             }
         }
@@ -179,14 +200,6 @@ impl Oidc {
                 "is signed with {alg_name}, which the provider does not list"
             )));
         }
-        let set = self.jwks(metadata, header.kid.as_deref()).await?;
-        let jwk = match header.kid.as_deref() {
-            Some(kid) => set.find(kid),
-            None if set.keys.len() == 1 => set.keys.first(),
-            None => None,
-        }
-        .ok_or_else(|| invalid("is signed by a key the provider does not publish"))?;
-        let key = DecodingKey::from_jwk(jwk).map_err(|_| invalid("names an unusable key"))?;
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&self.accepted_issuers);
         validation.set_audience(&[&self.client.id]);
@@ -194,7 +207,28 @@ impl Oidc {
         // Times are checked below by the auth instance's clock.
         validation.validate_exp = false;
         validation.validate_nbf = false;
-        let claims = jsonwebtoken::decode::<IdClaims>(token, &key, &validation)
+        let decode = |set: &JwkSet| {
+            let jwk = match header.kid.as_deref() {
+                Some(kid) => set.find(kid),
+                None if set.keys.len() == 1 => set.keys.first(),
+                None => None,
+            }
+            .ok_or_else(|| invalid("is signed by a key the provider does not publish"))?;
+            let key = DecodingKey::from_jwk(jwk).map_err(|_| invalid("names an unusable key"))?;
+            Ok(jsonwebtoken::decode::<IdClaims>(token, &key, &validation))
+        };
+        let set = self.jwks(metadata, header.kid.as_deref(), false).await?;
+        let mut decoded = decode(&set)?;
+        // A provider may replace a key and keep its `kid`: a bad signature by
+        // a known key id fetches the key set again, once, before failing.
+        let bad_signature = |d: &jsonwebtoken::errors::Result<_>| {
+            matches!(d, Err(e) if *e.kind() == jsonwebtoken::errors::ErrorKind::InvalidSignature)
+        };
+        if header.kid.is_some() && bad_signature(&decoded) {
+            let fresh = self.jwks(metadata, header.kid.as_deref(), true).await?;
+            decoded = decode(&fresh)?;
+        }
+        let claims = decoded
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
                 match e.kind() {
@@ -231,6 +265,22 @@ impl Oidc {
             return Err(invalid("has an empty subject"));
         }
         Ok(claims)
+    }
+}
+
+/// S52: an endpoint a discovery document names is used only when it is an
+/// absolute `https` URL, or `http` on a loopback host (a provider in
+/// development or in tests).
+fn is_web_endpoint(endpoint: &str) -> bool {
+    let Ok(url) = url::Url::parse(endpoint) else {
+        return false;
+    };
+    match (url.scheme(), url.host()) {
+        ("https", Some(_)) => true,
+        ("http", Some(url::Host::Domain(domain))) => domain.eq_ignore_ascii_case("localhost"),
+        ("http", Some(url::Host::Ipv4(ip))) => ip.is_loopback(),
+        ("http", Some(url::Host::Ipv6(ip))) => ip.is_loopback(),
+        _ => false,
     }
 }
 

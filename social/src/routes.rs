@@ -4,8 +4,8 @@
 //! A flow's state (callback URLs, PKCE verifier, nonce, who is linking) is
 //! kept server-side as a single-use token (only its digest is stored) for ten
 //! minutes; the token travels as OAuth's `state` and, signed, in the
-//! `better-auth.state` cookie, so only the browser that started a flow can
-//! finish it (S40).
+//! `better-auth.state` cookie (`__Host-better-auth.state` on https, S60), so
+//! only the browser that started a flow can finish it (S40).
 
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use better_auth::prelude::AuthUser;
 use better_auth::store::accounts::NewAccount;
 use better_auth::store::users::NewUser;
-use better_auth::{AuthRequest, AuthResponse, Error, Result, store};
+use better_auth::{AuthRequest, AuthResponse, Error, Result, store, validation};
 use http::{HeaderValue, StatusCode, header};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -250,7 +250,7 @@ async fn start(ctx: &Ctx, start: Start<'_>) -> Result<AuthResponse> {
             response.headers.insert(header::LOCATION, location);
         }
     }
-    let cookie = ctx.cookie_name("state");
+    let cookie = state_cookie_name(ctx);
     Ok(ctx.set_cookie(response, &cookie, &ctx.sign(&state), Some(STATE_LIFETIME)))
 }
 
@@ -364,8 +364,20 @@ pub(crate) async fn callback(ctx: &Ctx, request: AuthRequest) -> Result<AuthResp
         failure.response()
     });
     // The state cookie has done its job, whatever the outcome.
-    let cookie = ctx.cookie_name("state");
+    let cookie = state_cookie_name(ctx);
     Ok(ctx.set_cookie(response, &cookie, "", Some(Duration::ZERO)))
+}
+
+/// S60: the cookie that binds a flow to its browser: `better-auth.state` on
+/// http, `__Host-better-auth.state` on https (Secure, Path=/, no Domain), so a
+/// sibling subdomain cannot plant one: a `__Host-` cookie can only be set by
+/// this host itself.
+fn state_cookie_name(ctx: &Ctx) -> String {
+    let name = ctx.cookie_name("state");
+    match name.strip_prefix("__Secure-") {
+        Some(rest) if ctx.config().is_secure() => format!("__Host-{rest}"),
+        _ => name,
+    }
 }
 
 async fn finish(
@@ -391,7 +403,7 @@ async fn finish(
     let error_url = flow.error_url.as_deref().unwrap_or(default_error_url);
     // S40: only the browser that started the flow may finish it (login CSRF).
     let bound = ctx
-        .request_cookie(&request.headers, &ctx.cookie_name("state"))
+        .request_cookie(&request.headers, &state_cookie_name(ctx))
         .is_some_and(|signed| {
             ctx.verify_signed(&signed)
                 .is_some_and(|value| constant_time_eq(value.as_bytes(), state.as_bytes()))
@@ -565,16 +577,24 @@ async fn sign_in(
         if social.options.disable_sign_up {
             return Err(Failure::new(error_url, "signup_disabled"));
         }
+        // S56: the provider's name without control or bidi formatting characters,
+        // its picture only when it is an http(s) URL the sign-up rules accept.
+        let printable = |n: &str| -> String {
+            n.chars()
+                .filter(|c| !c.is_control() && !validation::is_bidi_control(*c))
+                .collect()
+        };
         let name = identity
             .name
-            .clone()
+            .as_deref()
+            .map(printable)
             .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
+            .unwrap_or_else(|| printable(email.split('@').next().unwrap_or_default()));
         let name: String = name.trim().chars().take(255).collect();
         let image = identity
             .image
             .as_deref()
-            .filter(|i| i.len() <= 2048 && (i.starts_with("https://") || i.starts_with("http://")));
+            .filter(|i| validation::check_image(Some(i)).is_ok());
         match store::users::create_with_account(
             db,
             NewUser {

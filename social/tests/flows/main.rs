@@ -4,7 +4,9 @@
 //! `BETTER_AUTH_TEST_POSTGRES_URL` is set.
 
 mod common;
+mod fake_oidc;
 mod github;
 mod oidc;
 mod oidc_provider;
+mod provider_boundaries;
 mod security;
