@@ -20,7 +20,9 @@ use crate::error::{Error, Result};
 pub fn normalize_email(email: &str) -> Result<String> {
     let email = email.trim().to_ascii_lowercase();
     let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || is_bidi_control(c))
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && local.len() <= 64

@@ -145,10 +145,8 @@ pub(crate) async fn connect(target: &Target, create: bool) -> anyhow::Result<Dat
             }
             other => other.to_string(),
         };
-        anyhow!(
-            "cannot connect to the database {}: {cause}",
-            target.redacted()
-        )
+        // The URL is not repeated: `resolve` said which database this is.
+        anyhow!("cannot connect to the database: {cause}")
     })
 }
 
@@ -190,6 +188,29 @@ mod tests {
             source: "--database-url",
         };
         assert_eq!(memory.sqlite_file(), None);
+    }
+
+    #[test]
+    fn redacts_passwords_with_url_delimiters() {
+        for (url, shown) in [
+            ("postgres://app:pa#ss@db/app", "postgres://app:***@db/app"),
+            (
+                "postgres://app:pa/ss@db:5432/app",
+                "postgres://app:***@db:5432/app",
+            ),
+            (
+                "postgres://app:pa?ss@db/app?sslmode=require&password=x",
+                "postgres://app:***@db/app?sslmode=require&password=***",
+            ),
+            ("postgres://app:12#ss@db/app", "postgres://app:***@db/app"),
+            ("postgres://app:p@ss@db/app", "postgres://app:***@db/app"),
+        ] {
+            let target = Target {
+                url: url.into(),
+                source: ".env",
+            };
+            assert_eq!(target.redacted(), shown, "{url}");
+        }
     }
 
     #[test]

@@ -42,16 +42,89 @@ pub(super) fn count(n: usize, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n == 1 { singular } else { plural })
 }
 
-/// Control characters (from a user agent, say) shown escaped, so a stored
-/// value cannot move the cursor or forge lines in the operator's terminal.
+/// S56: control characters (from a user agent, say) and format characters
+/// (bidi overrides, zero-width characters) shown escaped (`\u{202e}`), so a
+/// stored value cannot move the cursor, forge lines or reorder what the
+/// operator reads in a terminal.
 pub(super) fn printable(text: &str) -> String {
     text.chars()
         .map(|c| {
-            if c.is_control() {
+            if needs_escape(c) {
                 c.escape_default().collect()
             } else {
                 c.to_string()
             }
         })
         .collect()
+}
+
+/// [`printable`] for JSON text: the same characters written as `\uXXXX`
+/// escapes, so the JSON means the same and a terminal shows it as it is.
+/// (They can only occur inside strings, where the escape is valid JSON.)
+pub(super) fn printable_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        // Control characters in strings are escaped by the serializer already;
+        // the ones left are the layout's own newlines.
+        if needs_escape(c) && !c.is_control() {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Control characters, Unicode format characters (category Cf) and the line
+/// and paragraph separators.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{0600}'..='\u{0605}'
+                | '\u{061C}'
+                | '\u{06DD}'
+                | '\u{070F}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08E2}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{110BD}'
+                | '\u{110CD}'
+                | '\u{13430}'..='\u{1343F}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0001}'
+                | '\u{E0020}'..='\u{E007F}'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_control_and_format_characters() {
+        assert_eq!(
+            printable("Ada\u{202E}x\u{1b}[2J"),
+            "Ada\\u{202e}x\\u{1b}[2J"
+        );
+        assert_eq!(printable("Ада Лавлейс"), "Ада Лавлейс");
+        let json =
+            serde_json::to_string_pretty(&serde_json::json!({"name": "a\u{202E}b\u{E0041}"}))
+                .unwrap();
+        let shown = printable_json(&json);
+        assert!(shown.contains(r"a\u202eb\udb40\udc41"), "{shown}");
+        let back: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(back["name"], "a\u{202E}b\u{E0041}");
+    }
 }

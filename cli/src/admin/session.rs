@@ -7,7 +7,7 @@ use clap::{ArgGroup, Args, Subcommand};
 use serde_json::json;
 
 use super::db::{self, DbArgs};
-use super::output::{count, human_time, json_time, printable, table};
+use super::output::{count, human_time, json_time, printable, printable_json, table};
 use super::prompt;
 use super::user::{email_arg, find_user};
 
@@ -150,7 +150,7 @@ fn print_sessions(email: &str, list: &[Session], json: bool) {
             .collect();
         outln!(
             "{}",
-            serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
+            printable_json(&serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into()))
         );
         return;
     }

@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::db::{self, DbArgs};
-use super::output::{count, human_time, json_time, printable, table};
+use super::output::{count, human_time, json_time, printable, printable_json, table};
 use super::prompt;
 
 /// Arguments of `better-auth user`.
@@ -162,6 +162,13 @@ fn check_name(name: &str) -> anyhow::Result<()> {
     if name.chars().count() > 255 {
         return Err(anyhow!("the name is too long (at most 255 characters)",));
     }
+    // S56: the sign-up rule (no control or bidi formatting characters).
+    if better_auth::validation::check_name(name).is_err() {
+        return Err(anyhow!(
+            "the name `{}` holds control or bidirectional formatting characters",
+            printable(name)
+        ));
+    }
     Ok(())
 }
 
@@ -246,7 +253,7 @@ fn print_users(
             .collect();
         outln!(
             "{}",
-            serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
+            printable_json(&serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into()))
         );
         return;
     }

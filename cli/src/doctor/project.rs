@@ -386,10 +386,7 @@ fn check_database(dir: &Path, vars: &Vars, report: &mut Report) {
             Err(e) => {
                 report.fail(
                     NAME,
-                    format!(
-                        "{e} (from {source}{fallback}): check the URL, and that the database \
-                         server is running"
-                    ),
+                    format!("{shown}: {e}: check the URL, and that the database server is running"),
                 );
                 return;
             }

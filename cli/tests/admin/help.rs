@@ -195,3 +195,32 @@ fn an_unsupported_url_is_one_line() {
     assert_one_error_line(&stderr);
     assert!(!stderr.contains(":pw@"), "{stderr}");
 }
+
+/// S57: a database URL is never printed with its password, whatever the password
+/// holds (`#`, `/`, `?` and `@` end the user info for a URL parser), and the
+/// redacted URL is said once.
+#[test]
+fn s57_database_passwords_with_url_delimiters_are_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    for (password, shown) in [
+        ("s3cr#et-pw", "postgres://app:***@127.0.0.1:1/db"),
+        ("s3cr/et-pw", "postgres://app:***@127.0.0.1:1/db"),
+        ("s3cr?et-pw", "postgres://app:***@127.0.0.1:1/db"),
+        ("s3cr@et-pw", "postgres://app:***@127.0.0.1:1/db"),
+        ("s3cr:#?/et-pw", "postgres://app:***@127.0.0.1:1/db"),
+    ] {
+        let url = format!("postgres://app:{password}@127.0.0.1:1/db");
+        let out = run_in(dir.path(), &["user", "list", "--database-url", &url], "");
+        assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        for part in ["s3cr", "et-pw"] {
+            assert!(!all.contains(part), "{password}: {part} printed:\n{all}");
+        }
+        assert_eq!(
+            all.matches(shown).count(),
+            1,
+            "{password}: said once:\n{all}"
+        );
+        assert_one_error_line(&text(&out.stderr));
+    }
+}

@@ -324,3 +324,74 @@ both_backends!(list_shows_sign_in_methods, |db: TestDb| {
         ]
     );
 });
+
+/// Runs one SQL statement on the test database with a connection of its own.
+fn exec_sql(db: &TestDb, sql: &str) {
+    let (url, sql) = (db.url.clone(), sql.to_owned());
+    block_on(async move {
+        if url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            sqlx::query(&sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        } else {
+            let pool = sqlx::PgPool::connect(&url).await.unwrap();
+            sqlx::query(&sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    });
+}
+
+// S56: a name stored with a bidi override (written before the sign-up rule, or
+// straight into the database) and an email with a zero-width space are shown
+// escaped, in the table and in JSON; `user create` refuses such a name.
+both_backends!(
+    s56_user_list_escapes_control_and_format_characters,
+    |db: TestDb| {
+        db.ok(&["migrate"]);
+        db.create_user("ada@example.com", "Ada");
+        exec_sql(
+            &db,
+            "UPDATE \"user\" SET \"name\" = 'Ada \u{202E}gnp.exe\u{202C} \u{1b}[31mred', \
+             \"email\" = 'ada\u{200B}@example.com'",
+        );
+        let table = db.ok(&["user", "list"]);
+        for raw in ['\u{202E}', '\u{202C}', '\u{1b}', '\u{200B}'] {
+            assert!(!table.contains(raw), "{raw:?} printed raw:\n{table}");
+        }
+        assert!(
+            table.contains(r"Ada \u{202e}gnp.exe\u{202c} \u{1b}[31mred"),
+            "{table}"
+        );
+        assert!(table.contains(r"ada\u{200b}@example.com"), "{table}");
+
+        let json = db.ok(&["user", "list", "--json"]);
+        for raw in ['\u{202E}', '\u{202C}', '\u{1b}', '\u{200B}'] {
+            assert!(!json.contains(raw), "{raw:?} printed raw:\n{json}");
+        }
+        // Escaped as JSON: the value itself is unchanged.
+        let users: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            users[0]["name"],
+            "Ada \u{202E}gnp.exe\u{202C} \u{1b}[31mred"
+        );
+        assert_eq!(users[0]["email"], "ada\u{200B}@example.com");
+
+        // (A NUL cannot be passed as an argument at all.)
+        for name in ["Eve \u{202E}x", "Eve\u{7}", "Eve\u{1b}[2J"] {
+            let args = [
+                "user",
+                "create",
+                "--email",
+                "eve@example.com",
+                "--name",
+                name,
+                "--password-stdin",
+            ];
+            let out = db.run_with_stdin(&args, &format!("{PASSWORD}\n"));
+            assert_eq!(out.status.code(), Some(1), "{name:?}: {}", show(&out));
+            let stderr = text(&out.stderr);
+            assert!(stderr.contains("control or bidirectional"), "{stderr}");
+            assert!(!stderr.contains('\u{202E}'), "{stderr}");
+        }
+    }
+);

@@ -346,9 +346,16 @@ impl Database {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Self::connect_postgres(url).await;
         }
+        // Only the scheme is named: the caller knows the URL, and says it once.
+        let scheme: String = url
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(32)
+            .collect();
         Err(Error::Config(format!(
-            "unsupported database URL `{}`: expected sqlite:... or postgres://...",
-            redact_url(url)
+            "unsupported database URL scheme `{scheme}`: expected sqlite:... or postgres://..."
         )))
     }
 
@@ -605,16 +612,37 @@ impl From<sqlx::PgPool> for Database {
 }
 
 /// A database URL with its password replaced by `***`, for messages and logs.
-/// The user info ends at the *last* `@` before the path, so a password that
-/// contains `@` is hidden whole.
+///
+/// S57: whatever characters the password holds. A well-formed URL (special
+/// characters percent-encoded) is read with the `url` crate. Otherwise the
+/// user info is taken to end at the *last* `@`, since a raw password may hold
+/// `@`, `#`, `/` or `?`, each of which would end it for a URL parser: when the
+/// text is ambiguous, more is hidden rather than less.
+///
+/// ```
+/// use better_auth::store::redact_url;
+/// assert_eq!(redact_url("postgres://app:hunter2@db:5432/app"), "postgres://app:***@db:5432/app");
+/// assert_eq!(redact_url("postgres://app:pa#ss@db/app"), "postgres://app:***@db/app");
+/// assert_eq!(redact_url("postgres://app:p/w?x@db/app"), "postgres://app:***@db/app");
+/// assert_eq!(redact_url("sqlite://auth.db"), "sqlite://auth.db");
+/// ```
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
+    let Some(at) = rest.rfind('@') else {
+        // No user info, so no password (a `password=` query parameter is the
+        // caller's to hide).
         return url.to_owned();
     };
+    // The parser's reading counts only when it finds a password: it reads
+    // `app:12#x@db` as host `app`, port 12 and a fragment, which would leave
+    // the password in plain sight.
+    if let Ok(mut parsed) = url::Url::parse(url) {
+        if parsed.password().is_some() && parsed.set_password(Some("***")).is_ok() {
+            return parsed.to_string();
+        }
+    }
     let (userinfo, host) = (&rest[..at], &rest[at + 1..]);
     match userinfo.split_once(':') {
         Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
