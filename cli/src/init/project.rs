@@ -443,6 +443,24 @@ fn check_axum(
     Ok(())
 }
 
+/// The package's Rust edition (`edition.workspace = true` read from the workspace);
+/// cargo's default, 2015, when none is written.
+fn edition(doc: &DocumentMut, workspace_doc: Option<&DocumentMut>) -> String {
+    doc.get("package")
+        .and_then(|p| p.get("edition"))
+        .and_then(|e| {
+            e.as_str().map(str::to_owned).or_else(|| {
+                workspace_doc?
+                    .get("workspace")?
+                    .get("package")?
+                    .get("edition")?
+                    .as_str()
+                    .map(str::to_owned)
+            })
+        })
+        .unwrap_or_else(|| "2015".to_owned())
+}
+
 fn describe(
     dir: PathBuf,
     manifest_path: PathBuf,
@@ -499,21 +517,7 @@ fn describe(
         .map(|item| databases_in(&features_of(&[item])))
         .unwrap_or_default();
 
-    let edition = doc
-        .get("package")
-        .and_then(|p| p.get("edition"))
-        .and_then(|e| {
-            e.as_str().map(str::to_owned).or_else(|| {
-                // `edition.workspace = true`
-                workspace_doc?
-                    .get("workspace")?
-                    .get("package")?
-                    .get("edition")?
-                    .as_str()
-                    .map(str::to_owned)
-            })
-        })
-        .unwrap_or_else(|| "2015".to_owned());
+    let edition = edition(&doc, workspace_doc);
 
     let main = server_binary(&doc, &name, &dir)?;
     let lib_table = doc.get("lib");

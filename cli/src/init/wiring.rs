@@ -1305,13 +1305,9 @@ pub(super) fn serve_site_wiring(
     }))
 }
 
-fn plan_traced(
-    model: &Model,
-    input: &WiringInput<'_>,
-    snippets: &dyn Snippets,
-) -> anyhow::Result<Wiring> {
-    let ctx = Ctx::new(model, input.lib_crate);
-    let scan = &ctx.scan;
+/// The port the app binds, as its code writes it: a literal port in the bind call, else
+/// the one address bound to the variable `bind` takes, else the one address literal.
+fn bound_port(scan: &[(FnRef<'_>, usize, Calls<'_>)]) -> Option<u16> {
     let mut addresses: Vec<u16> = scan
         .iter()
         .flat_map(|(_, _, c)| c.address_ports.clone())
@@ -1348,34 +1344,19 @@ fn plan_traced(
     }
     bound.sort_unstable();
     bound.dedup();
-    let port = scan
-        .iter()
+    scan.iter()
         .flat_map(|(_, _, c)| c.ports.iter())
         .next()
         .copied()
         .or_else(|| (bound.len() == 1).then(|| bound[0]))
-        .or_else(|| (addresses.len() == 1).then(|| addresses[0]));
-    let mut manual = Manual {
-        model,
-        input,
-        snippets,
-        port,
-        file: model
-            .root_file(Root::Main)
-            .or_else(|| model.root_file(Root::Lib))
-            .map(|f| f.id)
-            .unwrap_or(0),
-        home: if model.root_file(Root::Main).is_some() {
-            Root::Main
-        } else {
-            Root::Lib
-        },
-        init_fn: None,
-    };
+        .or_else(|| (addresses.len() == 1).then(|| addresses[0]))
+}
 
-    // 1. The served value.
-    let mut traces: Vec<Trace<'_>> = Vec::new();
-    for ServeCall { func, call: serve } in serve_calls(&ctx) {
+/// The serve call that serves the app, traced back to its router: the only one, or the
+/// one whose router has the most routes.
+fn served_trace<'a>(ctx: &Ctx<'a>) -> Result<Trace<'a>, String> {
+    let mut traces: Vec<Trace<'a>> = Vec::new();
+    for ServeCall { func, call: serve } in serve_calls(ctx) {
         let stmt = func
             .block
             .stmts
@@ -1402,35 +1383,28 @@ fn plan_traced(
             .count()
     };
     traces.sort_by_key(|t| std::cmp::Reverse(routes_in(t)));
-    let trace = match traces.as_slice() {
-        [] => {
-            return manual.build(
-                "no `axum::serve(listener, app)` call was found in this package's sources"
-                    .to_owned(),
-            );
-        }
-        [one] => one,
-        [first, second, ..] if routes_in(first) > routes_in(second) => first,
-        _ => {
-            return manual.build(format!(
-                "{} `axum::serve` calls were found; init cannot tell which one serves the app",
-                traces.len()
-            ));
-        }
-    };
-    manual.file = trace.serve_fn.file.id;
-    if let Origin::Unknown(why) = &trace.origin {
-        if !trace
-            .segments
-            .iter()
-            .flat_map(|s| &s.calls)
-            .any(|c| c.method == "with_state")
-        {
-            return manual.build(format!("{why}, so init cannot see the app's router"));
-        }
+    let count = traces.len();
+    let mut traces = traces.into_iter();
+    match (traces.next(), traces.next()) {
+        (None, _) => Err(
+            "no `axum::serve(listener, app)` call was found in this package's sources".to_owned(),
+        ),
+        (Some(one), None) => Ok(one),
+        (Some(first), Some(second)) if routes_in(&first) > routes_in(&second) => Ok(first),
+        _ => Err(format!(
+            "{count} `axum::serve` calls were found; init cannot tell which one serves the app"
+        )),
     }
+}
 
-    // 2. The state: the innermost `.with_state(..)` on the way.
+/// The router's state that Better Auth can join: the innermost `.with_state(..)` on the
+/// way, as `(segment, call, state)`; `None` (with a note saying why, in `notes`) when
+/// the routes are merged on their own instead.
+fn joinable_state(
+    ctx: &Ctx<'_>,
+    trace: &Trace<'_>,
+    notes: &mut Vec<String>,
+) -> Result<Option<(usize, usize, StateInfo)>, String> {
     let with_state = trace
         .segments
         .iter()
@@ -1442,125 +1416,136 @@ fn plan_traced(
                 .position(|c| c.method == "with_state")
                 .map(|ci| (si, ci))
         });
-    let mut sync_state = None;
-    let mut unknown_state = None;
-    let state = match with_state {
-        None => None,
-        Some((si, ci)) => {
-            let seg = &trace.segments[si];
-            let call = seg.calls[ci];
-            let Some(arg) = call.args.first() else {
-                return manual.build("`.with_state()` has no argument".to_owned());
-            };
-            match ctx.state_of(seg.func, seg.stmt + 1, arg, 0) {
-                Some(info) if info.kind == StateKind::None => None,
-                // A state of a type from another crate (a bare `SqlitePool`, say) cannot
-                // hold Better Auth: the routes are nested on their own instead, like in an
-                // app without state (the generated router fits any state).
-                Some(info)
-                    if !ctx
-                        .structs
-                        .iter()
-                        .any(|s| s.item.ident == info.name.as_str()) =>
-                {
-                    None
-                }
-                // A state built only in a function that is not async (`Service::new()`)
-                // cannot await Better Auth's set-up: the routes are nested on their own,
-                // and a note says how to reach Better Auth from the state later.
-                Some(info)
-                    if matches!(ctx.literals_of(&info.name).as_slice(),
-                        [(f, _, _)] if !f.is_async()) =>
-                {
-                    sync_state = Some((info.name.clone(), ctx.literals_of(&info.name)[0].0));
-                    None
-                }
-                Some(info) => Some((si, ci, info)),
-                // A state whose type init cannot tell (`Arc::new(db.pool().clone())`, say):
-                // the generated router fits any state, so the routes are nested on their
-                // own, and a note says how to reach Better Auth from the state later.
-                None => {
-                    unknown_state = Some(format!(
-                        "init could not tell the type of the state passed to \
-                         `.with_state({})` in `fn {}`, so Better Auth is not part of it: its \
-                         routes are merged on their own, and handlers read sessions with \
-                         `auth::Authenticated` / `auth::MaybeAuthenticated` (`CurrentSession` \
-                         needs Better Auth in the state: an `auth: Arc<BetterAuth>` field \
-                         and `impl FromRef<YourState> for Arc<BetterAuth>`)",
-                        shorten(&tokens(arg)),
-                        seg.func.name()
-                    ));
-                    None
-                }
-            }
+    let Some((si, ci)) = with_state else {
+        return Ok(None);
+    };
+    let seg = &trace.segments[si];
+    let Some(arg) = seg.calls[ci].args.first() else {
+        return Err("`.with_state()` has no argument".to_owned());
+    };
+    let Some(info) = ctx.state_of(seg.func, seg.stmt + 1, arg, 0) else {
+        // A state whose type init cannot tell (`Arc::new(db.pool().clone())`, say): the
+        // generated router fits any state, so the routes are merged on their own.
+        notes.push(format!(
+            "init could not tell the type of the state passed to `.with_state({})` in `fn \
+             {}`, so Better Auth is not part of it: its routes are merged on their own, and \
+             handlers read sessions with `auth::Authenticated` / `auth::MaybeAuthenticated` \
+             (`CurrentSession` needs Better Auth in the state: an `auth: Arc<BetterAuth>` \
+             field and `impl FromRef<YourState> for Arc<BetterAuth>`)",
+            shorten(&tokens(arg)),
+            seg.func.name()
+        ));
+        return Ok(None);
+    };
+    // A state of a type from another crate (a bare `SqlitePool`, say) cannot hold Better
+    // Auth: the routes are merged on their own, like in an app without state.
+    let ours = ctx
+        .structs
+        .iter()
+        .any(|s| s.item.ident == info.name.as_str());
+    if info.kind == StateKind::None || !ours {
+        return Ok(None);
+    }
+    // A state built only in a function that is not async (`Service::new()`) cannot await
+    // Better Auth's set-up: the routes are merged on their own, and a note says how to
+    // reach Better Auth from the state later.
+    if let [(built_in, _, _)] = ctx.literals_of(&info.name).as_slice() {
+        if !built_in.is_async() {
+            let name = &info.name;
+            notes.push(format!(
+                "`{name}` is built in `fn {}`, which is not async, so Better Auth is not part \
+                 of the app's state: its routes are merged on their own, and handlers read \
+                 sessions with `auth::Authenticated` / `auth::MaybeAuthenticated` \
+                 (`CurrentSession` needs an `auth: Arc<BetterAuth>` field in `{name}` and \
+                 `impl FromRef<{name}> for Arc<BetterAuth>`)",
+                built_in.name()
+            ));
+            return Ok(None);
         }
+    }
+    Ok(Some((si, ci, info)))
+}
+
+fn plan_traced(
+    model: &Model,
+    input: &WiringInput<'_>,
+    snippets: &dyn Snippets,
+) -> anyhow::Result<Wiring> {
+    let ctx = Ctx::new(model, input.lib_crate);
+    let port = bound_port(&ctx.scan);
+    let mut manual = Manual {
+        model,
+        input,
+        snippets,
+        port,
+        file: model
+            .root_file(Root::Main)
+            .or_else(|| model.root_file(Root::Lib))
+            .map(|f| f.id)
+            .unwrap_or(0),
+        home: if model.root_file(Root::Main).is_some() {
+            Root::Main
+        } else {
+            Root::Lib
+        },
+        init_fn: None,
     };
 
-    let mut edits = Vec::new();
-    let mut notes: Vec<String> = unknown_state.into_iter().collect();
-    if let Some((name, built_in)) = sync_state {
-        notes.push(format!(
-            "`{name}` is built in `fn {}`, which is not async, so Better Auth is not part of \
-             the app's state: its routes are merged on their own, and handlers read sessions \
-             with `auth::Authenticated` / `auth::MaybeAuthenticated` (`CurrentSession` needs \
-             an `auth: Arc<BetterAuth>` field in `{name}` and \
-             `impl FromRef<{name}> for Arc<BetterAuth>`)",
-            built_in.name()
-        ));
-    }
-    match state {
-        Some((si, ci, info)) => {
-            let wiring = wire_state(
-                &ctx,
-                trace,
-                si,
-                ci,
-                info,
-                input,
-                snippets,
-                &mut manual,
-                &mut edits,
-                &mut notes,
-            )?;
-            match wiring {
-                Ok(mut wiring) => {
-                    connect_info(trace, snippets, &mut edits, &mut notes)?;
-                    wiring.port = port;
-                    wiring.outcome = Outcome::Edits(edits);
-                    wiring.notes = notes;
-                    Ok(wiring)
-                }
-                Err(reason) => manual.build(reason),
-            }
+    // 1. The served value.
+    let trace = match served_trace(&ctx) {
+        Ok(trace) => trace,
+        Err(reason) => return manual.build(reason),
+    };
+    manual.file = trace.serve_fn.file.id;
+    let has_state = || {
+        trace
+            .segments
+            .iter()
+            .flat_map(|s| &s.calls)
+            .any(|c| c.method == "with_state")
+    };
+    if let Origin::Unknown(why) = &trace.origin {
+        if !has_state() {
+            return manual.build(format!("{why}, so init cannot see the app's router"));
         }
-        None => match wire_stateless(
-            &ctx,
-            trace,
-            input,
-            snippets,
-            &mut manual,
-            &mut edits,
-            &mut notes,
-        )? {
-            Ok((home, pool, reach)) => {
-                connect_info(trace, snippets, &mut edits, &mut notes)?;
-                Ok(Wiring {
-                    handlers_reach_auth: reach,
-                    serve_site: false,
-                    state: StateKind::None,
-                    state_name: None,
-                    state_path: None,
-                    derives_from_ref: false,
-                    home,
-                    pool,
-                    port,
-                    outcome: Outcome::Edits(edits),
-                    notes,
-                })
-            }
-            Err(reason) => manual.build(reason),
-        },
     }
+
+    // 2. The state, then the edits.
+    let mut notes = Vec::new();
+    let state = match joinable_state(&ctx, &trace, &mut notes) {
+        Ok(state) => state,
+        Err(reason) => return manual.build(reason),
+    };
+    let mut edits = Vec::new();
+    let wired = match state {
+        Some((si, ci, info)) => wire_state(
+            &ctx, &trace, si, ci, info, input, snippets, &mut edits, &mut notes,
+        ),
+        None => wire_stateless(&ctx, &trace, input, snippets, &mut edits, &mut notes).map(
+            |(home, pool, reach)| Wiring {
+                handlers_reach_auth: reach,
+                serve_site: false,
+                state: StateKind::None,
+                state_name: None,
+                state_path: None,
+                derives_from_ref: false,
+                home,
+                pool,
+                port: None,
+                outcome: Outcome::Edits(Vec::new()),
+                notes: Vec::new(),
+            },
+        ),
+    };
+    let mut wiring = match wired {
+        Ok(wiring) => wiring,
+        Err(err) => return manual.refused(err),
+    };
+    connect_info(&trace, snippets, &mut edits, &mut notes)?;
+    wiring.port = port;
+    wiring.outcome = Outcome::Edits(edits);
+    wiring.notes = notes;
+    Ok(wiring)
 }
 
 /// Whether the trace already nests Better Auth's router.
@@ -1716,7 +1701,7 @@ fn let_auth_edit(
     input: &WiringInput<'_>,
     snippets: &dyn Snippets,
     edits: &mut Vec<Edit>,
-) -> anyhow::Result<Result<(), String>> {
+) -> Result<(), WireError> {
     let existing = func.block.stmts.iter().find_map(|s| match s {
         Stmt::Local(local) if pat_name(&local.pat).as_deref() == Some("auth") => Some(local),
         _ => None,
@@ -1728,13 +1713,13 @@ fn let_auth_edit(
                 .as_ref()
                 .is_some_and(|i| expr_calls(&i.expr, &[input.module, "init"])) =>
         {
-            return Ok(Ok(()));
+            return Ok(());
         }
         Some(_) => {
-            return Ok(Err(format!(
+            return refused(format!(
                 "`fn {}` already has a variable named `auth`",
                 func.name()
-            )));
+            ));
         }
         None => {}
     }
@@ -1749,7 +1734,7 @@ fn let_auth_edit(
         ],
     )?;
     edits.push(above_statement(func.file, &func.block.stmts[stmt], &text));
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// Where the module file goes for the crate root at `root`, and the `#[path]` its
@@ -1901,32 +1886,39 @@ fn wire_stateless(
     trace: &Trace<'_>,
     input: &WiringInput<'_>,
     snippets: &dyn Snippets,
-    manual: &mut Manual<'_>,
     edits: &mut Vec<Edit>,
     notes: &mut Vec<String>,
-) -> anyhow::Result<Result<Stateless, String>> {
+) -> Result<Stateless, WireError> {
     // The innermost chain in an async function: `let auth` goes there, and the routes.
     let Some(si) = trace
         .segments
         .iter()
         .rposition(|s| s.func.is_async() && !matches!(strip(s.root), Expr::Macro(_)))
     else {
-        manual.init_fn = Some(trace.serve_fn.file.id);
-        return Ok(Err(match &trace.origin {
+        let reason = match &trace.origin {
             Origin::Unknown(why) => why.clone(),
             Origin::RouterNew => format!(
                 "the router is built outside an async function, and `fn {}` only serves it",
                 trace.serve_fn.name()
             ),
-        }));
+        };
+        let place = Place {
+            init_fn: Some(trace.serve_fn.file.id),
+            ..Place::default()
+        };
+        return Err(WireError::Refused(reason, place));
     };
     let seg = &trace.segments[si];
     let home = seg.func.file.root;
-    manual.home = home;
-    manual.file = seg.func.file.id;
+    let place = Place {
+        file: Some(seg.func.file.id),
+        home: Some(home),
+        init_fn: None,
+    };
     let Some(path) = module_path(seg.func.file, home, input.module, ctx.lib_crate) else {
-        return Ok(Err(
-            "the library cannot reach a module of the binary".to_owned()
+        return Err(WireError::Refused(
+            "the library cannot reach a module of the binary".to_owned(),
+            place,
         ));
     };
     mod_decl_edit(ctx.model, home, input, snippets, edits)?;
@@ -1943,7 +1935,7 @@ fn wire_stateless(
     if let_stmt == seg.stmt {
         let listener = seg.func.block.stmts[lower.min(let_stmt)..let_stmt]
             .iter()
-            .position(|stmt| tokens(stmt).contains("TcpListener :: bind"));
+            .position(binds_a_listener);
         if let Some(i) = listener {
             let_stmt = lower.min(let_stmt) + i;
         }
@@ -1953,76 +1945,349 @@ fn wire_stateless(
         arg: format!("{name}.clone()"),
     });
     let pool_arg = pool.as_ref().map(|p| p.arg.clone()).unwrap_or_default();
-    if let Err(reason) = let_auth_edit(
-        seg.func,
-        let_stmt,
-        &ModuleRef {
-            path: path.clone(),
-            file: module_shown(ctx.model, home, input.module),
-        },
-        &pool_arg,
-        input,
-        snippets,
-        edits,
-    )? {
-        return Ok(Err(reason));
-    }
-    // Whether handlers can take `CurrentSession`: Better Auth is the router's state, from
-    // an earlier run or from this one (else they take the extractors that read it from the
-    // requests' extensions).
-    let mut reach = trace
-        .segments
-        .iter()
-        .flat_map(|s| &s.calls)
-        .any(|c| c.method == "with_state" && tokens(&c.args) == "auth");
-    if !already_nested(trace, input) {
-        // Better Auth becomes the router's state when the router has none.
-        let has_state = trace
-            .segments
-            .iter()
-            .flat_map(|s| &s.calls)
-            .any(|c| c.method == "with_state");
-        let origin_here = !has_state
-            && si + 1 == trace.segments.len()
-            && matches!(trace.origin, Origin::RouterNew)
-            && !ctx.state_pinned(seg);
-        let anchor = nest_anchor(seg, seg.calls.len());
-        notes.extend(unwrapped_layers_note(trace, si, anchor));
-        let nest = snippets.snippet(
-            "mount",
-            &[
-                ("module_path", path.clone()),
-                ("auth_expr", "&auth".to_owned()),
-            ],
-        )?;
-        edits.push(chain_edit(seg, anchor, nest.trim_end()));
-        if origin_here {
-            // Better Auth becomes the router's state, so handlers can take `CurrentSession`.
-            let text = snippets.snippet("with_state", &[])?;
-            edits.push(chain_edit(seg, anchor, text.trim_end()));
-            reach = true;
-        } else {
-            // The state is the app's: Better Auth rides along in the requests'
-            // extensions, for the extractors `auth::Authenticated` / `MaybeAuthenticated`.
-            let text = snippets.snippet("extension", &[])?;
-            edits.push(chain_edit(seg, anchor, text.trim_end()));
-            if !notes.iter().any(|n| n.contains("Authenticated")) {
-                notes.push(
-                    "the router's state is the app's, so handlers read sessions with \
-                     `auth::Authenticated` (401 without a session) and \
-                     `auth::MaybeAuthenticated`, which find Better Auth in the request (the \
-                     `.layer(Extension(auth.clone()))` init added); `CurrentSession` needs \
-                     Better Auth in the state (`impl FromRef<YourState> for Arc<BetterAuth>`)"
-                        .to_owned(),
-                );
-            }
-        }
-    } else {
-        upgrade_old_nest(trace, input, edits);
-    }
-    Ok(Ok((home, pool, reach)))
+    let module = ModuleRef {
+        path: path.clone(),
+        file: module_shown(ctx.model, home, input.module),
+    };
+    let_auth_edit(
+        seg.func, let_stmt, &module, &pool_arg, input, snippets, edits,
+    )
+    .map_err(|err| match err {
+        WireError::Refused(reason, _) => WireError::Refused(reason, place),
+        other => other,
+    })?;
+    let reach = mount_stateless(ctx, trace, si, &path, input, snippets, edits, notes)?;
+    Ok((home, pool, reach))
 }
 
+/// Whether a statement binds a TCP listener (`TcpListener::bind(..)`, awaited or not).
+fn binds_a_listener(stmt: &Stmt) -> bool {
+    #[derive(Default)]
+    struct Find(bool);
+    impl<'a> Visit<'a> for Find {
+        fn visit_expr_call(&mut self, call: &'a ExprCall) {
+            if let Expr::Path(p) = &*call.func {
+                let idents = path_idents(&p.path);
+                self.0 |= idents.ends_with(&["TcpListener".to_owned(), "bind".to_owned()]);
+            }
+            syn::visit::visit_expr_call(self, call);
+        }
+    }
+    let mut find = Find::default();
+    find.visit_stmt(stmt);
+    find.0
+}
+
+/// Better Auth's routes merged into the chain of segment `si` of a router without Better
+/// Auth in its state: Better Auth becomes its state when it has none (then handlers can
+/// take `CurrentSession`, the result), else it rides in the requests' extensions.
+#[allow(clippy::too_many_arguments)]
+fn mount_stateless(
+    ctx: &Ctx<'_>,
+    trace: &Trace<'_>,
+    si: usize,
+    path: &str,
+    input: &WiringInput<'_>,
+    snippets: &dyn Snippets,
+    edits: &mut Vec<Edit>,
+    notes: &mut Vec<String>,
+) -> Result<bool, WireError> {
+    let seg = &trace.segments[si];
+    let calls = || trace.segments.iter().flat_map(|s| &s.calls);
+    // Better Auth is the router's state already (an earlier run).
+    let state_is_auth = calls().any(|c| {
+        c.method == "with_state"
+            && matches!(c.args.first().map(strip), Some(Expr::Path(p)) if p.path.is_ident("auth"))
+    });
+    if already_nested(trace, input) {
+        upgrade_old_nest(trace, input, edits);
+        return Ok(state_is_auth);
+    }
+    let has_state = calls().any(|c| c.method == "with_state");
+    let origin_here = !has_state
+        && si + 1 == trace.segments.len()
+        && matches!(trace.origin, Origin::RouterNew)
+        && !ctx.state_pinned(seg);
+    let anchor = nest_anchor(seg, seg.calls.len());
+    notes.extend(unwrapped_layers_note(trace, si, anchor));
+    let nest = snippets.snippet(
+        "mount",
+        &[
+            ("module_path", path.to_owned()),
+            ("auth_expr", "&auth".to_owned()),
+        ],
+    )?;
+    edits.push(chain_edit(seg, anchor, nest.trim_end()));
+    if origin_here {
+        // Better Auth becomes the router's state, so handlers can take `CurrentSession`.
+        let text = snippets.snippet("with_state", &[])?;
+        edits.push(chain_edit(seg, anchor, text.trim_end()));
+        return Ok(true);
+    }
+    // The state is the app's: Better Auth rides along in the requests' extensions, for
+    // the extractors `auth::Authenticated` / `MaybeAuthenticated`.
+    let text = snippets.snippet("extension", &[])?;
+    edits.push(chain_edit(seg, anchor, text.trim_end()));
+    if !notes.iter().any(|n| n.contains("Authenticated")) {
+        notes.push(
+            "the router's state is the app's, so handlers read sessions with \
+             `auth::Authenticated` (401 without a session) and `auth::MaybeAuthenticated`, \
+             which find Better Auth in the request (the `.layer(Extension(auth.clone()))` \
+             init added); `CurrentSession` needs Better Auth in the state \
+             (`impl FromRef<YourState> for Arc<BetterAuth>`)"
+                .to_owned(),
+        );
+    }
+    Ok(state_is_auth)
+}
+
+/// The struct a state field goes in: the state itself, or, for
+/// `struct AppState(Arc<Inner>)` with `Deref<Target = Inner>`, `Inner`. Refused when
+/// init cannot add a field there safely.
+fn state_target<'a>(
+    ctx: &Ctx<'a>,
+    info: &StateInfo,
+) -> Result<(StructRef<'a>, StructRef<'a>), WireError> {
+    let outer = ctx.find_struct(&info.name).or_else(refused)?;
+    let place = Place {
+        file: Some(outer.file.id),
+        home: Some(outer.file.root),
+        init_fn: None,
+    };
+    let refuse = |reason: String| WireError::Refused(reason, place);
+    let name = &info.name;
+    let target = match &outer.item.fields {
+        Fields::Named(_) => outer,
+        Fields::Unnamed(_) => {
+            let deref = ctx
+                .model
+                .deref_impls()
+                .into_iter()
+                .find(|d| d.self_ty == *name);
+            let Some(d) = deref else {
+                return Err(refuse(format!(
+                    "`{name}` is a tuple struct without a `Deref` impl to a struct with named \
+                     fields"
+                )));
+            };
+            match ctx.find_struct(&d.target) {
+                Ok(inner) if matches!(inner.item.fields, Fields::Named(_)) => inner,
+                _ => {
+                    return Err(refuse(format!(
+                        "`{name}` derefs to `{}`, which has no named fields init can add to",
+                        d.target
+                    )));
+                }
+            }
+        }
+        Fields::Unit => return Err(refuse(format!("`{name}` has no fields to add `auth` to"))),
+    };
+    if info.kind == StateKind::Struct && !derives(outer.item, "Clone") {
+        return Err(refuse(format!("`{name}` does not derive Clone")));
+    }
+    let hand_wired = ctx
+        .model
+        .hand_written_from_ref()
+        .iter()
+        .any(|i| i.from.contains(name.as_str()) && i.for_ty.contains("BetterAuth"));
+    if hand_wired {
+        return Err(refuse(format!(
+            "`{name}` already has a `FromRef` impl for `Arc<BetterAuth>`"
+        )));
+    }
+    if !outer.module.is_empty() && matches!(outer.item.vis, syn::Visibility::Inherited) {
+        return Err(refuse(format!(
+            "`{name}` is private to `mod {}`; make it `pub(crate)` so Better Auth's module can \
+             name it",
+            outer.module.join("::")
+        )));
+    }
+    Ok((outer, target))
+}
+
+/// The one `Target { .. }` literal of the crate, in an async function: where `let auth`
+/// and the field's value go.
+fn state_literal<'a>(
+    ctx: &Ctx<'a>,
+    target_name: &str,
+    place: Place,
+) -> Result<(FnRef<'a>, usize, &'a ExprStruct), WireError> {
+    let literals = ctx.literals_of(target_name);
+    let [(init_fn, lit_stmt, literal)] = literals.as_slice() else {
+        return Err(WireError::Refused(
+            format!(
+                "`{target_name} {{ .. }}` is built in {} places; init needs exactly one",
+                literals.len()
+            ),
+            place,
+        ));
+    };
+    let place = Place {
+        init_fn: Some(init_fn.file.id),
+        ..place
+    };
+    if literal.rest.is_some() || literal.fields.is_empty() {
+        return Err(WireError::Refused(
+            format!(
+                "the `{target_name} {{ .. }}` literal in `fn {}` uses `..` or has no fields",
+                init_fn.name()
+            ),
+            place,
+        ));
+    }
+    if !init_fn.is_async() {
+        return Err(WireError::Refused(
+            format!(
+                "`{target_name}` is built in `fn {}`, which is not async, so it cannot await \
+                 Better Auth's set-up",
+                init_fn.name()
+            ),
+            place,
+        ));
+    }
+    Ok((*init_fn, *lit_stmt, *literal))
+}
+
+/// The `auth` field added to `target` (and the imports its type needs), unless it has
+/// one holding Better Auth already. `crates` are the crate roots that name the field.
+fn field_edit(
+    target: StructRef<'_>,
+    crates: [Root; 2],
+    module: &ModuleRef,
+    snippets: &dyn Snippets,
+    edits: &mut Vec<Edit>,
+) -> anyhow::Result<Result<(), String>> {
+    let target_name = &target.item.ident;
+    let Fields::Named(fields) = &target.item.fields else {
+        return Ok(Err(format!("`{target_name}` has no named fields")));
+    };
+    let existing = fields
+        .named
+        .iter()
+        .find(|f| f.ident.as_ref().is_some_and(|i| i == "auth"));
+    match existing {
+        Some(field) if type_names(&field.ty, "BetterAuth") => return Ok(Ok(())),
+        Some(_) => {
+            return Ok(Err(format!(
+                "`{target_name}` already has a field named `auth`"
+            )));
+        }
+        None => {}
+    }
+    let Some((field, comma)) = fields.named.pairs().next_back().map(Pair::into_tuple) else {
+        return Ok(Err(format!("`{target_name}` has no fields")));
+    };
+    let file = target.file;
+    let vis = if crates.iter().any(|r| *r != file.root) {
+        "pub ".to_owned()
+    } else {
+        match &field.vis {
+            syn::Visibility::Public(_) => "pub ".to_owned(),
+            _ if !target.module.is_empty() => "pub(crate) ".to_owned(),
+            syn::Visibility::Inherited => String::new(),
+            vis => format!("{} ", file.written(vis)),
+        }
+    };
+    let text = snippets.snippet(
+        "state_field",
+        &[("vis", vis), ("module_file", module.file.clone())],
+    )?;
+    let field_start = file.offset(field.span().start());
+    let indent = file.indent_at(field_start);
+    let (at, lead) = match comma {
+        Some(comma) => (file.offset(comma.span.end()), String::new()),
+        None => (file.offset(field.span().end()), ",".to_owned()),
+    };
+    edits.push(Edit {
+        file: file.id,
+        start: at,
+        end: at,
+        text: format!("{lead}{}", indent_lines(&text, &indent, true)),
+    });
+    let missing: Vec<&str> = [
+        ("BetterAuth", "better_auth::BetterAuth"),
+        ("Arc", "std::sync::Arc"),
+    ]
+    .into_iter()
+    .filter(|(name, _)| !file.imports_name(name))
+    .map(|(_, path)| path)
+    .collect();
+    if !missing.is_empty() {
+        let imports = snippets.snippet("imports", &[("imports", missing.join("\n"))])?;
+        edits.push(import_edit(file, &imports));
+    }
+    Ok(Ok(()))
+}
+
+/// Whether a type names `name` anywhere (`Arc<BetterAuth>`, `Arc<better_auth::BetterAuth>`).
+fn type_names(ty: &Type, name: &str) -> bool {
+    #[derive(Default)]
+    struct Find<'n>(&'n str, bool);
+    impl<'a> Visit<'a> for Find<'_> {
+        fn visit_path_segment(&mut self, seg: &'a syn::PathSegment) {
+            self.1 |= seg.ident == self.0;
+            syn::visit::visit_path_segment(self, seg);
+        }
+    }
+    let mut find = Find(name, false);
+    find.visit_type(ty);
+    find.1
+}
+
+/// The app's pool, when the state holds one for the same database and init can see the
+/// variable its literal takes it from: Better Auth shares it.
+fn state_pool(
+    ctx: &Ctx<'_>,
+    input: &WiringInput<'_>,
+    target: StructRef<'_>,
+    (init_fn, lit_stmt, literal): (FnRef<'_>, usize, &ExprStruct),
+    notes: &mut Vec<String>,
+) -> Option<PoolReuse> {
+    let pool_type = input.pool_type?;
+    let Fields::Named(fields) = &target.item.fields else {
+        return None;
+    };
+    let names = PoolNames::new(ctx, pool_type);
+    let field_ident = fields
+        .named
+        .iter()
+        .find(|f| names.is_pool(&tokens(&f.ty)))?
+        .ident
+        .as_ref()?;
+    let value = literal
+        .fields
+        .iter()
+        .find(|f| matches!(&f.member, Member::Named(i) if i == field_ident));
+    let ident = value.and_then(|v| match &v.expr {
+        Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+        Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => match &*m.receiver {
+            Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+            _ => None,
+        },
+        _ => None,
+    });
+    let bound = ident.as_ref().is_some_and(|ident| {
+        let_binding(init_fn, ident, lit_stmt).is_some() || param(init_fn, ident).is_some()
+    });
+    match ident {
+        Some(ident) if bound => Some(PoolReuse {
+            type_path: pool_type,
+            arg: format!("{ident}.clone()"),
+        }),
+        _ => {
+            notes.push(format!(
+                "`{}.{field_ident}` holds a pool, but init could not see which variable it \
+                 comes from; Better Auth opens its own pool from BETTER_AUTH_DATABASE_URL",
+                target.item.ident
+            ));
+            None
+        }
+    }
+}
+
+/// Better Auth as a field of the router's state (found at call `ci` of segment `si`):
+/// the field, `let auth` where the state is built, the field's value, and the routes
+/// before `.with_state(..)`.
 #[allow(clippy::too_many_arguments)]
 fn wire_state(
     ctx: &Ctx<'_>,
@@ -2032,119 +2297,30 @@ fn wire_state(
     info: StateInfo,
     input: &WiringInput<'_>,
     snippets: &dyn Snippets,
-    manual: &mut Manual<'_>,
     edits: &mut Vec<Edit>,
     notes: &mut Vec<String>,
-) -> anyhow::Result<Result<Wiring, String>> {
+) -> Result<Wiring, WireError> {
     let seg = &trace.segments[si];
-    let outer = match ctx.find_struct(&info.name) {
-        Ok(s) => s,
-        Err(reason) => return Ok(Err(reason)),
-    };
-    manual.home = outer.file.root;
-    manual.file = outer.file.id;
-    let derives_from_ref = derives(outer.item, "FromRef");
-    let state_path = outer
-        .module
-        .iter()
-        .cloned()
-        .chain(std::iter::once(info.name.clone()))
-        .collect::<Vec<_>>()
-        .join("::");
-    // `struct AppState(Arc<Inner>)` with `Deref<Target = Inner>`: the field goes in `Inner`.
-    let target = match &outer.item.fields {
-        Fields::Named(_) => outer,
-        Fields::Unnamed(_) => {
-            let deref = ctx
-                .model
-                .deref_impls()
-                .into_iter()
-                .find(|d| d.self_ty == info.name);
-            match deref {
-                Some(d) => match ctx.find_struct(&d.target) {
-                    Ok(inner) if matches!(inner.item.fields, Fields::Named(_)) => inner,
-                    _ => {
-                        return Ok(Err(format!(
-                            "`{}` derefs to `{}`, which has no named fields init can add to",
-                            info.name, d.target
-                        )));
-                    }
-                },
-                None => {
-                    return Ok(Err(format!(
-                        "`{}` is a tuple struct without a `Deref` impl to a struct with named \
-                         fields",
-                        info.name
-                    )));
-                }
-            }
-        }
-        Fields::Unit => {
-            return Ok(Err(format!(
-                "`{}` has no fields to add `auth` to",
-                info.name
-            )));
-        }
-    };
-    let Fields::Named(fields) = &target.item.fields else {
-        return Ok(Err(format!("`{}` has no named fields", target.item.ident)));
-    };
-    if info.kind == StateKind::Struct && !derives(outer.item, "Clone") {
-        return Ok(Err(format!("`{}` does not derive Clone", info.name)));
-    }
-    let hand_wired = ctx
-        .model
-        .hand_written_from_ref()
-        .iter()
-        .any(|i| i.from.contains(info.name.as_str()) && i.for_ty.contains("BetterAuth"));
-    if hand_wired {
-        return Ok(Err(format!(
-            "`{}` already has a `FromRef` impl for `Arc<BetterAuth>`",
-            info.name
-        )));
-    }
+    let (outer, target) = state_target(ctx, &info)?;
     let home = outer.file.root;
-    if !outer.module.is_empty() && matches!(outer.item.vis, syn::Visibility::Inherited) {
-        return Ok(Err(format!(
-            "`{}` is private to `mod {}`; make it `pub(crate)` so Better Auth's module can \
-             name it",
-            info.name,
-            outer.module.join("::")
-        )));
-    }
-
-    // The one place the state struct is built.
-    let target_name = target.item.ident.to_string();
-    let literals = ctx.literals_of(&target_name);
-    let [(init_fn, lit_stmt, literal)] = literals.as_slice() else {
-        return Ok(Err(format!(
-            "`{target_name} {{ .. }}` is built in {} places; init needs exactly one",
-            literals.len()
-        )));
+    let mut place = Place {
+        file: Some(outer.file.id),
+        home: Some(home),
+        init_fn: None,
     };
-    manual.init_fn = Some(init_fn.file.id);
-    if literal.rest.is_some() || literal.fields.is_empty() {
-        return Ok(Err(format!(
-            "the `{target_name} {{ .. }}` literal in `fn {}` uses `..` or has no fields",
-            init_fn.name()
-        )));
-    }
-    if !init_fn.is_async() {
-        return Ok(Err(format!(
-            "`{target_name}` is built in `fn {}`, which is not async, so it cannot await \
-             Better Auth's set-up",
-            init_fn.name()
-        )));
-    }
+    let target_name = target.item.ident.to_string();
+    let (init_fn, lit_stmt, literal) = state_literal(ctx, &target_name, place)?;
+    place.init_fn = Some(init_fn.file.id);
+    let refuse = |reason: String| WireError::Refused(reason, place);
     // Every file that names the auth module must see it.
     let Some(init_path) = module_path(init_fn.file, home, input.module, ctx.lib_crate) else {
-        return Ok(Err(format!(
+        return Err(refuse(format!(
             "`{}` is defined in the binary but built in the library",
             info.name
         )));
     };
     let Some(router_path) = module_path(seg.func.file, home, input.module, ctx.lib_crate) else {
-        return Ok(Err(format!(
+        return Err(refuse(format!(
             "`{}` is defined in the binary but the router is built in the library",
             info.name
         )));
@@ -2153,135 +2329,38 @@ fn wire_state(
         path: init_path,
         file: module_shown(ctx.model, home, input.module),
     };
-
     // How the router reaches the instance.
-    let same_fn = seg.func.same(init_fn);
-    let auth_expr = if same_fn {
-        "&auth".to_owned()
-    } else if let Some(ident) = &info.ident {
-        format!("&{ident}.auth")
-    } else {
-        return Ok(Err(format!(
-            "the router is built in `fn {}`, which cannot see the Better Auth instance",
-            seg.func.name()
-        )));
+    let same_fn = seg.func.same(&init_fn);
+    let auth_expr = match &info.ident {
+        _ if same_fn => "&auth".to_owned(),
+        Some(ident) => format!("&{ident}.auth"),
+        None => {
+            return Err(refuse(format!(
+                "the router is built in `fn {}`, which cannot see the Better Auth instance",
+                seg.func.name()
+            )));
+        }
     };
 
     mod_decl_edit(ctx.model, home, input, snippets, edits)?;
-
-    // The field.
-    let existing = fields
-        .named
-        .iter()
-        .find(|f| f.ident.as_ref().is_some_and(|i| i == "auth"));
-    match existing {
-        Some(field) if tokens(&field.ty).contains("BetterAuth") => {}
-        Some(_) => {
-            return Ok(Err(format!(
-                "`{target_name}` already has a field named `auth`"
-            )));
-        }
-        None => {
-            let Some((field, comma)) = fields.named.pairs().next_back().map(Pair::into_tuple)
-            else {
-                return Ok(Err(format!("`{target_name}` has no fields")));
-            };
-            let file = target.file;
-            let other_crate = [init_fn.file.root, seg.func.file.root]
-                .iter()
-                .any(|r| *r != file.root);
-            let vis = if other_crate {
-                "pub ".to_owned()
-            } else {
-                match &field.vis {
-                    syn::Visibility::Public(_) => "pub ".to_owned(),
-                    _ if !target.module.is_empty() => "pub(crate) ".to_owned(),
-                    syn::Visibility::Inherited => String::new(),
-                    vis => format!("{} ", tokens(vis).replace(" (", "(").replace(" )", ")")),
-                }
-            };
-            let text = snippets.snippet(
-                "state_field",
-                &[("vis", vis), ("module_file", module.file.clone())],
-            )?;
-            let field_start = file.offset(field.span().start());
-            let indent = file.indent_at(field_start);
-            let (at, lead) = match comma {
-                Some(comma) => (file.offset(comma.span.end()), String::new()),
-                None => (file.offset(field.span().end()), ",".to_owned()),
-            };
-            edits.push(Edit {
-                file: file.id,
-                start: at,
-                end: at,
-                text: format!("{lead}{}", indent_lines(&text, &indent, true)),
-            });
-            let mut missing = Vec::new();
-            if !file.imports_name("BetterAuth") {
-                missing.push("better_auth::BetterAuth");
-            }
-            if !file.imports_name("Arc") {
-                missing.push("std::sync::Arc");
-            }
-            if !missing.is_empty() {
-                let imports = snippets.snippet("imports", &[("imports", missing.join("\n"))])?;
-                edits.push(import_edit(file, &imports));
-            }
-        }
-    }
-
-    // Reuse the app's pool when the state holds one for the same database.
-    let mut pool = None;
-    if let Some(pool_type) = input.pool_type {
-        let names = PoolNames::new(ctx, pool_type);
-        let pool_field = fields.named.iter().find(|f| names.is_pool(&tokens(&f.ty)));
-        if let Some(field_ident) = pool_field.and_then(|f| f.ident.as_ref()) {
-            let value = literal
-                .fields
-                .iter()
-                .find(|f| matches!(&f.member, Member::Named(i) if i == field_ident));
-            let ident = value.and_then(|v| match &v.expr {
-                Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
-                Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => {
-                    match &*m.receiver {
-                        Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
-                        _ => None,
-                    }
-                }
-                _ => None,
-            });
-            let bound = ident.as_ref().is_some_and(|ident| {
-                let_binding(*init_fn, ident, *lit_stmt).is_some()
-                    || param(*init_fn, ident).is_some()
-            });
-            match ident {
-                Some(ident) if bound => {
-                    pool = Some(PoolReuse {
-                        type_path: pool_type,
-                        arg: format!("{ident}.clone()"),
-                    });
-                }
-                _ => notes.push(format!(
-                    "`{target_name}.{field_ident}` holds a pool, but init could not see which \
-                     variable it comes from; Better Auth opens its own pool from \
-                     BETTER_AUTH_DATABASE_URL"
-                )),
-            }
-        }
-    }
+    let crates = [init_fn.file.root, seg.func.file.root];
+    field_edit(target, crates, &module, snippets, edits)?.map_err(refuse)?;
+    let pool = state_pool(ctx, input, target, (init_fn, lit_stmt, literal), notes);
 
     // `let auth = ...;` before the literal (and before the router, in the same function).
     let let_stmt = if same_fn {
-        (*lit_stmt).min(seg.stmt)
+        lit_stmt.min(seg.stmt)
     } else {
-        *lit_stmt
+        lit_stmt
     };
     let pool_arg = pool.as_ref().map(|p| p.arg.clone()).unwrap_or_default();
-    if let Err(reason) = let_auth_edit(
-        *init_fn, let_stmt, &module, &pool_arg, input, snippets, edits,
-    )? {
-        return Ok(Err(reason));
-    }
+    let_auth_edit(
+        init_fn, let_stmt, &module, &pool_arg, input, snippets, edits,
+    )
+    .map_err(|err| match err {
+        WireError::Refused(reason, _) => refuse(reason),
+        other => other,
+    })?;
 
     // The literal's initialiser.
     let has_auth = literal
@@ -2297,7 +2376,9 @@ fn wire_state(
     }
 
     // The routes, before `.with_state(..)`.
-    if !already_nested(trace, input) {
+    if already_nested(trace, input) {
+        upgrade_old_nest(trace, input, edits);
+    } else {
         let text = snippets.snippet(
             "mount",
             &[("module_path", router_path), ("auth_expr", auth_expr)],
@@ -2305,23 +2386,29 @@ fn wire_state(
         let anchor = nest_anchor(seg, ci);
         notes.extend(unwrapped_layers_note(trace, si, anchor));
         edits.push(chain_edit(seg, anchor, text.trim_end()));
-    } else {
-        upgrade_old_nest(trace, input, edits);
     }
 
-    Ok(Ok(Wiring {
+    Ok(Wiring {
         handlers_reach_auth: true,
         serve_site: false,
         state: info.kind,
-        state_name: Some(info.name),
-        state_path: Some(state_path),
-        derives_from_ref,
+        state_name: Some(info.name.clone()),
+        state_path: Some(
+            outer
+                .module
+                .iter()
+                .chain(std::iter::once(&info.name))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("::"),
+        ),
+        derives_from_ref: derives(outer.item, "FromRef"),
         home,
         pool,
         port: None,
         outcome: Outcome::Edits(Vec::new()),
         notes: Vec::new(),
-    }))
+    })
 }
 
 fn literal_edit(file: &SourceFile, literal: &ExprStruct, text: &str) -> Edit {
@@ -2354,6 +2441,38 @@ fn literal_edit(file: &SourceFile, literal: &ExprStruct, text: &str) -> Edit {
     }
 }
 
+/// Why a wiring step stopped.
+#[derive(Debug)]
+pub(super) enum WireError {
+    /// The sources are too unusual to edit safely: why, and where the manual steps point.
+    Refused(String, Place),
+    /// A snippet failed to render (a bug in the templates).
+    Render(anyhow::Error),
+}
+
+impl From<anyhow::Error> for WireError {
+    fn from(err: anyhow::Error) -> Self {
+        WireError::Render(err)
+    }
+}
+
+/// Where the manual steps point, as far as the wiring got before it was refused: each
+/// field overrides the default when set.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Place {
+    /// The file shown as left alone.
+    file: Option<usize>,
+    /// The crate root the module belongs to.
+    home: Option<Root>,
+    /// The file of the function that should create the instance.
+    init_fn: Option<usize>,
+}
+
+/// A refusal with the default place.
+fn refused<T>(reason: String) -> Result<T, WireError> {
+    Err(WireError::Refused(reason, Place::default()))
+}
+
 /// What is known when the wiring has to be done by hand.
 struct Manual<'a> {
     model: &'a Model,
@@ -2368,6 +2487,19 @@ struct Manual<'a> {
 }
 
 impl Manual<'_> {
+    /// The manual steps for `err`, pointed at its place; a render error is passed on.
+    fn refused(mut self, err: WireError) -> anyhow::Result<Wiring> {
+        match err {
+            WireError::Render(err) => Err(err),
+            WireError::Refused(reason, place) => {
+                self.file = place.file.unwrap_or(self.file);
+                self.home = place.home.unwrap_or(self.home);
+                self.init_fn = place.init_fn.or(self.init_fn);
+                self.build(reason)
+            }
+        }
+    }
+
     /// Steps that wire Better Auth where the app is served, which compile whatever the
     /// router and its state are: the module, `let auth`, and `auth::attach(app, &auth)`.
     fn build(&self, reason: String) -> anyhow::Result<Wiring> {
