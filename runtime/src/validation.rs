@@ -97,7 +97,8 @@ pub fn check_image(image: Option<&str>) -> Result<()> {
     }
     let web_url = !image.chars().any(char::is_control)
         && url::Url::parse(image).is_ok_and(|url| {
-            matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty())
+            matches!(url.scheme(), "http" | "https")
+                && url.host_str().is_some_and(|h| !h.is_empty())
         });
     if web_url {
         Ok(())

@@ -131,7 +131,10 @@ impl Oidc {
         // there would run in the app's page; the others receive the client
         // secret, codes and access tokens.
         let endpoints = [
-            ("authorization_endpoint", Some(&metadata.authorization_endpoint)),
+            (
+                "authorization_endpoint",
+                Some(&metadata.authorization_endpoint),
+            ),
             ("token_endpoint", Some(&metadata.token_endpoint)),
             ("jwks_uri", Some(&metadata.jwks_uri)),
             ("userinfo_endpoint", metadata.userinfo_endpoint.as_ref()),
@@ -221,9 +224,7 @@ impl Oidc {
         let mut decoded = decode(&set)?;
         // A provider may replace a key and keep its `kid`: a bad signature by
         // a known key id fetches the key set again, once, before failing.
-        let bad_signature = |d: &jsonwebtoken::errors::Result<_>| {
-            matches!(d, Err(e) if *e.kind() == jsonwebtoken::errors::ErrorKind::InvalidSignature)
-        };
+        let bad_signature = |d: &jsonwebtoken::errors::Result<_>| matches!(d, Err(e) if *e.kind() == jsonwebtoken::errors::ErrorKind::InvalidSignature);
         if header.kid.is_some() && bad_signature(&decoded) {
             let fresh = self.jwks(metadata, header.kid.as_deref(), true).await?;
             decoded = decode(&fresh)?;

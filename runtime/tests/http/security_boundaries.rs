@@ -29,22 +29,28 @@ async fn exec_sql(db: &TestDb, sql: &str) {
 // ---------------------------------------------------------------- S53
 
 // The Kelvin sign (U+212A) lower-cases to an ASCII `k` under Unicode rules.
-both_backends!(s53_emails_fold_ascii_case_only, |srv: TestServer| async move {
-    srv.user("kate@example.com").await;
-    // ASCII letters still fold.
-    assert_eq!(srv.sign_in("KATE@Example.COM", PASSWORD).await.status, 200);
-    // An address that only Unicode case mapping makes equal is another address.
-    let kelvin = "\u{212A}ate@example.com";
-    let resp = srv.sign_in(kelvin, PASSWORD).await;
-    assert_eq!((resp.status, resp.code()), (401, "INVALID_EMAIL_OR_PASSWORD"));
-    let resp = srv.sign_up(kelvin).await;
-    assert_eq!(resp.status, 200, "a separate account: {}", resp.body);
-    assert_eq!(resp.body["user"]["email"], kelvin);
-    assert_ne!(
-        resp.body["user"]["id"],
-        srv.sign_in("kate@example.com", PASSWORD).await.body["user"]["id"]
-    );
-});
+both_backends!(
+    s53_emails_fold_ascii_case_only,
+    |srv: TestServer| async move {
+        srv.user("kate@example.com").await;
+        // ASCII letters still fold.
+        assert_eq!(srv.sign_in("KATE@Example.COM", PASSWORD).await.status, 200);
+        // An address that only Unicode case mapping makes equal is another address.
+        let kelvin = "\u{212A}ate@example.com";
+        let resp = srv.sign_in(kelvin, PASSWORD).await;
+        assert_eq!(
+            (resp.status, resp.code()),
+            (401, "INVALID_EMAIL_OR_PASSWORD")
+        );
+        let resp = srv.sign_up(kelvin).await;
+        assert_eq!(resp.status, 200, "a separate account: {}", resp.body);
+        assert_eq!(resp.body["user"]["email"], kelvin);
+        assert_ne!(
+            resp.body["user"]["id"],
+            srv.sign_in("kate@example.com", PASSWORD).await.body["user"]["id"]
+        );
+    }
+);
 
 // ---------------------------------------------------------------- S54
 
@@ -124,8 +130,10 @@ both_backends!(
         // A NUL in a callback URL is refused before anything is stored.
         let resp = srv
             .post("/api/auth/sign-up/email")
-            .json(json!({ "name": "Ada", "email": "cb@example.com", "password": PASSWORD,
-                          "callbackURL": "/welcome\u{0}" }))
+            .json(
+                json!({ "name": "Ada", "email": "cb@example.com", "password": PASSWORD,
+                          "callbackURL": "/welcome\u{0}" }),
+            )
             .send()
             .await;
         assert_eq!((resp.status, resp.code()), (403, "INVALID_CALLBACKURL"));
@@ -159,11 +167,7 @@ both_backends!(
                 resp.body
             );
         }
-        let session = srv
-            .get("/api/auth/get-session")
-            .bearer(&token)
-            .send()
-            .await;
+        let session = srv.get("/api/auth/get-session").bearer(&token).send().await;
         assert_eq!(session.body["user"]["name"], "Ada Lovelace");
         assert_eq!(session.body["user"]["image"], "https://example.com/ada.png");
         // Names in other scripts, and http images, are fine.
@@ -188,7 +192,9 @@ async fn declared(ctx: &AuthContext, request: AuthRequest) -> better_auth::Resul
         Ok(session) => Value::String(session.user.email().to_owned()),
         Err(_) => Value::Null,
     };
-    Ok(AuthResponse::json(&json!({ "handlerRan": true, "email": email })))
+    Ok(AuthResponse::json(
+        &json!({ "handlerRan": true, "email": email }),
+    ))
 }
 
 impl Plugin for Declared {
@@ -285,11 +291,7 @@ both_db!(
                     ),
                 )
                 .await;
-                let session = srv
-                    .get("/api/auth/get-session")
-                    .bearer(&token)
-                    .send()
-                    .await;
+                let session = srv.get("/api/auth/get-session").bearer(&token).send().await;
                 assert_eq!(
                     (session.status, &session.body),
                     (200, &Value::Null),
@@ -310,14 +312,12 @@ both_db!(
         let value = unreadable_times(&db)[0];
         exec_sql(
             &db,
-            &format!(r#"UPDATE "user" SET "createdAt" = '{value}' WHERE "email" = 'ada@example.com'"#),
+            &format!(
+                r#"UPDATE "user" SET "createdAt" = '{value}' WHERE "email" = 'ada@example.com'"#
+            ),
         )
         .await;
-        let session = srv
-            .get("/api/auth/get-session")
-            .bearer(&token)
-            .send()
-            .await;
+        let session = srv.get("/api/auth/get-session").bearer(&token).send().await;
         assert_eq!(session.status, 200, "{}", session.body);
         assert_eq!(session.body["user"]["email"], "ada@example.com");
         // Sign-in still works and issues a session that reads.

@@ -136,10 +136,11 @@ async fn authorize(
         return (StatusCode::BAD_REQUEST, "unknown client").into_response();
     }
     let code = format!("code-{}", rand::random::<u64>());
-    fake.0.codes.lock().unwrap().insert(
-        code.clone(),
-        q.get("nonce").cloned().unwrap_or_default(),
-    );
+    fake.0
+        .codes
+        .lock()
+        .unwrap()
+        .insert(code.clone(), q.get("nonce").cloned().unwrap_or_default());
     let mut target = url::Url::parse(&q["redirect_uri"]).unwrap();
     target
         .query_pairs_mut()
@@ -148,12 +149,19 @@ async fn authorize(
     Redirect::to(target.as_str()).into_response()
 }
 
-async fn token(State(fake): State<FakeOidc>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn token(
+    State(fake): State<FakeOidc>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let Some(nonce) = form
         .get("code")
         .and_then(|code| fake.0.codes.lock().unwrap().remove(code))
     else {
-        return (StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_grant" }))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "invalid_grant" })),
+        )
+            .into_response();
     };
     let now = chrono::Utc::now().timestamp();
     let mut claims = json!({

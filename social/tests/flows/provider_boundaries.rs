@@ -36,9 +36,18 @@ both_backends!(
     s52_discovery_endpoints_must_be_https_or_loopback,
     |backend| async move {
         let refused = [
-            ("authorization_endpoint", "javascript:alert(document.domain)//"),
-            ("authorization_endpoint", "data:text/html,<script>alert(1)</script>"),
-            ("authorization_endpoint", "http://login.example.com/authorize"),
+            (
+                "authorization_endpoint",
+                "javascript:alert(document.domain)//",
+            ),
+            (
+                "authorization_endpoint",
+                "data:text/html,<script>alert(1)</script>",
+            ),
+            (
+                "authorization_endpoint",
+                "http://login.example.com/authorize",
+            ),
             ("authorization_endpoint", "/authorize"),
             ("token_endpoint", "http://tokens.example.com/token"),
             ("token_endpoint", "file:///etc/passwd"),
@@ -160,126 +169,130 @@ both_backends!(
 
 // ---------------------------------------------------------------- S60
 
-both_backends!(s60_state_cookie_is_host_prefixed_on_https, |backend| async move {
-    let Some(db) = TestDb::open(backend).await else {
-        return;
-    };
-    let fake = FakeOidc::start().await;
-    // The app is configured for https (its proxy terminates TLS) and is
-    // reached here over loopback.
-    const BASE: &str = "https://app.example.com";
-    let config = AuthConfig::new(SECRET)
-        .base_url(BASE)
-        .base_path("/api/auth")
-        .email_sender(Arc::new(MemoryEmailSender::new()))
-        .rate_limit(better_auth::rate_limit::RateLimitConfig::disabled());
-    let auth = Arc::new(
-        BetterAuth::new(config)
-            .database(db.database.clone())
-            .plugin(EmailPasswordPlugin::new())
-            .plugin(SessionManagementPlugin::new())
-            .plugin(AccountManagementPlugin::new())
-            .plugin(plugin(&fake))
-            .build()
+both_backends!(
+    s60_state_cookie_is_host_prefixed_on_https,
+    |backend| async move {
+        let Some(db) = TestDb::open(backend).await else {
+            return;
+        };
+        let fake = FakeOidc::start().await;
+        // The app is configured for https (its proxy terminates TLS) and is
+        // reached here over loopback.
+        const BASE: &str = "https://app.example.com";
+        let config = AuthConfig::new(SECRET)
+            .base_url(BASE)
+            .base_path("/api/auth")
+            .email_sender(Arc::new(MemoryEmailSender::new()))
+            .rate_limit(better_auth::rate_limit::RateLimitConfig::disabled());
+        let auth = Arc::new(
+            BetterAuth::new(config)
+                .database(db.database.clone())
+                .plugin(EmailPasswordPlugin::new())
+                .plugin(SessionManagementPlugin::new())
+                .plugin(AccountManagementPlugin::new())
+                .plugin(plugin(&fake))
+                .build()
+                .await
+                .expect("build BetterAuth"),
+        );
+        let app = Router::new()
+            .nest("/api/auth", auth.axum_router())
+            .with_state(auth.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let local = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
             .await
-            .expect("build BetterAuth"),
-    );
-    let app = Router::new()
-        .nest("/api/auth", auth.axum_router())
-        .with_state(auth.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let local = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+            .unwrap();
+        });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
 
-    let start = client
-        .post(format!("{local}/api/auth/sign-in/social"))
-        .header("origin", BASE)
-        .json(&sign_in_body())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(start.status(), 200);
-    let line = start
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.contains(".state="))
-        .expect("a state cookie");
-    assert!(line.starts_with("__Host-better-auth.state="), "{line}");
-    assert!(line.contains("Secure"), "{line}");
-    assert!(line.contains("Path=/"), "{line}");
-    assert!(!line.to_ascii_lowercase().contains("domain="), "{line}");
-    let cookie = line.split(';').next().unwrap().to_owned();
-    let value = cookie.split_once('=').unwrap().1.to_owned();
-    let body: Value = start.json().await.unwrap();
-
-    // Through the provider; its redirect names the https callback, which is
-    // this server.
-    let authorize = client
-        .get(body["url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let location = authorize.headers()["location"].to_str().unwrap().to_owned();
-    assert!(location.starts_with(&format!("{BASE}/api/auth/callback/fake?")));
-    let callback = location.replacen(BASE, &local, 1);
-
-    // A cookie of another name (as a sibling subdomain could plant with
-    // `__Secure-` or no prefix) does not bind the flow.
-    for planted in [
-        format!("__Secure-better-auth.state={value}"),
-        format!("better-auth.state={value}"),
-    ] {
-        let resp = client
-            .get(&callback)
-            .header("cookie", planted.as_str())
+        let start = client
+            .post(format!("{local}/api/auth/sign-in/social"))
+            .header("origin", BASE)
+            .json(&sign_in_body())
             .send()
             .await
             .unwrap();
-        let location = resp.headers()["location"].to_str().unwrap();
-        assert_eq!(
-            query_param(location, "error").as_deref(),
-            Some("state_mismatch"),
-            "{planted}: {location}"
+        assert_eq!(start.status(), 200);
+        let line = start
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.contains(".state="))
+            .expect("a state cookie");
+        assert!(line.starts_with("__Host-better-auth.state="), "{line}");
+        assert!(line.contains("Secure"), "{line}");
+        assert!(line.contains("Path=/"), "{line}");
+        assert!(!line.to_ascii_lowercase().contains("domain="), "{line}");
+        let cookie = line.split(';').next().unwrap().to_owned();
+        let value = cookie.split_once('=').unwrap().1.to_owned();
+        let body: Value = start.json().await.unwrap();
+
+        // Through the provider; its redirect names the https callback, which is
+        // this server.
+        let authorize = client
+            .get(body["url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let location = authorize.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.starts_with(&format!("{BASE}/api/auth/callback/fake?")));
+        let callback = location.replacen(BASE, &local, 1);
+
+        // A cookie of another name (as a sibling subdomain could plant with
+        // `__Secure-` or no prefix) does not bind the flow.
+        for planted in [
+            format!("__Secure-better-auth.state={value}"),
+            format!("better-auth.state={value}"),
+        ] {
+            let resp = client
+                .get(&callback)
+                .header("cookie", planted.as_str())
+                .send()
+                .await
+                .unwrap();
+            let location = resp.headers()["location"].to_str().unwrap();
+            assert_eq!(
+                query_param(location, "error").as_deref(),
+                Some("state_mismatch"),
+                "{planted}: {location}"
+            );
+        }
+        let resp = client
+            .get(&callback)
+            .header("cookie", cookie.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 302);
+        assert_eq!(resp.headers()["location"], "/dashboard");
+        let cookies: Vec<String> = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        assert!(
+            cookies
+                .iter()
+                .any(|c| c.starts_with("__Secure-better-auth.session_token=")),
+            "{cookies:?}"
+        );
+        // The state cookie is cleared under its own name.
+        assert!(
+            cookies
+                .iter()
+                .any(|c| c.starts_with("__Host-better-auth.state=;")
+                    || c.starts_with("__Host-better-auth.state=\"\"")),
+            "{cookies:?}"
         );
     }
-    let resp = client
-        .get(&callback)
-        .header("cookie", cookie.as_str())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 302);
-    assert_eq!(resp.headers()["location"], "/dashboard");
-    let cookies: Vec<String> = resp
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
-    assert!(
-        cookies
-            .iter()
-            .any(|c| c.starts_with("__Secure-better-auth.session_token=")),
-        "{cookies:?}"
-    );
-    // The state cookie is cleared under its own name.
-    assert!(
-        cookies
-            .iter()
-            .any(|c| c.starts_with("__Host-better-auth.state=;") || c.starts_with("__Host-better-auth.state=\"\"")),
-        "{cookies:?}"
-    );
-});
+);
