@@ -227,6 +227,56 @@ pub(super) fn inspect(args: &InitArgs, package: &Package) -> anyhow::Result<Fact
     })
 }
 
+#[cfg(test)]
+impl Facts {
+    /// Facts of a project that exists only in memory: `package`'s crate roots (no module
+    /// files), its `.env`, cargo's `[env]`, its `.env.example` and configuration files,
+    /// outside any repository.
+    pub(super) fn in_memory(
+        package: &Package,
+        env_text: Option<&str>,
+        cargo_env: Option<&str>,
+        example_text: Option<&str>,
+        config_files: Vec<ConfigFile>,
+    ) -> Facts {
+        let shown = |p: &Path| {
+            p.strip_prefix(&package.dir)
+                .map_or_else(|_| p.display().to_string(), |r| r.display().to_string())
+        };
+        let roots: Vec<(Root, PathBuf, String)> =
+            [(Root::Main, &package.main), (Root::Lib, &package.lib)]
+                .into_iter()
+                .filter_map(|(root, file)| {
+                    let file = file.as_ref()?;
+                    Some((root, file.path.clone(), file.text.clone()?))
+                })
+                .collect();
+        let model = Model::load(&roots, &shown).expect("the sources parse");
+        Facts {
+            base: package.dir.clone(),
+            model,
+            module: "auth".to_owned(),
+            existing_module: None,
+            env_path: package.dir.join(".env"),
+            env_text: env_text.map(str::to_owned),
+            env_tracked: false,
+            cargo_env: cargo_env.map(str::to_owned),
+            example_path: package.dir.join(".env.example"),
+            example_text: example_text.map(str::to_owned),
+            member_env_files: Vec::new(),
+            ignore_path: package.dir.join(".gitignore"),
+            ignore_text: None,
+            git: GitView::default(),
+            app_migrations_sql: String::new(),
+            migration_files: Vec::new(),
+            config_files,
+            test_sources: Vec::new(),
+            runtime: (RuntimeSource::Version("0.9".to_owned()), true),
+            existing: Vec::new(),
+        }
+    }
+}
+
 fn read(path: &Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }

@@ -18,6 +18,9 @@ mod serve_site;
 mod source;
 mod wiring;
 
+#[cfg(test)]
+mod tests;
+
 use anyhow::{Context, anyhow};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
