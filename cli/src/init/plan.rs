@@ -180,14 +180,19 @@ fn postgres_url(facts: &Facts, package: &Package) -> (String, String) {
         .live_env()
         .and_then(|t| envfile::value_of(&t, "DATABASE_URL"))
         .filter(|url| is_postgres(url))
-        .map(|url| (url, "the app's DATABASE_URL in .env"))
+        .map(|url| (url, "the app's DATABASE_URL in .env".to_owned()))
         .or_else(|| {
             facts
                 .example_text
                 .as_deref()
                 .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
                 .filter(|url| is_postgres(url) && !url.contains("${"))
-                .map(|url| (url, "the app's DATABASE_URL in its example dotenv file"))
+                .map(|url| {
+                    (
+                        url,
+                        "the app's DATABASE_URL in its example dotenv file".to_owned(),
+                    )
+                })
         });
     let from_code = || {
         let mut found: Vec<String> = Vec::new();
@@ -199,11 +204,15 @@ fn postgres_url(facts: &Facts, package: &Package) -> (String, String) {
         (found.len() == 1).then(|| {
             (
                 found.remove(0),
-                "the app's default database URL in its code",
+                "the app's default database URL in its code".to_owned(),
             )
         })
     };
-    let found = from_env.or_else(from_code);
+    let from_config = || {
+        port::database_from_config(facts)
+            .map(|(url, file)| (url, format!("the app's database settings in {file}")))
+    };
+    let found = from_env.or_else(from_config).or_else(from_code);
     let taken = clashing_table(&facts.app_migrations_sql);
     if let (Some((url, source)), None) = (&found, taken) {
         let note = format!(

@@ -110,25 +110,10 @@ fn port_from_config_files(files: &[ConfigFile], literals: &HashSet<String>) -> O
         "settings",
         "app",
     ];
-    let named = |file: &ConfigFile| {
-        file.file_name == "fly.toml"
-            || literals.iter().any(|l| {
-                l.contains(&file.file_name)
-                    || *l == file.stem
-                    || file.folder.is_some_and(|folder| l.starts_with(folder))
-            })
-    };
     let found: Vec<(&str, u16)> = files
         .iter()
-        .filter(|file| named(file))
-        .flat_map(|file| {
-            let ports = if file.toml {
-                toml_ports(&file.text)
-            } else {
-                yaml_ports(&file.text)
-            };
-            ports.into_iter().map(|p| (file.stem.as_str(), p))
-        })
+        .filter(|file| named_by_the_sources(file, literals))
+        .flat_map(|file| ports_in(file).into_iter().map(|p| (file.stem.as_str(), p)))
         .collect();
     let single = |mut ports: Vec<u16>| {
         ports.sort_unstable();
@@ -159,20 +144,27 @@ fn own_port_key(section: &str, key: &str) -> bool {
             .any(|other| key.contains(other) || section.split(['.', '_', '-']).any(|s| s == *other))
 }
 
-/// A port number written as a YAML scalar (`8000`, `"8000"`, `8000 # comment`).
-fn port_value(value: &str) -> Option<u16> {
-    let value = value.split('#').next().unwrap_or("").trim();
-    value
-        .trim_matches(|c| c == '"' || c == '\'')
-        .parse::<u16>()
-        .ok()
-        .filter(|p| *p > 0)
+/// One setting of a configuration file: the dotted path of the section it is in
+/// (`database`, `server.http`), its key, and its value as text.
+#[derive(Debug, PartialEq)]
+struct Entry {
+    section: String,
+    key: String,
+    value: String,
 }
 
-/// The app's ports in a TOML file: `port = 8000` keys (or `"8000"`), by the tables they
-/// are in.
-fn toml_ports(text: &str) -> Vec<u16> {
-    fn walk(table: &dyn toml_edit::TableLike, section: &str, ports: &mut Vec<u16>) {
+/// Every scalar setting of a configuration file, TOML or YAML.
+fn entries(file: &ConfigFile) -> Vec<Entry> {
+    if file.toml {
+        toml_entries(&file.text)
+    } else {
+        yaml_entries(&file.text)
+    }
+}
+
+/// The scalar settings of a TOML file, by the tables they are in.
+fn toml_entries(text: &str) -> Vec<Entry> {
+    fn walk(table: &dyn toml_edit::TableLike, section: &str, out: &mut Vec<Entry>) {
         for (key, item) in table.iter() {
             if let Some(inner) = item.as_table_like() {
                 let path = if section.is_empty() {
@@ -180,28 +172,34 @@ fn toml_ports(text: &str) -> Vec<u16> {
                 } else {
                     format!("{section}.{key}")
                 };
-                walk(inner, &path, ports);
-            } else if own_port_key(section, key) {
-                let port = item
-                    .as_integer()
-                    .and_then(|n| u16::try_from(n).ok())
-                    .or_else(|| item.as_str().and_then(|s| s.trim().parse().ok()));
-                ports.extend(port.filter(|p| *p > 0));
+                walk(inner, &path, out);
+                continue;
+            }
+            let value = item
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| item.as_integer().map(|n| n.to_string()));
+            if let Some(value) = value {
+                out.push(Entry {
+                    section: section.to_owned(),
+                    key: key.to_owned(),
+                    value,
+                });
             }
         }
     }
-    let mut ports = Vec::new();
+    let mut out = Vec::new();
     if let Ok(doc) = text.parse::<toml_edit::DocumentMut>() {
-        walk(doc.as_table(), "", &mut ports);
+        walk(doc.as_table(), "", &mut out);
     }
-    ports
+    out
 }
 
-/// The app's ports in a YAML file: `port: 8000` keys, by the keys they sit under.
-fn yaml_ports(text: &str) -> Vec<u16> {
+/// The scalar settings of a YAML file (`key: value` lines), by the keys they sit under.
+fn yaml_entries(text: &str) -> Vec<Entry> {
     // The enclosing keys, with their indentation.
     let mut parents: Vec<(usize, String)> = Vec::new();
-    let mut ports = Vec::new();
+    let mut out = Vec::new();
     for line in text.lines() {
         let content = line.trim_start();
         if content.is_empty() || content.starts_with('#') || content.starts_with('-') {
@@ -220,11 +218,115 @@ fn yaml_ports(text: &str) -> Vec<u16> {
             continue;
         }
         let section: Vec<&str> = parents.iter().map(|(_, k)| k.as_str()).collect();
-        if own_port_key(&section.join("."), key) {
-            ports.extend(port_value(value));
-        }
+        // A comment after a plain scalar; a quoted one keeps its `#`.
+        let value = match value.chars().next() {
+            Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or(""),
+            _ => value.split(" #").next().unwrap_or("").trim(),
+        };
+        out.push(Entry {
+            section: section.join("."),
+            key: key.trim().trim_matches('"').to_owned(),
+            value: value.to_owned(),
+        });
     }
-    ports
+    out
+}
+
+/// The app's ports in a configuration file: `port: 8000` keys outside other services'
+/// sections.
+fn ports_in(file: &ConfigFile) -> Vec<u16> {
+    entries(file)
+        .into_iter()
+        .filter(|e| own_port_key(&e.section, &e.key))
+        .filter_map(|e| e.value.trim().parse::<u16>().ok())
+        .filter(|p| *p > 0)
+        .collect()
+}
+
+/// Whether the sources name a configuration file (`"configuration/base.yaml"`,
+/// `"config.toml"`, the `"configuration"` folder, `"base"` as a stem), so it is the
+/// app's; `fly.toml` always is.
+fn named_by_the_sources(file: &ConfigFile, literals: &HashSet<String>) -> bool {
+    file.file_name == "fly.toml"
+        || literals.iter().any(|l| {
+            l.contains(&file.file_name)
+                || *l == file.stem
+                || file.folder.is_some_and(|folder| l.starts_with(folder))
+        })
+}
+
+/// The PostgreSQL database the app's configuration files describe (a `database` section
+/// with `host`, `port`, `username`, `password` and `database_name`, as zero2prod-style
+/// apps keep it), as a URL, with the file it came from; a `url` key in that section is
+/// taken as it is. A local or development file wins over a base one.
+pub(super) fn database_from_config(facts: &Facts) -> Option<(String, String)> {
+    const SECTIONS: [&str; 3] = ["database", "db", "postgres"];
+    let literals: HashSet<String> = facts
+        .model
+        .files
+        .iter()
+        .flat_map(|f| f.string_literals())
+        .collect();
+    let rank = |stem: &str| match stem {
+        "local" | "development" | "dev" => 0,
+        "base" | "default" | "config" | "settings" | "app" => 1,
+        _ => 2,
+    };
+    let mut files: Vec<&ConfigFile> = facts
+        .config_files
+        .iter()
+        .filter(|f| named_by_the_sources(f, &literals))
+        .collect();
+    files.sort_by_key(|f| rank(&f.stem));
+    files
+        .into_iter()
+        .filter(|f| rank(&f.stem) < 2)
+        .find_map(|file| {
+            let entries = entries(file);
+            let value = |keys: &[&str]| {
+                entries
+                    .iter()
+                    .find(|e| {
+                        SECTIONS.contains(&e.section.rsplit('.').next().unwrap_or(""))
+                            && keys.contains(&e.key.as_str())
+                    })
+                    .map(|e| e.value.clone())
+            };
+            let url = value(&["url", "database_url", "uri"])
+                .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+                .or_else(|| {
+                    let host = value(&["host", "hostname"])?;
+                    let name = value(&["database_name", "dbname", "name", "database"])?;
+                    let port = value(&["port"]).unwrap_or_else(|| "5432".to_owned());
+                    let user =
+                        value(&["username", "user"]).unwrap_or_else(|| "postgres".to_owned());
+                    let password = value(&["password"])
+                        .filter(|p| !p.is_empty())
+                        .map(|p| format!(":{}", url_escape(&p)))
+                        .unwrap_or_default();
+                    Some(format!(
+                        "postgres://{}{password}@{host}:{port}/{name}",
+                        url_escape(&user)
+                    ))
+                })?;
+            let shown = match file.folder {
+                Some(folder) => format!("{folder}/{}", file.file_name),
+                None => file.file_name.clone(),
+            };
+            Some((url, shown))
+        })
+}
+
+/// Percent-encodes what a URL's user or password cannot hold as it is.
+fn url_escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The port a configuration of the app defaults to, when it is the only one written:
@@ -330,18 +432,38 @@ mod tests {
         assert_eq!(port_from_env(&env, &named), Some(9000));
     }
 
+    fn file(name: &str, text: &str) -> ConfigFile {
+        ConfigFile {
+            file_name: name.to_owned(),
+            stem: name.split('.').next().unwrap().to_owned(),
+            folder: Some("configuration"),
+            toml: name.ends_with(".toml"),
+            text: text.to_owned(),
+        }
+    }
+
     #[test]
     fn toml_ports_skip_other_services_sections() {
         let text = "[database]\nport = 5432\n\n[server]\nport = 8000\nhost = \"0.0.0.0\"\n";
-        assert_eq!(toml_ports(text), vec![8000]);
-        assert_eq!(toml_ports("[app]\nhttp_port = \"8081\"\n"), vec![8081]);
-        assert_eq!(toml_ports("not toml ["), Vec::<u16>::new());
+        assert_eq!(ports_in(&file("c.toml", text)), vec![8000]);
+        let quoted = file("c.toml", "[app]\nhttp_port = \"8081\"\n");
+        assert_eq!(ports_in(&quoted), vec![8081]);
+        assert_eq!(ports_in(&file("c.toml", "not toml [")), Vec::<u16>::new());
     }
 
     #[test]
     fn yaml_ports_skip_other_services_sections() {
         let text = "application:\n  port: 8000 # dev\ndatabase:\n  port: 5432\n";
-        assert_eq!(yaml_ports(text), vec![8000]);
+        assert_eq!(ports_in(&file("c.yaml", text)), vec![8000]);
+    }
+
+    #[test]
+    fn yaml_values_keep_quoted_hashes_and_drop_comments() {
+        let entries =
+            yaml_entries("database:\n  password: \"pa#ss\" # dev only\n  host: db # here\n");
+        let values: Vec<&str> = entries.iter().map(|e| e.value.as_str()).collect();
+        assert_eq!(values, ["pa#ss", "db"]);
+        assert!(entries.iter().all(|e| e.section == "database"));
     }
 
     #[test]

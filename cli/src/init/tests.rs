@@ -475,3 +475,39 @@ fn serving_the_working_directory_is_a_step_left() {
         elsewhere.0.env_steps
     );
 }
+
+/// An app that keeps its database in its configuration files (`configuration/base.yaml`'s
+/// `database:` section, zero2prod-style) gets Better Auth in that database.
+#[test]
+fn the_database_is_read_from_the_configuration_files() {
+    let main = format!(
+        "fn settings() -> String {{\n    \
+         std::fs::read_to_string(\"configuration/base.yaml\").unwrap()\n}}\n\n{}",
+        serving("    let _settings = settings();\n", "\"127.0.0.1:8000\"")
+    );
+    let base = ConfigFile {
+        file_name: "base.yaml".to_owned(),
+        stem: "base".to_owned(),
+        folder: Some("configuration"),
+        toml: false,
+        text: "application:\n  port: 8000\ndatabase:\n  host: \"127.0.0.1\"\n  port: 5432\n  \
+               username: \"postgres\"\n  password: \"pass word\"\n  database_name: \"newsletter\"\n"
+            .to_owned(),
+    };
+    let planned = Project {
+        config_files: vec![base],
+        flags: vec!["--database", "postgres"],
+        ..Project::main(&main)
+    }
+    .plan();
+    let env = planned.file(".env");
+    assert!(
+        env.contains(
+            "BETTER_AUTH_DATABASE_URL=postgres://postgres:pass%20word@127.0.0.1:5432/newsletter\n"
+        ),
+        "{env}"
+    );
+    assert!(planned.noted("the app's database settings in configuration/base.yaml"));
+    // The committed example never holds the password.
+    assert!(!planned.file(".env.example").contains("pass%20word"));
+}
