@@ -23,6 +23,14 @@ fn main() {
             })
             .unwrap_or_default();
         files.sort();
+        // A checkout without them (a copy that lost the `cli/migrations` symlink) would
+        // build an init that cannot copy migrations: stop here instead.
+        assert!(
+            !files.is_empty(),
+            "no {backend} migrations in {}: cli/migrations must link to the repository's \
+             migrations/ folder",
+            dir.display()
+        );
         for file in files {
             println!("cargo:rerun-if-changed={}", file.display());
             let name = file.file_name().unwrap().to_string_lossy().into_owned();

@@ -146,7 +146,7 @@ fn migrations_copied_into_the_sqlx_folder() {
         "{auth}"
     );
     let snapshot = redact(&auth, dir.path());
-    snapshot_settings().bind(|| insta::assert_snapshot!("sqlx-pool__copy__src__auth.rs", snapshot));
+    snapshot_settings().bind(|| insta::assert_snapshot!("module__copied-migrations", snapshot));
 
     // The next run finds the copy and keeps that mode.
     let before = tree(dir.path());
