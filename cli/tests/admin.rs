@@ -1,5 +1,5 @@
 //! Integration tests of the admin commands (`migrate`, `user`, `session`,
-//! `secret`, `completions`) over the built binary, on SQLite files and on
+//! `verification`, `secret`, `completions`) over the built binary, on SQLite files and on
 //! PostgreSQL when `BETTER_AUTH_TEST_POSTGRES_URL` is set.
 
 #[path = "admin/common.rs"]
@@ -19,3 +19,5 @@ mod session;
 mod terminal;
 #[path = "admin/user.rs"]
 mod user;
+#[path = "admin/verification.rs"]
+mod verification;

@@ -25,6 +25,8 @@ const NO_CLIENT_ADDRESSES: &str = "better-auth cannot see client addresses, so r
 pub struct BetterAuth {
     pub(crate) context: AuthContext,
     pub(crate) routes: Vec<Route>,
+    /// Deletes expired tokens in the background (S50); stops with the instance.
+    pub(crate) _purge: Option<crate::purge::PurgeTask>,
 }
 
 impl Deref for BetterAuth {

@@ -179,9 +179,16 @@ impl BetterAuthBuilder {
         context.openapi_json = crate::openapi::document(&context.config, &setup.routes)
             .to_pretty_json()
             .map_err(|e| Error::Internal(format!("rendering the OpenAPI document: {e}")))?;
+        // S50: expired tokens are deleted in the background while the instance lives.
+        let purge = crate::purge::start(
+            context.database.clone(),
+            context.config.clock.clone(),
+            context.config.verification_purge_interval,
+        );
         Ok(BetterAuth {
             context,
             routes: setup.routes,
+            _purge: purge,
         })
     }
 }

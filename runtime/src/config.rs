@@ -26,6 +26,7 @@ pub struct AuthConfig {
     pub(crate) max_body_bytes: usize,
     pub(crate) body_timeout: Duration,
     pub(crate) hashing_queue: usize,
+    pub(crate) verification_purge_interval: Duration,
 }
 
 /// Default largest request body (S36): auth bodies are a few hundred bytes.
@@ -33,6 +34,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 /// Default time a client has to send a request body (S36).
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub use crate::crypto::DEFAULT_HASHING_QUEUE;
+/// Default time between two background purges of expired tokens (S50).
+pub const DEFAULT_VERIFICATION_PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
 impl fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -47,6 +50,10 @@ impl fmt::Debug for AuthConfig {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("body_timeout", &self.body_timeout)
             .field("hashing_queue", &self.hashing_queue)
+            .field(
+                "verification_purge_interval",
+                &self.verification_purge_interval,
+            )
             .finish()
     }
 }
@@ -78,6 +85,7 @@ impl AuthConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             hashing_queue: DEFAULT_HASHING_QUEUE,
+            verification_purge_interval: DEFAULT_VERIFICATION_PURGE_INTERVAL,
         }
     }
 
@@ -306,6 +314,25 @@ impl AuthConfig {
     /// ```
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// How often the instance deletes expired rows of the `verification`
+    /// table (S50: sign-in flows never finished, reset and verification links
+    /// never used), in a background task that starts with the instance and
+    /// stops when it is dropped. Default every 10 minutes, the first time at
+    /// start-up; `Duration::ZERO` turns it off (run `better-auth verification
+    /// purge --expired` from a scheduler instead).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use better_auth::AuthConfig;
+    ///
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!")
+    ///     .verification_purge_interval(Duration::from_secs(60));
+    /// ```
+    pub fn verification_purge_interval(mut self, interval: Duration) -> Self {
+        self.verification_purge_interval = interval;
         self
     }
 

@@ -188,6 +188,17 @@ impl AuthContext {
         truncate_millis(self.config.clock.now())
     }
 
+    /// The client a request comes from, as the rate limit counts it (S09):
+    /// the socket peer address, or the address `X-Forwarded-For` gives when the
+    /// peer is a trusted proxy; IPv6 clients share one key per /64. `None`
+    /// when the server provides no peer address (served without connect
+    /// info). Plugins use it to bound what one client may keep (S50).
+    pub fn client_key(&self, request: &AuthRequest) -> Option<String> {
+        let peer = request.peer?;
+        let client = self.config.rate_limit.client_ip(peer, &request.headers);
+        Some(crate::rate_limit::bucket(client))
+    }
+
     /// Full name of the session cookie (with `__Secure-` on https).
     pub fn session_cookie_name(&self) -> String {
         self.session_cookie.clone()

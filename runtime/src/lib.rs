@@ -46,6 +46,7 @@ pub mod plugins;
 
 mod auth;
 mod builder;
+mod purge;
 
 pub mod integrations;
 pub mod prelude;

@@ -50,6 +50,7 @@ mod github;
 mod http;
 mod oauth;
 mod oidc;
+mod pending;
 mod plugin;
 mod provider;
 mod routes;

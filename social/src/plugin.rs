@@ -53,12 +53,16 @@ impl std::fmt::Debug for SocialProvidersPlugin {
 pub(crate) struct Options {
     pub(crate) disable_sign_up: bool,
     pub(crate) allow_different_emails: bool,
+    /// S50: the most sign-in flows one client may have pending.
+    pub(crate) max_pending_flows: Option<usize>,
 }
 
 /// What the handlers find with `AuthContext::extension`.
 pub(crate) struct Social {
     pub(crate) providers: BTreeMap<String, Arc<dyn Provider>>,
     pub(crate) options: Options,
+    /// S50: the flows each client has started and not finished.
+    pub(crate) pending: crate::pending::PendingFlows,
 }
 
 impl SocialProvidersPlugin {
@@ -105,6 +109,18 @@ impl SocialProvidersPlugin {
         self.options.allow_different_emails = allowed;
         self
     }
+
+    /// The most sign-in and link flows one client (an address, or an IPv6
+    /// /64; behind trusted proxies, the address they name) may have started
+    /// and not finished, each kept in the database for up to ten minutes
+    /// (S50). Past it, `/sign-in/social` and `/link-social` answer 429 with
+    /// `Retry-After` until one of them ends or expires. Default 50 per
+    /// instance. Clients of a server started without connect info are not
+    /// told apart and not counted (as for rate limits).
+    pub fn max_pending_flows(mut self, flows: usize) -> Self {
+        self.options.max_pending_flows = Some(flows.max(1));
+        self
+    }
 }
 
 impl Default for SocialProvidersPlugin {
@@ -122,6 +138,11 @@ impl Plugin for SocialProvidersPlugin {
         setup.extension(Social {
             providers: self.providers.clone(),
             options: self.options.clone(),
+            pending: crate::pending::PendingFlows::new(
+                self.options
+                    .max_pending_flows
+                    .unwrap_or(crate::pending::DEFAULT_MAX_PENDING),
+            ),
         });
         setup
             .route(
@@ -133,7 +154,7 @@ impl Plugin for SocialProvidersPlugin {
                 )
                 .body::<routes::SignInSocialBody>()
                 .returns::<routes::AuthorizationUrl>()
-                .errors(&[400, 403, 404, 502]),
+                .errors(&[400, 403, 404, 429, 502]),
             )
             .route(
                 Route::new(
@@ -144,7 +165,7 @@ impl Plugin for SocialProvidersPlugin {
                 )
                 .body::<routes::LinkSocialBody>()
                 .returns::<routes::AuthorizationUrl>()
-                .errors(&[400, 403, 404, 502])
+                .errors(&[400, 403, 404, 429, 502])
                 .authenticated(),
             )
             .route(

@@ -29,6 +29,8 @@ use crate::provider::{AuthorizationRequest, Callback, Identity, Provider};
 const STATE_PURPOSE: &str = "social-state";
 /// How long a started sign-in may take (S40).
 const STATE_LIFETIME: Duration = Duration::from_secs(600);
+/// S50: the longest callback URL kept with a flow, in bytes.
+const MAX_URL_BYTES: usize = 2048;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -116,6 +118,8 @@ struct Start<'a> {
     login_hint: Option<&'a str>,
     id_token: bool,
     link: Option<LinkTarget>,
+    /// The client starting the flow, as the rate limit counts it (S50).
+    client: Option<String>,
 }
 
 pub(crate) async fn sign_in_social(ctx: &Ctx, request: AuthRequest) -> Result<AuthResponse> {
@@ -132,6 +136,7 @@ pub(crate) async fn sign_in_social(ctx: &Ctx, request: AuthRequest) -> Result<Au
             login_hint: body.login_hint.as_deref(),
             id_token: body.id_token.is_some(),
             link: None,
+            client: ctx.client_key(&request),
         },
     )
     .await
@@ -156,6 +161,7 @@ pub(crate) async fn link_social(ctx: &Ctx, request: AuthRequest) -> Result<AuthR
                 email: current.user.email().to_owned(),
                 session_id: current.session.id.clone(),
             }),
+            client: ctx.client_key(&request),
         },
     )
     .await
@@ -182,11 +188,22 @@ async fn start(ctx: &Ctx, start: Start<'_>) -> Result<AuthResponse> {
             "id token not supported",
         ));
     }
+    let urls = [
+        ("callbackURL", start.callback_url),
+        ("errorCallbackURL", start.error_url),
+        ("newUserCallbackURL", start.new_user_url),
+    ];
+    // S50: every field kept with the flow has a bound (the rest are ours,
+    // fixed-size, or the signed-in user's).
+    for (field, url) in urls {
+        if url.is_some_and(|url| url.len() > MAX_URL_BYTES) {
+            return Err(Error::Validation(format!(
+                "[body.{field}] At most {MAX_URL_BYTES} bytes"
+            )));
+        }
+    }
     // S44 (S22): every redirect target is checked before anything is stored.
-    for url in [start.callback_url, start.error_url, start.new_user_url]
-        .into_iter()
-        .flatten()
-    {
+    for url in urls.into_iter().filter_map(|(_, url)| url) {
         ctx.check_redirect(url)?;
     }
     check_scopes(start.scopes)?;
@@ -197,6 +214,14 @@ async fn start(ctx: &Ctx, start: Start<'_>) -> Result<AuthResponse> {
         return Err(Error::Validation(
             "[body.loginHint] Invalid login hint".into(),
         ));
+    }
+    // S50: a client has a bounded number of flows pending at once.
+    if let Some(client) = &start.client {
+        let now = ctx.now();
+        let expires = now + chrono::Duration::from_std(STATE_LIFETIME).unwrap_or_default();
+        if let Err(retry_after) = social.pending.start(client, now, expires) {
+            return Err(Error::TooManyRequests { retry_after });
+        }
     }
     let code_verifier = random_text(64);
     let nonce = random_text(32);
@@ -211,10 +236,19 @@ async fn start(ctx: &Ctx, start: Start<'_>) -> Result<AuthResponse> {
         nonce,
         link: start.link,
     };
-    let value = serde_json::to_string(&flow).map_err(|e| Error::Internal(e.to_string()))?;
-    let state = ctx
-        .issue_token(STATE_PURPOSE, &value, STATE_LIFETIME)
-        .await?;
+    let issued = match serde_json::to_string(&flow) {
+        Ok(value) => ctx.issue_token(STATE_PURPOSE, &value, STATE_LIFETIME).await,
+        Err(e) => Err(Error::Internal(e.to_string())),
+    };
+    let state = match issued {
+        Ok(state) => state,
+        Err(err) => {
+            if let Some(client) = &start.client {
+                social.pending.end(client);
+            }
+            return Err(err);
+        }
+    };
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(flow.code_verifier.as_bytes()));
     let redirect_uri = redirect_uri(ctx, provider.id());
     let url = provider
@@ -233,6 +267,9 @@ async fn start(ctx: &Ctx, start: Start<'_>) -> Result<AuthResponse> {
             // S45: a provider that cannot be reached is a 502 naming it, never a 500.
             tracing::warn!(provider = provider.id(), error = %err, "social sign-in could not start");
             ctx.consume_token(STATE_PURPOSE, &state).await?;
+            if let Some(client) = &start.client {
+                social.pending.end(client);
+            }
             return Err(Error::plugin(
                 StatusCode::BAD_GATEWAY,
                 "PROVIDER_UNAVAILABLE",
@@ -421,6 +458,11 @@ async fn finish(
         return Err(
             Failure::new(error_url, "state_mismatch").describe("this sign-in was finished already")
         );
+    }
+    // S50: the flow no longer counts against its client (when it comes back
+    // from the address that started it).
+    if let (Ok(social), Some(client)) = (social(ctx), ctx.client_key(request)) {
+        social.pending.end(&client);
     }
     let provider_id = request
         .params

@@ -1,4 +1,5 @@
-//! The admin commands: `migrate`, `user`, `session`, `secret`, `completions`.
+//! The admin commands: `migrate`, `user`, `session`, `verification`, `secret`,
+//! `completions`.
 //!
 //! They manage a live auth database through the runtime crate, so the schema,
 //! the password hashing and the session rows are exactly the server's. Every
@@ -28,6 +29,7 @@ mod prompt;
 mod secret;
 mod session;
 mod user;
+mod verification;
 
 use anyhow::Context;
 use std::process::ExitCode;
@@ -56,6 +58,9 @@ pub(crate) enum Command {
     /// List a user's active sessions, or revoke sessions.
     #[command(after_help = "Example:\n  better-auth session list --user ada@example.com")]
     Session(session::SessionArgs),
+    /// Delete expired tokens (reset and verification links, sign-ins in progress).
+    #[command(after_help = "Example:\n  better-auth verification purge --expired --yes")]
+    Verification(verification::VerificationArgs),
     /// Print a new random secret for `BETTER_AUTH_SECRET`.
     ///
     /// 256 bits from the operating system's random generator, base64url
@@ -84,6 +89,7 @@ pub(crate) fn run(cmd: Command, command: impl FnOnce() -> clap::Command) -> Exit
         Command::Migrate(args) => block_on(migrate::run(args)),
         Command::User(args) => block_on(user::run(args)),
         Command::Session(args) => block_on(session::run(args)),
+        Command::Verification(args) => block_on(verification::run(args)),
         Command::Secret => secret::run(),
         Command::Completions(args) => {
             let mut command = command();

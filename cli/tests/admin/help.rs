@@ -14,6 +14,8 @@ const COMMANDS: &[&[&str]] = &[
     &["session"],
     &["session", "list"],
     &["session", "revoke"],
+    &["verification"],
+    &["verification", "purge"],
     &["secret"],
     &["completions"],
 ];
@@ -36,7 +38,14 @@ fn every_command_has_help_with_an_example() {
 fn top_level_help_lists_the_admin_commands() {
     let dir = tempfile::tempdir().unwrap();
     let help = text(&run_in(dir.path(), &["--help"], "").stdout);
-    for name in ["migrate", "user", "session", "secret", "completions"] {
+    for name in [
+        "migrate",
+        "user",
+        "session",
+        "verification",
+        "secret",
+        "completions",
+    ] {
         assert!(
             help.contains(&format!("  {name} ")),
             "{name} missing:\n{help}"

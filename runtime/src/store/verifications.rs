@@ -87,3 +87,37 @@ pub async fn delete_for_user(db: &Database, user_id: &str, purposes: &[&str]) ->
     }
     Ok(deleted)
 }
+
+/// Deletes every token that expired at or before `now` (S50): a used-up or
+/// abandoned token (a sign-in flow never finished, a reset link never
+/// clicked) is worth nothing once expired. A stored time that cannot be read
+/// counts as expired (S59). Returns how many rows went.
+///
+/// The runtime runs this in the background (see
+/// [`AuthConfig::verification_purge_interval`](crate::AuthConfig::verification_purge_interval));
+/// `better-auth verification purge --expired` runs it once.
+pub async fn delete_expired(db: &Database, now: DateTime<Utc>) -> Result<u64> {
+    Ok(match &db.pool {
+        #[cfg(feature = "sqlite")]
+        super::Pool::Sqlite(pool) => {
+            let sql = format!(
+                r#"DELETE FROM "verification" WHERE coalesce({}, 0) <= $1"#,
+                super::sessions::sqlite_unix_ms(r#""expiresAt""#)
+            );
+            sqlx::query(&sql)
+                .bind(now.timestamp_millis())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }
+        #[cfg(feature = "postgres")]
+        super::Pool::Postgres(pool) => sqlx::query(
+            r#"DELETE FROM "verification"
+               WHERE "expiresAt" <= $1 OR "expiresAt" = 'infinity'::timestamptz"#,
+        )
+        .bind(Timestamp(now))
+        .execute(pool)
+        .await?
+        .rows_affected(),
+    })
+}

@@ -2,6 +2,7 @@
 //! on SQLite always and on PostgreSQL when `BETTER_AUTH_TEST_POSTGRES_URL` is set.
 
 mod attach;
+mod bounded_state;
 mod common;
 mod contract_examples;
 mod endpoints;

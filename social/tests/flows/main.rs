@@ -3,6 +3,7 @@
 //! cookie-keeping client; SQLite always, PostgreSQL when
 //! `BETTER_AUTH_TEST_POSTGRES_URL` is set.
 
+mod bounded_state;
 mod common;
 mod fake_oidc;
 mod github;
