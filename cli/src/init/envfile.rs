@@ -43,22 +43,41 @@ pub(super) fn example_path(dir: &std::path::Path) -> std::path::PathBuf {
         .unwrap_or_else(|| dir.join(EXAMPLE_NAMES[0]))
 }
 
-/// The names a dotenv file sets.
-pub(super) fn keys(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim_start)
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, _)| k.trim().trim_start_matches("export ").trim().to_owned())
+/// The variables a dotenv file sets, in order, as the app will read them (dotenvy's
+/// parser: quotes, `export`, comments, `${VAR}` expansion); lines it cannot read are
+/// skipped.
+fn variables(text: &str) -> Vec<(String, String)> {
+    dotenvy::from_read_iter(text.as_bytes())
+        .filter_map(Result::ok)
         .collect()
 }
 
-/// The value of `name` in a dotenv file.
+/// The names a dotenv file sets.
+pub(super) fn keys(text: &str) -> Vec<String> {
+    variables(text).into_iter().map(|(k, _)| k).collect()
+}
+
+/// The value of `name` in a dotenv file (the last one, as the app reads it).
 pub(super) fn value_of(text: &str, name: &str) -> Option<String> {
-    text.lines()
-        .filter_map(|l| l.split_once('='))
-        .find(|(k, _)| k.trim().trim_start_matches("export ").trim() == name)
-        .map(|(_, v)| v.trim().trim_matches('"').trim_matches('\'').to_owned())
+    variables(text)
+        .into_iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// Whether the value of `name` is built from other variables (`${DB_USER}`), as example
+/// files write a shape rather than a value.
+pub(super) fn is_template(text: &str, name: &str) -> bool {
+    let assignment = format!("{name}=");
+    text.lines().any(|line| {
+        let line = line.trim_start();
+        line.strip_prefix("export ")
+            .unwrap_or(line)
+            .trim_start()
+            .starts_with(&assignment)
+            && line.contains('$')
+    })
 }
 
 /// The dotenv file with every missing variable appended (existing ones untouched).
@@ -317,6 +336,27 @@ mod tests {
         assert!(!git.ignored(".env.example", ".env\ntarget/\n"));
         assert!(!git.ignored(".env.example", ".env.*\n!.env.example\n"));
         assert!(!git.ignored(".env.example", ""));
+    }
+
+    #[test]
+    fn values_are_read_as_the_app_reads_them() {
+        let text = "# settings\nexport PORT=8080\nDATABASE_URL=\"postgres://a@b/c\" # local\n\
+                    SECRET='x#y'\nBROKEN LINE\nPORT=9090\n";
+        assert_eq!(
+            value_of(text, "DATABASE_URL").as_deref(),
+            Some("postgres://a@b/c")
+        );
+        assert_eq!(value_of(text, "SECRET").as_deref(), Some("x#y"));
+        assert_eq!(
+            value_of(text, "PORT").as_deref(),
+            Some("9090"),
+            "the last one wins"
+        );
+        assert_eq!(value_of(text, "BROKEN"), None);
+        assert_eq!(keys(text), ["PORT", "DATABASE_URL", "SECRET", "PORT"]);
+        let example = "DATABASE_URL=postgres://${DB_USER}@localhost/app\nPORT=80\n";
+        assert!(is_template(example, "DATABASE_URL"));
+        assert!(!is_template(example, "PORT"));
     }
 
     #[test]

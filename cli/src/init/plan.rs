@@ -185,8 +185,9 @@ fn postgres_url(facts: &Facts, package: &Package) -> (String, String) {
             facts
                 .example_text
                 .as_deref()
+                .filter(|t| !envfile::is_template(t, "DATABASE_URL"))
                 .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
-                .filter(|url| is_postgres(url) && !url.contains("${"))
+                .filter(|url| is_postgres(url))
                 .map(|url| {
                     (
                         url,
