@@ -554,12 +554,50 @@ async fn main() {
     }
 
     #[test]
+    fn beside_a_metrics_server_the_app_with_the_most_routes_is_wired() {
+        check_wiring(
+            r#"async fn metrics(listener: tokio::net::TcpListener) {
+    let router = axum::Router::new().route("/metrics", get(render));
+    axum::serve(listener, router).await.unwrap();
+}
+
+#[tokio::main]
+async fn main() {
+    tokio::spawn(metrics(bind(9000).await));
+    let app = api::router(state())
+        .route("/health", get(health))
+        .route("/version", get(version));
+    axum::serve(bind(3000).await, app).await.unwrap();
+}
+"#,
+            r#"mod auth;
+
+async fn metrics(listener: tokio::net::TcpListener) {
+    let router = axum::Router::new().route("/metrics", get(render));
+    axum::serve(listener, router).await.unwrap();
+}
+
+#[tokio::main]
+async fn main() {
+    tokio::spawn(metrics(bind(9000).await));
+    let app = api::router(state())
+        .route("/health", get(health))
+        .route("/version", get(version));
+    // Better Auth (src/auth.rs), configured by the BETTER_AUTH_* variables (see .env.example).
+    let auth = auth::init().await.expect("Better Auth could not start");
+    axum::serve(bind(3000).await, auth::attach(app, &auth).into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+}
+"#,
+        );
+    }
+
+    #[test]
     fn what_cannot_be_wired_is_refused() {
         // Outside async code.
         let sync =
             "fn main() { let rt = runtime(); rt.spawn_blocking(move || axum::serve(l, app)); }\n";
         assert!(wire(Root::Main, sync).is_err());
-        // Two serve calls: which one serves the app is not known.
+        // Two serve calls of routers alike: which one serves the app is not known.
         let two = "async fn a() { axum::serve(l, app).await; }\nasync fn b() { axum::serve(m, metrics).await; }\n";
         assert!(wire(Root::Main, two).is_err());
         // Someone else's `auth`.

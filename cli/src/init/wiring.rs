@@ -1276,8 +1276,18 @@ pub(super) fn serve_site_wiring(
     port: Option<u16>,
 ) -> anyhow::Result<Option<Wiring>> {
     let ctx = Ctx::new(model, input.lib_crate);
-    let [site] = serve_calls(&ctx)[..] else {
-        return Ok(None);
+    // The app's serve call: the only one, else the one whose router has the most routes
+    // (a metrics or health server beside the app has fewer).
+    let site = match serve_calls(&ctx)[..] {
+        [] => return Ok(None),
+        [site] => site,
+        _ => match served_trace(&ctx) {
+            Ok(trace) => ServeCall {
+                func: trace.serve_fn,
+                call: trace.serve,
+            },
+            Err(_) => return Ok(None),
+        },
     };
     let Ok(wired) = wire_serve_site(model, site, input, snippets)? else {
         return Ok(None);
