@@ -9,7 +9,7 @@ use super::args::InitArgs;
 use super::envfile::{self, GitView};
 use super::manifest::RuntimeSource;
 use super::project::Package;
-use super::source::{self, Model, Root};
+use super::source::{self, Model};
 use super::wiring;
 
 /// The folders beside the package (or its workspace root) an app keeps its configuration
@@ -143,15 +143,7 @@ pub(super) fn inspect(args: &InitArgs, package: &Package) -> anyhow::Result<Fact
             .map(|r| r.display().to_string())
             .unwrap_or_else(|_| p.display().to_string())
     };
-    let roots: Vec<(Root, PathBuf, String)> =
-        [(Root::Main, &package.main), (Root::Lib, &package.lib)]
-            .into_iter()
-            .filter_map(|(root, file)| {
-                let file = file.as_ref()?;
-                Some((root, file.path.clone(), file.text.clone()?))
-            })
-            .collect();
-    let model = Model::load(&roots, &shown)?;
+    let model = Model::load(&package.roots(), &shown)?;
     let module = module_name(&model);
     let existing_module = module_text(&model, &module);
 
@@ -243,15 +235,7 @@ impl Facts {
             p.strip_prefix(&package.dir)
                 .map_or_else(|_| p.display().to_string(), |r| r.display().to_string())
         };
-        let roots: Vec<(Root, PathBuf, String)> =
-            [(Root::Main, &package.main), (Root::Lib, &package.lib)]
-                .into_iter()
-                .filter_map(|(root, file)| {
-                    let file = file.as_ref()?;
-                    Some((root, file.path.clone(), file.text.clone()?))
-                })
-                .collect();
-        let model = Model::load(&roots, &shown).expect("the sources parse");
+        let model = Model::load(&package.roots(), &shown).expect("the sources parse");
         Facts {
             base: package.dir.clone(),
             model,

@@ -196,12 +196,12 @@ fn postgres_url(facts: &Facts, package: &Package) -> (String, String) {
                 })
         });
     let from_code = || {
-        let mut found: Vec<String> = Vec::new();
-        for literal in facts.model.files.iter().flat_map(|f| f.string_literals()) {
-            if is_postgres(&literal) && !literal.contains('{') && !found.contains(&literal) {
-                found.push(literal);
-            }
-        }
+        let mut found: Vec<String> = facts
+            .model
+            .string_literals()
+            .into_iter()
+            .filter(|l| is_postgres(l) && !l.contains('{'))
+            .collect();
         (found.len() == 1).then(|| {
             (
                 found.remove(0),

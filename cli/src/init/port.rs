@@ -20,12 +20,7 @@ const OTHER_SERVICES: [&str; 12] = [
 /// `.env`), else the port of its bind call (`bound`), else its dotenv files, its code's
 /// default, its configuration files. `None` when nothing says.
 pub(super) fn the_port(facts: &Facts, bound: Option<u16>) -> Option<u16> {
-    let literals: HashSet<String> = facts
-        .model
-        .files
-        .iter()
-        .flat_map(|f| f.string_literals())
-        .collect();
+    let literals = facts.model.string_literals();
     port_the_app_reads(facts.live_env().as_deref(), &literals)
         .or(bound)
         .or_else(|| port_from_env(&facts.env_files(), &literals))
@@ -261,12 +256,7 @@ fn named_by_the_sources(file: &ConfigFile, literals: &HashSet<String>) -> bool {
 /// taken as it is. A local or development file wins over a base one.
 pub(super) fn database_from_config(facts: &Facts) -> Option<(String, String)> {
     const SECTIONS: [&str; 3] = ["database", "db", "postgres"];
-    let literals: HashSet<String> = facts
-        .model
-        .files
-        .iter()
-        .flat_map(|f| f.string_literals())
-        .collect();
+    let literals = facts.model.string_literals();
     let rank = |stem: &str| match stem {
         "local" | "development" | "dev" => 0,
         "base" | "default" | "config" | "settings" | "app" => 1,

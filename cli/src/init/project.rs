@@ -75,6 +75,20 @@ pub(super) struct Package {
     pub env_dir: PathBuf,
 }
 
+impl Package {
+    /// The crate roots that exist: `(crate, file, text)`, the binary's first.
+    pub(super) fn roots(&self) -> Vec<(super::source::Root, PathBuf, String)> {
+        use super::source::Root;
+        [(Root::Main, &self.main), (Root::Lib, &self.lib)]
+            .into_iter()
+            .filter_map(|(root, file)| {
+                let file = file.as_ref()?;
+                Some((root, file.path.clone(), file.text.clone()?))
+            })
+            .collect()
+    }
+}
+
 /// Reads `path` as a Cargo project and picks the package to change.
 pub(super) fn inspect(
     path: &Path,

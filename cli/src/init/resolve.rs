@@ -91,10 +91,11 @@ pub(super) fn resolve(
             .as_deref()
             .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
             .is_some_and(|url| url.contains(":memory:") || url.contains("mode=memory"))
-            || facts.model.files.iter().any(|f| {
-                f.string_literals()
-                    .any(|s| s == "sqlite::memory:" || s == ":memory:")
-            }));
+            || facts
+                .model
+                .string_literals()
+                .iter()
+                .any(|s| s == "sqlite::memory:" || s == ":memory:"));
     if in_memory {
         notes.push(
             "the app's SQLite database is in memory (`sqlite::memory:`), so Better Auth does \

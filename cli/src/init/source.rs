@@ -512,6 +512,15 @@ impl Model {
         found
     }
 
+    /// The values of every string literal of the package's code, macro arguments
+    /// included.
+    pub(super) fn string_literals(&self) -> std::collections::HashSet<String> {
+        self.files
+            .iter()
+            .flat_map(SourceFile::string_literals)
+            .collect()
+    }
+
     /// The crate root file of `root`.
     pub(super) fn root_file(&self, root: Root) -> Option<&SourceFile> {
         self.files.iter().find(|f| f.root == root && f.is_root())
