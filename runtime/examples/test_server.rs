@@ -1,7 +1,11 @@
 //! The server the repository's scripts drive: `scripts/fuzz-api` (schemathesis)
 //! and `scripts/js-client-check` (the official Better Auth JavaScript client).
-//! Every plugin under `/api/auth`, a throwaway SQLite file, and no rate limits
+//! Every plugin under `/api/auth`, a throwaway database, and no rate limits
 //! (those scripts send many requests from one address; limits have their own tests).
+//!
+//! The database is a throwaway SQLite file, or, when `TEST_SERVER_POSTGRES_URL`
+//! is set, the schema `better_auth_test_server` of that PostgreSQL database,
+//! made afresh at start (dropped first if a previous run left it).
 //!
 //! Run: `PORT=8787 cargo run -p better-auth --example test_server`
 
@@ -24,11 +28,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(8787);
     let dir = tempfile::tempdir()?;
-    let database = Database::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("auth.db").display()
-    ))
-    .await?;
+    let url = match std::env::var("TEST_SERVER_POSTGRES_URL") {
+        Ok(base) if !base.is_empty() => fresh_postgres_schema(&base).await?,
+        _ => format!("sqlite://{}", dir.path().join("auth.db").display()),
+    };
+    let database = Database::connect(&url).await?;
     run_migrations(&database).await?;
     let base = format!("http://127.0.0.1:{port}");
     let auth = Arc::new(
@@ -57,4 +61,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     Ok(())
+}
+
+/// The URL of a fresh, empty schema of the PostgreSQL database at `base`.
+async fn fresh_postgres_schema(base: &str) -> Result<String, Box<dyn std::error::Error>> {
+    const SCHEMA: &str = "better_auth_test_server";
+    let admin = sqlx::PgPool::connect(base).await?;
+    sqlx::raw_sql(&format!(
+        "DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}"
+    ))
+    .execute(&admin)
+    .await?;
+    admin.close().await;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Ok(format!("{base}{sep}options=-c%20search_path%3D{SCHEMA}"))
 }

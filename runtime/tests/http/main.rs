@@ -10,6 +10,7 @@ mod extractors;
 mod faults;
 mod flows;
 mod freshness;
+mod fuzz_script;
 mod limits;
 mod loopback_origins;
 mod magic_link;

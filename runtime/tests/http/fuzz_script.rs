@@ -1,0 +1,78 @@
+//! S62: the API fuzzer (`scripts/fuzz-api`, schemathesis against the OpenAPI
+//! document) runs against PostgreSQL as well as SQLite: by default whenever
+//! `BETTER_AUTH_TEST_POSTGRES_URL` names a server, and CI asks for both, so a
+//! missing server fails CI instead of skipping. Checked through the script's
+//! `--plan`, which says what it would fuzz without fuzzing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `scripts/fuzz-api ARGS` with `BETTER_AUTH_TEST_POSTGRES_URL` as given:
+/// (exit code, stdout and stderr). Stopped after 60 s.
+fn fuzz_api(args: &[&str], postgres_url: Option<&str>) -> (Option<i32>, String) {
+    let mut command = Command::new("bash");
+    command
+        .arg(repository().join("scripts/fuzz-api"))
+        .args(args)
+        .env_remove("BETTER_AUTH_TEST_POSTGRES_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(url) = postgres_url {
+        command.env("BETTER_AUTH_TEST_POSTGRES_URL", url);
+    }
+    let mut child = command.spawn().expect("run scripts/fuzz-api");
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+#[test]
+fn s62_the_api_fuzzer_runs_on_postgresql_as_well_as_sqlite() {
+    let url = "postgres://postgres@127.0.0.1:5432/test";
+    // A PostgreSQL server named: both, each for the budget.
+    let (code, out) = fuzz_api(&["--plan", "45"], Some(url));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        out,
+        "fuzz-api: sqlite for 45 s\nfuzz-api: postgres for 45 s\n"
+    );
+    // None: SQLite alone.
+    let (code, out) = fuzz_api(&["--plan"], None);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "fuzz-api: sqlite for 60 s\n")
+    );
+    // PostgreSQL asked for without a server is an error, not a skip.
+    let (code, out) = fuzz_api(&["--plan", "45", "sqlite", "postgres"], None);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("BETTER_AUTH_TEST_POSTGRES_URL"), "{out}");
+
+    // CI asks for both backends by name.
+    let ci = std::fs::read_to_string(repository().join(".ci/run")).unwrap();
+    let line = ci
+        .lines()
+        .find(|l| l.trim_start().starts_with("scripts/fuzz-api"))
+        .expect("CI runs scripts/fuzz-api");
+    assert!(
+        line.contains("sqlite") && line.contains("postgres"),
+        "{line}"
+    );
+}
