@@ -545,6 +545,102 @@ impl AuthContext {
             .ok_or(Error::Unauthorized)
     }
 
+    /// S49: recent proof of identity before a sensitive change (the email,
+    /// deletion, linked accounts, other sessions). With `password`, the
+    /// user's current password, checked under the sign-in throttle (S31):
+    /// 400 `INVALID_PASSWORD` when wrong. Without it, the session must have
+    /// been signed in within [`SessionConfig::fresh_age`](crate::SessionConfig::fresh_age)
+    /// (default one day): else 403 `SESSION_NOT_FRESH`, as Better Auth answers,
+    /// so a stolen session older than that cannot take the account over.
+    pub async fn require_fresh_session(
+        &self,
+        current: &ResolvedSession,
+        password: Option<&str>,
+    ) -> Result<()> {
+        if let Some(password) = password {
+            if password.chars().count() > self.config.password_settings().max_length {
+                return Err(Error::InvalidPassword);
+            }
+            let stored =
+                store::accounts::credential_password(&self.database, &current.user.id).await?;
+            // A user without a password costs a dummy verification like any other.
+            let verified = self
+                .check_password_attempt(&current.user.email, password, stored.as_deref())
+                .await?;
+            return if verified.ok {
+                Ok(())
+            } else {
+                Err(Error::InvalidPassword)
+            };
+        }
+        if self.is_fresh(&current.session) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden {
+                message: "Session is not fresh".into(),
+                code: "SESSION_NOT_FRESH",
+            })
+        }
+    }
+
+    /// Whether a session was signed in within `fresh_age` (S49).
+    pub fn is_fresh(&self, session: &Session) -> bool {
+        let fresh_age = chrono::Duration::from_std(self.config.session.fresh_age)
+            .unwrap_or(chrono::Duration::MAX);
+        session
+            .created_at
+            .checked_add_signed(fresh_age)
+            .is_none_or(|until| until >= self.now())
+    }
+
+    /// S48: whether the email/password plugin requires a verified address
+    /// before it gives a session (`EmailPasswordPlugin::require_email_verification`);
+    /// social sign-in honours it too.
+    pub fn requires_email_verification(&self) -> bool {
+        self.extension::<crate::plugins::EmailPasswordPlugin>()
+            .is_some_and(|plugin| plugin.requires_email_verification())
+    }
+
+    /// Mails a verification link for the user's current address, in the
+    /// background (S34); following it marks the address verified. `callback`
+    /// is where the link leads afterwards (check it with
+    /// [`AuthContext::check_redirect`] first).
+    pub fn send_verification_email(&self, user: &User, callback: Option<&str>) {
+        crate::plugins::account_changes::send_verification(self, user, callback);
+    }
+
+    /// The key of the per-account throttle (S30) for a password check of
+    /// `account` from a client: the account itself, shared by every client
+    /// without a history with it, or (S55) the account and the client's
+    /// device when the request carries this account's signed device cookie,
+    /// so other clients' failures do not hold back a browser that signed in
+    /// to the account before.
+    pub fn password_attempt_key(&self, headers: &HeaderMap, account: &str) -> String {
+        with_cookie_value(headers, &self.cookie_name(DEVICE_COOKIE), |value| {
+            let (device, tag) = self.signer.verify(value)?.split_once(':')?;
+            (tag == device_tag(account) && !device.is_empty())
+                .then(|| format!("{account} device:{device}"))
+        })
+        .unwrap_or_else(|| account.to_owned())
+    }
+
+    /// S55: adds the device cookie that marks this browser as one that
+    /// signed in to `account`: a random device id and a digest of the
+    /// account, signed with the secret (HMAC-SHA256), HttpOnly, SameSite=Lax,
+    /// Secure on https, kept for a year. Set it after a correct password.
+    pub fn with_device_cookie(&self, response: AuthResponse, account: &str) -> AuthResponse {
+        let value = self.signer.sign(&format!(
+            "{}:{}",
+            crypto::generate_id(),
+            device_tag(account)
+        ));
+        let name = self.cookie_name(DEVICE_COOKIE);
+        response.header(
+            header::SET_COOKIE,
+            &self.cookie_line(&name, &value, Some(DEVICE_COOKIE_MAX_AGE.as_secs())),
+        )
+    }
+
     /// Creates a session for a user and returns it with its raw token. The
     /// database keeps only the token's digest (S11).
     pub async fn create_session(
@@ -921,6 +1017,17 @@ async fn issue_token(
         .map_err(|_| Error::Internal("token lifetime out of range".into()))?;
     store::verifications::create(db, &identifier, value, now + lifetime, now).await?;
     Ok(token)
+}
+
+/// The suffix of the device cookie (`better-auth.device`, S55).
+const DEVICE_COOKIE: &str = "device";
+/// How long a browser stays known to an account (S55).
+const DEVICE_COOKIE_MAX_AGE: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// What a device cookie says about the account it signed in to: a digest of
+/// the account, so the cookie names no address.
+fn device_tag(account: &str) -> String {
+    crypto::token_digest(&format!("device-cookie:{account}"))[..32].to_owned()
 }
 
 fn truncate_millis(t: DateTime<Utc>) -> DateTime<Utc> {

@@ -19,6 +19,16 @@ pub enum EmailKind {
     EmailVerification,
     /// A link confirming a new address (`/change-email`), sent to the new address.
     ChangeEmail,
+    /// A link approving a change of a verified address (`/change-email`),
+    /// sent to the current address before anything goes to the new one (S49).
+    ChangeEmailApproval,
+    /// A notice to the old address that the account's email was changed (S49).
+    EmailChanged,
+    /// A notice that provider accounts linked while the address was
+    /// unconfirmed were unlinked when the owner proved it (S48).
+    AccountsUnlinked,
+    /// A notice that someone tried to sign up with a registered address (S61).
+    SignUpAttempt,
     /// A message a plugin sends, named by the plugin (`"magic-link"`).
     Other(&'static str),
 }
@@ -172,7 +182,7 @@ pub(crate) fn compose(kind: EmailKind, to: &str, url: &str) -> Email {
             "Confirm your new email address",
             "confirm your new email address",
         ),
-        EmailKind::Other(_) => ("Your link", "continue"),
+        _ => ("Your link", "continue"),
     };
     Email::link_with_note(
         kind,
@@ -182,6 +192,36 @@ pub(crate) fn compose(kind: EmailKind, to: &str, url: &str) -> Email {
         url,
         "The link works once and expires in one hour.",
     )
+}
+
+/// The link that approves changing a verified address to `new_email`, sent
+/// to the current address (S49).
+pub(crate) fn change_approval(to: &str, new_email: &str, url: &str) -> Email {
+    Email::link_with_note(
+        EmailKind::ChangeEmailApproval,
+        to,
+        "Approve the change of your email address",
+        &format!("change your account's email address to {new_email}"),
+        url,
+        "Nothing changes unless you follow it; it works once and expires in one hour.",
+    )
+}
+
+/// A message without a link that tells the owner of an address what happened
+/// to their account; `url` is the app's base URL.
+pub(crate) fn notice(kind: EmailKind, to: &str, subject: &str, text: &str, url: &str) -> Email {
+    let text = format!(
+        "{text}\n\nIf this was not you, reset your password and review your account at {url}."
+    );
+    let html = format!("<p>{}</p>", html_escape(&text).replace("\n\n", "</p><p>"));
+    Email {
+        kind,
+        to: to.to_owned(),
+        subject: subject.to_owned(),
+        text,
+        html,
+        url: url.to_owned(),
+    }
 }
 
 impl Email {

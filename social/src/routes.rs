@@ -77,6 +77,8 @@ pub(crate) struct LinkSocialBody {
     /// Linking with an ID token from the browser: not supported (404).
     #[schema(value_type = Option<Object>)]
     id_token: Option<serde_json::Value>,
+    /// The current password, needed when the session is not fresh (S49).
+    password: Option<String>,
 }
 
 /// `{url, redirect}`: the provider's authorization URL, and whether the
@@ -145,6 +147,9 @@ pub(crate) async fn sign_in_social(ctx: &Ctx, request: AuthRequest) -> Result<Au
 pub(crate) async fn link_social(ctx: &Ctx, request: AuthRequest) -> Result<AuthResponse> {
     let current = ctx.require_session(&request).await?;
     let body: LinkSocialBody = request.json()?;
+    // S49: a stolen session cannot add a way in: the password or a fresh session.
+    ctx.require_fresh_session(&current, body.password.as_deref())
+        .await?;
     start(
         ctx,
         Start {
@@ -669,6 +674,16 @@ async fn sign_in(
             .map_err(internal)?;
         user.email_verified = true;
     }
+    // S48: with `require_email_verification`, an address nobody has proven
+    // gets no session, whoever the provider says it is (as Better Auth:
+    // `?error=email_not_verified`); a new user is sent the verification link.
+    if ctx.requires_email_verification() && !user.email_verified {
+        if created {
+            ctx.send_verification_email(&user, Some(&flow.callback_url));
+        }
+        return Err(Failure::new(error_url, "email_not_verified")
+            .describe("confirm the email address with the link sent to it, then sign in again"));
+    }
     let (_, token) = ctx.create_session(&user, request).await.map_err(internal)?;
     let target = match (&flow.new_user_url, created) {
         (Some(url), true) => url.as_str(),
@@ -749,6 +764,20 @@ async fn link_account(
                     "account_already_linked_to_different_user",
                 ));
             }
+        }
+    }
+    // The provider vouches for the user's own address, as at sign-in: it
+    // counts as proven (S48), so this account is not one linked while the
+    // address was unproven.
+    if email.as_deref() == Some(link.email.as_str()) {
+        let unproven = store::users::find_by_id(db, &link.user_id)
+            .await
+            .map_err(internal)?
+            .is_some_and(|user| !user.email_verified && user.email == link.email);
+        if unproven {
+            store::users::mark_email_verified(db, &link.user_id, ctx.now())
+                .await
+                .map_err(internal)?;
         }
     }
     Ok(AuthResponse::redirect(&flow.callback_url))

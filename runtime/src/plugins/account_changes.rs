@@ -17,6 +17,8 @@ use crate::store;
 /// token issued for one flow can never be used in another.
 pub(crate) const VERIFY_EMAIL: &str = "verify-email";
 pub(crate) const CHANGE_EMAIL: &str = "change-email";
+/// A change of a verified address, waiting for the current address's approval (S49).
+pub(crate) const CHANGE_EMAIL_APPROVAL: &str = "change-email-approval";
 
 pub(crate) fn install(setup: &mut PluginSetup) {
     setup
@@ -29,19 +31,19 @@ pub(crate) fn install(setup: &mut PluginSetup) {
             )
             .body::<DeleteUserBody>()
             .returns::<DeleteUserResponse>()
-            .errors(&[400])
+            .errors(&[400, 403])
             .authenticated(),
         )
         .route(
             Route::new(
                 Method::POST,
                 "/change-email",
-                "Ask to change the email; confirmed by a link sent to the new address",
+                "Ask to change the email (password or a fresh session required); a verified address approves first, then a link to the new address confirms",
                 |a, r| Box::pin(change_email(a, r)),
             )
             .body::<ChangeEmailBody>()
             .returns::<StatusResponse>()
-            .errors(&[400, 422])
+            .errors(&[400, 403, 422])
             .authenticated(),
         )
         .route(
@@ -67,7 +69,7 @@ pub(crate) fn install(setup: &mut PluginSetup) {
         );
 }
 
-/// Deletion needs the password, or a session younger than `fresh_age` (S20).
+/// Deletion needs the password, or a session younger than `fresh_age` (S20, S49).
 #[derive(Deserialize, ToSchema)]
 struct DeleteUserBody {
     /// The current password.
@@ -95,34 +97,9 @@ async fn delete_user(auth: &AuthContext, request: AuthRequest) -> Result<AuthRes
     if body.token.is_some() {
         return Err(Error::InvalidToken);
     }
-    match &body.password {
-        Some(password) => {
-            if password.chars().count() > auth.config().password_settings().max_length {
-                return Err(Error::InvalidPassword);
-            }
-            let stored =
-                store::accounts::credential_password(auth.database(), &current.user.id).await?;
-            // S31: the sign-in throttle guards this password check too; a user
-            // without a password costs a dummy verification like any other.
-            if !auth
-                .check_password_attempt(&current.user.email, password, stored.as_deref())
-                .await?
-                .ok
-            {
-                return Err(Error::InvalidPassword);
-            }
-        }
-        None => {
-            let fresh_age = chrono::Duration::from_std(auth.config().session_settings().fresh_age)
-                .unwrap_or_default();
-            if current.session.created_at + fresh_age < auth.now() {
-                return Err(Error::Forbidden {
-                    message: "Session is not fresh: sign in again or give your password".into(),
-                    code: "SESSION_NOT_FRESH",
-                });
-            }
-        }
-    }
+    // S20, S49: the password, or a session signed in within `fresh_age`.
+    auth.require_fresh_session(&current, body.password.as_deref())
+        .await?;
     // Sessions and accounts go with the user (ON DELETE CASCADE).
     store::users::delete(auth.database(), &current.user.id).await?;
     auth.forget_cached_sessions(None);
@@ -142,17 +119,25 @@ struct ChangeEmailBody {
     /// Where the confirmation link leads afterwards.
     #[serde(rename = "callbackURL")]
     callback_url: Option<String>,
+    /// The current password, needed when the session is not fresh (S49).
+    password: Option<String>,
 }
 
-/// What a change-email token proves.
+/// What a change-email token proves. `user_id` comes first (see
+/// `store::verifications::delete_for_user`).
 #[derive(Serialize, Deserialize)]
 struct EmailChange {
     user_id: String,
     new_email: String,
+    /// The address the change was asked from: the change happens only while
+    /// it is still the user's, and it is told when the change is done.
+    #[serde(default)]
+    old_email: Option<String>,
 }
 
 /// S19: the old address stays until the new one is confirmed by a token
-/// sent to the new address.
+/// sent to the new address. S49: it needs the password or a fresh session,
+/// and a verified address approves the change first, by a link sent to it.
 async fn change_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
     let body: ChangeEmailBody = request.json()?;
@@ -163,6 +148,8 @@ async fn change_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthRe
     if new_email == current.user.email {
         return Err(Error::Validation("Email is the same".into()));
     }
+    auth.require_fresh_session(&current, body.password.as_deref())
+        .await?;
     if store::users::find_by_email(auth.database(), &new_email)
         .await?
         .is_some()
@@ -172,21 +159,46 @@ async fn change_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthRe
     let change = EmailChange {
         user_id: current.user.id.clone(),
         new_email: new_email.clone(),
+        old_email: Some(current.user.email.clone()),
     };
     let value = serde_json::to_string(&change).map_err(|e| Error::Internal(e.to_string()))?;
     // S34: issued and sent in the background, like every email.
     let mailer = auth.detached();
     let callback = body.callback_url.clone();
+    if current.user.email_verified {
+        // S49: the owner of the current address approves first.
+        let old_email = current.user.email.clone();
+        auth.spawn_background("change-email approval email", async move {
+            let token = mailer
+                .issue_token(CHANGE_EMAIL_APPROVAL, &value, super::LINK_LIFETIME)
+                .await?;
+            let url = verify_url(mailer.config(), &token, callback.as_deref());
+            mailer
+                .send_email(crate::email::change_approval(&old_email, &new_email, &url))
+                .await
+        });
+        return Ok(status_true());
+    }
     auth.spawn_background("change-email email", async move {
-        let token = mailer
-            .issue_token(CHANGE_EMAIL, &value, super::LINK_LIFETIME)
-            .await?;
-        let url = verify_url(mailer.config(), &token, callback.as_deref());
-        mailer
-            .send_email(compose(EmailKind::ChangeEmail, &new_email, &url))
-            .await
+        send_change_link(&mailer, &value, &new_email, callback.as_deref()).await
     });
     Ok(status_true())
+}
+
+/// Issues the token that switches to `new_email` and mails its link there.
+async fn send_change_link(
+    mailer: &crate::context::Detached,
+    value: &str,
+    new_email: &str,
+    callback: Option<&str>,
+) -> Result<()> {
+    let token = mailer
+        .issue_token(CHANGE_EMAIL, value, super::LINK_LIFETIME)
+        .await?;
+    let url = verify_url(mailer.config(), &token, callback);
+    mailer
+        .send_email(compose(EmailKind::ChangeEmail, new_email, &url))
+        .await
 }
 
 /// The `/verify-email` link for a token.
@@ -284,8 +296,9 @@ struct VerifyEmailResponse {
     user: User,
 }
 
-/// Confirms an address: a verification token marks the email verified; a
-/// change-email token switches to the new (now verified) address.
+/// Confirms an address: a verification token marks the email verified; an
+/// approval token (S49) sends the link to the new address; a change-email
+/// token switches to the new (now verified) address.
 async fn verify_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let token = request
         .query("token")
@@ -307,37 +320,74 @@ async fn verify_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthRe
                     store::users::set_email(auth.database(), &user.id, &user.email, true, now)
                         .await?;
                     auth.forget_cached_sessions(None);
+                    address_proven(auth, &user).await?;
                     Some(user)
                 }
                 _ => None,
             },
             None => None,
         }
+    } else if let Some(value) = auth.consume_token(CHANGE_EMAIL_APPROVAL, &token).await? {
+        let change: EmailChange =
+            serde_json::from_str(&value).map_err(|e| Error::Internal(e.to_string()))?;
+        let user = store::users::find_by_id(auth.database(), &change.user_id).await?;
+        if user.is_some_and(|user| change.old_email.as_deref() == Some(user.email.as_str())) {
+            // S49: the current address approved; the new one confirms next.
+            let mailer = auth.detached();
+            let link_callback = callback.clone();
+            auth.spawn_background("change-email email", async move {
+                send_change_link(&mailer, &value, &change.new_email, link_callback.as_deref()).await
+            });
+            return Ok(match callback {
+                Some(url) => AuthResponse::redirect(&url),
+                None => status_true(),
+            });
+        }
+        None
     } else if let Some(value) = auth.consume_token(CHANGE_EMAIL, &token).await? {
         let change: EmailChange =
             serde_json::from_str(&value).map_err(|e| Error::Internal(e.to_string()))?;
-        store::users::set_email(
-            auth.database(),
-            &change.user_id,
-            &change.new_email,
-            true,
-            now,
-        )
-        .await?;
-        // S33: links mailed for the old address (reset, verification) and
-        // other pending changes now point at a stale address.
-        store::verifications::delete_for_user(
-            auth.database(),
-            &change.user_id,
-            &[
-                store::accounts::RESET_TOKEN_PREFIX,
-                &format!("{VERIFY_EMAIL}:"),
-                &format!("{CHANGE_EMAIL}:"),
-            ],
-        )
-        .await?;
-        auth.forget_cached_sessions(None);
-        store::users::find_by_id(auth.database(), &change.user_id).await?
+        match store::users::find_by_id(auth.database(), &change.user_id).await? {
+            // Only while the address the change was asked from is still the user's.
+            Some(before)
+                if change
+                    .old_email
+                    .as_deref()
+                    .is_none_or(|old| old == before.email) =>
+            {
+                store::users::set_email(
+                    auth.database(),
+                    &change.user_id,
+                    &change.new_email,
+                    true,
+                    now,
+                )
+                .await?;
+                // S33: links mailed for the old address (reset, verification) and
+                // other pending changes now point at a stale address.
+                store::verifications::delete_for_user(
+                    auth.database(),
+                    &change.user_id,
+                    store::accounts::USER_TOKEN_PREFIXES,
+                )
+                .await?;
+                auth.forget_cached_sessions(None);
+                // S49: the old address hears that it no longer signs in.
+                tell(
+                    auth,
+                    EmailKind::EmailChanged,
+                    &before.email,
+                    "Your email address was changed",
+                    format!(
+                        "The email address of your account was changed from {} to {}. \
+                         This address no longer signs in to it.",
+                        before.email, change.new_email
+                    ),
+                );
+                store::users::find_by_id(auth.database(), &change.user_id).await?
+            }
+            _ => None,
+        }
     } else {
         None
     };
@@ -361,6 +411,59 @@ async fn verify_email(auth: &AuthContext, request: AuthRequest) -> Result<AuthRe
             user,
         })),
     }
+}
+
+/// Mails a notice (no link) to `to` in the background (S34).
+pub(crate) fn tell(
+    auth: &AuthContext,
+    kind: EmailKind,
+    to: &str,
+    subject: &'static str,
+    text: String,
+) {
+    let mailer = auth.detached();
+    let to = to.to_owned();
+    auth.spawn_background("notice email", async move {
+        let url = mailer.config().base_url.clone();
+        mailer
+            .send_email(crate::email::notice(kind, &to, subject, &text, &url))
+            .await
+    });
+}
+
+/// S48: the owner of `user`'s address has just proven it (a verification or
+/// reset link was followed). When the address was not proven before, every
+/// provider account linked to the user was linked on the word of a provider
+/// that did not vouch for it, maybe by someone else: they are all unlinked,
+/// every session of the user ends (any of them may come from such an
+/// account), and the owner is told. `user` is the user as it was before.
+pub(crate) async fn address_proven(auth: &AuthContext, user: &User) -> Result<()> {
+    if user.email_verified {
+        return Ok(());
+    }
+    let unlinked = store::accounts::delete_providers_for_user(auth.database(), &user.id).await?;
+    if unlinked.is_empty() {
+        return Ok(());
+    }
+    store::sessions::delete_for_user(auth.database(), &user.id, None).await?;
+    auth.forget_cached_sessions(None);
+    let mut providers = unlinked;
+    providers.sort();
+    providers.dedup();
+    tell(
+        auth,
+        EmailKind::AccountsUnlinked,
+        &user.email,
+        "Sign-in providers were removed from your account",
+        format!(
+            "Your email address is now confirmed. Before that, these sign-in providers \
+             were linked to your account without proof that the address was yours: {}. \
+             They were unlinked, and every session of the account was ended. Link them \
+             again from your account if they are yours.",
+            providers.join(", ")
+        ),
+    );
+    Ok(())
 }
 
 /// Characters escaped in query values: everything but RFC 3986 unreserved ones.

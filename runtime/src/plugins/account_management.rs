@@ -50,12 +50,12 @@ impl Plugin for AccountManagementPlugin {
                 Route::new(
                     Method::POST,
                     "/unlink-account",
-                    "Unlink an account (never the last way to sign in)",
+                    "Unlink an account (never the last way to sign in; password or a fresh session required)",
                     |a, r| Box::pin(unlink_account(a, r)),
                 )
                 .body::<UnlinkBody>()
                 .returns::<StatusResponse>()
-                .errors(&[400])
+                .errors(&[400, 403])
                 .authenticated(),
             );
     }
@@ -102,6 +102,8 @@ struct UnlinkBody {
     provider_id: String,
     /// The provider's account id, when the user has several with one provider.
     account_id: Option<String>,
+    /// The current password, needed when the session is not fresh (S49).
+    password: Option<String>,
 }
 
 async fn unlink_account(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
@@ -124,6 +126,9 @@ async fn unlink_account(auth: &AuthContext, request: AuthRequest) -> Result<Auth
             code: "FAILED_TO_UNLINK_LAST_ACCOUNT",
         });
     }
+    // S49: a stolen session cannot remove the owner's ways to sign in.
+    auth.require_fresh_session(&current, body.password.as_deref())
+        .await?;
     store::accounts::delete_for_user(
         auth.database(),
         &current.user.id,

@@ -85,6 +85,12 @@ impl EmailPasswordPlugin {
     fn sends_on_sign_up(&self) -> bool {
         self.send_on_sign_up || self.require_verification
     }
+
+    /// Whether a verified address is required before a session is given
+    /// (see [`EmailPasswordPlugin::require_email_verification`]).
+    pub fn requires_email_verification(&self) -> bool {
+        self.require_verification
+    }
 }
 
 /// The settings the plugin was installed with.
@@ -164,15 +170,18 @@ async fn sign_up(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
     if let Some(url) = &body.callback_url {
         auth.check_redirect(url)?;
     }
+    let require_verification = settings(auth).require_verification;
     // Cheap early answer; the unique index still decides races (S27).
-    if store::users::find_by_email(auth.database(), &email)
-        .await?
-        .is_some()
-    {
-        return Err(Error::UserAlreadyExists);
+    if let Some(owner) = store::users::find_by_email(auth.database(), &email).await? {
+        if !require_verification {
+            // Better Auth's answer: it tells that the address is registered
+            // (the trade-off is documented in SECURITY.md, S61).
+            return Err(Error::UserAlreadyExists);
+        }
+        return registered_address(auth, &body, &email, &owner).await;
     }
     let hash = auth.password_hasher().hash(&body.password).await?;
-    let user = store::users::create_with_password(
+    let created = store::users::create_with_password(
         auth.database(),
         NewUser {
             name: body.name.trim(),
@@ -183,7 +192,18 @@ async fn sign_up(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
         &hash,
         auth.now(),
     )
-    .await?;
+    .await;
+    let user = match created {
+        Ok(user) => user,
+        // A concurrent sign-up took the address between the lookup and the insert.
+        Err(Error::UserAlreadyExists) if require_verification => {
+            return Ok(AuthResponse::json(&TokenUser {
+                token: None,
+                user: unsaved_user(auth, &body, &email),
+            }));
+        }
+        Err(e) => return Err(e),
+    };
     if settings(auth).sends_on_sign_up() {
         // In the background: a mail failure never undoes a committed sign-up (S34).
         send_verification(auth, &user, body.callback_url.as_deref());
@@ -197,7 +217,55 @@ async fn sign_up(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
         token: Some(token.clone()),
         user,
     });
-    Ok(auth.with_session_cookie(response, &token, body.remember_me.unwrap_or(true)))
+    let response = auth.with_session_cookie(response, &token, body.remember_me.unwrap_or(true));
+    Ok(auth.with_device_cookie(response, &email))
+}
+
+/// S61: with verification required, a sign-up with a registered address is
+/// answered as one with a new address: the password is hashed all the same
+/// (comparable timing), the answer is `{token: null, user}` with a user that
+/// is never stored, and the address's owner is told by mail.
+async fn registered_address(
+    auth: &AuthContext,
+    body: &SignUpBody,
+    email: &str,
+    owner: &User,
+) -> Result<AuthResponse> {
+    let _ = auth.password_hasher().hash(&body.password).await?;
+    let mailer = auth.detached();
+    let to = owner.email.clone();
+    auth.spawn_background("sign-up attempt notice", async move {
+        let url = mailer.config().base_url.clone();
+        mailer
+            .send_email(crate::email::notice(
+                crate::email::EmailKind::SignUpAttempt,
+                &to,
+                "Someone tried to sign up with your email address",
+                "Someone tried to create an account with this email address. \
+                 It already has an account, so nothing was created and your \
+                 account did not change.",
+                &url,
+            ))
+            .await
+    });
+    Ok(AuthResponse::json(&TokenUser {
+        token: None,
+        user: unsaved_user(auth, body, email),
+    }))
+}
+
+/// The user a sign-up would have created, never stored (S61).
+fn unsaved_user(auth: &AuthContext, body: &SignUpBody, email: &str) -> User {
+    let now = auth.now();
+    User {
+        id: crate::crypto::generate_id(),
+        name: body.name.trim().to_owned(),
+        email: email.to_owned(),
+        email_verified: false,
+        image: body.image.clone(),
+        created_at: now,
+        updated_at: now,
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -227,8 +295,11 @@ async fn sign_in(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
     // S30: the account's attempt is reserved before the password is checked,
     // so concurrent guesses each cost one, and a delayed account checks none
     // (nor reads the database: the account is looked up once admitted).
+    // S55: a browser that signed in to this account before has a throttle of
+    // its own; every other client shares the account's.
+    let attempt_key = auth.password_attempt_key(&request.headers, &email);
     let (verified, user) = auth
-        .check_password_attempt_with(&email, &body.password, || async {
+        .check_password_attempt_with(&attempt_key, &body.password, || async {
             Ok(
                 match store::users::find_with_password(auth.database(), &email).await? {
                     Some(found) => (Some(found.user), found.password),
@@ -259,7 +330,8 @@ async fn sign_in(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
         url: body.callback_url,
         user,
     });
-    Ok(auth.with_session_cookie(response, &token, body.remember_me.unwrap_or(true)))
+    let response = auth.with_session_cookie(response, &token, body.remember_me.unwrap_or(true));
+    Ok(auth.with_device_cookie(response, &email))
 }
 
 /// `{"redirect": false, "token", "url"?, "user"}`.

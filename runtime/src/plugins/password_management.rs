@@ -238,7 +238,8 @@ struct ResetPasswordBody {
 }
 
 /// S14/S21: the token is single-use; every session of the user ends; the
-/// user is not signed in.
+/// user is not signed in. S49: every other emailed token of the user ends
+/// too. S48: the address counts as proven.
 async fn reset_password(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let body: ResetPasswordBody = request.json()?;
     check_password(auth, &body.new_password)?;
@@ -265,9 +266,16 @@ async fn reset_password(auth: &AuthContext, request: AuthRequest) -> Result<Auth
         .await?
         .ok_or(Error::InvalidToken)?;
     auth.forget_cached_sessions(None);
-    // S10: a reset lifts any sign-in throttle on the account.
     if let Some(user) = store::users::find_by_id(auth.database(), &user_id).await? {
+        // S10: a reset lifts any sign-in throttle on the account.
         auth.clear_password_attempts(&user.email).await?;
+        // S48: the link was mailed to the address (a change of address ends
+        // reset links, S33): following it proves the address.
+        if !user.email_verified {
+            store::users::mark_email_verified(auth.database(), &user.id, auth.now()).await?;
+            auth.forget_cached_sessions(None);
+            super::account_changes::address_proven(auth, &user).await?;
+        }
     }
     Ok(status_true())
 }

@@ -89,9 +89,9 @@ pub async fn set_credential_password(
 }
 
 /// Replaces a user's credential password (as [`set_credential_password`]),
-/// deletes every session of the user and every outstanding password-reset
-/// token (S33), in one transaction: either the new password is set and every
-/// old session and reset link is gone, or nothing changed. Returns how many
+/// deletes every session of the user and every outstanding emailed token
+/// (S33, S49), in one transaction: either the new password is set and every
+/// old session and link is gone, or nothing changed. Returns how many
 /// sessions were deleted. Used by `better-auth user set-password`.
 pub async fn set_credential_password_and_end_sessions(
     db: &Database,
@@ -113,6 +113,16 @@ pub async fn set_credential_password_and_end_sessions(
 /// Identifier prefix of password-reset tokens in the `verification` table.
 pub const RESET_TOKEN_PREFIX: &str = "reset-password:";
 
+/// Identifier prefixes of every emailed token that acts for a user: password
+/// resets, address verifications, email changes and their approvals. A
+/// password change or reset ends them all (S33, S49).
+pub const USER_TOKEN_PREFIXES: &[&str] = &[
+    RESET_TOKEN_PREFIX,
+    "verify-email:",
+    "change-email:",
+    "change-email-approval:",
+];
+
 /// A password change and what it ends (S14, S33).
 #[derive(Debug, Clone)]
 pub struct PasswordChange<'a> {
@@ -131,8 +141,9 @@ pub struct PasswordChange<'a> {
 }
 
 /// Sets a new password in one transaction with its consequences: the reset
-/// token (if any) is consumed, every outstanding reset token of the user is
-/// deleted (S33), and with `end_sessions` every session. A failure changes
+/// token (if any) is consumed, every outstanding emailed token of the user
+/// (reset, verification, email change: [`USER_TOKEN_PREFIXES`]) is deleted
+/// (S33, S49), and with `end_sessions` every session. A failure changes
 /// nothing and burns no token. Returns `None` when the token was not valid
 /// (nothing changed), else how many sessions ended.
 pub async fn change_password(db: &Database, change: &PasswordChange<'_>) -> Result<Option<u64>> {
@@ -153,12 +164,14 @@ pub async fn change_password(db: &Database, change: &PasswordChange<'_>) -> Resu
         }
         if valid {
             upsert_credential_password!(&mut *tx, user_id, hash, now);
-            sqlx::query(super::verifications::DELETE_FOR_USER)
-                .bind(RESET_TOKEN_PREFIX)
-                .bind(user_id)
-                .bind(&prefix)
-                .execute(&mut *tx)
-                .await?;
+            for purpose in USER_TOKEN_PREFIXES {
+                sqlx::query(super::verifications::DELETE_FOR_USER)
+                    .bind(*purpose)
+                    .bind(user_id)
+                    .bind(&prefix)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let ended = if change.end_sessions {
                 sqlx::query(r#"DELETE FROM "session" WHERE "userId" = $1"#)
                     .bind(user_id)
@@ -197,6 +210,19 @@ pub async fn delete_for_user(
         .await?
         .rows_affected());
     Ok(n > 0)
+}
+
+/// Deletes every provider account of a user (all but the password) and
+/// returns the providers they were with (S48).
+pub async fn delete_providers_for_user(db: &Database, user_id: &str) -> Result<Vec<String>> {
+    let _change = db.change_guard();
+    const SQL: &str = r#"DELETE FROM "account" WHERE "userId" = $1 AND "providerId" <> 'credential'
+        RETURNING "providerId""#;
+    let rows: Vec<(String,)> = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows.into_iter().map(|(provider,)| provider).collect())
 }
 
 /// A provider account to store (social sign-in): who the user is at the

@@ -20,3 +20,4 @@ mod security_boundaries;
 mod security_round2;
 mod send_futures;
 mod store;
+mod takeover;

@@ -11,3 +11,4 @@ mod oidc;
 mod oidc_provider;
 mod provider_boundaries;
 mod security;
+mod takeover;
