@@ -11,8 +11,8 @@ use syn::{Block, Expr, ExprCall, Local, Stmt};
 
 use super::source::{Edit, FnRef, Model, Root, above_statement};
 use super::wiring::{
-    Snippets, WiringInput, connect_info_call, mod_decl_edit, module_shown, on_error, pat_name,
-    path_idents, strip,
+    PoolReuse, Snippets, WiringInput, connect_info_call, mod_decl_edit, module_shown, on_error,
+    pat_name, path_idents, strip,
 };
 
 /// Where the app is served.
@@ -31,6 +31,20 @@ pub(super) struct ServeSiteWiring {
     pub home: Root,
     /// The edits (none when an earlier run wired it already).
     pub edits: Vec<Edit>,
+    /// The app's pool Better Auth shares, when it does.
+    pub pool: Option<PoolReuse>,
+}
+
+/// The app's pool, bound in the serving function's body, that Better Auth can share.
+#[derive(Debug)]
+pub(super) struct SharedPool {
+    /// Its type and the argument `init` takes (`pool.clone()`).
+    pub reuse: PoolReuse,
+    /// The first statement after the pool is bound.
+    pub from: usize,
+    /// The statement `let auth` goes before: before the pool is moved, else before the
+    /// serve call's statement.
+    pub at: usize,
 }
 
 /// `(line, column)` of a span's ends, comparable.
@@ -184,7 +198,7 @@ fn auth_binding<'a>(func: FnRef<'a>) -> Option<&'a Local> {
 }
 
 /// Whether statement `stmt` binds a TCP listener (`TcpListener::bind(..)`).
-fn binds_listener(stmt: &Stmt) -> bool {
+pub(super) fn binds_listener(stmt: &Stmt) -> bool {
     let mut finder = CallsPath {
         segments: &["TcpListener", "bind"],
         found: false,
@@ -279,6 +293,7 @@ fn target<'a>(
 pub(super) fn wire_serve_site(
     model: &Model,
     site: ServeCall<'_>,
+    shared: Option<SharedPool>,
     input: &WiringInput<'_>,
     snippets: &dyn Snippets,
 ) -> anyhow::Result<Result<ServeSiteWiring, String>> {
@@ -319,6 +334,7 @@ pub(super) fn wire_serve_site(
 
     // `let auth = ..` before the statement, or before the listener's when that comes
     // first in the same block: start-up errors come before the app says it listens.
+    let mut pool = None;
     match auth_binding(func) {
         Some(local)
             if local
@@ -334,10 +350,14 @@ pub(super) fn wire_serve_site(
         None => {
             let enclosing = blocks[target.block];
             let stmts = &enclosing.block.stmts;
-            let at_stmt = stmts[..target.stmt]
+            // The app's pool is shared when `let auth` goes in the function's own body,
+            // where the pool is in scope: after it is bound, before it is moved.
+            pool = shared.filter(|_| target.block == 0);
+            let (from, until) = pool.as_ref().map_or((0, target.stmt), |p| (p.from, p.at));
+            let at_stmt = stmts[from..until]
                 .iter()
                 .position(binds_listener)
-                .unwrap_or(target.stmt);
+                .map_or(until, |i| from + i);
             let on_error = if enclosing.in_fn_body {
                 on_error(func)
             } else {
@@ -349,7 +369,12 @@ pub(super) fn wire_serve_site(
                     ("module_file", module_shown(model, home, input.module)),
                     ("example_file", input.example_file.to_owned()),
                     ("init_path", format!("{module_path}::init")),
-                    ("pool_arg", String::new()),
+                    (
+                        "pool_arg",
+                        pool.as_ref()
+                            .map(|p| p.reuse.arg.clone())
+                            .unwrap_or_default(),
+                    ),
                     ("on_error", on_error.to_owned()),
                 ],
             )?;
@@ -370,7 +395,11 @@ pub(super) fn wire_serve_site(
             text,
         });
     }
-    Ok(Ok(ServeSiteWiring { home, edits }))
+    Ok(Ok(ServeSiteWiring {
+        home,
+        edits,
+        pool: pool.map(|p| p.reuse),
+    }))
 }
 
 #[cfg(test)]
@@ -385,6 +414,15 @@ mod tests {
     /// Wires `before` (a `src/main.rs`, or a `src/lib.rs` when `root` says so) at its serve
     /// site and returns every file that changed, as `(shown path, text)`.
     fn wire(root: Root, before: &str) -> Result<Vec<(String, String)>, String> {
+        wire_with(root, before, None)
+    }
+
+    /// [`wire`], for an app on sqlx 0.8 whose pool type is `pool_type`.
+    fn wire_with(
+        root: Root,
+        before: &str,
+        pool_type: Option<&'static str>,
+    ) -> Result<Vec<(String, String)>, String> {
         let path = PathBuf::from(match root {
             Root::Main => "/nowhere/src/main.rs",
             _ => "/nowhere/src/lib.rs",
@@ -395,7 +433,7 @@ mod tests {
             module: "auth",
             mount: "/auth",
             lib_crate: "app",
-            pool_type: None,
+            pool_type,
             example_file: ".env.example",
             module_merges: true,
         };
@@ -588,6 +626,39 @@ async fn main() {
     axum::serve(bind(3000).await, auth::attach(app, &auth).into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
 }
 "#,
+        );
+    }
+
+    #[test]
+    fn the_apps_pool_in_the_serving_function_is_shared() {
+        let before = r#"#[tokio::main]
+async fn main() {
+    let pool = sqlx::SqlitePool::connect("sqlite:app.db").await.unwrap();
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    let app = api::router(api::State::new(pool));
+    axum::serve(listener, app).await.unwrap();
+}
+"#;
+        let after = r#"mod auth;
+
+#[tokio::main]
+async fn main() {
+    let pool = sqlx::SqlitePool::connect("sqlite:app.db").await.unwrap();
+    // Better Auth (src/auth.rs), configured by the BETTER_AUTH_* variables (see .env.example).
+    let auth = auth::init(pool.clone()).await.expect("Better Auth could not start");
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    let app = api::router(api::State::new(pool));
+    axum::serve(listener, auth::attach(app, &auth).into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+}
+"#;
+        let changed = wire_with(Root::Main, before, Some("sqlx::SqlitePool")).unwrap();
+        assert_eq!(changed[0].1, after, "\n--- got:\n{}", changed[0].1);
+        // Another database's pool is not Better Auth's.
+        let changed = wire_with(Root::Main, before, Some("sqlx::PgPool")).unwrap();
+        assert!(
+            changed[0].1.contains("auth::init().await"),
+            "{}",
+            changed[0].1
         );
     }
 

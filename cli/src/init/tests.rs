@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use super::args::InitArgs;
+use super::args::{DatabaseKind, InitArgs};
 use super::inspect::{ConfigFile, Facts};
 use super::plan::{self, Plan};
-use super::project::{FoundFile, Package};
+use super::project::{FoundFile, Package, SqlxUse};
 use super::resolve::{self, Chooser};
 
 /// `better-auth init`'s flags, as typed after `init`.
@@ -28,6 +28,8 @@ struct Project {
     example: Option<&'static str>,
     config_files: Vec<ConfigFile>,
     flags: Vec<&'static str>,
+    /// The databases of the app's sqlx 0.8 dependency.
+    sqlx: Option<Vec<DatabaseKind>>,
 }
 
 /// What init would do to a project.
@@ -56,7 +58,10 @@ impl Project {
                 ),
             },
             edition: "2021".to_owned(),
-            sqlx: None,
+            sqlx: self.sqlx.map(|databases| SqlxUse {
+                is_0_8: true,
+                databases,
+            }),
             better_auth_databases: Vec::new(),
             other_databases: Vec::new(),
             sqlite_clash: None,
@@ -510,4 +515,36 @@ fn the_database_is_read_from_the_configuration_files() {
     assert!(planned.noted("the app's database settings in configuration/base.yaml"));
     // The committed example never holds the password.
     assert!(!planned.file(".env.example").contains("pass%20word"));
+}
+
+/// A router from another crate, served where the app's pool is in scope: Better Auth is
+/// attached at the serve site and shares the pool (no database URL of its own).
+#[test]
+fn the_serve_site_shares_the_apps_pool() {
+    let planned = Project {
+        sqlx: Some(vec![DatabaseKind::Sqlite]),
+        ..Project::main(
+            "#[tokio::main]\nasync fn main() {\n    \
+             let pool = sqlx::SqlitePool::connect(\"sqlite:app.db\").await.unwrap();\n    \
+             let listener = tokio::net::TcpListener::bind(\"0.0.0.0:3000\").await.unwrap();\n    \
+             axum::serve(listener, api::router(pool)).await.unwrap();\n}\n",
+        )
+    }
+    .plan();
+    let main = planned.file("src/main.rs");
+    assert!(
+        main.contains("let auth = auth::init(pool.clone())"),
+        "{main}"
+    );
+    assert!(
+        main.contains("auth::attach(api::router(pool), &auth)"),
+        "{main}"
+    );
+    let module = planned.file("src/auth.rs");
+    assert!(
+        module.contains("pub async fn init(pool: sqlx::SqlitePool)"),
+        "{module}"
+    );
+    assert!(module.contains("pub fn attach"), "{module}");
+    assert!(!planned.file(".env").contains("BETTER_AUTH_DATABASE_URL"));
 }

@@ -13,7 +13,7 @@ use syn::{
     Stmt, Type,
 };
 
-use super::serve_site::{ServeCall, expr_calls, wire_serve_site};
+use super::serve_site::{ServeCall, SharedPool, binds_listener, expr_calls, wire_serve_site};
 use super::source::{
     Edit, FnRef, Model, Root, SourceFile, StructRef, above_statement, import_edit, indent_lines,
     mod_edit, tokens,
@@ -1289,7 +1289,24 @@ pub(super) fn serve_site_wiring(
             Err(_) => return Ok(None),
         },
     };
-    let Ok(wired) = wire_serve_site(model, site, input, snippets)? else {
+    // The app's pool for the same database, bound in the serving function before the
+    // serve call: Better Auth shares it.
+    let shared = input.pool_type.and_then(|pool_type| {
+        let serve_at = site.func.block.stmts.iter().position(|stmt| {
+            let (outer, inner) = (stmt.span(), site.call.span());
+            outer.start() <= inner.start() && outer.end() >= inner.end()
+        })?;
+        let (name, from, at) = pool_in_scope(&ctx, site.func, serve_at, pool_type)?;
+        Some(SharedPool {
+            reuse: PoolReuse {
+                type_path: pool_type,
+                arg: format!("{name}.clone()"),
+            },
+            from,
+            at,
+        })
+    });
+    let Ok(wired) = wire_serve_site(model, site, shared, input, snippets)? else {
         return Ok(None);
     };
     let module = input.module;
@@ -1299,7 +1316,7 @@ pub(super) fn serve_site_wiring(
         state_path: None,
         derives_from_ref: false,
         home: wired.home,
-        pool: None,
+        pool: wired.pool,
         port,
         outcome: Outcome::Edits(wired.edits),
         notes: vec![format!(
@@ -1945,7 +1962,7 @@ fn wire_stateless(
     if let_stmt == seg.stmt {
         let listener = seg.func.block.stmts[lower.min(let_stmt)..let_stmt]
             .iter()
-            .position(binds_a_listener);
+            .position(binds_listener);
         if let Some(i) = listener {
             let_stmt = lower.min(let_stmt) + i;
         }
@@ -1968,24 +1985,6 @@ fn wire_stateless(
     })?;
     let reach = mount_stateless(ctx, trace, si, &path, input, snippets, edits, notes)?;
     Ok((home, pool, reach))
-}
-
-/// Whether a statement binds a TCP listener (`TcpListener::bind(..)`, awaited or not).
-fn binds_a_listener(stmt: &Stmt) -> bool {
-    #[derive(Default)]
-    struct Find(bool);
-    impl<'a> Visit<'a> for Find {
-        fn visit_expr_call(&mut self, call: &'a ExprCall) {
-            if let Expr::Path(p) = &*call.func {
-                let idents = path_idents(&p.path);
-                self.0 |= idents.ends_with(&["TcpListener".to_owned(), "bind".to_owned()]);
-            }
-            syn::visit::visit_expr_call(self, call);
-        }
-    }
-    let mut find = Find::default();
-    find.visit_stmt(stmt);
-    find.0
 }
 
 /// Better Auth's routes merged into the chain of segment `si` of a router without Better
