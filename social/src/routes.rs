@@ -19,6 +19,7 @@ use http::{HeaderValue, StatusCode, header};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
 use utoipa::ToSchema;
 
 use crate::Ctx;
@@ -448,7 +449,7 @@ async fn finish(
         .request_cookie(&request.headers, &state_cookie_name(ctx))
         .is_some_and(|signed| {
             ctx.verify_signed(&signed)
-                .is_some_and(|value| constant_time_eq(value.as_bytes(), state.as_bytes()))
+                .is_some_and(|value| bool::from(value.as_bytes().ct_eq(state.as_bytes())))
         });
     if !bound {
         return Err(Failure::new(error_url, "state_mismatch")
@@ -539,10 +540,6 @@ async fn finish(
             .await
         }
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn scope_text(identity: &Identity) -> Option<String> {
