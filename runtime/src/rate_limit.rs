@@ -57,45 +57,35 @@ impl RateLimitRule {
 
 /// A trusted proxy network (`10.0.0.0/8`, `::1/128`, or a single address).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IpNet {
-    addr: IpAddr,
-    prefix: u8,
-}
+pub struct IpNet(ipnet::IpNet);
 
 impl IpNet {
     /// Parses `addr` or `addr/prefix`.
+    ///
+    /// ```
+    /// use better_auth::rate_limit::IpNet;
+    ///
+    /// let net = IpNet::parse("10.0.0.0/8").unwrap();
+    /// assert!(net.contains("10.1.2.3".parse().unwrap()));
+    /// assert!(!net.contains("11.0.0.1".parse().unwrap()));
+    /// assert!(IpNet::parse("10.0.0.0/33").is_err());
+    /// ```
     pub fn parse(text: &str) -> Result<Self> {
-        let bad = || Error::Config(format!("`{text}` is not an IP address or network"));
-        let (addr, prefix) = match text.split_once('/') {
-            Some((a, p)) => (a, Some(p.parse::<u8>().map_err(|_| bad())?)),
-            None => (text, None),
+        let text = text.trim();
+        let net = match text.parse::<ipnet::IpNet>() {
+            Ok(net) => net,
+            Err(_) => text
+                .parse::<IpAddr>()
+                .map(ipnet::IpNet::from)
+                .map_err(|_| Error::Config(format!("`{text}` is not an IP address or network")))?,
         };
-        let addr: IpAddr = addr.trim().parse().map_err(|_| bad())?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = prefix.unwrap_or(max);
-        if prefix > max {
-            return Err(bad());
-        }
-        Ok(IpNet { addr, prefix })
+        Ok(IpNet(net))
     }
 
-    /// True when `ip` is inside this network.
+    /// True when `ip` is inside this network (an IPv4-mapped IPv6 address counts as its
+    /// IPv4 address).
     pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, canonical(ip)) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
+        self.0.contains(&canonical(ip))
     }
 }
 
