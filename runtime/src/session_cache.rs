@@ -26,10 +26,29 @@
 //!   other within the notification's delivery time (well under a millisecond
 //!   on one host; longer when the listener's task waits for a busy CPU);
 //!   writes through this server's own `Database` are seen by its very next
-//!   request (they move the counter themselves). While the listener
-//!   is not connected, or the triggers are missing, nothing is cached; after a
-//!   reconnection everything cached before is dropped. The listener holds one
-//!   connection of the pool.
+//!   request (they move the counter themselves). The listener proves itself
+//!   every second: a heartbeat notification sent through the pool, in the
+//!   query that checks the triggers are present and enabled always
+//!   (migration 7), must come back on the listening connection. Entries are
+//!   served only while a heartbeat sent less than 3 seconds ago came back, so
+//!   a change that is never heard (a connection gone silent without a reset,
+//!   disabled triggers) is masked for at most **3 seconds** after it
+//!   commits. While the listener is not connected, the triggers are missing
+//!   or disabled, or no heartbeat came back in time, nothing is cached; when
+//!   it is trusted again, everything cached before is dropped. A heartbeat
+//!   not back within 5 seconds ends the listening connection (a connection
+//!   of its own, with the server's TCP keepalive on) and a new one listens.
+//!
+//! SQLite's counter also sees what its triggers of migration 6 cannot:
+//! `INSERT OR REPLACE` of a session or user (migration 7's triggers count it),
+//! an older copy of the file restored (the change or insert count going back,
+//! or another database epoch, drops everything cached) and a database path
+//! that is a symbolic link (the `-shm` file read is the one SQLite maps, beside
+//! the file the link leads to).
+//!
+//! **Maximum age:** whatever the counter says, no entry of either cache is
+//! served more than [`MAX_ENTRY_AGE`] (60 s) after the database lookup that
+//! stored it.
 //!
 //! Turn it off with
 //! [`AuthConfig::validated_session_cache`](crate::AuthConfig::validated_session_cache).
@@ -82,6 +101,10 @@ pub const MAX_TTL: Duration = Duration::from_secs(1);
 /// Default bound on the number of cached sessions.
 pub const DEFAULT_CAPACITY: usize = 100_000;
 
+/// The longest any entry is served after the database lookup that stored it,
+/// whatever the change counter says (S51): past it, the session is read again.
+pub const MAX_ENTRY_AGE: Duration = Duration::from_secs(60);
+
 /// Sessions found in the database, keyed by token digest: served for `ttl`
 /// ([`SessionCache::new`]) or while the database is unchanged
 /// ([`SessionCache::validated`]).
@@ -92,6 +115,8 @@ pub struct SessionCache {
     epoch: Instant,
     validated: bool,
     capacity: usize,
+    /// [`MAX_ENTRY_AGE`] in nanoseconds (shorter in tests).
+    max_age: u64,
     /// Read on every request by every worker at once; written on a miss.
     /// Keys are token digests; foldhash, randomly seeded per map, hashes
     /// them several times faster than the standard SipHash.
@@ -107,6 +132,8 @@ struct Entry {
     /// When it was stored, or last found unchanged in the database (ttl
     /// caches), in nanoseconds since the cache's `epoch`.
     stored: AtomicU64,
+    /// When it was read from the database, in nanoseconds since the epoch.
+    read: u64,
     /// The database's change counter read before the lookup: always for
     /// validated caches, when the database has one for ttl caches.
     version: Option<i64>,
@@ -127,6 +154,7 @@ impl SessionCache {
             epoch: Instant::now(),
             validated: false,
             capacity: capacity.max(1),
+            max_age: nanos(MAX_ENTRY_AGE),
             entries: RwLock::new(HashMap::default()),
         }
     }
@@ -140,8 +168,22 @@ impl SessionCache {
             epoch: Instant::now(),
             validated: true,
             capacity: capacity.max(1),
+            max_age: nanos(MAX_ENTRY_AGE),
             entries: RwLock::new(HashMap::default()),
         }
+    }
+
+    /// The same cache with another maximum entry age (tests).
+    #[cfg(test)]
+    fn with_max_age(mut self, age: Duration) -> Self {
+        self.max_age = nanos(age);
+        self
+    }
+
+    /// True when the entry was read from the database less than the
+    /// maximum entry age before `now` (S51).
+    fn young(&self, entry: &Entry, now: u64) -> bool {
+        now.saturating_sub(entry.read) < self.max_age
     }
 
     /// True for a cache made with [`SessionCache::validated`].
@@ -165,7 +207,8 @@ impl SessionCache {
         }
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.get(digest)?;
-        (entry.version == Some(version)).then(|| (entry.found.clone(), entry.body.clone()))
+        (entry.version == Some(version) && self.young(entry, self.now()))
+            .then(|| (entry.found.clone(), entry.body.clone()))
     }
 
     /// Remembers a session read from the database after the change counter
@@ -191,7 +234,7 @@ impl SessionCache {
     /// ttl; validated caches: stored at `current`, when known).
     fn live(&self, entry: &Entry, current: Option<i64>) -> bool {
         if self.validated {
-            current.is_some() && current == entry.version
+            current.is_some() && current == entry.version && self.young(entry, self.now())
         } else {
             self.fresh(entry, self.now())
         }
@@ -206,7 +249,7 @@ impl SessionCache {
     /// before `now`.
     fn fresh(&self, entry: &Entry, now: u64) -> bool {
         let age = now.saturating_sub(entry.stored.load(Ordering::Relaxed));
-        u128::from(age) < self.ttl.as_nanos()
+        u128::from(age) < self.ttl.as_nanos() && self.young(entry, now)
     }
 
     /// How long an entry is served.
@@ -250,6 +293,9 @@ impl SessionCache {
         let entry = entries.get(digest)?;
         let now = self.now();
         if !self.fresh(entry, now) {
+            if !self.young(entry, now) {
+                return None;
+            }
             let stored = entry.version?;
             if current() != Some(stored) {
                 return None;
@@ -288,10 +334,12 @@ impl SessionCache {
         user: &User,
     ) -> Arc<OnceLock<crate::request::Rendered>> {
         let body = Arc::new(OnceLock::new());
+        let now = self.now();
         let entry = Entry {
             body: body.clone(),
             found: Arc::new((session.clone(), user.clone())),
-            stored: AtomicU64::new(self.now()),
+            stored: AtomicU64::new(now),
+            read: now,
             version,
         };
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
@@ -334,6 +382,11 @@ impl SessionCache {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// A duration in nanoseconds, saturating.
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -445,6 +498,25 @@ mod tests {
         ttl.insert_validated("d", 7, &s, &u);
         assert!(ttl.is_empty());
         assert!(ttl.get_validated("d", 7).is_none());
+    }
+
+    #[test]
+    fn s51_no_entry_is_served_past_its_maximum_age() {
+        let (s, u) = pair("a");
+        let validated = SessionCache::validated(3).with_max_age(Duration::from_millis(40));
+        validated.insert_validated("d", 7, &s, &u);
+        let ttl =
+            SessionCache::new(Duration::from_millis(30)).with_max_age(Duration::from_millis(40));
+        ttl.insert_with_body("d", Some(5), &s, &u);
+        assert!(validated.get_validated("d", 7).is_some());
+        std::thread::sleep(Duration::from_millis(32));
+        // The ttl entry is renewed while the counter stands still...
+        assert!(ttl.get_renewing("d", || Some(5)).is_some());
+        std::thread::sleep(Duration::from_millis(20));
+        // ...but neither is served past the maximum age, counter or not.
+        assert!(validated.get_validated("d", 7).is_none());
+        assert!(ttl.get_renewing("d", || Some(5)).is_none());
+        assert!(ttl.get("d").is_none());
     }
 
     #[test]

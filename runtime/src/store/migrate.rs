@@ -79,6 +79,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0006_session_change_count.sql"),
         postgres: include_str!("../../migrations/postgres/0006_session_change_count.sql"),
     },
+    Migration {
+        version: 7,
+        description: "cache_guards",
+        sqlite: include_str!("../../migrations/sqlite/0007_cache_guards.sql"),
+        postgres: include_str!("../../migrations/postgres/0007_cache_guards.sql"),
+    },
 ];
 
 /// Where one migration stands in a database.

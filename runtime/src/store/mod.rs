@@ -113,6 +113,18 @@ pub(crate) struct SqliteReaders {
     shm: std::sync::RwLock<Option<std::fs::File>>,
     /// The last WAL-index header seen and the change count read after it.
     last: std::sync::RwLock<Option<(i64, i64)>>,
+    /// The counters read last (S51), to tell a restore of an older copy.
+    seen: std::sync::Mutex<Seen>,
+}
+
+/// What the probe read last from migration 7's counters, and how many times
+/// they went back (a restore): each time, every version the probe hands out
+/// changes, so nothing cached before is served.
+#[cfg(feature = "sqlite")]
+#[derive(Debug, Default)]
+struct Seen {
+    counters: Option<(i64, i64, String)>,
+    generation: i64,
 }
 
 #[cfg(feature = "sqlite")]
@@ -144,6 +156,7 @@ impl SqliteReaders {
             probe: std::sync::Mutex::new(Some(probe)),
             shm: std::sync::RwLock::new(None),
             last: std::sync::RwLock::new(None),
+            seen: std::sync::Mutex::new(Seen::default()),
         };
         // A read through the probe maps the WAL index, so the header exists
         // (and is initialised) before it is looked at.
@@ -160,6 +173,9 @@ impl SqliteReaders {
     /// The `-shm` file next to the database, when its WAL-index header reads
     /// as consistent (Unix only; elsewhere the PRAGMA probe is used).
     fn open_shm(path: &std::path::Path) -> Option<std::fs::File> {
+        // S51: the WAL index SQLite maps is beside the file the path leads to,
+        // not beside a symbolic link to it (where a stale `-shm` may lie).
+        let path = std::fs::canonicalize(path).ok()?;
         let mut name = path.as_os_str().to_owned();
         name.push("-shm");
         let file = std::fs::File::open(name).ok()?;
@@ -235,6 +251,23 @@ impl SqliteReaders {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let conn = probe.as_ref()?;
         if counted {
+            // Migration 7: the insert count and epoch beside the change count.
+            let counters = conn
+                .prepare_cached(
+                    r#"SELECT "count", "inserts", "epoch" FROM "better_auth_session_changes""#,
+                )
+                .and_then(|mut statement| {
+                    statement.query_row([], |row| {
+                        Ok((
+                            row.get::<_, i64>(0)?,
+                            row.get::<_, i64>(1)?,
+                            row.get::<_, String>(2)?,
+                        ))
+                    })
+                });
+            if let Ok(counters) = counters {
+                return Some(self.versioned(counters));
+            }
             let count = conn
                 .prepare_cached(r#"SELECT "count" FROM "better_auth_session_changes""#)
                 .and_then(|mut statement| statement.query_row([], |row| row.get::<_, i64>(0)));
@@ -245,6 +278,26 @@ impl SqliteReaders {
         let mut statement = conn.prepare_cached("PRAGMA data_version").ok()?;
         let version = statement.query_row([], |row| row.get::<_, i64>(0)).ok()?;
         Some(version | i64::MIN)
+    }
+
+    /// S51: the version for counters just read. A change count or insert count
+    /// lower than the last read, or another epoch, means the database is not
+    /// the one read before (an older copy restored, another file put in its
+    /// place): the generation moves, and with it every version handed out, so
+    /// nothing cached before is served.
+    fn versioned(&self, counters: (i64, i64, String)) -> i64 {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((count, inserts, epoch)) = &seen.counters {
+            if counters.0 < *count || counters.1 < *inserts || counters.2 != *epoch {
+                seen.generation += 1;
+            }
+        }
+        let version = counters.0.wrapping_add(seen.generation.wrapping_shl(40));
+        seen.counters = Some(counters);
+        version
     }
 
     /// A free reader connection, else the next one in turn once it is free.
@@ -418,9 +471,9 @@ impl Database {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| Error::Config(format!("invalid PostgreSQL URL: {e}")))?;
         let pool = PgPoolOptions::new()
-            // Ten for queries, and one held by the change listener once a
-            // session cache starts it.
-            .max_connections(11)
+            // The change listener of the session cache has a connection of
+            // its own, outside the pool.
+            .max_connections(10)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
@@ -473,10 +526,11 @@ impl Database {
 
     /// Shares an app's PostgreSQL pool and keeps the never-stale session
     /// cache of [`Database::connect`]: its change listener (`LISTEN
-    /// better_auth_changes`) holds one connection of this pool once a session
-    /// cache starts it, so leave room for it in the pool's
-    /// `max_connections`. `Database::from(pool)` shares the pool without the
-    /// listener, so every session is read from the database.
+    /// better_auth_changes`) opens one more connection with the pool's
+    /// options (outside the pool) once a session cache starts it, and sends a
+    /// heartbeat query through the pool every second (S51).
+    /// `Database::from(pool)` shares the pool without the listener, so every
+    /// session is read from the database.
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -560,7 +614,7 @@ impl Database {
     }
 
     /// Starts PostgreSQL's change listener (once per database, shared by its
-    /// clones); it holds one connection of the pool. Until it listens, with
+    /// clones) on a connection of its own. Until it listens, with
     /// the triggers in place, [`Database::data_version`] is `None`.
     pub(crate) fn watch_changes(&self) {
         #[cfg(feature = "postgres")]

@@ -19,5 +19,6 @@ mod security;
 mod security_boundaries;
 mod security_round2;
 mod send_futures;
+mod stale_cache;
 mod store;
 mod takeover;
