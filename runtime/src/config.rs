@@ -448,23 +448,21 @@ pub(crate) fn is_loopback_authority(authority: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The `scheme://host[:port]` part of a URL, or `None` when it is not absolute.
+/// The origin of a URL as browsers send it in `Origin` (`scheme://host[:port]`, lowercase,
+/// the scheme's default port left out: `https://A.com:443/x` is `https://a.com`), or
+/// `None` when it is not absolute. An app's own scheme (`myapp://callback`), which has no
+/// origin in the URL standard, is kept as `scheme://host[:port]`.
 pub(crate) fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    if scheme.is_empty()
-        || !scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '+')
-    {
-        return None;
+    let parsed = url::Url::parse(url).ok()?;
+    let origin = parsed.origin();
+    if origin.is_tuple() {
+        return Some(origin.ascii_serialization());
     }
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() {
-        return None;
-    }
+    let host = parsed.host_str().filter(|h| !h.is_empty())?;
+    let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
     Some(format!(
-        "{}://{}",
-        scheme.to_ascii_lowercase(),
+        "{}://{}{port}",
+        parsed.scheme(),
         host.to_ascii_lowercase()
     ))
 }
@@ -694,7 +692,33 @@ impl Clock for ManualClock {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_loopback_authority, is_loopback_origin};
+    use super::{is_loopback_authority, is_loopback_origin, origin_of};
+
+    #[test]
+    fn origins_are_compared_as_browsers_send_them() {
+        for (url, origin) in [
+            (
+                "https://App.Example.com:443/path?q#f",
+                Some("https://app.example.com"),
+            ),
+            (
+                "https://app.example.com:8443",
+                Some("https://app.example.com:8443"),
+            ),
+            ("http://localhost:80", Some("http://localhost")),
+            ("http://[::1]:3000/", Some("http://[::1]:3000")),
+            // User info is not the host.
+            (
+                "https://localhost@evil.example",
+                Some("https://evil.example"),
+            ),
+            ("myapp://Callback/x", Some("myapp://callback")),
+            ("/relative", None),
+            ("https://", None),
+        ] {
+            assert_eq!(origin_of(url).as_deref(), origin, "{url}");
+        }
+    }
 
     #[test]
     fn loopback_authorities() {

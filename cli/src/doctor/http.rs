@@ -27,44 +27,28 @@ impl BaseUrl {
     /// Parses `--url`; only plain `http` is spoken.
     pub(crate) fn parse(url: &str) -> Result<BaseUrl, String> {
         let url = url.trim();
-        let Some((scheme, rest)) = url.split_once("://") else {
-            return Err(format!(
-                "`{url}` is not a URL: give the address the app listens on, e.g. http://127.0.0.1:8080"
-            ));
-        };
-        if scheme.eq_ignore_ascii_case("https") {
-            return Err(format!(
-                "doctor speaks plain http only: give the address the app itself listens on \
-                 (e.g. http://127.0.0.1:8080), not `{url}`"
-            ));
+        let example = "give the address the app listens on, e.g. http://127.0.0.1:8080";
+        let parsed =
+            url::Url::parse(url).map_err(|_| format!("`{url}` is not a URL: {example}"))?;
+        match parsed.scheme() {
+            "http" => {}
+            "https" => {
+                return Err(format!(
+                    "doctor speaks plain http only: give the address the app itself listens \
+                     on (e.g. http://127.0.0.1:8080), not `{url}`"
+                ));
+            }
+            _ => return Err(format!("`{url}` is not an http URL: {example}")),
         }
-        if !scheme.eq_ignore_ascii_case("http") {
-            return Err(format!(
-                "`{url}` is not an http URL: give the address the app listens on, e.g. http://127.0.0.1:8080"
-            ));
-        }
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let host = &rest[..end];
-        if host.is_empty() || host.contains('@') {
-            return Err(format!(
-                "`{url}` has no host: give the address the app listens on, e.g. http://127.0.0.1:8080"
-            ));
-        }
-        let path = rest[end..].split(['?', '#']).next().unwrap_or_default();
-        let host = host.to_ascii_lowercase();
-        let has_port = match host.rfind(']') {
-            Some(close) => host[close..].contains(':'),
-            None => host.contains(':'),
+        let (Some(host), "", None) = (parsed.host_str(), parsed.username(), parsed.password())
+        else {
+            return Err(format!("`{url}` has no host: {example}"));
         };
-        let authority = if has_port {
-            host.clone()
-        } else {
-            format!("{host}:80")
-        };
+        let port = parsed.port_or_known_default().unwrap_or(80);
         Ok(BaseUrl {
-            authority,
-            origin: format!("http://{host}"),
-            prefix: path.trim_end_matches('/').to_owned(),
+            authority: format!("{host}:{port}"),
+            origin: parsed.origin().ascii_serialization(),
+            prefix: parsed.path().trim_end_matches('/').to_owned(),
         })
     }
 

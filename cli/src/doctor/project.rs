@@ -299,21 +299,21 @@ fn check_base_url(vars: &Vars, report: &mut Report) -> Option<String> {
     Some(value.to_owned())
 }
 
-/// The `scheme://host[:port]` of an http(s) URL (lower-cased), or why it is not one.
+/// The origin of an http(s) URL as browsers send it (`scheme://host[:port]`, lowercase,
+/// the default port left out, as the runtime compares them), or why it is not one.
 pub(crate) fn origin(url: &str) -> Result<String, &'static str> {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    // `localhost:3000` parses as a URL of the scheme `localhost`: it is not one here.
+    if !url.contains("://") {
         return Err("not a URL");
-    };
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "http" && scheme != "https" {
+    }
+    let parsed = url::Url::parse(url.trim()).map_err(|_| "not a URL")?;
+    if !matches!(parsed.scheme(), "http" | "https") {
         return Err("not an http or https URL");
     }
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let host = &rest[..end];
-    if host.is_empty() || host.contains('@') || host.contains(char::is_whitespace) {
+    if parsed.host_str().is_none_or(str::is_empty) || !parsed.username().is_empty() {
         return Err("not a URL with a host");
     }
-    Ok(format!("{scheme}://{}", host.to_ascii_lowercase()))
+    Ok(parsed.origin().ascii_serialization())
 }
 
 fn check_database(dir: &Path, vars: &Vars, report: &mut Report) {
@@ -585,8 +585,13 @@ mod tests {
             origin("https://App.Example.com/x").as_deref(),
             Ok("https://app.example.com")
         );
+        assert_eq!(
+            origin("https://app.example.com:443").as_deref(),
+            Ok("https://app.example.com")
+        );
         assert!(origin("localhost:3000").is_err());
         assert!(origin("ftp://x").is_err());
+        assert!(origin("https://admin@app.example.com").is_err());
     }
 
     #[test]
