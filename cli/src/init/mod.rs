@@ -69,9 +69,11 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
         Ok(names[index].clone())
     })?;
     let facts = inspect::inspect(&args, &package)?;
+    let (package, facts, moved) = serving_member(&args, package, facts)?;
     let decisions = resolve::resolve(&args, &package, &facts, &chooser)?;
     let format = |text: &str| check::rustfmt(text, &package.edition, &package.dir);
-    let plan = plan::build(&args, &package, &facts, &decisions, &format)?;
+    let mut plan = plan::build(&args, &package, &facts, &decisions, &format)?;
+    plan.notes.splice(0..0, moved);
     let base = facts.base.clone();
 
     print_plan(&plan, &base, args.dry_run);
@@ -123,6 +125,40 @@ fn execute(args: InitArgs) -> anyhow::Result<ExitCode> {
         try_it(&package, &plan)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The package that serves the app: `package`, unless it is the root of a workspace,
+/// never calls `axum::serve`, and exactly one other member that depends on axum does (its
+/// binary only calls into that member): then that member, with a note saying so.
+fn serving_member(
+    args: &InitArgs,
+    package: project::Package,
+    facts: inspect::Facts,
+) -> anyhow::Result<(project::Package, inspect::Facts, Option<String>)> {
+    if args.package.is_some() || wiring::serves(&facts.model, &package.lib_crate) {
+        return Ok((package, facts, None));
+    }
+    let mut serving = Vec::new();
+    for name in project::axum_members(&package) {
+        let no_choice = &mut |_: &[String]| Err(anyhow!("not asked"));
+        let Ok(member) = project::inspect(&args.path, Some(&name), no_choice) else {
+            continue;
+        };
+        let member_facts = inspect::inspect(args, &member)?;
+        if wiring::serves(&member_facts.model, &member.lib_crate) {
+            serving.push((member, member_facts));
+        }
+    }
+    if serving.len() != 1 {
+        return Ok((package, facts, None));
+    }
+    let (member, member_facts) = serving.remove(0);
+    let note = format!(
+        "`{}` does not call `axum::serve`; the workspace member `{}` does, so Better Auth \
+         goes there (choose another package with --package)",
+        package.name, member.name
+    );
+    Ok((member, member_facts, Some(note)))
 }
 
 /// The end of a run that has nothing to write: done, or steps still left.
@@ -225,7 +261,9 @@ fn try_it(package: &project::Package, plan: &Plan) -> String {
         "  cargo run{}\n  curl -i -X POST {}{}/sign-up/email \\\n    \
          -H 'content-type: application/json' \\\n    \
          -d '{{\"name\":\"Ada\",\"email\":\"ada@example.com\",\"password\":\"a long passphrase\"}}'",
-        if package.dir != package.env_dir {
+        // A member's binary by its name; a library member is run by the binary that uses
+        // it, from the workspace's root.
+        if package.dir != package.env_dir && package.main.is_some() {
             format!(" -p {}", package.name)
         } else {
             String::new()

@@ -89,6 +89,33 @@ impl Package {
     }
 }
 
+/// The other members of the workspace whose root is `package` that depend on axum, by
+/// name: where its server may be, when the root package does not serve the app itself.
+pub(super) fn axum_members(package: &Package) -> Vec<String> {
+    let Some(root_doc) = package
+        .manifest
+        .text
+        .as_deref()
+        .and_then(|t| t.parse::<DocumentMut>().ok())
+        .filter(|doc| doc.get("workspace").is_some())
+    else {
+        return Vec::new();
+    };
+    let Ok(members) = workspace_members(&package.dir) else {
+        return Vec::new();
+    };
+    members
+        .iter()
+        .filter(|dir| **dir != package.dir)
+        .filter_map(|dir| {
+            let manifest = dir.join("Cargo.toml");
+            let (_, doc) = read_manifest(&manifest).ok()?;
+            dependency(&doc, Some(&root_doc), "axum")?;
+            package_name(&doc, &manifest).ok()
+        })
+        .collect()
+}
+
 /// Reads `path` as a Cargo project and picks the package to change.
 pub(super) fn inspect(
     path: &Path,
@@ -107,17 +134,19 @@ pub(super) fn inspect(
     }
     let (text, doc) = read_manifest(&manifest_path)?;
     if doc.get("package").is_some() {
-        if let Some(wanted) = wanted {
-            let name = package_name(&doc, &manifest_path)?;
-            if name != wanted {
+        let name = package_name(&doc, &manifest_path)?;
+        // `--package` naming another member of a workspace whose root is a package too.
+        let member_wanted = wanted.is_some_and(|w| w != name) && doc.get("workspace").is_some();
+        if !member_wanted {
+            if let Some(wanted) = wanted.filter(|w| *w != name) {
                 return Err(anyhow!(
                     "--package {wanted}: {} is the package `{name}`",
                     manifest_path.display()
                 ));
             }
+            let workspace = find_workspace_root(&dir)?;
+            return describe(dir, manifest_path, text, doc, workspace);
         }
-        let workspace = find_workspace_root(&dir)?;
-        return describe(dir, manifest_path, text, doc, workspace);
     }
     if doc.get("workspace").is_none() {
         return Err(anyhow!(
@@ -125,7 +154,8 @@ pub(super) fn inspect(
             manifest_path.display()
         ));
     }
-    // A virtual workspace: pick the member that is an Axum app.
+    // A virtual workspace (or `--package` naming a member): pick the member that is an
+    // Axum app.
     let members = workspace_members(&dir)?;
     let mut candidates = Vec::new();
     let mut names = Vec::new();

@@ -1253,6 +1253,11 @@ pub(super) fn plan_wiring(
     Ok(serve_site_wiring(model, input, snippets, traced.port)?.unwrap_or(traced))
 }
 
+/// Whether the package's (non-test) code calls `axum::serve` anywhere.
+pub(super) fn serves(model: &Model, lib_crate: &str) -> bool {
+    !serve_calls(&Ctx::new(model, lib_crate)).is_empty()
+}
+
 /// Every `axum::serve(listener, app)` call of the package's (non-test) code.
 fn serve_calls<'a>(ctx: &Ctx<'a>) -> Vec<ServeCall<'a>> {
     ctx.scan

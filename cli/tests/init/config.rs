@@ -935,3 +935,53 @@ fn an_in_memory_sqlite_pool_is_never_shared() {
     );
     assert!(stdout.contains("in memory"), "{stdout}");
 }
+
+/// A workspace whose root package only runs a member's server (`web::run().await`): the
+/// member that calls `axum::serve` gets Better Auth, and init says so; `--package` picks
+/// a member from such a root too.
+#[test]
+fn the_member_that_serves_gets_better_auth_from_a_root_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    let write = |path: &str, text: &str| {
+        let path = project.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"web\"]\n\n[package]\nname = \"app\"\nversion = \"0.1.0\"\n\
+         edition = \"2021\"\n\n[dependencies]\naxum = \"0.8\"\n\
+         tokio = { version = \"1\", features = [\"full\"] }\nweb = { path = \"web\" }\n",
+    );
+    write(
+        "src/bin/main.rs",
+        "#[tokio::main]\nasync fn main() {\n    web::run().await;\n}\n",
+    );
+    write(
+        "web/Cargo.toml",
+        "[package]\nname = \"web\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n\
+         axum = \"0.8\"\ntokio = { version = \"1\", features = [\"full\"] }\n",
+    );
+    write(
+        "web/src/lib.rs",
+        "use axum::{routing::get, Router};\n\npub async fn run() {\n    \
+         let app = Router::new().route(\"/\", get(|| async { \"hi\" }));\n    \
+         let listener = tokio::net::TcpListener::bind(\"127.0.0.1:3000\").await.unwrap();\n    \
+         axum::serve(listener, app).await.unwrap();\n}\n",
+    );
+    for flags in [&["--dry-run"][..], &["--dry-run", "--package", "web"]] {
+        let stdout = init_ok(project, flags);
+        assert!(stdout.contains("create  web/src/auth.rs"), "{stdout}");
+        assert!(stdout.contains("+pub mod auth;"), "{stdout}");
+        assert!(stdout.contains("auth::init().await"), "{stdout}");
+        assert_eq!(
+            stdout.contains("the workspace member `web` does, so Better Auth goes there"),
+            flags.len() == 1,
+            "{stdout}"
+        );
+    }
+    // Run from the root: the member is a library.
+    let stdout = init_ok(project, &["--yes"]);
+    assert!(stdout.contains("Try it:\n  cargo run\n"), "{stdout}");
+}
