@@ -11,8 +11,8 @@ use syn::{Block, Expr, ExprCall, Local, Stmt};
 
 use super::source::{Edit, FnRef, Model, Root, above_statement};
 use super::wiring::{
-    PoolReuse, Snippets, WiringInput, connect_info_call, mod_decl_edit, module_shown, on_error,
-    pat_name, path_idents, strip,
+    PoolReuse, Snippets, WiringInput, connect_info_call, mod_decl_edit, module_path, module_shown,
+    on_error, pat_name, path_idents, strip,
 };
 
 /// Where the app is served.
@@ -286,6 +286,25 @@ fn target<'a>(
     }
 }
 
+/// Whether `expr` calls a path of the crate `name` (`app::routes::router(..)`).
+fn names_crate(expr: &Expr, name: &str) -> bool {
+    struct Find<'n>(&'n str, bool);
+    impl<'a> Visit<'a> for Find<'_> {
+        fn visit_expr_path(&mut self, path: &'a syn::ExprPath) {
+            self.1 |= path.path.segments.len() > 1
+                && path
+                    .path
+                    .segments
+                    .first()
+                    .is_some_and(|s| s.ident == self.0);
+            visit::visit_expr_path(self, path);
+        }
+    }
+    let mut find = Find(name, false);
+    find.visit_expr(expr);
+    find.1
+}
+
 /// Wires Better Auth at `site`: `mod auth;` in the crate root of the file, `let auth =
 /// auth::init().await?;` just before the listener is bound (or the router turned into a
 /// service), and `auth::attach(X, &auth)` for the served router, served with connect info
@@ -299,12 +318,17 @@ pub(super) fn wire_serve_site(
 ) -> anyhow::Result<Result<ServeSiteWiring, String>> {
     let func = site.func;
     let file = func.file;
-    let home = file.root;
-    let module_path = if file.is_root() {
-        input.module.to_owned()
-    } else {
-        format!("crate::{}", input.module)
+    let Some(served) = site.call.args.iter().nth(1) else {
+        return Ok(Err("`axum::serve` takes two arguments".to_owned()));
     };
+    // A router the library builds (`app::routes::router(..)` served by `main.rs`): the
+    // module goes in the library, where its handlers can reach it.
+    let from_library = file.root == Root::Main
+        && model.root_file(Root::Lib).is_some()
+        && names_crate(served, input.lib_crate);
+    let home = if from_library { Root::Lib } else { file.root };
+    let module_path = module_path(file, home, input.module, input.lib_crate)
+        .unwrap_or_else(|| input.module.to_owned());
     let blocks = match enclosing(func, range(site.call)) {
         Ok(blocks) => blocks,
         Err(reason) => return Ok(Err(reason)),
@@ -320,9 +344,6 @@ pub(super) fn wire_serve_site(
             "init could not place the serve call in `fn {}`",
             func.name()
         )));
-    };
-    let Some(served) = site.call.args.iter().nth(1) else {
-        return Ok(Err("`axum::serve` takes two arguments".to_owned()));
     };
     let mut edits = Vec::new();
     mod_decl_edit(model, home, input, snippets, &mut edits)?;
@@ -415,6 +436,71 @@ mod tests {
     /// site and returns every file that changed, as `(shown path, text)`.
     fn wire(root: Root, before: &str) -> Result<Vec<(String, String)>, String> {
         wire_with(root, before, None)
+    }
+
+    /// Wires a package of a `src/main.rs` and a `src/lib.rs` (crate `app`) at its serve
+    /// site and returns every file that changed.
+    fn wire_package(main: &str, lib: &str) -> Vec<(String, String)> {
+        let shown = |p: &Path| p.strip_prefix("/nowhere/").unwrap().display().to_string();
+        let roots = [
+            (
+                Root::Main,
+                PathBuf::from("/nowhere/src/main.rs"),
+                main.to_owned(),
+            ),
+            (
+                Root::Lib,
+                PathBuf::from("/nowhere/src/lib.rs"),
+                lib.to_owned(),
+            ),
+        ];
+        let model = Model::load(&roots, &shown).unwrap();
+        let input = WiringInput {
+            module: "auth",
+            mount: "/auth",
+            lib_crate: "app",
+            pool_type: None,
+            example_file: ".env.example",
+            module_merges: true,
+        };
+        let wiring = serve_site_wiring(&model, &input, &Renderer::new(), None)
+            .unwrap()
+            .expect("wired");
+        let super::super::wiring::Outcome::Edits(edits) = &wiring.outcome else {
+            panic!("manual steps");
+        };
+        model
+            .files
+            .iter()
+            .filter_map(|file| {
+                let mine: Vec<&Edit> = edits.iter().filter(|e| e.file == file.id).collect();
+                let text = apply_edits(&file.text, &mine);
+                (text != file.text).then(|| (file.shown.clone(), text))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_router_the_library_builds_gets_the_module_in_the_library() {
+        let changed = wire_package(
+            "#[tokio::main]\nasync fn main() {\n    let listener = bind().await;\n    \
+             axum::serve(listener, app::build().await).await.unwrap();\n}\n",
+            "pub async fn build() -> axum::Router {\n    todo!()\n}\n",
+        );
+        let file = |name: &str| &changed.iter().find(|(f, _)| f == name).unwrap().1;
+        assert!(
+            file("src/lib.rs").starts_with("pub mod auth;\n"),
+            "{changed:?}"
+        );
+        let main = file("src/main.rs");
+        assert!(
+            main.contains("let auth = app::auth::init().await"),
+            "{main}"
+        );
+        assert!(
+            main.contains("app::auth::attach(app::build().await, &auth)"),
+            "{main}"
+        );
     }
 
     /// [`wire`], for an app on sqlx 0.8 whose pool type is `pool_type`.

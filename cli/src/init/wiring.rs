@@ -1204,7 +1204,12 @@ fn derives(item: &syn::ItemStruct, name: &str) -> bool {
 
 /// `auth` or `crate::auth` or `my_lib::auth`, as seen from `file`; `None` when the binary
 /// crate holds the module and `file` is in the library.
-fn module_path(file: &SourceFile, home: Root, module: &str, lib_crate: &str) -> Option<String> {
+pub(super) fn module_path(
+    file: &SourceFile,
+    home: Root,
+    module: &str,
+    lib_crate: &str,
+) -> Option<String> {
     if file.root == home {
         Some(if file.is_root() {
             module.to_owned()
@@ -1435,6 +1440,7 @@ fn served_trace<'a>(ctx: &Ctx<'a>) -> Result<Trace<'a>, String> {
 fn joinable_state(
     ctx: &Ctx<'_>,
     trace: &Trace<'_>,
+    module: &str,
     notes: &mut Vec<String>,
 ) -> Result<Option<(usize, usize, StateInfo)>, String> {
     let with_state = trace
@@ -1461,9 +1467,10 @@ fn joinable_state(
         notes.push(format!(
             "init could not tell the type of the state passed to `.with_state({})` in `fn \
              {}`, so Better Auth is not part of it: its routes are merged on their own, and \
-             handlers read sessions with `auth::Authenticated` / `auth::MaybeAuthenticated` \
-             (`CurrentSession` needs Better Auth in the state: an `auth: Arc<BetterAuth>` \
-             field and `impl FromRef<YourState> for Arc<BetterAuth>`)",
+             handlers read sessions with `{module}::Authenticated` / \
+             `{module}::MaybeAuthenticated` (`CurrentSession` needs Better Auth in the \
+             state: an `auth: Arc<BetterAuth>` field and \
+             `impl FromRef<YourState> for Arc<BetterAuth>`)",
             shorten(&tokens(arg)),
             seg.func.name()
         ));
@@ -1487,7 +1494,7 @@ fn joinable_state(
             notes.push(format!(
                 "`{name}` is built in `fn {}`, which is not async, so Better Auth is not part \
                  of the app's state: its routes are merged on their own, and handlers read \
-                 sessions with `auth::Authenticated` / `auth::MaybeAuthenticated` \
+                 sessions with `{module}::Authenticated` / `{module}::MaybeAuthenticated` \
                  (`CurrentSession` needs an `auth: Arc<BetterAuth>` field in `{name}` and \
                  `impl FromRef<{name}> for Arc<BetterAuth>`)",
                 built_in.name()
@@ -1544,7 +1551,7 @@ fn plan_traced(
 
     // 2. The state, then the edits.
     let mut notes = Vec::new();
-    let state = match joinable_state(&ctx, &trace, &mut notes) {
+    let state = match joinable_state(&ctx, &trace, input.module, &mut notes) {
         Ok(state) => state,
         Err(reason) => return manual.build(reason),
     };
@@ -1654,7 +1661,12 @@ fn nest_anchor(seg: &Segment<'_>, stop: usize) -> Option<usize> {
 /// are merged after call `anchor` of segment `si`: those earlier in that chain and all of
 /// the chains inside it (a router built with its layers in another function). CORS most
 /// of all: a browser app on another origin cannot call routes it does not cover.
-fn unwrapped_layers_note(trace: &Trace<'_>, si: usize, anchor: Option<usize>) -> Option<String> {
+fn unwrapped_layers_note(
+    trace: &Trace<'_>,
+    si: usize,
+    anchor: Option<usize>,
+    module: &str,
+) -> Option<String> {
     let before_anchor = anchor.map_or(0, |a| a + 1);
     let layers: Vec<String> = trace.segments[si..]
         .iter()
@@ -1683,7 +1695,7 @@ fn unwrapped_layers_note(trace: &Trace<'_>, si: usize, anchor: Option<usize>) ->
     Some(format!(
         "Better Auth's routes are merged after {}, so those layers do not wrap them (CORS, \
          tracing, body limits): to have them apply, move `.merge(..)` before them, or add \
-         the same layers to `auth::router(&auth)`",
+         the same layers to `{module}::router(&auth)`",
         layers.join(", ")
     ))
 }
@@ -1941,7 +1953,18 @@ fn wire_stateless(
         return Err(WireError::Refused(reason, place));
     };
     let seg = &trace.segments[si];
-    let home = seg.func.file.root;
+    // The module goes where the routes are built: in the library when the served router
+    // comes from it (its handlers can then reach `crate::auth`), the binary reaching it
+    // through the library's name.
+    let routes_in_library = trace
+        .segments
+        .iter()
+        .any(|s| s.func.file.root == Root::Lib && !s.calls.is_empty());
+    let home = if routes_in_library {
+        Root::Lib
+    } else {
+        seg.func.file.root
+    };
     let place = Place {
         file: Some(seg.func.file.id),
         home: Some(home),
@@ -2023,7 +2046,7 @@ fn mount_stateless(
         && matches!(trace.origin, Origin::RouterNew)
         && !ctx.state_pinned(seg);
     let anchor = nest_anchor(seg, seg.calls.len());
-    notes.extend(unwrapped_layers_note(trace, si, anchor));
+    notes.extend(unwrapped_layers_note(trace, si, anchor, input.module));
     let nest = snippets.snippet(
         "mount",
         &[
@@ -2043,14 +2066,14 @@ fn mount_stateless(
     let text = snippets.snippet("extension", &[])?;
     edits.push(chain_edit(seg, anchor, text.trim_end()));
     if !notes.iter().any(|n| n.contains("Authenticated")) {
-        notes.push(
+        let module = input.module;
+        notes.push(format!(
             "the router's state is the app's, so handlers read sessions with \
-             `auth::Authenticated` (401 without a session) and `auth::MaybeAuthenticated`, \
-             which find Better Auth in the request (the `.layer(Extension(auth.clone()))` \
-             init added); `CurrentSession` needs Better Auth in the state \
-             (`impl FromRef<YourState> for Arc<BetterAuth>`)"
-                .to_owned(),
-        );
+             `{module}::Authenticated` (401 without a session) and \
+             `{module}::MaybeAuthenticated`, which find Better Auth in the request (the \
+             `.layer(Extension(auth.clone()))` init added); `CurrentSession` needs Better \
+             Auth in the state (`impl FromRef<YourState> for Arc<BetterAuth>`)"
+        ));
     }
     Ok(state_is_auth)
 }
@@ -2398,7 +2421,7 @@ fn wire_state(
             &[("module_path", router_path), ("auth_expr", auth_expr)],
         )?;
         let anchor = nest_anchor(seg, ci);
-        notes.extend(unwrapped_layers_note(trace, si, anchor));
+        notes.extend(unwrapped_layers_note(trace, si, anchor, input.module));
         edits.push(chain_edit(seg, anchor, text.trim_end()));
     }
 
@@ -2555,7 +2578,7 @@ impl Manual<'_> {
         let steps = vec![
             ManualStep {
                 place: format!("In {root_shown}, next to the other `mod` lines"),
-                lines: vec![mod_line.trim_end().to_owned()],
+                lines: mod_line.trim_end().lines().map(str::to_owned).collect(),
             },
             ManualStep {
                 place: format!(

@@ -985,3 +985,51 @@ fn the_member_that_serves_gets_better_auth_from_a_root_package() {
     let stdout = init_ok(project, &["--yes"]);
     assert!(stdout.contains("Try it:\n  cargo run\n"), "{stdout}");
 }
+
+/// A router built in the library (`app::routes::create_router()`) and served by `main.rs`:
+/// Better Auth's module goes in the library, where the router's handlers can name
+/// `crate::auth::Authenticated`, and `main.rs` reaches it as `app::auth`.
+#[test]
+fn a_router_built_in_the_library_gets_the_module_in_the_library() {
+    let dir = fixture("hello");
+    let project = dir.path();
+    std::fs::write(project.join("src/lib.rs"), "pub mod routes;\n").unwrap();
+    std::fs::write(
+        project.join("src/routes.rs"),
+        "use axum::{routing::get, Router};\n\npub fn create_router() -> Router {\n    \
+         Router::new().route(\"/me\", get(me))\n}\n\nasync fn me() -> &'static str {\n    \"me\"\n}\n",
+    )
+    .unwrap();
+    let name = std::fs::read_to_string(project.join("Cargo.toml"))
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("name = \"")?
+                .strip_suffix('"')
+                .map(str::to_owned)
+        })
+        .unwrap()
+        .replace('-', "_");
+    std::fs::write(
+        project.join("src/main.rs"),
+        format!(
+            "#[tokio::main]\nasync fn main() {{\n    \
+             let listener = tokio::net::TcpListener::bind(\"127.0.0.1:3000\").await.unwrap();\n    \
+             axum::serve(listener, {name}::routes::create_router()).await.unwrap();\n}}\n"
+        ),
+    )
+    .unwrap();
+    let stdout = init_ok(project, &["--dry-run"]);
+    assert!(
+        stdout.contains("+pub mod auth;\n pub mod routes;"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("let auth = {name}::auth::init()")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(".merge({name}::auth::router(&auth))")),
+        "{stdout}"
+    );
+}
