@@ -178,7 +178,9 @@ mod tests {
             "error: could not compile `hello` (bin \"hello\")"
         ));
         assert!(!is_progress("warning: unused import"));
-        assert!(!is_progress("  = note: see issue #1"));
+        assert!(!is_progress(
+            "  = note: `#[warn(unused_imports)]` on by default"
+        ));
     }
 
     #[test]

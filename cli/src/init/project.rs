@@ -58,6 +58,9 @@ pub(super) struct Package {
     /// The databases the app talks to through other crates (sea-orm, diesel,
     /// tokio-postgres, rusqlite, ...).
     pub other_databases: Vec<DatabaseKind>,
+    /// A database the app talks to that Better Auth has no store for (`MySQL`), named
+    /// by its dependencies' features (sqlx's `mysql`) or crates (`mongodb`).
+    pub unsupported_database: Option<&'static str>,
     /// Why adding SQLite support would make two crates link the native `sqlite3`
     /// library (cargo refuses that), when it would, and what to do about it.
     pub sqlite_clash: Option<String>,
@@ -554,6 +557,7 @@ fn describe(
         }
     });
     let other_databases = other_databases(&doc, workspace_doc);
+    let unsupported_database = unsupported_database(&doc, workspace_doc);
     let sqlite_clash = sqlite_clash(&lock_path, lock.as_ref(), &name, &doc, workspace_doc);
     let better_auth_databases = doc
         .get("dependencies")
@@ -606,6 +610,7 @@ fn describe(
         sqlx,
         better_auth_databases,
         other_databases,
+        unsupported_database,
         sqlite_clash,
         main,
         lib,
@@ -673,6 +678,35 @@ fn other_databases(doc: &DocumentMut, workspace: Option<&DocumentMut>) -> Vec<Da
         }
     }
     out
+}
+
+/// A database the app uses that Better Auth has no store for: a dependency's feature
+/// (`mysql`, `sqlx-mysql`, `mssql`) or a crate made for one (`mysql_async`, `mongodb`).
+fn unsupported_database(
+    doc: &DocumentMut,
+    workspace: Option<&DocumentMut>,
+) -> Option<&'static str> {
+    let names: Vec<String> = doc
+        .get("dependencies")
+        .and_then(Item::as_table_like)
+        .map(|deps| deps.iter().map(|(name, _)| name.to_owned()).collect())
+        .unwrap_or_default();
+    names.iter().find_map(|name| {
+        let crate_database = match name.as_str() {
+            "mysql" | "mysql_async" => Some("MySQL"),
+            "mongodb" => Some("MongoDB"),
+            "tiberius" => Some("SQL Server"),
+            _ => None,
+        };
+        let item = dependency(doc, workspace, name)?;
+        crate_database.or_else(|| {
+            features_of(&[item]).iter().find_map(|f| match f.as_str() {
+                "mysql" | "sqlx-mysql" => Some("MySQL"),
+                "mssql" | "sqlx-mssql" => Some("SQL Server"),
+                _ => None,
+            })
+        })
+    })
 }
 
 /// The lowest version a requirement accepts, as (major, minor).
@@ -939,5 +973,23 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(other_databases(&doc, None), vec![DatabaseKind::Sqlite]);
+    }
+
+    #[test]
+    fn databases_better_auth_has_no_store_for_are_named() {
+        let parse = |deps: &str| -> DocumentMut {
+            format!("[package]\nname = \"a\"\n[dependencies]\n{deps}")
+                .parse()
+                .unwrap()
+        };
+        let sqlx =
+            parse("sqlx = { version = \"0.8\", features = [\"mysql\", \"runtime-tokio\"] }\n");
+        assert_eq!(unsupported_database(&sqlx, None), Some("MySQL"));
+        assert_eq!(
+            unsupported_database(&parse("mongodb = \"3\"\n"), None),
+            Some("MongoDB")
+        );
+        let postgres = parse("sqlx = { version = \"0.8\", features = [\"postgres\"] }\n");
+        assert_eq!(unsupported_database(&postgres, None), None);
     }
 }

@@ -237,6 +237,25 @@ fn choose_database(
         ));
         return Ok(DatabaseKind::Sqlite);
     }
+    // No URL says so, but the app's dependencies speak only such a database.
+    let speaks_ours = !package.other_databases.is_empty()
+        || package
+            .sqlx
+            .as_ref()
+            .is_some_and(|s| !s.databases.is_empty());
+    if let (Some(name), false, true, None) = (
+        package.unsupported_database,
+        speaks_ours,
+        package.better_auth_databases.is_empty(),
+        from_env,
+    ) {
+        notes.push(format!(
+            "the app uses {name} (its dependencies say so), which Better Auth does not store \
+             in: its users and sessions go in SQLite (auth.db); pass --database postgres to \
+             keep them in PostgreSQL instead"
+        ));
+        return Ok(DatabaseKind::Sqlite);
+    }
     let inferred = single(&package.better_auth_databases)
         .or_else(|| package.sqlx.as_ref().and_then(|s| single(&s.databases)))
         .or_else(|| single(&package.other_databases))

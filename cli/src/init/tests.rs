@@ -30,6 +30,8 @@ struct Project {
     flags: Vec<&'static str>,
     /// The databases of the app's sqlx 0.8 dependency.
     sqlx: Option<Vec<DatabaseKind>>,
+    /// A database of the app's that Better Auth has no store for.
+    unsupported_database: Option<&'static str>,
 }
 
 /// What init would do to a project.
@@ -64,6 +66,7 @@ impl Project {
             }),
             better_auth_databases: Vec::new(),
             other_databases: Vec::new(),
+            unsupported_database: self.unsupported_database,
             sqlite_clash: None,
             main: Some(FoundFile {
                 path: dir.join("src/main.rs"),
@@ -547,4 +550,21 @@ fn the_serve_site_shares_the_apps_pool() {
     );
     assert!(module.contains("pub fn attach"), "{module}");
     assert!(!planned.file(".env").contains("BETTER_AUTH_DATABASE_URL"));
+}
+
+/// An app whose dependencies speak only MySQL gets SQLite for Better Auth, and is told.
+#[test]
+fn an_app_on_mysql_is_told_its_users_go_in_sqlite() {
+    let planned = Project {
+        unsupported_database: Some("MySQL"),
+        sqlx: Some(Vec::new()),
+        ..Project::main(&serving("", "\"0.0.0.0:3000\""))
+    }
+    .plan();
+    assert!(
+        planned
+            .file(".env")
+            .contains("BETTER_AUTH_DATABASE_URL=sqlite:auth.db")
+    );
+    assert!(planned.noted("the app uses MySQL (its dependencies say so)"));
 }
