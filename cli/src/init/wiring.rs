@@ -2413,17 +2413,8 @@ fn wire_state(
     }
 
     // The routes, before `.with_state(..)`.
-    if already_nested(trace, input) {
-        upgrade_old_nest(trace, input, edits);
-    } else {
-        let text = snippets.snippet(
-            "mount",
-            &[("module_path", router_path), ("auth_expr", auth_expr)],
-        )?;
-        let anchor = nest_anchor(seg, ci);
-        notes.extend(unwrapped_layers_note(trace, si, anchor, input.module));
-        edits.push(chain_edit(seg, anchor, text.trim_end()));
-    }
+    let mount = [router_path, auth_expr];
+    merge_routes(trace, (si, ci), mount, input, snippets, edits, notes)?;
 
     Ok(Wiring {
         handlers_reach_auth: true,
@@ -2446,6 +2437,33 @@ fn wire_state(
         outcome: Outcome::Edits(Vec::new()),
         notes: Vec::new(),
     })
+}
+
+/// Better Auth's routes merged into the chain of segment `si` before its call `ci`
+/// (`.with_state(..)`), `[module path, instance]` naming them; or an earlier run's
+/// `.nest(..)` upgraded.
+fn merge_routes(
+    trace: &Trace<'_>,
+    (si, ci): (usize, usize),
+    [module_path, auth_expr]: [String; 2],
+    input: &WiringInput<'_>,
+    snippets: &dyn Snippets,
+    edits: &mut Vec<Edit>,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    if already_nested(trace, input) {
+        upgrade_old_nest(trace, input, edits);
+        return Ok(());
+    }
+    let seg = &trace.segments[si];
+    let text = snippets.snippet(
+        "mount",
+        &[("module_path", module_path), ("auth_expr", auth_expr)],
+    )?;
+    let anchor = nest_anchor(seg, ci);
+    notes.extend(unwrapped_layers_note(trace, si, anchor, input.module));
+    edits.push(chain_edit(seg, anchor, text.trim_end()));
+    Ok(())
 }
 
 fn literal_edit(file: &SourceFile, literal: &ExprStruct, text: &str) -> Edit {
