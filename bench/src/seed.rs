@@ -1,7 +1,7 @@
 //! Test data: the runtime's migrations, 1,000 users each with one live session
 //! whose raw token the bench keeps, optionally a bulk of further sessions
 //! (inserted with a recursive CTE / `generate_series` inside one transaction,
-//! not through the API), and one user with a password for the sign-in rows.
+//! not through the API), and `SIGNIN_ACCOUNTS` users with a password for the sign-in rows.
 
 use std::time::Instant;
 
