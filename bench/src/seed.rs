@@ -44,12 +44,7 @@ pub(crate) async fn seed(url: &str, bulk: u64, password_hash: &str) -> Result<Se
     for i in 0..SIGNIN_ACCOUNTS {
         create_with_password(
             &database,
-            NewUser {
-                name: "Sign In",
-                email: &signin_email(i),
-                image: None,
-                email_verified: true,
-            },
+            NewUser::new("Sign In", &signin_email(i)).email_verified(true),
             password_hash,
             chrono_now(),
         )

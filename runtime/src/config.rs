@@ -404,6 +404,7 @@ impl AuthConfig {
 /// assert!(is_loopback_origin("https://127.0.0.1/app"));
 /// assert!(!is_loopback_origin("https://app.example.com"));
 /// ```
+#[doc(hidden)]
 pub fn is_loopback_origin(url: &str) -> bool {
     let Some(origin) = origin_of(url) else {
         return false;

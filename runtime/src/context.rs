@@ -97,6 +97,7 @@ impl SessionTiming {
 
 /// A session found for a request, with the token the client presented.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ResolvedSession {
     /// The session row.
     pub session: Session,

@@ -106,6 +106,7 @@ impl TokenSigner {
 
 /// The outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Verified {
     /// The password matches.
     pub ok: bool,

@@ -17,6 +17,7 @@ pub(crate) fn iso_millis<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok
 /// A row of the `user` table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct User {
     /// Primary key.
     pub id: String,
@@ -40,6 +41,7 @@ pub struct User {
 /// the client holds; the token itself is never stored (S11).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Session {
     /// Primary key.
     pub id: String,
@@ -66,6 +68,7 @@ pub struct Session {
 /// Email/password accounts have `provider_id = "credential"`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Account {
     /// Primary key.
     pub id: String,
@@ -84,6 +87,54 @@ pub struct Account {
     /// When the account was last changed.
     #[serde(serialize_with = "iso_millis")]
     pub updated_at: DateTime<Utc>,
+}
+
+impl User {
+    /// A user with an unverified email and no image, last changed when it
+    /// was created. The other fields are public: set them on the result.
+    /// Users are stored by the sign-up routes and the `store` functions;
+    /// this is for tests and fakes.
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        email: impl Into<String>,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        User {
+            id: id.into(),
+            name: name.into(),
+            email: email.into(),
+            email_verified: false,
+            image: None,
+            created_at,
+            updated_at: created_at,
+        }
+    }
+}
+
+impl Session {
+    /// A session of `user_id` stored under `token` (the token's digest, see
+    /// the type's documentation), created at `created_at` and last extended
+    /// then, with no IP address or user agent. The other fields are public:
+    /// set them on the result.
+    pub fn new(
+        id: impl Into<String>,
+        token: impl Into<String>,
+        user_id: impl Into<String>,
+        expires_at: DateTime<Utc>,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        Session {
+            id: id.into(),
+            token: token.into(),
+            user_id: user_id.into(),
+            expires_at,
+            created_at,
+            updated_at: created_at,
+            ip_address: None,
+            user_agent: None,
+        }
+    }
 }
 
 impl Account {

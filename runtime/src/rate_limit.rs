@@ -274,11 +274,30 @@ pub(crate) fn bucket(ip: IpAddr) -> String {
 
 /// The outcome of counting one request (or reserving one password attempt).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RateDecision {
     /// The request may proceed.
     pub allowed: bool,
     /// Seconds until the window resets (for `Retry-After`).
     pub retry_after: u64,
+}
+
+impl RateDecision {
+    /// The request may proceed; the window resets in `retry_after` seconds.
+    pub fn allow(retry_after: u64) -> Self {
+        RateDecision {
+            allowed: true,
+            retry_after,
+        }
+    }
+
+    /// The request is refused until the window resets in `retry_after` seconds.
+    pub fn deny(retry_after: u64) -> Self {
+        RateDecision {
+            allowed: false,
+            retry_after,
+        }
+    }
 }
 
 /// The future a [`RateLimitStore`] returns.

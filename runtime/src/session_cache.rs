@@ -106,8 +106,8 @@ pub const DEFAULT_CAPACITY: usize = 100_000;
 pub const MAX_ENTRY_AGE: Duration = Duration::from_secs(60);
 
 /// Sessions found in the database, keyed by token digest: served for `ttl`
-/// ([`SessionCache::new`]) or while the database is unchanged
-/// ([`SessionCache::validated`]).
+/// ([`SessionCache::new`]) or while the database is unchanged (the default
+/// cache, which the instance makes itself).
 #[derive(Debug)]
 pub struct SessionCache {
     ttl: Duration,
@@ -162,6 +162,7 @@ impl SessionCache {
     /// A cache whose entries are served only while the database's change
     /// counter is the one they were stored with ([`SessionCache::get_validated`]),
     /// holding at most `capacity` sessions.
+    #[doc(hidden)]
     pub fn validated(capacity: usize) -> Self {
         SessionCache {
             ttl: Duration::ZERO,
@@ -187,6 +188,7 @@ impl SessionCache {
     }
 
     /// True for a cache made with [`SessionCache::validated`].
+    #[doc(hidden)]
     pub fn is_validated(&self) -> bool {
         self.validated
     }
@@ -194,6 +196,7 @@ impl SessionCache {
     /// The session and user stored for this token digest with change counter
     /// `version` (validated caches; `None` from a ttl cache). The caller reads
     /// `version` from the database right before calling, and still checks expiry.
+    #[doc(hidden)]
     pub fn get_validated(&self, digest: &str, version: i64) -> Option<Arc<(Session, User)>> {
         self.get_validated_with_body(digest, version)
             .map(|(found, _)| found)
@@ -213,6 +216,7 @@ impl SessionCache {
 
     /// Remembers a session read from the database after the change counter
     /// read `version` (validated caches; ignored by a ttl cache).
+    #[doc(hidden)]
     pub fn insert_validated(&self, digest: &str, version: i64, session: &Session, user: &User) {
         self.insert_validated_with_body(digest, version, session, user);
     }

@@ -143,6 +143,7 @@ pub fn is_common_password(password: &str) -> bool {
 }
 
 /// How many passwords the shipped common-password list holds.
+#[doc(hidden)]
 pub fn common_password_count() -> usize {
     COMMON_PASSWORDS.lines().count()
 }

@@ -571,12 +571,7 @@ async fn sign_in(
     };
     let db = ctx.database();
     let scope = scope_text(&identity);
-    let account = NewAccount {
-        provider_id: provider.id(),
-        account_id: &identity.account_id,
-        scope: scope.as_deref(),
-        ..NewAccount::default()
-    };
+    let account = NewAccount::new(provider.id(), &identity.account_id).scope(scope.as_deref());
     let mut created = false;
     // Twice at most: a concurrent first sign-in may create the user or the
     // account between the lookups and the insert.
@@ -641,12 +636,9 @@ async fn sign_in(
             .filter(|i| validation::check_image(Some(i)).is_ok());
         match store::users::create_with_account(
             db,
-            NewUser {
-                name: &name,
-                email: &email,
-                image,
-                email_verified: identity.email_verified,
-            },
+            NewUser::new(&name, &email)
+                .image(image)
+                .email_verified(identity.email_verified),
             &account,
             ctx.now(),
         )
@@ -720,12 +712,7 @@ async fn link_account(
         return Err(Failure::new(error_url, "email_does_not_match"));
     }
     let scope = scope_text(&identity);
-    let account = NewAccount {
-        provider_id: provider.id(),
-        account_id: &identity.account_id,
-        scope: scope.as_deref(),
-        ..NewAccount::default()
-    };
+    let account = NewAccount::new(provider.id(), &identity.account_id).scope(scope.as_deref());
     let existing =
         store::accounts::find_by_provider_account(db, provider.id(), &identity.account_id)
             .await

@@ -50,12 +50,7 @@ async fn states(target: &Target) -> anyhow::Result<(Backend, Vec<MigrationState>
         let backend = Backend::Sqlite;
         let states = MIGRATIONS
             .iter()
-            .map(|m| MigrationState {
-                version: m.version,
-                description: m.description,
-                checksum: m.checksum(backend),
-                applied_checksum: None,
-            })
+            .map(|m| MigrationState::pending(m, backend))
             .collect();
         return Ok((backend, states));
     }

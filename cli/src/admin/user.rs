@@ -200,12 +200,7 @@ async fn create(db: &Database, email: &str, name: &str, from_stdin: bool) -> any
     let password = prompt::new_password(from_stdin)?;
     check_new_password(&password)?;
     let hash = hash(&password).await?;
-    let new = users::NewUser {
-        name,
-        email,
-        image: None,
-        email_verified: false,
-    };
+    let new = users::NewUser::new(name, email);
     match users::create_with_password(db, new, &hash, chrono::Utc::now()).await {
         Ok(user) => {
             outln!("Created user {} (id {})", user.email, user.id);

@@ -26,16 +26,16 @@ fn add_session(
             .unwrap()
             .unwrap();
         let now = Utc::now();
-        let session = Session {
-            id: better_auth::crypto::generate_id(),
-            token: better_auth::crypto::token_digest(&better_auth::crypto::generate_token()),
-            user_id: user.id,
-            expires_at: now + expires_in,
-            created_at: now - Duration::seconds(1),
-            updated_at: now,
-            ip_address: ip,
-            user_agent: agent,
-        };
+        let mut session = Session::new(
+            better_auth::crypto::generate_id(),
+            better_auth::crypto::token_digest(&better_auth::crypto::generate_token()),
+            user.id,
+            now + expires_in,
+            now - Duration::seconds(1),
+        );
+        session.updated_at = now;
+        session.ip_address = ip;
+        session.user_agent = agent;
         sessions::create(&database, &session).await.unwrap();
         database.close().await;
         session.id

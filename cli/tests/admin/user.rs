@@ -267,19 +267,10 @@ both_backends!(list_shows_sign_in_methods, |db: TestDb| {
         use better_auth::store::{Database, users};
         let database = Database::connect(&db.url).await.unwrap();
         let now = chrono::Utc::now();
-        let github = |id| NewAccount {
-            provider_id: "github",
-            account_id: id,
-            ..NewAccount::default()
-        };
+        let github = |id| NewAccount::new("github", id);
         users::create_with_account(
             &database,
-            users::NewUser {
-                name: "Octo Cat",
-                email: "octo@example.com",
-                image: None,
-                email_verified: true,
-            },
+            users::NewUser::new("Octo Cat", "octo@example.com").email_verified(true),
             &github("583231"),
             now,
         )

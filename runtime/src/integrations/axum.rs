@@ -29,6 +29,7 @@ use crate::request::{AuthRequest, AuthResponse};
 
 /// Largest request body read into memory by default (S24, S36); larger
 /// bodies get 413. Set another limit with `AuthConfig::max_body_bytes`.
+#[doc(hidden)]
 pub const MAX_BODY_BYTES: usize = crate::config::DEFAULT_MAX_BODY_BYTES;
 
 /// Mounts Better Auth's routes on an Axum router.

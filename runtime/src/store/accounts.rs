@@ -23,6 +23,7 @@ pub async fn list_for_user(db: &Database, user_id: &str) -> Result<Vec<Account>>
 }
 
 /// The password hash of a user's credential account.
+#[doc(hidden)]
 pub async fn credential_password(db: &Database, user_id: &str) -> Result<Option<String>> {
     const SQL: &str =
         r#"SELECT "password" FROM "account" WHERE "userId" = $1 AND "providerId" = 'credential'"#;
@@ -73,6 +74,7 @@ macro_rules! upsert_credential_password {
 
 /// Replaces the password hash of a user's credential account, creating the
 /// account when the user had none. Returns nothing; the caller decides about sessions.
+#[doc(hidden)]
 pub async fn set_credential_password(
     db: &Database,
     user_id: &str,
@@ -93,6 +95,7 @@ pub async fn set_credential_password(
 /// (S33, S49), in one transaction: either the new password is set and every
 /// old session and link is gone, or nothing changed. Returns how many
 /// sessions were deleted. Used by `better-auth user set-password`.
+#[doc(hidden)]
 pub async fn set_credential_password_and_end_sessions(
     db: &Database,
     user_id: &str,
@@ -111,11 +114,13 @@ pub async fn set_credential_password_and_end_sessions(
 }
 
 /// Identifier prefix of password-reset tokens in the `verification` table.
+#[doc(hidden)]
 pub const RESET_TOKEN_PREFIX: &str = "reset-password:";
 
 /// Identifier prefixes of every emailed token that acts for a user: password
 /// resets, address verifications, email changes and their approvals. A
 /// password change or reset ends them all (S33, S49).
+#[doc(hidden)]
 pub const USER_TOKEN_PREFIXES: &[&str] = &[
     RESET_TOKEN_PREFIX,
     "verify-email:",
@@ -125,6 +130,8 @@ pub const USER_TOKEN_PREFIXES: &[&str] = &[
 
 /// A password change and what it ends (S14, S33).
 #[derive(Debug, Clone)]
+#[doc(hidden)]
+#[non_exhaustive]
 pub struct PasswordChange<'a> {
     /// Whose password.
     pub user_id: &'a str,
@@ -140,12 +147,39 @@ pub struct PasswordChange<'a> {
     pub token: Option<&'a str>,
 }
 
+impl<'a> PasswordChange<'a> {
+    /// Sets `password_hash` as `user_id`'s password at `now`, ending no
+    /// sessions and consuming no token.
+    pub fn new(user_id: &'a str, password_hash: &'a str, now: DateTime<Utc>) -> Self {
+        PasswordChange {
+            user_id,
+            password_hash,
+            now,
+            end_sessions: false,
+            token: None,
+        }
+    }
+
+    /// Also deletes every session of the user.
+    pub fn end_sessions(mut self, end: bool) -> Self {
+        self.end_sessions = end;
+        self
+    }
+
+    /// Consumes this reset token's identifier in the same transaction.
+    pub fn token(mut self, token: Option<&'a str>) -> Self {
+        self.token = token;
+        self
+    }
+}
+
 /// Sets a new password in one transaction with its consequences: the reset
 /// token (if any) is consumed, every outstanding emailed token of the user
 /// (reset, verification, email change: [`USER_TOKEN_PREFIXES`]) is deleted
 /// (S33, S49), and with `end_sessions` every session. A failure changes
 /// nothing and burns no token. Returns `None` when the token was not valid
 /// (nothing changed), else how many sessions ended.
+#[doc(hidden)]
 pub async fn change_password(db: &Database, change: &PasswordChange<'_>) -> Result<Option<u64>> {
     let _change = db.change_guard();
     let prefix = super::verifications::json_value_prefix(change.user_id);
@@ -193,6 +227,7 @@ pub async fn change_password(db: &Database, change: &PasswordChange<'_>) -> Resu
 
 /// Deletes one account of a user by provider (and provider account id, when given).
 /// Returns whether a row was deleted.
+#[doc(hidden)]
 pub async fn delete_for_user(
     db: &Database,
     user_id: &str,
@@ -214,6 +249,7 @@ pub async fn delete_for_user(
 
 /// Deletes every provider account of a user (all but the password) and
 /// returns the providers they were with (S48).
+#[doc(hidden)]
 pub async fn delete_providers_for_user(db: &Database, user_id: &str) -> Result<Vec<String>> {
     let _change = db.change_guard();
     const SQL: &str = r#"DELETE FROM "account" WHERE "userId" = $1 AND "providerId" <> 'credential'
@@ -229,7 +265,15 @@ pub async fn delete_providers_for_user(db: &Database, user_id: &str) -> Result<V
 /// provider and what was granted. Better Auth's token columns (`accessToken`,
 /// `refreshToken`, `idToken`) are written only when given; the social plugin
 /// gives none (it keeps no provider tokens).
+///
+/// ```
+/// use better_auth::store::accounts::NewAccount;
+///
+/// let account = NewAccount::new("github", "583231").scope(Some("read:user,user:email"));
+/// assert_eq!(account.access_token, None);
+/// ```
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct NewAccount<'a> {
     /// The provider (`github`, `google`, ...).
     pub provider_id: &'a str,
@@ -245,6 +289,43 @@ pub struct NewAccount<'a> {
     pub id_token: Option<&'a str>,
     /// When the access token expires.
     pub access_token_expires_at: Option<DateTime<Utc>>,
+}
+
+impl<'a> NewAccount<'a> {
+    /// The account `account_id` at the provider `provider_id`, with no scope
+    /// and no tokens.
+    pub fn new(provider_id: &'a str, account_id: &'a str) -> Self {
+        NewAccount {
+            provider_id,
+            account_id,
+            ..NewAccount::default()
+        }
+    }
+
+    /// Sets the granted scopes (comma separated).
+    pub fn scope(mut self, scope: Option<&'a str>) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// Sets the provider's tokens to keep: access, refresh and ID token.
+    pub fn tokens(
+        mut self,
+        access_token: Option<&'a str>,
+        refresh_token: Option<&'a str>,
+        id_token: Option<&'a str>,
+    ) -> Self {
+        self.access_token = access_token;
+        self.refresh_token = refresh_token;
+        self.id_token = id_token;
+        self
+    }
+
+    /// Sets when the access token expires.
+    pub fn access_token_expires_at(mut self, at: Option<DateTime<Utc>>) -> Self {
+        self.access_token_expires_at = at;
+        self
+    }
 }
 
 /// Inserts `account` for `user_id` on one executor (a pool or a transaction).
@@ -341,6 +422,7 @@ pub async fn set_scope(
 
 /// Every user's sign-in methods: `(userId, providerId)` pairs ordered by user
 /// and provider (`credential` for a password), one query for all users.
+#[doc(hidden)]
 pub async fn provider_ids_by_user(db: &Database) -> Result<Vec<(String, String)>> {
     const SQL: &str =
         r#"SELECT DISTINCT "userId", "providerId" FROM "account" ORDER BY "userId", "providerId""#;

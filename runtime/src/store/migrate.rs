@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 
 /// One migration: the same version and name on every backend, SQL per backend.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct Migration {
     /// Monotonic version number.
     pub version: i64,
@@ -89,6 +90,7 @@ pub const MIGRATIONS: &[Migration] = &[
 
 /// Where one migration stands in a database.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MigrationState {
     /// The migration's version.
     pub version: i64,
@@ -101,6 +103,16 @@ pub struct MigrationState {
 }
 
 impl MigrationState {
+    /// `migration` not applied yet, as a database on `backend` would have it.
+    pub fn pending(migration: &Migration, backend: Backend) -> Self {
+        MigrationState {
+            version: migration.version,
+            description: migration.description,
+            checksum: migration.checksum(backend),
+            applied_checksum: None,
+        }
+    }
+
     /// True when the migration has been applied.
     pub fn is_applied(&self) -> bool {
         self.applied_checksum.is_some()
@@ -217,13 +229,11 @@ pub async fn migration_status(db: &Database) -> Result<Vec<MigrationState>> {
     Ok(MIGRATIONS
         .iter()
         .map(|m| MigrationState {
-            version: m.version,
-            description: m.description,
-            checksum: m.checksum(backend),
             applied_checksum: recorded
                 .iter()
                 .find(|(v, _)| *v == m.version)
                 .map(|(_, c)| c.clone()),
+            ..MigrationState::pending(m, backend)
         })
         .collect())
 }

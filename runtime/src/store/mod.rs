@@ -3,6 +3,16 @@
 //!
 //! Every query is written once with `$n` placeholders and quoted identifiers,
 //! which both SQLite and PostgreSQL accept, and run on whichever pool is open.
+//!
+//! For plugins, the documented functions of [`users`], [`accounts`] and
+//! [`sessions`] are the stable facade: find a user or a session, create a
+//! user with a provider account, link an account, record its scopes, mark an
+//! email verified. Single-use tokens go through
+//! [`AuthContext::issue_token`](crate::AuthContext::issue_token) and
+//! [`AuthContext::consume_token`](crate::AuthContext::consume_token).
+//! The other queries are public for the `better-auth` CLI and the tests but
+//! hidden from these docs: they are not part of the stable API and may change
+//! in any release.
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("enable at least one of the `sqlite` and `postgres` features");
@@ -19,6 +29,7 @@ pub mod accounts;
 mod rows;
 pub mod sessions;
 pub mod users;
+#[doc(hidden)]
 pub mod verifications;
 
 pub use migrate::run_migrations;
@@ -30,6 +41,7 @@ pub use timestamp::Timestamp;
 /// The digest under which a token is stored (session tokens in `session.token`,
 /// single-use tokens in `verification.identifier`): SHA-256, hex. Tokens
 /// themselves are never stored (S11, S21); look rows up by this.
+#[doc(hidden)]
 pub use crate::crypto::token_digest;
 pub(crate) use timestamp::format_timestamp;
 
@@ -680,6 +692,7 @@ impl From<sqlx::PgPool> for Database {
 /// assert_eq!(redact_url("postgres://app:p/w?x@db/app"), "postgres://app:***@db/app");
 /// assert_eq!(redact_url("sqlite://auth.db"), "sqlite://auth.db");
 /// ```
+#[doc(hidden)]
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();

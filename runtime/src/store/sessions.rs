@@ -31,6 +31,7 @@ struct SessionUserRow {
 }
 
 /// Inserts a new session row.
+#[doc(hidden)]
 pub async fn create(db: &Database, session: &Session) -> Result<()> {
     const SQL: &str = r#"INSERT INTO "session"
         ("id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent")
@@ -51,6 +52,7 @@ pub async fn create(db: &Database, session: &Session) -> Result<()> {
 }
 
 /// The session with this token digest and its user, whatever its expiry.
+#[doc(hidden)]
 pub async fn find_with_user(db: &Database, digest: &str) -> Result<Option<(Session, User)>> {
     const SQL: &str = r#"SELECT s."id" AS s_id, s."token" AS s_token, s."userId" AS s_user_id,
             s."expiresAt" AS s_expires_at, s."createdAt" AS s_created_at,
@@ -117,6 +119,7 @@ pub async fn find_with_user(db: &Database, digest: &str) -> Result<Option<(Sessi
 }
 
 /// A user's sessions that have not expired at `now`, newest first.
+#[doc(hidden)]
 pub async fn list_active_for_user(
     db: &Database,
     user_id: &str,
@@ -153,6 +156,7 @@ pub async fn find_by_id(db: &Database, id: &str) -> Result<Option<Session>> {
 }
 
 /// Every session of a user, expired or not, newest first.
+#[doc(hidden)]
 pub async fn list_for_user(db: &Database, user_id: &str) -> Result<Vec<Session>> {
     let sql = format!(
         r#"SELECT {SESSION_COLUMNS} FROM "session" WHERE "userId" = $1 ORDER BY "createdAt" DESC, "id""#
@@ -165,6 +169,7 @@ pub async fn list_for_user(db: &Database, user_id: &str) -> Result<Vec<Session>>
 }
 
 /// Moves a session's expiry (sliding sessions, S13).
+#[doc(hidden)]
 pub async fn extend(
     db: &Database,
     id: &str,
@@ -185,6 +190,7 @@ pub async fn extend(
 
 /// Moves a session's expiry without touching `updatedAt`, which records
 /// when the client last got a cookie for it (S37).
+#[doc(hidden)]
 pub async fn extend_expiry(db: &Database, id: &str, expires_at: DateTime<Utc>) -> Result<()> {
     let _change = db.change_guard();
     const SQL: &str = r#"UPDATE "session" SET "expiresAt" = $2 WHERE "id" = $1"#;
@@ -198,6 +204,7 @@ pub async fn extend_expiry(db: &Database, id: &str, expires_at: DateTime<Utc>) -
 }
 
 /// Deletes the session with this token digest. Returns how many rows went.
+#[doc(hidden)]
 pub async fn delete_by_digest(db: &Database, digest: &str) -> Result<u64> {
     let _change = db.change_guard();
     Ok(on_pool!(db, |pool| sqlx::query(
@@ -210,6 +217,7 @@ pub async fn delete_by_digest(db: &Database, digest: &str) -> Result<u64> {
 }
 
 /// Deletes one session by id. Returns how many rows went.
+#[doc(hidden)]
 pub async fn delete_by_id(db: &Database, id: &str) -> Result<u64> {
     let _change = db.change_guard();
     Ok(on_pool!(db, |pool| sqlx::query(
@@ -222,6 +230,7 @@ pub async fn delete_by_id(db: &Database, id: &str) -> Result<u64> {
 }
 
 /// Deletes a user's session whose stored digest is `digest`.
+#[doc(hidden)]
 pub async fn delete_for_user_by_digest(db: &Database, user_id: &str, digest: &str) -> Result<u64> {
     let _change = db.change_guard();
     const SQL: &str = r#"DELETE FROM "session" WHERE "userId" = $1 AND "token" = $2"#;
@@ -234,6 +243,7 @@ pub async fn delete_for_user_by_digest(db: &Database, user_id: &str, digest: &st
 }
 
 /// Deletes every session of a user except the one with digest `keep` (if any).
+#[doc(hidden)]
 pub async fn delete_for_user(db: &Database, user_id: &str, keep: Option<&str>) -> Result<u64> {
     let _change = db.change_guard();
     const SQL: &str =
@@ -248,6 +258,7 @@ pub async fn delete_for_user(db: &Database, user_id: &str, keep: Option<&str>) -
 
 /// Deletes every session that expired before `now`. Returns how many went.
 /// On SQLite the expiry is compared in whatever form it is stored (S39).
+#[doc(hidden)]
 pub async fn delete_expired(db: &Database, now: DateTime<Utc>) -> Result<u64> {
     let _change = db.change_guard();
     Ok(match &db.pool {

@@ -4,9 +4,22 @@
 pub(crate) use crate::models::format_timestamp;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
-/// A point in time as stored in a `date` / `timestamptz` column.
+/// A point in time as stored in a `date` / `timestamptz` column: decodes
+/// every form Better Auth's databases hold, encodes as Better Auth writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Timestamp(pub DateTime<Utc>);
+pub struct Timestamp(pub(crate) DateTime<Utc>);
+
+impl Timestamp {
+    /// The timestamp of `t`.
+    pub fn new(t: DateTime<Utc>) -> Self {
+        Timestamp(t)
+    }
+
+    /// The point in time.
+    pub fn get(self) -> DateTime<Utc> {
+        self.0
+    }
+}
 
 impl From<Timestamp> for DateTime<Utc> {
     fn from(t: Timestamp) -> Self {

@@ -12,6 +12,8 @@ const USER_COLUMNS: &str =
 
 /// A user joined with its credential password hash, if it has one.
 #[derive(Debug)]
+#[doc(hidden)]
+#[non_exhaustive]
 pub struct UserWithPassword {
     /// The user.
     pub user: User,
@@ -19,8 +21,17 @@ pub struct UserWithPassword {
     pub password: Option<String>,
 }
 
-/// The fields of a new user.
+/// The fields of a new user: `NewUser::new(name, email)`, then the setters
+/// for the rest.
+///
+/// ```
+/// use better_auth::store::users::NewUser;
+///
+/// let new = NewUser::new("Ada", "ada@example.com").email_verified(true);
+/// assert_eq!(new.image, None);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct NewUser<'a> {
     /// Display name.
     pub name: &'a str,
@@ -30,6 +41,31 @@ pub struct NewUser<'a> {
     pub image: Option<&'a str>,
     /// Whether the email is already verified (admin-created users, say).
     pub email_verified: bool,
+}
+
+impl<'a> NewUser<'a> {
+    /// A user named `name` with the (lower-cased) address `email`, not
+    /// verified, without an image.
+    pub fn new(name: &'a str, email: &'a str) -> Self {
+        NewUser {
+            name,
+            email,
+            image: None,
+            email_verified: false,
+        }
+    }
+
+    /// Sets the avatar URL.
+    pub fn image(mut self, image: Option<&'a str>) -> Self {
+        self.image = image;
+        self
+    }
+
+    /// Sets whether the email address is already verified.
+    pub fn email_verified(mut self, verified: bool) -> Self {
+        self.email_verified = verified;
+        self
+    }
 }
 
 /// Finds a user by (lower-cased) email.
@@ -53,6 +89,7 @@ pub async fn find_by_id(db: &Database, id: &str) -> Result<Option<User>> {
 }
 
 /// Finds a user by email together with the password of its credential account.
+#[doc(hidden)]
 pub async fn find_with_password(db: &Database, email: &str) -> Result<Option<UserWithPassword>> {
     const SQL: &str = r#"SELECT u."id", u."name", u."email", u."emailVerified", u."image",
                u."createdAt", u."updatedAt", a."password"
@@ -70,6 +107,7 @@ pub async fn find_with_password(db: &Database, email: &str) -> Result<Option<Use
 }
 
 /// Every user, oldest first.
+#[doc(hidden)]
 pub async fn list(db: &Database) -> Result<Vec<User>> {
     let sql = format!(r#"SELECT {USER_COLUMNS} FROM "user" ORDER BY "createdAt", "id""#);
     let rows: Vec<UserRow> = on_pool!(db, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
@@ -118,6 +156,7 @@ fn created(result: std::result::Result<(), sqlx::Error>, user: User) -> Result<U
 /// Creates a user and its credential account (`providerId = "credential"`,
 /// `accountId` = the user id) in one transaction. A taken email is
 /// [`Error::UserAlreadyExists`], also when two sign-ups race (S27).
+#[doc(hidden)]
 pub async fn create_with_password(
     db: &Database,
     new: NewUser<'_>,
@@ -150,6 +189,7 @@ pub async fn create_with_password(
 }
 
 /// Changes a user's name and/or image.
+#[doc(hidden)]
 pub async fn update_profile(
     db: &Database,
     id: &str,
@@ -176,6 +216,7 @@ pub async fn update_profile(
 }
 
 /// Sets `emailVerified` and, when given, a new email address.
+#[doc(hidden)]
 pub async fn set_email(
     db: &Database,
     id: &str,
@@ -203,6 +244,7 @@ pub async fn set_email(
 
 /// Deletes a user; sessions and accounts go with it (ON DELETE CASCADE).
 /// Returns whether a user was deleted.
+#[doc(hidden)]
 pub async fn delete(db: &Database, id: &str) -> Result<bool> {
     let _change = db.change_guard();
     let done = on_pool!(db, |pool| sqlx::query(

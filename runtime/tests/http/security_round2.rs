@@ -996,16 +996,8 @@ async fn insert_session(db: &TestDb, id: &str, expires: &StoredTime, created: &s
     let token = better_auth::crypto::token_digest(id);
     let raw = match expires {
         StoredTime::Typed(t) => {
-            let session = better_auth::prelude::Session {
-                id: id.to_owned(),
-                token,
-                user_id: user_id.to_owned(),
-                expires_at: *t,
-                created_at: chrono::Utc::now(),
-                updated_at: chrono::Utc::now(),
-                ip_address: None,
-                user_agent: None,
-            };
+            let session =
+                better_auth::prelude::Session::new(id, token, user_id, *t, chrono::Utc::now());
             better_auth::store::sessions::create(&db.database, &session)
                 .await
                 .unwrap();
@@ -1101,12 +1093,7 @@ both_db!(
     |db: TestDb| async move {
         use better_auth::store::{accounts, users};
         let now = chrono::Utc::now();
-        let new = users::NewUser {
-            name: "Ada",
-            email: "ada@example.com",
-            image: None,
-            email_verified: true,
-        };
+        let new = users::NewUser::new("Ada", "ada@example.com").email_verified(true);
         let user = users::create_with_password(&db.database, new, "old-hash", now)
             .await
             .unwrap();

@@ -60,15 +60,7 @@ async fn instance_and_extractor_futures_are_send() {
     // The context plugins are written against (`BetterAuth` derefs to it).
     let ctx = auth.context();
     let headers = HeaderMap::new();
-    let user = better_auth::prelude::User {
-        id: "u".into(),
-        name: "Ada".into(),
-        email: "ada@example.com".into(),
-        email_verified: false,
-        image: None,
-        created_at: Utc::now(),
-        updated_at: Utc::now(),
-    };
+    let user = better_auth::prelude::User::new("u", "Ada", "ada@example.com", Utc::now());
     assert_send(&ctx.session_for_token("t", true));
     assert_send(&ctx.session_from_headers(&headers));
     assert_send(&ctx.require_session(&request));
@@ -105,34 +97,10 @@ async fn store_futures_are_send() {
     let db = Database::connect("sqlite::memory:").await.unwrap();
     let db = &db;
     let now = Utc::now();
-    let session = better_auth::prelude::Session {
-        id: "s".into(),
-        token: "digest".into(),
-        user_id: "u".into(),
-        expires_at: now,
-        created_at: now,
-        updated_at: now,
-        ip_address: None,
-        user_agent: None,
-    };
-    let new_user = || NewUser {
-        name: "Ada",
-        email: "ada@example.com",
-        image: None,
-        email_verified: false,
-    };
-    let account = NewAccount {
-        provider_id: "github",
-        account_id: "1",
-        ..NewAccount::default()
-    };
-    let change = PasswordChange {
-        user_id: "u",
-        password_hash: "hash",
-        now,
-        end_sessions: true,
-        token: None,
-    };
+    let session = better_auth::prelude::Session::new("s", "digest", "u", now, now);
+    let new_user = || NewUser::new("Ada", "ada@example.com");
+    let account = NewAccount::new("github", "1");
+    let change = PasswordChange::new("u", "hash", now).end_sessions(true);
 
     assert_send(&sessions::create(db, &session));
     assert_send(&sessions::find_with_user(db, "digest"));

@@ -120,11 +120,7 @@ both_db!(
         better_auth::store::accounts::create(
             srv.auth.database(),
             &user_id,
-            &NewAccount {
-                provider_id: "github",
-                account_id: "gh-ada",
-                ..NewAccount::default()
-            },
+            &NewAccount::new("github", "gh-ada"),
             srv.auth.now(),
         )
         .await
