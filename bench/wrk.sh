@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Requests per second under wrk (issue 12's second load generator): one
+# Requests per second under wrk (a second load generator beside the bench's own): one
 # `better-auth-bench serve` per configuration on a migrated SQLite file, one
 # signed-in session sent as a bearer token, `wrk -t2 -c32 -d$SECS` per row,
 # ROUNDS interleaved rounds (each round starts one row later), medians, and

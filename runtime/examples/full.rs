@@ -1,4 +1,4 @@
-//! The contract's "Full Example", compiled unchanged from `contract/full.rs`:
+//! The API's documented "Full Example", compiled unchanged from `contract/full.rs`:
 //! a protected route (`CurrentSession`) and a public one (`OptionalSession`).
 //! Run: `cargo run -p better-auth --example full`.
 include!("contract/full.rs");

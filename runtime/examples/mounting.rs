@@ -1,4 +1,4 @@
-//! The contract's first example ("Mounting Auth Routes"), compiled unchanged
-//! from `contract/mounting.rs`: `Arc<BetterAuth>` is the router state and the
+//! The API's first documented example ("Mounting Auth Routes"), compiled
+//! unchanged from `contract/mounting.rs`: `Arc<BetterAuth>` is the router state and the
 //! auth routes are nested under `/auth`. Run: `cargo run -p better-auth --example mounting`.
 include!("contract/mounting.rs");

@@ -1,4 +1,4 @@
-//! A memo of checked session credentials (issue 12).
+//! A memo of checked session credentials.
 //!
 //! Every authenticated request carries its session token signed:
 //! `<token>.<base64 HMAC-SHA256(secret, token)>`, as the session cookie or a

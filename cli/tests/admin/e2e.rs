@@ -214,8 +214,8 @@ async fn create_sign_in_revoke(backend: Backend, cached: bool) {
 
 /// A user created with the CLI signs in; sessions revoked with the CLI (by
 /// id, by a password change, by user) are refused by a running server on the
-/// next request, with its default never-stale session cache on and off
-/// (issue 12), on SQLite and PostgreSQL.
+/// next request, with its default never-stale session cache on and off, on
+/// SQLite and PostgreSQL.
 mod cli_user_signs_in_and_cli_revocation_kills_the_session {
     use super::*;
 

@@ -84,8 +84,8 @@ fn axum_older_than_0_8_in_a_workspace_member() {
     refuses(dir.path(), &["--yes"], "`cargo add -p bootstrap axum@0.8`");
 }
 
-/// A requirement that also accepts 0.8 (`^0`, found on b-palaniappan/axum-sqlx) is
-/// fine when the lock file resolved it to 0.8; with 0.7 locked it is refused.
+/// A requirement that also accepts 0.8 (`axum = "0"`, that is `^0`) is fine when the
+/// lock file resolved it to 0.8; with 0.7 locked it is refused.
 #[test]
 fn axum_caret_zero_resolved_to_0_8() {
     let dir = fixture("hello");
@@ -192,7 +192,7 @@ fn workspace_with_two_apps_needs_package() {
 }
 
 /// Several members use axum but one is a program (the others are libraries around it,
-/// as in xjr1300/axum-sqlx-todo): that one is the app, nothing to ask.
+/// as in a layered workspace): that one is the app, nothing to ask.
 #[test]
 fn workspace_with_one_program_among_axum_libraries() {
     let dir = fixture("workspace");
@@ -294,9 +294,9 @@ fn an_older_libsqlite3_sys_in_the_lock_file() {
     assert!(output.status.success(), "{:?}", text(&output));
 }
 
-/// A newer SQLite binding than sqlx 0.8's (rusqlite 0.40 through an ORM, found on a
-/// real app): upgrading sqlx cannot fix that, so the advice names the app's own
-/// dependency that pulls it in, and the two ways out.
+/// A newer SQLite binding than sqlx 0.8's (rusqlite 0.40 through an ORM): upgrading
+/// sqlx cannot fix that, so the advice names the app's own dependency that pulls it
+/// in, and the two ways out.
 #[test]
 fn a_newer_libsqlite3_sys_in_the_lock_file() {
     let dir = fixture("hello");

@@ -641,7 +641,7 @@ fn copy_tree(from: &Path, to: &Path) {
 
 /// A path served under a nest prefix counts as taken: `.nest("/api", api())`
 /// with `/auth/login` in `api()` serves /api/auth/login, so neither /auth nor
-/// /api/auth is free (seen on a public app, which got /api/auth beside its own
+/// /api/auth is free (Better Auth's routes would sit beside the app's own
 /// /api/auth/* routes).
 #[test]
 fn routes_under_a_nest_prefix_keep_the_mount_away() {
@@ -766,9 +766,9 @@ fn a_state_built_by_tests_is_left_alone() {
 
 /// A package with a helper binary declared beside its server (a seeder as the only
 /// `[[bin]]`, the server in the auto-discovered `src/main.rs`): init wires the server and
-/// leaves the helper alone. It used to take the first `[[bin]]` for the crate root,
-/// found no `axum::serve` there and wrote `src/bin/auth.rs`, which cargo then builds as
-/// a binary of its own.
+/// leaves the helper alone. Taking the first `[[bin]]` for the crate root would find
+/// no `axum::serve` there and write `src/bin/auth.rs`, which cargo then builds as a
+/// binary of its own.
 #[test]
 fn the_server_is_wired_not_a_helper_binary() {
     let dir = fixture("hello");
@@ -850,9 +850,9 @@ fn a_server_in_src_bin_keeps_the_module_beside_it() {
     assert!(!project.join("src/auth.rs").exists());
 }
 
-/// A `[[bin]]` whose path is `src/bin/main.rs` (found on luizvbo/axum-kickoff): the
-/// module goes to `src/bin/main/auth.rs`, not `src/bin/auth.rs`, which cargo would
-/// also build as a binary (one without a `main`, so the project would not compile).
+/// A `[[bin]]` whose path is `src/bin/main.rs`: the module goes to
+/// `src/bin/main/auth.rs`, not `src/bin/auth.rs`, which cargo would also build as a
+/// binary (one without a `main`, so the project would not compile).
 #[test]
 fn a_server_at_src_bin_main_rs_keeps_the_module_beside_it() {
     let dir = fixture("hello");
@@ -882,8 +882,8 @@ fn a_server_at_src_bin_main_rs_keeps_the_module_beside_it() {
 
 /// The committed example file shows Better Auth's database the way the app shows its
 /// own: when Better Auth starts on the app's `DATABASE_URL`, its example is the app's
-/// placeholder, not the developer's local URL (found on a public app, whose
-/// `.env.example` got `postgres://postgres@127.0.0.1:5432/<local database>`).
+/// placeholder, never the developer's local URL
+/// (`postgres://postgres@127.0.0.1:5432/<local database>`).
 #[test]
 fn the_example_file_keeps_the_apps_placeholder_url() {
     let dir = fixture("hello");

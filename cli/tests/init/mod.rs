@@ -1,4 +1,4 @@
-//! `better-auth init` (issue 4).
+//! `better-auth init`: wiring Better Auth into an existing Axum project.
 
 mod bad_input;
 mod check;

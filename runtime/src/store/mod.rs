@@ -395,7 +395,7 @@ fn create_private_file(path: &std::path::Path) {
     let _ = open.open(path);
 }
 
-/// The name the API contract uses for an open database handle.
+/// The name the API's documented examples use for an open database handle.
 pub type DatabaseConnection = Database;
 
 impl Database {

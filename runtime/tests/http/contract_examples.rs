@@ -1,5 +1,5 @@
-//! The three programs of the API contract (runtime/examples/contract/*.rs,
-//! compiled unchanged) are started as built and behave as the contract says.
+//! The API's three documented examples (runtime/examples/contract/*.rs,
+//! compiled unchanged) are started as built and behave as documented.
 //! They all listen on 0.0.0.0:8080, so one test runs them in turn.
 
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! Password, account and email flows (issue 3), followed through the emails
+//! Password, account and email flows, followed through the emails
 //! the server sends (captured in memory) and their links.
 
 use std::time::Duration;

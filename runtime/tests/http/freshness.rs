@@ -1,4 +1,4 @@
-//! The no-staleness rule (issue 12): whatever session cache is in force by
+//! The no-staleness rule: whatever session cache is in force by
 //! default, a session revoked anywhere (another process, another server
 //! instance, raw SQL) is refused on the very next request, and a changed user
 //! shows at once.

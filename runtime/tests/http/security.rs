@@ -1,4 +1,4 @@
-//! Security requirements of security.md, one test (or pair) per item, named after it.
+//! Security requirements of SECURITY.md, one test (or pair) per item, named after it.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,5 @@
-//! The store: in-memory SQLite, migrations beside an app's own, Better Auth schemas.
+//! The store: in-memory SQLite, migrations beside an app's own (and racing each
+//! other), Better Auth schemas, concurrent credential writes, redacted URLs.
 
 use better_auth::run_migrations;
 use better_auth::store::{Database, migration_status};
@@ -138,4 +139,100 @@ async fn a_new_sqlite_file_and_its_wal_files_are_private() {
     }
     assert!(checked >= 2, "the database and its WAL file exist");
     db.close().await;
+}
+
+/// Two processes migrating one fresh SQLite file at once both succeed: each
+/// migration takes the write lock before it reads the history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_migrations_from_two_processes_at_once() {
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("auth.db").display());
+        // Separate pools: separate connections, as two processes would have.
+        let mut handles = Vec::new();
+        for _ in 0..4 {
+            handles.push(better_auth::store::Database::connect(&url).await.unwrap());
+        }
+        let (a, b, c, d) = tokio::join!(
+            better_auth::run_migrations(&handles[0]),
+            better_auth::run_migrations(&handles[1]),
+            better_auth::run_migrations(&handles[2]),
+            better_auth::run_migrations(&handles[3]),
+        );
+        for run in [a, b, c, d] {
+            run.unwrap_or_else(|e| panic!("round {round}: {e}"));
+        }
+        let status = better_auth::store::migration_status(&handles[0])
+            .await
+            .unwrap();
+        assert!(status.iter().all(|m| m.is_applied()));
+        for db in handles {
+            db.close().await;
+        }
+    }
+}
+
+both_db!(
+    concurrent_password_sets_leave_one_credential_account,
+    |db: TestDb| async move {
+        use better_auth::store::{accounts, users};
+        let now = chrono::Utc::now();
+        let new = users::NewUser::new("Ada", "ada@example.com").email_verified(true);
+        let user = users::create_with_password(&db.database, new, "old-hash", now)
+            .await
+            .unwrap();
+        // A user with no credential account (say, one who signed up with a provider).
+        assert!(
+            accounts::delete_for_user(&db.database, &user.id, "credential", None)
+                .await
+                .unwrap()
+        );
+        let sets: Vec<_> = (0..16)
+            .map(|i| {
+                let database = db.database.clone();
+                let id = user.id.clone();
+                tokio::spawn(async move {
+                    accounts::set_credential_password(&database, &id, &format!("hash-{i}"), now)
+                        .await
+                })
+            })
+            .collect();
+        for set in sets {
+            set.await.unwrap().unwrap();
+        }
+        let credentials = accounts::list_for_user(&db.database, &user.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.provider_id == "credential")
+            .count();
+        assert_eq!(
+            credentials, 1,
+            "one credential account, whatever the interleaving"
+        );
+        let hash = accounts::credential_password(&db.database, &user.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(hash.starts_with("hash-"), "{hash}");
+    }
+);
+
+/// The database URL the CLI shows hides the whole password, `@` and all.
+#[test]
+fn redacted_database_urls_hide_passwords_containing_at() {
+    use better_auth::store::redact_url;
+    assert_eq!(
+        redact_url("postgres://app:p@ss@word@db.example.com:5432/auth"),
+        "postgres://app:***@db.example.com:5432/auth"
+    );
+    assert_eq!(
+        redact_url("postgres://app:secret@db.example.com/auth?sslmode=require"),
+        "postgres://app:***@db.example.com/auth?sslmode=require"
+    );
+    assert_eq!(
+        redact_url("postgres://db.example.com/a@b"),
+        "postgres://db.example.com/a@b"
+    );
+    assert_eq!(redact_url("sqlite://auth.db"), "sqlite://auth.db");
 }
