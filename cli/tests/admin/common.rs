@@ -90,6 +90,12 @@ impl TestDb {
             }),
             Backend::Postgres => {
                 let Ok(base) = std::env::var(PG_ENV) else {
+                    // CI sets this so that a lost URL fails instead of skipping.
+                    assert!(
+                        std::env::var_os("BETTER_AUTH_REQUIRE_POSTGRES").is_none(),
+                        "{PG_ENV} is not set and BETTER_AUTH_REQUIRE_POSTGRES forbids skipping \
+                         the PostgreSQL variants"
+                    );
                     let _ = writeln!(
                         std::io::stderr(),
                         "SKIPPED PostgreSQL variant of an admin CLI test: set {PG_ENV} (e.g. postgres://postgres@127.0.0.1:5432/test) to run it"
