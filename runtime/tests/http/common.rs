@@ -97,8 +97,37 @@ where
 pub(crate) struct TestDb {
     pub database: Database,
     pub url: String,
-    schema: Option<(String, String)>,
+    schema: Option<Arc<Schema>>,
     _dir: Option<Arc<tempfile::TempDir>>,
+}
+
+/// A test's PostgreSQL schema, dropped when the last handle on it goes, even when the
+/// test panicked.
+struct Schema {
+    base: String,
+    name: String,
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let (base, name) = (self.base.clone(), self.name.clone());
+        // From a plain thread: the test's runtime may be gone or shutting down.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(admin) = sqlx::PgPool::connect(&base).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA \"{name}\" CASCADE"))
+                        .execute(&admin)
+                        .await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -162,7 +191,7 @@ impl TestDb {
                 Some(TestDb {
                     database,
                     url,
-                    schema: Some((base, schema)),
+                    schema: Some(Arc::new(Schema { base, name: schema })),
                     _dir: None,
                 })
             }
@@ -179,16 +208,9 @@ impl TestDb {
         }
     }
 
+    /// Closes this handle's pool; the schema goes with the last handle (see [`Schema`]).
     pub(crate) async fn drop_schema(self) {
         self.database.close().await;
-        if let Some((base, schema)) = &self.schema {
-            if let Ok(admin) = sqlx::PgPool::connect(base).await {
-                let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-                    .execute(&admin)
-                    .await;
-                admin.close().await;
-            }
-        }
     }
 }
 
