@@ -1,23 +1,16 @@
 //! Running the binary against a fresh database, and redacting its output for snapshots.
 
-use std::io::Write as _;
 use std::path::Path;
 use std::process::Output;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use assert_cmd::Command;
+use better_auth_test_support::Scratch;
 
 /// The environment variable naming a PostgreSQL server for tests.
-pub(crate) const PG_ENV: &str = "BETTER_AUTH_TEST_POSTGRES_URL";
+pub(crate) use better_auth_test_support::Backend;
 
 /// A password that must never show up in any output (S28).
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 /// Defines `name::sqlite` and `name::postgres`, each calling `body(TestDb)`.
 /// The PostgreSQL variant says SKIPPED and returns when no server is configured.
@@ -49,11 +42,8 @@ macro_rules! both_backends {
 pub(crate) struct TestDb {
     pub backend: Backend,
     pub url: String,
-    pub dir: tempfile::TempDir,
-    schema: Option<(String, String)>,
+    scratch: Scratch,
 }
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// Runs a future to completion on a private runtime in another thread, so it
 /// works from sync tests and from inside async ones.
@@ -77,56 +67,17 @@ where
 
 impl TestDb {
     pub(crate) fn new(backend: Backend) -> Option<TestDb> {
-        let dir = tempfile::Builder::new()
-            .prefix("ba-admin-")
-            .tempdir()
-            .unwrap();
-        match backend {
-            Backend::Sqlite => Some(TestDb {
-                backend,
-                url: format!("sqlite://{}", dir.path().join("auth.db").display()),
-                dir,
-                schema: None,
-            }),
-            Backend::Postgres => {
-                let Ok(base) = std::env::var(PG_ENV) else {
-                    // CI sets this so that a lost URL fails instead of skipping.
-                    assert!(
-                        std::env::var_os("BETTER_AUTH_REQUIRE_POSTGRES").is_none(),
-                        "{PG_ENV} is not set and BETTER_AUTH_REQUIRE_POSTGRES forbids skipping \
-                         the PostgreSQL variants"
-                    );
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "SKIPPED PostgreSQL variant of an admin CLI test: set {PG_ENV} (e.g. postgres://postgres@127.0.0.1:5432/test) to run it"
-                    );
-                    return None;
-                };
-                let schema = format!(
-                    "ba_cli_{}_{}_{}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::Relaxed),
-                    rand::random::<u32>()
-                );
-                block_on(async {
-                    let admin = sqlx::PgPool::connect(&base)
-                        .await
-                        .expect("connect to PostgreSQL");
-                    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
-                        .execute(&admin)
-                        .await
-                        .unwrap();
-                    admin.close().await;
-                });
-                let sep = if base.contains('?') { '&' } else { '?' };
-                Some(TestDb {
-                    backend,
-                    url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
-                    dir,
-                    schema: Some((base, schema)),
-                })
-            }
-        }
+        let scratch = Scratch::open_blocking(backend, "an admin CLI test")?;
+        Some(TestDb {
+            backend,
+            url: scratch.url.clone(),
+            scratch,
+        })
+    }
+
+    /// The test's folder (the SQLite file is `auth.db` in it).
+    pub(crate) fn dir(&self) -> &Path {
+        self.scratch.dir()
     }
 
     /// A fresh database with the schema applied by `better-auth migrate`.
@@ -145,7 +96,7 @@ impl TestDb {
     pub(crate) fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
         let mut full: Vec<&str> = args.to_vec();
         full.extend(["--database-url", &self.url]);
-        run_in(self.dir.path(), &full, stdin)
+        run_in(self.dir(), &full, stdin)
     }
 
     /// Runs and asserts success; returns stdout.
@@ -195,23 +146,8 @@ impl TestDb {
         let redacted_url = better_auth::store::redact_url(&self.url);
         shown = shown.replace(&self.url, "[database]");
         shown = shown.replace(&redacted_url, "[database]");
-        shown = shown.replace(&self.dir.path().display().to_string(), "[dir]");
+        shown = shown.replace(&self.dir().display().to_string(), "[dir]");
         redact(&shown)
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((base, schema)) = self.schema.take() {
-            block_on(async move {
-                if let Ok(admin) = sqlx::PgPool::connect(&base).await {
-                    let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-                        .execute(&admin)
-                        .await;
-                    admin.close().await;
-                }
-            });
-        }
     }
 }
 

@@ -50,11 +50,7 @@ async fn serve(url: &str, cached: bool) -> String {
 /// Runs the CLI off the async workers.
 async fn cli(db: &TestDb, args: &[&str], stdin: &str) -> std::process::Output {
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let (dir, url, stdin) = (
-        db.dir.path().to_path_buf(),
-        db.url.clone(),
-        stdin.to_owned(),
-    );
+    let (dir, url, stdin) = (db.dir().to_path_buf(), db.url.clone(), stdin.to_owned());
     tokio::task::spawn_blocking(move || {
         let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
         all.extend(["--database-url", &url]);

@@ -124,8 +124,8 @@ both_backends!(
             // A missing SQLite file is not created by a user command.
             let err = db.fails(&["user", "list"], "");
             assert!(err.contains("run `better-auth migrate`"), "{err}");
-            assert!(!db.dir.path().join("auth.db").exists());
-            std::fs::write(db.dir.path().join("auth.db"), "").unwrap();
+            assert!(!db.dir().join("auth.db").exists());
+            std::fs::write(db.dir().join("auth.db"), "").unwrap();
         }
         for args in [
             &["user", "list"][..],

@@ -17,7 +17,7 @@ fn on_terminal(db: &TestDb, args: &str, keys: &[&str]) -> Option<(String, Option
     crate::pty::run(
         crate::pty::Session {
             command,
-            dir: Some(db.dir.path()),
+            dir: Some(db.dir()),
             env_remove: &["DATABASE_URL", "BETTER_AUTH_DATABASE_URL"],
             key_delay: Duration::from_millis(600),
         },

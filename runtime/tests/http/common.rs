@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -14,6 +13,7 @@ use better_auth::plugins::{
 use better_auth::prelude::AuthUser;
 use better_auth::store::Database;
 use better_auth::{AuthConfig, BetterAuth, run_migrations};
+use better_auth_test_support::Scratch;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
@@ -21,14 +21,7 @@ pub(crate) const SECRET: &str = "test-secret-that-is-at-least-32-characters";
 pub(crate) const ORIGIN: &str = "http://localhost:3000";
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
-/// The environment variable naming a PostgreSQL server for tests.
-pub(crate) const PG_ENV: &str = "BETTER_AUTH_TEST_POSTGRES_URL";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub(crate) use better_auth_test_support::{Backend, PG_ENV};
 
 /// Runs a test body on both backends: `both_backends!(name, |srv| async move { ... });`
 /// defines `name::sqlite` and `name::postgres`.
@@ -93,52 +86,12 @@ where
     db.drop_schema().await;
 }
 
-/// A database for one test: a fresh SQLite file, or a fresh PostgreSQL schema.
+/// A database for one test, migrated: a fresh SQLite file, or a fresh PostgreSQL schema
+/// (dropped with the last handle, see [`Scratch`]).
 pub(crate) struct TestDb {
     pub database: Database,
     pub url: String,
-    schema: Option<Arc<Schema>>,
-    _dir: Option<Arc<tempfile::TempDir>>,
-}
-
-/// A test's PostgreSQL schema, dropped when the last handle on it goes, even when the
-/// test panicked.
-struct Schema {
-    base: String,
-    name: String,
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        let (base, name) = (self.base.clone(), self.name.clone());
-        // From a plain thread: the test's runtime may be gone or shutting down.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(admin) = sqlx::PgPool::connect(&base).await {
-                    let _ = sqlx::query(&format!("DROP SCHEMA \"{name}\" CASCADE"))
-                        .execute(&admin)
-                        .await;
-                    admin.close().await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn unique_name() -> String {
-    format!(
-        "ba_test_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        rand::random::<u32>()
-    )
+    scratch: Scratch,
 }
 
 /// Prints a line that is not swallowed by the test harness' output capture.
@@ -149,53 +102,18 @@ pub(crate) fn notice(line: &str) {
 
 impl TestDb {
     pub(crate) async fn open(backend: Backend) -> Option<TestDb> {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("auth.db").display());
-                let database = Database::connect(&url).await.expect("open SQLite");
-                run_migrations(&database).await.expect("migrate SQLite");
-                Some(TestDb {
-                    database,
-                    url,
-                    schema: None,
-                    _dir: Some(Arc::new(dir)),
-                })
-            }
-            Backend::Postgres => {
-                let Ok(base) = std::env::var(PG_ENV) else {
-                    // CI sets this so that a lost URL fails instead of skipping.
-                    assert!(
-                        std::env::var_os("BETTER_AUTH_REQUIRE_POSTGRES").is_none(),
-                        "{PG_ENV} is not set and BETTER_AUTH_REQUIRE_POSTGRES forbids skipping \
-                         the PostgreSQL variants"
-                    );
-                    notice(&format!(
-                        "SKIPPED PostgreSQL variant of a test: set {PG_ENV} (e.g. postgres://postgres@127.0.0.1:5432/test) to run it"
-                    ));
-                    return None;
-                };
-                let schema = unique_name();
-                let admin = sqlx::PgPool::connect(&base)
-                    .await
-                    .expect("connect to PostgreSQL");
-                sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
-                    .execute(&admin)
-                    .await
-                    .unwrap();
-                admin.close().await;
-                let sep = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-                let database = Database::connect(&url).await.expect("open PostgreSQL");
-                run_migrations(&database).await.expect("migrate PostgreSQL");
-                Some(TestDb {
-                    database,
-                    url,
-                    schema: Some(Arc::new(Schema { base, name: schema })),
-                    _dir: None,
-                })
-            }
-        }
+        let scratch = Scratch::open(backend, "a test").await?;
+        let database = Database::connect(&scratch.url)
+            .await
+            .expect("open the test database");
+        run_migrations(&database)
+            .await
+            .expect("migrate the test database");
+        Some(TestDb {
+            database,
+            url: scratch.url.clone(),
+            scratch,
+        })
     }
 
     /// A second handle on the same database (for cleanup after a test consumed the first).
@@ -203,12 +121,11 @@ impl TestDb {
         TestDb {
             database: self.database.clone(),
             url: self.url.clone(),
-            schema: self.schema.clone(),
-            _dir: self._dir.clone(),
+            scratch: self.scratch.clone(),
         }
     }
 
-    /// Closes this handle's pool; the schema goes with the last handle (see [`Schema`]).
+    /// Closes this handle's pool; the schema goes with the last handle.
     pub(crate) async fn drop_schema(self) {
         self.database.close().await;
     }

@@ -5,7 +5,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::Router;
 use better_auth::integrations::axum::AxumIntegration;
@@ -13,23 +12,18 @@ use better_auth::plugins::{AccountManagementPlugin, EmailPasswordPlugin, Session
 use better_auth::store::Database;
 use better_auth::{AuthConfig, BetterAuth, ManualClock, run_migrations};
 use better_auth_social::SocialProvidersPlugin;
+use better_auth_test_support::Scratch;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
 pub(crate) const SECRET: &str = "social-test-secret-at-least-32-characters";
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
-pub(crate) const PG_ENV: &str = "BETTER_AUTH_TEST_POSTGRES_URL";
+pub(crate) use better_auth_test_support::Backend;
 
 /// Prints a line the test harness does not capture.
 pub(crate) fn notice(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Backend {
-    Sqlite,
-    Postgres,
 }
 
 /// Defines `name::sqlite` and `name::postgres` running `$body(backend)`.
@@ -51,101 +45,29 @@ macro_rules! both_backends {
     };
 }
 
-/// A database for one test: a fresh SQLite file, or a fresh PostgreSQL schema.
+/// A database for one test, migrated: a fresh SQLite file, or a fresh PostgreSQL schema
+/// (dropped when the test ends, even by a panic).
 pub(crate) struct TestDb {
     pub(crate) database: Database,
     pub(crate) url: String,
-    schema: Option<(String, String)>,
-    _dir: Option<tempfile::TempDir>,
+    _scratch: Scratch,
 }
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl TestDb {
     pub(crate) async fn open(backend: Backend) -> Option<TestDb> {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("auth.db").display());
-                let database = Database::connect(&url).await.expect("open SQLite");
-                run_migrations(&database).await.expect("migrate SQLite");
-                Some(TestDb {
-                    database,
-                    url,
-                    schema: None,
-                    _dir: Some(dir),
-                })
-            }
-            Backend::Postgres => {
-                let Ok(base) = std::env::var(PG_ENV) else {
-                    // CI sets this so that a lost URL fails instead of skipping.
-                    assert!(
-                        std::env::var_os("BETTER_AUTH_REQUIRE_POSTGRES").is_none(),
-                        "{PG_ENV} is not set and BETTER_AUTH_REQUIRE_POSTGRES forbids skipping \
-                         the PostgreSQL variants"
-                    );
-                    notice(&format!(
-                        "SKIPPED PostgreSQL variant of a social sign-in test: set {PG_ENV} (e.g. postgres://postgres@127.0.0.1:5432/test) to run it"
-                    ));
-                    return None;
-                };
-                let schema = format!(
-                    "ba_social_{}_{}_{}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::Relaxed),
-                    rand_suffix()
-                );
-                let admin = sqlx::PgPool::connect(&base)
-                    .await
-                    .expect("connect to PostgreSQL");
-                sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
-                    .execute(&admin)
-                    .await
-                    .unwrap();
-                admin.close().await;
-                let sep = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-                let database = Database::connect(&url).await.expect("open PostgreSQL");
-                run_migrations(&database).await.expect("migrate PostgreSQL");
-                Some(TestDb {
-                    database,
-                    url,
-                    schema: Some((base, schema)),
-                    _dir: None,
-                })
-            }
-        }
+        let scratch = Scratch::open(backend, "a social sign-in test").await?;
+        let database = Database::connect(&scratch.url)
+            .await
+            .expect("open the test database");
+        run_migrations(&database)
+            .await
+            .expect("migrate the test database");
+        Some(TestDb {
+            database,
+            url: scratch.url.clone(),
+            _scratch: scratch,
+        })
     }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((base, schema)) = self.schema.take() {
-            // Dropped from a plain thread: the test's runtime may be shutting down.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(admin) = sqlx::PgPool::connect(&base).await {
-                        let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-                            .execute(&admin)
-                            .await;
-                        admin.close().await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
-}
-
-fn rand_suffix() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0)
 }
 
 /// A listener bound before the server is built: its address is the base URL
