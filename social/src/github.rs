@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use crate::http;
+use crate::fetch;
 use crate::oauth::{self, Client, ClientAuth};
 use crate::provider::{
     AuthorizationRequest, Callback, Identity, Provider, ProviderError, ProviderFuture,
@@ -43,7 +43,7 @@ impl GitHub {
             authorize_url: "https://github.com/login/oauth/authorize".into(),
             token_url: "https://github.com/login/oauth/access_token".into(),
             api_url: "https://api.github.com".into(),
-            http: http::http_client(),
+            http: fetch::http_client(),
         }
     }
 
@@ -133,7 +133,7 @@ impl Provider for GitHub {
                     .bearer_auth(token)
                     .header("x-github-api-version", "2022-11-28")
             };
-            let profile: Profile = http::json(api("/user"))
+            let profile: Profile = fetch::json(api("/user"))
                 .await
                 .map_err(|e| oauth::user_info_error("GitHub /user", e))?;
             let account_id = match &profile.id {
@@ -143,7 +143,7 @@ impl Provider for GitHub {
             };
             // Without the user:email scope this fails; the public address, if
             // any, is then taken as unverified.
-            let emails: Vec<Email> = match http::json(api("/user/emails")).await {
+            let emails: Vec<Email> = match fetch::json(api("/user/emails")).await {
                 Ok(emails) => emails,
                 Err(e) => {
                     tracing::warn!(error = %e, "GitHub /user/emails failed; treating the email as unverified");

@@ -46,8 +46,8 @@
 //!    `<mount>/error`), never to a 500.
 #![warn(missing_docs)]
 
+mod fetch;
 mod github;
-mod http;
 mod oauth;
 mod oidc;
 mod pending;
@@ -55,8 +55,8 @@ mod plugin;
 mod provider;
 mod routes;
 
+pub use fetch::http_client;
 pub use github::GitHub;
-pub use http::http_client;
 pub use oidc::{Google, Oidc};
 pub use plugin::SocialProvidersPlugin;
 pub use provider::{

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::http::{self, FetchError};
+use crate::fetch::{self, FetchError};
 use crate::provider::{AuthorizationRequest, Callback, ProviderError};
 
 /// A client registered with a provider.
@@ -86,7 +86,7 @@ impl Tokens {
             .unwrap_or("")
             .split([' ', ','])
             .filter(|s| !s.is_empty())
-            .map(http::short)
+            .map(fetch::short)
             .collect()
     }
 }
@@ -119,13 +119,13 @@ pub(crate) async fn exchange_code(
             form.push(("client_secret", &client.secret));
         }
     }
-    let tokens: Tokens = http::json(request.form(&form))
+    let tokens: Tokens = fetch::json(request.form(&form))
         .await
         .map_err(|e| ProviderError::invalid_code(format!("token endpoint {e}")))?;
     if let Some(error) = &tokens.error {
         return Err(ProviderError::invalid_code(format!(
             "token endpoint refused the code: {}",
-            http::short(error)
+            fetch::short(error)
         )));
     }
     if tokens.access_token.as_deref().is_none_or(str::is_empty) {

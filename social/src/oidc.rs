@@ -9,7 +9,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Deserializer};
 
-use crate::http;
+use crate::fetch;
 use crate::oauth::{self, Client, ClientAuth};
 use crate::provider::{
     AuthorizationRequest, Callback, Identity, Provider, ProviderError, ProviderFuture,
@@ -82,7 +82,7 @@ impl Oidc {
                 secret: client_secret.into(),
             },
             scopes: vec!["openid".into(), "email".into(), "profile".into()],
-            http: http::http_client(),
+            http: fetch::http_client(),
             metadata: Mutex::new(None),
             jwks: Mutex::new(None),
         }
@@ -115,14 +115,14 @@ impl Oidc {
             "{}/.well-known/openid-configuration",
             self.issuer.trim_end_matches('/')
         );
-        let metadata: Metadata = http::json(self.http.get(&url))
+        let metadata: Metadata = fetch::json(self.http.get(&url))
             .await
             .map_err(|e| ProviderError::unavailable(format!("OpenID discovery at {url} {e}")))?;
         // OpenID Connect Discovery §4.3: the document must name this issuer.
         if metadata.issuer.trim_end_matches('/') != self.issuer.trim_end_matches('/') {
             return Err(ProviderError::unavailable(format!(
                 "OpenID discovery names issuer `{}`, not `{}`",
-                http::short(&metadata.issuer),
+                fetch::short(&metadata.issuer),
                 self.issuer
             )));
         }
@@ -144,7 +144,7 @@ impl Oidc {
                 return Err(ProviderError::unavailable(format!(
                     "OpenID discovery gives {name} `{}`, which is not an https URL (http is \
                      accepted on loopback only)",
-                    http::short(endpoint)
+                    fetch::short(endpoint)
                 )));
             }
         }
@@ -168,7 +168,7 @@ impl Oidc {
                 return Ok(set.clone());
             }
         }
-        let set: JwkSet = http::json(self.http.get(&metadata.jwks_uri))
+        let set: JwkSet = fetch::json(self.http.get(&metadata.jwks_uri))
             .await
             .map_err(|e| oauth::user_info_error("JWKS", e))?;
         let set = Arc::new(set);
@@ -419,7 +419,7 @@ impl Provider for Oidc {
                 if let Some(endpoint) = &metadata.userinfo_endpoint {
                     let access_token = tokens.access_token.as_deref().unwrap_or_default();
                     let info: UserInfo =
-                        http::json(self.http.get(endpoint).bearer_auth(access_token))
+                        fetch::json(self.http.get(endpoint).bearer_auth(access_token))
                             .await
                             .map_err(|e| oauth::user_info_error("userinfo", e))?;
                     // OpenID Core §5.3.2: userinfo must describe the ID token's subject.
