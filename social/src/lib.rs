@@ -54,6 +54,7 @@ mod pending;
 mod plugin;
 mod provider;
 mod routes;
+mod state;
 
 pub use fetch::http_client;
 pub use github::GitHub;

@@ -8,6 +8,7 @@ use http::Method;
 
 use crate::provider::Provider;
 use crate::routes;
+use crate::state::{Options, Social};
 
 /// Social sign-in: Better Auth's `POST /sign-in/social`,
 /// `GET /callback/{provider}`, `POST /link-social` and `GET /error`, for the
@@ -46,23 +47,6 @@ impl std::fmt::Debug for SocialProvidersPlugin {
             .field("options", &self.options)
             .finish()
     }
-}
-
-/// Choices about accounts.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Options {
-    pub(crate) disable_sign_up: bool,
-    pub(crate) allow_different_emails: bool,
-    /// S50: the most sign-in flows one client may have pending.
-    pub(crate) max_pending_flows: Option<usize>,
-}
-
-/// What the handlers find with `AuthContext::extension`.
-pub(crate) struct Social {
-    pub(crate) providers: BTreeMap<String, Arc<dyn Provider>>,
-    pub(crate) options: Options,
-    /// S50: the flows each client has started and not finished.
-    pub(crate) pending: crate::pending::PendingFlows,
 }
 
 impl SocialProvidersPlugin {

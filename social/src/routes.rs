@@ -23,8 +23,8 @@ use subtle::ConstantTimeEq as _;
 use utoipa::ToSchema;
 
 use crate::Ctx;
-use crate::plugin::Social;
 use crate::provider::{AuthorizationRequest, Callback, Identity, Provider};
+use crate::state::Social;
 
 /// `verification.identifier` prefix of flow states.
 const STATE_PURPOSE: &str = "social-state";
