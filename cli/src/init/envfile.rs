@@ -192,18 +192,15 @@ pub(super) struct GitView {
 }
 
 impl GitView {
-    /// Asks git (`git check-ignore`, run in `dir`) about each of `relatives`.
+    /// Asks git (one `git check-ignore`, run in `dir`) about `relatives`.
     pub(super) fn ask(dir: &Path, relatives: &[String]) -> GitView {
-        let mut answers = Vec::new();
-        for relative in relatives {
-            match git_ignores(dir, relative) {
-                Some(ignored) => answers.push((relative.clone(), ignored)),
-                None => return GitView { answers: None },
-            }
-        }
-        GitView {
-            answers: Some(answers),
-        }
+        let answers = git_ignored_among(dir, relatives).map(|ignored| {
+            relatives
+                .iter()
+                .map(|r| (r.clone(), ignored.contains(r)))
+                .collect()
+        });
+        GitView { answers }
     }
 
     /// Whether `relative` is ignored: git's answer inside a repository, else what
@@ -239,24 +236,35 @@ pub(super) fn ignored(file: &Path, gitignore: &str) -> bool {
     let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
         return false;
     };
-    let name = name.to_string_lossy();
-    git_ignores(dir, &name).unwrap_or_else(|| ignored_by(&name, gitignore))
+    let name = name.to_string_lossy().into_owned();
+    match git_ignored_among(dir, std::slice::from_ref(&name)) {
+        Some(ignored) => !ignored.is_empty(),
+        None => ignored_by(&name, gitignore),
+    }
 }
 
-/// Git's answer on `relative` (a path under `dir`): `None` outside a repository or
-/// without git.
-fn git_ignores(dir: &Path, relative: &str) -> Option<bool> {
+/// Which of `relatives` (paths under `dir`) git ignores, asked in one `git
+/// check-ignore`: `None` outside a repository or without git.
+fn git_ignored_among(dir: &Path, relatives: &[String]) -> Option<Vec<String>> {
+    if relatives.is_empty() {
+        return Some(Vec::new());
+    }
     let asked = Command::new("git")
-        .args(["check-ignore", "-q", "--", relative])
+        .args(["check-ignore", "--"])
+        .args(relatives)
         .current_dir(dir)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status();
-    match asked.ok().and_then(|status| status.code()) {
-        Some(0) => Some(true),
-        Some(1) => Some(false),
-        // 128: not a repository (or git failed); no git at all.
+        .output()
+        .ok()?;
+    // 0: some are ignored, 1: none; 128: not a repository (or git failed).
+    match asked.status.code() {
+        Some(0 | 1) => Some(
+            String::from_utf8_lossy(&asked.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -327,6 +335,29 @@ mod serde_json_like {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_is_asked_once_about_every_path_in_a_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            Command::new("git")
+                .args(args)
+                .current_dir(dir.path())
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .output()
+                .unwrap()
+        };
+        git(&["init", "-q"]);
+        std::fs::write(dir.path().join(".gitignore"), "*.db\n").unwrap();
+        let asked = ["auth.db".to_owned(), ".env.example".to_owned()];
+        let view = GitView::ask(dir.path(), &asked);
+        // Git's answers win over the text handed in.
+        assert!(view.ignored("auth.db", ""));
+        assert!(!view.ignored(".env.example", ".env*\n"));
+        // Outside a repository, nothing is known: the patterns decide.
+        let outside = GitView::ask(Path::new("/"), &asked);
+        assert!(outside.ignored(".env.example", ".env*\n"));
+    }
 
     #[test]
     fn gitignore_patterns_without_git() {

@@ -3,6 +3,7 @@
 //! once, up front. What follows (resolve, plan) works on these facts alone.
 
 use anyhow::{Context, anyhow};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::args::InitArgs;
@@ -53,6 +54,9 @@ pub(super) struct Facts {
     pub base: PathBuf,
     /// The package's parsed sources.
     pub model: Model,
+    /// The value of every string literal in them (macro arguments included), read once
+    /// for the environment variables, files and URLs they name.
+    pub literals: HashSet<String>,
     /// The name of the module init writes (`auth`, unless the app has one of that name).
     pub module: String,
     /// That module's text when it exists (an earlier run's).
@@ -204,6 +208,7 @@ pub(super) fn inspect(args: &InitArgs, package: &Package) -> anyhow::Result<Fact
         ignore_text: read(&ignore_path),
         example_text: read(&example_path),
         base,
+        literals: model.string_literals(),
         model,
         module,
         existing_module,
@@ -238,6 +243,7 @@ impl Facts {
         let model = Model::load(&package.roots(), &shown).expect("the sources parse");
         Facts {
             base: package.dir.clone(),
+            literals: model.string_literals(),
             model,
             module: "auth".to_owned(),
             existing_module: None,
@@ -295,7 +301,10 @@ fn git_questions(example_path: &Path, env_text: &Option<String>) -> Vec<String> 
     ];
     for file in files.into_iter().flatten() {
         for suffix in envfile::DATABASE_SUFFIXES {
-            questions.push(format!("{file}{suffix}"));
+            let question = format!("{file}{suffix}");
+            if !questions.contains(&question) {
+                questions.push(question);
+            }
         }
     }
     questions

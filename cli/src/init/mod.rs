@@ -144,15 +144,19 @@ fn serving_member(
         let Ok(member) = project::inspect(&args.path, Some(&name), no_choice) else {
             continue;
         };
-        let member_facts = inspect::inspect(args, &member)?;
-        if wiring::serves(&member_facts.model, &member.lib_crate) {
-            serving.push((member, member_facts));
+        // Its sources alone tell; the rest is read for the one chosen.
+        let shown = |p: &Path| p.display().to_string();
+        let serves = source::Model::load(&member.roots(), &shown)
+            .is_ok_and(|model| wiring::serves(&model, &member.lib_crate));
+        if serves {
+            serving.push(member);
         }
     }
     if serving.len() != 1 {
         return Ok((package, facts, None));
     }
-    let (member, member_facts) = serving.remove(0);
+    let member = serving.remove(0);
+    let member_facts = inspect::inspect(args, &member)?;
     let note = format!(
         "`{}` does not call `axum::serve`; the workspace member `{}` does, so Better Auth \
          goes there (choose another package with --package)",

@@ -197,10 +197,10 @@ fn postgres_url(facts: &Facts, package: &Package) -> (String, String) {
         });
     let from_code = || {
         let mut found: Vec<String> = facts
-            .model
-            .string_literals()
-            .into_iter()
+            .literals
+            .iter()
             .filter(|l| is_postgres(l) && !l.contains('{'))
+            .cloned()
             .collect();
         (found.len() == 1).then(|| {
             (

@@ -20,12 +20,12 @@ const OTHER_SERVICES: [&str; 12] = [
 /// `.env`), else the port of its bind call (`bound`), else its dotenv files, its code's
 /// default, its configuration files. `None` when nothing says.
 pub(super) fn the_port(facts: &Facts, bound: Option<u16>) -> Option<u16> {
-    let literals = facts.model.string_literals();
-    port_the_app_reads(facts.live_env().as_deref(), &literals)
+    let literals = &facts.literals;
+    port_the_app_reads(facts.live_env().as_deref(), literals)
         .or(bound)
-        .or_else(|| port_from_env(&facts.env_files(), &literals))
+        .or_else(|| port_from_env(&facts.env_files(), literals))
         .or_else(|| default_port(&facts.model))
-        .or_else(|| port_from_config_files(&facts.config_files, &literals))
+        .or_else(|| port_from_config_files(&facts.config_files, literals))
 }
 
 /// The port the app's dotenv files give it, for an app that reads it from the
@@ -256,7 +256,7 @@ fn named_by_the_sources(file: &ConfigFile, literals: &HashSet<String>) -> bool {
 /// taken as it is. A local or development file wins over a base one.
 pub(super) fn database_from_config(facts: &Facts) -> Option<(String, String)> {
     const SECTIONS: [&str; 3] = ["database", "db", "postgres"];
-    let literals = facts.model.string_literals();
+    let literals = &facts.literals;
     let rank = |stem: &str| match stem {
         "local" | "development" | "dev" => 0,
         "base" | "default" | "config" | "settings" | "app" => 1,
@@ -265,7 +265,7 @@ pub(super) fn database_from_config(facts: &Facts) -> Option<(String, String)> {
     let mut files: Vec<&ConfigFile> = facts
         .config_files
         .iter()
-        .filter(|f| named_by_the_sources(f, &literals))
+        .filter(|f| named_by_the_sources(f, literals))
         .collect();
     files.sort_by_key(|f| rank(&f.stem));
     files

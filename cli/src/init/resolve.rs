@@ -92,8 +92,7 @@ pub(super) fn resolve(
             .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
             .is_some_and(|url| url.contains(":memory:") || url.contains("mode=memory"))
             || facts
-                .model
-                .string_literals()
+                .literals
                 .iter()
                 .any(|s| s == "sqlite::memory:" || s == ":memory:"));
     if in_memory {
