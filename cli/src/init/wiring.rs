@@ -1246,7 +1246,8 @@ pub(super) fn plan_wiring(
     input: &WiringInput<'_>,
     snippets: &dyn Snippets,
 ) -> anyhow::Result<Wiring> {
-    let traced = plan_traced(model, input, snippets)?;
+    let ctx = Ctx::new(model, input.lib_crate);
+    let traced = plan_traced(&ctx, input, snippets)?;
     // Steps to do by hand stay so when the app has started wiring Better Auth itself.
     let wired_by_hand = model
         .hand_written_from_ref()
@@ -1255,7 +1256,7 @@ pub(super) fn plan_wiring(
     if !matches!(traced.outcome, Outcome::Manual { .. }) || wired_by_hand {
         return Ok(traced);
     }
-    Ok(serve_site_wiring(model, input, snippets, traced.port)?.unwrap_or(traced))
+    Ok(wire_at_serve_site(&ctx, input, snippets, traced.port)?.unwrap_or(traced))
 }
 
 /// Whether the package's (non-test) code calls `axum::serve` anywhere.
@@ -1285,13 +1286,23 @@ pub(super) fn serve_site_wiring(
     snippets: &dyn Snippets,
     port: Option<u16>,
 ) -> anyhow::Result<Option<Wiring>> {
-    let ctx = Ctx::new(model, input.lib_crate);
+    wire_at_serve_site(&Ctx::new(model, input.lib_crate), input, snippets, port)
+}
+
+/// [`serve_site_wiring`] on a scan already made.
+fn wire_at_serve_site(
+    ctx: &Ctx<'_>,
+    input: &WiringInput<'_>,
+    snippets: &dyn Snippets,
+    port: Option<u16>,
+) -> anyhow::Result<Option<Wiring>> {
+    let model = ctx.model;
     // The app's serve call: the only one, else the one whose router has the most routes
     // (a metrics or health server beside the app has fewer).
-    let site = match serve_calls(&ctx)[..] {
+    let site = match serve_calls(ctx)[..] {
         [] => return Ok(None),
         [site] => site,
-        _ => match served_trace(&ctx) {
+        _ => match served_trace(ctx) {
             Ok(trace) => ServeCall {
                 func: trace.serve_fn,
                 call: trace.serve,
@@ -1306,7 +1317,7 @@ pub(super) fn serve_site_wiring(
             let (outer, inner) = (stmt.span(), site.call.span());
             outer.start() <= inner.start() && outer.end() >= inner.end()
         })?;
-        let (name, from, at) = pool_in_scope(&ctx, site.func, serve_at, pool_type)?;
+        let (name, from, at) = pool_in_scope(ctx, site.func, serve_at, pool_type)?;
         Some(SharedPool {
             reuse: PoolReuse {
                 type_path: pool_type,
@@ -1506,11 +1517,11 @@ fn joinable_state(
 }
 
 fn plan_traced(
-    model: &Model,
+    ctx: &Ctx<'_>,
     input: &WiringInput<'_>,
     snippets: &dyn Snippets,
 ) -> anyhow::Result<Wiring> {
-    let ctx = Ctx::new(model, input.lib_crate);
+    let model = ctx.model;
     let port = bound_port(&ctx.scan);
     let mut manual = Manual {
         model,
@@ -1531,7 +1542,7 @@ fn plan_traced(
     };
 
     // 1. The served value.
-    let trace = match served_trace(&ctx) {
+    let trace = match served_trace(ctx) {
         Ok(trace) => trace,
         Err(reason) => return manual.build(reason),
     };
@@ -1551,16 +1562,16 @@ fn plan_traced(
 
     // 2. The state, then the edits.
     let mut notes = Vec::new();
-    let state = match joinable_state(&ctx, &trace, input.module, &mut notes) {
+    let state = match joinable_state(ctx, &trace, input.module, &mut notes) {
         Ok(state) => state,
         Err(reason) => return manual.build(reason),
     };
     let mut edits = Vec::new();
     let wired = match state {
         Some((si, ci, info)) => wire_state(
-            &ctx, &trace, si, ci, info, input, snippets, &mut edits, &mut notes,
+            ctx, &trace, si, ci, info, input, snippets, &mut edits, &mut notes,
         ),
-        None => wire_stateless(&ctx, &trace, input, snippets, &mut edits, &mut notes).map(
+        None => wire_stateless(ctx, &trace, input, snippets, &mut edits, &mut notes).map(
             |(home, pool, reach)| Wiring {
                 handlers_reach_auth: reach,
                 serve_site: false,
