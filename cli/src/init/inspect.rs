@@ -66,6 +66,9 @@ pub(super) struct Facts {
     pub env_text: Option<String>,
     /// Whether git tracks that `.env`.
     pub env_tracked: bool,
+    /// The app's own SQLite file (from its `DATABASE_URL` or a `sqlite:` URL in its code),
+    /// when git tracks it.
+    pub tracked_sqlite: Option<String>,
     /// Cargo's `[env]` table as dotenv text (`cargo run` sets these).
     pub cargo_env: Option<String>,
     /// The app's example dotenv file (`.env.example`, `.env.sample`, ...) and its text.
@@ -199,7 +202,16 @@ pub(super) fn inspect(args: &InitArgs, package: &Package) -> anyhow::Result<Fact
         .collect();
 
     let git = GitView::ask(&package.env_dir, &git_questions(&example_path, &env_text));
+    let literals = model.string_literals();
+    let tracked_sqlite = apps_sqlite_files(&env_text, &literals)
+        .into_iter()
+        .find(|file| {
+            [&package.dir, &package.env_dir]
+                .iter()
+                .any(|dir| envfile::tracked_by_git(&dir.join(file)))
+        });
     Ok(Facts {
+        tracked_sqlite,
         env_tracked: envfile::tracked_by_git(&env_path),
         cargo_env: cargo_config_env(&dirs),
         config_files: config_files(&dirs),
@@ -208,7 +220,7 @@ pub(super) fn inspect(args: &InitArgs, package: &Package) -> anyhow::Result<Fact
         ignore_text: read(&ignore_path),
         example_text: read(&example_path),
         base,
-        literals: model.string_literals(),
+        literals,
         model,
         module,
         existing_module,
@@ -250,6 +262,7 @@ impl Facts {
             env_path: package.dir.join(".env"),
             env_text: env_text.map(str::to_owned),
             env_tracked: false,
+            tracked_sqlite: None,
             cargo_env: cargo_env.map(str::to_owned),
             example_path: package.dir.join(".env.example"),
             example_text: example_text.map(str::to_owned),
@@ -282,6 +295,19 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
         .collect();
     paths.sort();
     paths
+}
+
+/// The SQLite files the app itself opens: its `DATABASE_URL`'s, and those of `sqlite:`
+/// URLs written in its code.
+fn apps_sqlite_files(env_text: &Option<String>, literals: &HashSet<String>) -> Vec<String> {
+    let from_env = env_text
+        .as_deref()
+        .and_then(|t| envfile::value_of(t, "DATABASE_URL"));
+    from_env
+        .iter()
+        .chain(literals.iter().filter(|l| l.starts_with("sqlite:")))
+        .filter_map(|url| envfile::sqlite_file(url).map(str::to_owned))
+        .collect()
 }
 
 /// What git is asked about, in the folder of `.env`: the example file (is it shared?) and

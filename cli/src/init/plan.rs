@@ -436,7 +436,7 @@ fn wire(
     let pool_type = package
         .sqlx
         .as_ref()
-        .filter(|_| !decisions.in_memory)
+        .filter(|_| !decisions.keep_apart)
         .filter(|s| s.is_0_8 && s.databases.contains(&decisions.database))
         .map(|_| match decisions.database {
             DatabaseKind::Sqlite => "sqlx::SqlitePool",

@@ -54,8 +54,9 @@ pub(super) struct Decisions {
     pub database: DatabaseKind,
     /// Who creates Better Auth's tables.
     pub migrations: MigrationsMode,
-    /// Whether the app's SQLite database is in memory (never shared).
-    pub in_memory: bool,
+    /// Whether the app's SQLite database must not be shared: it is in memory, or a file
+    /// git tracks.
+    pub keep_apart: bool,
     /// Remarks for the summary.
     pub notes: Vec<String>,
 }
@@ -95,6 +96,16 @@ pub(super) fn resolve(
                 .literals
                 .iter()
                 .any(|s| s == "sqlite::memory:" || s == ":memory:"));
+    let tracked = (database == DatabaseKind::Sqlite)
+        .then_some(facts.tracked_sqlite.as_deref())
+        .flatten();
+    if let Some(file) = tracked {
+        notes.push(format!(
+            "the app's SQLite database ({file}) is tracked by git, so Better Auth does not \
+             share its pool: password hashes and session tokens would be committed with it. \
+             It keeps them in a file of its own (BETTER_AUTH_DATABASE_URL), kept out of git"
+        ));
+    }
     if in_memory {
         notes.push(
             "the app's SQLite database is in memory (`sqlite::memory:`), so Better Auth does \
@@ -116,7 +127,7 @@ pub(super) fn resolve(
         mount,
         database,
         migrations,
-        in_memory,
+        keep_apart: in_memory || tracked.is_some(),
         notes,
     })
 }
@@ -269,6 +280,14 @@ fn choose_database(
         Some(0),
         "--database",
     )?;
+    if !chooser.interactive {
+        notes.push(
+            "init found no database the app uses (no DATABASE_URL, no database feature in its \
+             dependencies), so Better Auth's users and sessions go in SQLite (auth.db); pass \
+             --database postgres to keep them in PostgreSQL"
+                .to_owned(),
+        );
+    }
     Ok(if index == 0 {
         DatabaseKind::Sqlite
     } else {

@@ -32,6 +32,8 @@ struct Project {
     sqlx: Option<Vec<DatabaseKind>>,
     /// A database of the app's that Better Auth has no store for.
     unsupported_database: Option<&'static str>,
+    /// The app's SQLite file, when git tracks it.
+    tracked_sqlite: Option<&'static str>,
 }
 
 /// What init would do to a project.
@@ -80,13 +82,14 @@ impl Project {
         let mut argv = vec!["init", "--yes"];
         argv.extend(self.flags);
         let args = Cli::parse_from(argv).args;
-        let facts = Facts::in_memory(
+        let mut facts = Facts::in_memory(
             &package,
             self.env,
             self.cargo_env,
             self.example,
             self.config_files,
         );
+        facts.tracked_sqlite = self.tracked_sqlite.map(str::to_owned);
         let chooser = Chooser { interactive: false };
         let decisions = resolve::resolve(&args, &package, &facts, &chooser).unwrap();
         let keep = |text: &str| Some(text.to_owned());
@@ -567,4 +570,50 @@ fn an_app_on_mysql_is_told_its_users_go_in_sqlite() {
             .contains("BETTER_AUTH_DATABASE_URL=sqlite:auth.db")
     );
     assert!(planned.noted("the app uses MySQL (its dependencies say so)"));
+}
+
+/// An app whose SQLite file git tracks does not share its pool with Better Auth: the
+/// password hashes and session tokens would be committed with it.
+#[test]
+fn a_sqlite_file_git_tracks_is_never_shared() {
+    let main = "#[tokio::main]\nasync fn main() {\n    \
+                let pool = sqlx::SqlitePool::connect(\"sqlite:db.sqlite\").await.unwrap();\n    \
+                let listener = tokio::net::TcpListener::bind(\"0.0.0.0:3000\").await.unwrap();\n    \
+                axum::serve(listener, api::router(pool)).await.unwrap();\n}\n";
+    let shared = Project {
+        sqlx: Some(vec![DatabaseKind::Sqlite]),
+        ..Project::main(main)
+    }
+    .plan();
+    assert!(
+        shared
+            .file("src/main.rs")
+            .contains("auth::init(pool.clone())")
+    );
+    let apart = Project {
+        sqlx: Some(vec![DatabaseKind::Sqlite]),
+        tracked_sqlite: Some("db.sqlite"),
+        ..Project::main(main)
+    }
+    .plan();
+    assert!(apart.file("src/main.rs").contains("auth::init().await"));
+    assert!(
+        apart
+            .file(".env")
+            .contains("BETTER_AUTH_DATABASE_URL=sqlite:auth.db")
+    );
+    assert!(apart.file(".gitignore").contains("auth.db*"));
+    assert!(apart.noted("(db.sqlite) is tracked by git"));
+}
+
+/// With no sign of the app's database, SQLite is chosen and init says so.
+#[test]
+fn a_database_chosen_without_evidence_is_said() {
+    let planned = Project::main(&serving("", "\"0.0.0.0:3000\"")).plan();
+    assert!(
+        planned
+            .file(".env")
+            .contains("BETTER_AUTH_DATABASE_URL=sqlite:auth.db")
+    );
+    assert!(planned.noted("init found no database the app uses"));
 }
