@@ -1,0 +1,261 @@
+//! Sessions of requests: finding the live session a request presents (from
+//! the session cache or the database, sliding its expiry when due), creating
+//! one, and requiring one.
+
+use std::sync::Arc;
+
+use http::{HeaderMap, header};
+
+use super::{AuthContext, BodySlot};
+use crate::credentials::Credential;
+use crate::crypto;
+use crate::error::{Error, Result};
+use crate::models::{Session, User};
+use crate::request::AuthRequest;
+use crate::store;
+
+/// A live session found by [`AuthContext::lookup_session_with_body`].
+pub(crate) enum Lookup {
+    /// Answered from the session cache, unchanged (never refreshed).
+    Cached {
+        /// The cached session and user.
+        found: std::sync::Arc<(Session, User)>,
+        /// The entry's rendered-body slot.
+        body: Option<BodySlot>,
+    },
+    /// Read from the database (and stored in the cache, if any).
+    Read {
+        /// The session as resolved.
+        resolved: Box<ResolvedSession>,
+        /// The new cache entry's rendered-body slot.
+        body: Option<BodySlot>,
+    },
+}
+
+impl Lookup {
+    /// The session found, as a [`ResolvedSession`] for `token`.
+    pub(crate) fn into_resolved(self, token: &str) -> ResolvedSession {
+        match self {
+            Lookup::Cached { found, .. } => ResolvedSession {
+                session: found.0.clone(),
+                user: found.1.clone(),
+                token: token.to_owned(),
+                refreshed: false,
+            },
+            Lookup::Read { resolved, .. } => *resolved,
+        }
+    }
+}
+
+/// Whether a session lookup may slide the session's expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refresh {
+    /// Never.
+    No,
+    /// When due, without a cookie to renew (extractors, handlers).
+    Silent,
+    /// When due or when the cookie is older than the session's last
+    /// extension; the caller sends a renewed cookie (`/get-session`).
+    WithCookie,
+}
+
+/// A session found for a request, with the token the client presented.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ResolvedSession {
+    /// The session row.
+    pub session: Session,
+    /// Its user.
+    pub user: User,
+    /// The raw token the client sent (not stored anywhere).
+    pub token: String,
+    /// True when this lookup extended the session's expiry.
+    pub refreshed: bool,
+}
+
+impl AuthContext {
+    /// The session of a request's credential, with that credential: the
+    /// first step of `/get-session` and of the extractors.
+    pub(crate) async fn lookup_from_headers(
+        &self,
+        headers: &HeaderMap,
+        refresh: Refresh,
+    ) -> Result<Option<(Lookup, Arc<Credential>)>> {
+        let Some(credential) = self.credential_from_headers(headers) else {
+            return Ok(None);
+        };
+        Ok(self
+            .lookup_session_with_body(&credential.token, &credential.digest, refresh)
+            .await?
+            .map(|lookup| (lookup, credential)))
+    }
+
+    /// Finds the live session for a token: looks it up by digest, drops it when
+    /// expired, and (with `allow_refresh`) slides its expiry when older than
+    /// `update_age` (S13). This extension sends no cookie, so it leaves the
+    /// session's `updatedAt` alone: the next `/get-session` sees that the
+    /// session outlives the cookie it last sent and renews the cookie (S37).
+    pub async fn session_for_token(
+        &self,
+        token: &str,
+        allow_refresh: bool,
+    ) -> Result<Option<ResolvedSession>> {
+        let refresh = if allow_refresh {
+            Refresh::Silent
+        } else {
+            Refresh::No
+        };
+        self.lookup_session(token, refresh).await
+    }
+
+    /// The lookup behind [`AuthContext::session_for_token`] and `/get-session`.
+    pub(crate) async fn lookup_session(
+        &self,
+        token: &str,
+        refresh: Refresh,
+    ) -> Result<Option<ResolvedSession>> {
+        let digest = crypto::token_digest(token);
+        Ok(self
+            .lookup_session_with_body(token, &digest, refresh)
+            .await?
+            .map(|lookup| lookup.into_resolved(token)))
+    }
+
+    /// [`AuthContext::lookup_session`], with the cache entry's slot
+    /// for the rendered `/get-session` body when the answer is that entry's
+    /// session unchanged (read from it, or just stored without a refresh).
+    pub(crate) async fn lookup_session_with_body(
+        &self,
+        token: &str,
+        digest: &str,
+        refresh: Refresh,
+    ) -> Result<Option<Lookup>> {
+        let version = self.validated_version();
+        if let Some((found, body)) = self.servable_cached(digest, version, refresh) {
+            return Ok(Some(Lookup::Cached {
+                found,
+                body: Some(body),
+            }));
+        }
+        // A ttl cache stores the counter as it was before this lookup, to
+        // renew the entry later while it has not moved.
+        let ttl_version = match &self.session_cache {
+            Some(cache) if !cache.is_validated() => self.database.data_version(),
+            _ => None,
+        };
+        let Some((mut session, user)) =
+            store::sessions::find_with_user(&self.database, digest).await?
+        else {
+            return Ok(None);
+        };
+        let now = self.now();
+        let timing = self.timing(&session, now);
+        if timing.expired {
+            store::sessions::delete_by_id(&self.database, &session.id).await?;
+            return Ok(None);
+        }
+        let refreshed = timing.needs_write(&session, refresh);
+        if refreshed {
+            session.expires_at = timing.next_expiry;
+            if refresh == Refresh::WithCookie {
+                session.updated_at = now;
+                store::sessions::extend(&self.database, &session.id, session.expires_at, now)
+                    .await?;
+            } else {
+                store::sessions::extend_expiry(&self.database, &session.id, session.expires_at)
+                    .await?;
+            }
+        }
+        let body = match (&self.session_cache, version) {
+            (Some(cache), Some(version)) => {
+                cache.insert_validated_with_body(digest, version, &session, &user)
+            }
+            (Some(cache), None) => cache.insert_with_body(digest, ttl_version, &session, &user),
+            (None, _) => None,
+        };
+        let resolved = ResolvedSession {
+            session,
+            user,
+            token: token.to_owned(),
+            refreshed,
+        };
+        Ok(Some(Lookup::Read {
+            resolved: Box::new(resolved),
+            body,
+        }))
+    }
+
+    /// The live session of a request, if any (bearer first, then cookie).
+    pub async fn session_from_headers(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<ResolvedSession>> {
+        Ok(self
+            .lookup_from_headers(headers, Refresh::Silent)
+            .await?
+            .map(|(lookup, credential)| lookup.into_resolved(&credential.token)))
+    }
+
+    /// [`AuthContext::session_from_headers`] as the extractors want it: the
+    /// session and user shared with the session cache when answered from it.
+    #[cfg(feature = "axum")]
+    pub(crate) async fn shared_session_from_headers(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<Arc<(Session, User)>>> {
+        Ok(self
+            .lookup_from_headers(headers, Refresh::Silent)
+            .await?
+            .map(|(lookup, _)| match lookup {
+                Lookup::Cached { found, .. } => found,
+                Lookup::Read { resolved, .. } => {
+                    let ResolvedSession { session, user, .. } = *resolved;
+                    Arc::new((session, user))
+                }
+            }))
+    }
+
+    /// The live session of a request or [`Error::Unauthorized`]. On a route
+    /// marked [`Route::authenticated`](crate::plugins::Route::authenticated),
+    /// the session found before the handler ran.
+    pub async fn require_session(&self, request: &AuthRequest) -> Result<ResolvedSession> {
+        if let Some(session) = &request.session {
+            return Ok(session.clone());
+        }
+        self.session_from_headers(&request.headers)
+            .await?
+            .ok_or(Error::Unauthorized)
+    }
+
+    /// Creates a session for a user and returns it with its raw token. The
+    /// database keeps only the token's digest (S11).
+    pub async fn create_session(
+        &self,
+        user: &User,
+        request: &AuthRequest,
+    ) -> Result<(Session, String)> {
+        let token = crypto::generate_token();
+        let now = self.now();
+        let expires_in =
+            chrono::Duration::from_std(self.config.session.expires_in).unwrap_or_default();
+        let session = Session {
+            id: crypto::generate_id(),
+            token: crypto::token_digest(&token),
+            user_id: user.id.clone(),
+            expires_at: now + expires_in,
+            created_at: now,
+            updated_at: now,
+            ip_address: Some(request.peer.map(|ip| ip.to_string()).unwrap_or_default()),
+            user_agent: Some(
+                request
+                    .header(header::USER_AGENT)
+                    .unwrap_or_default()
+                    .chars()
+                    .take(512)
+                    .collect(),
+            ),
+        };
+        store::sessions::create(&self.database, &session).await?;
+        Ok((session, token))
+    }
+}
