@@ -5,14 +5,14 @@ use http::{Method, header};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::context::AuthContext;
+use crate::context::{AuthContext, Rendered};
 use crate::error::{Error, Result};
 use crate::models::{Session, User};
 use crate::plugins::{
     Empty, PluginSetup, Route, StatusResponse, SuccessResponse, check_image, check_name,
     status_true,
 };
-use crate::request::{AuthRequest, AuthResponse, Rendered};
+use crate::request::{AuthRequest, AuthResponse};
 use crate::store;
 
 pub(crate) fn install(setup: &mut PluginSetup) {

@@ -7,8 +7,10 @@
 // 1. Data and primitives: `error`, `models` (the rows), `email` (messages and
 //    senders), `crypto` (hashing, tokens, signing).
 // 2. Storage: `store` (the database and one module of queries per table),
-//    then what keeps state in it: `rate_limit`, `session_cache`; `config`
-//    gathers their settings, `validation` checks input against it.
+//    then what keeps state in it: `rate_limit`, `session_cache` (whose
+//    entries carry an opaque slot, `context::BodySlot`, for the rendered
+//    `/get-session` answer: its type is the HTTP layer's, never looked into
+//    here); `config` gathers their settings, `validation` checks input against it.
 // 3. The plugin API: `request` (framework-free request and response),
 //    `context` (`AuthContext`, what every handler gets), `route` (route and
 //    plugin types).

@@ -84,16 +84,15 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::context::BodySlot;
 use crate::models::{Session, User};
 
-/// A cached session and user with the slot for its rendered `/get-session` answer.
-pub(crate) type Found = (
-    Arc<(Session, User)>,
-    Arc<OnceLock<crate::request::Rendered>>,
-);
+/// A cached session and user with the slot for its rendered `/get-session`
+/// answer (the HTTP layer's; this cache only keeps and hands it out).
+pub(crate) type Found = (Arc<(Session, User)>, BodySlot);
 
 /// The longest time a cached session may be served without a database lookup.
 pub const MAX_TTL: Duration = Duration::from_secs(1);
@@ -126,9 +125,10 @@ pub struct SessionCache {
 #[derive(Debug)]
 struct Entry {
     found: Arc<(Session, User)>,
-    /// The `/get-session` body for this session, rendered by its first
-    /// answer from this entry (the entry is replaced when the session changes).
-    body: Arc<OnceLock<crate::request::Rendered>>,
+    /// The slot for the `/get-session` body for this session, rendered by
+    /// its first answer from this entry (the entry is replaced when the
+    /// session changes); never looked into here.
+    body: BodySlot,
     /// When it was stored, or last found unchanged in the database (ttl
     /// caches), in nanoseconds since the cache's `epoch`.
     stored: AtomicU64,
@@ -229,7 +229,7 @@ impl SessionCache {
         version: i64,
         session: &Session,
         user: &User,
-    ) -> Option<Arc<OnceLock<crate::request::Rendered>>> {
+    ) -> Option<BodySlot> {
         self.validated
             .then(|| self.store(digest, Some(version), session, user))
     }
@@ -326,7 +326,7 @@ impl SessionCache {
         version: Option<i64>,
         session: &Session,
         user: &User,
-    ) -> Option<Arc<OnceLock<crate::request::Rendered>>> {
+    ) -> Option<BodySlot> {
         (!self.validated).then(|| self.store(digest, version, session, user))
     }
 
@@ -336,8 +336,8 @@ impl SessionCache {
         version: Option<i64>,
         session: &Session,
         user: &User,
-    ) -> Arc<OnceLock<crate::request::Rendered>> {
-        let body = Arc::new(OnceLock::new());
+    ) -> BodySlot {
+        let body = BodySlot::default();
         let now = self.now();
         let entry = Entry {
             body: body.clone(),

@@ -22,7 +22,7 @@ impl AuthContext {
         let credential = self.credential_from_headers(headers)?;
         let version = self.validated_version();
         let (_, body) = self.servable_cached(&credential.digest, version, Refresh::WithCookie)?;
-        body.get().map(crate::request::Rendered::response)
+        body.get().map(super::Rendered::response)
     }
 
     /// The change counter a validated cache is checked against: read before

@@ -15,11 +15,9 @@ use crate::store::Database;
 
 pub use background::Detached;
 pub(crate) use extensions::Extensions;
+pub(crate) use rendered::{BodySlot, Rendered};
 pub use sessions::ResolvedSession;
 pub(crate) use sessions::{Lookup, Refresh};
-
-/// Where a session cache entry keeps its rendered `/get-session` body.
-pub(crate) type BodySlot = std::sync::Arc<std::sync::OnceLock<crate::request::Rendered>>;
 
 /// What a route handler works with: configuration, database, clock,
 /// sessions, cookies, tokens, email and the session cache.
@@ -100,6 +98,8 @@ mod sessions;
 mod timing;
 // The session cache.
 mod cache;
+// The `/get-session` answer kept per cache entry.
+mod rendered;
 // Cookies and the credential a request presents.
 mod cookies;
 // The device cookie and the password attempt key it gives.
