@@ -56,7 +56,11 @@ def ty(t):
         return "_" if t == "infer" else t
     (kind, v), = t.items()
     if kind == "resolved_path":
-        return v["path"] + render_generic_args(v.get("args"))
+        # The item's canonical path where rustdoc knows it: stable however
+        # the source happens to name the type.
+        known = PATHS.get(str(v.get("id")))
+        name = "::".join(known["path"]) if known else v["path"]
+        return name + render_generic_args(v.get("args"))
     if kind in ("primitive", "generic"):
         return v
     if kind == "borrowed_ref":
@@ -105,8 +109,12 @@ def signature(name, f):
     return f"{asyn}fn {name}{g}({', '.join(params)}){out}"
 
 
+PATHS = {}
+
+
 def main(path):
     doc = json.load(open(path))
+    PATHS.update(doc["paths"])
     index = doc["index"]
     lines = set()
     seen = set()
