@@ -117,7 +117,21 @@ impl BetterAuthBuilder {
                     plugin.id()
                 )));
             }
+            setup.installing = plugin.id();
             plugin.install(&mut setup);
+        }
+        for (plugin, migrations) in &setup.migrations {
+            crate::store::apply_migrations(
+                &database,
+                crate::store::History::Plugin(plugin),
+                migrations,
+            )
+            .await?;
+        }
+        for rule in std::mem::take(&mut setup.rate_limits) {
+            if !config.rate_limit.rules.iter().any(|r| r.path == rule.path) {
+                config.rate_limit.rules.push(rule);
+            }
         }
         let mut seen = HashSet::new();
         for route in &setup.routes {
@@ -173,6 +187,7 @@ impl BetterAuthBuilder {
             hasher,
             signer,
             extensions: setup.extensions,
+            sign_in_hooks: setup.sign_in_hooks,
             openapi_json: String::new(),
         };
         // Rendered once, from the route table: the context serves it at `/openapi.json`.

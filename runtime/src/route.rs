@@ -12,13 +12,27 @@ use utoipa::openapi::{Ref, RefOr};
 
 use crate::context::{AuthContext, Extensions};
 use crate::error::Result;
+use crate::models::User;
+use crate::rate_limit::RateLimitRule;
 use crate::request::{AuthRequest, AuthResponse};
+use crate::store::Migration;
 
 /// The future a handler returns.
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<AuthResponse>> + Send + 'a>>;
 
 /// A route handler: `|auth, request| Box::pin(my_handler(auth, request))`.
 pub type HandlerFn = for<'a> fn(&'a AuthContext, AuthRequest) -> HandlerFuture<'a>;
+
+/// The future a [`SignInHook`] returns.
+pub type SignInFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<AuthResponse>>> + Send + 'a>>;
+
+/// Runs after a password sign-in proved the password and before its session
+/// is made, with the request, the user and whether they asked to be
+/// remembered: `None` lets the sign-in finish; a response is answered
+/// instead, and no session is made (a second factor, for one). See
+/// [`PluginSetup::before_sign_in`].
+pub type SignInHook =
+    for<'a> fn(&'a AuthContext, &'a AuthRequest, &'a User, bool) -> SignInFuture<'a>;
 
 /// Registers the component schemas a schema refers to and returns the schema.
 pub type SchemaFn = fn(&mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema>;
@@ -366,6 +380,11 @@ impl Route {
 pub struct PluginSetup {
     pub(crate) routes: Vec<Route>,
     pub(crate) extensions: Extensions,
+    /// The id of the plugin being installed (set by the builder).
+    pub(crate) installing: &'static str,
+    pub(crate) migrations: Vec<(&'static str, &'static [Migration])>,
+    pub(crate) sign_in_hooks: Vec<SignInHook>,
+    pub(crate) rate_limits: Vec<RateLimitRule>,
 }
 
 impl std::fmt::Debug for PluginSetup {
@@ -373,6 +392,9 @@ impl std::fmt::Debug for PluginSetup {
         f.debug_struct("PluginSetup")
             .field("routes", &self.routes)
             .field("extensions", &self.extensions.len())
+            .field("migrations", &self.migrations)
+            .field("sign_in_hooks", &self.sign_in_hooks.len())
+            .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }
@@ -426,6 +448,70 @@ impl PluginSetup {
             TypeId::of::<T>(),
             Box::new(value) as Box<dyn Any + Send + Sync>,
         );
+        self
+    }
+
+    /// The plugin's own schema: migrations applied, in order, when an
+    /// instance with the plugin is built (each once, recorded under the
+    /// plugin's id in `_better_auth_plugin_migrations`, and checked by
+    /// checksum as the runtime's own are). Run [`run_migrations`](crate::run_migrations)
+    /// first: a plugin's migration may alter the runtime's tables.
+    ///
+    /// ```
+    /// use better_auth::plugins::PluginSetup;
+    /// use better_auth::store::Migration;
+    ///
+    /// const NOTES: &[Migration] = &[Migration::new(
+    ///     1,
+    ///     "notes",
+    ///     r#"CREATE TABLE IF NOT EXISTS "note" ("id" text PRIMARY KEY)"#,
+    ///     r#"CREATE TABLE IF NOT EXISTS "note" ("id" text PRIMARY KEY)"#,
+    /// )];
+    ///
+    /// let mut setup = PluginSetup::default();
+    /// setup.migrations(NOTES);
+    /// ```
+    pub fn migrations(&mut self, migrations: &'static [Migration]) -> &mut Self {
+        self.migrations.push((self.installing, migrations));
+        self
+    }
+
+    /// Runs `hook` on every password sign-in, after the password is proved
+    /// and before the session is made; a hook that answers takes the
+    /// session's place (see [`SignInHook`]). Hooks run in the order plugins
+    /// were added; the first answer wins.
+    ///
+    /// ```
+    /// use better_auth::plugins::PluginSetup;
+    /// use better_auth::prelude::User;
+    /// use better_auth::{AuthContext, AuthRequest, AuthResponse, Result};
+    ///
+    /// async fn only_verified(_ctx: &AuthContext, _req: &AuthRequest, user: &User, _remember: bool)
+    ///     -> Result<Option<AuthResponse>> {
+    ///     Ok((!user.email_verified).then(|| AuthResponse::json(&serde_json::json!({ "verify": true }))))
+    /// }
+    ///
+    /// let mut setup = PluginSetup::default();
+    /// setup.before_sign_in(|ctx, req, user, remember| Box::pin(only_verified(ctx, req, user, remember)));
+    /// ```
+    pub fn before_sign_in(&mut self, hook: SignInHook) -> &mut Self {
+        self.sign_in_hooks.push(hook);
+        self
+    }
+
+    /// A rate limit for one of the plugin's routes (requests per window per
+    /// client), unless the app's [`RateLimitConfig`](crate::rate_limit::RateLimitConfig)
+    /// has a rule for that path: the app's word wins.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use better_auth::plugins::PluginSetup;
+    ///
+    /// let mut setup = PluginSetup::default();
+    /// setup.rate_limit("/two-factor/verify-totp", Duration::from_secs(10), 3);
+    /// ```
+    pub fn rate_limit(&mut self, path: &str, window: std::time::Duration, max: u32) -> &mut Self {
+        self.rate_limits.push(RateLimitRule::new(path, window, max));
         self
     }
 }

@@ -40,6 +40,8 @@ pub struct AuthContext {
     /// The session cookie's full name (see [`AuthContext::session_cookie_name`]).
     pub(crate) session_cookie: String,
     pub(crate) extensions: Extensions,
+    /// Plugins' hooks between a proved password and its session.
+    pub(crate) sign_in_hooks: Vec<crate::route::SignInHook>,
     pub(crate) openapi_json: String,
 }
 

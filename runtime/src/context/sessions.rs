@@ -11,7 +11,7 @@ use crate::credentials::Credential;
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::models::{Session, User};
-use crate::request::AuthRequest;
+use crate::request::{AuthRequest, AuthResponse};
 use crate::store;
 
 /// A live session found by [`AuthContext::lookup_session_with_body`].
@@ -74,6 +74,24 @@ pub struct ResolvedSession {
 }
 
 impl AuthContext {
+    /// Runs the plugins' [`SignInHook`](crate::plugins::SignInHook)s for a
+    /// sign-in whose credential was just proved, before its session is made:
+    /// `Some` is what to answer instead (no session is made then). Password
+    /// sign-in calls it; a plugin's own sign-in method calls it too.
+    pub async fn check_sign_in(
+        &self,
+        request: &AuthRequest,
+        user: &User,
+        remember: bool,
+    ) -> Result<Option<AuthResponse>> {
+        for hook in &self.sign_in_hooks {
+            if let Some(answer) = hook(self, request, user, remember).await? {
+                return Ok(Some(answer));
+            }
+        }
+        Ok(None)
+    }
+
     /// The session of a request's credential, with that credential: the
     /// first step of `/get-session` and of the extractors.
     pub(crate) async fn lookup_from_headers(

@@ -323,6 +323,11 @@ async fn sign_in(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
             code: "EMAIL_NOT_VERIFIED",
         });
     }
+    let remember = body.remember_me.unwrap_or(true);
+    // A plugin may answer instead of a session (a second factor).
+    if let Some(answer) = auth.check_sign_in(&request, &user, remember).await? {
+        return Ok(auth.with_device_cookie(answer, &email));
+    }
     let (_, token) = auth.create_session(&user, &request).await?;
     let response = AuthResponse::json(&SignInResponse {
         redirect: false,
@@ -330,7 +335,7 @@ async fn sign_in(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
         url: body.callback_url,
         user,
     });
-    let response = auth.with_session_cookie(response, &token, body.remember_me.unwrap_or(true));
+    let response = auth.with_session_cookie(response, &token, remember);
     Ok(auth.with_device_cookie(response, &email))
 }
 

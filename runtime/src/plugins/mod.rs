@@ -25,7 +25,10 @@ pub use email_password::EmailPasswordPlugin;
 pub use password_management::PasswordManagementPlugin;
 pub use session_management::SessionManagementPlugin;
 
-pub use crate::route::{HandlerFn, HandlerFuture, Plugin, PluginSetup, Route, SchemaFn, Success};
+pub use crate::route::{
+    HandlerFn, HandlerFuture, Plugin, PluginSetup, Route, SchemaFn, SignInFuture, SignInHook,
+    Success,
+};
 
 /// How long an emailed link (reset, verification, email change) stays valid (S21).
 pub(crate) const LINK_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);

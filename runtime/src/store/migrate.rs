@@ -13,6 +13,8 @@ use super::{Backend, Database, on_pool};
 use crate::error::{Error, Result};
 
 /// One migration: the same version and name on every backend, SQL per backend.
+/// A plugin ships its own (see
+/// [`PluginSetup::migrations`](crate::plugins::PluginSetup::migrations)).
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub struct Migration {
@@ -27,6 +29,33 @@ pub struct Migration {
 }
 
 impl Migration {
+    /// A migration: its version (from 1, increasing), a short description,
+    /// and its SQL for SQLite and for PostgreSQL.
+    ///
+    /// ```
+    /// use better_auth::store::Migration;
+    ///
+    /// const MIGRATIONS: &[Migration] = &[Migration::new(
+    ///     1,
+    ///     "notes",
+    ///     r#"CREATE TABLE "note" ("id" text PRIMARY KEY, "body" text NOT NULL)"#,
+    ///     r#"CREATE TABLE "note" ("id" text PRIMARY KEY, "body" text NOT NULL)"#,
+    /// )];
+    /// ```
+    pub const fn new(
+        version: i64,
+        description: &'static str,
+        sqlite: &'static str,
+        postgres: &'static str,
+    ) -> Self {
+        Migration {
+            version,
+            description,
+            sqlite,
+            postgres,
+        }
+    }
+
     /// The SQL for a backend.
     pub fn sql(&self, backend: Backend) -> &'static str {
         match backend {
@@ -133,9 +162,92 @@ const HISTORY_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS "_better_auth_migratio
 /// starts with `BEGIN IMMEDIATE`, taking the write lock before it reads the
 /// history, so a second migrator waits (busy timeout) and then sees the
 /// migration applied instead of failing on a stale read.
+///
+/// Plugins' own migrations are applied when an instance with them is built
+/// (see [`PluginSetup::migrations`](crate::plugins::PluginSetup::migrations)).
 pub async fn run_migrations(db: &Database) -> Result<()> {
+    apply(db, History::Core, MIGRATIONS).await
+}
+
+/// Where applied migrations are recorded: the runtime's in
+/// `_better_auth_migrations`, a plugin's in `_better_auth_plugin_migrations`
+/// under its id (so plugins number their migrations from 1 on their own).
+#[derive(Clone, Copy)]
+pub(crate) enum History<'a> {
+    Core,
+    Plugin(&'a str),
+}
+
+const PLUGIN_HISTORY_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS "_better_auth_plugin_migrations" (
+    "plugin" text NOT NULL,
+    "version" bigint NOT NULL,
+    "description" text NOT NULL,
+    "checksum" text NOT NULL,
+    "appliedAt" text NOT NULL,
+    PRIMARY KEY ("plugin", "version")
+)"#;
+
+impl History<'_> {
+    fn create(self) -> &'static str {
+        match self {
+            History::Core => HISTORY_TABLE,
+            History::Plugin(_) => PLUGIN_HISTORY_TABLE,
+        }
+    }
+
+    fn select(self) -> &'static str {
+        match self {
+            History::Core => {
+                r#"SELECT "checksum" FROM "_better_auth_migrations" WHERE "version" = $1"#
+            }
+            History::Plugin(_) => {
+                r#"SELECT "checksum" FROM "_better_auth_plugin_migrations"
+                   WHERE "version" = $1 AND "plugin" = $2"#
+            }
+        }
+    }
+
+    fn insert(self) -> &'static str {
+        match self {
+            History::Core => {
+                r#"INSERT INTO "_better_auth_migrations"
+                   ("version", "description", "checksum", "appliedAt")
+                   VALUES ($1, $2, $3, $4)"#
+            }
+            History::Plugin(_) => {
+                r#"INSERT INTO "_better_auth_plugin_migrations"
+                   ("version", "description", "checksum", "appliedAt", "plugin")
+                   VALUES ($1, $2, $3, $4, $5)"#
+            }
+        }
+    }
+
+    fn name(self, migration: &Migration) -> String {
+        match self {
+            History::Core => format!(
+                "migration {} ({})",
+                migration.version, migration.description
+            ),
+            History::Plugin(id) => format!(
+                "plugin `{id}` migration {} ({})",
+                migration.version, migration.description
+            ),
+        }
+    }
+}
+
+/// Applies `migrations` (oldest first) that `history` does not record yet.
+pub(crate) async fn apply(
+    db: &Database,
+    history: History<'_>,
+    migrations: &[Migration],
+) -> Result<()> {
     let backend = db.backend();
-    for migration in MIGRATIONS {
+    let plugin = match history {
+        History::Core => None,
+        History::Plugin(id) => Some(id),
+    };
+    for migration in migrations {
         let checksum = migration.checksum(backend);
         on_pool!(db, |pool| {
             let mut tx = if backend == Backend::Sqlite {
@@ -149,20 +261,19 @@ pub async fn run_migrations(db: &Database) -> Result<()> {
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query(HISTORY_TABLE).execute(&mut *tx).await?;
-            let applied: Option<(String,)> = sqlx::query_as(
-                r#"SELECT "checksum" FROM "_better_auth_migrations" WHERE "version" = $1"#,
-            )
-            .bind(migration.version)
-            .fetch_optional(&mut *tx)
-            .await?;
+            sqlx::query(history.create()).execute(&mut *tx).await?;
+            let mut select = sqlx::query_as(history.select()).bind(migration.version);
+            if let Some(id) = plugin {
+                select = select.bind(id);
+            }
+            let applied: Option<(String,)> = select.fetch_optional(&mut *tx).await?;
             match applied {
                 Some((recorded,)) if recorded == checksum => {}
                 Some((recorded,)) => {
                     return Err(Error::Migration(format!(
-                        "migration {} ({}) was applied with checksum {recorded}, \
-                         but this version of better-auth ships checksum {checksum}",
-                        migration.version, migration.description
+                        "{} was applied with checksum {recorded}, \
+                         but this version ships checksum {checksum}",
+                        history.name(migration)
                     )));
                 }
                 None => {
@@ -174,22 +285,17 @@ pub async fn run_migrations(db: &Database) -> Result<()> {
                     sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(migration.sql(backend)))
                         .await
                         .map_err(|e| {
-                            Error::Migration(format!(
-                                "migration {} ({}) failed: {e}",
-                                migration.version, migration.description
-                            ))
+                            Error::Migration(format!("{} failed: {e}", history.name(migration)))
                         })?;
-                    sqlx::query(
-                        r#"INSERT INTO "_better_auth_migrations"
-                           ("version", "description", "checksum", "appliedAt")
-                           VALUES ($1, $2, $3, $4)"#,
-                    )
-                    .bind(migration.version)
-                    .bind(migration.description)
-                    .bind(&checksum)
-                    .bind(super::format_timestamp(&chrono::Utc::now()))
-                    .execute(&mut *tx)
-                    .await?;
+                    let mut insert = sqlx::query(history.insert())
+                        .bind(migration.version)
+                        .bind(migration.description)
+                        .bind(&checksum)
+                        .bind(super::format_timestamp(&chrono::Utc::now()));
+                    if let Some(id) = plugin {
+                        insert = insert.bind(id);
+                    }
+                    insert.execute(&mut *tx).await?;
                 }
             }
             tx.commit().await?;

@@ -38,10 +38,11 @@ pub mod users;
 #[doc(hidden)]
 pub mod verifications;
 
-pub use migrate::run_migrations;
+pub(crate) use migrate::{History, apply as apply_migrations};
 #[cfg(feature = "admin")]
 #[cfg_attr(docsrs, doc(cfg(feature = "admin")))]
-pub use migrate::{MIGRATIONS, Migration, MigrationState, migration_status};
+pub use migrate::{MIGRATIONS, MigrationState, migration_status};
+pub use migrate::{Migration, run_migrations};
 pub use redact::redact_url;
 pub use timestamp::Timestamp;
 
@@ -86,6 +87,20 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// The sqlx pool behind a [`Database`], for a plugin's own tables (see
+/// [`Database::pool`]). One SQL text usually serves both: sqlx's SQLite
+/// driver takes PostgreSQL's `$1` placeholders.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum PoolRef<'a> {
+    /// A SQLite database.
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'a sqlx::SqlitePool),
+    /// A PostgreSQL database.
+    #[cfg(feature = "postgres")]
+    Postgres(&'a sqlx::PgPool),
+}
+
 /// A connection pool to the auth database. Cheap to clone (the pool is shared).
 #[derive(Clone, Debug)]
 pub struct Database {
@@ -105,6 +120,31 @@ pub struct Database {
 pub type DatabaseConnection = Database;
 
 impl Database {
+    /// The pool, for a plugin that keeps its own tables (the runtime's own
+    /// tables are reached through this module's functions). A plugin's
+    /// schema comes with it, as
+    /// [`PluginSetup::migrations`](crate::plugins::PluginSetup::migrations).
+    ///
+    /// ```
+    /// use better_auth::store::{Database, PoolRef};
+    ///
+    /// # async fn f(db: &Database) -> Result<i64, sqlx::Error> {
+    /// let notes: i64 = match db.pool() {
+    ///     PoolRef::Sqlite(pool) => sqlx::query_scalar(r#"SELECT count(*) FROM "note""#).fetch_one(pool).await?,
+    ///     PoolRef::Postgres(pool) => sqlx::query_scalar(r#"SELECT count(*) FROM "note""#).fetch_one(pool).await?,
+    ///     _ => 0,
+    /// };
+    /// # Ok(notes) }
+    /// ```
+    pub fn pool(&self) -> PoolRef<'_> {
+        match &self.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => PoolRef::Sqlite(pool),
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => PoolRef::Postgres(pool),
+        }
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         match &self.pool {

@@ -1,0 +1,211 @@
+//! The plugin's table (`twoFactor`) and the user's `twoFactorEnabled` flag,
+//! one SQL text for SQLite and PostgreSQL.
+
+use better_auth::store::{Database, PoolRef, Timestamp};
+use better_auth::{Error, Result};
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use rand::distributions::Alphanumeric;
+
+/// Runs `$body` with `$pool` bound to the instance's pool, whichever backend.
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db.pool() {
+            #[cfg(feature = "sqlite")]
+            PoolRef::Sqlite($pool) => $body,
+            #[cfg(feature = "postgres")]
+            PoolRef::Postgres($pool) => $body,
+            #[allow(unreachable_patterns)]
+            _ => return Err(unsupported()),
+        }
+    };
+}
+
+fn unsupported() -> Error {
+    Error::Config("two-factor supports SQLite and PostgreSQL databases".into())
+}
+
+/// A user's `twoFactor` row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct TwoFactorRow {
+    pub(crate) id: String,
+    /// The authenticator secret, sealed (see `secret.rs`).
+    pub(crate) secret: String,
+    /// JSON array of backup-code digests.
+    #[sqlx(rename = "backupCodes")]
+    pub(crate) backup_codes: String,
+    /// False between `enable` and the first verified code.
+    pub(crate) verified: Option<bool>,
+    #[sqlx(rename = "lockedUntil")]
+    pub(crate) locked_until: Option<Timestamp>,
+}
+
+impl TwoFactorRow {
+    pub(crate) fn is_verified(&self) -> bool {
+        self.verified != Some(false)
+    }
+
+    pub(crate) fn backup_digests(&self) -> Vec<String> {
+        serde_json::from_str(&self.backup_codes).unwrap_or_default()
+    }
+
+    pub(crate) fn locked_at(&self, now: DateTime<Utc>) -> bool {
+        self.locked_until.is_some_and(|until| until.get() > now)
+    }
+}
+
+const COLUMNS: &str = r#""id", "secret", "backupCodes", "verified", "lockedUntil""#;
+
+pub(crate) async fn find(db: &Database, user_id: &str) -> Result<Option<TwoFactorRow>> {
+    let sql = format!(r#"SELECT {COLUMNS} FROM "twoFactor" WHERE "userId" = $1"#);
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?))
+}
+
+/// Whether the user has two-factor turned on.
+pub(crate) async fn is_enabled(db: &Database, user_id: &str) -> Result<bool> {
+    let sql = r#"SELECT "twoFactorEnabled" FROM "user" WHERE "id" = $1"#;
+    let flag: Option<(Option<bool>,)> = on_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?);
+    Ok(matches!(flag, Some((Some(true),))))
+}
+
+pub(crate) async fn set_enabled(
+    db: &Database,
+    user_id: &str,
+    enabled: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let sql = r#"UPDATE "user" SET "twoFactorEnabled" = $1, "updatedAt" = $2 WHERE "id" = $3"#;
+    on_pool!(db, |pool| {
+        sqlx::query(sql)
+            .bind(enabled)
+            .bind(Timestamp::new(now))
+            .bind(user_id)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Stores a new, not yet verified secret and backup codes for the user,
+/// replacing an unverified one.
+pub(crate) async fn start_setup(
+    db: &Database,
+    user_id: &str,
+    sealed_secret: &str,
+    backup_digests: &[String],
+) -> Result<()> {
+    let codes = serde_json::to_string(backup_digests).expect("strings serialise");
+    let id: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(32)
+        .map(char::from)
+        .collect();
+    let sql = r#"INSERT INTO "twoFactor"
+        ("id", "secret", "backupCodes", "userId", "verified", "failedVerificationCount")
+        VALUES ($1, $2, $3, $4, $5, 0)
+        ON CONFLICT ("userId") DO UPDATE SET "secret" = excluded."secret",
+            "backupCodes" = excluded."backupCodes", "verified" = excluded."verified",
+            "failedVerificationCount" = 0, "lockedUntil" = NULL, "lastUsedStep" = NULL"#;
+    on_pool!(db, |pool| {
+        sqlx::query(sql)
+            .bind(&id)
+            .bind(sealed_secret)
+            .bind(&codes)
+            .bind(user_id)
+            .bind(false)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+pub(crate) async fn mark_verified(db: &Database, id: &str) -> Result<()> {
+    let sql = r#"UPDATE "twoFactor" SET "verified" = $1 WHERE "id" = $2"#;
+    on_pool!(db, |pool| {
+        sqlx::query(sql).bind(true).bind(id).execute(pool).await?;
+    });
+    Ok(())
+}
+
+/// Records `step` as used; false when it (or a later one) already was, so
+/// each authenticator code signs in at most once.
+pub(crate) async fn accept_step(db: &Database, id: &str, step: i64) -> Result<bool> {
+    let sql = r#"UPDATE "twoFactor" SET "lastUsedStep" = $1
+        WHERE "id" = $2 AND ("lastUsedStep" IS NULL OR "lastUsedStep" < $1)"#;
+    let done = on_pool!(db, |pool| sqlx::query(sql)
+        .bind(step)
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(done == 1)
+}
+
+/// Replaces the backup codes when they are still `expected`: two requests
+/// using the same code cannot both succeed.
+pub(crate) async fn swap_backup_codes(
+    db: &Database,
+    id: &str,
+    expected: &str,
+    digests: &[String],
+) -> Result<bool> {
+    let codes = serde_json::to_string(digests).expect("strings serialise");
+    let sql = r#"UPDATE "twoFactor" SET "backupCodes" = $1 WHERE "id" = $2 AND "backupCodes" = $3"#;
+    let done = on_pool!(db, |pool| sqlx::query(sql)
+        .bind(&codes)
+        .bind(id)
+        .bind(expected)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(done == 1)
+}
+
+/// Counts a failed code; at `max` consecutive failures the second factor is
+/// locked until `lock_until`.
+pub(crate) async fn record_failure(
+    db: &Database,
+    id: &str,
+    max: i32,
+    lock_until: DateTime<Utc>,
+) -> Result<()> {
+    let count = r#"UPDATE "twoFactor"
+        SET "failedVerificationCount" = COALESCE("failedVerificationCount", 0) + 1
+        WHERE "id" = $1 RETURNING "failedVerificationCount""#;
+    let lock = r#"UPDATE "twoFactor" SET "lockedUntil" = $1, "failedVerificationCount" = 0
+        WHERE "id" = $2"#;
+    on_pool!(db, |pool| {
+        let failures: Option<(i32,)> = sqlx::query_as(count).bind(id).fetch_optional(pool).await?;
+        if failures.is_some_and(|(n,)| n >= max) {
+            sqlx::query(lock)
+                .bind(Timestamp::new(lock_until))
+                .bind(id)
+                .execute(pool)
+                .await?;
+        }
+    });
+    Ok(())
+}
+
+pub(crate) async fn reset_failures(db: &Database, id: &str) -> Result<()> {
+    let sql = r#"UPDATE "twoFactor" SET "failedVerificationCount" = 0, "lockedUntil" = NULL
+        WHERE "id" = $1"#;
+    on_pool!(db, |pool| {
+        sqlx::query(sql).bind(id).execute(pool).await?;
+    });
+    Ok(())
+}
+
+pub(crate) async fn delete(db: &Database, user_id: &str) -> Result<()> {
+    let sql = r#"DELETE FROM "twoFactor" WHERE "userId" = $1"#;
+    on_pool!(db, |pool| {
+        sqlx::query(sql).bind(user_id).execute(pool).await?;
+    });
+    Ok(())
+}
