@@ -4,6 +4,9 @@
 //!
 //! Without that variable a PostgreSQL variant says `SKIPPED ...` and returns, unless
 //! `BETTER_AUTH_REQUIRE_POSTGRES` is set (CI sets it): then it fails.
+//!
+//! [`both_backends!`] makes the two variants of a test. The crate using it needs `tokio`
+//! (with `macros` and `rt-multi-thread`) among its dev-dependencies.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -86,6 +89,56 @@ impl Scratch {
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
+}
+
+/// Defines `name::sqlite` and `name::postgres`, two tests on a multi-threaded runtime that
+/// run one async body, each on its [`Backend`]. The PostgreSQL one first checks that a
+/// server is configured: without [`PG_ENV`] it says `SKIPPED` and passes, or fails when
+/// [`REQUIRE_POSTGRES_ENV`] is set.
+///
+/// - `both_backends!(name, |backend: Backend| async move { .. })` gives the body the
+///   backend.
+/// - `both_backends!(name, with, |thing| async move { .. })` calls
+///   `with(backend, body).await`: `with` is a harness's async function that opens what the
+///   body works on (a database, a server) on that backend and hands it over.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr $(,)?) => {
+        $crate::both_backends!($name, $crate::with_backend, $body);
+    };
+    ($name:ident, $with:expr, $body:expr $(,)?) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($with)($crate::Backend::Sqlite, $body).await;
+            }
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::postgres_configured(module_path!()) {
+                    ($with)($crate::Backend::Postgres, $body).await;
+                }
+            }
+        }
+    };
+}
+
+/// Runs `body` on `backend`: what [`both_backends!`] calls when it is given nothing else.
+pub async fn with_backend<F, Fut>(backend: Backend, body: F)
+where
+    F: FnOnce(Backend) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    body(backend).await;
+}
+
+/// Whether the PostgreSQL variant of `what` (a test's path, say) can run; after saying
+/// it is skipped when it cannot. Panics when skipping is not allowed.
+pub fn postgres_configured(what: &str) -> bool {
+    postgres_url(what).is_some()
 }
 
 /// The PostgreSQL server's URL, or `None` after saying the variant is skipped; panics

@@ -6,34 +6,19 @@ use std::process::Output;
 use assert_cmd::Command;
 use better_auth_test_support::Scratch;
 
-/// The environment variable naming a PostgreSQL server for tests.
 pub(crate) use better_auth_test_support::Backend;
 
 /// A password that must never show up in any output (S28).
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
-/// Defines `name::sqlite` and `name::postgres`, each calling `body(TestDb)`.
-/// The PostgreSQL variant says SKIPPED and returns when no server is configured.
-#[macro_export]
-macro_rules! both_backends {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[test]
-            fn sqlite() {
-                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Sqlite) {
-                    ($body)(db);
-                }
-            }
-            #[test]
-            fn postgres() {
-                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Postgres) {
-                    ($body)(db);
-                }
-            }
+/// For [`both_backends!`](better_auth_test_support::both_backends): runs the blocking
+/// `body` on a fresh, empty database on `backend` (the commands it runs block the thread).
+pub(crate) async fn with_db(backend: Backend, body: impl FnOnce(TestDb)) {
+    tokio::task::block_in_place(|| {
+        if let Some(db) = TestDb::new(backend) {
+            body(db);
         }
-    };
+    });
 }
 
 /// A fresh, empty database for one test: a SQLite file path in a temporary

@@ -1,9 +1,9 @@
 //! `better-auth migrate`, `migrate --dry-run` and `migrate status`.
 
 use better_auth::store::MIGRATIONS;
+use better_auth_test_support::both_backends;
 
-use crate::both_backends;
-use crate::common::{Backend, TestDb, show, snapshot, text};
+use crate::common::{Backend, TestDb, show, snapshot, text, with_db};
 
 fn store_backend(db: &TestDb) -> better_auth::store::Backend {
     match db.backend {
@@ -48,7 +48,7 @@ fn expected_status(backend: better_auth::store::Backend, applied: bool) -> Strin
     out
 }
 
-both_backends!(migrate_status_dry_run_and_apply, |db: TestDb| {
+both_backends!(migrate_status_dry_run_and_apply, with_db, |db: TestDb| {
     let backend = store_backend(&db);
     assert_eq!(
         db.ok(&["migrate", "status"]),
@@ -119,6 +119,7 @@ both_backends!(migrate_status_dry_run_and_apply, |db: TestDb| {
 
 both_backends!(
     commands_on_an_unmigrated_database_say_run_migrate,
+    with_db,
     |db: TestDb| {
         if db.backend == Backend::Sqlite {
             // A missing SQLite file is not created by a user command.
@@ -156,6 +157,7 @@ both_backends!(
 
 both_backends!(
     a_changed_migration_is_reported_and_blocks_migrate,
+    with_db,
     |db: TestDb| {
         db.ok(&["migrate"]);
         let url = db.url.clone();

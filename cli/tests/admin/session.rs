@@ -2,11 +2,11 @@
 
 use better_auth::prelude::Session;
 use better_auth::store::{Database, sessions, users};
+use better_auth_test_support::both_backends;
 use chrono::{Duration, Utc};
 use serde_json::Value;
 
-use crate::both_backends;
-use crate::common::{TestDb, block_on, show, snapshot, text};
+use crate::common::{TestDb, block_on, show, snapshot, text, with_db};
 
 /// Adds a session row for the user, as a sign-in would, expiring `expires_in` from now.
 fn add_session(
@@ -52,7 +52,7 @@ fn session_ids(db: &TestDb, email: &str) -> Vec<String> {
         .collect()
 }
 
-both_backends!(list_and_revoke, |db: TestDb| {
+both_backends!(list_and_revoke, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     db.create_user("ada@example.com", "Ada");
     db.create_user("grace@example.com", "Grace");
@@ -150,7 +150,7 @@ both_backends!(list_and_revoke, |db: TestDb| {
     assert_eq!(session_ids(&db, "grace@example.com"), [graces]);
 });
 
-both_backends!(revoke_takes_exactly_one_target, |db: TestDb| {
+both_backends!(revoke_takes_exactly_one_target, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     for args in [
         &["session", "revoke", "--yes"][..],
@@ -169,40 +169,44 @@ both_backends!(revoke_takes_exactly_one_target, |db: TestDb| {
     }
 });
 
-both_backends!(set_password_ends_every_session_of_the_user, |db: TestDb| {
-    db.ok(&["migrate"]);
-    db.create_user("ada@example.com", "Ada");
-    db.create_user("grace@example.com", "Grace");
-    add_session(&db, "ada@example.com", Duration::days(7), None, None);
-    add_session(&db, "ada@example.com", Duration::days(7), None, None);
-    add_session(&db, "grace@example.com", Duration::days(7), None, None);
-    let out = db.run_with_stdin(
-        &[
-            "user",
-            "set-password",
-            "--email",
-            "ada@example.com",
-            "--password-stdin",
-        ],
-        "a brand new password\n",
-    );
-    assert!(out.status.success(), "{}", show(&out));
-    snapshot("user_set_password", &db.redact(&out));
-    assert!(session_ids(&db, "ada@example.com").is_empty());
-    assert_eq!(session_ids(&db, "grace@example.com").len(), 1);
+both_backends!(
+    set_password_ends_every_session_of_the_user,
+    with_db,
+    |db: TestDb| {
+        db.ok(&["migrate"]);
+        db.create_user("ada@example.com", "Ada");
+        db.create_user("grace@example.com", "Grace");
+        add_session(&db, "ada@example.com", Duration::days(7), None, None);
+        add_session(&db, "ada@example.com", Duration::days(7), None, None);
+        add_session(&db, "grace@example.com", Duration::days(7), None, None);
+        let out = db.run_with_stdin(
+            &[
+                "user",
+                "set-password",
+                "--email",
+                "ada@example.com",
+                "--password-stdin",
+            ],
+            "a brand new password\n",
+        );
+        assert!(out.status.success(), "{}", show(&out));
+        snapshot("user_set_password", &db.redact(&out));
+        assert!(session_ids(&db, "ada@example.com").is_empty());
+        assert_eq!(session_ids(&db, "grace@example.com").len(), 1);
 
-    // A weak password changes nothing and keeps the sessions.
-    add_session(&db, "ada@example.com", Duration::days(7), None, None);
-    let err = db.fails(
-        &[
-            "user",
-            "set-password",
-            "--email",
-            "ada@example.com",
-            "--password-stdin",
-        ],
-        "short",
-    );
-    assert!(err.contains("too short"), "{err}");
-    assert_eq!(session_ids(&db, "ada@example.com").len(), 1);
-});
+        // A weak password changes nothing and keeps the sessions.
+        add_session(&db, "ada@example.com", Duration::days(7), None, None);
+        let err = db.fails(
+            &[
+                "user",
+                "set-password",
+                "--email",
+                "ada@example.com",
+                "--password-stdin",
+            ],
+            "short",
+        );
+        assert!(err.contains("too short"), "{err}");
+        assert_eq!(session_ids(&db, "ada@example.com").len(), 1);
+    }
+);

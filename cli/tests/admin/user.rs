@@ -1,11 +1,11 @@
 //! `better-auth user create | list | delete | set-password`.
 
+use better_auth_test_support::both_backends;
 use serde_json::Value;
 
-use crate::both_backends;
-use crate::common::{PASSWORD, TestDb, all_output, block_on, show, snapshot, text};
+use crate::common::{PASSWORD, TestDb, all_output, block_on, show, snapshot, text, with_db};
 
-both_backends!(create_list_and_delete, |db: TestDb| {
+both_backends!(create_list_and_delete, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     let create = db.run_with_stdin(
         &[
@@ -74,62 +74,66 @@ both_backends!(create_list_and_delete, |db: TestDb| {
     assert_eq!(db.ok(&["user", "list", "--json"]).trim(), "[]");
 });
 
-both_backends!(create_refuses_what_sign_up_refuses, |db: TestDb| {
-    db.ok(&["migrate"]);
-    db.create_user("ada@example.com", "Ada");
-    let create = |email: &str, name: &str, password: &str| {
-        db.fails(
-            &[
-                "user",
-                "create",
-                "--email",
-                email,
-                "--name",
-                name,
-                "--password-stdin",
-            ],
-            password,
-        )
-    };
+both_backends!(
+    create_refuses_what_sign_up_refuses,
+    with_db,
+    |db: TestDb| {
+        db.ok(&["migrate"]);
+        db.create_user("ada@example.com", "Ada");
+        let create = |email: &str, name: &str, password: &str| {
+            db.fails(
+                &[
+                    "user",
+                    "create",
+                    "--email",
+                    email,
+                    "--name",
+                    name,
+                    "--password-stdin",
+                ],
+                password,
+            )
+        };
 
-    let duplicate = create("ADA@example.com", "Ada", PASSWORD);
-    assert!(duplicate.contains("already exists"), "{duplicate}");
-    snapshot("user_create_duplicate", &db.redact_text(&duplicate));
+        let duplicate = create("ADA@example.com", "Ada", PASSWORD);
+        assert!(duplicate.contains("already exists"), "{duplicate}");
+        snapshot("user_create_duplicate", &db.redact_text(&duplicate));
 
-    let short = create("bob@example.com", "Bob", "7chars!");
-    assert!(short.contains("too short"), "{short}");
-    assert!(short.contains('8'), "{short}");
-    snapshot("user_create_weak_password", &db.redact_text(&short));
-    let long = create("bob@example.com", "Bob", &"x".repeat(129));
-    assert!(long.contains("too long"), "{long}");
+        let short = create("bob@example.com", "Bob", "7chars!");
+        assert!(short.contains("too short"), "{short}");
+        assert!(short.contains('8'), "{short}");
+        snapshot("user_create_weak_password", &db.redact_text(&short));
+        let long = create("bob@example.com", "Bob", &"x".repeat(129));
+        assert!(long.contains("too long"), "{long}");
 
-    let invalid = create("not-an-email", "Bob", PASSWORD);
-    assert!(invalid.contains("invalid email"), "{invalid}");
-    let nameless = create("bob@example.com", "   ", PASSWORD);
-    assert!(nameless.contains("name"), "{nameless}");
+        let invalid = create("not-an-email", "Bob", PASSWORD);
+        assert!(invalid.contains("invalid email"), "{invalid}");
+        let nameless = create("bob@example.com", "   ", PASSWORD);
+        assert!(nameless.contains("name"), "{nameless}");
 
-    // No terminal and no --password-stdin: an error naming the flag, not a hang.
-    let out = db.run(&[
-        "user",
-        "create",
-        "--email",
-        "bob@example.com",
-        "--name",
-        "Bob",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("--password-stdin"),
-        "{}",
-        show(&out)
-    );
+        // No terminal and no --password-stdin: an error naming the flag, not a hang.
+        let out = db.run(&[
+            "user",
+            "create",
+            "--email",
+            "bob@example.com",
+            "--name",
+            "Bob",
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).contains("--password-stdin"),
+            "{}",
+            show(&out)
+        );
 
-    // Nothing above created a user.
-    let json: Value = serde_json::from_str(&db.ok(&["user", "list", "--json"])).unwrap();
-    assert_eq!(json.as_array().unwrap().len(), 1);
-});
+        // Nothing above created a user.
+        let json: Value = serde_json::from_str(&db.ok(&["user", "list", "--json"])).unwrap();
+        assert_eq!(json.as_array().unwrap().len(), 1);
+    }
+);
 
-both_backends!(unknown_users_are_one_line_errors, |db: TestDb| {
+both_backends!(unknown_users_are_one_line_errors, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     for args in [
         &["user", "delete", "--email", "ghost@example.com", "--yes"][..],
@@ -258,7 +262,7 @@ fn s28_password_from_stdin_is_never_printed_and_never_taken_from_argv() {
     }
 }
 
-both_backends!(list_shows_sign_in_methods, |db: TestDb| {
+both_backends!(list_shows_sign_in_methods, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     db.create_user("ada@example.com", "Ada Lovelace");
     // A user who signed up with GitHub (social sign-in), and Ada linking it too.
@@ -337,6 +341,7 @@ fn exec_sql(db: &TestDb, sql: &str) {
 // escaped, in the table and in JSON; `user create` refuses such a name.
 both_backends!(
     s56_user_list_escapes_control_and_format_characters,
+    with_db,
     |db: TestDb| {
         db.ok(&["migrate"]);
         db.create_user("ada@example.com", "Ada");

@@ -2,10 +2,10 @@
 //! ones stay, on SQLite and PostgreSQL.
 
 use better_auth::store::{Database, verifications};
+use better_auth_test_support::both_backends;
 use chrono::{Duration, Utc};
 
-use crate::both_backends;
-use crate::common::{TestDb, block_on, show, text};
+use crate::common::{TestDb, block_on, show, text, with_db};
 
 /// Stores tokens expiring at each offset from now; returns how many there are.
 fn add_tokens(db: &TestDb, offsets: &[Duration]) -> usize {
@@ -42,6 +42,7 @@ fn stored(db: &TestDb, i: usize) -> bool {
 
 both_backends!(
     s50_verification_purge_deletes_expired_tokens,
+    with_db,
     |db: TestDb| {
         db.ok(&["migrate"]);
         add_tokens(

@@ -13,9 +13,9 @@ use better_auth::integrations::axum::{
 use better_auth::plugins::EmailPasswordPlugin;
 use better_auth::prelude::AuthUser;
 use better_auth::{BetterAuth, email::MemoryEmailSender};
+use better_auth_test_support::both_backends;
 use serde_json::{Value, json};
 
-use crate::both_db;
 use crate::common::*;
 
 /// The app's own state; Better Auth is not in it.
@@ -58,8 +58,9 @@ async fn instance(db: &TestDb) -> (Arc<BetterAuth>, MemoryEmailSender) {
     (Arc::new(auth), setup.outbox)
 }
 
-both_db!(
+both_backends!(
     attach_serves_auth_routes_beside_an_apps_own_state,
+    with_db,
     |db: TestDb| async move {
         let (auth, outbox) = instance(&db).await;
         let srv = TestServer::serve(attach(app(), &auth), auth.clone(), outbox).await;
@@ -104,8 +105,9 @@ both_db!(
     }
 );
 
-both_db!(
+both_backends!(
     extractors_without_attach_explain_the_missing_instance,
+    with_db,
     |db: TestDb| async move {
         let (auth, outbox) = instance(&db).await;
         // Better Auth's routes are served, but the app's router never gets
@@ -126,8 +128,9 @@ both_db!(
     }
 );
 
-both_db!(
+both_backends!(
     extension_layer_serves_the_extractors_as_attach_does,
+    with_db,
     |db: TestDb| async move {
         let (auth, outbox) = instance(&db).await;
         let router = app()

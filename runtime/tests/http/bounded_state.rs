@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use better_auth::{AuthConfig, BetterAuth};
+use better_auth_test_support::both_backends;
 use serde_json::json;
 
-use crate::both_db;
 use crate::common::*;
 
 /// Runs one SQL statement on the test database with a connection of its own.
@@ -66,8 +66,9 @@ async fn tokens_become(db: &TestDb, n: i64, within: Duration) -> bool {
     tokens(db).await == n
 }
 
-both_db!(
+both_backends!(
     s50_expired_tokens_are_purged_in_the_background,
+    with_db,
     |db: TestDb| async move {
         let clock = better_auth::ManualClock::new();
         let mut setup = Setup::new();
@@ -112,8 +113,9 @@ both_db!(
     }
 );
 
-both_db!(
+both_backends!(
     s50_the_purge_runs_from_start_up_and_stops_with_the_instance,
+    with_db,
     |db: TestDb| async move {
         let build = |config: AuthConfig| {
             BetterAuth::new(config.base_url(ORIGIN))

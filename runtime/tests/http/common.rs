@@ -23,26 +23,6 @@ pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 pub(crate) use better_auth_test_support::{Backend, PG_ENV};
 
-/// Runs a test body on both backends: `both_backends!(name, |srv| async move { ... });`
-/// defines `name::sqlite` and `name::postgres`.
-#[macro_export]
-macro_rules! both_backends {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                $crate::common::run($crate::common::Backend::Sqlite, $body).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                $crate::common::run($crate::common::Backend::Postgres, $body).await;
-            }
-        }
-    };
-}
-
 /// How a test server is set up.
 pub(crate) struct Setup {
     pub config: AuthConfig,
@@ -73,17 +53,33 @@ impl Setup {
     }
 }
 
-pub(crate) async fn run<F, Fut>(backend: Backend, body: F)
+/// For [`both_backends!`](better_auth_test_support::both_backends): runs `body` on a
+/// default server over a fresh database on `backend`.
+pub(crate) async fn with_server<F, Fut>(backend: Backend, body: F)
 where
     F: FnOnce(TestServer) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    with_db(backend, |db: TestDb| async move {
+        body(TestServer::start_on(db.database.clone(), Setup::new()).await).await;
+    })
+    .await;
+}
+
+/// For [`both_backends!`](better_auth_test_support::both_backends): runs `body` on a
+/// fresh, migrated database on `backend`.
+pub(crate) async fn with_db<F, Fut>(backend: Backend, body: F)
+where
+    F: FnOnce(TestDb) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     let Some(db) = TestDb::open(backend).await else {
         return;
     };
-    let server = TestServer::start_on(db.database.clone(), Setup::new()).await;
-    body(server).await;
-    db.drop_schema().await;
+    // Keeps the database (and its folder) until the body is done, whatever it keeps of `db`.
+    let owner = db.clone_handle();
+    body(db).await;
+    owner.drop_schema().await;
 }
 
 /// A database for one test, migrated: a fresh SQLite file, or a fresh PostgreSQL schema
@@ -361,35 +357,4 @@ impl Resp {
     pub(crate) fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or("")
     }
-}
-
-/// Runs a test body with a fresh database on both backends.
-#[macro_export]
-macro_rules! both_db {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                if let Some(db) =
-                    $crate::common::TestDb::open($crate::common::Backend::Sqlite).await
-                {
-                    // Keeps the directory alive even if the body captures only some fields.
-                    let _keep = db.clone_handle();
-                    ($body)(db).await;
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(db) =
-                    $crate::common::TestDb::open($crate::common::Backend::Postgres).await
-                {
-                    let schema_owner = db.clone_handle();
-                    ($body)(db).await;
-                    schema_owner.drop_schema().await;
-                }
-            }
-        }
-    };
 }

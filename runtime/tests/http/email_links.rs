@@ -12,11 +12,11 @@ use better_auth::AuthConfig;
 use better_auth::email::{Email, EmailSender, SendFuture};
 use better_auth::plugins::EmailPasswordPlugin;
 use better_auth::rate_limit::RateLimitConfig;
+use better_auth_test_support::both_backends;
 use serde_json::json;
 
 use crate::common::*;
 use crate::password_guessing::{burst, count};
-use crate::{both_backends, both_db};
 
 // ---------------------------------------------------------------- S33
 
@@ -36,6 +36,7 @@ fn local(url: &str) -> String {
 
 both_backends!(
     s33_password_changes_end_every_outstanding_reset_token,
+    with_server,
     |srv: TestServer| async move {
         // (a) change-password ends a reset link asked for before it.
         let ada = srv.user("ada@example.com").await;
@@ -152,6 +153,7 @@ async fn s33_a_reset_token_is_not_burned_by_a_failed_reset() {
 
 both_backends!(
     s33_two_resets_racing_for_one_token_change_the_password_once,
+    with_server,
     |srv: TestServer| async move {
         srv.user("ada@example.com").await;
         let token = srv.reset_token("ada@example.com", 1).await;
@@ -210,8 +212,9 @@ async fn within_5s(req: Req) -> Resp {
         .expect("answered without waiting for the mail sender")
 }
 
-both_db!(
+both_backends!(
     s34_send_verification_email_reveals_nothing,
+    with_db,
     |db: TestDb| async move {
         // A sender that hangs: the answer does not wait for it.
         let (srv, calls) = server_with_sender(&db, false, false).await;
@@ -250,8 +253,9 @@ both_db!(
     }
 );
 
-both_db!(
+both_backends!(
     s34_a_mail_failure_never_turns_a_committed_sign_up_into_500,
+    with_db,
     |db: TestDb| async move {
         let (srv, calls) = server_with_sender(&db, true, true).await;
         let resp = within_5s(
@@ -368,6 +372,7 @@ fn s38_reset_links_stay_out_of_production_logs() {
 
 both_backends!(
     s38_token_responses_are_not_cached_and_reset_links_not_referred,
+    with_server,
     |srv: TestServer| async move {
         let signup = srv.sign_up("ada@example.com").await;
         let signin = srv.sign_in("ada@example.com", PASSWORD).await;
@@ -400,6 +405,7 @@ both_backends!(
 // address the account has when the link is followed.
 both_backends!(
     verify_email_marks_the_mailed_address_only,
+    with_server,
     |srv: TestServer| async move {
         let ada = srv.user("ada@example.com").await;
         srv.post("/api/auth/send-verification-email")

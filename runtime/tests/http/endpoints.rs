@@ -1,12 +1,13 @@
 //! Every core endpoint over HTTP, with the wire format the JS client expects.
 
+use better_auth_test_support::both_backends;
 use serde_json::json;
 
-use crate::both_backends;
 use crate::common::*;
 
 both_backends!(
     sign_up_answers_token_user_and_session_cookie,
+    with_server,
     |srv: TestServer| async move {
         let resp = srv
             .post("/api/auth/sign-up/email")
@@ -56,6 +57,7 @@ both_backends!(
 
 both_backends!(
     sign_up_with_taken_email_is_422,
+    with_server,
     |srv: TestServer| async move {
         srv.user("ada@example.com").await;
         let resp = srv.sign_up("ADA@example.com").await;
@@ -72,6 +74,7 @@ both_backends!(
 
 both_backends!(
     sign_up_validation_errors_are_400,
+    with_server,
     |srv: TestServer| async move {
         let resp = srv
             .post("/api/auth/sign-up/email")
@@ -100,6 +103,7 @@ async fn sign_up_can_be_disabled() {
 
 both_backends!(
     sign_in_answers_redirect_token_user,
+    with_server,
     |srv: TestServer| async move {
         srv.user("ada@example.com").await;
         let resp = srv.sign_in("ADA@example.com", PASSWORD).await;
@@ -128,6 +132,7 @@ both_backends!(
 
 both_backends!(
     sign_in_without_remember_me_sets_a_browser_session_cookie,
+    with_server,
     |srv: TestServer| async move {
         srv.user("ada@example.com").await;
         let resp = srv
@@ -152,6 +157,7 @@ both_backends!(
 
 both_backends!(
     get_session_returns_session_and_user_or_null,
+    with_server,
     |srv: TestServer| async move {
         let resp = srv.get("/api/auth/get-session").send().await;
         assert_eq!(resp.status, 200);
@@ -190,27 +196,32 @@ both_backends!(
     }
 );
 
-both_backends!(get_session_reads_the_cookie, |srv: TestServer| async move {
-    let resp = srv.sign_up("ada@example.com").await;
-    let cookie = resp.session_cookie();
-    let resp = srv
-        .get("/api/auth/get-session")
-        .header("cookie", &cookie)
-        .send()
-        .await;
-    assert_eq!(resp.body["user"]["email"], "ada@example.com");
-    // A tampered signature is no session at all.
-    let tampered = cookie.replace("%3D", "A%3D");
-    let resp = srv
-        .get("/api/auth/get-session")
-        .header("cookie", &tampered)
-        .send()
-        .await;
-    assert_eq!(resp.body, serde_json::Value::Null);
-});
+both_backends!(
+    get_session_reads_the_cookie,
+    with_server,
+    |srv: TestServer| async move {
+        let resp = srv.sign_up("ada@example.com").await;
+        let cookie = resp.session_cookie();
+        let resp = srv
+            .get("/api/auth/get-session")
+            .header("cookie", &cookie)
+            .send()
+            .await;
+        assert_eq!(resp.body["user"]["email"], "ada@example.com");
+        // A tampered signature is no session at all.
+        let tampered = cookie.replace("%3D", "A%3D");
+        let resp = srv
+            .get("/api/auth/get-session")
+            .header("cookie", &tampered)
+            .send()
+            .await;
+        assert_eq!(resp.body, serde_json::Value::Null);
+    }
+);
 
 both_backends!(
     sign_out_ends_the_session_and_clears_cookies,
+    with_server,
     |srv: TestServer| async move {
         let resp = srv.sign_up("ada@example.com").await;
         let cookie = resp.session_cookie();
@@ -249,6 +260,7 @@ both_backends!(
 
 both_backends!(
     list_sessions_returns_the_callers_active_sessions,
+    with_server,
     |srv: TestServer| async move {
         let first = srv.user("ada@example.com").await;
         let second = srv.sign_in("ada@example.com", PASSWORD).await.auth_token();
@@ -280,6 +292,7 @@ both_backends!(
 
 both_backends!(
     revoke_session_by_listed_token,
+    with_server,
     |srv: TestServer| async move {
         let first = srv.user("ada@example.com").await;
         let second = srv.sign_in("ada@example.com", PASSWORD).await.auth_token();
@@ -326,6 +339,7 @@ both_backends!(
 
 both_backends!(
     revoke_sessions_ends_all_of_them,
+    with_server,
     |srv: TestServer| async move {
         let first = srv.user("ada@example.com").await;
         let second = srv.sign_in("ada@example.com", PASSWORD).await.auth_token();
@@ -345,6 +359,7 @@ both_backends!(
 
 both_backends!(
     revoke_other_sessions_keeps_the_current_one,
+    with_server,
     |srv: TestServer| async move {
         let first = srv.user("ada@example.com").await;
         let second = srv.sign_in("ada@example.com", PASSWORD).await.auth_token();
@@ -374,14 +389,19 @@ both_backends!(
     }
 );
 
-both_backends!(ok_answers_ok_true, |srv: TestServer| async move {
-    let resp = srv.get("/api/auth/ok").send().await;
-    assert_eq!(resp.status, 200);
-    assert_eq!(resp.body, json!({ "ok": true }));
-});
+both_backends!(
+    ok_answers_ok_true,
+    with_server,
+    |srv: TestServer| async move {
+        let resp = srv.get("/api/auth/ok").send().await;
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.body, json!({ "ok": true }));
+    }
+);
 
 both_backends!(
     update_user_changes_name_and_image_only,
+    with_server,
     |srv: TestServer| async move {
         let token = srv.user("ada@example.com").await;
         let resp = srv
@@ -406,6 +426,7 @@ both_backends!(
 
 both_backends!(
     change_password_and_list_accounts,
+    with_server,
     |srv: TestServer| async move {
         let token = srv.user("ada@example.com").await;
         let resp = srv
@@ -483,6 +504,7 @@ async fn session_cache_never_serves_a_session_this_instance_ended() {
 
 both_backends!(
     an_optional_body_is_absent_or_json_never_whitespace,
+    with_server,
     |srv: TestServer| async move {
         let token = srv.user("blank@example.com").await;
         // Whitespace alone is not a JSON document: refused, and the session lives on

@@ -1,12 +1,13 @@
 //! `CurrentSession` and `OptionalSession` on app routes.
 
+use better_auth_test_support::both_backends;
 use serde_json::json;
 
-use crate::both_backends;
 use crate::common::*;
 
 both_backends!(
     current_session_rejects_without_session_with_json_401,
+    with_server,
     |srv: TestServer| async move {
         let resp = srv.get("/api/me").send().await;
         assert_eq!(resp.status, 401);
@@ -22,6 +23,7 @@ both_backends!(
 
 both_backends!(
     current_session_accepts_signed_bearer_raw_bearer_and_cookie,
+    with_server,
     |srv: TestServer| async move {
         let signup = srv.sign_up("ada@example.com").await;
         let signed = signup.auth_token();
@@ -38,20 +40,25 @@ both_backends!(
     }
 );
 
-both_backends!(bearer_wins_over_cookie, |srv: TestServer| async move {
-    let ada = srv.sign_up("ada@example.com").await.session_cookie();
-    let bob = srv.user("bob@example.com").await;
-    let resp = srv
-        .get("/api/me")
-        .bearer(&bob)
-        .header("cookie", &ada)
-        .send()
-        .await;
-    assert_eq!(resp.body["email"], "bob@example.com");
-});
+both_backends!(
+    bearer_wins_over_cookie,
+    with_server,
+    |srv: TestServer| async move {
+        let ada = srv.sign_up("ada@example.com").await.session_cookie();
+        let bob = srv.user("bob@example.com").await;
+        let resp = srv
+            .get("/api/me")
+            .bearer(&bob)
+            .header("cookie", &ada)
+            .send()
+            .await;
+        assert_eq!(resp.body["email"], "bob@example.com");
+    }
+);
 
 both_backends!(
     optional_session_never_rejects,
+    with_server,
     |srv: TestServer| async move {
         let resp = srv.get("/api/public").send().await;
         assert_eq!(resp.status, 200);
@@ -127,6 +134,7 @@ async fn arc_app_state_uses_from_parts() {
 
 both_backends!(
     a_tampered_signature_is_refused_after_the_genuine_value_was_accepted,
+    with_server,
     |srv: TestServer| async move {
         // The genuine value is checked once and remembered (the credential
         // memo); a value differing in its signature must still be checked.

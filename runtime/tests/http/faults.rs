@@ -6,15 +6,16 @@ use std::time::{Duration, Instant};
 
 use better_auth::run_migrations;
 use better_auth::store::Database;
+use better_auth_test_support::both_backends;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
-use crate::both_backends;
 use crate::common::*;
 
 both_backends!(
     s24_bodies_over_one_mib_get_413_before_being_read,
+    with_server,
     |srv: TestServer| async move {
         // Declared too large: refused from the Content-Length header alone,
         // before a byte of the body is sent.

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use better_auth::plugins::EmailPasswordPlugin;
+use better_auth_test_support::both_backends;
 use serde_json::{Value, json};
 
-use crate::both_backends;
 use crate::common::*;
 
 /// The path and query of an emailed link, to request on the test server.
@@ -52,6 +52,7 @@ async fn reset_token(srv: &TestServer, email: &str, nth: usize) -> String {
 
 both_backends!(
     password_reset_end_to_end_through_the_emailed_link,
+    with_server,
     |srv: TestServer| async move {
         let first = srv.user("ada@example.com").await;
         let second = srv.sign_in("ada@example.com", PASSWORD).await.auth_token();
@@ -93,6 +94,7 @@ both_backends!(
 
 both_backends!(
     forget_password_is_the_older_name,
+    with_server,
     |srv: TestServer| async move {
         srv.user("ada@example.com").await;
         let resp = srv
@@ -108,6 +110,7 @@ both_backends!(
 
 both_backends!(
     s08_reset_requests_answer_the_same_for_unknown_emails,
+    with_server,
     |srv: TestServer| async move {
         srv.user("ada@example.com").await;
         let known = request_reset(&srv, "ada@example.com").await;
@@ -128,6 +131,7 @@ both_backends!(
 
 both_backends!(
     reset_link_with_a_bad_token_redirects_with_an_error,
+    with_server,
     |srv: TestServer| async move {
         let resp = srv
             .get("/api/auth/reset-password/not-a-token?callbackURL=%2Freset")
@@ -220,6 +224,7 @@ async fn s21_reset_and_verification_tokens() {
 
 both_backends!(
     s22_redirect_targets_must_be_relative_or_trusted,
+    with_server,
     |srv: TestServer| async move {
         srv.user("ada@example.com").await;
         for bad in [
@@ -265,6 +270,7 @@ both_backends!(
 
 both_backends!(
     s05_change_password_requires_the_current_password,
+    with_server,
     |srv: TestServer| async move {
         let token = srv.user("ada@example.com").await;
         let missing = srv
@@ -291,6 +297,7 @@ both_backends!(
 
 both_backends!(
     s14_change_password_with_revoke_other_sessions,
+    with_server,
     |srv: TestServer| async move {
         let first = srv.user("ada@example.com").await;
         let second = srv.sign_in("ada@example.com", PASSWORD).await.auth_token();
@@ -324,6 +331,7 @@ both_backends!(
 
 both_backends!(
     s18_update_user_accepts_only_name_and_image,
+    with_server,
     |srv: TestServer| async move {
         let token = srv.user("ada@example.com").await;
         for body in [
@@ -357,6 +365,7 @@ both_backends!(
 
 both_backends!(
     s19_change_email_keeps_the_old_address_until_confirmed,
+    with_server,
     |srv: TestServer| async move {
         let token = srv.user("ada@example.com").await;
         srv.user("taken@example.com").await;
@@ -467,6 +476,7 @@ async fn s20_delete_user_requires_password_or_fresh_session() {
 
 both_backends!(
     send_verification_email_and_verify,
+    with_server,
     |srv: TestServer| async move {
         let token = srv.user("ada@example.com").await;
         let resp = srv
@@ -535,6 +545,7 @@ async fn require_email_verification_blocks_sign_in_until_verified() {
 
 both_backends!(
     unlink_account_never_removes_the_last_way_in,
+    with_server,
     |srv: TestServer| async move {
         let token = srv.user("ada@example.com").await;
         let resp = srv
@@ -566,6 +577,7 @@ both_backends!(
 
 both_backends!(
     revoked_sessions_really_stop_working,
+    with_server,
     |srv: TestServer| async move {
         let first = srv.user("ada@example.com").await;
         let second = srv.sign_in("ada@example.com", PASSWORD).await.auth_token();

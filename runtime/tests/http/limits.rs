@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use better_auth::rate_limit::{DatabaseRateLimitStore, RateLimitConfig};
+use better_auth_test_support::both_backends;
 use serde_json::json;
 
 use crate::common::*;
-use crate::{both_backends, both_db};
 
 async fn server(db: &TestDb, limits: RateLimitConfig) -> TestServer {
     let mut setup = Setup::new();
@@ -107,8 +107,9 @@ async fn s09_forwarded_for_is_read_only_from_trusted_proxies_right_to_left() {
     assert_eq!(attempt(&srv, Some("2001:db8:1:3::1")).await.status, 401);
 }
 
-both_db!(
+both_backends!(
     s09_database_store_is_shared_by_instances,
+    with_db,
     |db: TestDb| async move {
         let store = Arc::new(DatabaseRateLimitStore::new(db.database.clone()));
         let a = server(&db, RateLimitConfig::default().store(store.clone())).await;
@@ -124,6 +125,7 @@ both_db!(
 
 both_backends!(
     s10_failed_sign_ins_throttle_the_account_but_reset_still_works,
+    with_server,
     |srv: TestServer| async move {
         srv.user("ada@example.com").await;
         for _ in 0..5 {
@@ -313,7 +315,8 @@ async fn s09_get_session_counts_cached_reads(db: TestDb) {
     }
 }
 
-both_db!(
+both_backends!(
     s09_get_session_hot_path_is_rate_limited,
+    with_db,
     |db: TestDb| async move { s09_get_session_counts_cached_reads(db).await }
 );

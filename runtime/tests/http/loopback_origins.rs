@@ -3,9 +3,9 @@
 //! port in development is harmless while DNS rebinding stays refused. Other
 //! base URLs trust their exact origin only.
 
+use better_auth_test_support::both_backends;
 use serde_json::json;
 
-use crate::both_db;
 use crate::common::*;
 
 /// A server whose base URL is `base_url`.
@@ -48,8 +48,9 @@ fn invalid_origin() -> (u16, String) {
     (403, "INVALID_ORIGIN".to_owned())
 }
 
-both_db!(
+both_backends!(
     loopback_base_url_accepts_other_loopback_origin,
+    with_db,
     |db: TestDb| async move {
         let srv = server(&db, "http://localhost:80").await;
         for (origin, host) in [
@@ -73,8 +74,9 @@ both_db!(
     }
 );
 
-both_db!(
+both_backends!(
     loopback_base_url_refuses_loopback_origin_when_host_is_not_loopback,
+    with_db,
     |db: TestDb| async move {
         let srv = server(&db, "http://localhost:80").await;
         // DNS rebinding: a remote page's requests carry its own name as Host.
@@ -96,8 +98,9 @@ both_db!(
     }
 );
 
-both_db!(
+both_backends!(
     loopback_base_url_refuses_other_origins,
+    with_db,
     |db: TestDb| async move {
         let srv = server(&db, "http://localhost:80").await;
         for origin in [
@@ -116,8 +119,9 @@ both_db!(
     }
 );
 
-both_db!(
+both_backends!(
     production_base_url_refuses_other_port,
+    with_db,
     |db: TestDb| async move {
         let srv = server(&db, "https://app.example.com").await;
         assert_eq!(

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use better_auth::plugins::EmailPasswordPlugin;
 use better_auth::store::Database;
 use better_auth::{AuthConfig, BetterAuth, run_migrations};
+use better_auth_test_support::both_backends;
 use serde_json::{Value, json};
 
-use crate::both_backends;
 use crate::common::*;
 
 /// Every endpoint the wire format names (method, path relative to the mount).
@@ -67,6 +67,7 @@ async fn is_mounted(srv: &TestServer, method: &str, path: &str) -> bool {
 
 both_backends!(
     openapi_documents_exactly_the_mounted_routes,
+    with_server,
     |srv: TestServer| async move {
         let doc = document(&srv).await;
         assert_eq!(doc["openapi"], "3.1.0");
@@ -248,6 +249,7 @@ fn check(doc: &Value, method: &str, path: &str, resp: &Resp) {
 
 both_backends!(
     openapi_real_responses_validate_against_the_document,
+    with_server,
     |srv: TestServer| async move {
         let doc = document(&srv).await;
         let a = |p: &str| format!("/api/auth{p}");

@@ -7,9 +7,9 @@
 use std::sync::Arc;
 
 use better_auth::rate_limit::{DatabaseRateLimitStore, RateLimitConfig};
+use better_auth_test_support::both_backends;
 use serde_json::{Value, json};
 
-use crate::both_db;
 use crate::common::*;
 
 /// Sends `count` concurrent requests built by `make` and returns their statuses.
@@ -117,8 +117,9 @@ async fn server_with_db_store(db: &TestDb) -> TestServer {
     TestServer::start_with(db, setup).await
 }
 
-both_db!(
+both_backends!(
     s30_database_store_shares_the_account_throttle_between_instances,
+    with_db,
     |db: TestDb| async move {
         let a = server_with_db_store(&db).await;
         let b = server_with_db_store(&db).await;
@@ -149,8 +150,9 @@ both_db!(
 
 // ---------------------------------------------------------------- S31
 
-both_db!(
+both_backends!(
     s31_every_password_check_is_throttled,
+    with_db,
     |db: TestDb| async move {
         // A clock that stands still: the 1 s delay after the fifth failure must
         // not run out while a busy machine answers the guesses.

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use better_auth::AuthConfig;
 use better_auth::rate_limit::RateLimitConfig;
+use better_auth_test_support::both_backends;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::both_backends;
 use crate::common::*;
 use crate::password_guessing::wrong_sign_in;
 
@@ -19,95 +19,100 @@ const EVIL: &str = "http://evil.com";
 
 // ---------------------------------------------------------------- S35
 
-both_backends!(s35_login_csrf_is_refused, |srv: TestServer| async move {
-    srv.user("attacker@example.com").await;
-    let creds = json!({ "email": "attacker@example.com", "password": PASSWORD }).to_string();
-    let signup =
-        json!({ "name": "A", "email": "victim2@example.com", "password": PASSWORD }).to_string();
-    // What a cross-site <form enctype="text/plain"> sends: refused, no cookie.
-    for (path, body) in [
-        ("/api/auth/sign-in/email", &creds),
-        ("/api/auth/sign-up/email", &signup),
-    ] {
-        let resp = srv
-            .post(path)
-            .header("origin", EVIL)
-            .raw_body("text/plain", body.clone())
-            .send()
-            .await;
-        assert_eq!(
-            (resp.status, resp.code()),
-            (403, "INVALID_ORIGIN"),
-            "{path}"
-        );
-        assert!(resp.set_cookies().is_empty());
-        // Even as JSON, an untrusted origin is refused without any cookie.
-        let resp = srv
-            .post(path)
-            .header("origin", EVIL)
-            .raw_body("application/json", body.clone())
-            .send()
-            .await;
-        assert_eq!(
-            (resp.status, resp.code()),
-            (403, "INVALID_ORIGIN"),
-            "{path}"
-        );
-        assert!(resp.set_cookies().is_empty());
-        // Without Origin, a non-JSON body is refused as such.
-        for content_type in [
-            "text/plain",
-            "application/x-www-form-urlencoded",
-            "multipart/form-data; boundary=x",
+both_backends!(
+    s35_login_csrf_is_refused,
+    with_server,
+    |srv: TestServer| async move {
+        srv.user("attacker@example.com").await;
+        let creds = json!({ "email": "attacker@example.com", "password": PASSWORD }).to_string();
+        let signup = json!({ "name": "A", "email": "victim2@example.com", "password": PASSWORD })
+            .to_string();
+        // What a cross-site <form enctype="text/plain"> sends: refused, no cookie.
+        for (path, body) in [
+            ("/api/auth/sign-in/email", &creds),
+            ("/api/auth/sign-up/email", &signup),
         ] {
             let resp = srv
                 .post(path)
-                .raw_body(content_type, body.clone())
+                .header("origin", EVIL)
+                .raw_body("text/plain", body.clone())
                 .send()
                 .await;
             assert_eq!(
                 (resp.status, resp.code()),
-                (415, "UNSUPPORTED_MEDIA_TYPE"),
-                "{path} {content_type}"
+                (403, "INVALID_ORIGIN"),
+                "{path}"
             );
+            assert!(resp.set_cookies().is_empty());
+            // Even as JSON, an untrusted origin is refused without any cookie.
+            let resp = srv
+                .post(path)
+                .header("origin", EVIL)
+                .raw_body("application/json", body.clone())
+                .send()
+                .await;
+            assert_eq!(
+                (resp.status, resp.code()),
+                (403, "INVALID_ORIGIN"),
+                "{path}"
+            );
+            assert!(resp.set_cookies().is_empty());
+            // Without Origin, a non-JSON body is refused as such.
+            for content_type in [
+                "text/plain",
+                "application/x-www-form-urlencoded",
+                "multipart/form-data; boundary=x",
+            ] {
+                let resp = srv
+                    .post(path)
+                    .raw_body(content_type, body.clone())
+                    .send()
+                    .await;
+                assert_eq!(
+                    (resp.status, resp.code()),
+                    (415, "UNSUPPORTED_MEDIA_TYPE"),
+                    "{path} {content_type}"
+                );
+            }
+            // A browser that says the request is cross-site.
+            let resp = srv
+                .post(path)
+                .header("sec-fetch-site", "cross-site")
+                .raw_body("application/json", body.clone())
+                .send()
+                .await;
+            assert_eq!(resp.status, 403, "{path}");
+            // Origin: null (sandboxed frames, some redirects) is refused too.
+            let resp = srv
+                .post(path)
+                .header("origin", "null")
+                .raw_body("application/json", body.clone())
+                .send()
+                .await;
+            assert_eq!((resp.status, resp.code()), (403, "MISSING_OR_NULL_ORIGIN"));
         }
-        // A browser that says the request is cross-site.
+        // Server-to-server and CLI clients send neither header: still allowed,
+        // and so is a same-origin browser with a charset parameter.
         let resp = srv
-            .post(path)
-            .header("sec-fetch-site", "cross-site")
-            .raw_body("application/json", body.clone())
+            .post("/api/auth/sign-in/email")
+            .raw_body("application/json", creds.clone())
             .send()
             .await;
-        assert_eq!(resp.status, 403, "{path}");
-        // Origin: null (sandboxed frames, some redirects) is refused too.
+        assert_eq!(resp.status, 200, "{}", resp.body);
         let resp = srv
-            .post(path)
-            .header("origin", "null")
-            .raw_body("application/json", body.clone())
+            .post("/api/auth/sign-in/email")
+            .header("origin", ORIGIN)
+            .header("sec-fetch-site", "same-origin")
+            .raw_body("application/json; charset=utf-8", creds.clone())
             .send()
             .await;
-        assert_eq!((resp.status, resp.code()), (403, "MISSING_OR_NULL_ORIGIN"));
+        assert_eq!(resp.status, 200, "{}", resp.body);
     }
-    // Server-to-server and CLI clients send neither header: still allowed,
-    // and so is a same-origin browser with a charset parameter.
-    let resp = srv
-        .post("/api/auth/sign-in/email")
-        .raw_body("application/json", creds.clone())
-        .send()
-        .await;
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    let resp = srv
-        .post("/api/auth/sign-in/email")
-        .header("origin", ORIGIN)
-        .header("sec-fetch-site", "same-origin")
-        .raw_body("application/json; charset=utf-8", creds.clone())
-        .send()
-        .await;
-    assert_eq!(resp.status, 200, "{}", resp.body);
-});
+);
 
 both_backends!(
     s35_origin_null_is_untrusted_even_with_a_same_origin_referer,
+    with_server,
     |srv: TestServer| async move {
         let cookie = srv.sign_up("ada@example.com").await.session_cookie();
         let resp = srv
@@ -155,6 +160,7 @@ fn post_head(base: &str, path: &str, length: usize) -> String {
 
 both_backends!(
     s36_bodies_are_small_by_default,
+    with_server,
     |srv: TestServer| async move {
         let mut body = br#"{"email":"a@example.com","password":"x","pad":""#.to_vec();
         body.resize(64 * 1024 + 10, b'a');

@@ -6,9 +6,9 @@ use std::time::Duration;
 use better_auth::plugins::EmailPasswordPlugin;
 use better_auth::store::Database;
 use better_auth::{AuthConfig, BetterAuth, ManualClock, SessionConfig};
+use better_auth_test_support::both_backends;
 use serde_json::json;
 
-use crate::both_backends;
 use crate::common::*;
 
 async fn sign_up_with_password(srv: &TestServer, email: &str, password: &str) -> Resp {
@@ -18,36 +18,41 @@ async fn sign_up_with_password(srv: &TestServer, email: &str, password: &str) ->
         .await
 }
 
-both_backends!(s01_password_length_bounds, |srv: TestServer| async move {
-    let short = sign_up_with_password(&srv, "a@example.com", "1234567").await;
-    assert_eq!((short.status, short.code()), (400, "PASSWORD_TOO_SHORT"));
-    // Seven code points that are fourteen bytes are still too short.
-    let short = sign_up_with_password(&srv, "b@example.com", "ééééééé").await;
-    assert_eq!(short.code(), "PASSWORD_TOO_SHORT");
-    assert_eq!(
-        sign_up_with_password(&srv, "c@example.com", "k9#Lq2!v")
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        sign_up_with_password(&srv, "d@example.com", &"xq".repeat(64))
-            .await
-            .status,
-        200
-    );
-    let long = sign_up_with_password(&srv, "e@example.com", &"x".repeat(129)).await;
-    assert_eq!((long.status, long.code()), (400, "PASSWORD_TOO_LONG"));
-    // Oversized passwords are refused before hashing: sign-in spends no verification.
-    // (Bodies over 64 KiB are refused before that, S36.)
-    let before = srv.auth.password_hasher().verification_count();
-    let resp = srv.sign_in("c@example.com", &"x".repeat(60_000)).await;
-    assert_eq!(resp.status, 401);
-    assert_eq!(srv.auth.password_hasher().verification_count(), before);
-});
+both_backends!(
+    s01_password_length_bounds,
+    with_server,
+    |srv: TestServer| async move {
+        let short = sign_up_with_password(&srv, "a@example.com", "1234567").await;
+        assert_eq!((short.status, short.code()), (400, "PASSWORD_TOO_SHORT"));
+        // Seven code points that are fourteen bytes are still too short.
+        let short = sign_up_with_password(&srv, "b@example.com", "ééééééé").await;
+        assert_eq!(short.code(), "PASSWORD_TOO_SHORT");
+        assert_eq!(
+            sign_up_with_password(&srv, "c@example.com", "k9#Lq2!v")
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            sign_up_with_password(&srv, "d@example.com", &"xq".repeat(64))
+                .await
+                .status,
+            200
+        );
+        let long = sign_up_with_password(&srv, "e@example.com", &"x".repeat(129)).await;
+        assert_eq!((long.status, long.code()), (400, "PASSWORD_TOO_LONG"));
+        // Oversized passwords are refused before hashing: sign-in spends no verification.
+        // (Bodies over 64 KiB are refused before that, S36.)
+        let before = srv.auth.password_hasher().verification_count();
+        let resp = srv.sign_in("c@example.com", &"x".repeat(60_000)).await;
+        assert_eq!(resp.status, 401);
+        assert_eq!(srv.auth.password_hasher().verification_count(), before);
+    }
+);
 
 both_backends!(
     s02_passwords_are_never_trimmed_truncated_or_case_folded,
+    with_server,
     |srv: TestServer| async move {
         let password = "  Tr0ub4dor & 3  ";
         assert_eq!(
@@ -83,6 +88,7 @@ both_backends!(
 
 both_backends!(
     s04_argon2id_owasp_parameters_in_phc_format,
+    with_server,
     |srv: TestServer| async move {
         let token = srv.user("ada@example.com").await;
         let me = srv.get("/api/auth/get-session").bearer(&token).send().await;
@@ -156,6 +162,7 @@ fn s04_hashing_runs_off_the_async_workers() {
 
 both_backends!(
     s06_identical_failure_responses,
+    with_server,
     |srv: TestServer| async move {
         srv.user("ada@example.com").await;
         let unknown = srv.sign_in("nobody@example.com", PASSWORD).await;
@@ -174,6 +181,7 @@ both_backends!(
 
 both_backends!(
     s07_unknown_email_costs_one_verification,
+    with_server,
     |srv: TestServer| async move {
         srv.user("ada@example.com").await;
         let hasher = srv.auth.password_hasher();
@@ -187,6 +195,7 @@ both_backends!(
 
 both_backends!(
     s11_tokens_are_256_bit_and_only_digests_are_stored,
+    with_server,
     |srv: TestServer| async move {
         let resp = srv.sign_up("ada@example.com").await;
         let token = resp.body["token"].as_str().unwrap().to_owned();
@@ -221,6 +230,7 @@ both_backends!(
 
 both_backends!(
     s12_new_token_per_sign_in_and_replay_after_sign_out_fails,
+    with_server,
     |srv: TestServer| async move {
         srv.user("ada@example.com").await;
         let a = srv.sign_in("ada@example.com", PASSWORD).await;
@@ -332,24 +342,28 @@ async fn s13_expiry_is_configurable() {
     );
 }
 
-both_backends!(s15_cookie_attributes, |srv: TestServer| async move {
-    let resp = srv.sign_up("ada@example.com").await;
-    let cookie = resp
-        .set_cookies()
-        .into_iter()
-        .find(|c| c.starts_with("better-auth.session_token="))
-        .unwrap();
-    let attrs: Vec<&str> = cookie.split("; ").skip(1).collect();
-    assert!(attrs.contains(&"HttpOnly"));
-    assert!(attrs.contains(&"SameSite=Lax"));
-    assert!(attrs.contains(&"Path=/"));
-    assert!(!attrs.iter().any(|a| a.starts_with("Domain")));
-    assert!(!attrs.contains(&"Secure"), "http base URL: no Secure");
-    // The value is token.HMAC-SHA256(secret, token), base64.
-    let signed = resp.auth_token();
-    let token = resp.body["token"].as_str().unwrap();
-    assert_eq!(signed, better_auth::crypto::sign_token(SECRET, token));
-});
+both_backends!(
+    s15_cookie_attributes,
+    with_server,
+    |srv: TestServer| async move {
+        let resp = srv.sign_up("ada@example.com").await;
+        let cookie = resp
+            .set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with("better-auth.session_token="))
+            .unwrap();
+        let attrs: Vec<&str> = cookie.split("; ").skip(1).collect();
+        assert!(attrs.contains(&"HttpOnly"));
+        assert!(attrs.contains(&"SameSite=Lax"));
+        assert!(attrs.contains(&"Path=/"));
+        assert!(!attrs.iter().any(|a| a.starts_with("Domain")));
+        assert!(!attrs.contains(&"Secure"), "http base URL: no Secure");
+        // The value is token.HMAC-SHA256(secret, token), base64.
+        let signed = resp.auth_token();
+        let token = resp.body["token"].as_str().unwrap();
+        assert_eq!(signed, better_auth::crypto::sign_token(SECRET, token));
+    }
+);
 
 #[tokio::test]
 async fn s15_https_base_url_makes_secure_prefixed_cookies() {
@@ -385,6 +399,7 @@ async fn s15_https_base_url_makes_secure_prefixed_cookies() {
 
 both_backends!(
     s16_cookie_state_changes_need_a_trusted_origin,
+    with_server,
     |srv: TestServer| async move {
         let resp = srv.sign_up("ada@example.com").await;
         let cookie = resp.session_cookie();
@@ -484,6 +499,7 @@ async fn s17_short_secret_is_a_startup_error() {
 
 both_backends!(
     s23_identity_comes_from_the_session_only,
+    with_server,
     |srv: TestServer| async move {
         let ada = srv.user("ada@example.com").await;
         let bob = srv.user("bob@example.com").await;
@@ -530,6 +546,7 @@ both_backends!(
 
 both_backends!(
     s25_malformed_input_is_400_json_never_500,
+    with_server,
     |srv: TestServer| async move {
         let cases: Vec<(&str, reqwest::Body)> = vec![
             ("application/json", "{not json".into()),
@@ -611,6 +628,7 @@ both_backends!(
 
 both_backends!(
     s27_concurrent_sign_ups_with_one_email,
+    with_server,
     |srv: TestServer| async move {
         let mut tasks = Vec::new();
         for _ in 0..100 {
@@ -638,6 +656,7 @@ both_backends!(
 
 both_backends!(
     s03_common_passwords_are_rejected_on_sign_up_change_and_reset,
+    with_server,
     |srv: TestServer| async move {
         assert!(better_auth::validation::common_password_count() >= 10_000);
         for common in ["password1", "iloveyou", "PassWord123", "qwertyuiop"] {
@@ -696,6 +715,7 @@ async fn s13_absolute_expiry_ends_even_busy_sessions() {
 
 both_backends!(
     s04_older_hashes_verify_and_are_upgraded_on_sign_in,
+    with_server,
     |srv: TestServer| async move {
         use argon2::password_hash::{PasswordHasher, SaltString};
         let db = srv.auth.database();

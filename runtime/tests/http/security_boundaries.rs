@@ -7,10 +7,10 @@ use better_auth::plugins::{Plugin, PluginSetup, Route};
 use better_auth::prelude::AuthUser;
 use better_auth::rate_limit::RateLimitConfig;
 use better_auth::{AuthContext, AuthRequest, AuthResponse};
+use better_auth_test_support::both_backends;
 use serde_json::{Value, json};
 
 use crate::common::*;
-use crate::{both_backends, both_db};
 
 /// Runs one SQL statement on the test database with a connection of its own,
 /// as an operator (or an attacker with database access) would.
@@ -31,6 +31,7 @@ async fn exec_sql(db: &TestDb, sql: &str) {
 // The Kelvin sign (U+212A) lower-cases to an ASCII `k` under Unicode rules.
 both_backends!(
     s53_emails_fold_ascii_case_only,
+    with_server,
     |srv: TestServer| async move {
         srv.user("kate@example.com").await;
         // ASCII letters still fold.
@@ -54,8 +55,9 @@ both_backends!(
 
 // ---------------------------------------------------------------- S54
 
-both_db!(
+both_backends!(
     s54_cross_site_posts_do_not_spend_the_rate_limit,
+    with_db,
     |db: TestDb| async move {
         let mut setup = Setup::new();
         setup.config = setup.config.rate_limit(RateLimitConfig::default());
@@ -98,6 +100,7 @@ both_db!(
 
 both_backends!(
     s56_names_and_images_refuse_control_bidi_and_non_web_urls,
+    with_server,
     |srv: TestServer| async move {
         let sign_up = |name: &str, image: Option<&str>, email: &str| {
             let mut body = json!({ "name": name, "email": email, "password": PASSWORD });
@@ -215,8 +218,9 @@ impl Plugin for Declared {
     }
 }
 
-both_db!(
+both_backends!(
     s58_authenticated_routes_refuse_requests_without_a_session,
+    with_db,
     |db: TestDb| async move {
         let mut setup = Setup::new();
         setup.extend = |builder| builder.plugin(Declared);
@@ -274,8 +278,9 @@ fn unreadable_times(db: &TestDb) -> &'static [&'static str] {
     }
 }
 
-both_db!(
+both_backends!(
     s59_unreadable_session_times_count_as_expired,
+    with_db,
     |db: TestDb| async move {
         let srv = TestServer::start_with(&db, Setup::new()).await;
         for (i, value) in unreadable_times(&db).iter().enumerate() {

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use crate::both_db;
+use better_auth_test_support::both_backends;
+
 use crate::common::*;
 
 // ---------------------------------------------------------------- S37
@@ -80,8 +81,9 @@ async fn s37_activity_on_app_routes_keeps_the_browser_signed_in() {
 
 // ---------------------------------------------------------------- S39
 
-both_db!(
+both_backends!(
     s39_stored_timestamps_compare_correctly_in_every_form,
+    with_db,
     |db: TestDb| async move {
         let srv = TestServer::start_with(&db, Setup::new()).await;
         let ada = srv.user("ada@example.com").await;

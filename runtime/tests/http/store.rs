@@ -3,9 +3,9 @@
 
 use better_auth::run_migrations;
 use better_auth::store::{Database, migration_status};
+use better_auth_test_support::both_backends;
 use serde_json::json;
 
-use crate::both_db;
 use crate::common::*;
 
 #[tokio::test]
@@ -37,8 +37,9 @@ async fn sqlite_memory_is_one_database_across_the_pool() {
     assert_eq!(users.len(), 8);
 }
 
-both_db!(
+both_backends!(
     migrations_are_idempotent_and_keep_their_own_history,
+    with_db,
     |db: TestDb| async move {
         run_migrations(&db.database).await.unwrap();
         run_migrations(&db.database).await.unwrap();
@@ -53,8 +54,9 @@ both_db!(
 );
 
 // An app running its own `sqlx::migrate!()` next to ours: neither complains.
-both_db!(
+both_backends!(
     migrations_coexist_with_an_apps_sqlx_migrations,
+    with_db,
     |db: TestDb| async move {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
@@ -172,8 +174,9 @@ async fn sqlite_migrations_from_two_processes_at_once() {
     }
 }
 
-both_db!(
+both_backends!(
     concurrent_password_sets_leave_one_credential_account,
+    with_db,
     |db: TestDb| async move {
         use better_auth::store::{accounts, users};
         let now = chrono::Utc::now();

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use better_auth::email::EmailKind;
 use better_auth::store::accounts::NewAccount;
 use better_auth::{ManualClock, SessionConfig};
+use better_auth_test_support::both_backends;
 use serde_json::{Value, json};
 
-use crate::both_db;
 use crate::common::*;
 
 /// The path and query of an emailed link, to request on the test server.
@@ -102,8 +102,9 @@ fn not_fresh(resp: &Resp, what: &str) {
 
 // ---------------------------------------------------------------- S49
 
-both_db!(
+both_backends!(
     s49_sensitive_changes_need_a_fresh_session_or_the_password,
+    with_db,
     |db: TestDb| async move {
         let (srv, clock) = server(&db, |c| c).await;
         let stolen = srv.user("ada@example.com").await;
@@ -241,27 +242,32 @@ both_db!(
     }
 );
 
-both_db!(s49_fresh_age_is_configurable, |db: TestDb| async move {
-    let (srv, clock) = server(&db, |c| {
-        c.session(SessionConfig::default().fresh_age(Duration::from_secs(10 * 60)))
-    })
-    .await;
-    let token = srv.user("ada@example.com").await;
-    let body = json!({ "newEmail": "ada.new@example.com" });
-    clock.advance(Duration::from_secs(9 * 60));
-    let resp = post(&srv, "/change-email", &token, body.clone()).await;
-    assert_eq!(resp.body, json!({ "status": true }), "{}", resp.body);
-    clock.advance(Duration::from_secs(2 * 60));
-    not_fresh(
-        &post(&srv, "/change-email", &token, body.clone()).await,
-        "after 11 minutes",
-    );
-    let resp = post(&srv, "/revoke-other-sessions", &token, json!({})).await;
-    not_fresh(&resp, "revoke-other-sessions");
-});
+both_backends!(
+    s49_fresh_age_is_configurable,
+    with_db,
+    |db: TestDb| async move {
+        let (srv, clock) = server(&db, |c| {
+            c.session(SessionConfig::default().fresh_age(Duration::from_secs(10 * 60)))
+        })
+        .await;
+        let token = srv.user("ada@example.com").await;
+        let body = json!({ "newEmail": "ada.new@example.com" });
+        clock.advance(Duration::from_secs(9 * 60));
+        let resp = post(&srv, "/change-email", &token, body.clone()).await;
+        assert_eq!(resp.body, json!({ "status": true }), "{}", resp.body);
+        clock.advance(Duration::from_secs(2 * 60));
+        not_fresh(
+            &post(&srv, "/change-email", &token, body.clone()).await,
+            "after 11 minutes",
+        );
+        let resp = post(&srv, "/revoke-other-sessions", &token, json!({})).await;
+        not_fresh(&resp, "revoke-other-sessions");
+    }
+);
 
-both_db!(
+both_backends!(
     s49_a_verified_address_approves_its_change_first,
+    with_db,
     |db: TestDb| async move {
         let (srv, _clock) = server(&db, |c| c).await;
         let token = srv.user("ada@example.com").await;
@@ -333,8 +339,9 @@ both_db!(
     }
 );
 
-both_db!(
+both_backends!(
     s49_a_password_change_or_reset_ends_every_emailed_token,
+    with_db,
     |db: TestDb| async move {
         let (srv, _clock) = server(&db, |c| c).await;
         // An unverified address: the change link goes straight to the new address.
@@ -435,8 +442,9 @@ async fn sign_in_with(srv: &TestServer, cookie: &str, password: &str) -> Resp {
         .await
 }
 
-both_db!(
+both_backends!(
     s55_a_known_browser_is_not_held_back_by_strangers_failures,
+    with_db,
     |db: TestDb| async move {
         let (srv, _clock) = server(&db, |c| c).await;
         srv.user("ada@example.com").await;
@@ -491,8 +499,9 @@ both_db!(
     }
 );
 
-both_db!(
+both_backends!(
     s55_the_device_cookie_is_secure_on_https,
+    with_db,
     |db: TestDb| async move {
         let (srv, _clock) = server(&db, |c| c.base_url("https://app.example.com")).await;
         srv.user("ada@example.com").await;
@@ -526,8 +535,9 @@ fn keys(value: &Value) -> Vec<String> {
     keys
 }
 
-both_db!(
+both_backends!(
     s61_sign_up_does_not_tell_registered_emails_when_verification_is_required,
+    with_db,
     |db: TestDb| async move {
         let mut setup = Setup::new();
         setup.email_password =
