@@ -4,21 +4,10 @@
 
 use std::time::Duration;
 
-use better_auth_social::{Oidc, SocialProvidersPlugin};
+use better_auth_test_support::both_backends;
 use serde_json::{Value, json};
 
-use crate::both_backends;
-use crate::common::{Bound, Browser, TestDb, TestServer};
-use crate::fake_oidc::{CLIENT_ID, CLIENT_SECRET, FakeOidc};
-
-fn plugin(fake: &FakeOidc) -> SocialProvidersPlugin {
-    SocialProvidersPlugin::new().provider(Oidc::new(
-        "fake",
-        fake.issuer(),
-        CLIENT_ID,
-        CLIENT_SECRET,
-    ))
-}
+use crate::common::{Browser, FakeBench, TestDb, TestServer, with_fake};
 
 /// The number of flow states stored and the longest one, in bytes.
 async fn stored_flows(db: &TestDb) -> (i64, i64) {
@@ -66,12 +55,8 @@ async fn start_from(server: &TestServer, from: &str, body: &Value) -> (u16, Valu
 
 both_backends!(
     s50_callback_urls_over_2_kib_are_refused_before_anything_is_stored,
-    |backend| async move {
-        let Some(db) = TestDb::open(backend).await else {
-            return;
-        };
-        let fake = FakeOidc::start().await;
-        let server = TestServer::start(Bound::new().await, &db, plugin(&fake)).await;
+    with_fake,
+    |FakeBench { db, server, .. }| async move {
         let browser = Browser::new(&server);
         let too_long = format!("/{}", "a".repeat(2048));
         for field in ["callbackURL", "errorCallbackURL", "newUserCallbackURL"] {
@@ -118,12 +103,8 @@ both_backends!(
 
 both_backends!(
     s50_a_client_has_a_bounded_number_of_pending_flows,
-    |backend| async move {
-        let Some(db) = TestDb::open(backend).await else {
-            return;
-        };
-        let fake = FakeOidc::start().await;
-        let server = TestServer::start(Bound::new().await, &db, plugin(&fake)).await;
+    with_fake,
+    |FakeBench { db, server, .. }| async move {
         let body =
             json!({ "provider": "fake", "callbackURL": "/dashboard", "disableRedirect": true });
         // Rate limits are off on this server: the cap holds without them.

@@ -7,14 +7,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use better_auth::email::MemoryEmailSender;
 use better_auth::integrations::axum::AxumIntegration;
-use better_auth::plugins::{AccountManagementPlugin, EmailPasswordPlugin, SessionManagementPlugin};
+use better_auth::plugins::{
+    AccountManagementPlugin, EmailPasswordPlugin, PasswordManagementPlugin, SessionManagementPlugin,
+};
 use better_auth::store::Database;
 use better_auth::{AuthConfig, BetterAuth, ManualClock, run_migrations};
 use better_auth_social::SocialProvidersPlugin;
 use better_auth_test_support::Scratch;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
+
+use crate::fake_oidc::FakeOidc;
 
 pub(crate) const SECRET: &str = "social-test-secret-at-least-32-characters";
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
@@ -26,27 +31,9 @@ pub(crate) fn notice(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
-/// Defines `name::sqlite` and `name::postgres` running `$body(backend)`.
-#[macro_export]
-macro_rules! both_backends {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                ($body)($crate::common::Backend::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                ($body)($crate::common::Backend::Postgres).await;
-            }
-        }
-    };
-}
-
 /// A database for one test, migrated: a fresh SQLite file, or a fresh PostgreSQL schema
-/// (dropped when the test ends, even by a panic).
+/// (dropped with the last clone, also when the test panics).
+#[derive(Clone)]
 pub(crate) struct TestDb {
     pub(crate) database: Database,
     pub(crate) url: String,
@@ -84,47 +71,10 @@ impl Bound {
         Bound { listener, base }
     }
 
-    /// The callback URL of a provider on this server.
-    pub(crate) fn callback_url(&self, provider: &str) -> String {
-        format!("{}/api/auth/callback/{provider}", self.base)
-    }
-}
-
-/// An auth server: email/password, sessions, accounts and the social plugin,
-/// nested at `/api/auth`.
-pub(crate) struct TestServer {
-    pub(crate) base: String,
-    pub(crate) auth: Arc<BetterAuth>,
-    pub(crate) clock: ManualClock,
-}
-
-impl TestServer {
-    pub(crate) async fn start(
-        bound: Bound,
-        db: &TestDb,
-        social: SocialProvidersPlugin,
-    ) -> TestServer {
-        let clock = ManualClock::new();
-        let config = AuthConfig::new(SECRET)
-            .base_url(&bound.base)
-            .base_path("/api/auth")
-            .clock(Arc::new(clock.clone()))
-            .rate_limit(better_auth::rate_limit::RateLimitConfig::disabled());
-        let auth = Arc::new(
-            BetterAuth::new(config)
-                .database(db.database.clone())
-                .plugin(EmailPasswordPlugin::new())
-                .plugin(SessionManagementPlugin::new())
-                .plugin(AccountManagementPlugin::new())
-                .plugin(social)
-                .build()
-                .await
-                .expect("build BetterAuth"),
-        );
-        let app = Router::new()
-            .nest("/api/auth", auth.axum_router())
-            .with_state(auth.clone());
-        let listener = bound.listener;
+    /// Serves `app` here in the background (handlers see the client's address);
+    /// returns the base URL.
+    pub(crate) fn serve(self, app: Router) -> String {
+        let listener = self.listener;
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -133,15 +83,138 @@ impl TestServer {
             .await
             .unwrap();
         });
+        self.base
+    }
+
+    /// The callback URL of a provider on this server.
+    pub(crate) fn callback_url(&self, provider: &str) -> String {
+        format!("{}/api/auth/callback/{provider}", self.base)
+    }
+}
+
+/// An auth server: email/password, sessions, accounts and the social plugin,
+/// nested at `/api/auth`, on a clock that moves when the test says.
+pub(crate) struct TestServer {
+    pub(crate) base: String,
+    pub(crate) auth: Arc<BetterAuth>,
+    pub(crate) clock: ManualClock,
+    /// Its database, kept while the server is: a test may let go of its own handle.
+    _db: TestDb,
+}
+
+/// How a test server is set up, beyond its social plugin: by default as
+/// [`TestServer::start`] says.
+pub(crate) struct Setup {
+    pub(crate) social: SocialProvidersPlugin,
+    /// The base URL the app is configured with (default: where it listens).
+    pub(crate) base_url: Option<String>,
+    pub(crate) email_password: EmailPasswordPlugin,
+    /// Adds the password plugin (resets by email) after the session plugin.
+    pub(crate) password_management: bool,
+    /// Where mail goes (default: no sender configured).
+    pub(crate) outbox: Option<MemoryEmailSender>,
+}
+
+impl Setup {
+    pub(crate) fn new(social: SocialProvidersPlugin) -> Setup {
+        Setup {
+            social,
+            base_url: None,
+            email_password: EmailPasswordPlugin::new(),
+            password_management: false,
+            outbox: None,
+        }
+    }
+}
+
+impl TestServer {
+    /// The default server with `social`, rate limits off, no mail sender.
+    pub(crate) async fn start(
+        bound: Bound,
+        db: &TestDb,
+        social: SocialProvidersPlugin,
+    ) -> TestServer {
+        Self::start_with(bound, db, Setup::new(social)).await
+    }
+
+    /// A server set up as `setup` says, listening on `bound`.
+    pub(crate) async fn start_with(bound: Bound, db: &TestDb, setup: Setup) -> TestServer {
+        let clock = ManualClock::new();
+        let mut config = AuthConfig::new(SECRET)
+            .base_url(setup.base_url.as_deref().unwrap_or(&bound.base))
+            .base_path("/api/auth")
+            .clock(Arc::new(clock.clone()))
+            .rate_limit(better_auth::rate_limit::RateLimitConfig::disabled());
+        if let Some(outbox) = setup.outbox {
+            config = config.email_sender(Arc::new(outbox));
+        }
+        let mut builder = BetterAuth::new(config)
+            .database(db.database.clone())
+            .plugin(setup.email_password)
+            .plugin(SessionManagementPlugin::new());
+        if setup.password_management {
+            builder = builder.plugin(PasswordManagementPlugin::new());
+        }
+        let auth = Arc::new(
+            builder
+                .plugin(AccountManagementPlugin::new())
+                .plugin(setup.social)
+                .build()
+                .await
+                .expect("build BetterAuth"),
+        );
+        let app = Router::new()
+            .nest("/api/auth", auth.axum_router())
+            .with_state(auth.clone());
         TestServer {
-            base: bound.base,
+            base: bound.serve(app),
             auth,
             clock,
+            _db: db.clone(),
         }
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}/api/auth{path}", self.base)
+    }
+}
+
+/// What most tests against the fake provider start with: a fresh database, a
+/// [`FakeOidc`], and a server whose provider `fake` it is.
+pub(crate) struct FakeBench {
+    pub(crate) db: TestDb,
+    pub(crate) fake: FakeOidc,
+    pub(crate) server: TestServer,
+}
+
+impl FakeBench {
+    /// With the default server.
+    pub(crate) async fn open(backend: Backend) -> Option<FakeBench> {
+        Self::open_with(backend, |setup| setup).await
+    }
+
+    /// With the server `adjust` makes of the default setup.
+    pub(crate) async fn open_with(
+        backend: Backend,
+        adjust: impl FnOnce(Setup) -> Setup,
+    ) -> Option<FakeBench> {
+        let db = TestDb::open(backend).await?;
+        let fake = FakeOidc::start().await;
+        let setup = adjust(Setup::new(fake.plugin()));
+        let server = TestServer::start_with(Bound::new().await, &db, setup).await;
+        Some(FakeBench { db, fake, server })
+    }
+}
+
+/// For [`both_backends!`](better_auth_test_support::both_backends): runs `body` on a
+/// [`FakeBench`] on `backend`.
+pub(crate) async fn with_fake<F, Fut>(backend: Backend, body: F)
+where
+    F: FnOnce(FakeBench) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    if let Some(bench) = FakeBench::open(backend).await {
+        body(bench).await;
     }
 }
 

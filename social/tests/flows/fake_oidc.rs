@@ -14,11 +14,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use better_auth_social::{Oidc, SocialProvidersPlugin};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::{Value, json};
 
-pub(crate) const CLIENT_ID: &str = "fake-client";
-pub(crate) const CLIENT_SECRET: &str = "fake-secret";
+const CLIENT_ID: &str = "fake-client";
+const CLIENT_SECRET: &str = "fake-secret";
 const KID: &str = "key-1";
 
 /// An Ed25519 key: its PKCS#8 document (to sign) and public JWK.
@@ -81,6 +82,16 @@ impl FakeOidc {
 
     pub(crate) fn issuer(&self) -> &str {
         &self.0.issuer
+    }
+
+    /// The social plugin with this provider as `fake`.
+    pub(crate) fn plugin(&self) -> SocialProvidersPlugin {
+        SocialProvidersPlugin::new().provider(Oidc::new(
+            "fake",
+            self.issuer(),
+            CLIENT_ID,
+            CLIENT_SECRET,
+        ))
     }
 
     /// Makes the discovery document say `value` for `field`.

@@ -2,7 +2,6 @@
 //! API) on loopback, since GitHub has no OpenID Connect to test against.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Form, Query, State};
@@ -12,10 +11,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use better_auth_social::{GitHub, SocialProvidersPlugin};
+use better_auth_test_support::both_backends;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::both_backends;
 use crate::common::{Backend, Bound, Browser, TestDb, TestServer, user_count};
 
 const CLIENT_ID: &str = "gh-client";
@@ -135,17 +134,7 @@ async fn start_fake() -> (Shared, String) {
         .route("/user", get(user))
         .route("/user/emails", get(emails))
         .with_state(fake.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    (fake, base)
+    (fake, Bound::new().await.serve(app))
 }
 
 /// A server with GitHub pointing at the fake (the token endpoint elsewhere when given).

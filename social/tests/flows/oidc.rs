@@ -1,9 +1,9 @@
 //! Sign-in, sign-up and linking against a real OpenID provider.
 
 use better_auth_social::{Oidc, SocialProvidersPlugin};
+use better_auth_test_support::both_backends;
 use serde_json::json;
 
-use crate::both_backends;
 use crate::common::{Backend, Bound, Browser, TestDb, TestServer, user_count};
 use crate::oidc_provider::provider;
 

@@ -2,29 +2,11 @@
 //! rotation under one `kid`, against the tests' own OpenID provider
 //! (`fake_oidc.rs`), on SQLite and PostgreSQL.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
-use axum::Router;
 use better_auth::email::MemoryEmailSender;
-use better_auth::integrations::axum::AxumIntegration;
-use better_auth::plugins::{AccountManagementPlugin, EmailPasswordPlugin, SessionManagementPlugin};
-use better_auth::{AuthConfig, BetterAuth};
-use better_auth_social::{Oidc, SocialProvidersPlugin};
+use better_auth_test_support::both_backends;
 use serde_json::{Value, json};
 
-use crate::both_backends;
-use crate::common::{Bound, Browser, SECRET, TestDb, TestServer, query_param};
-use crate::fake_oidc::{CLIENT_ID, CLIENT_SECRET, FakeOidc};
-
-fn plugin(fake: &FakeOidc) -> SocialProvidersPlugin {
-    SocialProvidersPlugin::new().provider(Oidc::new(
-        "fake",
-        fake.issuer(),
-        CLIENT_ID,
-        CLIENT_SECRET,
-    ))
-}
+use crate::common::{Browser, FakeBench, Setup, query_param, with_fake};
 
 fn sign_in_body() -> Value {
     json!({ "provider": "fake", "callbackURL": "/dashboard", "errorCallbackURL": "/login" })
@@ -56,12 +38,11 @@ both_backends!(
             ("userinfo_endpoint", "ftp://userinfo.example.com/"),
         ];
         for (field, value) in refused {
-            let Some(db) = TestDb::open(backend).await else {
+            let Some(FakeBench { fake, server, .. }) = FakeBench::open(backend).await else {
                 return;
             };
-            let fake = FakeOidc::start().await;
+            // Discovery is fetched at the first sign-in, not before.
             fake.set_discovery(field, value);
-            let server = TestServer::start(Bound::new().await, &db, plugin(&fake)).await;
             let browser = Browser::new(&server);
             let resp = browser
                 .post(&server.url("/sign-in/social"), sign_in_body())
@@ -77,15 +58,13 @@ both_backends!(
         }
 
         // An https endpoint elsewhere is what providers have: it is used.
-        let Some(db) = TestDb::open(backend).await else {
+        let Some(FakeBench { fake, server, .. }) = FakeBench::open(backend).await else {
             return;
         };
-        let fake = FakeOidc::start().await;
         fake.set_discovery(
             "authorization_endpoint",
             "https://login.example.com/authorize",
         );
-        let server = TestServer::start(Bound::new().await, &db, plugin(&fake)).await;
         let resp = Browser::new(&server)
             .post(&server.url("/sign-in/social"), sign_in_body())
             .await;
@@ -102,13 +81,8 @@ both_backends!(
 
 both_backends!(
     jwks_a_key_replaced_under_the_same_kid_is_fetched_again_once,
-    |backend| async move {
-        let Some(db) = TestDb::open(backend).await else {
-            return;
-        };
-        let fake = FakeOidc::start().await;
-        let server = TestServer::start(Bound::new().await, &db, plugin(&fake)).await;
-
+    with_fake,
+    |FakeBench { fake, server, .. }| async move {
         let first = Browser::new(&server);
         let resp = first.social_sign_in(&server, sign_in_body()).await;
         assert_eq!(
@@ -145,14 +119,11 @@ both_backends!(
 
 both_backends!(
     s56_provider_names_and_pictures_are_cleaned,
-    |backend| async move {
-        let Some(db) = TestDb::open(backend).await else {
-            return;
-        };
-        let fake = FakeOidc::start().await;
+    with_fake,
+    |FakeBench { fake, server, .. }| async move {
+        // The ID token is made at the callback, with the claims set by then.
         fake.set_claim("name", json!("Ada\u{0} \u{202E}ecalevoL\u{1b}[2J"));
         fake.set_claim("picture", json!("javascript:alert(document.cookie)"));
-        let server = TestServer::start(Bound::new().await, &db, plugin(&fake)).await;
         let browser = Browser::new(&server);
         let resp = browser.social_sign_in(&server, sign_in_body()).await;
         assert_eq!(
@@ -172,42 +143,18 @@ both_backends!(
 both_backends!(
     s60_state_cookie_is_host_prefixed_on_https,
     |backend| async move {
-        let Some(db) = TestDb::open(backend).await else {
-            return;
-        };
-        let fake = FakeOidc::start().await;
         // The app is configured for https (its proxy terminates TLS) and is
         // reached here over loopback.
         const BASE: &str = "https://app.example.com";
-        let config = AuthConfig::new(SECRET)
-            .base_url(BASE)
-            .base_path("/api/auth")
-            .email_sender(Arc::new(MemoryEmailSender::new()))
-            .rate_limit(better_auth::rate_limit::RateLimitConfig::disabled());
-        let auth = Arc::new(
-            BetterAuth::new(config)
-                .database(db.database.clone())
-                .plugin(EmailPasswordPlugin::new())
-                .plugin(SessionManagementPlugin::new())
-                .plugin(AccountManagementPlugin::new())
-                .plugin(plugin(&fake))
-                .build()
-                .await
-                .expect("build BetterAuth"),
-        );
-        let app = Router::new()
-            .nest("/api/auth", auth.axum_router())
-            .with_state(auth.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let local = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
-        });
+        let setup = |mut setup: Setup| {
+            setup.base_url = Some(BASE.to_owned());
+            setup.outbox = Some(MemoryEmailSender::new());
+            setup
+        };
+        let Some(FakeBench { server, .. }) = FakeBench::open_with(backend, setup).await else {
+            return;
+        };
+        let local = server.base.clone();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

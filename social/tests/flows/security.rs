@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use better_auth_social::{Oidc, SocialProvidersPlugin};
+use better_auth_test_support::both_backends;
 use serde_json::{Value, json};
 
-use crate::both_backends;
 use crate::common::{Backend, Bound, Browser, TestDb, TestServer, query_param, user_count};
 use crate::oidc::setup;
 use crate::oidc_provider::provider;

@@ -3,83 +3,43 @@
 //! fresh session), against the tests' own OpenID provider (`fake_oidc.rs`),
 //! on SQLite and PostgreSQL.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use better_auth::email::{Email, EmailKind, MemoryEmailSender};
-use better_auth::integrations::axum::AxumIntegration;
-use better_auth::plugins::{
-    AccountManagementPlugin, EmailPasswordPlugin, PasswordManagementPlugin, SessionManagementPlugin,
-};
-use better_auth::{AuthConfig, BetterAuth, ManualClock};
-use better_auth_social::{Oidc, SocialProvidersPlugin};
+use better_auth::plugins::EmailPasswordPlugin;
+use better_auth_test_support::both_backends;
 use serde_json::{Value, json};
 
-use crate::both_backends;
-use crate::common::{Browser, PASSWORD, SECRET, TestDb, TestServer, user_count};
-use crate::fake_oidc::{CLIENT_ID, CLIENT_SECRET, FakeOidc};
+use crate::common::{Backend, Browser, FakeBench, PASSWORD, TestServer, user_count};
+use crate::fake_oidc::FakeOidc;
 
 const VICTIM: &str = "victim@example.com";
 const NEW_PASSWORD: &str = "the owner's new passphrase";
 
-/// An auth server with every plugin, mail kept in memory, and the fake
-/// provider as `fake`.
-async fn start(
-    db: &TestDb,
-    fake: &FakeOidc,
+/// The fake provider and an auth server with every plugin and mail kept in
+/// memory.
+async fn open(
+    backend: Backend,
     require_verification: bool,
-) -> (TestServer, MemoryEmailSender) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+) -> Option<(FakeBench, MemoryEmailSender)> {
     let outbox = MemoryEmailSender::new();
-    let clock = ManualClock::new();
-    let config = AuthConfig::new(SECRET)
-        .base_url(&base)
-        .base_path("/api/auth")
-        .clock(Arc::new(clock.clone()))
-        .email_sender(Arc::new(outbox.clone()))
-        .rate_limit(better_auth::rate_limit::RateLimitConfig::disabled());
-    let auth = Arc::new(
-        BetterAuth::new(config)
-            .database(db.database.clone())
-            .plugin(EmailPasswordPlugin::new().require_email_verification(require_verification))
-            .plugin(SessionManagementPlugin::new())
-            .plugin(PasswordManagementPlugin::new())
-            .plugin(AccountManagementPlugin::new())
-            .plugin(SocialProvidersPlugin::new().provider(Oidc::new(
-                "fake",
-                fake.issuer(),
-                CLIENT_ID,
-                CLIENT_SECRET,
-            )))
-            .build()
-            .await
-            .expect("build BetterAuth"),
-    );
-    let app = Router::new()
-        .nest("/api/auth", auth.axum_router())
-        .with_state(auth.clone());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    (TestServer { base, auth, clock }, outbox)
+    let bench = FakeBench::open_with(backend, |mut setup| {
+        setup.email_password =
+            EmailPasswordPlugin::new().require_email_verification(require_verification);
+        setup.password_management = true;
+        setup.outbox = Some(outbox.clone());
+        setup
+    })
+    .await?;
+    Some((bench, outbox))
 }
 
-/// A provider that vouches for nothing: it says the user is the victim,
+/// Makes the provider vouch for nothing: it says the user is the victim,
 /// with `email_verified: false`.
-async fn unverifying_provider() -> FakeOidc {
-    let fake = FakeOidc::start().await;
+fn unverifying(fake: &FakeOidc) {
     fake.set_claim("sub", json!("attacker-sub"));
     fake.set_claim("email", json!(VICTIM));
     fake.set_claim("email_verified", json!(false));
-    fake
 }
 
 fn sign_in_body() -> Value {
@@ -139,11 +99,10 @@ async fn attacker_is_out(server: &TestServer, attacker: &Browser) {
 both_backends!(
     s48_a_password_reset_unlinks_accounts_linked_before_the_address_was_proven,
     |backend| async move {
-        let Some(db) = TestDb::open(backend).await else {
+        let Some((FakeBench { db, fake, server }, outbox)) = open(backend, false).await else {
             return;
         };
-        let fake = unverifying_provider().await;
-        let (server, outbox) = start(&db, &fake, false).await;
+        unverifying(&fake);
         let attacker = attacker_signs_in(&server).await;
 
         // The owner of the address resets the password through its mailbox.
@@ -200,11 +159,10 @@ both_backends!(
 both_backends!(
     s48_verifying_the_address_unlinks_accounts_linked_before,
     |backend| async move {
-        let Some(db) = TestDb::open(backend).await else {
+        let Some((FakeBench { fake, server, .. }, outbox)) = open(backend, false).await else {
             return;
         };
-        let fake = unverifying_provider().await;
-        let (server, outbox) = start(&db, &fake, false).await;
+        unverifying(&fake);
         let attacker = attacker_signs_in(&server).await;
 
         // The owner asks for a verification link (anyone may) and follows it.
@@ -229,11 +187,10 @@ both_backends!(
 both_backends!(
     s48_social_sign_in_honours_required_email_verification,
     |backend| async move {
-        let Some(db) = TestDb::open(backend).await else {
+        let Some((FakeBench { fake, server, .. }, outbox)) = open(backend, true).await else {
             return;
         };
-        let fake = unverifying_provider().await;
-        let (server, outbox) = start(&db, &fake, true).await;
+        unverifying(&fake);
         for _ in 0..2 {
             let browser = Browser::new(&server);
             let resp = browser.social_sign_in(&server, sign_in_body()).await;
@@ -263,11 +220,9 @@ both_backends!(
         assert_eq!(links, 1);
 
         // An address the provider vouches for signs in as before.
-        let vouching = FakeOidc::start().await;
-        let Some(db) = TestDb::open(backend).await else {
+        let Some((FakeBench { server, .. }, _outbox)) = open(backend, true).await else {
             return;
         };
-        let (server, _outbox) = start(&db, &vouching, true).await;
         let browser = Browser::new(&server);
         let resp = browser.social_sign_in(&server, sign_in_body()).await;
         assert_eq!(
@@ -288,12 +243,10 @@ both_backends!(
 both_backends!(
     s49_linking_a_provider_needs_a_fresh_session,
     |backend| async move {
-        let Some(db) = TestDb::open(backend).await else {
+        // The provider vouches for ada@example.com, the local user's address.
+        let Some((FakeBench { fake, server, .. }, _outbox)) = open(backend, false).await else {
             return;
         };
-        // The provider vouches for ada@example.com, the local user's address.
-        let fake = FakeOidc::start().await;
-        let (server, _outbox) = start(&db, &fake, false).await;
         let browser = Browser::new(&server);
         let resp = browser.sign_up(&server, "ada@example.com").await;
         assert_eq!(resp.status, 200, "{}", resp.text);
