@@ -28,6 +28,7 @@ mod output;
 mod prompt;
 mod secret;
 mod session;
+mod two_factor;
 mod user;
 mod verification;
 

@@ -1,4 +1,4 @@
-//! `better-auth user create | list | delete | set-password`.
+//! `better-auth user create | list | delete | set-password | reset-2fa`.
 
 use anyhow::anyhow;
 use better_auth::crypto::PasswordHasher;
@@ -12,6 +12,7 @@ use serde_json::json;
 use super::db::{self, DbArgs};
 use super::output::{count, human_time, json_time, printable, printable_json, table};
 use super::prompt;
+use super::two_factor;
 
 /// Arguments of `better-auth user`.
 #[derive(Args)]
@@ -48,13 +49,16 @@ enum UserCommand {
     /// List every user, oldest first.
     ///
     /// The SIGN-IN column names each user's ways of signing in: `credential`
-    /// (a password) and social providers (`github`, `google`, ...).
+    /// (a password) and social providers (`github`, `google`, ...). When the
+    /// app uses two-factor authentication, a 2FA column says whether each user
+    /// has it on.
     ///
     /// With `--json`, prints one JSON array; each element is
     /// `{"id", "email", "name", "emailVerified", "image", "createdAt", "updatedAt",
     /// "signInMethods"}` with `image` a string or null, the times ISO-8601 in UTC
     /// with milliseconds (`2026-01-31T12:00:00.000Z`) and `signInMethods` a list
-    /// of provider ids. Fields are only ever added.
+    /// of provider ids, plus `"twoFactorEnabled"` (a boolean) when the app uses
+    /// two-factor authentication. Fields are only ever added.
     #[command(
         after_help = "Examples:\n  better-auth user list\n  better-auth user list --json | jq -r '.[].email'"
     )]
@@ -92,6 +96,26 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Remove a user's second factor (a lost phone, no backup codes left).
+    ///
+    /// Deletes their authenticator secret and backup codes, turns two-factor
+    /// off, and forgets their trusted devices and any sign-in waiting for a
+    /// code, in one transaction; their sessions are kept. They then sign in
+    /// with their password alone until they set two-factor up again. Make sure
+    /// it is really them first. Asks for confirmation on a terminal; `--yes`
+    /// skips the question and is required when there is no terminal.
+    #[command(
+        name = "reset-2fa",
+        after_help = "Example:\n  better-auth user reset-2fa --email ada@example.com --yes"
+    )]
+    ResetTwoFactor {
+        /// The email of the user.
+        #[arg(long)]
+        email: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
 }
 
 /// Runs `better-auth user ...`.
@@ -113,10 +137,21 @@ pub(super) async fn run(args: UserArgs) -> anyhow::Result<()> {
         UserCommand::List { json } => {
             let db = db::connect_migrated(&target).await?;
             let result = list_with_methods(&db).await;
+            let factors = match &result {
+                Ok(_) => two_factor::enabled_users(&db).await,
+                Err(_) => Ok(None),
+            };
             db.close().await;
             let (list, methods) = result?;
-            print_users(&list, &methods, json);
+            print_users(&list, &methods, factors?.as_ref(), json);
             Ok(())
+        }
+        UserCommand::ResetTwoFactor { email, yes } => {
+            let email = email_arg(&email)?;
+            let db = db::connect_migrated(&target).await?;
+            let result = reset_two_factor(&db, &email, yes).await;
+            db.close().await;
+            result
         }
         UserCommand::Delete { email, yes } => {
             let email = email_arg(&email)?;
@@ -227,6 +262,7 @@ async fn list_with_methods(
 fn print_users(
     list: &[User],
     methods: &std::collections::HashMap<String, Vec<String>>,
+    factors: Option<&std::collections::HashSet<String>>,
     json: bool,
 ) {
     let methods_of = |u: &User| methods.get(&u.id).cloned().unwrap_or_default();
@@ -234,7 +270,7 @@ fn print_users(
         let items: Vec<_> = list
             .iter()
             .map(|u| {
-                json!({
+                let mut item = json!({
                     "id": u.id,
                     "email": u.email,
                     "name": u.name,
@@ -243,7 +279,11 @@ fn print_users(
                     "createdAt": json_time(&u.created_at),
                     "updatedAt": json_time(&u.updated_at),
                     "signInMethods": methods_of(u),
-                })
+                });
+                if let Some(factors) = factors {
+                    item["twoFactorEnabled"] = factors.contains(&u.id).into();
+                }
+                item
             })
             .collect();
         outln!(
@@ -256,26 +296,32 @@ fn print_users(
         outln!("No users.");
         return;
     }
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|u| {
-            vec![
+            let mut row = vec![
                 u.id.clone(),
                 printable(&u.email),
                 printable(&u.name),
-                if u.email_verified { "yes" } else { "no" }.to_owned(),
+                yes_no(u.email_verified),
                 printable(&methods_of(u).join(", ")),
-                human_time(&u.created_at),
-            ]
+            ];
+            if let Some(factors) = factors {
+                row.push(yes_no(factors.contains(&u.id)));
+            }
+            row.push(human_time(&u.created_at));
+            row
         })
         .collect();
-    out!(
-        "{}",
-        table(
-            &["ID", "EMAIL", "NAME", "VERIFIED", "SIGN-IN", "CREATED"],
-            &rows
-        )
-    );
+    let headers: &[&str] = if factors.is_some() {
+        &[
+            "ID", "EMAIL", "NAME", "VERIFIED", "SIGN-IN", "2FA", "CREATED",
+        ]
+    } else {
+        &["ID", "EMAIL", "NAME", "VERIFIED", "SIGN-IN", "CREATED"]
+    };
+    out!("{}", table(headers, &rows));
     outln!("{}", count(list.len(), "user", "users"));
 }
 
@@ -303,6 +349,36 @@ async fn set_password(db: &Database, email: &str, from_stdin: bool) -> anyhow::R
     outln!(
         "Set the password of {email}; ended {}.",
         count(ended as usize, "session", "sessions")
+    );
+    Ok(())
+}
+
+async fn reset_two_factor(db: &Database, email: &str, yes: bool) -> anyhow::Result<()> {
+    let user = find_user(db, email).await?;
+    let on = two_factor::enabled_users(db)
+        .await?
+        .ok_or_else(|| {
+            anyhow!(
+                "this database has no two-factor data: the app does not use the two-factor \
+                 plugin, so {email} has no second factor to remove"
+            )
+        })?
+        .contains(&user.id);
+    if !on {
+        return Err(anyhow!(
+            "{email} does not have two-factor authentication on"
+        ));
+    }
+    prompt::confirm(
+        yes,
+        &format!(
+            "remove the second factor of {email} (they will sign in with their password alone)"
+        ),
+    )?;
+    two_factor::reset(db, &user.id).await?;
+    outln!(
+        "Removed the second factor of {email}: they sign in with their password alone until \
+         they set up two-factor again."
     );
     Ok(())
 }

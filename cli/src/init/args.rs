@@ -113,6 +113,9 @@ pub(crate) enum PluginKind {
     /// Sign in with GitHub and Google (the `better-auth-social` crate), each
     /// provider on when its `<PROVIDER>_CLIENT_ID` and `_CLIENT_SECRET` are set.
     Social,
+    /// Two-factor authentication: authenticator apps, backup codes, trusted devices
+    /// (the `better-auth-two-factor` crate).
+    TwoFactor,
 }
 
 /// Who creates Better Auth's tables.

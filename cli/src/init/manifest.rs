@@ -31,8 +31,28 @@ pub(super) struct ManifestEdit {
     pub line: String,
 }
 
-/// Adds (or completes) `better-auth` and `dotenvy` in `[dependencies]`, and with
-/// `social` `better-auth-social` from beside the runtime (an entry already there is kept).
+/// A plugin crate published beside the runtime: its package name and its folder in a
+/// checkout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct PluginCrate {
+    pub name: &'static str,
+    pub folder: &'static str,
+}
+
+/// Social sign-in.
+pub(super) const SOCIAL: PluginCrate = PluginCrate {
+    name: "better-auth-social",
+    folder: "social",
+};
+
+/// Two-factor authentication.
+pub(super) const TWO_FACTOR: PluginCrate = PluginCrate {
+    name: "better-auth-two-factor",
+    folder: "two-factor",
+};
+
+/// Adds (or completes) `better-auth` and `dotenvy` in `[dependencies]`, and each of
+/// `plugins` from beside the runtime (an entry already there is kept).
 ///
 /// An existing `better-auth` entry keeps its source unless `force_source` (a flag asked
 /// for one); its features are merged, never replaced.
@@ -42,7 +62,7 @@ pub(super) fn add_dependencies(
     force_source: bool,
     database: DatabaseKind,
     needs_dotenvy: bool,
-    social: bool,
+    plugins: &[PluginCrate],
 ) -> anyhow::Result<ManifestEdit> {
     let mut doc: DocumentMut = text.parse().context("Cargo.toml could not be parsed")?;
     let deps = doc
@@ -88,15 +108,18 @@ pub(super) fn add_dependencies(
             }
         }
     }
-    if social && deps.get("better-auth-social").is_none() {
+    for plugin in plugins {
+        if deps.get(plugin.name).is_some() {
+            continue;
+        }
         let mut table = InlineTable::new();
-        set_source(&mut table, &social_source(source));
+        set_source(&mut table, &plugin_source(source, plugin));
         table.insert("default-features", false.into());
         table.insert(
             "features",
             Value::Array(Array::from_iter([database.name()])),
         );
-        deps.insert("better-auth-social", Item::Value(Value::InlineTable(table)));
+        deps.insert(plugin.name, Item::Value(Value::InlineTable(table)));
     }
     if needs_dotenvy && deps.get("dotenvy").is_none() {
         deps.insert("dotenvy", toml_edit::value("0.15"));
@@ -117,14 +140,14 @@ pub(super) fn add_dependencies(
     })
 }
 
-/// Where `better-auth-social` comes from: the `social/` folder beside a checkout's
-/// `runtime/`, the same version, or the same repository and tag.
-fn social_source(runtime: &RuntimeSource) -> RuntimeSource {
+/// Where a plugin crate comes from: its folder beside a checkout's `runtime/`, the same
+/// version, or the same repository and tag.
+fn plugin_source(runtime: &RuntimeSource, plugin: &PluginCrate) -> RuntimeSource {
     match runtime {
-        RuntimeSource::Path(path) => RuntimeSource::Path(
-            path.parent()
-                .map_or_else(|| path.join("../social"), |p| p.join("social")),
-        ),
+        RuntimeSource::Path(path) => RuntimeSource::Path(path.parent().map_or_else(
+            || path.join("..").join(plugin.folder),
+            |p| p.join(plugin.folder),
+        )),
         other => other.clone(),
     }
 }
@@ -210,7 +233,7 @@ mod tests {
         // Not sorted once the dotted entries count: left in the author's order.
         let member = "[package]\nname = \"api\"\n\n[dependencies]\ntokio.workspace = true\naxum.workspace = true\nserde = \"1\"\n";
         let edit =
-            add_dependencies(member, &git(), false, DatabaseKind::Sqlite, true, false).unwrap();
+            add_dependencies(member, &git(), false, DatabaseKind::Sqlite, true, &[]).unwrap();
         let order: Vec<&str> = edit
             .text
             .lines()
@@ -230,7 +253,7 @@ mod tests {
             "axum.workspace = true\n",
         );
         let edit =
-            add_dependencies(&sorted, &git(), false, DatabaseKind::Sqlite, true, false).unwrap();
+            add_dependencies(&sorted, &git(), false, DatabaseKind::Sqlite, true, &[]).unwrap();
         assert!(
             edit.text.contains("axum.workspace = true\nbetter-auth = "),
             "{}",
@@ -246,7 +269,7 @@ mod tests {
             false,
             DatabaseKind::Sqlite,
             false,
-            true,
+            &[SOCIAL, TWO_FACTOR],
         )
         .unwrap();
         assert!(
@@ -256,8 +279,15 @@ mod tests {
             "{}",
             edit.text
         );
+        assert!(
+            edit.text.contains(
+                "better-auth-two-factor = { path = \"/src/better-auth/two-factor\", default-features = false, features = [\"sqlite\"] }"
+            ),
+            "{}",
+            edit.text
+        );
         let edit =
-            add_dependencies(APP, &git(), false, DatabaseKind::Postgres, false, true).unwrap();
+            add_dependencies(APP, &git(), false, DatabaseKind::Postgres, false, &[SOCIAL]).unwrap();
         assert!(
             edit.text.contains(
                 "better-auth-social = { git = \"https://github.com/better-auth-rs/better-auth-axum\", tag = \"v0.9.0\", default-features = false, features = [\"postgres\"] }"
@@ -266,13 +296,13 @@ mod tests {
             edit.text
         );
         let without =
-            add_dependencies(APP, &git(), false, DatabaseKind::Postgres, false, false).unwrap();
+            add_dependencies(APP, &git(), false, DatabaseKind::Postgres, false, &[]).unwrap();
         assert!(!without.text.contains("better-auth-social"));
     }
 
     #[test]
     fn a_git_source_is_written_with_its_tag() {
-        let edit = add_dependencies(APP, &git(), false, DatabaseKind::Sqlite, true, false).unwrap();
+        let edit = add_dependencies(APP, &git(), false, DatabaseKind::Sqlite, true, &[]).unwrap();
         assert_eq!(
             edit.line,
             "better-auth = { git = \"https://github.com/better-auth-rs/better-auth-axum\", \
@@ -284,22 +314,15 @@ mod tests {
     fn a_forced_source_replaces_the_old_one() {
         let app = format!("{APP}better-auth = {{ version = \"0.9\", features = [\"axum\"] }}\n");
         let edit =
-            add_dependencies(&app, &git(), true, DatabaseKind::Postgres, false, false).unwrap();
+            add_dependencies(&app, &git(), true, DatabaseKind::Postgres, false, &[]).unwrap();
         assert_eq!(
             edit.line,
             "better-auth = { git = \"https://github.com/better-auth-rs/better-auth-axum\", \
              tag = \"v0.9.0\", features = [\"axum\", \"postgres\"] }"
         );
         let back = RuntimeSource::Version("0.9".into());
-        let edit = add_dependencies(
-            &edit.text,
-            &back,
-            true,
-            DatabaseKind::Postgres,
-            false,
-            false,
-        )
-        .unwrap();
+        let edit =
+            add_dependencies(&edit.text, &back, true, DatabaseKind::Postgres, false, &[]).unwrap();
         assert_eq!(
             edit.line,
             "better-auth = { version = \"0.9\", features = [\"axum\", \"postgres\"] }"

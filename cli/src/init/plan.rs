@@ -270,8 +270,9 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
         }
     }
     seen.iter()
-        // Social sign-in comes from another crate; the template writes it apart.
-        .filter(|plugin| **plugin != PluginKind::Social)
+        // Social sign-in and two-factor come from other crates; the template writes
+        // them apart.
+        .filter(|plugin| !matches!(plugin, PluginKind::Social | PluginKind::TwoFactor))
         .map(|plugin| {
             let (type_name, constructor, comment) = match plugin {
                 PluginKind::EmailPassword => (
@@ -289,7 +290,7 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
                     "PasswordManagementPlugin::new()",
                     "Change, forget and reset passwords.",
                 ),
-                PluginKind::Account | PluginKind::Social => (
+                PluginKind::Account | PluginKind::Social | PluginKind::TwoFactor => (
                     "AccountManagementPlugin",
                     "AccountManagementPlugin::new()",
                     "List and unlink the ways a user signs in.",
@@ -321,6 +322,8 @@ struct Settings<'a> {
     example_file: String,
     /// Whether social sign-in is on.
     social: bool,
+    /// Whether two-factor authentication is on.
+    two_factor: bool,
     /// The flags.
     args: &'a InitArgs,
 }
@@ -378,6 +381,7 @@ pub(super) fn build(
         },
         example_file,
         social: args.plugins.contains(&PluginKind::Social),
+        two_factor: args.plugins.contains(&PluginKind::TwoFactor),
         args,
     };
     let vars = env_vars(&settings, facts, &wiring, &decisions.mount, &mut notes);
@@ -391,7 +395,13 @@ pub(super) fn build(
         *forced,
         settings.database,
         true,
-        settings.social,
+        &[
+            settings.social.then_some(manifest::SOCIAL),
+            settings.two_factor.then_some(manifest::TWO_FACTOR),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>(),
     )?;
     let mut files = vec![change(
         package.manifest.path.clone(),
@@ -571,6 +581,13 @@ fn env_vars(
              .env. A provider whose two variables are empty stays off"
         ));
     }
+    if settings.two_factor {
+        notes.push(format!(
+            "two-factor: a signed-in user turns it on with POST {mount}/two-factor/enable and \
+             the first code of their authenticator app (the client's twoFactorClient does \
+             both); the plugin creates its twoFactor table when the app starts"
+        ));
+    }
     if wiring.pool.is_none() {
         // Better Auth's own variable: `DATABASE_URL` belongs to the app (and to sqlx's
         // compile-time macros, which read it from `.env`).
@@ -629,6 +646,8 @@ fn auth_module(
         context! {
             plugins => plugin_context(&settings.args.plugins),
             social => settings.social,
+            two_factor => settings.two_factor,
+            issuer => package.name.clone(),
             state,
             serve_site => wiring.serve_site,
             pool,

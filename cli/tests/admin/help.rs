@@ -11,6 +11,7 @@ const COMMANDS: &[&[&str]] = &[
     &["user", "list"],
     &["user", "delete"],
     &["user", "set-password"],
+    &["user", "reset-2fa"],
     &["session"],
     &["session", "list"],
     &["session", "revoke"],

@@ -391,3 +391,124 @@ both_backends!(
         }
     }
 );
+
+/// Builds an instance with the two-factor plugin on the test database, which
+/// applies the plugin's schema, as an app using it does when it starts.
+fn install_two_factor(db: &TestDb) {
+    let url = db.url.clone();
+    block_on(async move {
+        use better_auth::store::Database;
+        use better_auth::{AuthConfig, BetterAuth};
+        let database = Database::connect(&url).await.unwrap();
+        let auth = BetterAuth::new(AuthConfig::new("an-admin-test-secret-of-enough-length"))
+            .database(database.clone())
+            .plugin(better_auth_two_factor::TwoFactorPlugin::new())
+            .build()
+            .await
+            .unwrap();
+        drop(auth);
+        database.close().await;
+    });
+}
+
+// `user list` says who has two-factor on (only where the app uses it);
+// `user reset-2fa` removes a user's second factor, their trusted devices and
+// pending challenges, after asking, and refuses when there is nothing to remove.
+both_backends!(
+    reset_two_factor_removes_a_second_factor,
+    with_db,
+    |db: TestDb| {
+        db.ok(&["migrate"]);
+        db.create_user("ada@example.com", "Ada");
+        db.create_user("bob@example.com", "Bob");
+        let no_plugin = db.fails(
+            &["user", "reset-2fa", "--email", "ada@example.com", "--yes"],
+            "",
+        );
+        assert!(no_plugin.contains("has no two-factor data"), "{no_plugin}");
+        assert!(!db.ok(&["user", "list"]).contains("2FA"));
+
+        install_two_factor(&db);
+        exec_sql(
+            &db,
+            "UPDATE \"user\" SET \"twoFactorEnabled\" = true WHERE \"email\" = 'ada@example.com'",
+        );
+        exec_sql(
+            &db,
+            "INSERT INTO \"twoFactor\" (\"id\", \"secret\", \"backupCodes\", \"userId\") \
+         SELECT 'tf1', 'sealed', '[]', \"id\" FROM \"user\" WHERE \"email\" = 'ada@example.com'",
+        );
+        exec_sql(
+            &db,
+            "INSERT INTO \"verification\" (\"id\", \"identifier\", \"value\", \"expiresAt\", \
+         \"createdAt\", \"updatedAt\") SELECT 'v1', 'trust-device:abc', \"id\", \
+         '2999-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' \
+         FROM \"user\" WHERE \"email\" = 'ada@example.com'",
+        );
+        let table = db.ok(&["user", "list"]);
+        let line = |table: &str, email: &str| {
+            table
+                .lines()
+                .find(|l| l.contains(email))
+                .unwrap()
+                .to_owned()
+        };
+        assert!(table.lines().next().unwrap().contains(" 2FA "), "{table}");
+        assert!(line(&table, "ada@example.com").contains(" yes "), "{table}");
+        let json: Value = serde_json::from_str(&db.ok(&["user", "list", "--json"])).unwrap();
+        let flags: Vec<&Value> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| &u["twoFactorEnabled"])
+            .collect();
+        assert_eq!(flags, [&Value::Bool(true), &Value::Bool(false)]);
+
+        let not_on = db.fails(
+            &["user", "reset-2fa", "--email", "bob@example.com", "--yes"],
+            "",
+        );
+        assert!(not_on.contains("does not have two-factor"), "{not_on}");
+        // No terminal and no --yes: refused, nothing changed.
+        db.fails(&["user", "reset-2fa", "--email", "ada@example.com"], "");
+        assert!(line(&db.ok(&["user", "list"]), "ada@example.com").contains(" yes "));
+
+        let done = db.ok(&["user", "reset-2fa", "--email", "ada@example.com", "--yes"]);
+        assert!(
+            done.contains("Removed the second factor of ada@example.com"),
+            "{done}"
+        );
+        let table = db.ok(&["user", "list"]);
+        assert!(
+            !line(&table, "ada@example.com").contains(" yes "),
+            "{table}"
+        );
+        let left = block_on({
+            let url = db.url.clone();
+            async move {
+                let count = |pool_url: String, sql: &'static str| async move {
+                    if pool_url.starts_with("sqlite:") {
+                        let pool = sqlx::SqlitePool::connect(&pool_url).await.unwrap();
+                        let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+                        pool.close().await;
+                        n
+                    } else {
+                        let pool = sqlx::PgPool::connect(&pool_url).await.unwrap();
+                        let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+                        pool.close().await;
+                        n
+                    }
+                };
+                (
+                count(url.clone(), "SELECT count(*) FROM \"twoFactor\"").await,
+                count(
+                    url,
+                    "SELECT count(*) FROM \"verification\" WHERE \"identifier\" LIKE 'trust-device:%'",
+                )
+                .await,
+            )
+            }
+        });
+        assert_eq!(left, (0, 0));
+    }
+);

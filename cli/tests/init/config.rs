@@ -1033,3 +1033,42 @@ fn a_router_built_in_the_library_gets_the_module_in_the_library() {
         "{stdout}"
     );
 }
+
+/// `--plugins ...,two-factor`: the two-factor crate beside the runtime, the plugin
+/// named after the package, and a note on how users turn it on.
+#[test]
+fn two_factor_plugin_is_added_with_its_crate() {
+    let dir = fixture("hello");
+    let stdout = init_ok(
+        dir.path(),
+        &["--yes", "--plugins", "email-password,sessions,two-factor"],
+    );
+    assert!(
+        stdout
+            .contains("two-factor: a signed-in user turns it on with POST /auth/two-factor/enable"),
+        "{stdout}"
+    );
+    let manifest = std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap();
+    let line = manifest
+        .lines()
+        .find(|l| l.starts_with("better-auth-two-factor = "))
+        .unwrap_or_else(|| panic!("{manifest}"));
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let crate_dir = workspace.join("two-factor").canonicalize().unwrap();
+    assert!(
+        line.contains(&format!("path = \"{}\"", crate_dir.display())),
+        "{line}"
+    );
+    assert!(line.contains("features = [\"sqlite\"]"), "{line}");
+    assert!(!manifest.contains("better-auth-social"), "{manifest}");
+
+    let auth = std::fs::read_to_string(dir.path().join("src/auth.rs")).unwrap();
+    assert!(
+        auth.contains("use better_auth_two_factor::TwoFactorPlugin;"),
+        "{auth}"
+    );
+    assert!(
+        auth.contains(".plugin(TwoFactorPlugin::new().issuer(\"hello\"))"),
+        "{auth}"
+    );
+}

@@ -76,12 +76,17 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// `--plugins ...,social`: the app compiles with better-auth-social beside the runtime.
+/// `--plugins ...,social,two-factor`: the app compiles with the plugin crates
+/// (better-auth-social, better-auth-two-factor) beside the runtime.
 #[test]
-fn generated_social_project_compiles_and_is_lint_clean() {
+fn generated_plugin_crates_project_compiles_and_is_lint_clean() {
     scaffold_and_lint(
         "hello",
-        &["--yes", "--plugins", "email-password,account,social"],
+        &[
+            "--yes",
+            "--plugins",
+            "email-password,account,social,two-factor",
+        ],
     );
 }
 
