@@ -87,18 +87,23 @@ pub struct LogEmailSender;
 
 impl EmailSender for LogEmailSender {
     fn send(&self, email: Email) -> SendFuture<'_> {
+        // A link, or for a message carrying a code (no link), its text.
+        let (label, shown) = if email.url.is_empty() {
+            ("Message", email.text.as_str())
+        } else {
+            ("Link", email.url.as_str())
+        };
         tracing::warn!(
             to = %email.to,
             subject = %email.subject,
             url = %email.url,
-            "no email sender configured (AuthConfig::email_sender); this email was not sent. Link: {}",
-            email.url
+            "no email sender configured (AuthConfig::email_sender); this email was not sent. {label}: {shown}"
         );
         if !tracing::dispatcher::has_been_set() {
             eprintln!(
                 "better-auth: no email sender configured (AuthConfig::email_sender); \
-                 \"{}\" to {} was not sent. Link: {}",
-                email.subject, email.to, email.url
+                 \"{}\" to {} was not sent. {label}: {shown}",
+                email.subject, email.to
             );
         }
         Box::pin(async { Ok(()) })
@@ -243,6 +248,46 @@ impl Email {
     /// ```
     pub fn link(kind: EmailKind, to: &str, subject: &str, action: &str, url: &str) -> Email {
         Email::link_with_note(kind, to, subject, action, url, "The link works once.")
+    }
+
+    /// A message carrying a one-time code, for codes typed rather than
+    /// followed (a second factor, a sign-in code): "Your code to {action}:
+    /// {code}", valid `minutes`, in text and (escaped) HTML; `url` is empty.
+    ///
+    /// ```
+    /// use better_auth::email::{Email, EmailKind};
+    ///
+    /// let email = Email::code(EmailKind::Other("two-factor"), "user@example.com", "Your sign-in code", "sign in", "123456", 3);
+    /// assert!(email.text.contains("123456"));
+    /// assert!(email.text.contains("3 minutes"));
+    /// ```
+    pub fn code(
+        kind: EmailKind,
+        to: &str,
+        subject: &str,
+        action: &str,
+        code: &str,
+        minutes: u64,
+    ) -> Email {
+        let note = format!("It works once, for {minutes} minutes.");
+        let text = format!(
+            "Your code to {action}:\n\n{code}\n\n{note} \
+             If you did not ask for this, ignore this email."
+        );
+        let html = format!(
+            "<p>Your code to {action}:</p><p><strong>{code}</strong></p>\
+             <p>{note} If you did not ask for this, ignore this email.</p>",
+            action = html_escape(action),
+            code = html_escape(code),
+        );
+        Email {
+            kind,
+            to: to.to_owned(),
+            subject: subject.to_owned(),
+            text,
+            html,
+            url: String::new(),
+        }
     }
 
     fn link_with_note(

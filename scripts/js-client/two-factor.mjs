@@ -3,13 +3,28 @@
 // enable, verify the first code, sign in with a TOTP code, with a backup code,
 // trust the device, disable. Cookies are kept as a browser keeps them (the
 // challenge travels in the `two_factor` cookie).
-// Usage: node two-factor.mjs http://127.0.0.1:PORT/api/auth
+// Emailed codes are read from the server's stderr (no email sender is set, so
+// it prints them, as in local development).
+// Usage: node two-factor.mjs http://127.0.0.1:PORT/api/auth SERVER_STDERR_FILE
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createAuthClient } from "better-auth/client";
 import { twoFactorClient } from "better-auth/client/plugins";
 
 const baseURL = process.argv[2];
+const serverLog = process.argv[3];
+
+// The last code the server "sent" (printed) to `to`.
+async function lastEmailedCode(to) {
+  for (let i = 0; i < 50; i++) {
+    const lines = readFileSync(serverLog, "utf8").split("better-auth: ").filter((l) => l.includes(` to ${to} `));
+    const found = lines.length && lines[lines.length - 1].match(/code to sign in:\s+(\d{6})/);
+    if (found) return found[1];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no code emailed to ${to}`);
+}
 const step = (name) => console.log(`ok  ${name}`);
 
 // A cookie jar, as a browser would keep one.
@@ -89,8 +104,8 @@ await client.signOut();
 res = await client.signIn.email({ email, password });
 assert.equal(res.error, null, JSON.stringify(res.error));
 assert.equal(res.data.twoFactorRedirect, true);
-assert.deepEqual(res.data.twoFactorMethods, ["totp"]);
-assert.deepEqual(redirected, { twoFactorMethods: ["totp"] });
+assert.deepEqual(res.data.twoFactorMethods, ["totp", "otp"]);
+assert.deepEqual(redirected, { twoFactorMethods: ["totp", "otp"] });
 res = await client.getSession();
 assert.equal(res.data, null, "no session before the second factor");
 res = await client.twoFactor.verifyTotp({ code: "000000" === totp(totpURI) ? "111111" : "000000" });
@@ -119,6 +134,19 @@ assert.equal(res.error, null, JSON.stringify(res.error));
 assert.equal(res.data.twoFactorRedirect, undefined, "a trusted device signs in with the password");
 assert.equal(res.data.user.email, email);
 step("signIn.email on a trusted device");
+
+// A code by email instead of the app (a fresh browser: this one is trusted).
+jar.clear();
+res = await client.signIn.email({ email, password });
+assert.equal(res.data.twoFactorRedirect, true);
+res = await client.twoFactor.sendOtp();
+assert.equal(res.error, null, JSON.stringify(res.error));
+res = await client.twoFactor.verifyOtp({ code: await lastEmailedCode(email) });
+assert.equal(res.error, null, JSON.stringify(res.error));
+assert.equal(res.data.user.email, email);
+res = await client.getSession();
+assert.equal(res.data.user.email, email);
+step("signIn.email + twoFactor.sendOtp + twoFactor.verifyOtp");
 
 res = await client.twoFactor.generateBackupCodes({ password });
 assert.equal(res.error, null, JSON.stringify(res.error));

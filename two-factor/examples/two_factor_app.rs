@@ -1,7 +1,9 @@
 //! A server with email/password sign-in and two-factor authentication under
 //! `/api/auth`, on an in-memory SQLite database, for trying the plugin by hand
 //! or from the official client (`scripts/js-client-check` drives it).
-//! Rate limits are off: the check sends many requests from one address.
+//! Rate limits are off: the check sends many requests from one address. No
+//! email sender is set, so emailed codes are printed on stderr (as in any app
+//! in local development).
 //!
 //! Run: `PORT=8789 cargo run -p better-auth-two-factor --example two_factor_app`
 
@@ -35,7 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .database(database)
         .plugin(EmailPasswordPlugin::new())
         .plugin(SessionManagementPlugin::new())
-        .plugin(TwoFactorPlugin::new().issuer("Example"))
+        .plugin(TwoFactorPlugin::new().issuer("Example").otp_by_email(true))
         .build()
         .await?,
     );

@@ -53,6 +53,9 @@ pub(crate) async fn on_sign_in(
     {
         methods.push("totp");
     }
+    if plugin.otp_by_email {
+        methods.push("otp");
+    }
     let response = AuthResponse::json(&Redirect {
         two_factor_redirect: true,
         two_factor_methods: methods,

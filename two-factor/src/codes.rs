@@ -73,6 +73,11 @@ pub(crate) fn matching_step(secret: &[u8], code: &str, unix_time: u64) -> Option
     found
 }
 
+/// A new 6-digit code to send by email.
+pub(crate) fn new_otp() -> String {
+    format!("{:06}", rand::thread_rng().gen_range(0..1_000_000u32))
+}
+
 /// Ten new backup codes, `xxxxx-xxxxx` from letters and digits.
 pub(crate) fn new_backup_codes() -> Vec<String> {
     (0..BACKUP_CODES)
@@ -87,9 +92,9 @@ pub(crate) fn new_backup_codes() -> Vec<String> {
         .collect()
 }
 
-/// What is stored for a backup code: its SHA-256, hex. The codes carry 59
-/// bits of randomness each and are single-use, so a fast hash suffices.
-pub(crate) fn backup_digest(code: &str) -> String {
+/// SHA-256, hex: what is stored for a backup code (the codes carry 59
+/// bits of randomness each and are single-use, so a fast hash suffices).
+pub(crate) fn digest(code: &str) -> String {
     Sha256::digest(code.trim().as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -99,7 +104,7 @@ pub(crate) fn backup_digest(code: &str) -> String {
 /// The stored digests without the one `code` matches, or `None` when it
 /// matches none (each digest compared in constant time).
 pub(crate) fn use_backup_code(stored: &[String], code: &str) -> Option<Vec<String>> {
-    let digest = backup_digest(code);
+    let digest = digest(code);
     let mut used = false;
     let rest = stored
         .iter()

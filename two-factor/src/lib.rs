@@ -11,6 +11,8 @@
 //!   `verify-backup-code`, which can also trust the device for 30 days.
 //! - `get-totp-uri`, `generate-backup-codes` and `disable` (password-confirmed)
 //!   manage it.
+//! - With [`TwoFactorPlugin::otp_by_email`], `send-otp` / `verify-otp` offer a
+//!   code by email as well (or instead, with `enable({method: "otp"})`).
 //!
 //! The plugin owns the `twoFactor` table and the user's `twoFactorEnabled`
 //! column, created by its own migration when the instance is built.
@@ -49,18 +51,28 @@ mod secret;
 mod store;
 
 /// The plugin's schema, applied when an instance with the plugin is built.
-const MIGRATIONS: &[Migration] = &[Migration::new(
-    1,
-    "two_factor",
-    include_str!("../migrations/sqlite/0001_two_factor.sql"),
-    include_str!("../migrations/postgres/0001_two_factor.sql"),
-)];
+const MIGRATIONS: &[Migration] = &[
+    Migration::new(
+        1,
+        "two_factor",
+        include_str!("../migrations/sqlite/0001_two_factor.sql"),
+        include_str!("../migrations/postgres/0001_two_factor.sql"),
+    ),
+    Migration::new(
+        2,
+        "two_factor_otp",
+        include_str!("../migrations/sqlite/0002_two_factor_otp.sql"),
+        include_str!("../migrations/postgres/0002_two_factor_otp.sql"),
+    ),
+];
 
 /// Two-factor authentication by authenticator app (TOTP, RFC 6238) with
 /// backup codes and trusted devices.
 #[derive(Clone, Debug)]
 pub struct TwoFactorPlugin {
     issuer: Option<String>,
+    otp_by_email: bool,
+    otp_lifetime: Duration,
     challenge_lifetime: Duration,
     trust_lifetime: Duration,
     lockout: Lockout,
@@ -80,6 +92,8 @@ impl TwoFactorPlugin {
     pub fn new() -> Self {
         TwoFactorPlugin {
             issuer: None,
+            otp_by_email: false,
+            otp_lifetime: Duration::from_secs(3 * 60),
             challenge_lifetime: Duration::from_secs(10 * 60),
             trust_lifetime: Duration::from_secs(30 * 24 * 3600),
             lockout: Lockout {
@@ -92,6 +106,15 @@ impl TwoFactorPlugin {
     /// The name authenticator apps show next to the code (the app's name).
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Also offer codes by email (`send-otp` / `verify-otp`, the method `otp`):
+    /// a 6-digit code, valid 3 minutes, 5 attempts, sent through the app's
+    /// [`EmailSender`](better_auth::email::EmailSender). Off by default, as in
+    /// Better Auth: an emailed code is only as strong as the mailbox.
+    pub fn otp_by_email(mut self, on: bool) -> Self {
+        self.otp_by_email = on;
         self
     }
 
@@ -208,21 +231,23 @@ impl Plugin for TwoFactorPlugin {
                 Route::new(
                     Method::POST,
                     "/two-factor/send-otp",
-                    "Email a sign-in code (not configured: answers 400)",
-                    |ctx, request| Box::pin(routes::otp_not_configured(ctx, request)),
+                    "Email a one-time code (with otp_by_email; else 400 OTP_NOT_CONFIGURED)",
+                    |ctx, request| Box::pin(routes::send_otp(ctx, request)),
                 )
+                .optional_body::<routes::SendOtpBody>()
                 .returns::<routes::Status>()
-                .errors(&[400]),
+                .errors(&[400, 401]),
             )
             .route(
                 Route::new(
                     Method::POST,
                     "/two-factor/verify-otp",
-                    "Verify an emailed code (not configured: answers 400)",
-                    |ctx, request| Box::pin(routes::otp_not_configured(ctx, request)),
+                    "Verify an emailed code: finish sign-in or setup",
+                    |ctx, request| Box::pin(routes::verify_otp(ctx, request)),
                 )
-                .returns::<routes::Status>()
-                .errors(&[400]),
+                .body::<routes::VerifyBody>()
+                .returns::<routes::Verified>()
+                .errors(&[400, 401, 429]),
             );
     }
 }

@@ -34,14 +34,17 @@ pub(crate) struct EnableBody {
     issuer: Option<String>,
 }
 
-/// `{"method": "totp", "totpURI", "backupCodes"}`.
+/// `{"method": "totp", "totpURI", "backupCodes"}`, or `{"method": "otp"}`.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Enabled {
+    /// `totp` or `otp`.
     method: &'static str,
-    #[serde(rename = "totpURI")]
-    totp_uri: String,
-    #[serde(rename = "backupCodes")]
-    backup_codes: Vec<String>,
+    /// For `totp`: the URI to show as a QR code.
+    #[serde(rename = "totpURI", skip_serializing_if = "Option::is_none")]
+    totp_uri: Option<String>,
+    /// For `totp`: the backup codes, shown this once.
+    #[serde(rename = "backupCodes", skip_serializing_if = "Option::is_none")]
+    backup_codes: Option<Vec<String>>,
 }
 
 /// Body of the password-confirmed routes.
@@ -137,7 +140,16 @@ pub(crate) async fn enable(ctx: &AuthContext, request: AuthRequest) -> Result<Au
     let current = confirmed(ctx, &request, body.password.as_deref()).await?;
     match body.method.as_deref() {
         None | Some("totp") => {}
-        Some("otp") => return Err(bad_request("OTP_NOT_CONFIGURED", "OTP is not available")),
+        Some("otp") if challenge::settings(ctx).otp_by_email => {
+            // Codes by email need no setup: on at once.
+            store::set_enabled(ctx.database(), &current.user.id, true, ctx.now()).await?;
+            return Ok(AuthResponse::json(&Enabled {
+                method: "otp",
+                totp_uri: None,
+                backup_codes: None,
+            }));
+        }
+        Some("otp") => return Err(otp_not_configured()),
         Some(_) => {
             return Err(Error::Validation(
                 "method must be \"totp\" or \"otp\"".into(),
@@ -156,7 +168,7 @@ pub(crate) async fn enable(ctx: &AuthContext, request: AuthRequest) -> Result<Au
     }
     let totp_secret = codes::new_secret();
     let backup = codes::new_backup_codes();
-    let digests: Vec<String> = backup.iter().map(|c| codes::backup_digest(c)).collect();
+    let digests: Vec<String> = backup.iter().map(|c| codes::digest(c)).collect();
     store::start_setup(
         db,
         &current.user.id,
@@ -166,8 +178,12 @@ pub(crate) async fn enable(ctx: &AuthContext, request: AuthRequest) -> Result<Au
     .await?;
     Ok(AuthResponse::json(&Enabled {
         method: "totp",
-        totp_uri: codes::totp_uri(&totp_secret, &issuer(ctx, body.issuer), &current.user.email),
-        backup_codes: backup,
+        totp_uri: Some(codes::totp_uri(
+            &totp_secret,
+            &issuer(ctx, body.issuer),
+            &current.user.email,
+        )),
+        backup_codes: Some(backup),
     }))
 }
 
@@ -212,7 +228,7 @@ pub(crate) async fn generate_backup_codes(
         .await?
         .ok_or_else(not_enabled)?;
     let backup = codes::new_backup_codes();
-    let digests: Vec<String> = backup.iter().map(|c| codes::backup_digest(c)).collect();
+    let digests: Vec<String> = backup.iter().map(|c| codes::digest(c)).collect();
     if !store::swap_backup_codes(ctx.database(), &row.id, &row.backup_codes, &digests).await? {
         return Err(Error::plugin(
             StatusCode::CONFLICT,
@@ -294,7 +310,7 @@ pub(crate) async fn verify_backup_code(
         .await?
         .ok_or_else(|| bad_request("BACKUP_CODES_NOT_ENABLED", "Backup codes aren't enabled"))?;
     check_lock(ctx, &row)?;
-    let used = codes::use_backup_code(&row.backup_digests(), &body.code);
+    let used = codes::use_backup_code(&row.digests(), &body.code);
     // Swapped only if unchanged: the same code used twice at once counts once.
     let accepted = match &used {
         Some(rest) => store::swap_backup_codes(db, &row.id, &row.backup_codes, rest).await?,
@@ -321,11 +337,118 @@ pub(crate) async fn verify_backup_code(
     challenge::finish(ctx, &request, target, body.trust_device.unwrap_or(false)).await
 }
 
-/// `send-otp` and `verify-otp` without an OTP sender: 400, as Better Auth
-/// answers when its `otpOptions.sendOTP` is not set.
-pub(crate) async fn otp_not_configured(
-    _ctx: &AuthContext,
-    _request: AuthRequest,
-) -> Result<AuthResponse> {
-    Err(bad_request("OTP_NOT_CONFIGURED", "OTP is not available"))
+/// Body of `send-otp` (as Better Auth's; nothing in it is needed).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SendOtpBody {
+    /// Accepted for compatibility; trust is asked for at `verify-otp`.
+    #[allow(dead_code)]
+    trust_device: Option<bool>,
+}
+
+fn otp_not_configured() -> Error {
+    bad_request("OTP_NOT_CONFIGURED", "OTP is not available")
+}
+
+/// Attempts allowed per emailed code.
+const OTP_ATTEMPTS: i32 = 5;
+
+/// What an emailed code is stored under: the pending sign-in (its challenge
+/// token's digest) or the signed-in session.
+fn otp_key(target: &Target) -> String {
+    match target {
+        Target::Session(current) => format!("session:{}", current.session.id),
+        Target::Challenge { token, .. } => format!("challenge:{}", codes::digest(token)),
+    }
+}
+
+/// The stored form of a code: a digest of its HMAC under the app's secret
+/// (bound to the key), so neither the code nor a guessable hash of it is stored.
+fn otp_hash(ctx: &AuthContext, key: &str, code: &str) -> String {
+    // `sign` answers `value.signature`: only a digest of it is kept.
+    codes::digest(&ctx.sign(&format!("two-factor-otp:{key}:{}", code.trim())))
+}
+
+pub(crate) async fn send_otp(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    let plugin = challenge::settings(ctx);
+    if !plugin.otp_by_email {
+        return Err(otp_not_configured());
+    }
+    let target = challenge::target(ctx, &request).await?;
+    let key = otp_key(&target);
+    let code = codes::new_otp();
+    let now = ctx.now();
+    let lifetime =
+        chrono::Duration::from_std(plugin.otp_lifetime).unwrap_or(chrono::Duration::minutes(3));
+    let user = target.user().clone();
+    store::put_otp(
+        ctx.database(),
+        &key,
+        &user.id,
+        &otp_hash(ctx, &key, &code),
+        now,
+        now + lifetime,
+    )
+    .await?;
+    let detached = ctx.detached();
+    let minutes = plugin.otp_lifetime.as_secs().div_ceil(60);
+    ctx.spawn_background("two-factor code email", async move {
+        detached
+            .send_email(better_auth::email::Email::code(
+                better_auth::email::EmailKind::Other("two-factor-otp"),
+                &user.email,
+                "Your sign-in code",
+                "sign in",
+                &code,
+                minutes,
+            ))
+            .await
+    });
+    Ok(AuthResponse::json(&Status { status: true }))
+}
+
+pub(crate) async fn verify_otp(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    if !challenge::settings(ctx).otp_by_email {
+        return Err(otp_not_configured());
+    }
+    let body: VerifyBody = request.json()?;
+    let target = challenge::target(ctx, &request).await?;
+    let db = ctx.database();
+    let user_id = target.user().id.clone();
+    let row = store::find(db, &user_id).await?;
+    if let Some(row) = &row {
+        check_lock(ctx, row)?;
+    }
+    let key = otp_key(&target);
+    let stored = match store::attempt_otp(db, &key, ctx.now(), OTP_ATTEMPTS).await? {
+        store::OtpAttempt::Missing => {
+            return Err(bad_request("OTP_HAS_EXPIRED", "OTP has expired"));
+        }
+        store::OtpAttempt::Spent => {
+            return Err(bad_request(
+                "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE",
+                "Too many attempts. Please request a new code.",
+            ));
+        }
+        store::OtpAttempt::Hash(hash) => hash,
+    };
+    let given = otp_hash(ctx, &key, &body.code);
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(
+        stored.as_bytes(),
+        given.as_bytes(),
+    )) {
+        if let Some(row) = &row {
+            record_failure(ctx, row).await?;
+        }
+        return Err(invalid_code());
+    }
+    store::delete_otp(db, &key).await?;
+    if let Some(row) = &row {
+        store::reset_failures(db, &row.id).await?;
+    }
+    if matches!(target, Target::Session(_)) && !store::is_enabled(db, &user_id).await? {
+        // A code by email, verified while signed in: two-factor is on from now.
+        store::set_enabled(db, &user_id, true, ctx.now()).await?;
+    }
+    challenge::finish(ctx, &request, target, body.trust_device.unwrap_or(false)).await
 }

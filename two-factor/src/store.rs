@@ -45,7 +45,7 @@ impl TwoFactorRow {
         self.verified != Some(false)
     }
 
-    pub(crate) fn backup_digests(&self) -> Vec<String> {
+    pub(crate) fn digests(&self) -> Vec<String> {
         serde_json::from_str(&self.backup_codes).unwrap_or_default()
     }
 
@@ -98,9 +98,9 @@ pub(crate) async fn start_setup(
     db: &Database,
     user_id: &str,
     sealed_secret: &str,
-    backup_digests: &[String],
+    digests: &[String],
 ) -> Result<()> {
-    let codes = serde_json::to_string(backup_digests).expect("strings serialise");
+    let codes = serde_json::to_string(digests).expect("strings serialise");
     let id: String = rand::thread_rng()
         .sample_iter(&Alphanumeric)
         .take(32)
@@ -206,6 +206,82 @@ pub(crate) async fn delete(db: &Database, user_id: &str) -> Result<()> {
     let sql = r#"DELETE FROM "twoFactor" WHERE "userId" = $1"#;
     on_pool!(db, |pool| {
         sqlx::query(sql).bind(user_id).execute(pool).await?;
+    });
+    Ok(())
+}
+
+/// What a code sent by email looks like when a verification comes for it.
+pub(crate) enum OtpAttempt {
+    /// None sent, or expired.
+    Missing,
+    /// Its attempts are spent: a new code must be asked for.
+    Spent,
+    /// The stored HMAC of the code; this attempt is counted.
+    Hash(String),
+}
+
+/// Stores the code for `key` (replacing an earlier one, attempts back to
+/// zero), and deletes every expired code.
+pub(crate) async fn put_otp(
+    db: &Database,
+    key: &str,
+    user_id: &str,
+    code_hash: &str,
+    now: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> Result<()> {
+    let purge = r#"DELETE FROM "twoFactorOtp" WHERE "expiresAt" < $1"#;
+    let put = r#"INSERT INTO "twoFactorOtp" ("key", "userId", "codeHash", "attempts", "expiresAt")
+        VALUES ($1, $2, $3, 0, $4)
+        ON CONFLICT ("key") DO UPDATE SET "codeHash" = excluded."codeHash", "attempts" = 0,
+            "expiresAt" = excluded."expiresAt""#;
+    on_pool!(db, |pool| {
+        sqlx::query(purge)
+            .bind(Timestamp::new(now))
+            .execute(pool)
+            .await?;
+        sqlx::query(put)
+            .bind(key)
+            .bind(user_id)
+            .bind(code_hash)
+            .bind(Timestamp::new(expires))
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Counts one attempt at the code for `key`, atomically, unless `max` are spent.
+pub(crate) async fn attempt_otp(
+    db: &Database,
+    key: &str,
+    now: DateTime<Utc>,
+    max: i32,
+) -> Result<OtpAttempt> {
+    let find = r#"SELECT "expiresAt" FROM "twoFactorOtp" WHERE "key" = $1"#;
+    let count = r#"UPDATE "twoFactorOtp" SET "attempts" = "attempts" + 1
+        WHERE "key" = $1 AND "attempts" < $2 RETURNING "codeHash""#;
+    Ok(on_pool!(db, |pool| {
+        let expires: Option<(Timestamp,)> =
+            sqlx::query_as(find).bind(key).fetch_optional(pool).await?;
+        match expires {
+            Some((at,)) if at.get() > now => {
+                let hash: Option<(String,)> = sqlx::query_as(count)
+                    .bind(key)
+                    .bind(max)
+                    .fetch_optional(pool)
+                    .await?;
+                hash.map_or(OtpAttempt::Spent, |(h,)| OtpAttempt::Hash(h))
+            }
+            _ => OtpAttempt::Missing,
+        }
+    }))
+}
+
+pub(crate) async fn delete_otp(db: &Database, key: &str) -> Result<()> {
+    let sql = r#"DELETE FROM "twoFactorOtp" WHERE "key" = $1"#;
+    on_pool!(db, |pool| {
+        sqlx::query(sql).bind(key).execute(pool).await?;
     });
     Ok(())
 }

@@ -252,6 +252,7 @@ async fn s66_routes_are_rate_limited() {
     let server = common::server_with(
         Backend::Sqlite,
         better_auth::rate_limit::RateLimitConfig::default(),
+        common::plugin(),
     )
     .await
     .unwrap();
@@ -398,5 +399,128 @@ both_backends!(
         assert_eq!(again.status, 200, "{again:?}");
         let new_app = App::from_uri(again.body["totpURI"].as_str().unwrap());
         assert_ne!(new_app.code(&server, 0), "", "a code");
+    }
+);
+
+async fn on_otp_server<F, Fut>(backend: Backend, body: F)
+where
+    F: FnOnce(TestServer) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let plugin = common::plugin().otp_by_email(true);
+    let limits = better_auth::rate_limit::RateLimitConfig::disabled();
+    if let Some(server) = common::server_with(backend, limits, plugin).await {
+        body(server).await;
+    }
+}
+
+/// The stored form of every emailed code, as text.
+async fn stored_codes(server: &TestServer) -> Vec<String> {
+    let sql = r#"SELECT "codeHash" FROM "twoFactorOtp""#;
+    match server.database.pool() {
+        PoolRef::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        PoolRef::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        _ => unreachable!(),
+    }
+}
+
+// S69: a code sent by email finishes only the sign-in it was sent for, once,
+// within three minutes and five attempts; it is stored as an HMAC, never as
+// the code. Turning two-factor on by email needs no authenticator.
+both_backends!(
+    s69_emailed_codes_are_bound_single_use_and_short_lived,
+    on_otp_server,
+    |server: TestServer| async move {
+        let email = "s69@example.com";
+        let mut browser = Browser::new(&server);
+        browser
+            .post(
+                "/sign-up/email",
+                json!({ "name": "Ada", "email": email, "password": PASSWORD }),
+            )
+            .await;
+        let on = browser
+            .post(
+                "/two-factor/enable",
+                json!({ "password": PASSWORD, "method": "otp" }),
+            )
+            .await;
+        assert_eq!(on.status, 200, "{on:?}");
+        assert_eq!(on.body, json!({ "method": "otp" }));
+        browser.sign_out().await;
+
+        let challenge = sign_in(&mut browser, email).await;
+        assert_eq!(challenge.body["twoFactorMethods"], json!(["otp"]));
+        let sent = browser.post("/two-factor/send-otp", json!({})).await;
+        assert_eq!(sent.status, 200, "{sent:?}");
+        let code = server.last_code(email).await;
+        assert!(
+            stored_codes(&server)
+                .await
+                .iter()
+                .all(|c| !c.contains(&code)),
+            "the code is stored as is"
+        );
+        // Another pending sign-in of the same user cannot use it.
+        let mut other = Browser::new(&server);
+        sign_in(&mut other, email).await;
+        let elsewhere = other
+            .post("/two-factor/verify-otp", json!({ "code": code }))
+            .await;
+        assert_eq!(elsewhere.status, 400, "{elsewhere:?}");
+        assert_eq!(elsewhere.body["code"], "OTP_HAS_EXPIRED");
+        // Its own: once.
+        let done = browser
+            .post("/two-factor/verify-otp", json!({ "code": code }))
+            .await;
+        assert_eq!(done.status, 200, "{done:?}");
+        assert_eq!(done.body["user"]["email"], email);
+        assert_eq!(
+            browser.get("/get-session").await.body["user"]["email"],
+            email
+        );
+
+        // Five wrong attempts spend a code: the right one is refused after.
+        other.post("/two-factor/send-otp", json!({})).await;
+        let code = server.last_code(email).await;
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        for attempt in 1..=5 {
+            let answer = other
+                .post("/two-factor/verify-otp", json!({ "code": wrong }))
+                .await;
+            assert_eq!(answer.status, 401, "attempt {attempt}: {answer:?}");
+        }
+        let spent = other
+            .post("/two-factor/verify-otp", json!({ "code": code }))
+            .await;
+        assert_eq!(spent.status, 400, "{spent:?}");
+        assert_eq!(spent.body["code"], "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE");
+
+        // A new code, three minutes late: expired.
+        other.post("/two-factor/send-otp", json!({})).await;
+        let code = server.last_code(email).await;
+        server.clock.advance(Duration::from_secs(181));
+        let late = other
+            .post("/two-factor/verify-otp", json!({ "code": code }))
+            .await;
+        assert_eq!(late.status, 400, "{late:?}");
+        assert_eq!(late.body["code"], "OTP_HAS_EXPIRED");
+    }
+);
+
+// Without `otp_by_email`, the email routes answer as Better Auth does
+// without a sender: 400 OTP_NOT_CONFIGURED.
+both_backends!(
+    otp_is_off_by_default,
+    on_server,
+    |server: TestServer| async move {
+        let (mut browser, _, _) = user_with_two_factor(&server, "nootp@example.com").await;
+        sign_in(&mut browser, "nootp@example.com").await;
+        for path in ["/two-factor/send-otp", "/two-factor/verify-otp"] {
+            let answer = browser.post(path, json!({ "code": "123456" })).await;
+            assert_eq!(answer.status, 400, "{path}: {answer:?}");
+            assert_eq!(answer.body["code"], "OTP_NOT_CONFIGURED");
+        }
+        assert!(server.mail.messages().is_empty());
     }
 );

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use better_auth::email::MemoryEmailSender;
 use better_auth::integrations::axum::AxumIntegration;
 use better_auth::plugins::{EmailPasswordPlugin, SessionManagementPlugin};
 use better_auth::rate_limit::RateLimitConfig;
@@ -24,6 +25,8 @@ pub(crate) struct TestServer {
     pub(crate) base: String,
     pub(crate) clock: ManualClock,
     pub(crate) database: Database,
+    /// Every email the server sent.
+    pub(crate) mail: MemoryEmailSender,
     pub(crate) _scratch: Scratch,
     task: tokio::task::JoinHandle<()>,
 }
@@ -37,28 +40,39 @@ impl Drop for TestServer {
 /// Starts a server on `backend` with rate limits off (the lockout and the
 /// codes are what is tested), or `None` when PostgreSQL is skipped.
 pub(crate) async fn server(backend: Backend) -> Option<TestServer> {
-    server_with(backend, RateLimitConfig::disabled()).await
+    server_with(backend, RateLimitConfig::disabled(), plugin()).await
 }
 
-pub(crate) async fn server_with(backend: Backend, limits: RateLimitConfig) -> Option<TestServer> {
+/// The plugin as the tests use it.
+pub(crate) fn plugin() -> TwoFactorPlugin {
+    TwoFactorPlugin::new().issuer("Test")
+}
+
+pub(crate) async fn server_with(
+    backend: Backend,
+    limits: RateLimitConfig,
+    plugin: TwoFactorPlugin,
+) -> Option<TestServer> {
     let scratch = Scratch::open(backend, "a two-factor test").await?;
     let database = Database::connect(&scratch.url).await.unwrap();
     run_migrations(&database).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let clock = ManualClock::new();
+    let mail = MemoryEmailSender::new();
     let auth = Arc::new(
         BetterAuth::new(
             AuthConfig::new("two-factor-test-secret-two-factor-test-secret")
                 .base_url(&base)
                 .base_path("/api/auth")
                 .clock(Arc::new(clock.clone()))
+                .email_sender(Arc::new(mail.clone()))
                 .rate_limit(limits),
         )
         .database(database.clone())
         .plugin(EmailPasswordPlugin::new())
         .plugin(SessionManagementPlugin::new())
-        .plugin(TwoFactorPlugin::new().issuer("Test"))
+        .plugin(plugin)
         .build()
         .await
         .unwrap(),
@@ -78,6 +92,7 @@ pub(crate) async fn server_with(backend: Backend, limits: RateLimitConfig) -> Op
         base,
         clock,
         database,
+        mail,
         _scratch: scratch,
         task,
     })
@@ -237,4 +252,23 @@ pub(crate) async fn sign_in(browser: &mut Browser, email: &str) -> Answer {
             json!({ "email": email, "password": PASSWORD }),
         )
         .await
+}
+
+impl TestServer {
+    /// The code in the last email sent to `to`.
+    pub(crate) async fn last_code(&self, to: &str) -> String {
+        for _ in 0..100 {
+            if let Some(email) = self.mail.messages().iter().rev().find(|m| m.to == to) {
+                let code: String = email
+                    .text
+                    .split_whitespace()
+                    .find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit()))
+                    .expect("a 6-digit code")
+                    .to_owned();
+                return code;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no email to {to}");
+    }
 }
