@@ -8,6 +8,8 @@
 //! [`both_backends!`] makes the two variants of a test. The crate using it needs `tokio`
 //! (with `macros` and `rt-multi-thread`) among its dev-dependencies.
 
+pub mod browser;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -81,6 +81,8 @@ pub(crate) async fn set_enabled(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let sql = r#"UPDATE "user" SET "twoFactorEnabled" = $1, "updatedAt" = $2 WHERE "id" = $3"#;
+    // The user row changes: the session cache must not answer with it as it was.
+    let _change = db.change_guard();
     on_pool!(db, |pool| {
         sqlx::query(sql)
             .bind(enabled)

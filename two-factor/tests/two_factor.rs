@@ -56,7 +56,7 @@ both_backends!(
         );
 
         // The same challenge again (replayed), with a valid new code: refused.
-        let mut replay = Browser::new(&server);
+        let mut replay = Browser::new(&server.base);
         replay
             .jar
             .insert("better-auth.two_factor".into(), challenge_cookie);
@@ -84,7 +84,7 @@ both_backends!(
         assert_eq!(late.body["code"], "INVALID_TWO_FACTOR_COOKIE");
 
         // No challenge at all.
-        let none = Browser::new(&server)
+        let none = Browser::new(&server.base)
             .post("/two-factor/verify-totp", json!({ "code": "123456" }))
             .await;
         assert_eq!(none.status, 401);
@@ -107,7 +107,7 @@ both_backends!(
     s64_secrets_are_sealed_at_rest,
     on_server,
     |server: TestServer| async move {
-        let mut browser = Browser::new(&server);
+        let mut browser = Browser::new(&server.base);
         browser
             .post(
                 "/sign-up/email",
@@ -158,7 +158,7 @@ both_backends!(
     on_server,
     |server: TestServer| async move {
         let (mut first, app, backup) = user_with_two_factor(&server, "s65@example.com").await;
-        let mut second = Browser::new(&server);
+        let mut second = Browser::new(&server.base);
         sign_in(&mut first, "s65@example.com").await;
         sign_in(&mut second, "s65@example.com").await;
         let code = app.code(&server, 0);
@@ -187,7 +187,7 @@ both_backends!(
             )
             .await;
         assert_eq!(used.status, 200, "{used:?}");
-        let mut third = Browser::new(&server);
+        let mut third = Browser::new(&server.base);
         sign_in(&mut third, "s65@example.com").await;
         let replayed = third
             .post(
@@ -256,7 +256,7 @@ async fn s66_routes_are_rate_limited() {
     )
     .await
     .unwrap();
-    let mut browser = Browser::new(&server);
+    let mut browser = Browser::new(&server.base);
     let mut statuses = Vec::new();
     for _ in 0..4 {
         statuses.push(
@@ -275,7 +275,7 @@ both_backends!(
     s67_changes_need_the_password,
     on_server,
     |server: TestServer| async move {
-        let mut browser = Browser::new(&server);
+        let mut browser = Browser::new(&server.base);
         browser
             .post(
                 "/sign-up/email",
@@ -309,7 +309,7 @@ both_backends!(
             assert_eq!(answer.body["code"], "INVALID_PASSWORD", "{path}");
         }
         // Without a session: 401 on every one.
-        let mut stranger = Browser::new(&server);
+        let mut stranger = Browser::new(&server.base);
         for path in ["/two-factor/enable", "/two-factor/disable"] {
             let answer = stranger.post(path, json!({ "password": PASSWORD })).await;
             assert_eq!(answer.status, 401, "{path}: {answer:?}");
@@ -353,7 +353,7 @@ both_backends!(
         let _ = other_app;
 
         // A forged cookie: challenged.
-        let mut forger = Browser::new(&server);
+        let mut forger = Browser::new(&server.base);
         let (token, _) = trust_cookie.split_once('.').unwrap();
         forger.jar.insert(
             "better-auth.trust_device".into(),
@@ -432,7 +432,7 @@ both_backends!(
     on_otp_server,
     |server: TestServer| async move {
         let email = "s69@example.com";
-        let mut browser = Browser::new(&server);
+        let mut browser = Browser::new(&server.base);
         browser
             .post(
                 "/sign-up/email",
@@ -462,7 +462,7 @@ both_backends!(
             "the code is stored as is"
         );
         // Another pending sign-in of the same user cannot use it.
-        let mut other = Browser::new(&server);
+        let mut other = Browser::new(&server.base);
         sign_in(&mut other, email).await;
         let elsewhere = other
             .post("/two-factor/verify-otp", json!({ "code": code }))

@@ -200,8 +200,17 @@ impl Database {
 
     /// Marks a write to sessions or users, before it starts and after it ends
     /// (when the guard drops): cache entries read while it runs are not
-    /// served after it.
-    pub(crate) fn change_guard(&self) -> ChangeGuard<'_> {
+    /// served after it. A plugin that writes the `user` or `session` table
+    /// through [`Database::pool`] holds one across the write, so this server's
+    /// session cache never answers with the row as it was.
+    ///
+    /// ```
+    /// # async fn f(db: &better_auth::store::Database) {
+    /// let _change = db.change_guard();
+    /// // UPDATE "user" SET ... through db.pool()
+    /// # }
+    /// ```
+    pub fn change_guard(&self) -> ChangeGuard<'_> {
         self.note_change();
         ChangeGuard(self)
     }
@@ -226,8 +235,10 @@ impl Database {
     }
 }
 
-/// See [`Database::change_guard`].
-pub(crate) struct ChangeGuard<'a>(&'a Database);
+/// A write to sessions or users in progress: see [`Database::change_guard`].
+#[must_use = "the guard marks the write when it drops: hold it across the write"]
+#[derive(Debug)]
+pub struct ChangeGuard<'a>(&'a Database);
 
 impl Drop for ChangeGuard<'_> {
     fn drop(&mut self) {

@@ -153,6 +153,56 @@ fn created(result: std::result::Result<(), sqlx::Error>, user: User) -> Result<U
     }
 }
 
+/// Creates a user with no account at all, for a sign-in method that proves
+/// the email itself (a magic link, an emailed code). A taken email is
+/// [`Error::UserAlreadyExists`].
+pub async fn create(db: &Database, new: NewUser<'_>, now: DateTime<Utc>) -> Result<User> {
+    let user = user_row(new, now);
+    let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
+        insert_user!(&user).execute(pool).await.map(|_| ())
+    });
+    created(result, user)
+}
+
+/// Hands a user whose email was never proven to whoever just proved it (a
+/// magic link, an emailed code): every way in that predates the proof (the
+/// password, provider links, sessions) is removed and the email marked
+/// verified, in one transaction, so the owner inherits nothing an earlier
+/// claimant set up. Returns how many sessions ended; a user verified
+/// meanwhile is left alone (0).
+pub async fn claim_unverified(db: &Database, id: &str, now: DateTime<Utc>) -> Result<u64> {
+    let _change = db.change_guard();
+    let ended = on_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let claimed = sqlx::query(
+            r#"UPDATE "user" SET "emailVerified" = $2, "updatedAt" = $3
+               WHERE "id" = $1 AND "emailVerified" = $4"#,
+        )
+        .bind(id)
+        .bind(true)
+        .bind(Timestamp(now))
+        .bind(false)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            return Ok(0);
+        }
+        sqlx::query(r#"DELETE FROM "account" WHERE "userId" = $1"#)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let ended = sqlx::query(r#"DELETE FROM "session" WHERE "userId" = $1"#)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        ended
+    });
+    Ok(ended)
+}
+
 /// Creates a user and its credential account (`providerId = "credential"`,
 /// `accountId` = the user id) in one transaction. A taken email is
 /// [`Error::UserAlreadyExists`], also when two sign-ups race (S27).

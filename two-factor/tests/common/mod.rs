@@ -2,7 +2,6 @@
 //! a fresh database (SQLite or PostgreSQL), a manual clock, and a client that
 //! keeps cookies as a browser does.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -13,9 +12,10 @@ use better_auth::plugins::{EmailPasswordPlugin, SessionManagementPlugin};
 use better_auth::rate_limit::RateLimitConfig;
 use better_auth::store::Database;
 use better_auth::{AuthConfig, BetterAuth, Clock, ManualClock, run_migrations};
+pub(crate) use better_auth_test_support::browser::{Answer, Browser};
 use better_auth_test_support::{Backend, Scratch};
 use better_auth_two_factor::TwoFactorPlugin;
-use serde_json::{Value, json};
+use serde_json::json;
 use totp_rs::{Algorithm, Secret, TOTP};
 
 pub(crate) const PASSWORD: &str = "a long two-factor passphrase";
@@ -98,92 +98,6 @@ pub(crate) async fn server_with(
     })
 }
 
-/// An answer: status, JSON body, and the cookies it set (`""` = cleared).
-#[derive(Debug)]
-pub(crate) struct Answer {
-    pub(crate) status: u16,
-    pub(crate) body: Value,
-    pub(crate) cookies: HashMap<String, String>,
-    pub(crate) auth_token: Option<String>,
-}
-
-/// A browser: one cookie jar, the app's origin on every request.
-pub(crate) struct Browser {
-    base: String,
-    http: reqwest::Client,
-    pub(crate) jar: HashMap<String, String>,
-}
-
-impl Browser {
-    pub(crate) fn new(server: &TestServer) -> Self {
-        Browser {
-            base: server.base.clone(),
-            http: reqwest::Client::new(),
-            jar: HashMap::new(),
-        }
-    }
-
-    pub(crate) async fn post(&mut self, path: &str, body: Value) -> Answer {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    pub(crate) async fn get(&mut self, path: &str) -> Answer {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-
-    async fn send(&mut self, method: reqwest::Method, path: &str, body: Option<Value>) -> Answer {
-        let cookie = self
-            .jar
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let mut request = self
-            .http
-            .request(method, format!("{}/api/auth{path}", self.base))
-            .header("origin", &self.base)
-            .header("cookie", cookie);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let resp = request.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let auth_token = resp
-            .headers()
-            .get("set-auth-token")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let mut cookies = HashMap::new();
-        for line in resp.headers().get_all("set-cookie") {
-            let line = line.to_str().unwrap();
-            let pair = line.split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            let cleared = value.is_empty() || line.to_ascii_lowercase().contains("max-age=0");
-            if cleared {
-                self.jar.remove(name);
-                cookies.insert(name.to_owned(), String::new());
-            } else {
-                self.jar.insert(name.to_owned(), value.to_owned());
-                cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        let text = resp.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Answer {
-            status,
-            body,
-            cookies,
-            auth_token,
-        }
-    }
-
-    /// Signs out and forgets the session (keeping other cookies, as a browser does).
-    pub(crate) async fn sign_out(&mut self) {
-        let answer = self.post("/sign-out", json!({})).await;
-        assert_eq!(answer.status, 200, "{answer:?}");
-        assert_eq!(self.get("/get-session").await.body, Value::Null);
-    }
-}
-
 /// The authenticator app: codes from the URI `enable` answered.
 pub(crate) struct App {
     totp: TOTP,
@@ -217,7 +131,7 @@ pub(crate) async fn user_with_two_factor(
     server: &TestServer,
     email: &str,
 ) -> (Browser, App, Vec<String>) {
-    let mut browser = Browser::new(server);
+    let mut browser = Browser::new(&server.base);
     let answer = browser
         .post(
             "/sign-up/email",
