@@ -8,64 +8,17 @@
 // Usage: node two-factor.mjs http://127.0.0.1:PORT/api/auth SERVER_STDERR_FILE
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { createAuthClient } from "better-auth/client";
 import { twoFactorClient } from "better-auth/client/plugins";
+import { browser, lastEmailed } from "./browser.mjs";
 
 const baseURL = process.argv[2];
 const serverLog = process.argv[3];
 
-// The last code the server "sent" (printed) to `to`.
-async function lastEmailedCode(to) {
-  for (let i = 0; i < 50; i++) {
-    const lines = readFileSync(serverLog, "utf8").split("better-auth: ").filter((l) => l.includes(` to ${to} `));
-    const found = lines.length && lines[lines.length - 1].match(/code to sign in:\s+(\d{6})/);
-    if (found) return found[1];
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no code emailed to ${to}`);
-}
+const lastEmailedCode = (to) => lastEmailed(serverLog, to, /code to sign in:\s+(\d{6})/);
 const step = (name) => console.log(`ok  ${name}`);
 
-// With TRANSCRIPT set, every answer is written there as `METHOD /path STATUS
-// shape`, the shape being the JSON body's keys and value types: run against
-// two servers, the transcripts must be the same (js-client-check compares ours
-// with Better Auth's own server).
-const transcript = process.env.TRANSCRIPT;
-if (transcript) writeFileSync(transcript, "");
-function shape(value) {
-  if (Array.isArray(value)) return value.length ? [shape(value[0])] : [];
-  if (value === null) return "null";
-  if (typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, shape(value[k])]));
-  }
-  return typeof value;
-}
-
-// A cookie jar, as a browser would keep one.
-const jar = new Map();
-async function browserFetch(input, init = {}) {
-  const headers = new Headers(init.headers);
-  // A browser page on the app's origin sends it with every request.
-  headers.set("origin", new URL(baseURL).origin);
-  if (jar.size) headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
-  const res = await fetch(input, { ...init, headers });
-  if (transcript) {
-    const text = await res.clone().text();
-    let body = text;
-    try { body = shape(JSON.parse(text)); } catch {}
-    const path = new URL(input instanceof Request ? input.url : input).pathname.replace(/^.*\/api\/auth/, "");
-    appendFileSync(transcript, `${init.method ?? "GET"} ${path} ${res.status} ${JSON.stringify(body)}\n`);
-  }
-  for (const line of res.headers.getSetCookie()) {
-    const pair = line.split(";")[0];
-    const at = pair.indexOf("=");
-    const [name, value] = [pair.slice(0, at), pair.slice(at + 1)];
-    if (/max-age=0/i.test(line) || value === "") jar.delete(name);
-    else jar.set(name, value);
-  }
-  return res;
-}
+const { jar, fetch: browserFetch } = browser(baseURL);
 
 let redirected = null;
 const client = createAuthClient({

@@ -116,6 +116,9 @@ pub(crate) enum PluginKind {
     /// Two-factor authentication: authenticator apps, backup codes, trusted devices
     /// (the `better-auth-two-factor` crate).
     TwoFactor,
+    /// Sign in (and up) with a link sent by email (the `better-auth-magic-link` crate);
+    /// the app provides the email sender.
+    MagicLink,
 }
 
 /// Who creates Better Auth's tables.

@@ -51,6 +51,12 @@ pub(super) const TWO_FACTOR: PluginCrate = PluginCrate {
     folder: "two-factor",
 };
 
+/// Magic links.
+pub(super) const MAGIC_LINK: PluginCrate = PluginCrate {
+    name: "better-auth-magic-link",
+    folder: "magic-link",
+};
+
 /// Adds (or completes) `better-auth` and `dotenvy` in `[dependencies]`, and each of
 /// `plugins` from beside the runtime (an entry already there is kept).
 ///

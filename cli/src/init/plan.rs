@@ -272,7 +272,12 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
     seen.iter()
         // Social sign-in and two-factor come from other crates; the template writes
         // them apart.
-        .filter(|plugin| !matches!(plugin, PluginKind::Social | PluginKind::TwoFactor))
+        .filter(|plugin| {
+            !matches!(
+                plugin,
+                PluginKind::Social | PluginKind::TwoFactor | PluginKind::MagicLink
+            )
+        })
         .map(|plugin| {
             let (type_name, constructor, comment) = match plugin {
                 PluginKind::EmailPassword => (
@@ -290,7 +295,10 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
                     "PasswordManagementPlugin::new()",
                     "Change, forget and reset passwords.",
                 ),
-                PluginKind::Account | PluginKind::Social | PluginKind::TwoFactor => (
+                PluginKind::Account
+                | PluginKind::Social
+                | PluginKind::TwoFactor
+                | PluginKind::MagicLink => (
                     "AccountManagementPlugin",
                     "AccountManagementPlugin::new()",
                     "List and unlink the ways a user signs in.",
@@ -324,6 +332,8 @@ struct Settings<'a> {
     social: bool,
     /// Whether two-factor authentication is on.
     two_factor: bool,
+    /// Whether magic-link sign-in is on.
+    magic_link: bool,
     /// The flags.
     args: &'a InitArgs,
 }
@@ -382,6 +392,7 @@ pub(super) fn build(
         example_file,
         social: args.plugins.contains(&PluginKind::Social),
         two_factor: args.plugins.contains(&PluginKind::TwoFactor),
+        magic_link: args.plugins.contains(&PluginKind::MagicLink),
         args,
     };
     let vars = env_vars(&settings, facts, &wiring, &decisions.mount, &mut notes);
@@ -398,6 +409,7 @@ pub(super) fn build(
         &[
             settings.social.then_some(manifest::SOCIAL),
             settings.two_factor.then_some(manifest::TWO_FACTOR),
+            settings.magic_link.then_some(manifest::MAGIC_LINK),
         ]
         .into_iter()
         .flatten()
@@ -581,6 +593,13 @@ fn env_vars(
              .env. A provider whose two variables are empty stays off"
         ));
     }
+    if settings.magic_link {
+        notes.push(format!(
+            "magic links: POST {mount}/sign-in/magic-link mails a sign-in link; set an email \
+             sender (AuthConfig::email_sender in src/auth.rs) before production: until then \
+             links are only printed on the server's stderr"
+        ));
+    }
     if settings.two_factor {
         notes.push(format!(
             "two-factor: a signed-in user turns it on with POST {mount}/two-factor/enable and \
@@ -647,6 +666,7 @@ fn auth_module(
             plugins => plugin_context(&settings.args.plugins),
             social => settings.social,
             two_factor => settings.two_factor,
+            magic_link => settings.magic_link,
             issuer => package.name.clone(),
             state,
             serve_site => wiring.serve_site,

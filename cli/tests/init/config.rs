@@ -1034,14 +1034,22 @@ fn a_router_built_in_the_library_gets_the_module_in_the_library() {
     );
 }
 
-/// `--plugins ...,two-factor`: the two-factor crate beside the runtime, the plugin
-/// named after the package, and a note on how users turn it on.
+/// `--plugins ...,two-factor,magic-link`: the plugin crates beside the runtime, the
+/// two-factor issuer named after the package, and notes on what the app must do.
 #[test]
-fn two_factor_plugin_is_added_with_its_crate() {
+fn plugin_crates_are_added_beside_the_runtime() {
     let dir = fixture("hello");
     let stdout = init_ok(
         dir.path(),
-        &["--yes", "--plugins", "email-password,sessions,two-factor"],
+        &[
+            "--yes",
+            "--plugins",
+            "email-password,sessions,two-factor,magic-link",
+        ],
+    );
+    assert!(
+        stdout.contains("magic links: POST /auth/sign-in/magic-link"),
+        "{stdout}"
     );
     assert!(
         stdout
@@ -1070,5 +1078,10 @@ fn two_factor_plugin_is_added_with_its_crate() {
     assert!(
         auth.contains(".plugin(TwoFactorPlugin::new().issuer(\"hello\"))"),
         "{auth}"
+    );
+    assert!(auth.contains(".plugin(MagicLinkPlugin::new())"), "{auth}");
+    assert!(
+        manifest.contains("better-auth-magic-link = { path = "),
+        "{manifest}"
     );
 }

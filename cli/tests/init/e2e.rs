@@ -76,8 +76,8 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// `--plugins ...,social,two-factor`: the app compiles with the plugin crates
-/// (better-auth-social, better-auth-two-factor) beside the runtime.
+/// `--plugins ...,social,two-factor,magic-link`: the app compiles with the plugin
+/// crates beside the runtime.
 #[test]
 fn generated_plugin_crates_project_compiles_and_is_lint_clean() {
     scaffold_and_lint(

@@ -4,7 +4,7 @@
 //! [`AuthRequest`](crate::AuthRequest) and return an
 //! [`AuthResponse`]. Ours use only that public API, so a
 //! plugin written outside this crate can do anything they do; see
-//! `examples/magic_link.rs` for one.
+//! the `better-auth-magic-link` crate for one.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -52,13 +52,18 @@ fn s62_the_api_fuzzer_runs_on_postgresql_as_well_as_sqlite() {
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(
         out,
-        "fuzz-api: sqlite for 45 s\nfuzz-api: postgres for 45 s\n"
+        "fuzz-api: sqlite for 45 s\nfuzz-api: postgres for 45 s\n\
+         fuzz-api: the two-factor and magic-link apps on sqlite for 15 s each\n"
     );
     // None: SQLite alone.
     let (code, out) = fuzz_api(&["--plan"], None);
     assert_eq!(
         (code, out.as_str()),
-        (Some(0), "fuzz-api: sqlite for 60 s\n")
+        (
+            Some(0),
+            "fuzz-api: sqlite for 60 s\n\
+             fuzz-api: the two-factor and magic-link apps on sqlite for 20 s each\n"
+        )
     );
     // PostgreSQL asked for without a server is an error, not a skip.
     let (code, out) = fuzz_api(&["--plan", "45", "sqlite", "postgres"], None);

@@ -14,7 +14,6 @@ mod freshness;
 mod fuzz_script;
 mod limits;
 mod loopback_origins;
-mod magic_link;
 mod openapi;
 mod password_guessing;
 mod request_intake;
