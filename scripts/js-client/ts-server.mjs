@@ -1,0 +1,45 @@
+// Better Auth's own TypeScript server (the pinned npm `better-auth`), with the
+// plugins our checks drive, on an in-memory database: the reference the
+// side-by-side check compares our server's answers with.
+// Usage: PORT=8790 node ts-server.mjs   (emailed codes are printed on stderr)
+import { createServer } from "node:http";
+import { betterAuth } from "better-auth";
+import { memoryAdapter } from "better-auth/adapters/memory";
+import { toNodeHandler } from "better-auth/node";
+import { magicLink, twoFactor } from "better-auth/plugins";
+
+const port = Number(process.env.PORT ?? 8790);
+const baseURL = `http://127.0.0.1:${port}`;
+const db = { user: [], session: [], account: [], verification: [], twoFactor: [] };
+// Printed as our server prints a message without an email sender.
+const printed = (to, subject, what) => console.error(`better-auth: "${subject}" to ${to} was not sent. ${what}\n`);
+
+const auth = betterAuth({
+  appName: "Example",
+  baseURL,
+  basePath: "/api/auth",
+  secret: "two-factor-example-secret-of-some-length",
+  database: memoryAdapter(db),
+  emailAndPassword: { enabled: true },
+  rateLimit: { enabled: false },
+  plugins: [
+    twoFactor({
+      issuer: "Example",
+      otpOptions: {
+        // Printed as our server prints a code message without an email sender.
+        async sendOTP({ user, otp }) {
+          printed(user.email, "Your sign-in code", `Message: Your code to sign in:\n\n${otp}`);
+        },
+      },
+    }),
+    magicLink({
+      async sendMagicLink({ email, url }) {
+        printed(email, "Your sign-in link", `Link: ${url}`);
+      },
+    }),
+  ],
+});
+
+createServer(toNodeHandler(auth)).listen(port, "127.0.0.1", () => {
+  console.log(`listening on ${baseURL}/api/auth`);
+});
