@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import { betterAuth } from "better-auth";
 import { memoryAdapter } from "better-auth/adapters/memory";
 import { toNodeHandler } from "better-auth/node";
-import { magicLink, twoFactor } from "better-auth/plugins";
+import { emailOTP, magicLink, twoFactor } from "better-auth/plugins";
 
 const port = Number(process.env.PORT ?? 8790);
 const baseURL = `http://127.0.0.1:${port}`;
@@ -30,6 +30,12 @@ const auth = betterAuth({
         async sendOTP({ user, otp }) {
           printed(user.email, "Your sign-in code", `Message: Your code to sign in:\n\n${otp}`);
         },
+      },
+    }),
+    emailOTP({
+      async sendVerificationOTP({ email, otp, type }) {
+        const action = { "sign-in": "sign in", "email-verification": "verify your email", "forget-password": "reset your password" }[type];
+        printed(email, "Your code", `Message: Your code to ${action}:\n\n${otp}`);
       },
     }),
     magicLink({

@@ -119,6 +119,9 @@ pub(crate) enum PluginKind {
     /// Sign in (and up) with a link sent by email (the `better-auth-magic-link` crate);
     /// the app provides the email sender.
     MagicLink,
+    /// Sign in (and up), verify the address and reset the password with a code sent by
+    /// email (the `better-auth-email-otp` crate); the app provides the email sender.
+    EmailOtp,
 }
 
 /// Who creates Better Auth's tables.

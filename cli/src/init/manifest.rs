@@ -57,6 +57,12 @@ pub(super) const MAGIC_LINK: PluginCrate = PluginCrate {
     folder: "magic-link",
 };
 
+/// Codes by email.
+pub(super) const EMAIL_OTP: PluginCrate = PluginCrate {
+    name: "better-auth-email-otp",
+    folder: "email-otp",
+};
+
 /// Adds (or completes) `better-auth` and `dotenvy` in `[dependencies]`, and each of
 /// `plugins` from beside the runtime (an entry already there is kept).
 ///

@@ -275,7 +275,10 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
         .filter(|plugin| {
             !matches!(
                 plugin,
-                PluginKind::Social | PluginKind::TwoFactor | PluginKind::MagicLink
+                PluginKind::Social
+                    | PluginKind::TwoFactor
+                    | PluginKind::MagicLink
+                    | PluginKind::EmailOtp
             )
         })
         .map(|plugin| {
@@ -298,7 +301,8 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
                 PluginKind::Account
                 | PluginKind::Social
                 | PluginKind::TwoFactor
-                | PluginKind::MagicLink => (
+                | PluginKind::MagicLink
+                | PluginKind::EmailOtp => (
                     "AccountManagementPlugin",
                     "AccountManagementPlugin::new()",
                     "List and unlink the ways a user signs in.",
@@ -334,6 +338,8 @@ struct Settings<'a> {
     two_factor: bool,
     /// Whether magic-link sign-in is on.
     magic_link: bool,
+    /// Whether codes by email are on.
+    email_otp: bool,
     /// The flags.
     args: &'a InitArgs,
 }
@@ -393,6 +399,7 @@ pub(super) fn build(
         social: args.plugins.contains(&PluginKind::Social),
         two_factor: args.plugins.contains(&PluginKind::TwoFactor),
         magic_link: args.plugins.contains(&PluginKind::MagicLink),
+        email_otp: args.plugins.contains(&PluginKind::EmailOtp),
         args,
     };
     let vars = env_vars(&settings, facts, &wiring, &decisions.mount, &mut notes);
@@ -410,6 +417,7 @@ pub(super) fn build(
             settings.social.then_some(manifest::SOCIAL),
             settings.two_factor.then_some(manifest::TWO_FACTOR),
             settings.magic_link.then_some(manifest::MAGIC_LINK),
+            settings.email_otp.then_some(manifest::EMAIL_OTP),
         ]
         .into_iter()
         .flatten()
@@ -600,6 +608,13 @@ fn env_vars(
              links are only printed on the server's stderr"
         ));
     }
+    if settings.email_otp {
+        notes.push(format!(
+            "codes by email: POST {mount}/email-otp/send-verification-otp mails a code; set an \
+             email sender (AuthConfig::email_sender in src/auth.rs) before production: until \
+             then codes are only printed on the server's stderr"
+        ));
+    }
     if settings.two_factor {
         notes.push(format!(
             "two-factor: a signed-in user turns it on with POST {mount}/two-factor/enable and \
@@ -667,6 +682,7 @@ fn auth_module(
             social => settings.social,
             two_factor => settings.two_factor,
             magic_link => settings.magic_link,
+            email_otp => settings.email_otp,
             issuer => package.name.clone(),
             state,
             serve_site => wiring.serve_site,

@@ -1034,7 +1034,7 @@ fn a_router_built_in_the_library_gets_the_module_in_the_library() {
     );
 }
 
-/// `--plugins ...,two-factor,magic-link`: the plugin crates beside the runtime, the
+/// `--plugins ...,two-factor,magic-link,email-otp`: the plugin crates beside the runtime, the
 /// two-factor issuer named after the package, and notes on what the app must do.
 #[test]
 fn plugin_crates_are_added_beside_the_runtime() {
@@ -1044,7 +1044,7 @@ fn plugin_crates_are_added_beside_the_runtime() {
         &[
             "--yes",
             "--plugins",
-            "email-password,sessions,two-factor,magic-link",
+            "email-password,sessions,two-factor,magic-link,email-otp",
         ],
     );
     assert!(
@@ -1080,6 +1080,11 @@ fn plugin_crates_are_added_beside_the_runtime() {
         "{auth}"
     );
     assert!(auth.contains(".plugin(MagicLinkPlugin::new())"), "{auth}");
+    assert!(auth.contains(".plugin(EmailOtpPlugin::new())"), "{auth}");
+    assert!(
+        stdout.contains("codes by email: POST /auth/email-otp/send-verification-otp"),
+        "{stdout}"
+    );
     assert!(
         manifest.contains("better-auth-magic-link = { path = "),
         "{manifest}"
