@@ -115,7 +115,7 @@ impl Plugin for MagicLinkPlugin {
                     ("errorCallbackURL", false),
                 ])
                 .returns_or_redirects::<routes::SignedIn>()
-                .errors(&[403]),
+                .errors(&[400, 403]),
             );
     }
 }

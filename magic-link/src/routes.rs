@@ -141,6 +141,10 @@ fn location(ctx: &AuthContext, target: &str, error: Option<&str>) -> String {
 }
 
 pub(crate) async fn verify(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    // Required, as the query's schema says: without it, 400 (not a redirect).
+    let Some(token) = request.query("token").map(str::to_owned) else {
+        return Err(Error::Validation("[query.token] token is required".into()));
+    };
     let asked = request.query("callbackURL").map(str::to_owned);
     let callback = asked.clone().unwrap_or_else(|| "/".to_owned());
     let new_user = request
@@ -160,9 +164,8 @@ pub(crate) async fn verify(ctx: &AuthContext, request: AuthRequest) -> Result<Au
         )))
     };
 
-    let token = request.query("token").unwrap_or_default();
     // Single use: a second click (or a replayed link) finds nothing.
-    let Some(value) = ctx.consume_token(PURPOSE, token).await? else {
+    let Some(value) = ctx.consume_token(PURPOSE, &token).await? else {
         return fail("INVALID_TOKEN");
     };
     let Ok(record) = serde_json::from_str::<Record>(&value) else {

@@ -263,3 +263,15 @@ async fn sign_up_can_be_turned_off() {
     );
     assert_eq!(browser.get("/get-session").await.body, Value::Null);
 }
+
+// A link without its token is a bad request (400), as the query's schema says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_without_a_token_is_a_bad_request() {
+    let server = TestServer::start(Backend::Sqlite, MagicLinkPlugin::new())
+        .await
+        .unwrap();
+    let mut browser = Browser::new(&server.base);
+    let answer = browser.get("/magic-link/verify?callbackURL=%2F").await;
+    assert_eq!(answer.status, 400, "{answer:?}");
+    assert_eq!(answer.location, None);
+}

@@ -49,7 +49,9 @@ impl AuthRequest {
     }
 
     /// Parses the JSON body; an empty body reads as `{}`. Any shape error is a
-    /// 400 `VALIDATION_ERROR` naming the problem (S25).
+    /// 400 `VALIDATION_ERROR` naming the problem (S25), and so is a body that
+    /// is not a JSON object (serde would read an array as a struct's fields in
+    /// order: `[null, null]` must not pass for `{}`).
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         // Only an absent body reads as `{}`: whitespace alone is not JSON (400).
         let body: &[u8] = if self.body.is_empty() {
@@ -57,6 +59,11 @@ impl AuthRequest {
         } else {
             &self.body
         };
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(Error::Validation(
+                "Invalid body: expected a JSON object".into(),
+            ));
+        }
         serde_json::from_slice(body).map_err(|e| Error::Validation(format!("Invalid body: {e}")))
     }
 

@@ -370,6 +370,8 @@ fn otp_hash(ctx: &AuthContext, key: &str, code: &str) -> String {
 }
 
 pub(crate) async fn send_otp(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    // Validated like every body (an empty one reads as `{}`).
+    let _: SendOtpBody = request.json()?;
     let plugin = challenge::settings(ctx);
     if !plugin.otp_by_email {
         return Err(otp_not_configured());

@@ -552,6 +552,11 @@ both_backends!(
             ("application/json", "{not json".into()),
             ("application/json", "[]".into()),
             ("application/json", "null".into()),
+            // An array would otherwise be read as the fields in order.
+            (
+                "application/json",
+                r#"["A", "array@example.com", "a long enough password"]"#.into(),
+            ),
             (
                 "application/json",
                 r#"{"name": 1, "email": "a@example.com", "password": "12345678"}"#.into(),
@@ -598,6 +603,20 @@ both_backends!(
             assert_eq!(resp.status, 400, "{}", resp.body);
             assert_eq!(resp.code(), "VALIDATION_ERROR", "{}", resp.body);
         }
+        // Nor does an array pass for an object on an authenticated route.
+        let token = srv.user("arrays@example.com").await;
+        let resp = srv
+            .post("/api/auth/update-user")
+            .raw_body("application/json", "[null, null]")
+            .bearer(&token)
+            .send()
+            .await;
+        assert_eq!(
+            (resp.status, resp.code()),
+            (400, "VALIDATION_ERROR"),
+            "{}",
+            resp.body
+        );
         // S35: a body that is not JSON is refused as such.
         let resp = srv
             .post("/api/auth/sign-up/email")
