@@ -1,123 +1,43 @@
 //! Codes by email through HTTP, on SQLite and PostgreSQL, and the security
 //! requirement S71 by name.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use better_auth::email::MemoryEmailSender;
-use better_auth::integrations::axum::AxumIntegration;
-use better_auth::plugins::{EmailPasswordPlugin, SessionManagementPlugin};
-use better_auth::rate_limit::RateLimitConfig;
-use better_auth::store::{Database, PoolRef};
-use better_auth::{AuthConfig, BetterAuth, ManualClock, run_migrations};
+use better_auth::store::PoolRef;
 use better_auth_email_otp::EmailOtpPlugin;
 use better_auth_test_support::browser::Browser;
-use better_auth_test_support::{Backend, Scratch, both_backends};
+use better_auth_test_support::server::PluginServer;
+use better_auth_test_support::{Backend, both_backends};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long email-otp passphrase";
 
-/// A server with password sign-in and codes by email on a fresh database.
-struct TestServer {
-    base: String,
-    clock: ManualClock,
-    mail: MemoryEmailSender,
-    database: Database,
-    _scratch: Scratch,
-    task: tokio::task::JoinHandle<()>,
+type TestServer = PluginServer;
+
+async fn start(backend: Backend, plugin: EmailOtpPlugin) -> Option<TestServer> {
+    PluginServer::start(backend, |builder| builder.plugin(plugin)).await
 }
 
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+/// Asks for a code of `kind` for `email` and returns it, as mailed.
+async fn ask_code(server: &TestServer, browser: &mut Browser, email: &str, kind: &str) -> String {
+    let before = server.sent();
+    let answer = browser
+        .post(
+            "/email-otp/send-verification-otp",
+            json!({ "email": email, "type": kind }),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.body, json!({ "success": true }));
+    server.code_after(email, before).await
 }
 
-impl TestServer {
-    async fn start(backend: Backend, plugin: EmailOtpPlugin) -> Option<TestServer> {
-        let scratch = Scratch::open(backend, "an email-otp test").await?;
-        let database = Database::connect(&scratch.url).await.unwrap();
-        run_migrations(&database).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (clock, mail) = (ManualClock::new(), MemoryEmailSender::new());
-        let auth = Arc::new(
-            BetterAuth::new(
-                AuthConfig::new("email-otp-test-secret-email-otp-test-secret")
-                    .base_url(&base)
-                    .base_path("/api/auth")
-                    .clock(Arc::new(clock.clone()))
-                    .email_sender(Arc::new(mail.clone()))
-                    .rate_limit(RateLimitConfig::disabled()),
-            )
-            .database(database.clone())
-            .plugin(EmailPasswordPlugin::new())
-            .plugin(SessionManagementPlugin::new())
-            .plugin(plugin)
-            .build()
-            .await
-            .unwrap(),
-        );
-        let app = Router::new()
-            .nest("/api/auth", auth.axum_router())
-            .with_state(auth);
-        let task = tokio::spawn(async move {
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, app).await.unwrap();
-        });
-        Some(TestServer {
-            base,
-            clock,
-            mail,
-            database,
-            _scratch: scratch,
-            task,
-        })
-    }
-
-    /// Asks for a code of `kind` for `email` and returns it, as mailed.
-    async fn code(&self, browser: &mut Browser, email: &str, kind: &str) -> String {
-        let before = self.mail.messages().len();
-        let answer = browser
-            .post(
-                "/email-otp/send-verification-otp",
-                json!({ "email": email, "type": kind }),
-            )
-            .await;
-        assert_eq!(answer.status, 200, "{answer:?}");
-        assert_eq!(answer.body, json!({ "success": true }));
-        self.mailed(email, before).await
-    }
-
-    /// The code in the first mail to `email` after the `before`th.
-    async fn mailed(&self, email: &str, before: usize) -> String {
-        for _ in 0..100 {
-            let messages = self.mail.messages();
-            if let Some(mail) = messages[before.min(messages.len())..]
-                .iter()
-                .find(|m| m.to == email)
-            {
-                return mail
-                    .text
-                    .split_whitespace()
-                    .find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit()))
-                    .expect("a 6-digit code")
-                    .to_owned();
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("no code mailed to {email}");
-    }
-
-    async fn stored_codes(&self) -> Vec<String> {
-        let sql = r#"SELECT "codeHash" FROM "emailOtp""#;
-        match self.database.pool() {
-            PoolRef::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
-            PoolRef::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
-            _ => unreachable!(),
-        }
+async fn stored_codes(server: &TestServer) -> Vec<String> {
+    let sql = r#"SELECT "codeHash" FROM "emailOtp""#;
+    match server.database.pool() {
+        PoolRef::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        PoolRef::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        _ => unreachable!(),
     }
 }
 
@@ -126,7 +46,7 @@ where
     F: FnOnce(TestServer) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    if let Some(server) = TestServer::start(backend, EmailOtpPlugin::new()).await {
+    if let Some(server) = start(backend, EmailOtpPlugin::new()).await {
         body(server).await;
     }
 }
@@ -139,10 +59,9 @@ both_backends!(
     |server: TestServer| async move {
         let email = "otp@example.com";
         let mut browser = Browser::new(&server.base);
-        let code = server.code(&mut browser, email, "sign-in").await;
+        let code = ask_code(&server, &mut browser, email, "sign-in").await;
         assert!(
-            server
-                .stored_codes()
+            stored_codes(&server)
                 .await
                 .iter()
                 .all(|c| !c.contains(&code)),
@@ -172,7 +91,7 @@ both_backends!(
         assert_eq!(again.body["code"], "INVALID_OTP");
 
         // Three wrong tries spend a code.
-        let code = server.code(&mut other, email, "sign-in").await;
+        let code = ask_code(&server, &mut other, email, "sign-in").await;
         let wrong = if code == "000000" { "111111" } else { "000000" };
         for _ in 0..3 {
             let answer = other
@@ -190,7 +109,7 @@ both_backends!(
         assert_eq!(spent.body["code"], "TOO_MANY_ATTEMPTS");
 
         // Late.
-        let code = server.code(&mut other, email, "sign-in").await;
+        let code = ask_code(&server, &mut other, email, "sign-in").await;
         server.clock.advance(Duration::from_secs(5 * 60 + 1));
         let late = other
             .post("/sign-in/email-otp", json!({ "email": email, "otp": code }))
@@ -199,7 +118,7 @@ both_backends!(
         assert_eq!(late.body["code"], "OTP_EXPIRED");
 
         // A code is for its purpose only.
-        let code = server.code(&mut other, email, "email-verification").await;
+        let code = ask_code(&server, &mut other, email, "email-verification").await;
         let elsewhere = other
             .post("/sign-in/email-otp", json!({ "email": email, "otp": code }))
             .await;
@@ -239,9 +158,13 @@ both_backends!(
             assert_eq!(answer.status, 200, "{path}: {answer:?}");
             assert_eq!(answer.body, json!({ "success": true }));
         }
-        server
-            .code(&mut browser, "ada@example.com", "email-verification")
-            .await;
+        ask_code(
+            &server,
+            &mut browser,
+            "ada@example.com",
+            "email-verification",
+        )
+        .await;
         assert!(
             server
                 .mail
@@ -274,9 +197,13 @@ both_backends!(
             )
             .await;
         assert_eq!(signed_up.body["user"]["emailVerified"], false);
-        let code = server
-            .code(&mut browser, "ada@example.com", "email-verification")
-            .await;
+        let code = ask_code(
+            &server,
+            &mut browser,
+            "ada@example.com",
+            "email-verification",
+        )
+        .await;
         let checked = browser
             .post(
                 "/email-otp/check-verification-otp",
@@ -315,9 +242,7 @@ both_backends!(
             )
             .await;
         let mut owner = Browser::new(&server.base);
-        let code = server
-            .code(&mut owner, "victim@example.com", "sign-in")
-            .await;
+        let code = ask_code(&server, &mut owner, "victim@example.com", "sign-in").await;
         let claimed = owner
             .post(
                 "/sign-in/email-otp",
@@ -336,14 +261,14 @@ both_backends!(
         assert_eq!(old.status, 401, "{old:?}");
 
         // The owner sets a password with a reset code; their sessions end.
-        let before = server.mail.messages().len();
+        let before = server.sent();
         owner
             .post(
                 "/email-otp/request-password-reset",
                 json!({ "email": "victim@example.com" }),
             )
             .await;
-        let code = server.mailed("victim@example.com", before).await;
+        let code = server.code_after("victim@example.com", before).await;
         let too_short = owner
             .post(
                 "/email-otp/reset-password",
@@ -373,7 +298,7 @@ both_backends!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_can_be_turned_off() {
     let plugin = EmailOtpPlugin::new().sign_up(false);
-    let server = TestServer::start(Backend::Sqlite, plugin).await.unwrap();
+    let server = start(Backend::Sqlite, plugin).await.unwrap();
     let mut browser = Browser::new(&server.base);
     let answer = browser
         .post(

@@ -1,101 +1,33 @@
 //! Magic-link sign-in through HTTP, on SQLite and PostgreSQL, and the
 //! security requirement S70 by name.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use better_auth::email::MemoryEmailSender;
-use better_auth::integrations::axum::AxumIntegration;
-use better_auth::plugins::{EmailPasswordPlugin, SessionManagementPlugin};
-use better_auth::rate_limit::RateLimitConfig;
-use better_auth::store::Database;
-use better_auth::{AuthConfig, BetterAuth, ManualClock, run_migrations};
 use better_auth_magic_link::MagicLinkPlugin;
 use better_auth_test_support::browser::Browser;
-use better_auth_test_support::{Backend, Scratch, both_backends};
+use better_auth_test_support::server::PluginServer;
+use better_auth_test_support::{Backend, both_backends};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long magic-link passphrase";
 
-/// A server with password and magic-link sign-in on a fresh database.
-struct TestServer {
-    base: String,
-    clock: ManualClock,
-    mail: MemoryEmailSender,
-    _scratch: Scratch,
-    task: tokio::task::JoinHandle<()>,
+type TestServer = PluginServer;
+
+async fn start(backend: Backend, plugin: MagicLinkPlugin) -> Option<TestServer> {
+    PluginServer::start(backend, |builder| builder.plugin(plugin)).await
 }
 
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl TestServer {
-    async fn start(backend: Backend, plugin: MagicLinkPlugin) -> Option<TestServer> {
-        let scratch = Scratch::open(backend, "a magic-link test").await?;
-        let database = Database::connect(&scratch.url).await.unwrap();
-        run_migrations(&database).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (clock, mail) = (ManualClock::new(), MemoryEmailSender::new());
-        let auth = Arc::new(
-            BetterAuth::new(
-                AuthConfig::new("magic-link-test-secret-magic-link-test-secret")
-                    .base_url(&base)
-                    .base_path("/api/auth")
-                    .clock(Arc::new(clock.clone()))
-                    .email_sender(Arc::new(mail.clone()))
-                    .rate_limit(RateLimitConfig::disabled()),
-            )
-            .database(database)
-            .plugin(EmailPasswordPlugin::new())
-            .plugin(SessionManagementPlugin::new())
-            .plugin(plugin)
-            .build()
-            .await
-            .unwrap(),
-        );
-        let app = Router::new()
-            .nest("/api/auth", auth.axum_router())
-            .with_state(auth);
-        let task = tokio::spawn(async move {
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, app).await.unwrap();
-        });
-        Some(TestServer {
-            base,
-            clock,
-            mail,
-            _scratch: scratch,
-            task,
-        })
-    }
-
-    /// Asks for a link to `email` from `browser` and returns it, as mailed.
-    async fn link(&self, browser: &mut Browser, email: &str, body: Value) -> String {
-        let before = self.mail.messages().len();
-        let mut body = body;
-        body["email"] = email.into();
-        let answer = browser.post("/sign-in/magic-link", body).await;
-        assert_eq!(answer.status, 200, "{answer:?}");
-        assert_eq!(answer.body, json!({ "status": true }));
-        for _ in 0..100 {
-            let messages = self.mail.messages();
-            if let Some(mail) = messages[before.min(messages.len())..]
-                .iter()
-                .find(|m| m.to == email)
-            {
-                assert!(mail.url.starts_with(&self.base), "{}", mail.url);
-                return mail.url.clone();
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("no link mailed to {email}");
-    }
+/// Asks for a link to `email` from `browser` and returns it, as mailed.
+async fn ask_link(server: &TestServer, browser: &mut Browser, email: &str, body: Value) -> String {
+    let before = server.sent();
+    let mut body = body;
+    body["email"] = email.into();
+    let answer = browser.post("/sign-in/magic-link", body).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.body, json!({ "status": true }));
+    let url = server.mailed_after(email, before).await.url;
+    assert!(url.starts_with(&server.base), "{url}");
+    url
 }
 
 async fn on_server<F, Fut>(backend: Backend, body: F)
@@ -103,7 +35,7 @@ where
     F: FnOnce(TestServer) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    if let Some(server) = TestServer::start(backend, MagicLinkPlugin::new()).await {
+    if let Some(server) = start(backend, MagicLinkPlugin::new()).await {
         body(server).await;
     }
 }
@@ -115,13 +47,13 @@ both_backends!(
     on_server,
     |server: TestServer| async move {
         let mut browser = Browser::new(&server.base);
-        let link = server
-            .link(
-                &mut browser,
-                "new@example.com",
-                json!({ "name": "Nia", "callbackURL": "/dashboard", "newUserCallbackURL": "/welcome" }),
-            )
-            .await;
+        let link = ask_link(
+            &server,
+            &mut browser,
+            "new@example.com",
+            json!({ "name": "Nia", "callbackURL": "/dashboard", "newUserCallbackURL": "/welcome" }),
+        )
+        .await;
         let landing = browser.open(&link).await;
         assert_eq!(landing.status, 302, "{landing:?}");
         assert_eq!(
@@ -143,19 +75,19 @@ both_backends!(
         assert!(!other.jar.contains_key("better-auth.session_token"));
 
         // A returning user lands on the callback; a late link on the error.
-        let link = server
-            .link(
-                &mut other,
-                "new@example.com",
-                json!({ "callbackURL": "/dashboard" }),
-            )
-            .await;
+        let link = ask_link(
+            &server,
+            &mut other,
+            "new@example.com",
+            json!({ "callbackURL": "/dashboard" }),
+        )
+        .await;
         assert_eq!(
             other.open(&link).await.location.as_deref(),
             Some(format!("{}/dashboard", server.base).as_str())
         );
         let mut late = Browser::new(&server.base);
-        let link = server.link(&mut late, "new@example.com", json!({})).await;
+        let link = ask_link(&server, &mut late, "new@example.com", json!({})).await;
         server.clock.advance(Duration::from_secs(5 * 60 + 1));
         let expired = late.open(&link).await;
         assert_eq!(
@@ -184,9 +116,7 @@ both_backends!(
         assert_eq!(signed_up.body["user"]["emailVerified"], false);
 
         let mut owner = Browser::new(&server.base);
-        let link = server
-            .link(&mut owner, "victim@example.com", json!({}))
-            .await;
+        let link = ask_link(&server, &mut owner, "victim@example.com", json!({})).await;
         let signed_in = owner.open(&link).await;
         assert_eq!(signed_in.status, 302, "{signed_in:?}");
         let session = owner.get("/get-session").await;
@@ -236,9 +166,7 @@ both_backends!(
             assert_eq!(answer.status, 403, "{field}: {answer:?}");
         }
         // Following a link without a callback answers the session as JSON.
-        let link = server
-            .link(&mut browser, "ada@example.com", json!({}))
-            .await;
+        let link = ask_link(&server, &mut browser, "ada@example.com", json!({})).await;
         let bare = link.replace("&callbackURL=%2F", "");
         let answer = browser.open(&bare).await;
         assert_eq!(answer.status, 200, "{answer:?}");
@@ -251,11 +179,9 @@ both_backends!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_can_be_turned_off() {
     let plugin = MagicLinkPlugin::new().sign_up(false);
-    let server = TestServer::start(Backend::Sqlite, plugin).await.unwrap();
+    let server = start(Backend::Sqlite, plugin).await.unwrap();
     let mut browser = Browser::new(&server.base);
-    let link = server
-        .link(&mut browser, "stranger@example.com", json!({}))
-        .await;
+    let link = ask_link(&server, &mut browser, "stranger@example.com", json!({})).await;
     let answer = browser.open(&link).await;
     assert_eq!(
         answer.location.as_deref(),
@@ -267,7 +193,7 @@ async fn sign_up_can_be_turned_off() {
 // A link without its token is a bad request (400), as the query's schema says.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_without_a_token_is_a_bad_request() {
-    let server = TestServer::start(Backend::Sqlite, MagicLinkPlugin::new())
+    let server = start(Backend::Sqlite, MagicLinkPlugin::new())
         .await
         .unwrap();
     let mut browser = Browser::new(&server.base);

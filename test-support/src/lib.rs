@@ -9,6 +9,8 @@
 //! (with `macros` and `rt-multi-thread`) among its dev-dependencies.
 
 pub mod browser;
+#[cfg(feature = "server")]
+pub mod server;
 
 use std::path::Path;
 use std::sync::Arc;

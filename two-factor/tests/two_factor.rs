@@ -451,9 +451,10 @@ both_backends!(
 
         let challenge = sign_in(&mut browser, email).await;
         assert_eq!(challenge.body["twoFactorMethods"], json!(["otp"]));
+        let before = server.sent();
         let sent = browser.post("/two-factor/send-otp", json!({})).await;
         assert_eq!(sent.status, 200, "{sent:?}");
-        let code = server.last_code(email).await;
+        let code = server.code_after(email, before).await;
         assert!(
             stored_codes(&server)
                 .await
@@ -481,8 +482,9 @@ both_backends!(
         );
 
         // Five wrong attempts spend a code: the right one is refused after.
+        let before = server.sent();
         other.post("/two-factor/send-otp", json!({})).await;
-        let code = server.last_code(email).await;
+        let code = server.code_after(email, before).await;
         let wrong = if code == "000000" { "111111" } else { "000000" };
         for attempt in 1..=5 {
             let answer = other
@@ -497,8 +499,9 @@ both_backends!(
         assert_eq!(spent.body["code"], "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE");
 
         // A new code, three minutes late: expired.
+        let before = server.sent();
         other.post("/two-factor/send-otp", json!({})).await;
-        let code = server.last_code(email).await;
+        let code = server.code_after(email, before).await;
         server.clock.advance(Duration::from_secs(181));
         let late = other
             .post("/two-factor/verify-otp", json!({ "code": code }))

@@ -1,41 +1,19 @@
-//! The harness: a server with password sign-in and the two-factor plugin on
-//! a fresh database (SQLite or PostgreSQL), a manual clock, and a client that
-//! keeps cookies as a browser does.
+//! The harness: the shared plugin test server with the two-factor plugin, a
+//! browser, and an authenticator app.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
-use axum::Router;
-use better_auth::email::MemoryEmailSender;
-use better_auth::integrations::axum::AxumIntegration;
-use better_auth::plugins::{EmailPasswordPlugin, SessionManagementPlugin};
+use better_auth::Clock;
 use better_auth::rate_limit::RateLimitConfig;
-use better_auth::store::Database;
-use better_auth::{AuthConfig, BetterAuth, Clock, ManualClock, run_migrations};
+use better_auth_test_support::Backend;
 pub(crate) use better_auth_test_support::browser::{Answer, Browser};
-use better_auth_test_support::{Backend, Scratch};
+use better_auth_test_support::server::PluginServer;
 use better_auth_two_factor::TwoFactorPlugin;
 use serde_json::json;
 use totp_rs::{Algorithm, Secret, TOTP};
 
 pub(crate) const PASSWORD: &str = "a long two-factor passphrase";
 
-/// A running server and what the tests reach behind it.
-pub(crate) struct TestServer {
-    pub(crate) base: String,
-    pub(crate) clock: ManualClock,
-    pub(crate) database: Database,
-    /// Every email the server sent.
-    pub(crate) mail: MemoryEmailSender,
-    pub(crate) _scratch: Scratch,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
+/// A running server (see `PluginServer`).
+pub(crate) type TestServer = PluginServer;
 
 /// Starts a server on `backend` with rate limits off (the lockout and the
 /// codes are what is tested), or `None` when PostgreSQL is skipped.
@@ -53,49 +31,7 @@ pub(crate) async fn server_with(
     limits: RateLimitConfig,
     plugin: TwoFactorPlugin,
 ) -> Option<TestServer> {
-    let scratch = Scratch::open(backend, "a two-factor test").await?;
-    let database = Database::connect(&scratch.url).await.unwrap();
-    run_migrations(&database).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let clock = ManualClock::new();
-    let mail = MemoryEmailSender::new();
-    let auth = Arc::new(
-        BetterAuth::new(
-            AuthConfig::new("two-factor-test-secret-two-factor-test-secret")
-                .base_url(&base)
-                .base_path("/api/auth")
-                .clock(Arc::new(clock.clone()))
-                .email_sender(Arc::new(mail.clone()))
-                .rate_limit(limits),
-        )
-        .database(database.clone())
-        .plugin(EmailPasswordPlugin::new())
-        .plugin(SessionManagementPlugin::new())
-        .plugin(plugin)
-        .build()
-        .await
-        .unwrap(),
-    );
-    let app = Router::new()
-        .nest("/api/auth", auth.axum_router())
-        .with_state(auth);
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    Some(TestServer {
-        base,
-        clock,
-        database,
-        mail,
-        _scratch: scratch,
-        task,
-    })
+    PluginServer::start_with(backend, limits, |builder| builder.plugin(plugin)).await
 }
 
 /// The authenticator app: codes from the URI `enable` answered.
@@ -166,23 +102,4 @@ pub(crate) async fn sign_in(browser: &mut Browser, email: &str) -> Answer {
             json!({ "email": email, "password": PASSWORD }),
         )
         .await
-}
-
-impl TestServer {
-    /// The code in the last email sent to `to`.
-    pub(crate) async fn last_code(&self, to: &str) -> String {
-        for _ in 0..100 {
-            if let Some(email) = self.mail.messages().iter().rev().find(|m| m.to == to) {
-                let code: String = email
-                    .text
-                    .split_whitespace()
-                    .find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit()))
-                    .expect("a 6-digit code")
-                    .to_owned();
-                return code;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        panic!("no email to {to}");
-    }
 }
