@@ -1,7 +1,10 @@
 //! `better-auth migrate` and `better-auth migrate status`.
 
 use anyhow::anyhow;
-use better_auth::store::{Backend, MIGRATIONS, MigrationState, migration_status, run_migrations};
+use better_auth::store::{
+    AppliedPluginMigration, Backend, MIGRATIONS, MigrationState, migration_status,
+    plugin_migrations, run_migrations,
+};
 use clap::{Args, Subcommand};
 
 use super::db::{self, DbArgs, Target};
@@ -27,6 +30,8 @@ enum MigrateCommand {
     /// The checksum is the SHA-256 of the migration's SQL for this database's
     /// backend. A migration recorded with another checksum is shown as
     /// `changed`; `better-auth migrate` refuses to run until that is resolved.
+    /// Plugins with tables of their own (two-factor, email OTP) apply their
+    /// migrations when the app starts with them; those applied are listed after.
     #[command(
         after_help = "Example:\n  better-auth migrate status --database-url sqlite://auth.db"
     )]
@@ -140,5 +145,36 @@ async fn status(target: &Target) -> anyhow::Result<()> {
     );
     let applied = states.iter().filter(|m| m.is_applied()).count();
     outln!("{applied} applied, {} pending", states.len() - applied);
+    let plugins = plugin_states(target).await?;
+    if !plugins.is_empty() {
+        outln!();
+        outln!("Plugin migrations (each plugin applies its own when the app starts with it):");
+        let rows: Vec<Vec<String>> = plugins
+            .iter()
+            .map(|m| {
+                vec![
+                    m.plugin.clone(),
+                    format!("{:04}", m.version),
+                    m.description.clone(),
+                    m.applied_at.clone(),
+                ]
+            })
+            .collect();
+        out!(
+            "{}",
+            table(&["PLUGIN", "VERSION", "DESCRIPTION", "APPLIED"], &rows)
+        );
+    }
     Ok(())
+}
+
+/// The plugin migrations recorded in the database (none on a database never migrated).
+async fn plugin_states(target: &Target) -> anyhow::Result<Vec<AppliedPluginMigration>> {
+    if target.sqlite_file().is_some_and(|file| !file.exists()) {
+        return Ok(Vec::new());
+    }
+    let db = db::connect(target, false).await?;
+    let result = plugin_migrations(&db).await;
+    db.close().await;
+    Ok(result?)
 }

@@ -240,3 +240,22 @@ fn timestamp_at(s: &[char]) -> Option<usize> {
 pub(crate) fn all_output(out: &Output) -> String {
     format!("{}{}", text(&out.stdout), text(&out.stderr))
 }
+
+/// Builds an instance with the two-factor plugin on the test database, which
+/// applies the plugin's schema, as an app using it does when it starts.
+pub(crate) fn install_two_factor(db: &TestDb) {
+    let url = db.url.clone();
+    block_on(async move {
+        use better_auth::store::Database;
+        use better_auth::{AuthConfig, BetterAuth};
+        let database = Database::connect(&url).await.unwrap();
+        let auth = BetterAuth::new(AuthConfig::new("an-admin-test-secret-of-enough-length"))
+            .database(database.clone())
+            .plugin(better_auth_two_factor::TwoFactorPlugin::new())
+            .build()
+            .await
+            .unwrap();
+        drop(auth);
+        database.close().await;
+    });
+}

@@ -3,7 +3,7 @@
 use better_auth::store::MIGRATIONS;
 use better_auth_test_support::both_backends;
 
-use crate::common::{Backend, TestDb, show, snapshot, text, with_db};
+use crate::common::{Backend, TestDb, install_two_factor, show, snapshot, text, with_db};
 
 fn store_backend(db: &TestDb) -> better_auth::store::Backend {
     match db.backend {
@@ -184,3 +184,19 @@ both_backends!(
         assert!(err.contains("checksum f00d"), "{err}");
     }
 );
+
+// Plugin migrations (applied by the app when it starts with the plugin) are
+// listed under the runtime's; a database without any lists none.
+both_backends!(status_lists_plugin_migrations, with_db, |db: TestDb| {
+    db.ok(&["migrate"]);
+    assert!(!db.ok(&["migrate", "status"]).contains("Plugin migrations"));
+    install_two_factor(&db);
+    let status = db.ok(&["migrate", "status"]);
+    assert!(status.contains("Plugin migrations"), "{status}");
+    for line in [
+        "two-factor  0001     two_factor",
+        "two-factor  0002     two_factor_otp",
+    ] {
+        assert!(status.contains(line), "{line}:\n{status}");
+    }
+});

@@ -3,7 +3,9 @@
 use better_auth_test_support::both_backends;
 use serde_json::Value;
 
-use crate::common::{PASSWORD, TestDb, all_output, block_on, show, snapshot, text, with_db};
+use crate::common::{
+    PASSWORD, TestDb, all_output, block_on, install_two_factor, show, snapshot, text, with_db,
+};
 
 both_backends!(create_list_and_delete, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
@@ -391,25 +393,6 @@ both_backends!(
         }
     }
 );
-
-/// Builds an instance with the two-factor plugin on the test database, which
-/// applies the plugin's schema, as an app using it does when it starts.
-fn install_two_factor(db: &TestDb) {
-    let url = db.url.clone();
-    block_on(async move {
-        use better_auth::store::Database;
-        use better_auth::{AuthConfig, BetterAuth};
-        let database = Database::connect(&url).await.unwrap();
-        let auth = BetterAuth::new(AuthConfig::new("an-admin-test-secret-of-enough-length"))
-            .database(database.clone())
-            .plugin(better_auth_two_factor::TwoFactorPlugin::new())
-            .build()
-            .await
-            .unwrap();
-        drop(auth);
-        database.close().await;
-    });
-}
 
 // `user list` says who has two-factor on (only where the app uses it);
 // `user reset-2fa` removes a user's second factor, their trusted devices and

@@ -343,3 +343,64 @@ pub async fn migration_status(db: &Database) -> Result<Vec<MigrationState>> {
         })
         .collect())
 }
+
+/// A plugin migration recorded as applied (see
+/// [`PluginSetup::migrations`](crate::plugins::PluginSetup::migrations)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AppliedPluginMigration {
+    /// The plugin's id (`two-factor`).
+    pub plugin: String,
+    /// The migration's version within the plugin.
+    pub version: i64,
+    /// Its description.
+    pub description: String,
+    /// When it was applied (ISO-8601, as stored).
+    pub applied_at: String,
+}
+
+/// Every plugin migration applied to this database, by plugin and version; empty
+/// when no instance with a plugin that has migrations was ever built on it.
+pub async fn plugin_migrations(db: &Database) -> Result<Vec<AppliedPluginMigration>> {
+    let backend = db.backend();
+    let rows: Vec<(String, i64, String, String)> = on_pool!(db, |pool| {
+        let exists = match backend {
+            Backend::Sqlite => {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' \
+                     AND name = '_better_auth_plugin_migrations'",
+                )
+                .fetch_one(pool)
+                .await?
+                    > 0
+            }
+            Backend::Postgres => sqlx::query_scalar::<_, Option<String>>(
+                "SELECT to_regclass('_better_auth_plugin_migrations')::text",
+            )
+            .fetch_one(pool)
+            .await?
+            .is_some(),
+        };
+        if exists {
+            sqlx::query_as(
+                r#"SELECT "plugin", "version", "description", "appliedAt"
+                   FROM "_better_auth_plugin_migrations" ORDER BY "plugin", "version""#,
+            )
+            .fetch_all(pool)
+            .await?
+        } else {
+            Vec::new()
+        }
+    });
+    Ok(rows
+        .into_iter()
+        .map(
+            |(plugin, version, description, applied_at)| AppliedPluginMigration {
+                plugin,
+                version,
+                description,
+                applied_at,
+            },
+        )
+        .collect())
+}

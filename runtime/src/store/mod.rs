@@ -38,10 +38,12 @@ pub mod users;
 #[doc(hidden)]
 pub mod verifications;
 
-pub(crate) use migrate::{History, apply as apply_migrations};
 #[cfg(feature = "admin")]
 #[cfg_attr(docsrs, doc(cfg(feature = "admin")))]
-pub use migrate::{MIGRATIONS, MigrationState, migration_status};
+pub use migrate::{
+    AppliedPluginMigration, MIGRATIONS, MigrationState, migration_status, plugin_migrations,
+};
+pub(crate) use migrate::{History, apply as apply_migrations};
 pub use migrate::{Migration, run_migrations};
 pub use redact::redact_url;
 pub use timestamp::Timestamp;
