@@ -527,3 +527,49 @@ both_backends!(
         assert!(server.mail.messages().is_empty());
     }
 );
+
+// A PostgreSQL database where Better Auth (TypeScript) ran its two-factor plugin
+// is adopted: its twoFactor table (no lastUsedStep, a plain index on userId)
+// and user column stay, and the plugin's migration completes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_better_auth_postgres_database_is_adopted() {
+    use better_auth_test_support::Scratch;
+    let Some(scratch) = Scratch::open(Backend::Postgres, "adopting a two-factor table").await
+    else {
+        return;
+    };
+    let database = better_auth::store::Database::connect(&scratch.url)
+        .await
+        .unwrap();
+    better_auth::run_migrations(&database).await.unwrap();
+    let PoolRef::Postgres(pool) = database.pool() else {
+        unreachable!()
+    };
+    for sql in [
+        r#"ALTER TABLE "user" ADD COLUMN "twoFactorEnabled" boolean DEFAULT false"#,
+        r#"CREATE TABLE "twoFactor" ("id" text PRIMARY KEY, "secret" text NOT NULL,
+           "backupCodes" text NOT NULL, "userId" text NOT NULL REFERENCES "user" ("id"),
+           "verified" boolean DEFAULT true, "failedVerificationCount" integer DEFAULT 0,
+           "lockedUntil" timestamptz)"#,
+        r#"CREATE INDEX "twoFactor_userId_idx" ON "twoFactor" ("userId")"#,
+    ] {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    }
+    better_auth::BetterAuth::new(better_auth::AuthConfig::new(
+        "two-factor-test-secret-two-factor-test-secret",
+    ))
+    .database(database.clone())
+    .plugin(common::plugin())
+    .build()
+    .await
+    .expect("the plugin's migration completes the adopted table");
+    let columns: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() \
+         AND table_name = 'twoFactor' AND column_name = 'lastUsedStep'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(columns, 1);
+    database.close().await;
+}

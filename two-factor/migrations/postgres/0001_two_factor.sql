@@ -14,5 +14,9 @@ CREATE TABLE IF NOT EXISTS "twoFactor" (
     "lockedUntil" timestamptz,
     "lastUsedStep" bigint
 );
+-- A table Better Auth (TypeScript) created has no "lastUsedStep": added.
+ALTER TABLE "twoFactor" ADD COLUMN IF NOT EXISTS "lastUsedStep" bigint;
 CREATE INDEX IF NOT EXISTS "twoFactor_secret_idx" ON "twoFactor" ("secret");
-CREATE UNIQUE INDEX IF NOT EXISTS "twoFactor_userId_idx" ON "twoFactor" ("userId");
+-- One row per user (the upsert of setup relies on it); its own name, so an index
+-- Better Auth made on "userId" does not stand in for it.
+CREATE UNIQUE INDEX IF NOT EXISTS "twoFactor_userId_unique" ON "twoFactor" ("userId");
