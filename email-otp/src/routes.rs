@@ -8,7 +8,6 @@ use better_auth::validation::{check_image, check_password, normalize_email};
 use better_auth::{AuthContext, AuthRequest, AuthResponse, Error, Result};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::{EmailOtpPlugin, store};
@@ -149,13 +148,7 @@ fn identifier(kind: Kind, email: &str) -> String {
 /// The stored form of a code: a digest of its HMAC under the app's secret,
 /// bound to its identifier.
 fn code_hash(ctx: &AuthContext, identifier: &str, code: &str) -> String {
-    Sha256::digest(
-        ctx.sign(&format!("email-otp:{identifier}:{}", code.trim()))
-            .as_bytes(),
-    )
-    .iter()
-    .map(|b| format!("{b:02x}"))
-    .collect()
+    better_auth::store::token_digest(&ctx.sign(&format!("email-otp:{identifier}:{}", code.trim())))
 }
 
 /// Stores a new code for `kind` and `email` and mails it in the background

@@ -4,7 +4,6 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, Secret, TOTP};
 
@@ -92,13 +91,11 @@ pub(crate) fn new_backup_codes() -> Vec<String> {
         .collect()
 }
 
-/// SHA-256, hex: what is stored for a backup code (the codes carry 59
-/// bits of randomness each and are single-use, so a fast hash suffices).
+/// What is stored for a backup code: the runtime's token digest (SHA-256, hex)
+/// of the code as typed, spaces trimmed. The codes carry 59 bits of randomness
+/// each and are single-use, so a fast hash suffices.
 pub(crate) fn digest(code: &str) -> String {
-    Sha256::digest(code.trim().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    better_auth::store::token_digest(code.trim())
 }
 
 /// The stored digests without the one `code` matches, or `None` when it
