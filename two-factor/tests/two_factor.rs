@@ -584,3 +584,38 @@ async fn a_better_auth_postgres_database_is_adopted() {
     assert_eq!(columns, 1);
     database.close().await;
 }
+
+// The plugin's migrations run once: a second instance on the same database
+// (a restart, a second server) finds them applied and builds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_migrations_apply_once() {
+    use better_auth_test_support::Scratch;
+    let scratch = Scratch::open(Backend::Sqlite, "plugin migrations twice")
+        .await
+        .unwrap();
+    let database = better_auth::store::Database::connect(&scratch.url)
+        .await
+        .unwrap();
+    better_auth::run_migrations(&database).await.unwrap();
+    for _ in 0..2 {
+        better_auth::BetterAuth::new(better_auth::AuthConfig::new(
+            "two-factor-test-secret-two-factor-test-secret",
+        ))
+        .database(database.clone())
+        .plugin(common::plugin())
+        .build()
+        .await
+        .expect("the instance builds");
+    }
+    let PoolRef::Sqlite(pool) = database.pool() else {
+        unreachable!()
+    };
+    let recorded: i64 = sqlx::query_scalar(
+        r#"SELECT count(*) FROM "_better_auth_plugin_migrations" WHERE "plugin" = 'two-factor'"#,
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(recorded, 2, "each of the two migrations recorded once");
+    database.close().await;
+}
