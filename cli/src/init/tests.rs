@@ -555,6 +555,33 @@ fn the_serve_site_shares_the_apps_pool() {
     assert!(!planned.file(".env").contains("BETTER_AUTH_DATABASE_URL"));
 }
 
+/// An in-memory database in the app's tests says nothing of the app's own: its file
+/// pool is shared, with no note about memory.
+#[test]
+fn an_in_memory_database_in_tests_is_not_the_apps() {
+    let planned = Project {
+        sqlx: Some(vec![DatabaseKind::Sqlite]),
+        ..Project::main(
+            "#[tokio::main]\nasync fn main() {\n    \
+             let pool = sqlx::SqlitePool::connect(\"sqlite:app.db\").await.unwrap();\n    \
+             let listener = tokio::net::TcpListener::bind(\"0.0.0.0:3000\").await.unwrap();\n    \
+             axum::serve(listener, api::router(pool)).await.unwrap();\n}\n\n\
+             #[cfg(test)]\nmod tests {\n    #[tokio::test]\n    async fn version() {\n        \
+             let _pool = sqlx::SqlitePool::connect(\"sqlite::memory:\").await.unwrap();\n    \
+             }\n}\n",
+        )
+    }
+    .plan();
+    assert!(!planned.noted("in memory"), "{:?}", planned.0.notes);
+    assert!(
+        planned
+            .file("src/main.rs")
+            .contains("let auth = auth::init(pool.clone())"),
+        "{}",
+        planned.file("src/main.rs")
+    );
+}
+
 /// An app whose dependencies speak only MySQL gets SQLite for Better Auth, and is told.
 #[test]
 fn an_app_on_mysql_is_told_its_users_go_in_sqlite() {
