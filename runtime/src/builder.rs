@@ -103,7 +103,7 @@ impl BetterAuthBuilder {
                 config.base_url
             )));
         }
-        let database = self.database.ok_or_else(|| {
+        let mut database = self.database.ok_or_else(|| {
             Error::Config("no database: call .database(Database::connect(url).await?)".into())
         })?;
 
@@ -120,6 +120,10 @@ impl BetterAuthBuilder {
             setup.installing = plugin.id();
             plugin.install(&mut setup);
         }
+        let schema =
+            crate::store::user_fields::UserSchema::new(std::mem::take(&mut setup.user_fields))
+                .map_err(Error::Config)?;
+        database.user_schema = std::sync::Arc::new(schema);
         for (plugin, migrations) in &setup.migrations {
             crate::store::apply_migrations(
                 &database,
@@ -188,6 +192,7 @@ impl BetterAuthBuilder {
             signer,
             extensions: setup.extensions,
             sign_in_hooks: setup.sign_in_hooks,
+            user_input_hooks: setup.user_input_hooks,
             openapi_json: String::new(),
         };
         // Rendered once, from the route table: the context serves it at `/openapi.json`.

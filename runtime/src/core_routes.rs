@@ -182,14 +182,16 @@ fn double_option<'de, D: serde::Deserializer<'de>>(
 /// rejected (400). S23: the user comes from the session, never the body.
 async fn update_user(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let session = auth.require_session(&request).await?;
-    let raw: serde_json::Value = request.json()?;
-    if raw.get("email").is_some() {
+    let mut raw: serde_json::Map<String, serde_json::Value> = request.json()?;
+    if raw.contains_key("email") {
         return Err(Error::Validation(
             "Email can not be updated here; use /change-email".into(),
         ));
     }
-    let body: UpdateUserBody = request.json()?;
-    if body.name.is_none() && body.image.is_none() {
+    let fields = auth.user_input(&mut raw, Some(&session.user)).await?;
+    let body: UpdateUserBody = serde_json::from_value(serde_json::Value::Object(raw))
+        .map_err(|e| Error::Validation(format!("Invalid body: {e}")))?;
+    if body.name.is_none() && body.image.is_none() && fields.is_empty() {
         return Err(Error::Validation("No fields to update".into()));
     }
     if let Some(name) = &body.name {
@@ -201,6 +203,7 @@ async fn update_user(auth: &AuthContext, request: AuthRequest) -> Result<AuthRes
         &session.user.id,
         body.name.as_deref(),
         body.image.as_ref().map(|i| i.as_deref()),
+        &fields,
         auth.now(),
     )
     .await?;

@@ -35,6 +35,12 @@ pub struct User {
     /// When the user was last changed.
     #[serde(serialize_with = "iso_millis")]
     pub updated_at: DateTime<Utc>,
+    /// The columns plugins add to the user (`twoFactorEnabled`, `username`,
+    /// ...; see [`UserField`](crate::plugins::UserField)), by name; in the
+    /// JSON they sit beside the core fields. Empty without such plugins.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A row of the `session` table. `token` is the SHA-256 digest of the token
@@ -108,7 +114,20 @@ impl User {
             image: None,
             created_at,
             updated_at: created_at,
+            fields: serde_json::Map::new(),
         }
+    }
+
+    /// A plugin column's value (see [`User::fields`]): `None` when no
+    /// installed plugin declares `name`.
+    ///
+    /// ```
+    /// # let user = better_auth::prelude::User::new("u1", "Ada", "ada@example.com", chrono::Utc::now());
+    /// let two_factor = user.field("twoFactorEnabled").and_then(|v| v.as_bool()).unwrap_or(false);
+    /// # assert!(!two_factor);
+    /// ```
+    pub fn field(&self, name: &str) -> Option<&serde_json::Value> {
+        self.fields.get(name)
     }
 }
 

@@ -16,6 +16,7 @@ use crate::models::User;
 use crate::rate_limit::RateLimitRule;
 use crate::request::{AuthRequest, AuthResponse};
 use crate::store::Migration;
+pub use crate::store::user_fields::{FieldKind, UserField};
 
 /// The future a handler returns.
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<AuthResponse>> + Send + 'a>>;
@@ -33,6 +34,28 @@ pub type SignInFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<AuthRespon
 /// [`PluginSetup::before_sign_in`].
 pub type SignInHook =
     for<'a> fn(&'a AuthContext, &'a AuthRequest, &'a User, bool) -> SignInFuture<'a>;
+
+/// The future a [`UserInputHook`] returns.
+pub type UserInputFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+
+/// Checks and normalises the plugin columns a client sets on sign-up
+/// (`/sign-up/email`) or `/update-user` before they are written: change
+/// [`UserInput::fields`] in place, or refuse the request with an error (a
+/// username already taken, say). See [`PluginSetup::before_user_input`].
+pub type UserInputHook = for<'a> fn(&'a AuthContext, &'a mut UserInput) -> UserInputFuture<'a>;
+
+/// What a [`UserInputHook`] sees.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct UserInput {
+    /// The input fields the request sets (see
+    /// [`UserField::input`](crate::plugins::UserField::input)), already
+    /// checked by type; absent ones are not in the map. What is here after
+    /// the hooks is written.
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// The signed-in user on `/update-user`; `None` on sign-up.
+    pub user: Option<User>,
+}
 
 /// Registers the component schemas a schema refers to and returns the schema.
 pub type SchemaFn = fn(&mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema>;
@@ -385,6 +408,8 @@ pub struct PluginSetup {
     pub(crate) migrations: Vec<(&'static str, &'static [Migration])>,
     pub(crate) sign_in_hooks: Vec<SignInHook>,
     pub(crate) rate_limits: Vec<RateLimitRule>,
+    pub(crate) user_fields: Vec<UserField>,
+    pub(crate) user_input_hooks: Vec<UserInputHook>,
 }
 
 impl std::fmt::Debug for PluginSetup {
@@ -395,6 +420,8 @@ impl std::fmt::Debug for PluginSetup {
             .field("migrations", &self.migrations)
             .field("sign_in_hooks", &self.sign_in_hooks.len())
             .field("rate_limits", &self.rate_limits)
+            .field("user_fields", &self.user_fields)
+            .field("user_input_hooks", &self.user_input_hooks.len())
             .finish()
     }
 }
@@ -512,6 +539,45 @@ impl PluginSetup {
     /// ```
     pub fn rate_limit(&mut self, path: &str, window: std::time::Duration, max: u32) -> &mut Self {
         self.rate_limits.push(RateLimitRule::new(path, window, max));
+        self
+    }
+
+    /// A column the plugin adds to the `user` table (in its own
+    /// [migration](PluginSetup::migrations)): read with every user, the
+    /// session lookup included, and returned in the user's JSON. Building
+    /// the instance fails on a name that is not a plain identifier, or that
+    /// the runtime or another plugin already uses.
+    ///
+    /// ```
+    /// use better_auth::plugins::{PluginSetup, UserField};
+    ///
+    /// let mut setup = PluginSetup::default();
+    /// setup.user_field(UserField::text("nickname").input());
+    /// ```
+    pub fn user_field(&mut self, field: UserField) -> &mut Self {
+        self.user_fields.push(field);
+        self
+    }
+
+    /// Runs `hook` on the input fields of every sign-up and update-user
+    /// (see [`UserInputHook`]), in the order plugins were added.
+    ///
+    /// ```
+    /// use better_auth::plugins::{PluginSetup, UserInput};
+    /// use better_auth::{AuthContext, Result};
+    ///
+    /// async fn trim_nickname(_ctx: &AuthContext, input: &mut UserInput) -> Result<()> {
+    ///     if let Some(serde_json::Value::String(nick)) = input.fields.get_mut("nickname") {
+    ///         *nick = nick.trim().to_owned();
+    ///     }
+    ///     Ok(())
+    /// }
+    ///
+    /// let mut setup = PluginSetup::default();
+    /// setup.before_user_input(|ctx, input| Box::pin(trim_nickname(ctx, input)));
+    /// ```
+    pub fn before_user_input(&mut self, hook: UserInputHook) -> &mut Self {
+        self.user_input_hooks.push(hook);
         self
     }
 }

@@ -27,6 +27,9 @@ struct Redirect {
     two_factor_methods: Vec<&'static str>,
 }
 
+/// The user column that says two-factor is on.
+pub(crate) const ENABLED: &str = "twoFactorEnabled";
+
 /// Runs after a password sign-in proved the password, before its session is
 /// made: `None` lets the sign-in finish; a response (the challenge) takes
 /// its place.
@@ -36,7 +39,9 @@ pub(crate) async fn on_sign_in(
     user: &User,
     remember: bool,
 ) -> Result<Option<AuthResponse>> {
-    if !store::is_enabled(ctx.database(), &user.id).await? {
+    // The flag comes with the user (a plugin column, read by the sign-in's
+    // own query), so a sign-in without two-factor costs no extra query.
+    if user.field(ENABLED).and_then(|v| v.as_bool()) != Some(true) {
         return Ok(None);
     }
     if trusted_device(ctx, request, &user.id).await? {

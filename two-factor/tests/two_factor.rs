@@ -619,3 +619,62 @@ async fn plugin_migrations_apply_once() {
     assert_eq!(recorded, 2, "each of the two migrations recorded once");
     database.close().await;
 }
+
+// The user object carries `twoFactorEnabled`, as Better Auth's does: false
+// from sign-up, true once a code confirmed the authenticator, false again
+// after disable; clients cannot set it through sign-up or update-user.
+both_backends!(
+    the_user_carries_two_factor_enabled,
+    on_server,
+    |server: TestServer| async move {
+        let mut refused = Browser::new(&server.base);
+        let forged = refused
+            .post(
+                "/sign-up/email",
+                json!({ "name": "M", "email": "forged@example.com", "password": PASSWORD,
+                        "twoFactorEnabled": true }),
+            )
+            .await;
+        assert_eq!(forged.status, 400, "{forged:?}");
+
+        let mut browser = Browser::new(&server.base);
+        let up = browser
+            .post(
+                "/sign-up/email",
+                json!({ "name": "M", "email": "flag@example.com", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(up.body["user"]["twoFactorEnabled"], false, "{up:?}");
+        let set = browser
+            .post("/update-user", json!({ "twoFactorEnabled": true }))
+            .await;
+        assert_eq!(set.status, 400, "{set:?}");
+        assert_eq!(
+            browser.get("/get-session").await.body["user"]["twoFactorEnabled"],
+            false
+        );
+        browser.sign_out().await;
+
+        let (mut browser, app, _) = user_with_two_factor(&server, "flag2@example.com").await;
+        sign_in(&mut browser, "flag2@example.com").await;
+        let done = browser
+            .post(
+                "/two-factor/verify-totp",
+                json!({ "code": app.code(&server, 0) }),
+            )
+            .await;
+        assert_eq!(done.body["user"]["twoFactorEnabled"], true, "{done:?}");
+        assert_eq!(
+            browser.get("/get-session").await.body["user"]["twoFactorEnabled"],
+            true
+        );
+        let off = browser
+            .post("/two-factor/disable", json!({ "password": PASSWORD }))
+            .await;
+        assert_eq!(off.status, 200, "{off:?}");
+        assert_eq!(
+            browser.get("/get-session").await.body["user"]["twoFactorEnabled"],
+            false
+        );
+    }
+);

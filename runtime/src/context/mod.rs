@@ -42,6 +42,8 @@ pub struct AuthContext {
     pub(crate) extensions: Extensions,
     /// Plugins' hooks between a proved password and its session.
     pub(crate) sign_in_hooks: Vec<crate::route::SignInHook>,
+    /// Plugins' checks of the user columns clients set.
+    pub(crate) user_input_hooks: Vec<crate::route::UserInputHook>,
     pub(crate) openapi_json: String,
 }
 

@@ -92,6 +92,36 @@ impl AuthContext {
         Ok(None)
     }
 
+    /// The plugin columns a sign-up (`user` is `None`) or update-user body
+    /// sets: taken out of `body`, checked by type, then by the plugins'
+    /// [`UserInputHook`](crate::plugins::UserInputHook)s. What the hooks
+    /// leave that is not a declared input field of its type is dropped.
+    pub(crate) async fn user_input(
+        &self,
+        body: &mut serde_json::Map<String, serde_json::Value>,
+        user: Option<&User>,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let schema = &self.database.user_schema;
+        let fields = schema.take_input(body)?;
+        if self.user_input_hooks.is_empty() {
+            return Ok(fields);
+        }
+        let mut input = crate::route::UserInput {
+            fields,
+            user: user.cloned(),
+        };
+        for hook in &self.user_input_hooks {
+            hook(self, &mut input).await?;
+        }
+        input.fields.retain(|name, value| {
+            schema
+                .fields
+                .iter()
+                .any(|f| f.name() == name && f.is_input() && f.accepts(value))
+        });
+        Ok(input.fields)
+    }
+
     /// The session of a request's credential, with that credential: the
     /// first step of `/get-session` and of the extractors.
     pub(crate) async fn lookup_from_headers(

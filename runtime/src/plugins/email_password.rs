@@ -170,6 +170,8 @@ async fn sign_up(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
     if let Some(url) = &body.callback_url {
         auth.check_redirect(url)?;
     }
+    let mut raw: serde_json::Map<String, serde_json::Value> = request.json()?;
+    let fields = auth.user_input(&mut raw, None).await?;
     let require_verification = settings(auth).require_verification;
     // Cheap early answer; the unique index still decides races (S27).
     if let Some(owner) = store::users::find_by_email(auth.database(), &email).await? {
@@ -178,7 +180,7 @@ async fn sign_up(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
             // (the trade-off is documented in SECURITY.md, S61).
             return Err(Error::UserAlreadyExists);
         }
-        return registered_address(auth, &body, &email, &owner).await;
+        return registered_address(auth, &body, &email, &owner, &fields).await;
     }
     let hash = auth.password_hasher().hash(&body.password).await?;
     let created = store::users::create_with_password(
@@ -188,6 +190,7 @@ async fn sign_up(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
             email: &email,
             image: body.image.as_deref(),
             email_verified: false,
+            fields: fields.clone(),
         },
         &hash,
         auth.now(),
@@ -199,7 +202,7 @@ async fn sign_up(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
         Err(Error::UserAlreadyExists) if require_verification => {
             return Ok(AuthResponse::json(&TokenUser {
                 token: None,
-                user: unsaved_user(auth, &body, &email),
+                user: unsaved_user(auth, &body, &email, &fields),
             }));
         }
         Err(e) => return Err(e),
@@ -230,6 +233,7 @@ async fn registered_address(
     body: &SignUpBody,
     email: &str,
     owner: &User,
+    fields: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<AuthResponse> {
     let _ = auth.password_hasher().hash(&body.password).await?;
     let mailer = auth.detached();
@@ -250,12 +254,17 @@ async fn registered_address(
     });
     Ok(AuthResponse::json(&TokenUser {
         token: None,
-        user: unsaved_user(auth, body, email),
+        user: unsaved_user(auth, body, email, fields),
     }))
 }
 
 /// The user a sign-up would have created, never stored (S61).
-fn unsaved_user(auth: &AuthContext, body: &SignUpBody, email: &str) -> User {
+fn unsaved_user(
+    auth: &AuthContext,
+    body: &SignUpBody,
+    email: &str,
+    fields: &serde_json::Map<String, serde_json::Value>,
+) -> User {
     let now = auth.now();
     User {
         id: crate::crypto::generate_id(),
@@ -265,6 +274,7 @@ fn unsaved_user(auth: &AuthContext, body: &SignUpBody, email: &str) -> User {
         image: body.image.clone(),
         created_at: now,
         updated_at: now,
+        fields: auth.database().user_schema.new_values(fields),
     }
 }
 
@@ -288,7 +298,38 @@ async fn sign_in(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
     if let Some(url) = &body.callback_url {
         auth.check_redirect(url)?;
     }
-    if body.password.chars().count() > auth.config().password_settings().max_length {
+    let remember = body.remember_me.unwrap_or(true);
+    sign_in_with_password(
+        auth,
+        &request,
+        Some(&email),
+        &email,
+        &body.password,
+        remember,
+        body.callback_url,
+    )
+    .await
+}
+
+/// A password sign-in as `/sign-in/email` makes it, for plugins that find
+/// the account another way (a username): `email` is the account's address,
+/// or `None` when none was found (the attempt then costs what a wrong
+/// password costs, S07); `account` names the attempt for the per-account
+/// throttle and the device cookie (S30, S55; the address when there is one).
+/// Answers 401 [`Error::InvalidEmailOrPassword`] for an unknown account or a
+/// wrong password, 403 `EMAIL_NOT_VERIFIED` when verification is required,
+/// a plugin's answer from [`AuthContext::check_sign_in`] (a second factor),
+/// else the session: `{redirect, token, url?, user}` with its cookie.
+pub async fn sign_in_with_password(
+    auth: &AuthContext,
+    request: &AuthRequest,
+    email: Option<&str>,
+    account: &str,
+    password: &str,
+    remember: bool,
+    callback_url: Option<String>,
+) -> Result<AuthResponse> {
+    if password.chars().count() > auth.config().password_settings().max_length {
         // Never hash oversized input (S01); same answer as a wrong password.
         return Err(Error::InvalidEmailOrPassword);
     }
@@ -297,11 +338,14 @@ async fn sign_in(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
     // (nor reads the database: the account is looked up once admitted).
     // S55: a browser that signed in to this account before has a throttle of
     // its own; every other client shares the account's.
-    let attempt_key = auth.password_attempt_key(&request.headers, &email);
+    let attempt_key = auth.password_attempt_key(&request.headers, account);
     let (verified, user) = auth
-        .check_password_attempt_with(&attempt_key, &body.password, || async {
+        .check_password_attempt_with(&attempt_key, password, || async {
+            let Some(email) = email else {
+                return Ok((None, None));
+            };
             Ok(
-                match store::users::find_with_password(auth.database(), &email).await? {
+                match store::users::find_with_password(auth.database(), email).await? {
                     Some(found) => (Some(found.user), found.password),
                     None => (None, None),
                 },
@@ -312,31 +356,30 @@ async fn sign_in(auth: &AuthContext, request: AuthRequest) -> Result<AuthRespons
         return Err(Error::InvalidEmailOrPassword);
     };
     if verified.needs_rehash {
-        let hash = auth.password_hasher().hash(&body.password).await?;
+        let hash = auth.password_hasher().hash(password).await?;
         store::accounts::set_credential_password(auth.database(), &user.id, &hash, auth.now())
             .await?;
     }
     if settings(auth).require_verification && !user.email_verified {
-        send_verification(auth, &user, body.callback_url.as_deref());
+        send_verification(auth, &user, callback_url.as_deref());
         return Err(Error::Forbidden {
             message: "Email not verified".into(),
             code: "EMAIL_NOT_VERIFIED",
         });
     }
-    let remember = body.remember_me.unwrap_or(true);
     // A plugin may answer instead of a session (a second factor).
-    if let Some(answer) = auth.check_sign_in(&request, &user, remember).await? {
-        return Ok(auth.with_device_cookie(answer, &email));
+    if let Some(answer) = auth.check_sign_in(request, &user, remember).await? {
+        return Ok(auth.with_device_cookie(answer, account));
     }
-    let (_, token) = auth.create_session(&user, &request).await?;
+    let (_, token) = auth.create_session(&user, request).await?;
     let response = AuthResponse::json(&SignInResponse {
         redirect: false,
         token: token.clone(),
-        url: body.callback_url,
+        url: callback_url,
         user,
     });
     let response = auth.with_session_cookie(response, &token, remember);
-    Ok(auth.with_device_cookie(response, &email))
+    Ok(auth.with_device_cookie(response, account))
 }
 
 /// `{"redirect": false, "token", "url"?, "user"}`.

@@ -21,13 +21,13 @@ mod password_management;
 mod session_management;
 
 pub use account_management::AccountManagementPlugin;
-pub use email_password::EmailPasswordPlugin;
+pub use email_password::{EmailPasswordPlugin, sign_in_with_password};
 pub use password_management::PasswordManagementPlugin;
 pub use session_management::SessionManagementPlugin;
 
 pub use crate::route::{
-    HandlerFn, HandlerFuture, Plugin, PluginSetup, Route, SchemaFn, SignInFuture, SignInHook,
-    Success,
+    FieldKind, HandlerFn, HandlerFuture, Plugin, PluginSetup, Route, SchemaFn, SignInFuture,
+    SignInHook, Success, UserField, UserInput, UserInputFuture, UserInputHook,
 };
 
 /// How long an emailed link (reset, verification, email change) stays valid (S21).

@@ -14,6 +14,7 @@ fn pair(id: &str) -> (Session, User) {
         image: None,
         created_at: now,
         updated_at: now,
+        fields: Default::default(),
     };
     let session = Session {
         id: id.into(),

@@ -78,6 +78,7 @@ impl Database {
             readers: None,
             #[cfg(feature = "postgres")]
             changes: None,
+            user_schema: Default::default(),
         })
     }
 
@@ -144,6 +145,7 @@ impl Database {
             readers,
             #[cfg(feature = "postgres")]
             changes: None,
+            user_schema: Default::default(),
         })
     }
 
@@ -172,6 +174,7 @@ impl Database {
             #[cfg(feature = "sqlite")]
             readers: None,
             changes: Some(std::sync::Arc::default()),
+            user_schema: Default::default(),
         }
     }
 }
@@ -188,6 +191,7 @@ impl From<sqlx::SqlitePool> for Database {
             readers: None,
             #[cfg(feature = "postgres")]
             changes: None,
+            user_schema: Default::default(),
         }
     }
 }
@@ -204,6 +208,7 @@ impl From<sqlx::PgPool> for Database {
             #[cfg(feature = "sqlite")]
             readers: None,
             changes: None,
+            user_schema: Default::default(),
         }
     }
 }

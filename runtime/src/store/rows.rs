@@ -26,6 +26,7 @@ impl From<UserRow> for User {
             image: r.image,
             created_at: r.created_at.0,
             updated_at: r.updated_at.0,
+            fields: serde_json::Map::new(),
         }
     }
 }
@@ -84,10 +85,16 @@ impl From<AccountRow> for Account {
     }
 }
 
-/// A user joined with the password of its credential account.
-#[derive(Debug, sqlx::FromRow)]
-pub(crate) struct UserPasswordRow {
-    #[sqlx(flatten)]
-    pub(crate) user: UserRow,
-    pub(crate) password: Option<String>,
+/// A [`User`] from a row with the core columns by name and the plugin
+/// columns of `$schema` last (see `user_fields`).
+macro_rules! user_from_row {
+    ($row:expr, $schema:expr) => {{
+        let row = $row;
+        let mut user = $crate::models::User::from(
+            <$crate::store::rows::UserRow as sqlx::FromRow<_>>::from_row(&row)?,
+        );
+        user.fields = $crate::store::user_fields::read(&row, $schema)?;
+        user
+    }};
 }
+pub(crate) use user_from_row;

@@ -51,50 +51,75 @@ pub async fn create(db: &Database, session: &Session) -> Result<()> {
     Ok(())
 }
 
-/// The session with this token digest and its user, whatever its expiry.
-#[doc(hidden)]
-pub async fn find_with_user(db: &Database, digest: &str) -> Result<Option<(Session, User)>> {
-    const SQL: &str = r#"SELECT s."id" AS s_id, s."token" AS s_token, s."userId" AS s_user_id,
-            s."expiresAt" AS s_expires_at, s."createdAt" AS s_created_at,
-            s."updatedAt" AS s_updated_at, s."ipAddress" AS s_ip_address,
-            s."userAgent" AS s_user_agent,
-            u."name" AS u_name, u."email" AS u_email, u."emailVerified" AS u_email_verified,
-            u."image" AS u_image, u."createdAt" AS u_created_at, u."updatedAt" AS u_updated_at
-        FROM "session" s JOIN "user" u ON u."id" = s."userId"
-        WHERE s."token" = CAST($1 AS text)"#;
+/// The select of [`find_with_user`], with the plugin columns of the user
+/// (`, u."a", ...`) last; built once per database.
+pub(crate) fn session_user_sql(user_fields: &str) -> String {
     // `CAST($1 AS text)` rather than a bare `$1`: once a SQLite database has
     // been ANALYZEd (or `PRAGMA optimize`d), SQLite's STAT4 planner marks a
     // bare parameter compared with an indexed column as plan-relevant and
     // re-prepares the statement whenever its value changes, i.e. on every
     // request (profiled: parsing and planning dominated get-session). The cast
     // is a no-op for the text token on both SQLite and PostgreSQL.
+    format!(
+        r#"SELECT s."id" AS s_id, s."token" AS s_token, s."userId" AS s_user_id,
+            s."expiresAt" AS s_expires_at, s."createdAt" AS s_created_at,
+            s."updatedAt" AS s_updated_at, s."ipAddress" AS s_ip_address,
+            s."userAgent" AS s_user_agent,
+            u."name" AS u_name, u."email" AS u_email, u."emailVerified" AS u_email_verified,
+            u."image" AS u_image, u."createdAt" AS u_created_at, u."updatedAt" AS u_updated_at{user_fields}
+        FROM "session" s JOIN "user" u ON u."id" = s."userId"
+        WHERE s."token" = CAST($1 AS text)"#
+    )
+}
+
+/// Reads a [`SessionUserRow`] and the user's plugin columns after it.
+macro_rules! session_user {
+    ($row:expr, $schema:expr) => {{
+        let row = $row;
+        let fields = super::user_fields::read(&row, $schema)?;
+        (
+            <SessionUserRow as sqlx::FromRow<_>>::from_row(&row)?,
+            fields,
+        )
+    }};
+}
+
+/// The session with this token digest and its user, whatever its expiry.
+#[doc(hidden)]
+pub async fn find_with_user(db: &Database, digest: &str) -> Result<Option<(Session, User)>> {
+    let schema = &*db.user_schema;
+    let sql = schema.session_user.as_str();
     #[cfg(feature = "sqlite")]
     let reader = match &db.readers {
         Some(readers) => readers.get().await,
         None => None,
     };
     #[cfg(feature = "sqlite")]
-    let row: Option<SessionUserRow> = match reader {
+    let row = match reader {
         Some(mut conn) => {
             let conn = conn
                 .as_mut()
                 .expect("SqliteReaders::get returns open connections");
-            sqlx::query_as(SQL)
-                .bind(digest)
-                .fetch_optional(conn)
-                .await?
+            match sqlx::query(sql).bind(digest).fetch_optional(conn).await? {
+                Some(row) => Some(session_user!(row, schema)),
+                None => None,
+            }
         }
-        None => on_pool!(db, |pool| sqlx::query_as(SQL)
-            .bind(digest)
-            .fetch_optional(pool)
-            .await?),
+        None => on_pool!(db, |pool| {
+            match sqlx::query(sql).bind(digest).fetch_optional(pool).await? {
+                Some(row) => Some(session_user!(row, schema)),
+                None => None,
+            }
+        }),
     };
     #[cfg(not(feature = "sqlite"))]
-    let row: Option<SessionUserRow> = on_pool!(db, |pool| sqlx::query_as(SQL)
-        .bind(digest)
-        .fetch_optional(pool)
-        .await?);
-    Ok(row.map(|r| {
+    let row = on_pool!(db, |pool| {
+        match sqlx::query(sql).bind(digest).fetch_optional(pool).await? {
+            Some(row) => Some(session_user!(row, schema)),
+            None => None,
+        }
+    });
+    Ok(row.map(|(r, fields)| {
         let user = User {
             id: r.s_user_id.clone(),
             name: r.u_name,
@@ -103,6 +128,7 @@ pub async fn find_with_user(db: &Database, digest: &str) -> Result<Option<(Sessi
             image: r.u_image,
             created_at: r.u_created_at.0,
             updated_at: r.u_updated_at.0,
+            fields,
         };
         let session = Session {
             id: r.s_id,

@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::rows::{UserPasswordRow, UserRow};
+use serde_json::{Map, Value};
+
+use super::rows::user_from_row;
+use super::user_fields::{bind_fields, update_sql};
 use super::{Database, Timestamp, is_unique_violation, on_pool};
 use crate::error::{Error, Result};
 use crate::models::User;
@@ -41,6 +44,9 @@ pub struct NewUser<'a> {
     pub image: Option<&'a str>,
     /// Whether the email is already verified (admin-created users, say).
     pub email_verified: bool,
+    /// Values of plugin columns (see [`User::fields`]); the others get
+    /// their defaults.
+    pub fields: Map<String, Value>,
 }
 
 impl<'a> NewUser<'a> {
@@ -52,6 +58,7 @@ impl<'a> NewUser<'a> {
             email,
             image: None,
             email_verified: false,
+            fields: Map::new(),
         }
     }
 
@@ -66,56 +73,90 @@ impl<'a> NewUser<'a> {
         self.email_verified = verified;
         self
     }
+
+    /// Sets the value of a plugin column (see [`User::fields`]); names no
+    /// installed plugin declares are ignored.
+    pub fn field(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.fields.insert(name.to_owned(), value.into());
+        self
+    }
 }
 
 /// Finds a user by (lower-cased) email.
 pub async fn find_by_email(db: &Database, email: &str) -> Result<Option<User>> {
-    let sql = format!(r#"SELECT {USER_COLUMNS} FROM "user" WHERE "email" = $1"#);
-    let row: Option<UserRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
-        .bind(email)
-        .fetch_optional(pool)
-        .await?);
-    Ok(row.map(User::from))
+    find_one(db, "email", email).await
 }
 
 /// Finds a user by id.
 pub async fn find_by_id(db: &Database, id: &str) -> Result<Option<User>> {
-    let sql = format!(r#"SELECT {USER_COLUMNS} FROM "user" WHERE "id" = $1"#);
-    let row: Option<UserRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?);
-    Ok(row.map(User::from))
+    find_one(db, "id", id).await
+}
+
+/// The user whose `column` (a unique one) is `value`.
+async fn find_one(db: &Database, column: &str, value: &str) -> Result<Option<User>> {
+    let schema = &db.user_schema;
+    let sql = format!(
+        r#"SELECT {USER_COLUMNS}{} FROM "user" WHERE "{column}" = $1"#,
+        schema.columns
+    );
+    let user = on_pool!(db, |pool| {
+        match sqlx::query(&sql).bind(value).fetch_optional(pool).await? {
+            Some(row) => Some(user_from_row!(row, schema)),
+            None => None,
+        }
+    });
+    Ok(user)
 }
 
 /// Finds a user by email together with the password of its credential account.
 #[doc(hidden)]
 pub async fn find_with_password(db: &Database, email: &str) -> Result<Option<UserWithPassword>> {
-    const SQL: &str = r#"SELECT u."id", u."name", u."email", u."emailVerified", u."image",
-               u."createdAt", u."updatedAt", a."password"
+    let schema = &db.user_schema;
+    let sql = format!(
+        r#"SELECT u."id", u."name", u."email", u."emailVerified", u."image",
+               u."createdAt", u."updatedAt", a."password"{}
         FROM "user" u
         LEFT JOIN "account" a ON a."userId" = u."id" AND a."providerId" = 'credential'
-        WHERE u."email" = $1"#;
-    let row: Option<UserPasswordRow> = on_pool!(db, |pool| sqlx::query_as(SQL)
-        .bind(email)
-        .fetch_optional(pool)
-        .await?);
-    Ok(row.map(|r| UserWithPassword {
-        user: r.user.into(),
-        password: r.password,
-    }))
+        WHERE u."email" = $1"#,
+        schema.joined
+    );
+    let found = on_pool!(db, |pool| {
+        match sqlx::query(&sql).bind(email).fetch_optional(pool).await? {
+            Some(row) => {
+                use sqlx::Row;
+                let password: Option<String> = row.try_get("password")?;
+                Some(UserWithPassword {
+                    user: user_from_row!(row, schema),
+                    password,
+                })
+            }
+            None => None,
+        }
+    });
+    Ok(found)
 }
 
 /// Every user, oldest first.
 #[doc(hidden)]
 pub async fn list(db: &Database) -> Result<Vec<User>> {
-    let sql = format!(r#"SELECT {USER_COLUMNS} FROM "user" ORDER BY "createdAt", "id""#);
-    let rows: Vec<UserRow> = on_pool!(db, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
-    Ok(rows.into_iter().map(User::from).collect())
+    let schema = &db.user_schema;
+    let sql = format!(
+        r#"SELECT {USER_COLUMNS}{} FROM "user" ORDER BY "createdAt", "id""#,
+        schema.columns
+    );
+    let users = on_pool!(db, |pool| {
+        let mut users = Vec::new();
+        for row in sqlx::query(&sql).fetch_all(pool).await? {
+            users.push(user_from_row!(row, schema));
+        }
+        users
+    });
+    Ok(users)
 }
 
-/// The row of a new user, created now.
-fn user_row(new: NewUser<'_>, now: DateTime<Utc>) -> User {
+/// The row of a new user, created now, with the plugin columns its
+/// creator set (the rest read as their defaults).
+fn user_row(db: &Database, new: &NewUser<'_>, now: DateTime<Utc>) -> User {
     User {
         id: crate::crypto::generate_id(),
         name: new.name.to_owned(),
@@ -124,7 +165,20 @@ fn user_row(new: NewUser<'_>, now: DateTime<Utc>) -> User {
         image: new.image.map(str::to_owned),
         created_at: now,
         updated_at: now,
+        fields: db.user_schema.new_values(&new.fields),
     }
+}
+
+/// Writes the plugin columns set in `values` (declared ones only) on an
+/// executor (a transaction); nothing when none is set.
+macro_rules! write_fields {
+    ($db:expr, $executor:expr, $id:expr, $values:expr) => {
+        if let Some(sql) = update_sql(&$db.user_schema, $values) {
+            bind_fields!(sqlx::query(&sql).bind($id), $db.user_schema, $values)
+                .execute($executor)
+                .await?;
+        }
+    };
 }
 
 /// The insert of a [`user_row`], ready to run on a transaction.
@@ -157,9 +211,15 @@ fn created(result: std::result::Result<(), sqlx::Error>, user: User) -> Result<U
 /// the email itself (a magic link, an emailed code). A taken email is
 /// [`Error::UserAlreadyExists`].
 pub async fn create(db: &Database, new: NewUser<'_>, now: DateTime<Utc>) -> Result<User> {
-    let user = user_row(new, now);
+    let user = user_row(db, &new, now);
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
-        insert_user!(&user).execute(pool).await.map(|_| ())
+        async {
+            let mut tx = pool.begin().await?;
+            insert_user!(&user).execute(&mut *tx).await?;
+            write_fields!(db, &mut *tx, &user.id, &new.fields);
+            tx.commit().await
+        }
+        .await
     });
     created(result, user)
 }
@@ -213,7 +273,7 @@ pub async fn create_with_password(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<User> {
-    let user = user_row(new, now);
+    let user = user_row(db, &new, now);
     let account_id = crate::crypto::generate_id();
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
@@ -221,6 +281,7 @@ pub async fn create_with_password(
             // The insert comes first so SQLite takes the write lock at once and
             // waits (busy_timeout) instead of failing a read-to-write upgrade.
             insert_user!(&user).execute(&mut *tx).await?;
+            write_fields!(db, &mut *tx, &user.id, &new.fields);
             sqlx::query(
                 r#"INSERT INTO "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
                    VALUES ($1, $2, 'credential', $2, $3, $4, $4)"#,
@@ -238,13 +299,16 @@ pub async fn create_with_password(
     created(result, user)
 }
 
-/// Changes a user's name and/or image.
+/// Changes a user's name and/or image and the plugin columns set in
+/// `fields`, in one transaction. A value a unique plugin column already
+/// holds is [`Error::UserAlreadyExists`].
 #[doc(hidden)]
 pub async fn update_profile(
     db: &Database,
     id: &str,
     name: Option<&str>,
     image: Option<Option<&str>>,
+    fields: &Map<String, Value>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let _change = db.change_guard();
@@ -253,16 +317,27 @@ pub async fn update_profile(
             "image" = CASE WHEN $3 THEN $4 ELSE "image" END,
             "updatedAt" = $5
         WHERE "id" = $1"#;
-    on_pool!(db, |pool| sqlx::query(SQL)
-        .bind(id)
-        .bind(name)
-        .bind(image.is_some())
-        .bind(image.flatten())
-        .bind(Timestamp(now))
-        .execute(pool)
+    let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(SQL)
+                .bind(id)
+                .bind(name)
+                .bind(image.is_some())
+                .bind(image.flatten())
+                .bind(Timestamp(now))
+                .execute(&mut *tx)
+                .await?;
+            write_fields!(db, &mut *tx, id, fields);
+            tx.commit().await
+        }
         .await
-        .map(|_| ())?);
-    Ok(())
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(Error::UserAlreadyExists),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Sets `emailVerified` and, when given, a new email address.
@@ -317,12 +392,13 @@ pub async fn create_with_account(
     account: &super::accounts::NewAccount<'_>,
     now: DateTime<Utc>,
 ) -> Result<User> {
-    let user = user_row(new, now);
+    let user = user_row(db, &new, now);
     let account_id = crate::crypto::generate_id();
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
             insert_user!(&user).execute(&mut *tx).await?;
+            write_fields!(db, &mut *tx, &user.id, &new.fields);
             super::accounts::insert_account!(&account_id, &user.id, account, now)
                 .execute(&mut *tx)
                 .await?;

@@ -120,7 +120,14 @@ async fn store_futures_are_send() {
     assert_send(&users::find_with_password(db, "ada@example.com"));
     assert_send(&users::list(db));
     assert_send(&users::create_with_password(db, new_user(), "hash", now));
-    assert_send(&users::update_profile(db, "u", Some("Ada"), None, now));
+    assert_send(&users::update_profile(
+        db,
+        "u",
+        Some("Ada"),
+        None,
+        &Default::default(),
+        now,
+    ));
     assert_send(&users::set_email(db, "u", "ada@example.com", true, now));
     assert_send(&users::delete(db, "u"));
     assert_send(&users::create_with_account(db, new_user(), &account, now));
