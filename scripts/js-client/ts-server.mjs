@@ -2,11 +2,14 @@
 // plugins our checks drive, on an in-memory database: the reference the
 // side-by-side check compares our server's answers with.
 // Usage: PORT=8790 node ts-server.mjs   (emailed codes are printed on stderr)
+// With TS_PLUGINS=username it is a server with the username plugin only (our plugins'
+// example apps have one plugin each, and the user object carries the columns
+// of every plugin installed).
 import { createServer } from "node:http";
 import { betterAuth } from "better-auth";
 import { memoryAdapter } from "better-auth/adapters/memory";
 import { toNodeHandler } from "better-auth/node";
-import { emailOTP, magicLink, twoFactor } from "better-auth/plugins";
+import { emailOTP, magicLink, twoFactor, username } from "better-auth/plugins";
 
 const port = Number(process.env.PORT ?? 8790);
 const baseURL = `http://127.0.0.1:${port}`;
@@ -22,7 +25,7 @@ const auth = betterAuth({
   database: memoryAdapter(db),
   emailAndPassword: { enabled: true },
   rateLimit: { enabled: false },
-  plugins: [
+  plugins: process.env.TS_PLUGINS === "username" ? [username()] : [
     twoFactor({
       issuer: "Example",
       otpOptions: {

@@ -92,6 +92,19 @@ pub async fn find_by_id(db: &Database, id: &str) -> Result<Option<User>> {
     find_one(db, "id", id).await
 }
 
+/// Finds a user by a text column a plugin declared (see
+/// [`PluginSetup::user_field`](crate::plugins::PluginSetup::user_field)) and
+/// keeps unique, such as `username`. A name no installed plugin declared is
+/// an [`Error::Internal`].
+pub async fn find_by_field(db: &Database, name: &str, value: &str) -> Result<Option<User>> {
+    if !db.user_schema.fields.iter().any(|f| f.name() == name) {
+        return Err(Error::Internal(format!(
+            "`{name}` is not a user field of an installed plugin"
+        )));
+    }
+    find_one(db, name, value).await
+}
+
 /// The user whose `column` (a unique one) is `value`.
 async fn find_one(db: &Database, column: &str, value: &str) -> Result<Option<User>> {
     let schema = &db.user_schema;

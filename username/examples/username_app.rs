@@ -1,0 +1,53 @@
+//! A server with password and username sign-in under `/api/auth`, on an
+//! in-memory SQLite database, for trying the plugin by hand or from the
+//! official client (`scripts/js-client-check` drives it). Rate limits are off
+//! (the check sends many requests from one address).
+//!
+//! Run: `PORT=8793 cargo run -p better-auth-username --example username_app`
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use better_auth::integrations::axum::AxumIntegration;
+use better_auth::plugins::{EmailPasswordPlugin, SessionManagementPlugin};
+use better_auth::rate_limit::RateLimitConfig;
+use better_auth::store::Database;
+use better_auth::{AuthConfig, BetterAuth, run_migrations};
+use better_auth_username::UsernamePlugin;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8793);
+    let database = Database::connect("sqlite::memory:").await?;
+    run_migrations(&database).await?;
+    let base = format!("http://127.0.0.1:{port}");
+    let auth = Arc::new(
+        BetterAuth::new(
+            AuthConfig::new("username-example-secret-of-some-length!!")
+                .base_url(&base)
+                .base_path("/api/auth")
+                .rate_limit(RateLimitConfig::disabled()),
+        )
+        .database(database)
+        .plugin(EmailPasswordPlugin::new())
+        .plugin(SessionManagementPlugin::new())
+        .plugin(UsernamePlugin::new())
+        .build()
+        .await?,
+    );
+    let app = Router::new()
+        .nest("/api/auth", auth.axum_router())
+        .with_state(auth);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("listening on {base}/api/auth");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
+    Ok(())
+}
