@@ -122,6 +122,9 @@ pub(crate) enum PluginKind {
     /// Sign in (and up), verify the address and reset the password with a code sent by
     /// email (the `better-auth-email-otp` crate); the app provides the email sender.
     EmailOtp,
+    /// Usernames: sign in with one, set it on sign-up and update-user (the
+    /// `better-auth-username` crate).
+    Username,
 }
 
 /// Who creates Better Auth's tables.

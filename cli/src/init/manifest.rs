@@ -63,6 +63,12 @@ pub(super) const EMAIL_OTP: PluginCrate = PluginCrate {
     folder: "email-otp",
 };
 
+/// Usernames.
+pub(super) const USERNAME: PluginCrate = PluginCrate {
+    name: "better-auth-username",
+    folder: "username",
+};
+
 /// Adds (or completes) `better-auth` and `dotenvy` in `[dependencies]`, and each of
 /// `plugins` from beside the runtime (an entry already there is kept).
 ///

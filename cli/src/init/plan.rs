@@ -279,6 +279,7 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
                     | PluginKind::TwoFactor
                     | PluginKind::MagicLink
                     | PluginKind::EmailOtp
+                    | PluginKind::Username
             )
         })
         .map(|plugin| {
@@ -302,7 +303,8 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
                 | PluginKind::Social
                 | PluginKind::TwoFactor
                 | PluginKind::MagicLink
-                | PluginKind::EmailOtp => (
+                | PluginKind::EmailOtp
+                | PluginKind::Username => (
                     "AccountManagementPlugin",
                     "AccountManagementPlugin::new()",
                     "List and unlink the ways a user signs in.",
@@ -340,6 +342,8 @@ struct Settings<'a> {
     magic_link: bool,
     /// Whether codes by email are on.
     email_otp: bool,
+    /// Whether usernames are on.
+    username: bool,
     /// The flags.
     args: &'a InitArgs,
 }
@@ -400,6 +404,7 @@ pub(super) fn build(
         two_factor: args.plugins.contains(&PluginKind::TwoFactor),
         magic_link: args.plugins.contains(&PluginKind::MagicLink),
         email_otp: args.plugins.contains(&PluginKind::EmailOtp),
+        username: args.plugins.contains(&PluginKind::Username),
         args,
     };
     let vars = env_vars(&settings, facts, &wiring, &decisions.mount, &mut notes);
@@ -418,6 +423,7 @@ pub(super) fn build(
             settings.two_factor.then_some(manifest::TWO_FACTOR),
             settings.magic_link.then_some(manifest::MAGIC_LINK),
             settings.email_otp.then_some(manifest::EMAIL_OTP),
+            settings.username.then_some(manifest::USERNAME),
         ]
         .into_iter()
         .flatten()
@@ -615,6 +621,13 @@ fn env_vars(
              then codes are only printed on the server's stderr"
         ));
     }
+    if settings.username {
+        notes.push(format!(
+            "usernames: sign-up and POST {mount}/update-user take a username, POST \
+             {mount}/sign-in/username signs in with it (the client's usernameClient); the \
+             plugin adds its columns to the user table when the app starts"
+        ));
+    }
     if settings.two_factor {
         notes.push(format!(
             "two-factor: a signed-in user turns it on with POST {mount}/two-factor/enable and \
@@ -683,6 +696,7 @@ fn auth_module(
             two_factor => settings.two_factor,
             magic_link => settings.magic_link,
             email_otp => settings.email_otp,
+            username => settings.username,
             issuer => package.name.clone(),
             state,
             serve_site => wiring.serve_site,
