@@ -241,7 +241,10 @@ pub(crate) async fn verify_registration(
         origin_ok: &origin_ok,
     };
     let credential = webauthn::verify_registration(&response, &expected).map_err(|why| {
-        eprintln!("better-auth: a passkey registration was refused: {why}");
+        tracing::info!(
+            reason = why,
+            "better-auth: a passkey registration was refused"
+        );
         failed_registration()
     })?;
     let row = PasskeyRow {
@@ -361,7 +364,7 @@ pub(crate) async fn verify_authentication(
     let stored = u32::try_from(passkey.counter).unwrap_or(0);
     let counter = webauthn::verify_authentication(&response, &expected, &public_key, stored)
         .map_err(|why| {
-            eprintln!("better-auth: a passkey sign-in was refused: {why}");
+            tracing::info!(reason = why, "better-auth: a passkey sign-in was refused");
             authentication_failed()
         })?;
     if !store::advance_counter(

@@ -125,6 +125,8 @@ pub(crate) enum PluginKind {
     /// Usernames: sign in with one, set it on sign-up and update-user (the
     /// `better-auth-username` crate).
     Username,
+    /// Passkeys: register one, sign in with it (the `better-auth-passkey` crate).
+    Passkey,
 }
 
 /// Who creates Better Auth's tables.

@@ -69,6 +69,12 @@ pub(super) const USERNAME: PluginCrate = PluginCrate {
     folder: "username",
 };
 
+/// Passkeys.
+pub(super) const PASSKEY: PluginCrate = PluginCrate {
+    name: "better-auth-passkey",
+    folder: "passkey",
+};
+
 /// Adds (or completes) `better-auth` and `dotenvy` in `[dependencies]`, and each of
 /// `plugins` from beside the runtime (an entry already there is kept).
 ///

@@ -280,6 +280,7 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
                     | PluginKind::MagicLink
                     | PluginKind::EmailOtp
                     | PluginKind::Username
+                    | PluginKind::Passkey
             )
         })
         .map(|plugin| {
@@ -304,7 +305,8 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
                 | PluginKind::TwoFactor
                 | PluginKind::MagicLink
                 | PluginKind::EmailOtp
-                | PluginKind::Username => (
+                | PluginKind::Username
+                | PluginKind::Passkey => (
                     "AccountManagementPlugin",
                     "AccountManagementPlugin::new()",
                     "List and unlink the ways a user signs in.",
@@ -344,6 +346,8 @@ struct Settings<'a> {
     email_otp: bool,
     /// Whether usernames are on.
     username: bool,
+    /// Whether passkeys are on.
+    passkey: bool,
     /// The flags.
     args: &'a InitArgs,
 }
@@ -405,6 +409,7 @@ pub(super) fn build(
         magic_link: args.plugins.contains(&PluginKind::MagicLink),
         email_otp: args.plugins.contains(&PluginKind::EmailOtp),
         username: args.plugins.contains(&PluginKind::Username),
+        passkey: args.plugins.contains(&PluginKind::Passkey),
         args,
     };
     let vars = env_vars(&settings, facts, &wiring, &decisions.mount, &mut notes);
@@ -424,6 +429,7 @@ pub(super) fn build(
             settings.magic_link.then_some(manifest::MAGIC_LINK),
             settings.email_otp.then_some(manifest::EMAIL_OTP),
             settings.username.then_some(manifest::USERNAME),
+            settings.passkey.then_some(manifest::PASSKEY),
         ]
         .into_iter()
         .flatten()
@@ -628,6 +634,13 @@ fn env_vars(
              plugin adds its columns to the user table when the app starts"
         ));
     }
+    if settings.passkey {
+        notes.push(format!(
+            "passkeys: a signed-in user registers one with the client's passkey.addPasskey() \
+             and signs in with signIn.passkey() ({mount}/passkey/...); browsers offer passkeys \
+             on https or localhost only, for the host of BETTER_AUTH_URL"
+        ));
+    }
     if settings.two_factor {
         notes.push(format!(
             "two-factor: a signed-in user turns it on with POST {mount}/two-factor/enable and \
@@ -697,6 +710,7 @@ fn auth_module(
             magic_link => settings.magic_link,
             email_otp => settings.email_otp,
             username => settings.username,
+            passkey => settings.passkey,
             issuer => package.name.clone(),
             state,
             serve_site => wiring.serve_site,
