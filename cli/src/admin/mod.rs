@@ -25,6 +25,7 @@ macro_rules! outln {
 pub(crate) mod db;
 mod migrate;
 mod output;
+mod passkeys;
 mod prompt;
 mod secret;
 mod session;

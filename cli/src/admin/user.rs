@@ -49,7 +49,8 @@ enum UserCommand {
     /// List every user, oldest first.
     ///
     /// The SIGN-IN column names each user's ways of signing in: `credential`
-    /// (a password) and social providers (`github`, `google`, ...). When the
+    /// (a password), social providers (`github`, `google`, ...) and `passkey`
+    /// (one or more passkeys). When the
     /// app uses two-factor authentication, a 2FA column says whether each user
     /// has it on.
     ///
@@ -57,7 +58,7 @@ enum UserCommand {
     /// `{"id", "email", "name", "emailVerified", "image", "createdAt", "updatedAt",
     /// "signInMethods"}` with `image` a string or null, the times ISO-8601 in UTC
     /// with milliseconds (`2026-01-31T12:00:00.000Z`) and `signInMethods` a list
-    /// of provider ids, plus `"twoFactorEnabled"` (a boolean) when the app uses
+    /// of provider ids (and `passkey`), plus `"twoFactorEnabled"` (a boolean) when the app uses
     /// two-factor authentication. Fields are only ever added.
     #[command(
         after_help = "Examples:\n  better-auth user list\n  better-auth user list --json | jq -r '.[].email'"
@@ -255,6 +256,13 @@ async fn list_with_methods(
         std::collections::HashMap::new();
     for (user_id, provider_id) in accounts::provider_ids_by_user(db).await? {
         methods.entry(user_id).or_default().push(provider_id);
+    }
+    // A passkey is a way to sign in too (the passkey plugin's own table).
+    for user_id in super::passkeys::users_with_passkeys(db).await? {
+        methods
+            .entry(user_id)
+            .or_default()
+            .push("passkey".to_owned());
     }
     Ok((list, methods))
 }

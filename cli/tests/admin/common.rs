@@ -243,6 +243,24 @@ pub(crate) fn all_output(out: &Output) -> String {
 
 /// Builds an instance with the two-factor plugin on the test database, which
 /// applies the plugin's schema, as an app using it does when it starts.
+/// Builds an instance with the passkey plugin on the database, which creates its table.
+pub(crate) fn install_passkeys(db: &TestDb) {
+    let url = db.url.clone();
+    block_on(async move {
+        use better_auth::store::Database;
+        use better_auth::{AuthConfig, BetterAuth};
+        let database = Database::connect(&url).await.unwrap();
+        let auth = BetterAuth::new(AuthConfig::new("an-admin-test-secret-of-enough-length"))
+            .database(database.clone())
+            .plugin(better_auth_passkey::PasskeyPlugin::new())
+            .build()
+            .await
+            .unwrap();
+        drop(auth);
+        database.close().await;
+    });
+}
+
 pub(crate) fn install_two_factor(db: &TestDb) {
     let url = db.url.clone();
     block_on(async move {

@@ -4,7 +4,8 @@ use better_auth_test_support::both_backends;
 use serde_json::Value;
 
 use crate::common::{
-    PASSWORD, TestDb, all_output, block_on, install_two_factor, show, snapshot, text, with_db,
+    PASSWORD, TestDb, all_output, block_on, install_passkeys, install_two_factor, show, snapshot,
+    text, with_db,
 };
 
 both_backends!(create_list_and_delete, with_db, |db: TestDb| {
@@ -495,3 +496,38 @@ both_backends!(
         assert_eq!(left, (0, 0));
     }
 );
+
+// `user list` names `passkey` among the ways in of a user with a passkey, on a
+// database the passkey plugin set up (and works on one it did not).
+both_backends!(list_shows_passkeys, with_db, |db: TestDb| {
+    db.ok(&["migrate"]);
+    db.create_user("ada@example.com", "Ada");
+    db.create_user("bob@example.com", "Bob");
+    assert!(!db.ok(&["user", "list"]).contains("passkey"));
+    install_passkeys(&db);
+    exec_sql(
+        &db,
+        "INSERT INTO \"passkey\" (\"id\", \"publicKey\", \"userId\", \"credentialID\", \
+         \"counter\", \"deviceType\", \"backedUp\") SELECT 'pk1', 'key', \"id\", 'cred1', 0, \
+         'singleDevice', false FROM \"user\" WHERE \"email\" = 'ada@example.com'",
+    );
+    let table = db.ok(&["user", "list"]);
+    let line = |email: &str| {
+        table
+            .lines()
+            .find(|l| l.contains(email))
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        line("ada@example.com").contains("credential, passkey"),
+        "{table}"
+    );
+    assert!(!line("bob@example.com").contains("passkey"), "{table}");
+    let json: Value = serde_json::from_str(&db.ok(&["user", "list", "--json"])).unwrap();
+    assert_eq!(
+        json[0]["signInMethods"],
+        serde_json::json!(["credential", "passkey"])
+    );
+    assert_eq!(json[1]["signInMethods"], serde_json::json!(["credential"]));
+});
