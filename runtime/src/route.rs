@@ -44,6 +44,15 @@ pub type UserInputFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 
 /// username already taken, say). See [`PluginSetup::before_user_input`].
 pub type UserInputHook = for<'a> fn(&'a AuthContext, &'a mut UserInput) -> UserInputFuture<'a>;
 
+/// The future a [`SessionHook`] returns.
+pub type SessionFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+
+/// Runs before any session is made for a user, whatever the sign-in method
+/// (password, social, a link, a code, a passkey, a second factor): an error
+/// refuses the sign-in with that answer (a banned user, say). See
+/// [`PluginSetup::before_session`].
+pub type SessionHook = for<'a> fn(&'a AuthContext, &'a User) -> SessionFuture<'a>;
+
 /// What a [`UserInputHook`] sees.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -410,6 +419,7 @@ pub struct PluginSetup {
     pub(crate) rate_limits: Vec<RateLimitRule>,
     pub(crate) user_fields: Vec<UserField>,
     pub(crate) user_input_hooks: Vec<UserInputHook>,
+    pub(crate) session_hooks: Vec<SessionHook>,
 }
 
 impl std::fmt::Debug for PluginSetup {
@@ -422,6 +432,7 @@ impl std::fmt::Debug for PluginSetup {
             .field("rate_limits", &self.rate_limits)
             .field("user_fields", &self.user_fields)
             .field("user_input_hooks", &self.user_input_hooks.len())
+            .field("session_hooks", &self.session_hooks.len())
             .finish()
     }
 }
@@ -578,6 +589,30 @@ impl PluginSetup {
     /// ```
     pub fn before_user_input(&mut self, hook: UserInputHook) -> &mut Self {
         self.user_input_hooks.push(hook);
+        self
+    }
+
+    /// Runs `hook` before every session is made (see [`SessionHook`]), in
+    /// the order plugins were added.
+    ///
+    /// ```
+    /// use better_auth::plugins::PluginSetup;
+    /// use better_auth::prelude::User;
+    /// use better_auth::{AuthContext, Error, Result};
+    /// use better_auth::http::StatusCode;
+    ///
+    /// async fn verified_only(_ctx: &AuthContext, user: &User) -> Result<()> {
+    ///     if user.email_verified {
+    ///         return Ok(());
+    ///     }
+    ///     Err(Error::plugin(StatusCode::FORBIDDEN, "EMAIL_NOT_VERIFIED", "Email not verified"))
+    /// }
+    ///
+    /// let mut setup = PluginSetup::default();
+    /// setup.before_session(|ctx, user| Box::pin(verified_only(ctx, user)));
+    /// ```
+    pub fn before_session(&mut self, hook: SessionHook) -> &mut Self {
+        self.session_hooks.push(hook);
         self
     }
 }

@@ -44,6 +44,8 @@ pub struct AuthContext {
     pub(crate) sign_in_hooks: Vec<crate::route::SignInHook>,
     /// Plugins' checks of the user columns clients set.
     pub(crate) user_input_hooks: Vec<crate::route::UserInputHook>,
+    /// Plugins' checks before any session is made.
+    pub(crate) session_hooks: Vec<crate::route::SessionHook>,
     pub(crate) openapi_json: String,
 }
 

@@ -276,12 +276,17 @@ impl AuthContext {
     }
 
     /// Creates a session for a user and returns it with its raw token. The
-    /// database keeps only the token's digest (S11).
+    /// database keeps only the token's digest (S11). Every sign-in method
+    /// comes here, so the plugins' [`SessionHook`](crate::plugins::SessionHook)s
+    /// run first: one that refuses (a banned user) refuses the sign-in.
     pub async fn create_session(
         &self,
         user: &User,
         request: &AuthRequest,
     ) -> Result<(Session, String)> {
+        for hook in &self.session_hooks {
+            hook(self, user).await?;
+        }
         let token = crypto::generate_token();
         let now = self.now();
         let expires_in =

@@ -26,8 +26,9 @@ pub use password_management::PasswordManagementPlugin;
 pub use session_management::SessionManagementPlugin;
 
 pub use crate::route::{
-    FieldKind, HandlerFn, HandlerFuture, Plugin, PluginSetup, Route, SchemaFn, SignInFuture,
-    SignInHook, Success, UserField, UserInput, UserInputFuture, UserInputHook,
+    FieldKind, HandlerFn, HandlerFuture, Plugin, PluginSetup, Route, SchemaFn, SessionFuture,
+    SessionHook, SignInFuture, SignInHook, Success, UserField, UserInput, UserInputFuture,
+    UserInputHook,
 };
 
 /// How long an emailed link (reset, verification, email change) stays valid (S21).

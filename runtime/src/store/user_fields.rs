@@ -16,8 +16,14 @@ pub enum FieldKind {
         /// The value of users created without one.
         default: bool,
     },
-    /// `text`, nullable; a missing value is `null`.
-    Text,
+    /// `text`, nullable; a missing value reads as the default (`null` without one).
+    Text {
+        /// The value a user without one reads as.
+        default: Option<&'static str>,
+    },
+    /// A timestamp (`date` on SQLite, `timestamptz` on PostgreSQL), nullable;
+    /// ISO-8601 with milliseconds in the JSON, as the core timestamps.
+    Timestamp,
 }
 
 /// A column a plugin adds to the `user` table, returned with every user
@@ -55,7 +61,28 @@ impl UserField {
     pub const fn text(name: &'static str) -> Self {
         UserField {
             name,
-            kind: FieldKind::Text,
+            kind: FieldKind::Text { default: None },
+            input: false,
+        }
+    }
+
+    /// A text column whose missing (`NULL`) value reads as `default` (a
+    /// role, say).
+    pub const fn text_or(name: &'static str, default: &'static str) -> Self {
+        UserField {
+            name,
+            kind: FieldKind::Text {
+                default: Some(default),
+            },
+            input: false,
+        }
+    }
+
+    /// A nullable timestamp column.
+    pub const fn timestamp(name: &'static str) -> Self {
+        UserField {
+            name,
+            kind: FieldKind::Timestamp,
             input: false,
         }
     }
@@ -88,17 +115,31 @@ impl UserField {
     pub(crate) fn default_value(&self) -> Value {
         match self.kind {
             FieldKind::Boolean { default } => Value::Bool(default),
-            FieldKind::Text => Value::Null,
+            FieldKind::Text {
+                default: Some(default),
+            } => Value::from(default),
+            FieldKind::Text { default: None } | FieldKind::Timestamp => Value::Null,
         }
     }
 
-    /// Whether `value` has this field's type (null is allowed for text).
+    /// Whether `value` has this field's type (null is allowed for text and
+    /// timestamps; a timestamp is an RFC 3339 string).
     pub(crate) fn accepts(&self, value: &Value) -> bool {
         match self.kind {
             FieldKind::Boolean { .. } => value.is_boolean(),
-            FieldKind::Text => value.is_string() || value.is_null(),
+            FieldKind::Text { .. } => value.is_string() || value.is_null(),
+            FieldKind::Timestamp => {
+                value.is_null() || value.as_str().and_then(parse_timestamp).is_some()
+            }
         }
     }
+}
+
+/// An RFC 3339 timestamp (`2026-01-31T12:00:00.000Z`).
+pub(crate) fn parse_timestamp(text: &str) -> Option<super::Timestamp> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| super::Timestamp::new(t.with_timezone(&chrono::Utc)))
 }
 
 /// Column names the runtime owns: a plugin cannot declare them again.
@@ -184,7 +225,8 @@ impl UserSchema {
                     field.name,
                     match field.kind {
                         FieldKind::Boolean { .. } => "boolean",
-                        FieldKind::Text => "string",
+                        FieldKind::Text { .. } => "string",
+                        FieldKind::Timestamp => "timestamp (RFC 3339)",
                     }
                 )));
             }
@@ -238,9 +280,14 @@ macro_rules! bind_fields {
                 $crate::store::user_fields::FieldKind::Boolean { .. } => {
                     query.bind(value.as_bool())
                 }
-                $crate::store::user_fields::FieldKind::Text => {
+                $crate::store::user_fields::FieldKind::Text { .. } => {
                     query.bind(value.as_str().map(str::to_owned))
                 }
+                $crate::store::user_fields::FieldKind::Timestamp => query.bind(
+                    value
+                        .as_str()
+                        .and_then($crate::store::user_fields::parse_timestamp),
+                ),
             };
         }
         query
@@ -255,6 +302,7 @@ where
     usize: sqlx::ColumnIndex<R>,
     for<'r> Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<super::Timestamp>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let mut values = Map::new();
     if schema.fields.is_empty() {
@@ -267,9 +315,15 @@ where
                 row.try_get::<Option<bool>, _>(start + i)?
                     .unwrap_or(default),
             ),
-            FieldKind::Text => row
-                .try_get::<Option<String>, _>(start + i)?
-                .map_or(Value::Null, Value::String),
+            FieldKind::Text { default } => match row.try_get::<Option<String>, _>(start + i)? {
+                Some(text) => Value::String(text),
+                None => default.map_or(Value::Null, Value::from),
+            },
+            FieldKind::Timestamp => row
+                .try_get::<Option<super::Timestamp>, _>(start + i)?
+                .map_or(Value::Null, |t| {
+                    Value::String(super::format_timestamp(&t.get()))
+                }),
         };
         values.insert(field.name.to_owned(), value);
     }

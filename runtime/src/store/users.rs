@@ -435,3 +435,216 @@ pub async fn mark_email_verified(db: &Database, id: &str, now: DateTime<Utc>) ->
         .map(|_| ())?);
     Ok(())
 }
+
+/// Sets plugin columns of a user (see
+/// [`PluginSetup::user_field`](crate::plugins::PluginSetup::user_field)):
+/// those in `values` that an installed plugin declared, of their type
+/// (others are an [`Error::Validation`]), and `updatedAt`. The session cache
+/// never answers with the row as it was. Returns whether the user exists.
+pub async fn set_fields(
+    db: &Database,
+    id: &str,
+    values: &Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    for (name, value) in values {
+        let declared = db.user_schema.fields.iter().find(|f| f.name() == name);
+        if !declared.is_some_and(|f| f.accepts(value)) {
+            return Err(Error::Validation(format!(
+                "`{name}` is not a user field of an installed plugin, or not of its type"
+            )));
+        }
+    }
+    let _change = db.change_guard();
+    let result: std::result::Result<u64, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let found = sqlx::query(r#"UPDATE "user" SET "updatedAt" = $2 WHERE "id" = $1"#)
+                .bind(id)
+                .bind(Timestamp(now))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            write_fields!(db, &mut *tx, id, values);
+            tx.commit().await?;
+            Ok(found)
+        }
+        .await
+    });
+    match result {
+        Ok(found) => Ok(found > 0),
+        Err(e) if is_unique_violation(&e) => Err(Error::UserAlreadyExists),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// How [`UserSearch::text`] matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TextMatch {
+    /// Anywhere in the value.
+    Contains,
+    /// At its start.
+    StartsWith,
+    /// At its end.
+    EndsWith,
+}
+
+/// Which users [`search`] returns, in which order: `UserSearch::default()`
+/// is every user, oldest first.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct UserSearch<'a> {
+    /// Only users whose `email` or `name` (the first) matches the text (the
+    /// second), ignoring ASCII case.
+    pub text: Option<(&'a str, &'a str, TextMatch)>,
+    /// Only users whose column (core or a plugin's boolean or text field)
+    /// equals the value (`true`/`false` for booleans), or differs with `false`.
+    pub filter: Option<(&'a str, &'a str, bool)>,
+    /// The column to sort by (`createdAt` when `None`).
+    pub sort_by: Option<&'a str>,
+    /// Newest (or greatest) first.
+    pub descending: bool,
+    /// At most this many.
+    pub limit: Option<u32>,
+    /// After skipping this many.
+    pub offset: u32,
+}
+
+/// The users a [`UserSearch`] selects, and how many there are without its
+/// limit and offset. A column that is neither a core column nor a plugin's
+/// field is an [`Error::Validation`].
+#[doc(hidden)]
+pub async fn search(db: &Database, search: &UserSearch<'_>) -> Result<(Vec<User>, i64)> {
+    use super::user_fields::FieldKind;
+    const CORE: &[&str] = &[
+        "id",
+        "name",
+        "email",
+        "emailVerified",
+        "image",
+        "createdAt",
+        "updatedAt",
+    ];
+    let schema = &db.user_schema;
+    let kind_of = |column: &str| -> Result<Option<FieldKind>> {
+        if CORE.contains(&column) {
+            return Ok(None);
+        }
+        schema
+            .fields
+            .iter()
+            .find(|f| f.name() == column)
+            .map(|f| Some(f.kind()))
+            .ok_or_else(|| Error::Validation(format!("unknown user field `{column}`")))
+    };
+    let mut conditions = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    let mut flag: Option<bool> = None;
+    if let Some((column, value, how)) = search.text {
+        if !matches!(column, "email" | "name") {
+            return Err(Error::Validation("searchField is email or name".into()));
+        }
+        let escaped = value
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+            .to_lowercase();
+        let pattern = match how {
+            TextMatch::Contains => format!("%{escaped}%"),
+            TextMatch::StartsWith => format!("{escaped}%"),
+            TextMatch::EndsWith => format!("%{escaped}"),
+        };
+        texts.push(pattern);
+        conditions.push(format!(
+            r#"lower("{column}") LIKE ${} ESCAPE '\'"#,
+            texts.len()
+        ));
+    }
+    if let Some((column, value, equal)) = search.filter {
+        let op = if equal { "=" } else { "<>" };
+        // A missing (NULL) value reads as the field's default: such rows match
+        // when the default does.
+        let or_missing = |default_matches: bool| {
+            if default_matches == equal {
+                format!(r#" OR "{column}" IS NULL"#)
+            } else {
+                String::new()
+            }
+        };
+        match kind_of(column)? {
+            Some(FieldKind::Boolean { default }) => {
+                let wanted = value == "true";
+                flag = Some(wanted);
+                let missing = or_missing(default == wanted);
+                conditions.push(format!(r#"("{column}" {op} $B{missing})"#));
+            }
+            Some(FieldKind::Text { default }) => {
+                texts.push(value.to_owned());
+                let missing = default.map_or(String::new(), |d| or_missing(d == value));
+                conditions.push(format!(r#"("{column}" {op} ${}{missing})"#, texts.len()));
+            }
+            Some(_) => {
+                return Err(Error::Validation("timestamps cannot be filtered on".into()));
+            }
+            None if column == "emailVerified" => {
+                flag = Some(value == "true");
+                conditions.push(format!(r#""{column}" {op} $B"#));
+            }
+            None => {
+                texts.push(value.to_owned());
+                conditions.push(format!(r#""{column}" {op} ${}"#, texts.len()));
+            }
+        }
+    }
+    // The boolean's placeholder comes after the texts.
+    let flag_index = texts.len() + 1;
+    let conditions: Vec<String> = conditions
+        .into_iter()
+        .map(|c| c.replace("$B", &format!("${flag_index}")))
+        .collect();
+    let sort = search.sort_by.unwrap_or("createdAt");
+    kind_of(sort)?;
+    let where_clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    let direction = if search.descending { "DESC" } else { "ASC" };
+    let limit = search
+        .limit
+        .map_or(String::new(), |l| format!(" LIMIT {l}"));
+    let offset = if search.offset > 0 {
+        if limit.is_empty() && db.backend() == super::Backend::Sqlite {
+            // SQLite takes an offset only after a limit; -1 is none.
+            format!(" LIMIT -1 OFFSET {}", search.offset)
+        } else {
+            format!(" OFFSET {}", search.offset)
+        }
+    } else {
+        String::new()
+    };
+    let sql = format!(
+        r#"SELECT {USER_COLUMNS}{} FROM "user"{where_clause} ORDER BY "{sort}" {direction}, "id" {direction}{limit}{offset}"#,
+        schema.columns
+    );
+    let count_sql = format!(r#"SELECT count(*) FROM "user"{where_clause}"#);
+    let (users, total) = on_pool!(db, |pool| {
+        let mut query = sqlx::query(&sql);
+        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+        for text in &texts {
+            query = query.bind(text);
+            count = count.bind(text);
+        }
+        if let Some(flag) = flag {
+            query = query.bind(flag);
+            count = count.bind(flag);
+        }
+        let mut users = Vec::new();
+        for row in query.fetch_all(pool).await? {
+            users.push(user_from_row!(row, schema));
+        }
+        (users, count.fetch_one(pool).await?)
+    });
+    Ok((users, total))
+}
