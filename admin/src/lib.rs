@@ -39,15 +39,22 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The first admin is made with the CLI (`better-auth user set-role`) or by
-//! setting `role` to `admin` in the database.
+//! The first admin is made by setting `role` to `admin` in the database.
+//!
+//! With the `axum` feature (on by default), [`RequireRole`] guards an app's
+//! own handlers: 401 without a session, 403 without the role.
 
 use better_auth::http::Method;
 use better_auth::plugins::{HandlerFn, Plugin, PluginSetup, Route, UserField};
 use better_auth::prelude::User;
 use better_auth::store::Migration;
 
+#[cfg(feature = "axum")]
+mod guard;
 mod routes;
+
+#[cfg(feature = "axum")]
+pub use guard::{Admin, RequireRole, Role, RoleRejection, has_role};
 
 const MIGRATIONS: &[Migration] = &[Migration::new(
     1,

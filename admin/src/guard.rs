@@ -1,0 +1,126 @@
+//! Role guards for Axum: the decision is made before the handler runs, with
+//! Better Auth's answers: 401 `UNAUTHORIZED` without a session, 403
+//! `FORBIDDEN` with one whose user lacks the role.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use better_auth::BetterAuth;
+use better_auth::http::StatusCode;
+use better_auth::integrations::axum::CurrentSession;
+use better_auth::prelude::User;
+
+use crate::ROLE;
+
+/// A role a [`RequireRole`] guard asks for: a type naming it.
+///
+/// ```
+/// use better_auth_admin::Role;
+///
+/// pub struct Support;
+///
+/// impl Role for Support {
+///     const NAME: &'static str = "support";
+/// }
+/// ```
+pub trait Role: Send + Sync + 'static {
+    /// The role, as stored in the user's `role` column.
+    const NAME: &'static str;
+}
+
+/// The `admin` role.
+#[derive(Debug)]
+pub struct Admin;
+
+impl Role for Admin {
+    const NAME: &'static str = "admin";
+}
+
+/// Whether the user has `role` among their roles (the `role` column,
+/// comma-separated; a user without one has the plugin's default role).
+pub fn has_role(user: &User, role: &str) -> bool {
+    user.field(ROLE)
+        .and_then(|v| v.as_str())
+        .is_some_and(|roles| roles.split(',').any(|r| r.trim() == role))
+}
+
+/// The signed-in session of a user with role `R`; rejects with 401 without a
+/// session and 403 without the role, before the handler runs. The role is
+/// read with the session (never older than the session cache allows).
+///
+/// ```
+/// use std::sync::Arc;
+/// use axum::{Router, routing::get};
+/// use better_auth::BetterAuth;
+/// use better_auth::prelude::AuthUser;
+/// use better_auth_admin::{Admin, RequireRole};
+///
+/// async fn dashboard(RequireRole(session, ..): RequireRole<Admin>) -> String {
+///     format!("Hello, admin {}", session.user.email())
+/// }
+///
+/// let routes: Router<Arc<BetterAuth>> = Router::new().route("/admin", get(dashboard));
+/// ```
+///
+/// As a layer over a whole router, with axum's `from_extractor_with_state`:
+///
+/// ```
+/// use std::sync::Arc;
+/// use axum::{Router, middleware, routing::get};
+/// use better_auth::BetterAuth;
+/// use better_auth_admin::{Admin, RequireRole};
+///
+/// fn admin_routes(auth: Arc<BetterAuth>) -> Router<Arc<BetterAuth>> {
+///     Router::new()
+///         .route("/admin/stats", get(|| async { "42" }))
+///         .route_layer(middleware::from_extractor_with_state::<RequireRole<Admin>, _>(auth))
+/// }
+/// ```
+pub struct RequireRole<R: Role>(pub CurrentSession, pub PhantomData<R>);
+
+impl<R: Role> std::fmt::Debug for RequireRole<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RequireRole")
+            .field(&R::NAME)
+            .field(&self.0)
+            .finish()
+    }
+}
+
+/// Why a [`RequireRole`] refused: its response (Better Auth's JSON error).
+#[derive(Debug)]
+pub struct RoleRejection(Response);
+
+impl IntoResponse for RoleRejection {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+impl<S, R> FromRequestParts<S> for RequireRole<R>
+where
+    Arc<BetterAuth>: FromRef<S>,
+    S: Send + Sync,
+    R: Role,
+{
+    type Rejection = RoleRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let session = CurrentSession::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| RoleRejection(rejection.into_response()))?;
+        if !has_role(&session.user, R::NAME) {
+            let body = serde_json::json!({
+                "message": format!("This needs the {} role", R::NAME),
+                "code": "FORBIDDEN",
+            });
+            return Err(RoleRejection(
+                (StatusCode::FORBIDDEN, axum::Json(body)).into_response(),
+            ));
+        }
+        Ok(RequireRole(session, PhantomData))
+    }
+}
