@@ -269,8 +269,8 @@ pub(crate) async fn list_users(ctx: &AuthContext, request: AuthRequest) -> Resul
         };
         search.text = Some((field, value, how));
     }
-    if let (Some(field), Some(value)) = (request.query("filterField"), request.query("filterValue"))
-    {
+    if let Some(value) = request.query("filterValue") {
+        let field = request.query("filterField").unwrap_or("email");
         let equal = match request.query("filterOperator").unwrap_or("eq") {
             "eq" => true,
             "ne" => false,
@@ -285,11 +285,12 @@ pub(crate) async fn list_users(ctx: &AuthContext, request: AuthRequest) -> Resul
         _ => return Err(bad("sortDirection is asc or desc")),
     };
     let (found, total) = users::search(ctx.database(), &search).await?;
+    // As Better Auth: `limit` and `offset` are echoed when given and not 0.
     let mut answer = json!({ "users": found, "total": total });
-    if let Some(limit) = limit {
+    if let Some(limit) = limit.filter(|&l| l > 0) {
         answer["limit"] = limit.into();
     }
-    if let Some(offset) = offset {
+    if let Some(offset) = offset.filter(|&o| o > 0) {
         answer["offset"] = offset.into();
     }
     Ok(AuthResponse::json(&answer))

@@ -2,14 +2,14 @@
 // plugins our checks drive, on an in-memory database: the reference the
 // side-by-side check compares our server's answers with.
 // Usage: PORT=8790 node ts-server.mjs   (emailed codes are printed on stderr)
-// With TS_PLUGINS=username it is a server with the username plugin only (our plugins'
-// example apps have one plugin each, and the user object carries the columns
-// of every plugin installed).
+// With TS_PLUGINS=username (or admin) it is a server with that plugin only (our
+// plugins' example apps have one plugin each, and the user object carries the
+// columns of every plugin installed); the admin one makes admin@example.com an admin.
 import { createServer } from "node:http";
 import { betterAuth } from "better-auth";
 import { memoryAdapter } from "better-auth/adapters/memory";
 import { toNodeHandler } from "better-auth/node";
-import { emailOTP, magicLink, twoFactor, username } from "better-auth/plugins";
+import { admin, emailOTP, magicLink, twoFactor, username } from "better-auth/plugins";
 
 const port = Number(process.env.PORT ?? 8790);
 const baseURL = `http://127.0.0.1:${port}`;
@@ -25,7 +25,7 @@ const auth = betterAuth({
   database: memoryAdapter(db),
   emailAndPassword: { enabled: true },
   rateLimit: { enabled: false },
-  plugins: process.env.TS_PLUGINS === "username" ? [username()] : [
+  plugins: process.env.TS_PLUGINS === "username" ? [username()] : process.env.TS_PLUGINS === "admin" ? [admin()] : [
     twoFactor({
       issuer: "Example",
       otpOptions: {
@@ -48,6 +48,12 @@ const auth = betterAuth({
     }),
   ],
 });
+
+if (process.env.TS_PLUGINS === "admin") {
+  // The first admin, as our admin_app example makes one.
+  await auth.api.signUpEmail({ body: { name: "Admin", email: "admin@example.com", password: "an admin example passphrase" } });
+  db.user.find((u) => u.email === "admin@example.com").role = "admin";
+}
 
 createServer(toNodeHandler(auth)).listen(port, "127.0.0.1", () => {
   console.log(`listening on ${baseURL}/api/auth`);
