@@ -39,7 +39,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The first admin is made by setting `role` to `admin` in the database.
+//! The first admin is made with the CLI: `better-auth user create --role admin`
+//! or `better-auth user set-role --email ... --role admin` (and `user ban`,
+//! `user unban`).
 //!
 //! With the `axum` feature (on by default), [`RequireRole`] guards an app's
 //! own handlers: 401 without a session, 403 without the role.

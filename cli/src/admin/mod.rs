@@ -27,6 +27,7 @@ mod migrate;
 mod output;
 mod passkeys;
 mod prompt;
+mod roles;
 mod secret;
 mod session;
 mod two_factor;

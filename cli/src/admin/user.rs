@@ -12,6 +12,7 @@ use serde_json::json;
 use super::db::{self, DbArgs};
 use super::output::{count, human_time, json_time, printable, printable_json, table};
 use super::prompt;
+use super::roles;
 use super::two_factor;
 
 /// Arguments of `better-auth user`.
@@ -32,8 +33,11 @@ enum UserCommand {
     /// an email already in use is refused. The password is never taken from the
     /// command line: it is read from stdin with `--password-stdin`, or typed
     /// twice at a hidden prompt when run in a terminal.
+    ///
+    /// With `--role`, the user gets those roles (the admin plugin's; `admin`
+    /// for the first admin).
     #[command(
-        after_help = "Examples:\n  better-auth user create --email ada@example.com --name Ada\n  printf %s \"$ADA_PASSWORD\" | better-auth user create --email ada@example.com --name Ada --password-stdin"
+        after_help = "Examples:\n  better-auth user create --email ada@example.com --name Ada\n  better-auth user create --email root@example.com --name Root --role admin\n  printf %s \"$ADA_PASSWORD\" | better-auth user create --email ada@example.com --name Ada --password-stdin"
     )]
     Create {
         /// The user's email address.
@@ -45,6 +49,55 @@ enum UserCommand {
         /// Read the password from stdin (one trailing newline is removed).
         #[arg(long)]
         password_stdin: bool,
+        /// Roles to give the user, comma-separated (needs the admin plugin's columns).
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Set a user's roles (the admin plugin's `role`).
+    ///
+    /// Roles are names of letters, digits, `-` and `_`, comma-separated; users
+    /// with an admin role (`admin` by default) may use the admin routes. Running
+    /// servers see the change on the user's next request.
+    #[command(
+        name = "set-role",
+        after_help = "Examples:\n  better-auth user set-role --email ada@example.com --role admin\n  better-auth user set-role --email bob@example.com --role support,user"
+    )]
+    SetRole {
+        /// The email of the user.
+        #[arg(long)]
+        email: String,
+        /// The roles, comma-separated.
+        #[arg(long)]
+        role: String,
+    },
+    /// Ban a user: their sessions end now, and no sign-in works until the ban ends.
+    ///
+    /// Without `--until` the ban lasts until `user unban`. Asks for
+    /// confirmation on a terminal; `--yes` skips the question and is required
+    /// when there is no terminal.
+    #[command(
+        after_help = "Examples:\n  better-auth user ban --email spam@example.com --reason spam --yes\n  better-auth user ban --email bob@example.com --until 2027-01-31 --yes"
+    )]
+    Ban {
+        /// The email of the user.
+        #[arg(long)]
+        email: String,
+        /// Why (shown to admins).
+        #[arg(long, default_value = "No reason")]
+        reason: String,
+        /// When the ban ends: a date (2027-01-31) or a time (2027-01-31T12:00:00Z).
+        #[arg(long)]
+        until: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Lift a user's ban.
+    #[command(after_help = "Example:\n  better-auth user unban --email bob@example.com")]
+    Unban {
+        /// The email of the user.
+        #[arg(long)]
+        email: String,
     },
     /// List every user, oldest first.
     ///
@@ -127,11 +180,41 @@ pub(super) async fn run(args: UserArgs) -> anyhow::Result<()> {
             email,
             name,
             password_stdin,
+            role,
         } => {
             let email = email_arg(&email)?;
             check_name(&name)?;
+            let role = role.as_deref().map(roles::parse_roles).transpose()?;
             let db = db::connect_migrated(&target).await?;
-            let result = create(&db, &email, name.trim(), password_stdin).await;
+            let result = create(&db, &email, name.trim(), password_stdin, role.as_deref()).await;
+            db.close().await;
+            result
+        }
+        UserCommand::SetRole { email, role } => {
+            let email = email_arg(&email)?;
+            let role = roles::parse_roles(&role)?;
+            let db = db::connect_migrated(&target).await?;
+            let result = set_role(&db, &email, &role).await;
+            db.close().await;
+            result
+        }
+        UserCommand::Ban {
+            email,
+            reason,
+            until,
+            yes,
+        } => {
+            let email = email_arg(&email)?;
+            let until = until.as_deref().map(roles::parse_until).transpose()?;
+            let db = db::connect_migrated(&target).await?;
+            let result = ban(&db, &email, &reason, until, yes).await;
+            db.close().await;
+            result
+        }
+        UserCommand::Unban { email } => {
+            let email = email_arg(&email)?;
+            let db = db::connect_migrated(&target).await?;
+            let result = unban(&db, &email).await;
             db.close().await;
             result
         }
@@ -227,11 +310,20 @@ async fn hash(password: &str) -> anyhow::Result<String> {
     Ok(PasswordHasher::new()?.hash(password).await?)
 }
 
-async fn create(db: &Database, email: &str, name: &str, from_stdin: bool) -> anyhow::Result<()> {
+async fn create(
+    db: &Database,
+    email: &str,
+    name: &str,
+    from_stdin: bool,
+    role: Option<&str>,
+) -> anyhow::Result<()> {
     let taken = || anyhow!("a user with email {email} already exists");
     // Checked before asking for a password; the unique index still decides races.
     if users::find_by_email(db, email).await?.is_some() {
         return Err(taken());
+    }
+    if role.is_some() && !roles::installed(db).await? {
+        return Err(roles::not_installed());
     }
     let password = prompt::new_password(from_stdin)?;
     check_new_password(&password)?;
@@ -239,6 +331,21 @@ async fn create(db: &Database, email: &str, name: &str, from_stdin: bool) -> any
     let new = users::NewUser::new(name, email);
     match users::create_with_password(db, new, &hash, chrono::Utc::now()).await {
         Ok(user) => {
+            if let Some(role) = role {
+                roles::set_role(db, &user.id, role).await.map_err(|e| {
+                    anyhow!(
+                        "created user {email} (id {}), but setting the role failed: {e}; \
+                         run `better-auth user set-role --email {email} --role {role}`",
+                        user.id
+                    )
+                })?;
+                outln!(
+                    "Created user {} (id {}) with role {role}",
+                    user.email,
+                    user.id
+                );
+                return Ok(());
+            }
             outln!("Created user {} (id {})", user.email, user.id);
             Ok(())
         }
@@ -388,5 +495,53 @@ async fn reset_two_factor(db: &Database, email: &str, yes: bool) -> anyhow::Resu
         "Removed the second factor of {email}: they sign in with their password alone until \
          they set up two-factor again."
     );
+    Ok(())
+}
+
+async fn set_role(db: &Database, email: &str, role: &str) -> anyhow::Result<()> {
+    if !roles::installed(db).await? {
+        return Err(roles::not_installed());
+    }
+    let user = find_user(db, email).await?;
+    roles::set_role(db, &user.id, role).await?;
+    outln!("{email} now has the role {role}");
+    Ok(())
+}
+
+async fn ban(
+    db: &Database,
+    email: &str,
+    reason: &str,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    yes: bool,
+) -> anyhow::Result<()> {
+    if !roles::installed(db).await? {
+        return Err(roles::not_installed());
+    }
+    let user = find_user(db, email).await?;
+    let how_long = until.map_or("until unbanned".to_owned(), |t| {
+        format!("until {}", json_time(&t))
+    });
+    prompt::confirm(
+        yes,
+        &format!("ban {email} {how_long} and end their sessions"),
+    )?;
+    let ended = roles::ban(db, &user.id, reason, until).await?;
+    outln!(
+        "Banned {email} {how_long}; {}",
+        count(ended as usize, "session ended", "sessions ended")
+    );
+    Ok(())
+}
+
+async fn unban(db: &Database, email: &str) -> anyhow::Result<()> {
+    if !roles::installed(db).await? {
+        return Err(roles::not_installed());
+    }
+    let user = find_user(db, email).await?;
+    if !roles::unban(db, &user.id).await? {
+        return Err(anyhow!("{email} is not banned"));
+    }
+    outln!("Lifted the ban of {email}");
     Ok(())
 }
