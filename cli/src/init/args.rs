@@ -127,6 +127,9 @@ pub(crate) enum PluginKind {
     Username,
     /// Passkeys: register one, sign in with it (the `better-auth-passkey` crate).
     Passkey,
+    /// Roles, bans and user management for admins, and role guards (the
+    /// `better-auth-admin` crate).
+    Admin,
 }
 
 /// Who creates Better Auth's tables.

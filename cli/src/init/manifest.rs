@@ -75,6 +75,12 @@ pub(super) const PASSKEY: PluginCrate = PluginCrate {
     folder: "passkey",
 };
 
+/// Admin tools.
+pub(super) const ADMIN: PluginCrate = PluginCrate {
+    name: "better-auth-admin",
+    folder: "admin",
+};
+
 /// Adds (or completes) `better-auth` and `dotenvy` in `[dependencies]`, and each of
 /// `plugins` from beside the runtime (an entry already there is kept).
 ///

@@ -281,6 +281,7 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
                     | PluginKind::EmailOtp
                     | PluginKind::Username
                     | PluginKind::Passkey
+                    | PluginKind::Admin
             )
         })
         .map(|plugin| {
@@ -306,7 +307,8 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
                 | PluginKind::MagicLink
                 | PluginKind::EmailOtp
                 | PluginKind::Username
-                | PluginKind::Passkey => (
+                | PluginKind::Passkey
+                | PluginKind::Admin => (
                     "AccountManagementPlugin",
                     "AccountManagementPlugin::new()",
                     "List and unlink the ways a user signs in.",
@@ -348,6 +350,8 @@ struct Settings<'a> {
     username: bool,
     /// Whether passkeys are on.
     passkey: bool,
+    /// Whether the admin tools are on.
+    admin: bool,
     /// The flags.
     args: &'a InitArgs,
 }
@@ -410,6 +414,7 @@ pub(super) fn build(
         email_otp: args.plugins.contains(&PluginKind::EmailOtp),
         username: args.plugins.contains(&PluginKind::Username),
         passkey: args.plugins.contains(&PluginKind::Passkey),
+        admin: args.plugins.contains(&PluginKind::Admin),
         args,
     };
     let vars = env_vars(&settings, facts, &wiring, &decisions.mount, &mut notes);
@@ -430,6 +435,7 @@ pub(super) fn build(
             settings.email_otp.then_some(manifest::EMAIL_OTP),
             settings.username.then_some(manifest::USERNAME),
             settings.passkey.then_some(manifest::PASSKEY),
+            settings.admin.then_some(manifest::ADMIN),
         ]
         .into_iter()
         .flatten()
@@ -641,6 +647,14 @@ fn env_vars(
              on https or localhost only, for the host of BETTER_AUTH_URL"
         ));
     }
+    if settings.admin {
+        notes.push(format!(
+            "admin: make the first admin with `better-auth user set-role --email ... --role \
+             admin` (or `user create --role admin`); admins reach {mount}/admin/... (the \
+             client's adminClient), and `better_auth_admin::RequireRole<Admin>` or \
+             `has_role` guard your own handlers"
+        ));
+    }
     if settings.two_factor {
         notes.push(format!(
             "two-factor: a signed-in user turns it on with POST {mount}/two-factor/enable and \
@@ -711,6 +725,7 @@ fn auth_module(
             email_otp => settings.email_otp,
             username => settings.username,
             passkey => settings.passkey,
+            admin => settings.admin,
             issuer => package.name.clone(),
             state,
             serve_site => wiring.serve_site,
