@@ -20,6 +20,8 @@
 //! | `POST /admin/list-user-sessions` | `userId` | `{sessions}` |
 //! | `POST /admin/revoke-user-sessions` | `userId` | `{success}` |
 //! | `POST /admin/remove-user` | `userId` | `{success}` |
+//! | `POST /admin/create-user` | `email`, `password?`, `name`, `role?` | `{user}` |
+//! | `POST /admin/set-user-password` | `userId`, `newPassword` | `{status}`; the user's sessions end |
 //!
 //! ```no_run
 //! use better_auth::plugins::EmailPasswordPlugin;
@@ -216,6 +218,24 @@ impl Plugin for AdminPlugin {
                 .body::<routes::UserIdBody>()
                 .returns::<routes::Success>()
                 .errors(&[400, 403]),
+            )
+            .route(
+                post("/admin/create-user", "Create a user, with roles", |c, r| {
+                    Box::pin(routes::create_user(c, r))
+                })
+                .body::<routes::CreateUserBody>()
+                .returns::<routes::UserAnswer>()
+                .errors(&[400, 403]),
+            )
+            .route(
+                post(
+                    "/admin/set-user-password",
+                    "Set a user's password (their sessions end)",
+                    |c, r| Box::pin(routes::set_user_password(c, r)),
+                )
+                .body::<routes::SetPasswordBody>()
+                .returns::<routes::Status>()
+                .errors(&[400, 403, 404]),
             )
             .route(
                 post("/admin/remove-user", "Delete a user", |c, r| {

@@ -139,30 +139,9 @@ pub(crate) async fn set_role(ctx: &AuthContext, request: AuthRequest) -> Result<
     )
     .await?;
     let body: SetRoleBody = request.json()?;
-    let roles = match body.role {
-        Roles::One(role) => vec![role],
-        Roles::Many(roles) => roles,
-    };
-    let roles: Vec<&str> = roles
-        .iter()
-        .flat_map(|r| r.split(','))
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .collect();
-    let valid = |r: &&str| {
-        r.len() <= 64
-            && r.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    };
-    if roles.is_empty() || !roles.iter().all(valid) {
-        return Err(Error::plugin(
-            StatusCode::BAD_REQUEST,
-            "INVALID_ROLE_TYPE",
-            "Invalid role type",
-        ));
-    }
+    let roles = parse_roles(body.role)?;
     let mut values = Map::new();
-    values.insert(ROLE.into(), roles.join(",").into());
+    values.insert(ROLE.into(), roles.into());
     let user = set(ctx, &body.user_id, values).await?;
     Ok(AuthResponse::json(&UserAnswer { user }))
 }
@@ -366,4 +345,143 @@ pub(crate) async fn remove_user(ctx: &AuthContext, request: AuthRequest) -> Resu
     }
     ctx.forget_cached_sessions(None);
     Ok(AuthResponse::json(&Success { success: true }))
+}
+
+/// `create-user`'s body.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct CreateUserBody {
+    /// The new user's email address.
+    #[schema(format = Email, max_length = 254)]
+    email: String,
+    /// Their password; without it they sign in another way (a link, a provider).
+    #[schema(max_length = 128)]
+    password: Option<String>,
+    /// Their display name.
+    #[schema(max_length = 255)]
+    name: String,
+    /// Their roles (the default role without it).
+    role: Option<Roles>,
+}
+
+/// Roles as stored (comma-separated), or `INVALID_ROLE_TYPE`.
+fn parse_roles(roles: Roles) -> Result<String> {
+    let roles = match roles {
+        Roles::One(role) => vec![role],
+        Roles::Many(roles) => roles,
+    };
+    let list: Vec<&str> = roles
+        .iter()
+        .flat_map(|r| r.split(','))
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .collect();
+    let valid = |r: &&str| {
+        r.len() <= 64
+            && r.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if list.is_empty() || !list.iter().all(valid) {
+        return Err(Error::plugin(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ROLE_TYPE",
+            "Invalid role type",
+        ));
+    }
+    Ok(list.join(","))
+}
+
+/// `POST /admin/create-user`: a user with a password (or none), email
+/// verified as Better Auth leaves it (not), with the given roles.
+pub(crate) async fn create_user(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    require_admin(
+        ctx,
+        &request,
+        "YOU_ARE_NOT_ALLOWED_TO_CREATE_USERS",
+        "You are not allowed to create users",
+    )
+    .await?;
+    let body: CreateUserBody = request.json()?;
+    let email = better_auth::validation::normalize_email(&body.email)
+        .map_err(|_| Error::plugin(StatusCode::BAD_REQUEST, "INVALID_EMAIL", "Invalid email"))?;
+    better_auth::validation::check_name(&body.name)?;
+    let role = match body.role {
+        Some(roles) => parse_roles(roles)?,
+        None => settings(ctx).default_role.to_owned(),
+    };
+    if let Some(password) = &body.password {
+        better_auth::validation::check_password(ctx.config().password_settings(), password)?;
+    }
+    let taken = || {
+        Error::plugin(
+            StatusCode::BAD_REQUEST,
+            "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+            "User already exists. Use another email.",
+        )
+    };
+    if users::find_by_email(ctx.database(), &email)
+        .await?
+        .is_some()
+    {
+        return Err(taken());
+    }
+    let new = users::NewUser::new(body.name.trim(), &email).field(ROLE, role);
+    let created = match &body.password {
+        Some(password) => {
+            let hash = ctx.password_hasher().hash(password).await?;
+            users::create_with_password(ctx.database(), new, &hash, ctx.now()).await
+        }
+        None => users::create(ctx.database(), new, ctx.now()).await,
+    };
+    let user = match created {
+        Ok(user) => user,
+        Err(Error::UserAlreadyExists) => return Err(taken()),
+        Err(e) => return Err(e),
+    };
+    Ok(AuthResponse::json(&UserAnswer { user }))
+}
+
+/// `set-user-password`'s body.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SetPasswordBody {
+    user_id: String,
+    /// The new password.
+    #[schema(min_length = 8, max_length = 128)]
+    new_password: String,
+}
+
+/// `{"status": true}`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Status {
+    status: bool,
+}
+
+/// `POST /admin/set-user-password`: sets (or adds) the user's password, and
+/// ends every session of theirs and every emailed link, as a password reset does.
+pub(crate) async fn set_user_password(
+    ctx: &AuthContext,
+    request: AuthRequest,
+) -> Result<AuthResponse> {
+    require_admin(
+        ctx,
+        &request,
+        "YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PASSWORD",
+        "You are not allowed to set users password",
+    )
+    .await?;
+    let body: SetPasswordBody = request.json()?;
+    better_auth::validation::check_password(ctx.config().password_settings(), &body.new_password)?;
+    let user = users::find_by_id(ctx.database(), &body.user_id)
+        .await?
+        .ok_or_else(user_not_found)?;
+    let hash = ctx.password_hasher().hash(&body.new_password).await?;
+    better_auth::store::accounts::set_credential_password_and_end_sessions(
+        ctx.database(),
+        &user.id,
+        &hash,
+        ctx.now(),
+    )
+    .await?;
+    ctx.forget_cached_sessions(None);
+    Ok(AuthResponse::json(&Status { status: true }))
 }

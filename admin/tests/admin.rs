@@ -92,6 +92,16 @@ fn routes(user_id: &str) -> Vec<(&'static str, &'static str, Value)> {
             json!({ "userId": user_id }),
         ),
         ("POST", "/admin/remove-user", json!({ "userId": user_id })),
+        (
+            "POST",
+            "/admin/create-user",
+            json!({ "email": "new@example.com", "name": "N", "password": PASSWORD }),
+        ),
+        (
+            "POST",
+            "/admin/set-user-password",
+            json!({ "userId": user_id, "newPassword": "another long passphrase" }),
+        ),
     ]
 }
 
@@ -284,5 +294,94 @@ both_backends!(
             )
             .await;
         assert_eq!(bad_role.body["code"], "INVALID_ROLE_TYPE", "{bad_role:?}");
+    }
+);
+
+// Creating users (with roles, with or without a password) and setting a
+// user's password (their sessions end; the new one signs in).
+both_backends!(
+    create_users_and_set_passwords,
+    on_server,
+    |server: PluginServer| async move {
+        let (mut admin, _) = user(&server, "boss@example.com").await;
+        make_admin(&server, "boss@example.com").await;
+        let created = admin
+            .post(
+                "/admin/create-user",
+                json!({ "email": " New@Example.com ", "name": "Nell", "password": PASSWORD, "role": ["support", "admin"] }),
+            )
+            .await;
+        assert_eq!(created.status, 200, "{created:?}");
+        assert_eq!(created.body["user"]["email"], "new@example.com");
+        assert_eq!(created.body["user"]["role"], "support,admin");
+        let (_, nell) = sign_in(&server, "new@example.com").await;
+        assert_eq!(nell.status, 200, "{nell:?}");
+        assert_eq!(nell.body["user"]["role"], "support,admin");
+        let plain = admin
+            .post(
+                "/admin/create-user",
+                json!({ "email": "linkonly@example.com", "name": "Lin" }),
+            )
+            .await;
+        assert_eq!(plain.body["user"]["role"], "user", "{plain:?}");
+        assert_eq!(sign_in(&server, "linkonly@example.com").await.1.status, 401);
+        let twice = admin
+            .post(
+                "/admin/create-user",
+                json!({ "email": "new@example.com", "name": "Again", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(
+            twice.body["code"], "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+            "{twice:?}"
+        );
+        let short = admin
+            .post(
+                "/admin/create-user",
+                json!({ "email": "short@example.com", "name": "S", "password": "short" }),
+            )
+            .await;
+        assert_eq!(short.status, 400, "{short:?}");
+
+        let (mut old, _) = sign_in(&server, "new@example.com").await;
+        let id = created.body["user"]["id"].as_str().unwrap();
+        let set = admin
+            .post(
+                "/admin/set-user-password",
+                json!({ "userId": id, "newPassword": "a fresh admin-set passphrase" }),
+            )
+            .await;
+        assert_eq!(set.body, json!({ "status": true }), "{set:?}");
+        assert_eq!(old.get("/get-session").await.body, Value::Null);
+        assert_eq!(sign_in(&server, "new@example.com").await.1.status, 401);
+        let fresh = Browser::new(&server.base)
+            .post(
+                "/sign-in/email",
+                json!({ "email": "new@example.com", "password": "a fresh admin-set passphrase" }),
+            )
+            .await;
+        assert_eq!(fresh.status, 200, "{fresh:?}");
+        // A user without a password gets one.
+        let lin = plain.body["user"]["id"].as_str().unwrap();
+        admin
+            .post(
+                "/admin/set-user-password",
+                json!({ "userId": lin, "newPassword": "a fresh admin-set passphrase" }),
+            )
+            .await;
+        let lin_in = Browser::new(&server.base)
+            .post(
+                "/sign-in/email",
+                json!({ "email": "linkonly@example.com", "password": "a fresh admin-set passphrase" }),
+            )
+            .await;
+        assert_eq!(lin_in.status, 200, "{lin_in:?}");
+        let missing = admin
+            .post(
+                "/admin/set-user-password",
+                json!({ "userId": "nobody", "newPassword": "a fresh admin-set passphrase" }),
+            )
+            .await;
+        assert_eq!(missing.status, 404, "{missing:?}");
     }
 );

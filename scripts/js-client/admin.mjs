@@ -1,7 +1,8 @@
 // The official client's admin plugin (`adminClient`) against a server with the
 // admin plugin and an admin (admin@example.com): list and search users, set a
 // role, ban (the user's sessions end, sign-in is refused) and unban, a user's
-// sessions, remove a user; a user who is not an admin is refused.
+// sessions, set a user's password, create a user, remove a user; a user who is
+// not an admin is refused.
 // Usage: node admin.mjs http://127.0.0.1:PORT/api/auth
 import assert from "node:assert/strict";
 import { createAuthClient } from "better-auth/client";
@@ -57,6 +58,16 @@ res = await user.signIn.email({ email, password: "a long member passphrase" });
 assert.equal(res.error, null, JSON.stringify(res.error));
 step("admin.banUser (sessions end, sign-in refused) + admin.unbanUser");
 
+res = await admin.admin.setUserPassword({ userId, newPassword: "another long member passphrase" });
+assert.equal(res.error, null, JSON.stringify(res.error));
+assert.deepEqual(res.data, { status: true });
+res = await user.signIn.email({ email, password: "another long member passphrase" });
+assert.equal(res.error, null, JSON.stringify(res.error));
+res = await admin.admin.createUser({ email: `made-${stamp}@example.com`, name: "Made", password: "a made-up passphrase", role: "support" });
+assert.equal(res.error, null, JSON.stringify(res.error));
+assert.equal(res.data.user.role, "support");
+step("admin.setUserPassword + admin.createUser");
+
 res = await admin.admin.revokeUserSessions({ userId });
 assert.equal(res.error, null, JSON.stringify(res.error));
 assert.deepEqual(res.data, { success: true });
@@ -65,7 +76,7 @@ assert.equal(res.data, null);
 res = await admin.admin.removeUser({ userId });
 assert.equal(res.error, null, JSON.stringify(res.error));
 assert.deepEqual(res.data, { success: true });
-res = await user.signIn.email({ email, password: "a long member passphrase" });
+res = await user.signIn.email({ email, password: "another long member passphrase" });
 assert.equal(res.error.status, 401, JSON.stringify(res.error));
 step("admin.revokeUserSessions + admin.removeUser");
 
