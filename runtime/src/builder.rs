@@ -121,7 +121,10 @@ impl BetterAuthBuilder {
             plugin.install(&mut setup);
         }
         let schema =
-            crate::store::user_fields::UserSchema::new(std::mem::take(&mut setup.user_fields))
+            crate::store::columns::UserSchema::new(
+            std::mem::take(&mut setup.user_fields),
+            std::mem::take(&mut setup.session_fields),
+        )
                 .map_err(Error::Config)?;
         database.user_schema = std::sync::Arc::new(schema);
         for (plugin, migrations) in &setup.migrations {

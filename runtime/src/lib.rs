@@ -56,7 +56,7 @@ pub mod prelude;
 pub use auth::BetterAuth;
 pub use builder::BetterAuthBuilder;
 pub use config::{AuthConfig, Clock, ManualClock, PasswordPolicy, SessionConfig, SystemClock};
-pub use context::{AuthContext, Detached, ResolvedSession};
+pub use context::{AuthContext, Detached, ResolvedSession, SessionOptions};
 pub use crypto::{PasswordHasher, Verified};
 pub use error::{Error, Result};
 pub use request::{AuthRequest, AuthResponse};

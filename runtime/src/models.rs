@@ -36,7 +36,7 @@ pub struct User {
     #[serde(serialize_with = "iso_millis")]
     pub updated_at: DateTime<Utc>,
     /// The columns plugins add to the user (`twoFactorEnabled`, `username`,
-    /// ...; see [`UserField`](crate::plugins::UserField)), by name; in the
+    /// ...; see [`Column`](crate::plugins::Column)), by name; in the
     /// JSON they sit beside the core fields. Empty without such plugins.
     #[serde(flatten)]
     #[schema(ignore)]
@@ -68,6 +68,13 @@ pub struct Session {
     pub ip_address: Option<String>,
     /// Client user agent at sign-in.
     pub user_agent: Option<String>,
+    /// The columns plugins add to the session (`impersonatedBy`,
+    /// `activeOrganizationId`, ...; see [`Column`](crate::plugins::Column)),
+    /// by name; in the JSON they sit beside the core fields. Empty without
+    /// such plugins.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A row of the `account` table: one way of signing in for a user.
@@ -152,7 +159,14 @@ impl Session {
             updated_at: created_at,
             ip_address: None,
             user_agent: None,
+            fields: serde_json::Map::new(),
         }
+    }
+
+    /// A plugin column's value (see [`Session::fields`]): `None` when no
+    /// installed plugin declares it.
+    pub fn field(&self, name: &str) -> Option<&serde_json::Value> {
+        self.fields.get(name)
     }
 }
 

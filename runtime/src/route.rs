@@ -16,7 +16,7 @@ use crate::models::User;
 use crate::rate_limit::RateLimitRule;
 use crate::request::{AuthRequest, AuthResponse};
 use crate::store::Migration;
-pub use crate::store::user_fields::{FieldKind, UserField};
+pub use crate::store::columns::{ColumnKind, Column};
 
 /// The future a handler returns.
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<AuthResponse>> + Send + 'a>>;
@@ -58,7 +58,7 @@ pub type SessionHook = for<'a> fn(&'a AuthContext, &'a User) -> SessionFuture<'a
 #[non_exhaustive]
 pub struct UserInput {
     /// The input fields the request sets (see
-    /// [`UserField::input`](crate::plugins::UserField::input)), already
+    /// [`Column::input`](crate::plugins::Column::input)), already
     /// checked by type; absent ones are not in the map. What is here after
     /// the hooks is written.
     pub fields: serde_json::Map<String, serde_json::Value>,
@@ -417,7 +417,8 @@ pub struct PluginSetup {
     pub(crate) migrations: Vec<(&'static str, &'static [Migration])>,
     pub(crate) sign_in_hooks: Vec<SignInHook>,
     pub(crate) rate_limits: Vec<RateLimitRule>,
-    pub(crate) user_fields: Vec<UserField>,
+    pub(crate) user_fields: Vec<Column>,
+    pub(crate) session_fields: Vec<Column>,
     pub(crate) user_input_hooks: Vec<UserInputHook>,
     pub(crate) session_hooks: Vec<SessionHook>,
 }
@@ -431,6 +432,7 @@ impl std::fmt::Debug for PluginSetup {
             .field("sign_in_hooks", &self.sign_in_hooks.len())
             .field("rate_limits", &self.rate_limits)
             .field("user_fields", &self.user_fields)
+            .field("session_fields", &self.session_fields)
             .field("user_input_hooks", &self.user_input_hooks.len())
             .field("session_hooks", &self.session_hooks.len())
             .finish()
@@ -560,13 +562,33 @@ impl PluginSetup {
     /// the runtime or another plugin already uses.
     ///
     /// ```
-    /// use better_auth::plugins::{PluginSetup, UserField};
+    /// use better_auth::plugins::{PluginSetup, Column};
     ///
     /// let mut setup = PluginSetup::default();
-    /// setup.user_field(UserField::text("nickname").input());
+    /// setup.user_field(Column::text("nickname").input());
     /// ```
-    pub fn user_field(&mut self, field: UserField) -> &mut Self {
+    pub fn user_field(&mut self, field: Column) -> &mut Self {
         self.user_fields.push(field);
+        self
+    }
+
+    /// A column the plugin adds to the `session` table (in its own
+    /// [migration](PluginSetup::migrations)): read with every session, the
+    /// lookup of each request included, returned in the session's JSON, set
+    /// when a session is made ([`Session::fields`](crate::models::Session::fields)
+    /// given to [`AuthContext::create_session_with`](crate::AuthContext::create_session_with))
+    /// and changed with [`store::sessions::set_fields`](crate::store::sessions::set_fields).
+    /// Clients never set it. Building the instance fails on a name that is not
+    /// a plain identifier, or that the runtime or another plugin already uses.
+    ///
+    /// ```
+    /// use better_auth::plugins::{Column, PluginSetup};
+    ///
+    /// let mut setup = PluginSetup::default();
+    /// setup.session_field(Column::text("activeOrganizationId"));
+    /// ```
+    pub fn session_field(&mut self, field: Column) -> &mut Self {
+        self.session_fields.push(field);
         self
     }
 

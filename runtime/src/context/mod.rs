@@ -16,7 +16,7 @@ use crate::store::Database;
 pub use background::Detached;
 pub(crate) use extensions::Extensions;
 pub(crate) use rendered::{BodySlot, Rendered};
-pub use sessions::ResolvedSession;
+pub use sessions::{ResolvedSession, SessionOptions};
 pub(crate) use sessions::{Lookup, Refresh};
 
 /// What a route handler works with: configuration, database, clock,

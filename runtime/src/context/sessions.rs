@@ -284,13 +284,27 @@ impl AuthContext {
         user: &User,
         request: &AuthRequest,
     ) -> Result<(Session, String)> {
+        self.create_session_with(user, request, SessionOptions::default())
+            .await
+    }
+
+    /// [`create_session`](AuthContext::create_session) with plugin columns
+    /// set on the new session and, optionally, a shorter life than the
+    /// configured one (an admin's impersonation session, say).
+    pub async fn create_session_with(
+        &self,
+        user: &User,
+        request: &AuthRequest,
+        options: SessionOptions,
+    ) -> Result<(Session, String)> {
         for hook in &self.session_hooks {
             hook(self, user).await?;
         }
         let token = crypto::generate_token();
         let now = self.now();
         let expires_in =
-            chrono::Duration::from_std(self.config.session.expires_in).unwrap_or_default();
+            chrono::Duration::from_std(options.expires_in.unwrap_or(self.config.session.expires_in))
+                .unwrap_or_default();
         let session = Session {
             id: crypto::generate_id(),
             token: crypto::token_digest(&token),
@@ -307,8 +321,43 @@ impl AuthContext {
                     .take(512)
                     .collect(),
             ),
+            fields: options.fields,
         };
         store::sessions::create(&self.database, &session).await?;
         Ok((session, token))
+    }
+}
+
+/// What a plugin sets on a session it makes with
+/// [`AuthContext::create_session_with`].
+///
+/// ```
+/// use better_auth::SessionOptions;
+/// use std::time::Duration;
+///
+/// let options = SessionOptions::default()
+///     .field("impersonatedBy", "admin-id")
+///     .expires_in(Duration::from_secs(3600));
+/// ```
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct SessionOptions {
+    /// Plugin session columns (see [`PluginSetup::session_field`](crate::plugins::PluginSetup::session_field)).
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// The session's life, instead of the configured `session.expires_in`.
+    pub expires_in: Option<std::time::Duration>,
+}
+
+impl SessionOptions {
+    /// Sets a plugin session column.
+    pub fn field(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.fields.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// Sets the session's life.
+    pub fn expires_in(mut self, expires_in: std::time::Duration) -> Self {
+        self.expires_in = Some(expires_in);
+        self
     }
 }

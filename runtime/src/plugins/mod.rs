@@ -26,8 +26,8 @@ pub use password_management::PasswordManagementPlugin;
 pub use session_management::SessionManagementPlugin;
 
 pub use crate::route::{
-    FieldKind, HandlerFn, HandlerFuture, Plugin, PluginSetup, Route, SchemaFn, SessionFuture,
-    SessionHook, SignInFuture, SignInHook, Success, UserField, UserInput, UserInputFuture,
+    ColumnKind, HandlerFn, HandlerFuture, Plugin, PluginSetup, Route, SchemaFn, SessionFuture,
+    SessionHook, SignInFuture, SignInHook, Success, Column, UserInput, UserInputFuture,
     UserInputHook,
 };
 

@@ -25,6 +25,7 @@ fn pair(id: &str) -> (Session, User) {
         updated_at: now,
         ip_address: None,
         user_agent: None,
+        fields: Default::default(),
     };
     (session, user)
 }

@@ -27,7 +27,7 @@ mod migrate;
 #[cfg(feature = "postgres")]
 mod pg_changes;
 mod timestamp;
-pub(crate) mod user_fields;
+pub(crate) mod columns;
 
 pub mod accounts;
 mod redact;
@@ -119,7 +119,7 @@ pub struct Database {
     changes: Option<std::sync::Arc<std::sync::OnceLock<std::sync::Arc<pg_changes::PgChanges>>>>,
     /// The columns plugins added to the `user` table, set when an instance
     /// is built (none on a database no instance was built with).
-    pub(crate) user_schema: std::sync::Arc<user_fields::UserSchema>,
+    pub(crate) user_schema: std::sync::Arc<columns::UserSchema>,
 }
 
 /// The name the API's documented examples use for an open database handle.

@@ -55,6 +55,7 @@ impl From<SessionRow> for Session {
             updated_at: r.updated_at.0,
             ip_address: r.ip_address,
             user_agent: r.user_agent,
+            fields: serde_json::Map::new(),
         }
     }
 }
@@ -93,7 +94,7 @@ macro_rules! user_from_row {
         let mut user = $crate::models::User::from(
             <$crate::store::rows::UserRow as sqlx::FromRow<_>>::from_row(&row)?,
         );
-        user.fields = $crate::store::user_fields::read(&row, $schema)?;
+        user.fields = $crate::store::columns::read(&row, $schema)?;
         user
     }};
 }

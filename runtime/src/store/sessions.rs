@@ -2,6 +2,8 @@
 //! digest of the client's token; the token itself is never stored (S11).
 
 use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use sqlx::Row as _;
 
 use super::rows::SessionRow;
 use super::{Database, Timestamp, on_pool};
@@ -30,13 +32,31 @@ struct SessionUserRow {
     u_updated_at: Timestamp,
 }
 
-/// Inserts a new session row.
+/// Inserts a new session row, with the plugin columns set in
+/// [`Session::fields`] (declared ones of their type; others are refused).
 #[doc(hidden)]
 pub async fn create(db: &Database, session: &Session) -> Result<()> {
     const SQL: &str = r#"INSERT INTO "session"
         ("id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent")
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#;
-    on_pool!(db, |pool| sqlx::query(SQL)
+    let fields = &db.user_schema.session_fields;
+    let sql = if session.fields.is_empty() {
+        std::borrow::Cow::Borrowed(SQL)
+    } else {
+        super::columns::check_values("session", fields, &session.fields)?;
+        let mut names = String::new();
+        let mut params = String::new();
+        for (i, (field, _)) in super::columns::present(fields, &session.fields).enumerate() {
+            names.push_str(&format!(r#", "{}""#, field.name()));
+            params.push_str(&format!(", ${}", i + 9));
+        }
+        std::borrow::Cow::Owned(format!(
+            r#"INSERT INTO "session"
+            ("id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent"{names})
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8{params})"#
+        ))
+    };
+    on_pool!(db, |pool| super::columns::bind_fields!(sqlx::query(&sql)
         .bind(&session.id)
         .bind(&session.token)
         .bind(&session.user_id)
@@ -44,16 +64,38 @@ pub async fn create(db: &Database, session: &Session) -> Result<()> {
         .bind(Timestamp(session.created_at))
         .bind(Timestamp(session.updated_at))
         .bind(&session.ip_address)
-        .bind(&session.user_agent)
-        .execute(pool)
-        .await
-        .map(|_| ())?);
+        .bind(&session.user_agent), fields, &session.fields)
+    .execute(pool)
+    .await
+    .map(|_| ())?);
     Ok(())
 }
 
+/// Sets plugin columns of a session (declared ones of their type; others
+/// are refused). Returns whether the session exists. The session cache sees
+/// the change on the next request.
+pub async fn set_fields(db: &Database, id: &str, values: &Map<String, Value>) -> Result<bool> {
+    let fields = &db.user_schema.session_fields;
+    super::columns::check_values("session", fields, values)?;
+    let Some(sql) = super::columns::update_sql("session", fields, values) else {
+        return Ok(find_by_id(db, id).await?.is_some());
+    };
+    let _change = db.change_guard();
+    let found = on_pool!(db, |pool| super::columns::bind_fields!(
+        sqlx::query(&sql).bind(id),
+        fields,
+        values
+    )
+    .execute(pool)
+    .await?
+    .rows_affected());
+    Ok(found > 0)
+}
+
 /// The select of [`find_with_user`], with the plugin columns of the user
-/// (`, u."a", ...`) last; built once per database.
-pub(crate) fn session_user_sql(user_fields: &str) -> String {
+/// (`, u."a", ...`), then of the session (`, s."b", ...`), last; built once
+/// per database.
+pub(crate) fn session_user_sql(user_fields: &str, session_fields: &str) -> String {
     // `CAST($1 AS text)` rather than a bare `$1`: once a SQLite database has
     // been ANALYZEd (or `PRAGMA optimize`d), SQLite's STAT4 planner marks a
     // bare parameter compared with an indexed column as plan-relevant and
@@ -66,7 +108,7 @@ pub(crate) fn session_user_sql(user_fields: &str) -> String {
             s."updatedAt" AS s_updated_at, s."ipAddress" AS s_ip_address,
             s."userAgent" AS s_user_agent,
             u."name" AS u_name, u."email" AS u_email, u."emailVerified" AS u_email_verified,
-            u."image" AS u_image, u."createdAt" AS u_created_at, u."updatedAt" AS u_updated_at{user_fields}
+            u."image" AS u_image, u."createdAt" AS u_created_at, u."updatedAt" AS u_updated_at{user_fields}{session_fields}
         FROM "session" s JOIN "user" u ON u."id" = s."userId"
         WHERE s."token" = CAST($1 AS text)"#
     )
@@ -76,11 +118,30 @@ pub(crate) fn session_user_sql(user_fields: &str) -> String {
 macro_rules! session_user {
     ($row:expr, $schema:expr) => {{
         let row = $row;
-        let fields = super::user_fields::read(&row, $schema)?;
+        let schema: &super::columns::UserSchema = $schema;
+        let session_start = row.len() - schema.session_fields.len();
+        let user_fields = super::columns::read_at(
+            &row,
+            &schema.fields,
+            session_start - schema.fields.len(),
+        )?;
+        let session_fields = super::columns::read_at(&row, &schema.session_fields, session_start)?;
         (
             <SessionUserRow as sqlx::FromRow<_>>::from_row(&row)?,
-            fields,
+            (user_fields, session_fields),
         )
+    }};
+}
+
+/// A [`Session`] from a row of [`SESSION_COLUMNS`] and the session's plugin
+/// columns after them.
+macro_rules! session_from_row {
+    ($row:expr, $schema:expr) => {{
+        let row = $row;
+        let fields: &[super::columns::Column] = &$schema.session_fields;
+        let mut session = Session::from(<SessionRow as sqlx::FromRow<_>>::from_row(&row)?);
+        session.fields = super::columns::read_at(&row, fields, row.len() - fields.len())?;
+        session
     }};
 }
 
@@ -119,7 +180,7 @@ pub async fn find_with_user(db: &Database, digest: &str) -> Result<Option<(Sessi
             None => None,
         }
     });
-    Ok(row.map(|(r, fields)| {
+    Ok(row.map(|(r, (fields, session_fields))| {
         let user = User {
             id: r.s_user_id.clone(),
             name: r.u_name,
@@ -139,6 +200,7 @@ pub async fn find_with_user(db: &Database, digest: &str) -> Result<Option<(Sessi
             updated_at: r.s_updated_at.0,
             ip_address: r.s_ip_address,
             user_agent: r.s_user_agent,
+            fields: session_fields,
         };
         (session, user)
     }))
@@ -173,25 +235,35 @@ pub(crate) fn sqlite_unix_ms(column: &str) -> String {
 
 /// One session by id, whatever its expiry (the admin CLI shows it before revoking it).
 pub async fn find_by_id(db: &Database, id: &str) -> Result<Option<Session>> {
-    let sql = format!(r#"SELECT {SESSION_COLUMNS} FROM "session" WHERE "id" = $1"#);
-    let row: Option<SessionRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
+    let sql = format!(
+        r#"SELECT {SESSION_COLUMNS}{} FROM "session" WHERE "id" = $1"#,
+        db.user_schema.session_columns
+    );
+    Ok(on_pool!(db, |pool| match sqlx::query(&sql)
         .bind(id)
         .fetch_optional(pool)
-        .await?);
-    Ok(row.map(Session::from))
+        .await?
+    {
+        Some(row) => Some(session_from_row!(row, &db.user_schema)),
+        None => None,
+    }))
 }
 
 /// Every session of a user, expired or not, newest first.
 #[doc(hidden)]
 pub async fn list_for_user(db: &Database, user_id: &str) -> Result<Vec<Session>> {
     let sql = format!(
-        r#"SELECT {SESSION_COLUMNS} FROM "session" WHERE "userId" = $1 ORDER BY "createdAt" DESC, "id""#
+        r#"SELECT {SESSION_COLUMNS}{} FROM "session" WHERE "userId" = $1 ORDER BY "createdAt" DESC, "id""#,
+        db.user_schema.session_columns
     );
-    let rows: Vec<SessionRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
-        .bind(user_id)
-        .fetch_all(pool)
-        .await?);
-    Ok(rows.into_iter().map(Session::from).collect())
+    Ok(on_pool!(db, |pool| {
+        let rows = sqlx::query(&sql).bind(user_id).fetch_all(pool).await?;
+        let mut sessions = Vec::with_capacity(rows.len());
+        for row in rows {
+            sessions.push(session_from_row!(row, &db.user_schema));
+        }
+        sessions
+    }))
 }
 
 /// Moves a session's expiry (sliding sessions, S13).

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::rows::user_from_row;
-use super::user_fields::{bind_fields, update_sql};
+use super::columns::{bind_fields, update_sql};
 use super::{Database, Timestamp, is_unique_violation, on_pool};
 use crate::error::{Error, Result};
 use crate::models::User;
@@ -186,8 +186,8 @@ fn user_row(db: &Database, new: &NewUser<'_>, now: DateTime<Utc>) -> User {
 /// executor (a transaction); nothing when none is set.
 macro_rules! write_fields {
     ($db:expr, $executor:expr, $id:expr, $values:expr) => {
-        if let Some(sql) = update_sql(&$db.user_schema, $values) {
-            bind_fields!(sqlx::query(&sql).bind($id), $db.user_schema, $values)
+        if let Some(sql) = update_sql("user", &$db.user_schema.fields, $values) {
+            bind_fields!(sqlx::query(&sql).bind($id), &$db.user_schema.fields, $values)
                 .execute($executor)
                 .await?;
         }
@@ -447,14 +447,7 @@ pub async fn set_fields(
     values: &Map<String, Value>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    for (name, value) in values {
-        let declared = db.user_schema.fields.iter().find(|f| f.name() == name);
-        if !declared.is_some_and(|f| f.accepts(value)) {
-            return Err(Error::Validation(format!(
-                "`{name}` is not a user field of an installed plugin, or not of its type"
-            )));
-        }
-    }
+    super::columns::check_values("user", &db.user_schema.fields, values)?;
     let _change = db.change_guard();
     let result: std::result::Result<u64, sqlx::Error> = on_pool!(db, |pool| {
         async {
@@ -516,7 +509,7 @@ pub struct UserSearch<'a> {
 /// field is an [`Error::Validation`].
 #[doc(hidden)]
 pub async fn search(db: &Database, search: &UserSearch<'_>) -> Result<(Vec<User>, i64)> {
-    use super::user_fields::FieldKind;
+    use super::columns::ColumnKind;
     const CORE: &[&str] = &[
         "id",
         "name",
@@ -527,7 +520,7 @@ pub async fn search(db: &Database, search: &UserSearch<'_>) -> Result<(Vec<User>
         "updatedAt",
     ];
     let schema = &db.user_schema;
-    let kind_of = |column: &str| -> Result<Option<FieldKind>> {
+    let kind_of = |column: &str| -> Result<Option<ColumnKind>> {
         if CORE.contains(&column) {
             return Ok(None);
         }
@@ -573,13 +566,13 @@ pub async fn search(db: &Database, search: &UserSearch<'_>) -> Result<(Vec<User>
             }
         };
         match kind_of(column)? {
-            Some(FieldKind::Boolean { default }) => {
+            Some(ColumnKind::Boolean { default }) => {
                 let wanted = value == "true";
                 flag = Some(wanted);
                 let missing = or_missing(default == wanted);
                 conditions.push(format!(r#"("{column}" {op} $B{missing})"#));
             }
-            Some(FieldKind::Text { default }) => {
+            Some(ColumnKind::Text { default }) => {
                 texts.push(value.to_owned());
                 let missing = default.map_or(String::new(), |d| or_missing(d == value));
                 conditions.push(format!(r#"("{column}" {op} ${}{missing})"#, texts.len()));

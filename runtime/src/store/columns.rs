@@ -1,16 +1,18 @@
-//! Columns plugins add to the `user` table ([`UserField`]): read by every
-//! query that returns a user (the session lookup included), returned in the
-//! user's JSON, and written on sign-up and update-user when they take input.
+//! Columns plugins add to the `user` and `session` tables ([`Column`]): read
+//! by every query that returns a user or a session (the session lookup
+//! included), returned in their JSON, and, for user columns that take input,
+//! written on sign-up and update-user.
 //!
 //! The extra columns always come last in a select list, so a row is read as
-//! its core columns by name, then the plugin columns by position.
+//! its core columns by name, then the plugin columns by position: the user's,
+//! then the session's.
 
 use serde_json::{Map, Value};
 
-/// The type of a [`UserField`] and the value a user without one reads as.
+/// The type of a [`Column`] and the value a user without one reads as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum FieldKind {
+pub enum ColumnKind {
     /// `boolean`; a missing value reads as the default.
     Boolean {
         /// The value of users created without one.
@@ -27,41 +29,43 @@ pub enum FieldKind {
 }
 
 /// A column a plugin adds to the `user` table, returned with every user
-/// (`/get-session`, sign-in, sign-up) as Better Auth's plugins return theirs.
-/// The plugin creates the column in its own
+/// (`/get-session`, sign-in, sign-up) as Better Auth's plugins return theirs,
+/// or to the `session` table, returned with every session. The plugin
+/// creates the column in its own
 /// [migration](crate::plugins::PluginSetup::migrations) and declares it with
-/// [`PluginSetup::user_field`](crate::plugins::PluginSetup::user_field).
+/// [`PluginSetup::user_field`](crate::plugins::PluginSetup::user_field) or
+/// [`PluginSetup::session_field`](crate::plugins::PluginSetup::session_field).
 ///
 /// ```
-/// use better_auth::plugins::UserField;
+/// use better_auth::plugins::Column;
 ///
-/// let enabled = UserField::boolean("twoFactorEnabled", false);
-/// let username = UserField::text("username").input();
+/// let enabled = Column::boolean("twoFactorEnabled", false);
+/// let username = Column::text("username").input();
 /// assert_eq!(username.name(), "username");
 /// assert!(username.is_input() && !enabled.is_input());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UserField {
+pub struct Column {
     name: &'static str,
-    kind: FieldKind,
+    kind: ColumnKind,
     input: bool,
 }
 
-impl UserField {
+impl Column {
     /// A boolean column, `default` for users created without a value.
     pub const fn boolean(name: &'static str, default: bool) -> Self {
-        UserField {
+        Column {
             name,
-            kind: FieldKind::Boolean { default },
+            kind: ColumnKind::Boolean { default },
             input: false,
         }
     }
 
     /// A nullable text column.
     pub const fn text(name: &'static str) -> Self {
-        UserField {
+        Column {
             name,
-            kind: FieldKind::Text { default: None },
+            kind: ColumnKind::Text { default: None },
             input: false,
         }
     }
@@ -69,9 +73,9 @@ impl UserField {
     /// A text column whose missing (`NULL`) value reads as `default` (a
     /// role, say).
     pub const fn text_or(name: &'static str, default: &'static str) -> Self {
-        UserField {
+        Column {
             name,
-            kind: FieldKind::Text {
+            kind: ColumnKind::Text {
                 default: Some(default),
             },
             input: false,
@@ -80,9 +84,9 @@ impl UserField {
 
     /// A nullable timestamp column.
     pub const fn timestamp(name: &'static str) -> Self {
-        UserField {
+        Column {
             name,
-            kind: FieldKind::Timestamp,
+            kind: ColumnKind::Timestamp,
             input: false,
         }
     }
@@ -102,11 +106,11 @@ impl UserField {
     }
 
     /// The column's type.
-    pub fn kind(&self) -> FieldKind {
+    pub fn kind(&self) -> ColumnKind {
         self.kind
     }
 
-    /// Whether clients may set it (see [`UserField::input`]).
+    /// Whether clients may set it (see [`Column::input`]).
     pub fn is_input(&self) -> bool {
         self.input
     }
@@ -114,11 +118,11 @@ impl UserField {
     /// The value of a user created without one.
     pub(crate) fn default_value(&self) -> Value {
         match self.kind {
-            FieldKind::Boolean { default } => Value::Bool(default),
-            FieldKind::Text {
+            ColumnKind::Boolean { default } => Value::Bool(default),
+            ColumnKind::Text {
                 default: Some(default),
             } => Value::from(default),
-            FieldKind::Text { default: None } | FieldKind::Timestamp => Value::Null,
+            ColumnKind::Text { default: None } | ColumnKind::Timestamp => Value::Null,
         }
     }
 
@@ -126,9 +130,9 @@ impl UserField {
     /// timestamps; a timestamp is an RFC 3339 string).
     pub(crate) fn accepts(&self, value: &Value) -> bool {
         match self.kind {
-            FieldKind::Boolean { .. } => value.is_boolean(),
-            FieldKind::Text { .. } => value.is_string() || value.is_null(),
-            FieldKind::Timestamp => {
+            ColumnKind::Boolean { .. } => value.is_boolean(),
+            ColumnKind::Text { .. } => value.is_string() || value.is_null(),
+            ColumnKind::Timestamp => {
                 value.is_null() || value.as_str().and_then(parse_timestamp).is_some()
             }
         }
@@ -153,56 +157,87 @@ const CORE_COLUMNS: &[&str] = &[
     "updatedAt",
 ];
 
-/// The plugin columns of a database's `user` table and the select lists
-/// that read them, built once when an instance is built.
+/// The session table's columns the runtime owns.
+const SESSION_CORE_COLUMNS: &[&str] = &[
+    "id",
+    "token",
+    "userId",
+    "expiresAt",
+    "createdAt",
+    "updatedAt",
+    "ipAddress",
+    "userAgent",
+];
+
+/// The plugin columns of a database's `user` and `session` tables and the
+/// select lists that read them, built once when an instance is built.
 #[derive(Debug)]
 pub(crate) struct UserSchema {
-    pub(crate) fields: Vec<UserField>,
-    /// `, "a", "b"`: appended to a select list of the bare table.
+    pub(crate) fields: Vec<Column>,
+    /// `, "a", "b"`: appended to a select list of the bare `user` table.
     pub(crate) columns: String,
     /// `, u."a", u."b"`: appended to a select list where the table is `u`.
     pub(crate) joined: String,
+    /// The session table's plugin columns.
+    pub(crate) session_fields: Vec<Column>,
+    /// `, "a", "b"`: appended to a select list of the bare `session` table.
+    pub(crate) session_columns: String,
     /// The session lookup of every authenticated request, with these columns.
     pub(crate) session_user: String,
 }
 
 impl Default for UserSchema {
     fn default() -> Self {
-        UserSchema::new(Vec::new()).expect("no fields are valid fields")
+        UserSchema::new(Vec::new(), Vec::new()).expect("no fields are valid fields")
     }
 }
 
-impl UserSchema {
-    /// Checks the fields (names safe to quote, not core columns, not twice)
-    /// and builds the select lists.
-    pub(crate) fn new(fields: Vec<UserField>) -> Result<Self, String> {
-        let mut columns = String::new();
-        let mut joined = String::new();
-        for (i, field) in fields.iter().enumerate() {
-            let name = field.name;
-            let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && name.len() <= 63;
-            if !valid {
-                return Err(format!(
-                    "user field `{name}`: names are letters, digits and `_`, starting with a letter"
-                ));
-            }
-            if CORE_COLUMNS.contains(&name) || fields[..i].iter().any(|f| f.name == name) {
-                return Err(format!("user field `{name}` is declared twice"));
-            }
-            columns.push_str(&format!(r#", "{name}""#));
-            joined.push_str(&format!(r#", u."{name}""#));
+/// Checks the names of one table's plugin columns (safe to quote, not core
+/// columns, not twice) and returns `, "a", "b"` and `, t."a", t."b"`.
+fn select_lists(
+    table: &str,
+    fields: &[Column],
+    core: &[&str],
+    alias: &str,
+) -> Result<(String, String), String> {
+    let mut columns = String::new();
+    let mut joined = String::new();
+    for (i, field) in fields.iter().enumerate() {
+        let name = field.name;
+        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && name.len() <= 63;
+        if !valid {
+            return Err(format!(
+                "{table} field `{name}`: names are letters, digits and `_`, starting with a letter"
+            ));
         }
+        if core.contains(&name) || fields[..i].iter().any(|f| f.name == name) {
+            return Err(format!("{table} field `{name}` is declared twice"));
+        }
+        columns.push_str(&format!(r#", "{name}""#));
+        joined.push_str(&format!(r#", {alias}."{name}""#));
+    }
+    Ok((columns, joined))
+}
+
+impl UserSchema {
+    /// Checks the fields and builds the select lists.
+    pub(crate) fn new(fields: Vec<Column>, session_fields: Vec<Column>) -> Result<Self, String> {
+        let (columns, joined) = select_lists("user", &fields, CORE_COLUMNS, "u")?;
+        let (session_columns, session_joined) =
+            select_lists("session", &session_fields, SESSION_CORE_COLUMNS, "s")?;
         Ok(UserSchema {
-            session_user: super::sessions::session_user_sql(&joined),
+            session_user: super::sessions::session_user_sql(&joined, &session_joined),
             fields,
             columns,
             joined,
+            session_fields,
+            session_columns,
         })
     }
 
-    /// The input fields of a request body, taken out of it and checked by
+/// The input fields of a request body, taken out of it and checked by
     /// type; a read-only field in the body is a 400 (`... can not be set`).
     pub(crate) fn take_input(
         &self,
@@ -224,9 +259,9 @@ impl UserSchema {
                     "{} must be a {}",
                     field.name,
                     match field.kind {
-                        FieldKind::Boolean { .. } => "boolean",
-                        FieldKind::Text { .. } => "string",
-                        FieldKind::Timestamp => "timestamp (RFC 3339)",
+                        ColumnKind::Boolean { .. } => "boolean",
+                        ColumnKind::Text { .. } => "string",
+                        ColumnKind::Timestamp => "timestamp (RFC 3339)",
                     }
                 )));
             }
@@ -249,44 +284,66 @@ impl UserSchema {
             .collect()
     }
 
-    /// The declared fields among `values`, in declaration order.
-    pub(crate) fn present<'a>(
-        &'a self,
-        values: &'a Map<String, Value>,
-    ) -> impl Iterator<Item = (&'a UserField, &'a Value)> + 'a {
-        self.fields
-            .iter()
-            .filter_map(|f| values.get(f.name).map(|v| (f, v)))
-    }
 }
 
-/// `UPDATE "user" SET "a" = $2, "b" = $3 WHERE "id" = $1` for the fields
+/// The declared fields among `values`, in declaration order.
+pub(crate) fn present<'a>(
+    fields: &'a [Column],
+    values: &'a Map<String, Value>,
+) -> impl Iterator<Item = (&'a Column, &'a Value)> + 'a {
+    fields
+        .iter()
+        .filter_map(|f| values.get(f.name).map(|v| (f, v)))
+}
+
+/// Checks that every value names a declared field and has its type.
+pub(crate) fn check_values(
+    table: &str,
+    fields: &[Column],
+    values: &Map<String, Value>,
+) -> crate::Result<()> {
+    for (name, value) in values {
+        let declared = fields.iter().find(|f| f.name() == name);
+        if !declared.is_some_and(|f| f.accepts(value)) {
+            return Err(crate::Error::Validation(format!(
+                "`{name}` is not a {table} field of an installed plugin, or not of its type"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `UPDATE "<table>" SET "a" = $2, "b" = $3 WHERE "id" = $1` for the fields
 /// present in `values`, or `None` when there are none.
-pub(crate) fn update_sql(schema: &UserSchema, values: &Map<String, Value>) -> Option<String> {
-    let sets: Vec<String> = schema
-        .present(values)
+pub(crate) fn update_sql(
+    table: &str,
+    fields: &[Column],
+    values: &Map<String, Value>,
+) -> Option<String> {
+    let sets: Vec<String> = present(fields, values)
         .enumerate()
         .map(|(i, (f, _))| format!(r#""{}" = ${}"#, f.name, i + 2))
         .collect();
-    (!sets.is_empty()).then(|| format!(r#"UPDATE "user" SET {} WHERE "id" = $1"#, sets.join(", ")))
+    (!sets.is_empty())
+        .then(|| format!(r#"UPDATE "{table}" SET {} WHERE "id" = $1"#, sets.join(", ")))
 }
 
 /// Binds the values of [`update_sql`]'s placeholders after the id, in order.
 macro_rules! bind_fields {
-    ($query:expr, $schema:expr, $values:expr) => {{
+    ($query:expr, $fields:expr, $values:expr) => {{
         let mut query = $query;
-        for (field, value) in $schema.present($values) {
+        for (field, value) in $crate::store::columns::present($fields, $values) {
             query = match field.kind() {
-                $crate::store::user_fields::FieldKind::Boolean { .. } => {
+                $crate::store::columns::ColumnKind::Boolean { .. } => {
                     query.bind(value.as_bool())
                 }
-                $crate::store::user_fields::FieldKind::Text { .. } => {
+                $crate::store::columns::ColumnKind::Text { .. } => {
                     query.bind(value.as_str().map(str::to_owned))
                 }
-                $crate::store::user_fields::FieldKind::Timestamp => query.bind(
+                $crate::store::columns::ColumnKind::Timestamp => query.bind(
                     value
                         .as_str()
-                        .and_then($crate::store::user_fields::parse_timestamp),
+                        .and_then($crate::store::columns::parse_timestamp),
                 ),
             };
         }
@@ -295,7 +352,7 @@ macro_rules! bind_fields {
 }
 pub(crate) use bind_fields;
 
-/// Reads the plugin columns at the end of `row` (see the module's documentation).
+/// Reads the user's plugin columns at the end of `row` (see the module's documentation).
 pub(crate) fn read<R>(row: &R, schema: &UserSchema) -> Result<Map<String, Value>, sqlx::Error>
 where
     R: sqlx::Row,
@@ -304,22 +361,34 @@ where
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<super::Timestamp>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
+    read_at(row, &schema.fields, row.len() - schema.fields.len())
+}
+
+/// Reads `fields` from `row`, the first at index `start`.
+pub(crate) fn read_at<R>(
+    row: &R,
+    fields: &[Column],
+    start: usize,
+) -> Result<Map<String, Value>, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<super::Timestamp>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     let mut values = Map::new();
-    if schema.fields.is_empty() {
-        return Ok(values);
-    }
-    let start = row.len() - schema.fields.len();
-    for (i, field) in schema.fields.iter().enumerate() {
+    for (i, field) in fields.iter().enumerate() {
         let value = match field.kind {
-            FieldKind::Boolean { default } => Value::Bool(
+            ColumnKind::Boolean { default } => Value::Bool(
                 row.try_get::<Option<bool>, _>(start + i)?
                     .unwrap_or(default),
             ),
-            FieldKind::Text { default } => match row.try_get::<Option<String>, _>(start + i)? {
+            ColumnKind::Text { default } => match row.try_get::<Option<String>, _>(start + i)? {
                 Some(text) => Value::String(text),
                 None => default.map_or(Value::Null, Value::from),
             },
-            FieldKind::Timestamp => row
+            ColumnKind::Timestamp => row
                 .try_get::<Option<super::Timestamp>, _>(start + i)?
                 .map_or(Value::Null, |t| {
                     Value::String(super::format_timestamp(&t.get()))
@@ -336,38 +405,46 @@ mod tests {
 
     #[test]
     fn names_are_checked() {
-        assert!(UserSchema::new(vec![UserField::text("username")]).is_ok());
+        assert!(UserSchema::new(vec![Column::text("username")], vec![]).is_ok());
         for bad in ["user\"name", "1st", "", "email", "a b"] {
             assert!(
-                UserSchema::new(vec![UserField::text(bad)]).is_err(),
+                UserSchema::new(vec![Column::text(bad)], vec![]).is_err(),
                 "{bad}"
             );
         }
-        assert!(UserSchema::new(vec![UserField::text("a"), UserField::text("a")]).is_err());
+        assert!(UserSchema::new(vec![Column::text("a"), Column::text("a")], vec![]).is_err());
+        assert!(UserSchema::new(vec![], vec![Column::text("token")]).is_err());
+        assert!(UserSchema::new(vec![], vec![Column::text("impersonatedBy")]).is_ok());
     }
 
     #[test]
     fn update_lists_only_present_fields() {
-        let schema = UserSchema::new(vec![
-            UserField::text("username").input(),
-            UserField::text("displayUsername").input(),
-        ])
+        let schema = UserSchema::new(
+            vec![
+            Column::text("username").input(),
+            Column::text("displayUsername").input(),
+            ],
+            vec![],
+        )
         .unwrap();
         let mut values = Map::new();
-        assert_eq!(update_sql(&schema, &values), None);
+        assert_eq!(update_sql("user", &schema.fields, &values), None);
         values.insert("displayUsername".into(), Value::from("Ada"));
         assert_eq!(
-            update_sql(&schema, &values).unwrap(),
+            update_sql("user", &schema.fields, &values).unwrap(),
             r#"UPDATE "user" SET "displayUsername" = $2 WHERE "id" = $1"#
         );
     }
 
     #[test]
     fn input_is_typed_and_read_only_fields_refused() {
-        let schema = UserSchema::new(vec![
-            UserField::text("username").input(),
-            UserField::boolean("twoFactorEnabled", false),
-        ])
+        let schema = UserSchema::new(
+            vec![
+            Column::text("username").input(),
+            Column::boolean("twoFactorEnabled", false),
+            ],
+            vec![],
+        )
         .unwrap();
         let mut body: Map<String, Value> =
             serde_json::from_str(r#"{"name":"A","username":"ada"}"#).unwrap();
