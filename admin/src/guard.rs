@@ -1,6 +1,9 @@
 //! Role guards for Axum: the decision is made before the handler runs, with
 //! Better Auth's answers: 401 `UNAUTHORIZED` without a session, 403
-//! `FORBIDDEN` with one whose user lacks the role.
+//! `FORBIDDEN` with one whose user lacks the role. They find the instance in
+//! the router's state ([`FromState`], as `CurrentSession` does) or in the
+//! request, where `better_auth::integrations::axum::attach` put it
+//! ([`Attached`], as `Authenticated` does).
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -10,10 +13,9 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use better_auth::BetterAuth;
 use better_auth::http::StatusCode;
-use better_auth::integrations::axum::CurrentSession;
-use better_auth::prelude::User;
+use better_auth::integrations::axum::{Authenticated, CurrentSession};
 
-use crate::ROLE;
+use crate::has_role;
 
 /// A role a [`RequireRole`] guard asks for: a type naming it.
 ///
@@ -39,13 +41,28 @@ impl Role for Admin {
     const NAME: &'static str = "admin";
 }
 
-/// Whether the user has `role` among their roles (the `role` column,
-/// comma-separated; a user without one has the plugin's default role).
-pub fn has_role(user: &User, role: &str) -> bool {
-    user.field(ROLE)
-        .and_then(|v| v.as_str())
-        .is_some_and(|roles| roles.split(',').any(|r| r.trim() == role))
-}
+/// Where a guard finds the instance: in the router's state, which gives an
+/// `Arc<BetterAuth>` through `FromRef` (the default).
+#[derive(Debug)]
+pub struct FromState;
+
+/// Where a guard finds the instance: in the request, where
+/// `better_auth::integrations::axum::attach` put it; works with any router
+/// state, in handlers of a library crate too.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use better_auth_admin::{Admin, Attached, RequireRole};
+///
+/// async fn dashboard(_: RequireRole<Admin, Attached>) -> &'static str {
+///     "admins only"
+/// }
+///
+/// // Any state: the instance comes with the request.
+/// let routes: Router<()> = Router::new().route("/admin", get(dashboard));
+/// ```
+#[derive(Debug)]
+pub struct Attached;
 
 /// The signed-in session of a user with role `R`; rejects with 401 without a
 /// session and 403 without the role, before the handler runs. The role is
@@ -79,9 +96,9 @@ pub fn has_role(user: &User, role: &str) -> bool {
 ///         .route_layer(middleware::from_extractor_with_state::<RequireRole<Admin>, _>(auth))
 /// }
 /// ```
-pub struct RequireRole<R: Role>(pub CurrentSession, pub PhantomData<R>);
+pub struct RequireRole<R: Role, Via = FromState>(pub CurrentSession, pub PhantomData<(R, Via)>);
 
-impl<R: Role> std::fmt::Debug for RequireRole<R> {
+impl<R: Role, Via> std::fmt::Debug for RequireRole<R, Via> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("RequireRole")
             .field(&R::NAME)
@@ -100,7 +117,16 @@ impl IntoResponse for RoleRejection {
     }
 }
 
-impl<S, R> FromRequestParts<S> for RequireRole<R>
+/// The 403 of a user without role `R`.
+fn lacks<R: Role>() -> RoleRejection {
+    let body = serde_json::json!({
+        "message": format!("This needs the {} role", R::NAME),
+        "code": "FORBIDDEN",
+    });
+    RoleRejection((StatusCode::FORBIDDEN, axum::Json(body)).into_response())
+}
+
+impl<S, R> FromRequestParts<S> for RequireRole<R, FromState>
 where
     Arc<BetterAuth>: FromRef<S>,
     S: Send + Sync,
@@ -113,13 +139,25 @@ where
             .await
             .map_err(|rejection| RoleRejection(rejection.into_response()))?;
         if !has_role(&session.user, R::NAME) {
-            let body = serde_json::json!({
-                "message": format!("This needs the {} role", R::NAME),
-                "code": "FORBIDDEN",
-            });
-            return Err(RoleRejection(
-                (StatusCode::FORBIDDEN, axum::Json(body)).into_response(),
-            ));
+            return Err(lacks::<R>());
+        }
+        Ok(RequireRole(session, PhantomData))
+    }
+}
+
+impl<S, R> FromRequestParts<S> for RequireRole<R, Attached>
+where
+    S: Send + Sync,
+    R: Role,
+{
+    type Rejection = RoleRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Authenticated(session) = Authenticated::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| RoleRejection(rejection.into_response()))?;
+        if !has_role(&session.user, R::NAME) {
+            return Err(lacks::<R>());
         }
         Ok(RequireRole(session, PhantomData))
     }

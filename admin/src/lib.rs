@@ -22,6 +22,15 @@
 //! | `POST /admin/remove-user` | `userId` | `{success}` |
 //! | `POST /admin/create-user` | `email`, `password?`, `name`, `role?` | `{user}` |
 //! | `POST /admin/set-user-password` | `userId`, `newPassword` | `{status}`; the user's sessions end |
+//! | `POST /admin/update-user` | `userId`, `data` (`name`, `image`, `email`, `emailVerified`, `role`, ban fields) | the user |
+//! | `POST /admin/revoke-user-session` | `sessionToken` (as listed) | `{success}` |
+//! | `POST /admin/impersonate-user` | `userId` | `{session, user}`; the session cookie is theirs for an hour |
+//! | `POST /admin/stop-impersonating` | | `{session, user}`; the admin's session is back |
+//! | `POST /admin/has-permission` | `permissions` (`{"user": ["ban"]}`) | `{success, error}` |
+//!
+//! What each role may do follows Better Auth's access control: `admin` may
+//! do everything but impersonate other admins, other roles nothing, unless
+//! given [`Permissions`] with [`AdminPlugin::role`].
 //!
 //! ```no_run
 //! use better_auth::plugins::EmailPasswordPlugin;
@@ -48,24 +57,40 @@
 //! With the `axum` feature (on by default), [`RequireRole`] guards an app's
 //! own handlers: 401 without a session, 403 without the role.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use better_auth::http::Method;
-use better_auth::plugins::{HandlerFn, Plugin, PluginSetup, Route, UserField};
+use better_auth::plugins::{Column, HandlerFn, Plugin, PluginSetup, Route};
 use better_auth::prelude::User;
 use better_auth::store::Migration;
 
+mod access;
 #[cfg(feature = "axum")]
 mod guard;
 mod routes;
 
+pub use access::{Permissions, STATEMENTS};
 #[cfg(feature = "axum")]
-pub use guard::{Admin, RequireRole, Role, RoleRejection, has_role};
+pub use guard::{Admin, Attached, FromState, RequireRole, Role, RoleRejection};
 
-const MIGRATIONS: &[Migration] = &[Migration::new(
-    1,
-    "admin",
-    include_str!("../migrations/sqlite/0001_admin.sql"),
-    include_str!("../migrations/postgres/0001_admin.sql"),
-)];
+const MIGRATIONS: &[Migration] = &[
+    Migration::new(
+        1,
+        "admin",
+        include_str!("../migrations/sqlite/0001_admin.sql"),
+        include_str!("../migrations/postgres/0001_admin.sql"),
+    ),
+    Migration::new(
+        2,
+        "impersonation",
+        include_str!("../migrations/sqlite/0002_impersonation.sql"),
+        include_str!("../migrations/postgres/0002_impersonation.sql"),
+    ),
+];
+
+/// The session column naming the admin who made an impersonation session.
+pub const IMPERSONATED_BY: &str = "impersonatedBy";
 
 /// The user column of a user's roles (comma-separated).
 pub const ROLE: &str = "role";
@@ -75,6 +100,9 @@ pub const ROLE: &str = "role";
 pub struct AdminPlugin {
     default_role: &'static str,
     admin_roles: Vec<String>,
+    roles: BTreeMap<String, Permissions>,
+    admin_permissions: Permissions,
+    impersonation: Duration,
 }
 
 impl AdminPlugin {
@@ -83,10 +111,36 @@ impl AdminPlugin {
         AdminPlugin {
             default_role: "user",
             admin_roles: vec!["admin".to_owned()],
+            roles: BTreeMap::new(),
+            admin_permissions: Permissions::admin(),
+            impersonation: Duration::from_secs(3600),
         }
     }
 
-    /// The roles whose users may use the admin routes (`admin` by default).
+    /// What users with `role` may do, instead of the default (everything
+    /// but impersonating admins for the admin roles, nothing for others).
+    ///
+    /// ```
+    /// use better_auth_admin::{AdminPlugin, Permissions};
+    ///
+    /// let plugin = AdminPlugin::new()
+    ///     .role("support", Permissions::new().allow("user", ["list", "get"]))
+    ///     .role("owner", Permissions::admin().allow("user", ["impersonate-admins"]));
+    /// ```
+    pub fn role(mut self, role: &str, permissions: Permissions) -> Self {
+        self.roles.insert(role.to_owned(), permissions);
+        self
+    }
+
+    /// How long an impersonation session lasts (an hour by default).
+    pub fn impersonation_duration(mut self, duration: Duration) -> Self {
+        self.impersonation = duration;
+        self
+    }
+
+    /// The roles whose users are admins (`admin` by default): they have
+    /// [`Permissions::admin`] unless given others with [`AdminPlugin::role`],
+    /// and other admins may not impersonate them.
     pub fn admin_roles<I, S>(mut self, roles: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -104,18 +158,67 @@ impl AdminPlugin {
 
     /// Whether `user` has one of the admin roles.
     pub fn is_admin(&self, user: &User) -> bool {
-        roles_of(user, self.default_role).any(|role| self.admin_roles.iter().any(|a| a == role))
+        roles_of(user).any(|role| self.admin_roles.iter().any(|a| a == role))
+    }
+
+    /// What `role` may do.
+    fn permissions(&self, role: &str) -> Option<&Permissions> {
+        self.roles.get(role).or_else(|| {
+            self.admin_roles
+                .iter()
+                .any(|a| a == role)
+                .then_some(&self.admin_permissions)
+        })
+    }
+
+    /// Whether one of `user`'s roles allows every action asked for.
+    ///
+    /// ```
+    /// # fn f(plugin: &better_auth_admin::AdminPlugin, user: &better_auth::prelude::User) {
+    /// if plugin.has_permission(user, &[("user", &["ban"])]) {
+    ///     // ...
+    /// }
+    /// # }
+    /// ```
+    pub fn has_permission(&self, user: &User, request: &[(&str, &[&str])]) -> bool {
+        roles_of(user).any(|role| {
+            self.permissions(role)
+                .is_some_and(|permissions| permissions.allows_all(request))
+        })
+    }
+
+    /// [`AdminPlugin::has_permission`] on a JSON request, as `/has-permission`
+    /// takes it; `None` when the request is not of its shape.
+    pub(crate) fn has_permission_json(
+        &self,
+        user: &User,
+        request: &serde_json::Map<String, serde_json::Value>,
+    ) -> Option<bool> {
+        let mut granted = false;
+        for role in roles_of(user) {
+            let permissions = self.permissions(role);
+            let empty = Permissions::new();
+            granted |= permissions.unwrap_or(&empty).authorize_json(request)?;
+        }
+        Some(granted)
     }
 }
 
-/// A user's roles (the `role` column, comma-separated).
-fn roles_of<'a>(user: &'a User, default: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+/// A user's roles (the `role` column, comma-separated; the plugin's default
+/// role when it was never set).
+fn roles_of(user: &User) -> impl Iterator<Item = &str> + '_ {
     user.field(ROLE)
         .and_then(|v| v.as_str())
-        .unwrap_or(default)
+        .unwrap_or_default()
         .split(',')
         .map(str::trim)
         .filter(|r| !r.is_empty())
+}
+
+/// Whether the user has `role` among their roles (the `role` column,
+/// comma-separated; a user without one has the plugin's default role).
+pub fn has_role(user: &User, role: &str) -> bool {
+    roles_of(user).any(|r| r == role)
 }
 
 /// An admin route: POST, for signed-in users.
@@ -137,10 +240,11 @@ impl Plugin for AdminPlugin {
     fn install(&self, setup: &mut PluginSetup) {
         setup.extension(self.clone());
         setup.migrations(MIGRATIONS);
-        setup.user_field(UserField::text_or(ROLE, self.default_role));
-        setup.user_field(UserField::boolean(routes::BANNED, false));
-        setup.user_field(UserField::text(routes::BAN_REASON));
-        setup.user_field(UserField::timestamp(routes::BAN_EXPIRES));
+        setup.user_field(Column::text_or(ROLE, self.default_role));
+        setup.user_field(Column::boolean(routes::BANNED, false));
+        setup.user_field(Column::text(routes::BAN_REASON));
+        setup.user_field(Column::timestamp(routes::BAN_EXPIRES));
+        setup.session_field(Column::text(IMPERSONATED_BY));
         setup.before_session(|ctx, user| Box::pin(routes::refuse_banned(ctx, user)));
         setup
             .route(
@@ -244,6 +348,51 @@ impl Plugin for AdminPlugin {
                 .body::<routes::UserIdBody>()
                 .returns::<routes::Success>()
                 .errors(&[400, 403, 404]),
+            )
+            .route(
+                post("/admin/update-user", "Change a user's details", |c, r| {
+                    Box::pin(routes::update_user(c, r))
+                })
+                .body::<routes::UpdateUserBody>()
+                .returns::<User>()
+                .errors(&[400, 403, 404]),
+            )
+            .route(
+                post("/admin/revoke-user-session", "End one session", |c, r| {
+                    Box::pin(routes::revoke_user_session(c, r))
+                })
+                .body::<routes::SessionTokenBody>()
+                .returns::<routes::Success>()
+                .errors(&[400, 403]),
+            )
+            .route(
+                post(
+                    "/admin/impersonate-user",
+                    "Sign in as a user (an hour, until stopped)",
+                    |c, r| Box::pin(routes::impersonate(c, r)),
+                )
+                .body::<routes::UserIdBody>()
+                .returns::<serde_json::Value>()
+                .errors(&[400, 403, 404]),
+            )
+            .route(
+                post(
+                    "/admin/stop-impersonating",
+                    "End an impersonation, back to the admin's session",
+                    |c, r| Box::pin(routes::stop_impersonating(c, r)),
+                )
+                .returns::<serde_json::Value>()
+                .errors(&[400]),
+            )
+            .route(
+                post(
+                    "/admin/has-permission",
+                    "Whether the signed-in user's roles allow actions",
+                    |c, r| Box::pin(routes::has_permission(c, r)),
+                )
+                .body::<routes::PermissionBody>()
+                .returns::<serde_json::Value>()
+                .errors(&[400]),
             );
     }
 }

@@ -102,6 +102,21 @@ fn routes(user_id: &str) -> Vec<(&'static str, &'static str, Value)> {
             "/admin/set-user-password",
             json!({ "userId": user_id, "newPassword": "another long passphrase" }),
         ),
+        (
+            "POST",
+            "/admin/update-user",
+            json!({ "userId": user_id, "data": { "name": "X" } }),
+        ),
+        (
+            "POST",
+            "/admin/revoke-user-session",
+            json!({ "sessionToken": "a-token" }),
+        ),
+        (
+            "POST",
+            "/admin/impersonate-user",
+            json!({ "userId": user_id }),
+        ),
     ]
 }
 

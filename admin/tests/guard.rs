@@ -13,7 +13,7 @@ use better_auth::prelude::AuthUser;
 use better_auth::rate_limit::RateLimitConfig;
 use better_auth::store::{Database, PoolRef};
 use better_auth::{AuthConfig, BetterAuth, run_migrations};
-use better_auth_admin::{Admin, AdminPlugin, RequireRole, Role};
+use better_auth_admin::{Admin, AdminPlugin, Attached, RequireRole, Role};
 use better_auth_test_support::browser::Browser;
 use better_auth_test_support::{Backend, Scratch, both_backends};
 use serde_json::json;
@@ -30,6 +30,11 @@ async fn dashboard(RequireRole(session, ..): RequireRole<Admin>) -> String {
 
 async fn tickets(RequireRole(session, ..): RequireRole<Support>) -> String {
     format!("support {}", session.user.email())
+}
+
+/// Reads the instance from the request, as in apps wired with `attach`.
+async fn attached(RequireRole(session, ..): RequireRole<Admin, Attached>) -> String {
+    format!("attached {}", session.user.email())
 }
 
 /// An app with guarded routes; its base URL, database and server task.
@@ -62,7 +67,10 @@ async fn app(backend: Backend) -> Option<(String, Database, Scratch, tokio::task
         .route("/tickets", get(tickets))
         .nest("/reports", layered)
         .nest("/api/auth", auth.axum_router())
-        .with_state(auth);
+        .route("/attached", get(attached))
+        .with_state(auth.clone())
+        // What `attach` adds: the instance in every request.
+        .layer(axum::Extension(auth));
     let task = tokio::spawn(async move {
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app).await.unwrap();
@@ -115,7 +123,7 @@ both_backends!(
             return;
         };
         let anonymous = Browser::new(&base);
-        for path in ["/dashboard", "/tickets", "/reports/stats"] {
+        for path in ["/dashboard", "/tickets", "/reports/stats", "/attached"] {
             let (code, body) = status(&base, &anonymous, path).await;
             assert_eq!(code, 401, "{path}: {body}");
             assert!(body.contains("UNAUTHORIZED"), "{body}");
@@ -128,7 +136,7 @@ both_backends!(
         )
         .await;
         assert_eq!(up.status, 200, "{up:?}");
-        for path in ["/dashboard", "/tickets", "/reports/stats"] {
+        for path in ["/dashboard", "/tickets", "/reports/stats", "/attached"] {
             let (code, body) = status(&base, &browser, path).await;
             assert_eq!(code, 403, "{path}: {body}");
             let body: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -147,9 +155,14 @@ both_backends!(
             status(&base, &browser, "/reports/stats").await,
             (200, "42".to_owned())
         );
+        assert_eq!(
+            status(&base, &browser, "/attached").await,
+            (200, "attached gus@example.com".to_owned())
+        );
         // Demoted: refused on the next request.
         set_role(&database, "gus@example.com", "support").await;
         assert_eq!(status(&base, &browser, "/dashboard").await.0, 403);
+        assert_eq!(status(&base, &browser, "/attached").await.0, 403);
         assert_eq!(status(&base, &browser, "/tickets").await.0, 200);
         task.abort();
     }

@@ -120,12 +120,11 @@ impl BetterAuthBuilder {
             setup.installing = plugin.id();
             plugin.install(&mut setup);
         }
-        let schema =
-            crate::store::columns::UserSchema::new(
+        let schema = crate::store::columns::UserSchema::new(
             std::mem::take(&mut setup.user_fields),
             std::mem::take(&mut setup.session_fields),
         )
-                .map_err(Error::Config)?;
+        .map_err(Error::Config)?;
         database.user_schema = std::sync::Arc::new(schema);
         for (plugin, migrations) in &setup.migrations {
             crate::store::apply_migrations(

@@ -16,7 +16,7 @@ use crate::models::User;
 use crate::rate_limit::RateLimitRule;
 use crate::request::{AuthRequest, AuthResponse};
 use crate::store::Migration;
-pub use crate::store::columns::{ColumnKind, Column};
+pub use crate::store::columns::{Column, ColumnKind};
 
 /// The future a handler returns.
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<AuthResponse>> + Send + 'a>>;

@@ -41,7 +41,7 @@
 use std::time::Duration;
 
 use better_auth::http::Method;
-use better_auth::plugins::{Plugin, PluginSetup, Route, UserField};
+use better_auth::plugins::{Column, Plugin, PluginSetup, Route};
 use better_auth::store::Migration;
 
 mod challenge;
@@ -150,7 +150,7 @@ impl Plugin for TwoFactorPlugin {
         setup.extension(self.clone());
         setup.migrations(MIGRATIONS);
         // Returned with every user, as Better Auth's plugin returns it.
-        setup.user_field(UserField::boolean(challenge::ENABLED, false));
+        setup.user_field(Column::boolean(challenge::ENABLED, false));
         setup.before_sign_in(|ctx, request, user, remember| {
             Box::pin(challenge::on_sign_in(ctx, request, user, remember))
         });

@@ -40,7 +40,7 @@
 use std::time::Duration;
 
 use better_auth::http::Method;
-use better_auth::plugins::{Plugin, PluginSetup, Route, UserField};
+use better_auth::plugins::{Column, Plugin, PluginSetup, Route};
 use better_auth::store::Migration;
 
 mod routes;
@@ -97,8 +97,8 @@ impl Plugin for UsernamePlugin {
     fn install(&self, setup: &mut PluginSetup) {
         setup.extension(self.clone());
         setup.migrations(MIGRATIONS);
-        setup.user_field(UserField::text(routes::USERNAME).input());
-        setup.user_field(UserField::text(routes::DISPLAY_USERNAME).input());
+        setup.user_field(Column::text(routes::USERNAME).input());
+        setup.user_field(Column::text(routes::DISPLAY_USERNAME).input());
         setup.before_user_input(|ctx, input| Box::pin(routes::check_input(ctx, input)));
         let ten = Duration::from_secs(10);
         // A password sign-in, limited as `/sign-in/email` is; the availability

@@ -16,8 +16,8 @@ use crate::store::Database;
 pub use background::Detached;
 pub(crate) use extensions::Extensions;
 pub(crate) use rendered::{BodySlot, Rendered};
-pub use sessions::{ResolvedSession, SessionOptions};
 pub(crate) use sessions::{Lookup, Refresh};
+pub use sessions::{ResolvedSession, SessionOptions};
 
 /// What a route handler works with: configuration, database, clock,
 /// sessions, cookies, tokens, email and the session cache.

@@ -302,9 +302,10 @@ impl AuthContext {
         }
         let token = crypto::generate_token();
         let now = self.now();
-        let expires_in =
-            chrono::Duration::from_std(options.expires_in.unwrap_or(self.config.session.expires_in))
-                .unwrap_or_default();
+        let expires_in = chrono::Duration::from_std(
+            options.expires_in.unwrap_or(self.config.session.expires_in),
+        )
+        .unwrap_or_default();
         let session = Session {
             id: crypto::generate_id(),
             token: crypto::token_digest(&token),

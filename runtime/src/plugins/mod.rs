@@ -26,8 +26,8 @@ pub use password_management::PasswordManagementPlugin;
 pub use session_management::SessionManagementPlugin;
 
 pub use crate::route::{
-    ColumnKind, HandlerFn, HandlerFuture, Plugin, PluginSetup, Route, SchemaFn, SessionFuture,
-    SessionHook, SignInFuture, SignInHook, Success, Column, UserInput, UserInputFuture,
+    Column, ColumnKind, HandlerFn, HandlerFuture, Plugin, PluginSetup, Route, SchemaFn,
+    SessionFuture, SessionHook, SignInFuture, SignInHook, Success, UserInput, UserInputFuture,
     UserInputHook,
 };
 

@@ -237,7 +237,7 @@ impl UserSchema {
         })
     }
 
-/// The input fields of a request body, taken out of it and checked by
+    /// The input fields of a request body, taken out of it and checked by
     /// type; a read-only field in the body is a 400 (`... can not be set`).
     pub(crate) fn take_input(
         &self,
@@ -283,7 +283,6 @@ impl UserSchema {
             })
             .collect()
     }
-
 }
 
 /// The declared fields among `values`, in declaration order.
@@ -324,8 +323,12 @@ pub(crate) fn update_sql(
         .enumerate()
         .map(|(i, (f, _))| format!(r#""{}" = ${}"#, f.name, i + 2))
         .collect();
-    (!sets.is_empty())
-        .then(|| format!(r#"UPDATE "{table}" SET {} WHERE "id" = $1"#, sets.join(", ")))
+    (!sets.is_empty()).then(|| {
+        format!(
+            r#"UPDATE "{table}" SET {} WHERE "id" = $1"#,
+            sets.join(", ")
+        )
+    })
 }
 
 /// Binds the values of [`update_sql`]'s placeholders after the id, in order.
@@ -334,9 +337,7 @@ macro_rules! bind_fields {
         let mut query = $query;
         for (field, value) in $crate::store::columns::present($fields, $values) {
             query = match field.kind() {
-                $crate::store::columns::ColumnKind::Boolean { .. } => {
-                    query.bind(value.as_bool())
-                }
+                $crate::store::columns::ColumnKind::Boolean { .. } => query.bind(value.as_bool()),
                 $crate::store::columns::ColumnKind::Text { .. } => {
                     query.bind(value.as_str().map(str::to_owned))
                 }
@@ -421,8 +422,8 @@ mod tests {
     fn update_lists_only_present_fields() {
         let schema = UserSchema::new(
             vec![
-            Column::text("username").input(),
-            Column::text("displayUsername").input(),
+                Column::text("username").input(),
+                Column::text("displayUsername").input(),
             ],
             vec![],
         )
@@ -440,8 +441,8 @@ mod tests {
     fn input_is_typed_and_read_only_fields_refused() {
         let schema = UserSchema::new(
             vec![
-            Column::text("username").input(),
-            Column::boolean("twoFactorEnabled", false),
+                Column::text("username").input(),
+                Column::boolean("twoFactorEnabled", false),
             ],
             vec![],
         )

@@ -22,12 +22,12 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("enable at least one of the `sqlite` and `postgres` features");
 
+pub(crate) mod columns;
 mod connect;
 mod migrate;
 #[cfg(feature = "postgres")]
 mod pg_changes;
 mod timestamp;
-pub(crate) mod columns;
 
 pub mod accounts;
 mod redact;

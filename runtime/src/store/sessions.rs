@@ -56,15 +56,19 @@ pub async fn create(db: &Database, session: &Session) -> Result<()> {
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8{params})"#
         ))
     };
-    on_pool!(db, |pool| super::columns::bind_fields!(sqlx::query(&sql)
-        .bind(&session.id)
-        .bind(&session.token)
-        .bind(&session.user_id)
-        .bind(Timestamp(session.expires_at))
-        .bind(Timestamp(session.created_at))
-        .bind(Timestamp(session.updated_at))
-        .bind(&session.ip_address)
-        .bind(&session.user_agent), fields, &session.fields)
+    on_pool!(db, |pool| super::columns::bind_fields!(
+        sqlx::query(&sql)
+            .bind(&session.id)
+            .bind(&session.token)
+            .bind(&session.user_id)
+            .bind(Timestamp(session.expires_at))
+            .bind(Timestamp(session.created_at))
+            .bind(Timestamp(session.updated_at))
+            .bind(&session.ip_address)
+            .bind(&session.user_agent),
+        fields,
+        &session.fields
+    )
     .execute(pool)
     .await
     .map(|_| ())?);
@@ -120,11 +124,8 @@ macro_rules! session_user {
         let row = $row;
         let schema: &super::columns::UserSchema = $schema;
         let session_start = row.len() - schema.session_fields.len();
-        let user_fields = super::columns::read_at(
-            &row,
-            &schema.fields,
-            session_start - schema.fields.len(),
-        )?;
+        let user_fields =
+            super::columns::read_at(&row, &schema.fields, session_start - schema.fields.len())?;
         let session_fields = super::columns::read_at(&row, &schema.session_fields, session_start)?;
         (
             <SessionUserRow as sqlx::FromRow<_>>::from_row(&row)?,
@@ -239,14 +240,13 @@ pub async fn find_by_id(db: &Database, id: &str) -> Result<Option<Session>> {
         r#"SELECT {SESSION_COLUMNS}{} FROM "session" WHERE "id" = $1"#,
         db.user_schema.session_columns
     );
-    Ok(on_pool!(db, |pool| match sqlx::query(&sql)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-    {
-        Some(row) => Some(session_from_row!(row, &db.user_schema)),
-        None => None,
-    }))
+    Ok(on_pool!(
+        db,
+        |pool| match sqlx::query(&sql).bind(id).fetch_optional(pool).await? {
+            Some(row) => Some(session_from_row!(row, &db.user_schema)),
+            None => None,
+        }
+    ))
 }
 
 /// Every session of a user, expired or not, newest first.

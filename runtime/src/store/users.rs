@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use serde_json::{Map, Value};
 
-use super::rows::user_from_row;
 use super::columns::{bind_fields, update_sql};
+use super::rows::user_from_row;
 use super::{Database, Timestamp, is_unique_violation, on_pool};
 use crate::error::{Error, Result};
 use crate::models::User;
@@ -187,9 +187,13 @@ fn user_row(db: &Database, new: &NewUser<'_>, now: DateTime<Utc>) -> User {
 macro_rules! write_fields {
     ($db:expr, $executor:expr, $id:expr, $values:expr) => {
         if let Some(sql) = update_sql("user", &$db.user_schema.fields, $values) {
-            bind_fields!(sqlx::query(&sql).bind($id), &$db.user_schema.fields, $values)
-                .execute($executor)
-                .await?;
+            bind_fields!(
+                sqlx::query(&sql).bind($id),
+                &$db.user_schema.fields,
+                $values
+            )
+            .execute($executor)
+            .await?;
         }
     };
 }
@@ -224,6 +228,7 @@ fn created(result: std::result::Result<(), sqlx::Error>, user: User) -> Result<U
 /// the email itself (a magic link, an emailed code). A taken email is
 /// [`Error::UserAlreadyExists`].
 pub async fn create(db: &Database, new: NewUser<'_>, now: DateTime<Utc>) -> Result<User> {
+    super::columns::check_values("user", &db.user_schema.fields, &new.fields)?;
     let user = user_row(db, &new, now);
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
@@ -286,6 +291,7 @@ pub async fn create_with_password(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<User> {
+    super::columns::check_values("user", &db.user_schema.fields, &new.fields)?;
     let user = user_row(db, &new, now);
     let account_id = crate::crypto::generate_id();
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
@@ -405,6 +411,7 @@ pub async fn create_with_account(
     account: &super::accounts::NewAccount<'_>,
     now: DateTime<Utc>,
 ) -> Result<User> {
+    super::columns::check_values("user", &db.user_schema.fields, &new.fields)?;
     let user = user_row(db, &new, now);
     let account_id = crate::crypto::generate_id();
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
@@ -447,6 +454,27 @@ pub async fn set_fields(
     values: &Map<String, Value>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    write_user_fields(db, id, values, now, false).await
+}
+
+/// [`set_fields`], and every session of the user ends, in one transaction
+/// (a ban: no session outlives the write, none is left when it fails).
+pub async fn set_fields_and_end_sessions(
+    db: &Database,
+    id: &str,
+    values: &Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    write_user_fields(db, id, values, now, true).await
+}
+
+async fn write_user_fields(
+    db: &Database,
+    id: &str,
+    values: &Map<String, Value>,
+    now: DateTime<Utc>,
+    end_sessions: bool,
+) -> Result<bool> {
     super::columns::check_values("user", &db.user_schema.fields, values)?;
     let _change = db.change_guard();
     let result: std::result::Result<u64, sqlx::Error> = on_pool!(db, |pool| {
@@ -459,6 +487,12 @@ pub async fn set_fields(
                 .await?
                 .rows_affected();
             write_fields!(db, &mut *tx, id, values);
+            if end_sessions {
+                sqlx::query(r#"DELETE FROM "session" WHERE "userId" = $1"#)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
             Ok(found)
         }
