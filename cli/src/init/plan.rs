@@ -648,11 +648,27 @@ fn env_vars(
         ));
     }
     if settings.admin {
+        // The guard that fits the wiring: the instance in the state (`FromRef`), in the
+        // request (`attach` / an `Extension` layer), or only in an `Arc` state the
+        // generated `Authenticated` reads (where a guard cannot reach it).
+        let guard = match wiring.state {
+            StateKind::Arc => {
+                "`Authenticated` and `better_auth_admin::has_role(&session.user, \"admin\")` \
+                 guard your own handlers (answer 403 when it is false)"
+            }
+            StateKind::None if !wiring.handlers_reach_auth => {
+                "`better_auth_admin::RequireRole<Admin, Attached>` guards your own handlers \
+                 (401 without a session, 403 without the role; src/auth.rs shows one)"
+            }
+            _ => {
+                "`better_auth_admin::RequireRole<Admin>` guards your own handlers (401 \
+                 without a session, 403 without the role; src/auth.rs shows one)"
+            }
+        };
         notes.push(format!(
             "admin: make the first admin with `better-auth user set-role --email ... --role \
              admin` (or `user create --role admin`); admins reach {mount}/admin/... (the \
-             client's adminClient), and `better_auth_admin::RequireRole<Admin>` or \
-             `has_role` guard your own handlers"
+             client's adminClient), and {guard}"
         ));
     }
     if settings.two_factor {

@@ -1331,6 +1331,22 @@ fn wire_at_serve_site(
         return Ok(None);
     };
     let module = input.module;
+    let mut note = format!(
+        "Better Auth is attached where the app is served (`{module}::attach(app, &auth)` in \
+         `fn {}`): its routes are merged into the served router and every request carries \
+         it, so handlers of any router state read sessions with `{module}::Authenticated` \
+         (401 without a session) and `{module}::MaybeAuthenticated`",
+        site.func.name()
+    );
+    // Handlers in the library cannot name a module of the binary: the runtime's own
+    // extractors are the same ones.
+    if wired.home != Root::Lib && model.files.iter().any(|f| f.root == Root::Lib) {
+        note.push_str(
+            "; handlers in the library crate take \
+             `better_auth::integrations::axum::Authenticated` / `MaybeAuthenticated`, \
+             which work the same",
+        );
+    }
     Ok(Some(Wiring {
         state: StateKind::None,
         state_name: None,
@@ -1340,14 +1356,7 @@ fn wire_at_serve_site(
         pool: wired.pool,
         port,
         outcome: Outcome::Edits(wired.edits),
-        notes: vec![format!(
-            "Better Auth is attached where the app is served (`{module}::attach(app, &auth)` \
-             in `fn {}`): its routes are merged into the served router and every request \
-             carries it, so handlers of any router state read sessions with \
-             `{module}::Authenticated` (401 without a session) and \
-             `{module}::MaybeAuthenticated`",
-            site.func.name()
-        )],
+        notes: vec![note],
         handlers_reach_auth: false,
         serve_site: true,
     }))

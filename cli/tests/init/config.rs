@@ -1106,4 +1106,13 @@ fn plugin_crates_are_added_beside_the_runtime() {
         stdout.contains("usernames: sign-up and POST /auth/update-user take a username"),
         "{stdout}"
     );
+    // The admin guard that fits this wiring (Better Auth is the router's state).
+    assert!(
+        stdout.contains("`better_auth_admin::RequireRole<Admin>` guards your own handlers"),
+        "{stdout}"
+    );
+    assert!(
+        auth.contains("RequireRole(session, ..): RequireRole<Admin>) -> String"),
+        "{auth}"
+    );
 }
