@@ -780,7 +780,12 @@ pub(crate) async fn list_members(ctx: &AuthContext, request: AuthRequest) -> Res
             _ => return Err(invalid("filterOperator is eq or ne")),
         };
         let value = request.query("filterValue").unwrap_or("");
-        query.filter = Some((member_column(field)?, value, equal));
+        // Text columns only: a value is compared as text.
+        let column = member_column(field).and_then(|c| match c {
+            "createdAt" => Err(invalid("createdAt is not a filter field")),
+            c => Ok(c),
+        })?;
+        query.filter = Some((column, value, equal));
     }
     let (members, total) = store::list_members(ctx.database(), &org_id, &query).await?;
     let members: Vec<Value> = members.iter().map(Member::json_with_user).collect();

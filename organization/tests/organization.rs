@@ -304,6 +304,14 @@ both_backends!(
             .get("/organization/list-members?filterField=role&filterValue=admin")
             .await;
         assert_eq!(admins.body["total"], 1, "{admins:?}");
+        let by_time = plain
+            .get("/organization/list-members?filterField=createdAt&filterValue=x")
+            .await;
+        assert_eq!(by_time.status, 400, "{by_time:?}");
+        let unknown = plain
+            .get("/organization/list-members?sortBy=password")
+            .await;
+        assert_eq!(unknown.status, 400, "{unknown:?}");
 
         let me = plain.get("/organization/get-active-member").await;
         assert_eq!(me.body["id"], plain_member.as_str(), "{me:?}");
