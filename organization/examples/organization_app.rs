@@ -6,7 +6,8 @@
 //!
 //! Made at start: the user `owner@example.com` (password `OWNER_PASSWORD`,
 //! default below, email verified) and the organization `Example` (slug
-//! `example`) they own.
+//! `example`, id `example-organization`) they own. Teams are off, as Better
+//! Auth's default; `TEAMS=1` turns them on.
 //!
 //! Run: `PORT=8798 cargo run -p better-auth-organization --example organization_app`
 
@@ -41,7 +42,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .database(database)
         .plugin(EmailPasswordPlugin::new())
         .plugin(SessionManagementPlugin::new())
-        .plugin(OrganizationPlugin::new().invitation_url(format!("{base}/accept-invitation/")))
+        .plugin(
+            OrganizationPlugin::new()
+                .invitation_url(format!("{base}/accept-invitation/"))
+                .teams(std::env::var("TEAMS").is_ok_and(|t| t == "1")),
+        )
         .build()
         .await?,
     );

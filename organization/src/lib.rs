@@ -17,7 +17,7 @@
 //!   email sees, accepts or rejects one), answered once, and expire (48 hours
 //!   by default). They are emailed through the instance's email sender.
 //! - A user who is not a member of an organization learns nothing of it:
-//!   an organization (by id or slug), member or invitation of another
+//!   an organization (by id or slug), member, team or invitation of another
 //!   organization is answered as one that does not exist.
 //!
 //! | route | body / query | answer |
@@ -45,6 +45,23 @@
 //! | `GET /organization/list-user-invitations` | | the pending invitations to the user |
 //! | `POST /organization/has-permission` | `permissions`, `organizationId?` | `{error, success}` |
 //!
+//! With teams on ([`OrganizationPlugin::teams`]), organizations have teams
+//! (a first one named after the organization, with its creator in it), the
+//! session an active team (`activeTeamId`), and invitations may add their
+//! user to teams (`teamId`, one id or a list):
+//!
+//! | route | body / query | answer |
+//! |---|---|---|
+//! | `POST /organization/create-team` | `name`, `organizationId?` | the team |
+//! | `GET /organization/list-teams` | `organizationId?` | the organization's teams |
+//! | `POST /organization/update-team` | `teamId`, `data` (`name?`, `organizationId?`) | the team |
+//! | `POST /organization/remove-team` | `teamId`, `organizationId?` | `{message}` |
+//! | `POST /organization/set-active-team` | `teamId` (`null` clears) | the team or `null` |
+//! | `GET /organization/list-user-teams` | `userId?`, `organizationId?` | the user's teams |
+//! | `GET /organization/list-team-members` | `teamId?` (the active team without it) | the team's members |
+//! | `POST /organization/add-team-member` | `teamId`, `userId`, `organizationId?` | the team membership |
+//! | `POST /organization/remove-team-member` | `teamId`, `userId`, `organizationId?` | `{message}` |
+//!
 //! Every route needs a session (401 without one). Routes that take no
 //! organization work on the session's active one.
 //!
@@ -64,15 +81,16 @@
 //!     .plugin(
 //!         OrganizationPlugin::new()
 //!             .role("billing", Role::new().allow("invoice", ["read", "pay"]))
-//!             .invitation_url("https://app.example.com/accept-invitation/"),
+//!             .invitation_url("https://app.example.com/accept-invitation/")
+//!             .teams(true),
 //!     )
 //!     .build()
 //!     .await?;
 //! # Ok(()) }
 //! ```
 //!
-//! Teams and roles stored per organization (Better Auth's `teams` and
-//! `dynamicAccessControl` options) are not provided.
+//! Roles stored per organization (Better Auth's `dynamicAccessControl`
+//! option) are not provided.
 
 #![deny(missing_docs)]
 
@@ -89,15 +107,26 @@ mod store;
 
 use access::{Permissions, Role};
 
-const MIGRATIONS: &[Migration] = &[Migration::new(
-    1,
-    "organization",
-    include_str!("../migrations/sqlite/0001_organization.sql"),
-    include_str!("../migrations/postgres/0001_organization.sql"),
-)];
+const MIGRATIONS: &[Migration] = &[
+    Migration::new(
+        1,
+        "organization",
+        include_str!("../migrations/sqlite/0001_organization.sql"),
+        include_str!("../migrations/postgres/0001_organization.sql"),
+    ),
+    Migration::new(
+        2,
+        "teams",
+        include_str!("../migrations/sqlite/0002_teams.sql"),
+        include_str!("../migrations/postgres/0002_teams.sql"),
+    ),
+];
 
 /// The session column of the active organization's id.
 pub const ACTIVE_ORGANIZATION_ID: &str = "activeOrganizationId";
+
+/// The session column of the active team's id (with teams on).
+pub const ACTIVE_TEAM_ID: &str = "activeTeamId";
 
 /// Organizations, members, roles and invitations.
 #[derive(Clone, Debug)]
@@ -113,6 +142,11 @@ pub struct OrganizationPlugin {
     send_invitations: bool,
     invitation_url: Option<String>,
     allow_deletion: bool,
+    teams: bool,
+    default_team: bool,
+    maximum_teams: Option<u32>,
+    maximum_members_per_team: Option<u32>,
+    allow_removing_all_teams: bool,
 }
 
 impl OrganizationPlugin {
@@ -133,6 +167,11 @@ impl OrganizationPlugin {
             send_invitations: true,
             invitation_url: None,
             allow_deletion: true,
+            teams: false,
+            default_team: true,
+            maximum_teams: None,
+            maximum_members_per_team: None,
+            allow_removing_all_teams: false,
         }
     }
 
@@ -218,6 +257,41 @@ impl OrganizationPlugin {
         self
     }
 
+    /// Turns teams on (Better Auth's `teams.enabled`): the team routes, the
+    /// session's `activeTeamId`, `teamId` on invitations, and a first team
+    /// named after each new organization with its creator in it (see
+    /// [`OrganizationPlugin::default_team`]).
+    pub fn teams(mut self, enabled: bool) -> Self {
+        self.teams = enabled;
+        self
+    }
+
+    /// Whether a new organization gets a team of its name with its creator
+    /// in it, active in the creator's session (yes by default, with teams on).
+    pub fn default_team(mut self, create: bool) -> Self {
+        self.default_team = create;
+        self
+    }
+
+    /// How many teams an organization may have (no limit by default).
+    pub fn maximum_teams(mut self, limit: u32) -> Self {
+        self.maximum_teams = Some(limit);
+        self
+    }
+
+    /// How many members a team may have (no limit by default).
+    pub fn maximum_members_per_team(mut self, limit: u32) -> Self {
+        self.maximum_members_per_team = Some(limit);
+        self
+    }
+
+    /// Whether an organization's last team may be removed (no by default:
+    /// 400 `UNABLE_TO_REMOVE_LAST_TEAM`).
+    pub fn allow_removing_all_teams(mut self, allow: bool) -> Self {
+        self.allow_removing_all_teams = allow;
+        self
+    }
+
     /// Whether a member whose role value is `role_list` (comma-separated
     /// roles) has all of `permissions` with this plugin's roles.
     pub fn has_permission(&self, role_list: &str, permissions: &Permissions) -> bool {
@@ -266,6 +340,10 @@ impl Plugin for OrganizationPlugin {
         setup.extension(self.clone());
         setup.migrations(MIGRATIONS);
         setup.session_field(Column::text(ACTIVE_ORGANIZATION_ID));
+        if self.teams {
+            setup.session_field(Column::text(ACTIVE_TEAM_ID));
+            install_teams(setup);
+        }
         setup
             .route(
                 post("/organization/create", "Create an organization", |c, q| {
@@ -491,4 +569,93 @@ impl Plugin for OrganizationPlugin {
                 .errors(&[400, 401]),
             );
     }
+}
+
+/// The team routes (with teams on).
+fn install_teams(setup: &mut PluginSetup) {
+    use routes::teams as t;
+    use serde_json::Value;
+    setup
+        .route(
+            post("/organization/create-team", "Create a team", |c, q| {
+                Box::pin(t::create_team(c, q))
+            })
+            .body::<t::CreateTeamBody>()
+            .returns::<Value>()
+            .errors(&[400, 403]),
+        )
+        .route(
+            get(
+                "/organization/list-teams",
+                "An organization's teams",
+                |c, q| Box::pin(t::list_teams(c, q)),
+            )
+            .query(&[("organizationId", false)])
+            .returns::<Value>()
+            .errors(&[400, 403]),
+        )
+        .route(
+            post("/organization/update-team", "Rename a team", |c, q| {
+                Box::pin(t::update_team(c, q))
+            })
+            .body::<t::UpdateTeamBody>()
+            .returns::<Value>()
+            .errors(&[400, 403]),
+        )
+        .route(
+            post("/organization/remove-team", "Remove a team", |c, q| {
+                Box::pin(t::remove_team(c, q))
+            })
+            .body::<t::TeamIdBody>()
+            .returns::<Value>()
+            .errors(&[400, 403]),
+        )
+        .route(
+            post(
+                "/organization/set-active-team",
+                "Set (or clear) the session's active team",
+                |c, q| Box::pin(t::set_active_team(c, q)),
+            )
+            .optional_body::<t::SetActiveTeamBody>()
+            .returns_nullable::<Value>()
+            .errors(&[400, 403]),
+        )
+        .route(
+            get("/organization/list-user-teams", "A user's teams", |c, q| {
+                Box::pin(t::list_user_teams(c, q))
+            })
+            .query(&[("userId", false), ("organizationId", false)])
+            .returns::<Value>()
+            .errors(&[400, 403]),
+        )
+        .route(
+            get(
+                "/organization/list-team-members",
+                "A team's members",
+                |c, q| Box::pin(t::list_team_members(c, q)),
+            )
+            .query(&[("teamId", false)])
+            .returns::<Value>()
+            .errors(&[400]),
+        )
+        .route(
+            post(
+                "/organization/add-team-member",
+                "Add a member to a team",
+                |c, q| Box::pin(t::add_team_member(c, q)),
+            )
+            .body::<t::TeamMemberBody>()
+            .returns::<Value>()
+            .errors(&[400, 403]),
+        )
+        .route(
+            post(
+                "/organization/remove-team-member",
+                "Remove a member from a team",
+                |c, q| Box::pin(t::remove_team_member(c, q)),
+            )
+            .body::<t::TeamMemberBody>()
+            .returns::<Value>()
+            .errors(&[400, 403]),
+        );
 }

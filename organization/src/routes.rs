@@ -14,15 +14,17 @@ use utoipa::ToSchema;
 
 use crate::access::{CREATOR_ROLE, Permissions, parse_role_list};
 use crate::store::{self, Accepted, Invitation, Member, MemberQuery, Organization, PENDING};
-use crate::{ACTIVE_ORGANIZATION_ID, OrganizationPlugin};
+use crate::{ACTIVE_ORGANIZATION_ID, ACTIVE_TEAM_ID, OrganizationPlugin};
 
-fn settings(ctx: &AuthContext) -> &OrganizationPlugin {
+pub(crate) mod teams;
+
+pub(crate) fn settings(ctx: &AuthContext) -> &OrganizationPlugin {
     ctx.extension::<OrganizationPlugin>()
         .expect("the organization plugin's settings are installed with it")
 }
 
 /// Better Auth's answer for `code`, with its message.
-fn fail(status: StatusCode, code: &'static str) -> Error {
+pub(crate) fn fail(status: StatusCode, code: &'static str) -> Error {
     let message = match code {
         "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_ORGANIZATION" => {
             "You are not allowed to create a new organization"
@@ -87,20 +89,46 @@ fn fail(status: StatusCode, code: &'static str) -> Error {
         "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION" => "You are not a member of this organization",
         "ORGANIZATION_DELETION_DISABLED" => "Organization deletion is disabled",
         "INVALID_EMAIL" => "Invalid email",
+        "YOU_ARE_NOT_ALLOWED_TO_CREATE_TEAMS_IN_THIS_ORGANIZATION" => {
+            "You are not allowed to create teams in this organization"
+        }
+        "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_TEAMS" => {
+            "You have reached the maximum number of teams"
+        }
+        "TEAM_NOT_FOUND" => "Team not found",
+        "UNABLE_TO_REMOVE_LAST_TEAM" => "Unable to remove last team",
+        "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM" => "You are not allowed to update this team",
+        "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_TEAM" => "You are not allowed to delete this team",
+        "YOU_ARE_NOT_ALLOWED_TO_DELETE_TEAMS_IN_THIS_ORGANIZATION" => {
+            "You are not allowed to delete teams in this organization"
+        }
+        "TEAM_MEMBER_LIMIT_REACHED" => "Team member limit reached",
+        "USER_IS_NOT_A_MEMBER_OF_THE_TEAM" => "User is not a member of the team",
+        "YOU_DO_NOT_HAVE_AN_ACTIVE_TEAM" => "You do not have an active team",
+        "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM_MEMBER" => {
+            "You are not allowed to create a new member"
+        }
+        "YOU_ARE_NOT_ALLOWED_TO_REMOVE_A_TEAM_MEMBER" => {
+            "You are not allowed to remove a team member"
+        }
+        "YOU_ARE_NOT_ALLOWED_TO_ACCESS_THIS_ORGANIZATION" => {
+            "You are not allowed to access this organization as an owner"
+        }
+        "INVALID_TEAM_ID" => "Team id contains a reserved character",
         _ => code,
     };
     Error::plugin(status, code, message)
 }
 
-fn bad(code: &'static str) -> Error {
+pub(crate) fn bad(code: &'static str) -> Error {
     fail(StatusCode::BAD_REQUEST, code)
 }
 
-fn forbidden(code: &'static str) -> Error {
+pub(crate) fn forbidden(code: &'static str) -> Error {
     fail(StatusCode::FORBIDDEN, code)
 }
 
-fn invalid(message: &str) -> Error {
+pub(crate) fn invalid(message: &str) -> Error {
     Error::Validation(message.to_owned())
 }
 
@@ -108,7 +136,7 @@ fn permission(resource: &str, action: &str) -> Permissions {
     Permissions::from([(resource.to_owned(), vec![action.to_owned()])])
 }
 
-fn allowed(ctx: &AuthContext, member: &Member, resource: &str, action: &str) -> bool {
+pub(crate) fn allowed(ctx: &AuthContext, member: &Member, resource: &str, action: &str) -> bool {
     settings(ctx).has_permission(&member.role, &permission(resource, action))
 }
 
@@ -116,8 +144,38 @@ fn is_creator(role: &str) -> bool {
     parse_role_list(role).contains(&CREATOR_ROLE)
 }
 
+/// Whether teams are on.
+pub(crate) fn teams_on(ctx: &AuthContext) -> bool {
+    settings(ctx).teams
+}
+
+/// The session's active team, if any.
+pub(crate) fn active_team(session: &ResolvedSession) -> Option<String> {
+    session
+        .session
+        .field(ACTIVE_TEAM_ID)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Sets (or clears) the session's active team.
+pub(crate) async fn set_active_team_of(
+    ctx: &AuthContext,
+    session: &ResolvedSession,
+    id: Option<&str>,
+) -> Result<()> {
+    let mut values = Map::new();
+    values.insert(
+        ACTIVE_TEAM_ID.into(),
+        id.map_or(Value::Null, |id| Value::String(id.to_owned())),
+    );
+    sessions::set_fields(ctx.database(), &session.session.id, &values).await?;
+    ctx.forget_cached_sessions(None);
+    Ok(())
+}
+
 /// The session's active organization, if any.
-fn active(session: &ResolvedSession) -> Option<String> {
+pub(crate) fn active(session: &ResolvedSession) -> Option<String> {
     session
         .session
         .field(ACTIVE_ORGANIZATION_ID)
@@ -126,7 +184,7 @@ fn active(session: &ResolvedSession) -> Option<String> {
 }
 
 /// Sets (or clears) the session's active organization.
-async fn set_active_organization(
+pub(crate) async fn set_active_organization(
     ctx: &AuthContext,
     session: &ResolvedSession,
     id: Option<&str>,
@@ -224,11 +282,11 @@ pub(crate) struct Status {
     status: bool,
 }
 
-const MAX_TEXT: usize = 255;
+pub(crate) const MAX_TEXT: usize = 255;
 const MAX_LOGO: usize = 2048;
 const MAX_METADATA: usize = 8192;
 
-fn check_text(what: &str, value: &str, max: usize) -> Result<()> {
+pub(crate) fn check_text(what: &str, value: &str, max: usize) -> Result<()> {
     if value.trim().is_empty() {
         return Err(invalid(&format!("{what} is required")));
     }
@@ -307,7 +365,15 @@ pub(crate) async fn create(ctx: &AuthContext, request: AuthRequest) -> Result<Au
     if !store::create_organization(db, &org, &member_id, &session.user.id, CREATOR_ROLE).await? {
         return Err(bad("ORGANIZATION_ALREADY_EXISTS"));
     }
-    if body.keep_current_active_organization != Some(true) {
+    let keep = body.keep_current_active_organization == Some(true);
+    if plugin.teams && plugin.default_team {
+        let team = teams::new_team(ctx, &org.id, &org.name).await?;
+        store::add_team_member(db, &team.id, &session.user.id, None, org.created_at).await?;
+        if !keep {
+            set_active_team_of(ctx, &session, Some(&team.id)).await?;
+        }
+    }
+    if !keep {
         set_active_organization(ctx, &session, Some(&org.id)).await?;
     }
     let mut answer = org.json_parsed();
@@ -512,7 +578,7 @@ fn visible_invitations(ctx: &AuthContext, member: &Member, all: Vec<Invitation>)
     let creator = is_creator(&member.role);
     all.iter()
         .filter(|i| creator || !i.role.as_deref().is_some_and(is_creator))
-        .map(Invitation::json)
+        .map(|i| i.json(teams_on(ctx)))
         .collect()
 }
 
@@ -547,6 +613,10 @@ pub(crate) async fn get_full_organization(
     let mut answer = org.json();
     answer["members"] = members.iter().map(Member::json_with_user).collect();
     answer["invitations"] = visible_invitations(ctx, &member, invitations).into();
+    if teams_on(ctx) {
+        let teams = store::teams_of(db, &org.id).await?;
+        answer["teams"] = teams.iter().map(store::Team::json).collect();
+    }
     Ok(AuthResponse::json(&answer))
 }
 
@@ -853,6 +923,19 @@ pub(crate) struct InviteBody {
     organization_id: Option<String>,
     /// Send a pending invitation again (and extend it) instead of refusing.
     resend: Option<bool>,
+    /// With teams on: the team (or teams) accepting adds the user to.
+    #[schema(value_type = Option<Object>)]
+    team_id: Option<TeamIds>,
+}
+
+/// A team id or a list of them.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum TeamIds {
+    /// One team.
+    One(String),
+    /// Several.
+    Many(Vec<String>),
 }
 
 /// Emails an invitation (in the background) when the instance sends them.
@@ -941,7 +1024,26 @@ pub(crate) async fn invite_member(ctx: &AuthContext, request: AuthRequest) -> Re
         let mut updated = existing.clone();
         updated.expires_at = expires_at;
         send_invitation(ctx, &updated, &org, &session.user.email);
-        return Ok(AuthResponse::json(&updated.json()));
+        return Ok(AuthResponse::json(&updated.json(teams_on(ctx))));
+    }
+    let team_ids: Vec<String> = match body.team_id {
+        Some(_) if !plugin.teams => Vec::new(),
+        Some(TeamIds::One(id)) => vec![id],
+        Some(TeamIds::Many(ids)) => ids,
+        None => Vec::new(),
+    };
+    for id in &team_ids {
+        if id.contains(',') {
+            return Err(bad("INVALID_TEAM_ID"));
+        }
+        let team = store::team_in(db, &org.id, id)
+            .await?
+            .ok_or_else(|| bad("TEAM_NOT_FOUND"))?;
+        if let Some(limit) = plugin.maximum_members_per_team {
+            if store::team_members(db, &team.id).await?.len() >= limit as usize {
+                return Err(forbidden("TEAM_MEMBER_LIMIT_REACHED"));
+            }
+        }
     }
     let mut still_open = open.len();
     if let Some(existing) = already {
@@ -960,10 +1062,11 @@ pub(crate) async fn invite_member(ctx: &AuthContext, request: AuthRequest) -> Re
         expires_at,
         created_at: Timestamp::new(now),
         inviter_id: session.user.id.clone(),
+        team_id: (!team_ids.is_empty()).then(|| team_ids.join(",")),
     };
     store::insert_invitation(db, &invitation).await?;
     send_invitation(ctx, &invitation, &org, &session.user.email);
-    Ok(AuthResponse::json(&invitation.json()))
+    Ok(AuthResponse::json(&invitation.json(teams_on(ctx))))
 }
 
 /// A body naming an invitation.
@@ -1042,6 +1145,32 @@ pub(crate) async fn accept_invitation(
             return Err(bad("USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION"));
         }
     }
+    if teams_on(ctx) {
+        let ids: Vec<&str> = invitation
+            .team_id
+            .as_deref()
+            .map(|t| t.split(',').filter(|t| !t.is_empty()).collect())
+            .unwrap_or_default();
+        let limit = settings(ctx).maximum_members_per_team;
+        let mut joined = Vec::new();
+        for id in &ids {
+            // Teams removed since the invitation was sent are skipped.
+            if store::team_in(db, &invitation.organization_id, id)
+                .await?
+                .is_some()
+                && store::add_team_member(db, id, &session.user.id, limit, created)
+                    .await?
+                    .is_some()
+            {
+                joined.push(*id);
+            }
+        }
+        if let [only] = ids.as_slice() {
+            if joined.contains(only) {
+                set_active_team_of(ctx, &session, Some(only)).await?;
+            }
+        }
+    }
     set_active_organization(ctx, &session, Some(&invitation.organization_id)).await?;
     invitation.status = "accepted".to_owned();
     let member = json!({
@@ -1052,7 +1181,7 @@ pub(crate) async fn accept_invitation(
         "createdAt": store::iso(created),
     });
     Ok(AuthResponse::json(
-        &json!({ "invitation": invitation.json(), "member": member }),
+        &json!({ "invitation": invitation.json(teams_on(ctx)), "member": member }),
     ))
 }
 
@@ -1085,7 +1214,7 @@ pub(crate) async fn reject_invitation(
     }
     invitation.status = "rejected".to_owned();
     Ok(AuthResponse::json(
-        &json!({ "invitation": invitation.json(), "member": null }),
+        &json!({ "invitation": invitation.json(teams_on(ctx)), "member": null }),
     ))
 }
 
@@ -1110,7 +1239,7 @@ pub(crate) async fn cancel_invitation(
         return Err(bad("INVITATION_NOT_FOUND"));
     }
     invitation.status = "canceled".to_owned();
-    Ok(AuthResponse::json(&invitation.json()))
+    Ok(AuthResponse::json(&invitation.json(teams_on(ctx))))
 }
 
 pub(crate) async fn get_invitation(
@@ -1138,7 +1267,7 @@ pub(crate) async fn get_invitation(
     let inviter = store::member_of(db, &org.id, &invitation.inviter_id)
         .await?
         .ok_or_else(|| bad("INVITER_IS_NO_LONGER_A_MEMBER_OF_THE_ORGANIZATION"))?;
-    let mut answer = invitation.json();
+    let mut answer = invitation.json(teams_on(ctx));
     answer["organizationName"] = org.name.into();
     answer["organizationSlug"] = org.slug.into();
     answer["inviterEmail"] = inviter.user_email.into();
@@ -1191,7 +1320,7 @@ pub(crate) async fn list_user_invitations(
     let answer: Vec<Value> = found
         .into_iter()
         .map(|(invitation, name)| {
-            let mut value = invitation.json();
+            let mut value = invitation.json(teams_on(ctx));
             value["organizationName"] = name.into();
             value
         })

@@ -148,10 +148,22 @@ pub(crate) struct Invitation {
     pub(crate) created_at: Timestamp,
     #[sqlx(rename = "inviterId")]
     pub(crate) inviter_id: String,
+    /// The teams (comma-separated ids) accepting adds the user to.
+    #[sqlx(rename = "teamId")]
+    pub(crate) team_id: Option<String>,
 }
 
 impl Invitation {
-    pub(crate) fn json(&self) -> Value {
+    /// The row; `teamId` with teams on.
+    pub(crate) fn json(&self, teams: bool) -> Value {
+        let mut value = self.json_without_team();
+        if teams {
+            value["teamId"] = self.team_id.clone().into();
+        }
+        value
+    }
+
+    fn json_without_team(&self) -> Value {
         json!({
             "id": self.id,
             "organizationId": self.organization_id,
@@ -174,7 +186,7 @@ impl Invitation {
 pub(crate) const PENDING: &str = "pending";
 
 const INVITATION_COLUMNS: &str = r#""id", "organizationId", "email", "role", "status",
-    "expiresAt", "createdAt", "inviterId""#;
+    "expiresAt", "createdAt", "inviterId", "teamId""#;
 
 // Organizations.
 
@@ -265,7 +277,12 @@ pub(crate) async fn update_organization(db: &Database, org: &Organization) -> Re
 /// Deletes an organization, its members and invitations, and makes it no
 /// session's active organization.
 pub(crate) async fn delete_organization(db: &Database, id: &str) -> Result<()> {
-    const STEPS: [&str; 4] = [
+    const STEPS: [&str; 7] = [
+        r#"UPDATE "session" SET "activeTeamId" = NULL WHERE "activeTeamId" IN
+            (SELECT "id" FROM "team" WHERE "organizationId" = $1)"#,
+        r#"DELETE FROM "teamMember" WHERE "teamId" IN
+            (SELECT "id" FROM "team" WHERE "organizationId" = $1)"#,
+        r#"DELETE FROM "team" WHERE "organizationId" = $1"#,
         r#"DELETE FROM "member" WHERE "organizationId" = $1"#,
         r#"DELETE FROM "invitation" WHERE "organizationId" = $1"#,
         r#"DELETE FROM "organization" WHERE "id" = $1"#,
@@ -431,12 +448,22 @@ pub(crate) async fn set_member_role(db: &Database, id: &str, role: &str) -> Resu
     Ok(())
 }
 
-/// Deletes a membership, and makes the organization no longer the active
-/// one of the user's sessions.
+/// Deletes a membership and the user's memberships of the organization's
+/// teams, and makes the organization and its teams no longer active in the
+/// user's sessions.
 pub(crate) async fn delete_member(db: &Database, member: &Member) -> Result<()> {
     const DELETE: &str = r#"DELETE FROM "member" WHERE "id" = $1"#;
-    const SESSIONS: &str = r#"UPDATE "session" SET "activeOrganizationId" = NULL
-        WHERE "userId" = $1 AND "activeOrganizationId" = $2"#;
+    const BY_USER: [&str; 3] = [
+        r#"DELETE FROM "teamMember" WHERE "userId" = $1 AND "teamId" IN
+            (SELECT "id" FROM "team" WHERE "organizationId" = $2)"#,
+        r#"UPDATE "session" SET "activeTeamId" = NULL WHERE "userId" = $1 AND "activeTeamId" IN
+            (SELECT "id" FROM "team" WHERE "organizationId" = $2)"#,
+        r#"UPDATE "session" SET "activeOrganizationId" = NULL
+            WHERE "userId" = $1 AND "activeOrganizationId" = $2"#,
+    ];
+    const COUNTS: &str = r#"UPDATE "team" SET "memberCount" =
+        (SELECT count(*) FROM "teamMember" t WHERE t."teamId" = "team"."id")
+        WHERE "organizationId" = $1"#;
     let _change = db.change_guard();
     on_pool!(db, |pool| {
         let mut tx = pool.begin().await?;
@@ -444,8 +471,14 @@ pub(crate) async fn delete_member(db: &Database, member: &Member) -> Result<()> 
             .bind(&member.id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(SESSIONS)
-            .bind(&member.user_id)
+        for sql in BY_USER {
+            sqlx::query(sql)
+                .bind(&member.user_id)
+                .bind(&member.organization_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(COUNTS)
             .bind(&member.organization_id)
             .execute(&mut *tx)
             .await?;
@@ -459,7 +492,7 @@ pub(crate) async fn delete_member(db: &Database, member: &Member) -> Result<()> 
 /// Stores a new invitation.
 pub(crate) async fn insert_invitation(db: &Database, inv: &Invitation) -> Result<()> {
     let sql = format!(
-        r#"INSERT INTO "invitation" ({INVITATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#
+        r#"INSERT INTO "invitation" ({INVITATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"#
     );
     on_pool!(db, |pool| sqlx::query(&sql)
         .bind(&inv.id)
@@ -470,6 +503,7 @@ pub(crate) async fn insert_invitation(db: &Database, inv: &Invitation) -> Result
         .bind(inv.expires_at)
         .bind(inv.created_at)
         .bind(&inv.inviter_id)
+        .bind(&inv.team_id)
         .execute(pool)
         .await
         .map(|_| ())?);
@@ -505,7 +539,7 @@ pub(crate) async fn pending_invitations_to(
 ) -> Result<Vec<(Invitation, String)>> {
     let sql = format!(
         r#"SELECT i."id", i."organizationId", i."email", i."role", i."status", i."expiresAt",
-            i."createdAt", i."inviterId", o."name" AS organization_name
+            i."createdAt", i."inviterId", i."teamId", o."name" AS organization_name
         FROM "invitation" i JOIN "organization" o ON o."id" = i."organizationId"
         WHERE lower(i."email") = lower($1) AND i."status" = '{PENDING}'
         ORDER BY i."createdAt", i."id""#
@@ -611,4 +645,261 @@ pub(crate) async fn accept_invitation(
     }
     .await);
     Ok(outcome?)
+}
+
+// Teams.
+
+/// A row of `team`.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub(crate) struct Team {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    #[sqlx(rename = "organizationId")]
+    pub(crate) organization_id: String,
+    #[sqlx(rename = "createdAt")]
+    pub(crate) created_at: Timestamp,
+    #[sqlx(rename = "updatedAt")]
+    pub(crate) updated_at: Option<Timestamp>,
+}
+
+impl Team {
+    pub(crate) fn json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "organizationId": self.organization_id,
+            "createdAt": iso(self.created_at),
+            "updatedAt": self.updated_at.map(iso),
+        })
+    }
+}
+
+const TEAM_COLUMNS: &str = r#""id", "name", "organizationId", "createdAt", "updatedAt""#;
+
+/// A row of `teamMember`.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub(crate) struct TeamMember {
+    pub(crate) id: String,
+    #[sqlx(rename = "teamId")]
+    pub(crate) team_id: String,
+    #[sqlx(rename = "userId")]
+    pub(crate) user_id: String,
+    #[sqlx(rename = "createdAt")]
+    pub(crate) created_at: Option<Timestamp>,
+}
+
+impl TeamMember {
+    pub(crate) fn json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "teamId": self.team_id,
+            "userId": self.user_id,
+            "createdAt": self.created_at.map(iso),
+        })
+    }
+}
+
+const TEAM_MEMBER_COLUMNS: &str = r#""id", "teamId", "userId", "createdAt""#;
+
+/// Stores a new team.
+pub(crate) async fn insert_team(db: &Database, team: &Team) -> Result<()> {
+    let sql = format!(r#"INSERT INTO "team" ({TEAM_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"#);
+    on_pool!(db, |pool| sqlx::query(&sql)
+        .bind(&team.id)
+        .bind(&team.name)
+        .bind(&team.organization_id)
+        .bind(team.created_at)
+        .bind(team.updated_at)
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// The team with this id, in this organization only.
+pub(crate) async fn team_in(db: &Database, org_id: &str, id: &str) -> Result<Option<Team>> {
+    let sql =
+        format!(r#"SELECT {TEAM_COLUMNS} FROM "team" WHERE "organizationId" = $1 AND "id" = $2"#);
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?))
+}
+
+/// The team with this id.
+pub(crate) async fn team(db: &Database, id: &str) -> Result<Option<Team>> {
+    let sql = format!(r#"SELECT {TEAM_COLUMNS} FROM "team" WHERE "id" = $1"#);
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?))
+}
+
+/// An organization's teams, oldest first.
+pub(crate) async fn teams_of(db: &Database, org_id: &str) -> Result<Vec<Team>> {
+    let sql = format!(
+        r#"SELECT {TEAM_COLUMNS} FROM "team" WHERE "organizationId" = $1 ORDER BY "createdAt", "id""#
+    );
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql)
+        .bind(org_id)
+        .fetch_all(pool)
+        .await?))
+}
+
+/// The teams a user is a member of, oldest first.
+pub(crate) async fn teams_of_user(db: &Database, user_id: &str) -> Result<Vec<Team>> {
+    const SQL: &str = r#"SELECT t."id", t."name", t."organizationId", t."createdAt", t."updatedAt"
+        FROM "team" t JOIN "teamMember" m ON m."teamId" = t."id"
+        WHERE m."userId" = $1 ORDER BY t."createdAt", t."id""#;
+    Ok(on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?))
+}
+
+/// Renames a team.
+pub(crate) async fn update_team(db: &Database, team: &Team) -> Result<()> {
+    const SQL: &str = r#"UPDATE "team" SET "name" = $2, "updatedAt" = $3 WHERE "id" = $1"#;
+    on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(&team.id)
+        .bind(&team.name)
+        .bind(team.updated_at)
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Deletes a team and its memberships, takes it off pending invitations
+/// (`invitations`: each id with its remaining teams) and out of sessions.
+pub(crate) async fn delete_team(
+    db: &Database,
+    id: &str,
+    invitations: &[(String, Option<String>)],
+) -> Result<()> {
+    const STEPS: [&str; 3] = [
+        r#"UPDATE "session" SET "activeTeamId" = NULL WHERE "activeTeamId" = $1"#,
+        r#"DELETE FROM "teamMember" WHERE "teamId" = $1"#,
+        r#"DELETE FROM "team" WHERE "id" = $1"#,
+    ];
+    const INVITATION: &str = r#"UPDATE "invitation" SET "teamId" = $2 WHERE "id" = $1"#;
+    let _change = db.change_guard();
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        for sql in STEPS {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+        }
+        for (invitation, teams) in invitations {
+            sqlx::query(INVITATION)
+                .bind(invitation)
+                .bind(teams)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// A team's members, oldest first.
+pub(crate) async fn team_members(db: &Database, team_id: &str) -> Result<Vec<TeamMember>> {
+    let sql = format!(
+        r#"SELECT {TEAM_MEMBER_COLUMNS} FROM "teamMember" WHERE "teamId" = $1 ORDER BY "createdAt", "id""#
+    );
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql)
+        .bind(team_id)
+        .fetch_all(pool)
+        .await?))
+}
+
+/// A user's membership of a team.
+pub(crate) async fn team_member(
+    db: &Database,
+    team_id: &str,
+    user_id: &str,
+) -> Result<Option<TeamMember>> {
+    let sql = format!(
+        r#"SELECT {TEAM_MEMBER_COLUMNS} FROM "teamMember" WHERE "teamId" = $1 AND "userId" = $2"#
+    );
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql)
+        .bind(team_id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?))
+}
+
+async fn count_team(db: &Database, team_id: &str) -> Result<()> {
+    const SQL: &str = r#"UPDATE "team" SET "memberCount" =
+        (SELECT count(*) FROM "teamMember" WHERE "teamId" = $1) WHERE "id" = $1"#;
+    on_pool!(db, |pool| sqlx::query(SQL)
+        .bind(team_id)
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Adds a user to a team, or finds them there; `None` when the team has
+/// `limit` members already.
+pub(crate) async fn add_team_member(
+    db: &Database,
+    team_id: &str,
+    user_id: &str,
+    limit: Option<u32>,
+    now: Timestamp,
+) -> Result<Option<TeamMember>> {
+    if let Some(found) = team_member(db, team_id, user_id).await? {
+        return Ok(Some(found));
+    }
+    if let Some(limit) = limit {
+        if team_members(db, team_id).await?.len() >= limit as usize {
+            return Ok(None);
+        }
+    }
+    let row = TeamMember {
+        id: new_id(),
+        team_id: team_id.to_owned(),
+        user_id: user_id.to_owned(),
+        created_at: Some(now),
+    };
+    let sql =
+        format!(r#"INSERT INTO "teamMember" ({TEAM_MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4)"#);
+    let added = on_pool!(db, |pool| sqlx::query(&sql)
+        .bind(&row.id)
+        .bind(&row.team_id)
+        .bind(&row.user_id)
+        .bind(row.created_at)
+        .execute(pool)
+        .await
+        .map(|_| ()));
+    match added {
+        Ok(()) => {}
+        // Added meanwhile by another request.
+        Err(e) if unique_violation(&e) => return team_member(db, team_id, user_id).await,
+        Err(e) => return Err(e.into()),
+    }
+    count_team(db, team_id).await?;
+    Ok(Some(row))
+}
+
+/// Removes a user from a team, and the team from their sessions.
+pub(crate) async fn remove_team_member(db: &Database, team_id: &str, user_id: &str) -> Result<()> {
+    const STEPS: [&str; 2] = [
+        r#"DELETE FROM "teamMember" WHERE "teamId" = $1 AND "userId" = $2"#,
+        r#"UPDATE "session" SET "activeTeamId" = NULL WHERE "activeTeamId" = $1 AND "userId" = $2"#,
+    ];
+    let _change = db.change_guard();
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        for sql in STEPS {
+            sqlx::query(sql)
+                .bind(team_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    count_team(db, team_id).await
 }

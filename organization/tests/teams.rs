@@ -1,0 +1,521 @@
+//! Teams through HTTP, on SQLite and PostgreSQL (the organization plugin
+//! with teams on): creating, listing, renaming and removing teams, their
+//! members, the session's active team, invitations into teams, and S75 for
+//! team ids.
+
+use std::time::Duration;
+
+use better_auth_organization::OrganizationPlugin;
+use better_auth_test_support::browser::{Answer, Browser};
+use better_auth_test_support::server::PluginServer;
+use better_auth_test_support::{Backend, both_backends};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "a long organization passphrase";
+
+async fn on_server<F, Fut>(backend: Backend, body: F)
+where
+    F: FnOnce(PluginServer) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    on_server_with(backend, OrganizationPlugin::new().teams(true), body).await;
+}
+
+async fn on_server_with<F, Fut>(backend: Backend, plugin: OrganizationPlugin, body: F)
+where
+    F: FnOnce(PluginServer) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    if let Some(server) = PluginServer::start(backend, |b| b.plugin(plugin)).await {
+        body(server).await;
+    }
+}
+
+/// A signed-in browser of a new user, and the user's id.
+async fn user(server: &PluginServer, email: &str) -> (Browser, String) {
+    let mut browser = Browser::new(&server.base);
+    let up = browser
+        .post(
+            "/sign-up/email",
+            json!({ "name": "Ada", "email": email, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(up.status, 200, "{up:?}");
+    let id = up.body["user"]["id"].as_str().unwrap().to_owned();
+    (browser, id)
+}
+
+/// Creates an organization; its id.
+async fn create(browser: &mut Browser, slug: &str) -> String {
+    let made = browser
+        .post(
+            "/organization/create",
+            json!({ "name": format!("Org {slug}"), "slug": slug }),
+        )
+        .await;
+    assert_eq!(made.status, 200, "{made:?}");
+    made.body["id"].as_str().unwrap().to_owned()
+}
+
+/// Invites `email` to `org` as `role`; the invitation's id.
+async fn invite(browser: &mut Browser, org: &str, email: &str, role: &str) -> String {
+    let sent = browser
+        .post(
+            "/organization/invite-member",
+            json!({ "organizationId": org, "email": email, "role": role }),
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{sent:?}");
+    sent.body["id"].as_str().unwrap().to_owned()
+}
+
+/// A new user who joined `org` as `role` through an invitation: their
+/// browser (with `org` active), user id and member id.
+async fn join(
+    server: &PluginServer,
+    inviter: &mut Browser,
+    org: &str,
+    email: &str,
+    role: &str,
+) -> (Browser, String, String) {
+    let invitation = invite(inviter, org, email, role).await;
+    let (mut browser, user_id) = user(server, email).await;
+    // Members join one after the other (the clock is the test's).
+    server.clock.advance(Duration::from_secs(1));
+    let accepted = browser
+        .post(
+            "/organization/accept-invitation",
+            json!({ "invitationId": invitation }),
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{accepted:?}");
+    let member_id = accepted.body["member"]["id"].as_str().unwrap().to_owned();
+    (browser, user_id, member_id)
+}
+
+fn assert_refused(answer: &Answer, status: u16, code: &str, what: &str) {
+    assert_eq!(answer.status, status, "{what}: {answer:?}");
+    assert_eq!(answer.body["code"], code, "{what}: {answer:?}");
+}
+
+async fn active_team(browser: &mut Browser) -> Value {
+    browser.get("/get-session").await.body["session"]["activeTeamId"].clone()
+}
+
+fn id(answer: &Answer) -> String {
+    answer.body["id"].as_str().unwrap().to_owned()
+}
+
+both_backends!(
+    team_routes_exist_only_with_teams_on,
+    |backend: Backend| async move {
+        on_server_with(
+            backend,
+            OrganizationPlugin::new(),
+            |server: PluginServer| async move {
+                let (mut owner, _) = user(&server, "owner@example.com").await;
+                create(&mut owner, "acme").await;
+                let none = owner
+                    .post("/organization/create-team", json!({ "name": "Red" }))
+                    .await;
+                assert_eq!(none.status, 404, "{none:?}");
+                let session = owner.get("/get-session").await;
+                assert!(
+                    session.body["session"].get("activeTeamId").is_none(),
+                    "{session:?}"
+                );
+            },
+        )
+        .await;
+    }
+);
+
+both_backends!(
+    teams_are_created_joined_and_removed,
+    on_server,
+    |server: PluginServer| async move {
+        let (mut owner, owner_id) = user(&server, "owner@example.com").await;
+        let org = create(&mut owner, "acme").await;
+        // The first team, named after the organization, with its creator in it.
+        let teams = owner.get("/organization/list-teams").await;
+        assert_eq!(teams.body.as_array().unwrap().len(), 1, "{teams:?}");
+        assert_eq!(teams.body[0]["name"], "Org acme");
+        let first = teams.body[0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(active_team(&mut owner).await, first.as_str());
+        let full = owner.get("/organization/get-full-organization").await;
+        assert_eq!(full.body["teams"][0]["id"], first.as_str(), "{full:?}");
+
+        let red = owner
+            .post("/organization/create-team", json!({ "name": "Red" }))
+            .await;
+        assert_eq!(red.status, 200, "{red:?}");
+        assert_eq!(red.body["organizationId"], org.as_str());
+        let red = id(&red);
+        let renamed = owner
+            .post(
+                "/organization/update-team",
+                json!({ "teamId": red, "data": { "name": "Crimson" } }),
+            )
+            .await;
+        assert_eq!(renamed.body["name"], "Crimson", "{renamed:?}");
+
+        // A member is added to the team; they see it and its members.
+        let (mut member, member_id, _) =
+            join(&server, &mut owner, &org, "member@example.com", "member").await;
+        let added = owner
+            .post(
+                "/organization/add-team-member",
+                json!({ "teamId": red, "userId": member_id }),
+            )
+            .await;
+        assert_eq!(added.status, 200, "{added:?}");
+        assert_eq!(added.body["teamId"], red.as_str());
+        let again = owner
+            .post(
+                "/organization/add-team-member",
+                json!({ "teamId": red, "userId": member_id }),
+            )
+            .await;
+        assert_eq!(again.body["id"], added.body["id"], "{again:?}");
+        let mine = member.get("/organization/list-user-teams").await;
+        assert_eq!(mine.body.as_array().unwrap().len(), 1, "{mine:?}");
+        assert_eq!(mine.body[0]["id"], red.as_str());
+        let theirs = owner
+            .get(&format!("/organization/list-user-teams?userId={member_id}"))
+            .await;
+        assert_eq!(theirs.body[0]["id"], red.as_str(), "{theirs:?}");
+        let members = member
+            .get(&format!("/organization/list-team-members?teamId={red}"))
+            .await;
+        assert_eq!(members.body.as_array().unwrap().len(), 1, "{members:?}");
+        assert_eq!(members.body[0]["userId"], member_id.as_str());
+        let outside = owner
+            .get(&format!("/organization/list-team-members?teamId={red}"))
+            .await;
+        assert_refused(
+            &outside,
+            400,
+            "USER_IS_NOT_A_MEMBER_OF_THE_TEAM",
+            "not in team",
+        );
+        let set = member
+            .post("/organization/set-active-team", json!({ "teamId": red }))
+            .await;
+        assert_eq!(set.body["id"], red.as_str(), "{set:?}");
+        assert_eq!(active_team(&mut member).await, red.as_str());
+        let not_in = member
+            .post("/organization/set-active-team", json!({ "teamId": first }))
+            .await;
+        assert_refused(
+            &not_in,
+            403,
+            "USER_IS_NOT_A_MEMBER_OF_THE_TEAM",
+            "set-active-team",
+        );
+        let removed = owner
+            .post(
+                "/organization/remove-team-member",
+                json!({ "teamId": red, "userId": member_id }),
+            )
+            .await;
+        assert_eq!(
+            removed.body,
+            json!({ "message": "Team member removed successfully." })
+        );
+        assert_eq!(active_team(&mut member).await, Value::Null);
+
+        // An invitation into a team: accepting joins it and makes it active.
+        let invited = owner
+            .post(
+                "/organization/invite-member",
+                json!({ "email": "new@example.com", "role": "member", "teamId": red }),
+            )
+            .await;
+        assert_eq!(invited.body["teamId"], red.as_str(), "{invited:?}");
+        let (mut newcomer, _) = user(&server, "new@example.com").await;
+        let accepted = newcomer
+            .post(
+                "/organization/accept-invitation",
+                json!({ "invitationId": id(&invited) }),
+            )
+            .await;
+        assert_eq!(accepted.status, 200, "{accepted:?}");
+        assert_eq!(active_team(&mut newcomer).await, red.as_str());
+        let bad_team = owner
+            .post(
+                "/organization/invite-member",
+                json!({ "email": "x@example.com", "role": "member", "teamId": "a,b" }),
+            )
+            .await;
+        assert_refused(&bad_team, 400, "INVALID_TEAM_ID", "comma");
+
+        // Removing: not the caller's active team, not the last one.
+        let busy = owner
+            .post("/organization/remove-team", json!({ "teamId": first }))
+            .await;
+        assert_refused(
+            &busy,
+            403,
+            "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_TEAM",
+            "active team",
+        );
+        let gone = owner
+            .post("/organization/remove-team", json!({ "teamId": red }))
+            .await;
+        assert_eq!(
+            gone.body,
+            json!({ "message": "Team removed successfully." })
+        );
+        assert_eq!(active_team(&mut newcomer).await, Value::Null);
+        owner
+            .post("/organization/set-active-team", json!({ "teamId": null }))
+            .await;
+        let last = owner
+            .post("/organization/remove-team", json!({ "teamId": first }))
+            .await;
+        assert_refused(&last, 400, "UNABLE_TO_REMOVE_LAST_TEAM", "last team");
+        // Leaving the organization leaves its teams.
+        let left = owner
+            .get(&format!("/organization/list-user-teams?userId={owner_id}"))
+            .await;
+        assert_eq!(left.body.as_array().unwrap().len(), 1, "{left:?}");
+    }
+);
+
+// S75 for teams: a team of an organization the caller is not a member of
+// reads as one that does not exist, and team changes need the permission
+// Better Auth's do.
+both_backends!(
+    s75_teams_of_other_organizations_read_as_nonexistent,
+    on_server,
+    |server: PluginServer| async move {
+        let (mut owner, _) = user(&server, "owner@example.com").await;
+        let org = create(&mut owner, "acme").await;
+        let team = id(&owner
+            .post("/organization/create-team", json!({ "name": "Red" }))
+            .await);
+        let (mut member, member_id, _) =
+            join(&server, &mut owner, &org, "member@example.com", "member").await;
+        owner
+            .post(
+                "/organization/add-team-member",
+                json!({ "teamId": team, "userId": member_id }),
+            )
+            .await;
+        let (mut outsider, outsider_id) = user(&server, "outsider@example.com").await;
+        let mine = create(&mut outsider, "mine").await;
+
+        let missing = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let cases: Vec<(&str, String, Value, Value)> = vec![
+            (
+                "POST",
+                "/organization/create-team".into(),
+                json!({ "name": "x", "organizationId": org }),
+                json!({ "name": "x", "organizationId": missing }),
+            ),
+            (
+                "GET",
+                format!("/organization/list-teams?organizationId={org}"),
+                Value::Null,
+                Value::Null,
+            ),
+            (
+                "POST",
+                "/organization/update-team".into(),
+                json!({ "teamId": team, "data": { "name": "x", "organizationId": org } }),
+                json!({ "teamId": missing, "data": { "name": "x", "organizationId": missing } }),
+            ),
+            (
+                "POST",
+                "/organization/update-team".into(),
+                json!({ "teamId": team, "data": { "name": "x", "organizationId": mine } }),
+                json!({ "teamId": missing, "data": { "name": "x", "organizationId": mine } }),
+            ),
+            (
+                "POST",
+                "/organization/remove-team".into(),
+                json!({ "teamId": team, "organizationId": org }),
+                json!({ "teamId": missing, "organizationId": missing }),
+            ),
+            (
+                "POST",
+                "/organization/remove-team".into(),
+                json!({ "teamId": team, "organizationId": mine }),
+                json!({ "teamId": missing, "organizationId": mine }),
+            ),
+            (
+                "POST",
+                "/organization/set-active-team".into(),
+                json!({ "teamId": team }),
+                json!({ "teamId": missing }),
+            ),
+            (
+                "GET",
+                format!("/organization/list-team-members?teamId={team}"),
+                Value::Null,
+                Value::Null,
+            ),
+            (
+                "POST",
+                "/organization/add-team-member".into(),
+                json!({ "teamId": team, "userId": outsider_id, "organizationId": org }),
+                json!({ "teamId": missing, "userId": outsider_id, "organizationId": missing }),
+            ),
+            (
+                "POST",
+                "/organization/add-team-member".into(),
+                json!({ "teamId": team, "userId": outsider_id, "organizationId": mine }),
+                json!({ "teamId": missing, "userId": outsider_id, "organizationId": mine }),
+            ),
+            (
+                "POST",
+                "/organization/remove-team-member".into(),
+                json!({ "teamId": team, "userId": member_id, "organizationId": org }),
+                json!({ "teamId": missing, "userId": missing, "organizationId": missing }),
+            ),
+            (
+                "GET",
+                format!("/organization/list-user-teams?userId={member_id}&organizationId={org}"),
+                Value::Null,
+                Value::Null,
+            ),
+            (
+                "GET",
+                format!("/organization/list-user-teams?organizationId={org}"),
+                Value::Null,
+                Value::Null,
+            ),
+            (
+                "POST",
+                "/organization/invite-member".into(),
+                json!({ "email": "f@example.com", "role": "member", "teamId": team, "organizationId": mine }),
+                json!({ "email": "f@example.com", "role": "member", "teamId": missing, "organizationId": mine }),
+            ),
+        ];
+        for (method, path, real, none) in cases {
+            let none_path = path
+                .replace(&org, missing)
+                .replace(&team, missing)
+                .replace(&member_id, missing);
+            let to_real = match method {
+                "GET" => outsider.get(&path).await,
+                _ => outsider.post(&path, real).await,
+            };
+            let to_none = match method {
+                "GET" => outsider.get(&none_path).await,
+                _ => outsider.post(&path, none).await,
+            };
+            assert!((400..500).contains(&to_real.status), "{path}: {to_real:?}");
+            assert_eq!(
+                (to_real.status, &to_real.body),
+                (to_none.status, &to_none.body),
+                "{path} answers another organization's team unlike an unknown one"
+            );
+        }
+        // The team is as it was.
+        let members = member
+            .get(&format!("/organization/list-team-members?teamId={team}"))
+            .await;
+        assert_eq!(members.body.as_array().unwrap().len(), 1, "{members:?}");
+        let teams = owner.get("/organization/list-teams").await;
+        assert_eq!(teams.body.as_array().unwrap().len(), 2, "{teams:?}");
+        assert!(
+            teams
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["name"] == "Red")
+        );
+
+        // A member may change no team.
+        let refused = [
+            (
+                member
+                    .post("/organization/create-team", json!({ "name": "x" }))
+                    .await,
+                "YOU_ARE_NOT_ALLOWED_TO_CREATE_TEAMS_IN_THIS_ORGANIZATION",
+            ),
+            (
+                member
+                    .post(
+                        "/organization/update-team",
+                        json!({ "teamId": team, "data": { "name": "x" } }),
+                    )
+                    .await,
+                "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM",
+            ),
+            (
+                member
+                    .post("/organization/remove-team", json!({ "teamId": team }))
+                    .await,
+                "YOU_ARE_NOT_ALLOWED_TO_DELETE_TEAMS_IN_THIS_ORGANIZATION",
+            ),
+            (
+                member
+                    .post(
+                        "/organization/add-team-member",
+                        json!({ "teamId": team, "userId": member_id }),
+                    )
+                    .await,
+                "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM_MEMBER",
+            ),
+            (
+                member
+                    .post(
+                        "/organization/remove-team-member",
+                        json!({ "teamId": team, "userId": member_id }),
+                    )
+                    .await,
+                "YOU_ARE_NOT_ALLOWED_TO_REMOVE_A_TEAM_MEMBER",
+            ),
+        ];
+        for (answer, code) in &refused {
+            assert_refused(answer, 403, code, code);
+        }
+    }
+);
+
+both_backends!(team_limits, |backend: Backend| async move {
+    let plugin = OrganizationPlugin::new()
+        .teams(true)
+        .maximum_teams(2)
+        .maximum_members_per_team(1);
+    on_server_with(backend, plugin, |server: PluginServer| async move {
+        let (mut owner, _) = user(&server, "owner@example.com").await;
+        let org = create(&mut owner, "acme").await;
+        let second = owner
+            .post("/organization/create-team", json!({ "name": "Red" }))
+            .await;
+        assert_eq!(second.status, 200, "{second:?}");
+        let third = owner
+            .post("/organization/create-team", json!({ "name": "Blue" }))
+            .await;
+        assert_refused(
+            &third,
+            400,
+            "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_TEAMS",
+            "teams",
+        );
+        let (_, member_id, _) =
+            join(&server, &mut owner, &org, "member@example.com", "member").await;
+        let teams = owner.get("/organization/list-teams").await;
+        let first = teams
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "Org acme")
+            .unwrap()["id"]
+            .clone();
+        // The owner fills the first team.
+        let full = owner
+            .post(
+                "/organization/add-team-member",
+                json!({ "teamId": first, "userId": member_id }),
+            )
+            .await;
+        assert_refused(&full, 403, "TEAM_MEMBER_LIMIT_REACHED", "team members");
+    })
+    .await;
+});
