@@ -3,6 +3,8 @@
 //! official client (`scripts/js-client-check` drives it). Rate limits are off
 //! (the check sends many requests from one address). An admin is made at
 //! start: `admin@example.com`, password `ADMIN_PASSWORD` (default below).
+//! The app's own `GET /dashboard` is for admins only (`RequireRole<Admin>`:
+//! 401 without a session, 403 for other users).
 //!
 //! Run: `PORT=8797 cargo run -p better-auth-admin --example admin_app`
 
@@ -10,13 +12,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::routing::get;
 use better_auth::integrations::axum::AxumIntegration;
 use better_auth::plugins::{EmailPasswordPlugin, SessionManagementPlugin};
+use better_auth::prelude::AuthUser;
 use better_auth::rate_limit::RateLimitConfig;
 use better_auth::store::Database;
 use better_auth::store::users::{self, NewUser};
 use better_auth::{AuthConfig, BetterAuth, run_migrations};
-use better_auth_admin::AdminPlugin;
+use better_auth_admin::{Admin, AdminPlugin, RequireRole};
+
+/// Admins only: the guard answers 401 or 403 before this runs.
+async fn dashboard(RequireRole(session, ..): RequireRole<Admin>) -> String {
+    format!("Hello, admin {}", session.user.email())
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -53,6 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     let app = Router::new()
+        .route("/dashboard", get(dashboard))
         .nest("/api/auth", auth.axum_router())
         .with_state(auth);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
