@@ -286,12 +286,33 @@ pub(crate) const MAX_TEXT: usize = 255;
 const MAX_LOGO: usize = 2048;
 const MAX_METADATA: usize = 8192;
 
+/// A name, slug or logo: present, at most `max` characters, and without
+/// control or bidirectional formatting characters (S56, as user names).
 pub(crate) fn check_text(what: &str, value: &str, max: usize) -> Result<()> {
     if value.trim().is_empty() {
         return Err(invalid(&format!("{what} is required")));
     }
     if value.chars().count() > max {
         return Err(invalid(&format!("{what} is at most {max} characters")));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() || better_auth::validation::is_bidi_control(c))
+    {
+        return Err(invalid(&format!(
+            "{what} must not contain control or bidirectional formatting characters"
+        )));
+    }
+    Ok(())
+}
+
+/// No NUL character anywhere in the query or the body: no database stores
+/// one in text, and an id holding one names nothing.
+pub(crate) fn check_input(request: &AuthRequest) -> Result<()> {
+    let in_query = request.query.values().any(|v| v.contains('\0'));
+    let in_body = request.body.windows(6).any(|w| w == b"\\u0000");
+    if in_query || in_body {
+        return Err(invalid("text must not contain NUL characters"));
     }
     Ok(())
 }
@@ -327,6 +348,7 @@ pub(crate) struct CreateBody {
 }
 
 pub(crate) async fn create(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let body: CreateBody = request.json()?;
     check_text("name", &body.name, MAX_TEXT)?;
@@ -395,6 +417,7 @@ pub(crate) struct SlugBody {
 }
 
 pub(crate) async fn check_slug(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    check_input(&request)?;
     ctx.require_session(&request).await?;
     let body: SlugBody = request.json()?;
     if store::organization_by_slug(ctx.database(), &body.slug)
@@ -434,6 +457,7 @@ pub(crate) struct UpdateBody {
 }
 
 pub(crate) async fn update(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let body: UpdateBody = request.json()?;
     let org_id = body
@@ -491,6 +515,7 @@ pub(crate) struct OrganizationIdBody {
 }
 
 pub(crate) async fn delete(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     if !settings(ctx).allow_deletion {
         return Err(fail(
@@ -515,6 +540,7 @@ pub(crate) async fn delete(ctx: &AuthContext, request: AuthRequest) -> Result<Au
 }
 
 pub(crate) async fn list(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let orgs = store::organizations_of(ctx.database(), &session.user.id).await?;
     let answer: Vec<Value> = orgs.iter().map(Organization::json).collect();
@@ -558,6 +584,7 @@ pub(crate) async fn get_organization(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let found = named_for_member(
         ctx,
@@ -586,12 +613,19 @@ pub(crate) async fn get_full_organization(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let limit = match request.query("membersLimit") {
         Some(l) => l
             .parse::<u32>()
             .map_err(|_| invalid("membersLimit is a number"))?,
-        None => settings(ctx).membership_limit,
+        None => 0,
+    };
+    // 0, as none, is the membership limit.
+    let limit = if limit == 0 {
+        settings(ctx).membership_limit
+    } else {
+        limit
     };
     let Some((org, member)) = named_for_member(
         ctx,
@@ -633,6 +667,7 @@ pub(crate) struct SetActiveBody {
 }
 
 pub(crate) async fn set_active(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let body: SetActiveBody = if request.body.is_empty() {
         SetActiveBody {
@@ -681,6 +716,7 @@ pub(crate) struct RemoveMemberBody {
 }
 
 pub(crate) async fn remove_member(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let body: RemoveMemberBody = request.json()?;
     let org_id = body
@@ -733,6 +769,7 @@ pub(crate) async fn update_member_role(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let body: UpdateRoleBody = request.json()?;
     let roles = body.role.list();
@@ -818,6 +855,7 @@ fn member_column(name: &str) -> Result<&'static str> {
 }
 
 pub(crate) async fn list_members(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let (org_id, _) = member_route_organization(ctx, &session, &request).await?;
     let number = |name: &str| -> Result<Option<u32>> {
@@ -868,6 +906,7 @@ pub(crate) async fn get_active_member(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let org_id = active(&session).ok_or_else(|| bad("NO_ACTIVE_ORGANIZATION"))?;
     let member = store::member_of(ctx.database(), &org_id, &session.user.id)
@@ -880,6 +919,7 @@ pub(crate) async fn get_active_member_role(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let (org_id, me) = member_route_organization(ctx, &session, &request).await?;
     let role = match request.query("userId") {
@@ -895,6 +935,7 @@ pub(crate) async fn get_active_member_role(
 }
 
 pub(crate) async fn leave(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let body: OrganizationIdBody = request.json()?;
     let member = store::member_of(ctx.database(), &body.organization_id, &session.user.id)
@@ -969,6 +1010,7 @@ fn send_invitation(ctx: &AuthContext, invitation: &Invitation, org: &Organizatio
 }
 
 pub(crate) async fn invite_member(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let body: InviteBody = request.json()?;
     let org_id = body
@@ -1100,6 +1142,7 @@ pub(crate) async fn accept_invitation(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let body: InvitationIdBody = request.json()?;
     let db = ctx.database();
@@ -1189,6 +1232,7 @@ pub(crate) async fn reject_invitation(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let body: InvitationIdBody = request.json()?;
     let db = ctx.database();
@@ -1222,6 +1266,7 @@ pub(crate) async fn cancel_invitation(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let body: InvitationIdBody = request.json()?;
     let db = ctx.database();
@@ -1246,6 +1291,7 @@ pub(crate) async fn get_invitation(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let id = request
         .query("id")
@@ -1278,6 +1324,7 @@ pub(crate) async fn list_invitations(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let org_id = request
         .query("organizationId")
@@ -1305,6 +1352,7 @@ pub(crate) async fn list_user_invitations(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     if request.query("email").is_some() {
         return Err(Error::plugin(
@@ -1357,6 +1405,7 @@ pub(crate) async fn has_permission(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let body: HasPermissionBody = request.json()?;
     if body.permissions.is_some() == body.permission.is_some() {

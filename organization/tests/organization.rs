@@ -162,6 +162,26 @@ both_backends!(
             .post("/organization/check-slug", json!({ "slug": "other" }))
             .await;
         assert_eq!(free.body, json!({ "status": true }));
+        // Names hold no control or bidirectional formatting character, and no
+        // text a NUL.
+        let spoof = owner
+            .post(
+                "/organization/create",
+                json!({ "name": "Acme \u{202E}nimda", "slug": "spoof" }),
+            )
+            .await;
+        assert_eq!(spoof.status, 400, "{spoof:?}");
+        let nul = owner
+            .post(
+                "/organization/set-active",
+                json!({ "organizationId": "a\u{0}b" }),
+            )
+            .await;
+        assert_eq!(nul.status, 400, "{nul:?}");
+        let nul = owner
+            .get("/organization/get-full-organization?organizationId=a%00b")
+            .await;
+        assert_eq!(nul.status, 400, "{nul:?}");
         let again = owner
             .post(
                 "/organization/create",

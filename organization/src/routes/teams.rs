@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::{
-    Field, MAX_TEXT, active, active_team, allowed, bad, check_text, fail, forbidden,
+    Field, MAX_TEXT, active, active_team, allowed, bad, check_input, check_text, fail, forbidden,
     set_active_team_of, settings,
 };
 use crate::store::{self, Member, Team};
@@ -61,6 +61,7 @@ pub(crate) struct CreateTeamBody {
 }
 
 pub(crate) async fn create_team(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    check_input(&request)?;
     let body: CreateTeamBody = request.json()?;
     check_text("name", &body.name, MAX_TEXT)?;
     let (org_id, me) = organization_member(ctx, &request, body.organization_id, || {
@@ -82,6 +83,7 @@ pub(crate) async fn create_team(ctx: &AuthContext, request: AuthRequest) -> Resu
 }
 
 pub(crate) async fn list_teams(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    check_input(&request)?;
     let named = request.query("organizationId").map(str::to_owned);
     let (org_id, _) = organization_member(ctx, &request, named, || {
         forbidden("YOU_ARE_NOT_ALLOWED_TO_ACCESS_THIS_ORGANIZATION")
@@ -113,6 +115,7 @@ pub(crate) struct UpdateTeamBody {
 }
 
 pub(crate) async fn update_team(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    check_input(&request)?;
     let body: UpdateTeamBody = request.json()?;
     let refusal = || forbidden("YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM");
     let (org_id, me) =
@@ -143,6 +146,7 @@ pub(crate) struct TeamIdBody {
 }
 
 pub(crate) async fn remove_team(ctx: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let body: TeamIdBody = request.json()?;
     let refusal = || forbidden("YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_TEAM");
@@ -198,6 +202,7 @@ pub(crate) async fn set_active_team(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let body: SetActiveTeamBody = if request.body.is_empty() {
         SetActiveTeamBody {
@@ -241,6 +246,7 @@ pub(crate) async fn list_user_teams(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let db = ctx.database();
     let target = request
@@ -293,6 +299,7 @@ pub(crate) async fn list_team_members(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let session = ctx.require_session(&request).await?;
     let team_id = request
         .query("teamId")
@@ -363,6 +370,7 @@ pub(crate) async fn add_team_member(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let body: TeamMemberBody = request.json()?;
     let team = team_for_change(
         ctx,
@@ -384,6 +392,7 @@ pub(crate) async fn remove_team_member(
     ctx: &AuthContext,
     request: AuthRequest,
 ) -> Result<AuthResponse> {
+    check_input(&request)?;
     let body: TeamMemberBody = request.json()?;
     let team = team_for_change(
         ctx,
