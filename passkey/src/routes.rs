@@ -60,16 +60,16 @@ fn random(len: usize) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The relying party id: the configured one, else the base URL's host.
+/// The relying party id: the configured one, else the base URL's host (an
+/// IPv6 address without its brackets).
 fn rp_id(ctx: &AuthContext) -> String {
     settings(ctx).rp_id.clone().unwrap_or_else(|| {
         let base = ctx.config().base_origin();
-        let host = base.split("://").nth(1).unwrap_or(&base);
-        let host = host.split(['/', '?', '#']).next().unwrap_or(host);
-        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-        match host.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(v6).to_owned(),
-            None => host.split(':').next().unwrap_or(host).to_owned(),
+        let url = url::Url::parse(&base).ok();
+        match url.as_ref().and_then(url::Url::host) {
+            Some(url::Host::Ipv6(address)) => address.to_string(),
+            Some(host) => host.to_string(),
+            None => base,
         }
     })
 }
