@@ -743,7 +743,9 @@ pub(crate) async fn remove_member(ctx: &AuthContext, request: AuthRequest) -> Re
             "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_MEMBER",
         ));
     }
-    store::delete_member(db, &target).await?;
+    if !store::delete_member(db, &target).await? {
+        return Err(bad("YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER"));
+    }
     ctx.forget_cached_sessions(None);
     let member = if by_email {
         target.json_with_user()
@@ -808,7 +810,9 @@ pub(crate) async fn update_member_role(
     }
     check_roles(ctx, &roles)?;
     let role = roles.join(",");
-    store::set_member_role(db, &target.id, &role).await?;
+    if !store::set_member_role(db, &org_id, &target.id, &role).await? {
+        return Err(bad("YOU_CANNOT_LEAVE_THE_ORGANIZATION_WITHOUT_AN_OWNER"));
+    }
     let mut updated = target;
     updated.role = role;
     Ok(AuthResponse::json(&updated.json()))
@@ -944,7 +948,9 @@ pub(crate) async fn leave(ctx: &AuthContext, request: AuthRequest) -> Result<Aut
     if is_creator(&member.role) && owners(ctx, &body.organization_id).await? <= 1 {
         return Err(bad("YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER"));
     }
-    store::delete_member(ctx.database(), &member).await?;
+    if !store::delete_member(ctx.database(), &member).await? {
+        return Err(bad("YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER"));
+    }
     ctx.forget_cached_sessions(None);
     Ok(AuthResponse::json(&member.json_with_user()))
 }
@@ -1178,11 +1184,13 @@ pub(crate) async fn accept_invitation(
         &invitation.organization_id,
         &session.user.id,
         &role,
+        settings(ctx).membership_limit,
         created,
     )
     .await?
     {
         Accepted::Done => {}
+        Accepted::Full => return Err(forbidden("ORGANIZATION_MEMBERSHIP_LIMIT_REACHED")),
         Accepted::NotPending => return Err(bad("INVITATION_NOT_FOUND")),
         Accepted::AlreadyMember => {
             return Err(bad("USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION"));

@@ -436,22 +436,66 @@ pub(crate) async fn count_members(db: &Database, org_id: &str) -> Result<i64> {
         .await?))
 }
 
-/// Sets a member's role value.
-pub(crate) async fn set_member_role(db: &Database, id: &str, role: &str) -> Result<()> {
+/// Takes the organization's row lock in a transaction (a no-op write): the
+/// membership changes of one organization that check counts (owners,
+/// members) run one after the other, on PostgreSQL and SQLite alike.
+const LOCK_ORGANIZATION: &str = r#"UPDATE "organization" SET "name" = "name" WHERE "id" = $1"#;
+
+/// Whether a role value holds the creator role.
+fn holds_creator(role: &str) -> bool {
+    crate::access::parse_role_list(role).contains(&crate::access::CREATOR_ROLE)
+}
+
+const MEMBER_ROLES: &str = r#"SELECT "id", "role" FROM "member" WHERE "organizationId" = $1"#;
+
+/// Sets a member's role value; `false` (nothing changed) when the
+/// organization would be left without an owner.
+pub(crate) async fn set_member_role(
+    db: &Database,
+    org_id: &str,
+    id: &str,
+    role: &str,
+) -> Result<bool> {
     const SQL: &str = r#"UPDATE "member" SET "role" = $2 WHERE "id" = $1"#;
-    on_pool!(db, |pool| sqlx::query(SQL)
-        .bind(id)
-        .bind(role)
-        .execute(pool)
-        .await
-        .map(|_| ())?);
-    Ok(())
+    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        sqlx::query(LOCK_ORGANIZATION)
+            .bind(org_id)
+            .execute(&mut *tx)
+            .await?;
+        let roles: Vec<(String, String)> = sqlx::query_as(MEMBER_ROLES)
+            .bind(org_id)
+            .fetch_all(&mut *tx)
+            .await?;
+        let owners_after = roles
+            .iter()
+            .filter(|(member, r)| {
+                if member == id {
+                    holds_creator(role)
+                } else {
+                    holds_creator(r)
+                }
+            })
+            .count();
+        if owners_after == 0 {
+            return Ok(false);
+        }
+        sqlx::query(SQL)
+            .bind(id)
+            .bind(role)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+    .await);
+    Ok(done?)
 }
 
 /// Deletes a membership and the user's memberships of the organization's
 /// teams, and makes the organization and its teams no longer active in the
-/// user's sessions.
-pub(crate) async fn delete_member(db: &Database, member: &Member) -> Result<()> {
+/// user's sessions; `false` (nothing changed) when it is the last owner's.
+pub(crate) async fn delete_member(db: &Database, member: &Member) -> Result<bool> {
     const DELETE: &str = r#"DELETE FROM "member" WHERE "id" = $1"#;
     const BY_USER: [&str; 3] = [
         r#"DELETE FROM "teamMember" WHERE "userId" = $1 AND "teamId" IN
@@ -465,8 +509,27 @@ pub(crate) async fn delete_member(db: &Database, member: &Member) -> Result<()> 
         (SELECT count(*) FROM "teamMember" t WHERE t."teamId" = "team"."id")
         WHERE "organizationId" = $1"#;
     let _change = db.change_guard();
-    on_pool!(db, |pool| {
+    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| async {
         let mut tx = pool.begin().await?;
+        sqlx::query(LOCK_ORGANIZATION)
+            .bind(&member.organization_id)
+            .execute(&mut *tx)
+            .await?;
+        let roles: Vec<(String, String)> = sqlx::query_as(MEMBER_ROLES)
+            .bind(&member.organization_id)
+            .fetch_all(&mut *tx)
+            .await?;
+        let other_owners = roles
+            .iter()
+            .filter(|(id, role)| *id != member.id && holds_creator(role))
+            .count();
+        if other_owners == 0
+            && roles
+                .iter()
+                .any(|(id, r)| *id == member.id && holds_creator(r))
+        {
+            return Ok(false);
+        }
         sqlx::query(DELETE)
             .bind(&member.id)
             .execute(&mut *tx)
@@ -483,8 +546,10 @@ pub(crate) async fn delete_member(db: &Database, member: &Member) -> Result<()> 
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-    });
-    Ok(())
+        Ok(true)
+    }
+    .await);
+    Ok(done?)
 }
 
 // Invitations.
@@ -600,10 +665,14 @@ pub(crate) enum Accepted {
     NotPending,
     /// The user is a member already (nothing changed).
     AlreadyMember,
+    /// The organization has its limit of members (nothing changed).
+    Full,
 }
 
 /// Accepts a pending invitation and adds its user as a member, in one
-/// transaction: an invitation is accepted once.
+/// transaction: an invitation is accepted once, and an organization never
+/// has more than `limit` members.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn accept_invitation(
     db: &Database,
     invitation_id: &str,
@@ -611,6 +680,7 @@ pub(crate) async fn accept_invitation(
     org_id: &str,
     user_id: &str,
     role: &str,
+    limit: u32,
     now: Timestamp,
 ) -> Result<Accepted> {
     const STATUS: &str = r#"UPDATE "invitation" SET "status" = 'accepted'
@@ -619,6 +689,18 @@ pub(crate) async fn accept_invitation(
         VALUES ($1, $2, $3, $4, $5)"#;
     let outcome: std::result::Result<Accepted, sqlx::Error> = on_pool!(db, |pool| async {
         let mut tx = pool.begin().await?;
+        sqlx::query(LOCK_ORGANIZATION)
+            .bind(org_id)
+            .execute(&mut *tx)
+            .await?;
+        let members: i64 =
+            sqlx::query_scalar(r#"SELECT count(*) FROM "member" WHERE "organizationId" = $1"#)
+                .bind(org_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if members >= i64::from(limit) {
+            return Ok(Accepted::Full);
+        }
         let moved = sqlx::query(STATUS)
             .bind(invitation_id)
             .execute(&mut *tx)

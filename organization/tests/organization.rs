@@ -1288,3 +1288,57 @@ both_backends!(
         .await;
     }
 );
+
+// S75: two owners leaving (or demoting themselves) at the same moment leave
+// one of them: the owner count and the change are one step.
+both_backends!(
+    s75_the_last_owner_stays_under_concurrent_requests,
+    on_server,
+    |server: PluginServer| async move {
+        let (mut first, _) = user(&server, "first@example.com").await;
+        let (mut second, _) = user(&server, "second@example.com").await;
+        for round in 0..4 {
+            let org = create(&mut first, &format!("race-{round}")).await;
+            let invitation = invite(&mut first, &org, "second@example.com", "owner").await;
+            let accepted = second
+                .post(
+                    "/organization/accept-invitation",
+                    json!({ "invitationId": invitation }),
+                )
+                .await;
+            assert_eq!(accepted.status, 200, "{accepted:?}");
+            let second_member = accepted.body["member"]["id"].as_str().unwrap().to_owned();
+            let body = json!({ "organizationId": org });
+            let (a, b) = if round % 2 == 0 {
+                tokio::join!(
+                    first.post("/organization/leave", body.clone()),
+                    second.post("/organization/leave", body.clone()),
+                )
+            } else {
+                let first_member = first
+                    .get(&format!(
+                        "/organization/get-active-member-role?organizationId={org}"
+                    ))
+                    .await;
+                assert_eq!(first_member.body["role"], "owner");
+                let mine = first
+                    .post("/organization/set-active", json!({ "organizationId": org }))
+                    .await;
+                assert_eq!(mine.status, 200);
+                let me = first.get("/organization/get-active-member").await.body["id"].clone();
+                tokio::join!(
+                    first.post(
+                        "/organization/update-member-role",
+                        json!({ "organizationId": org, "memberId": me, "role": "admin" }),
+                    ),
+                    second.post(
+                        "/organization/update-member-role",
+                        json!({ "organizationId": org, "memberId": second_member, "role": "admin" }),
+                    ),
+                )
+            };
+            let done = [a.status, b.status].iter().filter(|s| **s == 200).count();
+            assert_eq!(done, 1, "round {round}: {a:?} {b:?}");
+        }
+    }
+);
