@@ -519,3 +519,86 @@ both_backends!(team_limits, |backend: Backend| async move {
     })
     .await;
 });
+
+/// Every route (teams on), for the malformed-input check.
+const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/organization/create"),
+    ("POST", "/organization/check-slug"),
+    ("POST", "/organization/update"),
+    ("POST", "/organization/delete"),
+    ("GET", "/organization/list"),
+    ("GET", "/organization/get-organization"),
+    ("GET", "/organization/get-full-organization"),
+    ("POST", "/organization/set-active"),
+    ("POST", "/organization/remove-member"),
+    ("POST", "/organization/update-member-role"),
+    ("GET", "/organization/list-members"),
+    ("GET", "/organization/get-active-member"),
+    ("GET", "/organization/get-active-member-role"),
+    ("POST", "/organization/leave"),
+    ("POST", "/organization/invite-member"),
+    ("POST", "/organization/accept-invitation"),
+    ("POST", "/organization/reject-invitation"),
+    ("POST", "/organization/cancel-invitation"),
+    ("GET", "/organization/get-invitation"),
+    ("GET", "/organization/list-invitations"),
+    ("GET", "/organization/list-user-invitations"),
+    ("POST", "/organization/has-permission"),
+    ("POST", "/organization/create-team"),
+    ("GET", "/organization/list-teams"),
+    ("POST", "/organization/update-team"),
+    ("POST", "/organization/remove-team"),
+    ("POST", "/organization/set-active-team"),
+    ("GET", "/organization/list-user-teams"),
+    ("GET", "/organization/list-team-members"),
+    ("POST", "/organization/add-team-member"),
+    ("POST", "/organization/remove-team-member"),
+];
+
+// Malformed input is a 4xx on every route, never a 500 (on PostgreSQL too,
+// which refuses NUL characters and compares typed columns strictly).
+both_backends!(
+    malformed_input_is_refused_not_a_server_error,
+    on_server,
+    |server: PluginServer| async move {
+        let (mut owner, _) = user(&server, "owner@example.com").await;
+        let org = create(&mut owner, "acme").await;
+        let long = "x".repeat(5000);
+        let bodies = [
+            json!({}),
+            json!([]),
+            json!("text"),
+            json!(7),
+            json!({ "organizationId": 5, "teamId": [1], "memberId": {}, "invitationId": true }),
+            json!({ "organizationId": org, "name": long, "slug": long, "email": long,
+                    "role": { "a": 1 }, "data": { "name": 3, "metadata": "m" } }),
+            json!({ "organizationId": org, "name": "n\u{0}", "slug": "s", "role": ["member", 1],
+                    "permissions": { "member": "delete" }, "teamId": "a\u{0}", "userId": "\u{0}",
+                    "memberIdOrEmail": "@", "email": "a@b\u{0}.c", "invitationId": "\u{0}" }),
+            json!({ "organizationId": null, "organizationSlug": null, "teamId": null,
+                    "data": null, "role": null, "permissions": {}, "permission": {} }),
+        ];
+        let queries = [
+            "",
+            "?organizationId=%00",
+            "?organizationSlug=%00&limit=-1",
+            "?limit=99999999999&offset=x&sortBy=createdAt&sortDirection=sideways",
+            "?filterField=createdAt&filterValue=2026&filterOperator=gt",
+            "?filterField=role&filterValue=%00",
+            "?membersLimit=abc&userId=%00&teamId=%00&id=%00&email=a%40b.c",
+        ];
+        for (method, path) in ROUTES {
+            if *method == "GET" {
+                for query in queries {
+                    let answer = owner.get(&format!("{path}{query}")).await;
+                    assert!(answer.status < 500, "{path}{query}: {answer:?}");
+                }
+            } else {
+                for body in &bodies {
+                    let answer = owner.post(path, body.clone()).await;
+                    assert!(answer.status < 500, "{path} {body}: {answer:?}");
+                }
+            }
+        }
+    }
+);
