@@ -15,7 +15,9 @@
 //!   be demoted, and only owners make, change or remove owners.
 //! - Invitations are bound to the invited address (only a user with that
 //!   email sees, accepts or rejects one), answered once, and expire (48 hours
-//!   by default). They are emailed through the instance's email sender.
+//!   by default). They are emailed through the instance's email sender;
+//!   `invite-member` is limited to 20 requests a minute per client (unless
+//!   the app's rate limits say otherwise).
 //! - A user who is not a member of an organization learns nothing of it:
 //!   an organization (by id or slug), member, team or invitation of another
 //!   organization is answered as one that does not exist.
@@ -340,6 +342,8 @@ impl Plugin for OrganizationPlugin {
         setup.extension(self.clone());
         setup.migrations(MIGRATIONS);
         setup.session_field(Column::text(ACTIVE_ORGANIZATION_ID));
+        // Each invitation is an email to an address of the inviter's choosing.
+        setup.rate_limit("/organization/invite-member", Duration::from_secs(60), 20);
         if self.teams {
             setup.session_field(Column::text(ACTIVE_TEAM_ID));
             install_teams(setup);

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use better_auth::rate_limit::RateLimitConfig;
 use better_auth::store::PoolRef;
 use better_auth_organization::OrganizationPlugin;
 use better_auth_organization::access::Role;
@@ -1340,5 +1341,32 @@ both_backends!(
             let done = [a.status, b.status].iter().filter(|s| **s == 200).count();
             assert_eq!(done, 1, "round {round}: {a:?} {b:?}");
         }
+    }
+);
+
+// S75: invitations are emails to addresses of the inviter's choosing:
+// 20 invite-member requests a minute per client.
+both_backends!(
+    s75_invitations_are_rate_limited,
+    |backend: Backend| async move {
+        let Some(server) = PluginServer::start_with(backend, RateLimitConfig::default(), |b| {
+            b.plugin(OrganizationPlugin::new())
+        })
+        .await
+        else {
+            return;
+        };
+        let (mut owner, _) = user(&server, "owner@example.com").await;
+        let org = create(&mut owner, "acme").await;
+        for n in 0..20 {
+            invite(&mut owner, &org, &format!("guest{n}@example.com"), "member").await;
+        }
+        let limited = owner
+            .post(
+                "/organization/invite-member",
+                json!({ "email": "one-more@example.com", "role": "member" }),
+            )
+            .await;
+        assert_eq!(limited.status, 429, "{limited:?}");
     }
 );
