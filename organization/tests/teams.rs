@@ -602,3 +602,18 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    every_route_needs_a_session_with_teams_on,
+    on_server,
+    |server: PluginServer| async move {
+        let mut anonymous = Browser::new(&server.base);
+        for (method, path) in ROUTES {
+            let answer = match *method {
+                "GET" => anonymous.get(path).await,
+                _ => anonymous.post(path, json!({})).await,
+            };
+            assert_eq!(answer.status, 401, "{path}: {answer:?}");
+        }
+    }
+);
