@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
@@ -134,7 +134,9 @@ pub fn document(config: &AuthConfig, routes: &[Route]) -> OpenApi {
                 op.response("200", json_response("Success", schema(&mut components)))
             }
             Success::NullableJson(schema) => {
-                let one_of = OneOfBuilder::new()
+                // `anyOf`: with `oneOf`, null would have to match exactly one
+                // branch, and a schema that allows anything matches it too.
+                let any_of = AnyOfBuilder::new()
                     .item(schema(&mut components))
                     .item(ObjectBuilder::new().schema_type(Type::Null))
                     .build();
@@ -142,7 +144,7 @@ pub fn document(config: &AuthConfig, routes: &[Route]) -> OpenApi {
                     "200",
                     json_response(
                         "Success, or null without a session",
-                        Schema::OneOf(one_of).into(),
+                        Schema::AnyOf(any_of).into(),
                     ),
                 )
             }

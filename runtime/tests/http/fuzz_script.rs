@@ -53,7 +53,7 @@ fn s62_the_api_fuzzer_runs_on_postgresql_as_well_as_sqlite() {
     assert_eq!(
         out,
         "fuzz-api: sqlite for 45 s\nfuzz-api: postgres for 45 s\n\
-         fuzz-api: the two-factor, magic-link, email-otp, username, passkey and admin apps on sqlite for 15 s each\n"
+         fuzz-api: the two-factor, magic-link, email-otp, username, passkey, admin and organization apps on sqlite for 15 s each\n"
     );
     // None: SQLite alone.
     let (code, out) = fuzz_api(&["--plan"], None);
@@ -62,7 +62,7 @@ fn s62_the_api_fuzzer_runs_on_postgresql_as_well_as_sqlite() {
         (
             Some(0),
             "fuzz-api: sqlite for 60 s\n\
-             fuzz-api: the two-factor, magic-link, email-otp, username, passkey and admin apps on sqlite for 20 s each\n"
+             fuzz-api: the two-factor, magic-link, email-otp, username, passkey, admin and organization apps on sqlite for 20 s each\n"
         )
     );
     // PostgreSQL asked for without a server is an error, not a skip.

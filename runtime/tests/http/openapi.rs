@@ -139,7 +139,7 @@ async fn openapi_lists_only_the_plugins_present() {
 
 /// A small JSON Schema (2020-12 subset, as utoipa emits it) validator:
 /// `$ref`, `type` (string or list), `properties`, `required`, `items`,
-/// `oneOf`, `enum`, and the `date-time` format.
+/// `oneOf`, `anyOf`, `enum`, and the `date-time` format.
 fn validate(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
         let name = reference.rsplit('/').next().unwrap();
@@ -158,6 +158,17 @@ fn validate(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut V
             .count();
         if matching != 1 {
             errors.push(format!("{at}: matches {matching} of oneOf"));
+        }
+        return;
+    }
+    if let Some(options) = schema.get("anyOf").and_then(Value::as_array) {
+        let matches = options.iter().any(|option| {
+            let mut e = Vec::new();
+            validate(doc, option, value, at, &mut e);
+            e.is_empty()
+        });
+        if !matches {
+            errors.push(format!("{at}: matches none of anyOf"));
         }
         return;
     }
