@@ -57,6 +57,7 @@ pub(crate) async fn seed(url: &str, bulk: u64, password_hash: &str) -> Result<Se
     let per_chunk = bulk / USERS as u64;
     let remainder = bulk % USERS as u64;
     match backend {
+        Backend::MySql => return Err("the benchmark seeds SQLite and PostgreSQL only".into()),
         Backend::Sqlite => {
             use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
             use sqlx::{ConnectOptions, Connection};

@@ -1,12 +1,14 @@
-//! The databases the tests of this repository run on: a fresh SQLite file, or a fresh
-//! PostgreSQL schema on the server `BETTER_AUTH_TEST_POSTGRES_URL` names, dropped when
-//! the last handle on it goes (also when the test panics).
+//! The databases the tests of this repository run on: a fresh SQLite file, a fresh
+//! PostgreSQL schema on the server `BETTER_AUTH_TEST_POSTGRES_URL` names, or a fresh
+//! MySQL (MariaDB) database on the server `BETTER_AUTH_TEST_MYSQL_URL` names, dropped
+//! when the last handle on it goes (also when the test panics).
 //!
-//! Without that variable a PostgreSQL variant says `SKIPPED ...` and returns, unless
-//! `BETTER_AUTH_REQUIRE_POSTGRES` is set (CI sets it): then it fails.
+//! Without its variable a PostgreSQL or MySQL variant says `SKIPPED ...` and returns,
+//! unless `BETTER_AUTH_REQUIRE_POSTGRES` (or `BETTER_AUTH_REQUIRE_MYSQL`) is set (CI sets
+//! them): then it fails.
 //!
-//! [`both_backends!`] makes the two variants of a test. The crate using it needs `tokio`
-//! (with `macros` and `rt-multi-thread`) among its dev-dependencies.
+//! [`both_backends!`] makes the variants of a test, one per backend. The crate using it
+//! needs `tokio` (with `macros` and `rt-multi-thread`) among its dev-dependencies.
 
 pub mod browser;
 #[cfg(feature = "server")]
@@ -22,6 +24,18 @@ pub const PG_ENV: &str = "BETTER_AUTH_TEST_POSTGRES_URL";
 /// Set (by CI) to make a PostgreSQL variant without [`PG_ENV`] fail instead of skipping.
 pub const REQUIRE_POSTGRES_ENV: &str = "BETTER_AUTH_REQUIRE_POSTGRES";
 
+/// The environment variable naming a MySQL or MariaDB server for tests, without a
+/// database (`mysql://root@127.0.0.1:3306`): each test creates one of its own.
+pub const MYSQL_ENV: &str = "BETTER_AUTH_TEST_MYSQL_URL";
+
+/// Set (by CI) to make a MySQL variant without [`MYSQL_ENV`] fail instead of skipping.
+pub const REQUIRE_MYSQL_ENV: &str = "BETTER_AUTH_REQUIRE_MYSQL";
+
+/// The packages whose tests run on MySQL too: those whose tables all have MySQL
+/// migrations. In any other package the MySQL variant of [`both_backends!`] passes
+/// at once (a plugin that ships MySQL migrations adds its package here).
+pub const MYSQL_PACKAGES: &[&str] = &["better-auth"];
+
 /// The database a test variant runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -29,6 +43,8 @@ pub enum Backend {
     Sqlite,
     /// A schema of its own on the PostgreSQL server [`PG_ENV`] names.
     Postgres,
+    /// A database of its own on the MySQL server [`MYSQL_ENV`] names.
+    MySql,
 }
 
 /// A fresh, empty database for one test, and the folder it may keep files in. Clones
@@ -37,16 +53,17 @@ pub enum Backend {
 pub struct Scratch {
     /// Which database.
     pub backend: Backend,
-    /// Its URL (a PostgreSQL URL selects the schema through `search_path`).
+    /// Its URL (a PostgreSQL URL selects the schema through `search_path`; a MySQL URL
+    /// names the test's database).
     pub url: String,
     dir: Arc<tempfile::TempDir>,
-    /// Held for its `Drop`: the schema goes with the last clone.
+    /// Held for its `Drop`: the schema (or MySQL database) goes with the last clone.
     _schema: Option<Arc<Schema>>,
 }
 
 impl Scratch {
     /// A fresh database on `backend`; `None` (after saying `SKIPPED` for `what`, "an
-    /// admin CLI test" say) when PostgreSQL is not configured and not required.
+    /// admin CLI test" say) when PostgreSQL or MySQL is not configured and not required.
     pub async fn open(backend: Backend, what: &str) -> Option<Scratch> {
         let dir = Arc::new(
             tempfile::Builder::new()
@@ -77,7 +94,35 @@ impl Scratch {
                     backend,
                     url: format!("{base}{sep}options=-c%20search_path%3D{name}"),
                     dir,
-                    _schema: Some(Arc::new(Schema { base, name })),
+                    _schema: Some(Arc::new(Schema {
+                        base,
+                        name,
+                        mysql: false,
+                    })),
+                })
+            }
+            Backend::MySql => {
+                let base = mysql_url(what)?;
+                let name = unique_name();
+                let admin = sqlx::MySqlPool::connect(&base)
+                    .await
+                    .expect("connect to MySQL");
+                sqlx::query(&format!(
+                    "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+                ))
+                .execute(&admin)
+                .await
+                .expect("create a database");
+                admin.close().await;
+                Some(Scratch {
+                    backend,
+                    url: format!("{base}/{name}"),
+                    dir,
+                    _schema: Some(Arc::new(Schema {
+                        base,
+                        name,
+                        mysql: true,
+                    })),
                 })
             }
         }
@@ -95,10 +140,13 @@ impl Scratch {
     }
 }
 
-/// Defines `name::sqlite` and `name::postgres`, two tests on a multi-threaded runtime that
-/// run one async body, each on its [`Backend`]. The PostgreSQL one first checks that a
-/// server is configured: without [`PG_ENV`] it says `SKIPPED` and passes, or fails when
-/// [`REQUIRE_POSTGRES_ENV`] is set.
+/// Defines `name::sqlite`, `name::postgres` and `name::mysql`, one test per backend on a
+/// multi-threaded runtime, each running one async body on its [`Backend`]. The
+/// PostgreSQL one first checks that a server is configured: without [`PG_ENV`] it says
+/// `SKIPPED` and passes, or fails when [`REQUIRE_POSTGRES_ENV`] is set; the MySQL one
+/// likewise with [`MYSQL_ENV`] and [`REQUIRE_MYSQL_ENV`], and runs only in the
+/// packages of [`MYSQL_PACKAGES`] (elsewhere it passes at once: plugins whose tables
+/// have no MySQL migration are tested on SQLite and PostgreSQL).
 ///
 /// - `both_backends!(name, |backend: Backend| async move { .. })` gives the body the
 ///   backend.
@@ -124,6 +172,13 @@ macro_rules! both_backends {
             async fn postgres() {
                 if $crate::postgres_configured(module_path!()) {
                     ($with)($crate::Backend::Postgres, $body).await;
+                }
+            }
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                if $crate::mysql_configured(env!("CARGO_PKG_NAME"), module_path!()) {
+                    ($with)($crate::Backend::MySql, $body).await;
                 }
             }
         }
@@ -164,6 +219,40 @@ fn postgres_url(what: &str) -> Option<String> {
     None
 }
 
+/// Whether the MySQL variant of `what` in `package` runs: `package` is one of
+/// [`MYSQL_PACKAGES`] and a server is configured (after saying the variant is skipped
+/// when none is). Panics when skipping is not allowed.
+pub fn mysql_configured(package: &str, what: &str) -> bool {
+    MYSQL_PACKAGES.contains(&package) && mysql_url(what).is_some()
+}
+
+/// The MySQL server's URL without a database, or `None` after saying the variant is
+/// skipped; panics when skipping is not allowed.
+fn mysql_url(what: &str) -> Option<String> {
+    if let Ok(url) = std::env::var(MYSQL_ENV) {
+        // The server only: each test names its own database.
+        let server = match url.split_once("://") {
+            Some((scheme, rest)) => {
+                let host = rest.split(['/', '?']).next().unwrap_or(rest);
+                format!("{scheme}://{host}")
+            }
+            None => url,
+        };
+        return Some(server);
+    }
+    assert!(
+        std::env::var_os(REQUIRE_MYSQL_ENV).is_none(),
+        "{MYSQL_ENV} is not set and {REQUIRE_MYSQL_ENV} forbids skipping the MySQL variants"
+    );
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "SKIPPED MySQL variant of {what}: set {MYSQL_ENV} (e.g. \
+         mysql://root@127.0.0.1:3306) to run it"
+    );
+    None
+}
+
 /// A schema name no other test (or test process) uses.
 fn unique_name() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -175,16 +264,28 @@ fn unique_name() -> String {
     )
 }
 
-/// A test's PostgreSQL schema, dropped with the last handle on it.
+/// A test's PostgreSQL schema (or MySQL database), dropped with the last handle on it.
 #[derive(Debug)]
 struct Schema {
     base: String,
     name: String,
+    mysql: bool,
 }
 
 impl Drop for Schema {
     fn drop(&mut self) {
         let (base, name) = (self.base.clone(), self.name.clone());
+        if self.mysql {
+            on_own_runtime(async move {
+                if let Ok(admin) = sqlx::MySqlPool::connect(&base).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS `{name}`"))
+                        .execute(&admin)
+                        .await;
+                    admin.close().await;
+                }
+            });
+            return;
+        }
         on_own_runtime(async move {
             if let Ok(admin) = sqlx::PgPool::connect(&base).await {
                 let _ = sqlx::query(&format!("DROP SCHEMA \"{name}\" CASCADE"))

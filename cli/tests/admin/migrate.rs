@@ -9,6 +9,7 @@ fn store_backend(db: &TestDb) -> better_auth::store::Backend {
     match db.backend {
         Backend::Sqlite => better_auth::store::Backend::Sqlite,
         Backend::Postgres => better_auth::store::Backend::Postgres,
+        Backend::MySql => better_auth::store::Backend::MySql,
     }
 }
 
@@ -175,6 +176,16 @@ both_backends!(
                     let pool = sqlx::PgPool::connect(&url).await.unwrap();
                     sqlx::query(sql).execute(&pool).await.unwrap();
                     pool.close().await;
+                }
+                Backend::MySql => {
+                    use sqlx::Connection as _;
+                    let mut conn = sqlx::MySqlConnection::connect(&url).await.unwrap();
+                    sqlx::query("SET SESSION sql_mode = 'ANSI_QUOTES'")
+                        .execute(&mut conn)
+                        .await
+                        .unwrap();
+                    sqlx::query(sql).execute(&mut conn).await.unwrap();
+                    conn.close().await.unwrap();
                 }
             }
         });

@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 
 use super::attempts::{ALLOWED, ATTEMPT_MEMORY_MS, refused};
 use super::{ClearFuture, HitFuture, RateLimitStore, attempt_delay, decide};
-use crate::store::{Database, on_pool};
+#[cfg(feature = "mysql")]
+use crate::store::PoolRef;
+use crate::store::{Backend, Database, on_pool};
 
 /// Counters in the `rateLimit` table, shared by every instance on the database.
 /// Account attempts (S30) live there too, under keys `account|<email>`.
@@ -52,6 +54,12 @@ impl RateLimitStore for DatabaseRateLimitStore {
                     "count" = CASE WHEN "rateLimit"."lastRequest" <= $4 THEN 1 ELSE "rateLimit"."count" + 1 END,
                     "lastRequest" = CASE WHEN "rateLimit"."lastRequest" <= $4 THEN $3 ELSE "rateLimit"."lastRequest" END
                 RETURNING CAST("count" AS bigint), "lastRequest""#;
+            #[cfg(feature = "mysql")]
+            #[allow(irrefutable_let_patterns)]
+            if let PoolRef::MySql(pool) = self.db.pool() {
+                let (count, start) = mysql_hit(pool, key, now, window_start).await?;
+                return Ok(decide(count, start, window, max, now));
+            }
             let (count, start): (i64, i64) = on_pool!(self.db, |pool| sqlx::query_as(SQL)
                 .bind(crate::crypto::generate_id())
                 .bind(key)
@@ -79,11 +87,15 @@ impl RateLimitStore for DatabaseRateLimitStore {
                 r#"UPDATE "rateLimit" SET "count" = $2, "lastRequest" = $3 WHERE "key" = $1"#;
             let decision = on_pool!(self.db, |pool| {
                 let mut tx = pool.begin().await?;
-                let (count, until): (i64, i64) = sqlx::query_as(LOCK)
-                    .bind(crate::crypto::generate_id())
-                    .bind(&key)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let (count, until): (i64, i64) = if self.db.backend() == Backend::MySql {
+                    mysql_lock(&mut *tx, &key).await?
+                } else {
+                    sqlx::query_as(LOCK)
+                        .bind(crate::crypto::generate_id())
+                        .bind(&key)
+                        .fetch_one(&mut *tx)
+                        .await?
+                };
                 // Attempts older than the memory window no longer count.
                 let last = until.abs();
                 let stale = last > 0 && last + ATTEMPT_MEMORY_MS <= now;
@@ -127,4 +139,103 @@ impl RateLimitStore for DatabaseRateLimitStore {
             Ok(())
         })
     }
+}
+
+/// [`RateLimitStore::hit`]'s statement on MySQL, which has no `RETURNING`:
+/// the upsert locks the row until the transaction ends, and the select reads
+/// what it left. (Assignments of `ON DUPLICATE KEY UPDATE` run in order: the
+/// count's is first, so both read the old `lastRequest`.)
+#[cfg(feature = "mysql")]
+async fn mysql_hit(
+    pool: &sqlx::MySqlPool,
+    key: &str,
+    now: i64,
+    window_start: i64,
+) -> Result<(i64, i64), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        r#"INSERT INTO "rateLimit" ("id", "key", "count", "lastRequest") VALUES (?, ?, 1, ?)
+           ON DUPLICATE KEY UPDATE
+             "count" = CASE WHEN "lastRequest" <= ? THEN 1 ELSE "count" + 1 END,
+             "lastRequest" = CASE WHEN "lastRequest" <= ? THEN ? ELSE "lastRequest" END"#,
+    )
+    .bind(crate::crypto::generate_id())
+    .bind(key)
+    .bind(now)
+    .bind(window_start)
+    .bind(window_start)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let row = mysql_read(&mut tx, key).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// The attempts row of `key` on MySQL, created when missing and locked until
+/// the transaction ends (the statement `reserve_attempt` starts with).
+#[cfg(feature = "mysql")]
+async fn mysql_lock<C: MySqlConn>(conn: C, key: &str) -> Result<(i64, i64), sqlx::Error> {
+    conn.lock_attempts(key).await
+}
+
+/// The connection type of one backend's transaction, for [`mysql_lock`]:
+/// only a MySQL connection takes the lock this way (the others never get
+/// here, see `reserve_attempt`).
+#[cfg(feature = "mysql")]
+trait MySqlConn {
+    async fn lock_attempts(self, key: &str) -> Result<(i64, i64), sqlx::Error>;
+}
+
+#[cfg(feature = "mysql")]
+impl MySqlConn for &mut sqlx::MySqlConnection {
+    async fn lock_attempts(self, key: &str) -> Result<(i64, i64), sqlx::Error> {
+        sqlx::query(
+            r#"INSERT INTO "rateLimit" ("id", "key", "count", "lastRequest") VALUES (?, ?, 0, 0)
+               ON DUPLICATE KEY UPDATE "count" = "count""#,
+        )
+        .bind(crate::crypto::generate_id())
+        .bind(key)
+        .execute(&mut *self)
+        .await?;
+        mysql_read(self, key).await
+    }
+}
+
+/// Never called: `reserve_attempt` takes this path on MySQL only.
+#[cfg(all(feature = "mysql", any(feature = "sqlite", feature = "postgres")))]
+macro_rules! not_mysql {
+    ($conn:ty) => {
+        #[cfg(feature = "mysql")]
+        impl MySqlConn for &mut $conn {
+            async fn lock_attempts(self, _key: &str) -> Result<(i64, i64), sqlx::Error> {
+                Err(sqlx::Error::Protocol("not a MySQL connection".into()))
+            }
+        }
+    };
+}
+#[cfg(all(feature = "mysql", feature = "sqlite"))]
+not_mysql!(sqlx::SqliteConnection);
+#[cfg(all(feature = "mysql", feature = "postgres"))]
+not_mysql!(sqlx::PgConnection);
+
+/// Without MySQL, `reserve_attempt` never asks for the MySQL lock.
+#[cfg(not(feature = "mysql"))]
+async fn mysql_lock<C>(_conn: C, _key: &str) -> Result<(i64, i64), sqlx::Error> {
+    Err(sqlx::Error::Protocol(
+        "MySQL support is not compiled in".into(),
+    ))
+}
+
+#[cfg(feature = "mysql")]
+async fn mysql_read(
+    conn: &mut sqlx::MySqlConnection,
+    key: &str,
+) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        r#"SELECT CAST("count" AS signed), "lastRequest" FROM "rateLimit" WHERE "key" = ?"#,
+    )
+    .bind(key)
+    .fetch_one(conn)
+    .await
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::rows::AccountRow;
+use super::rows::{AccountRow, Text};
 use super::{Database, Timestamp, on_pool};
 use crate::error::Result;
 use crate::models::Account;
@@ -27,11 +27,11 @@ pub async fn list_for_user(db: &Database, user_id: &str) -> Result<Vec<Account>>
 pub async fn credential_password(db: &Database, user_id: &str) -> Result<Option<String>> {
     const SQL: &str =
         r#"SELECT "password" FROM "account" WHERE "userId" = $1 AND "providerId" = 'credential'"#;
-    let row: Option<(Option<String>,)> = on_pool!(db, |pool| sqlx::query_as(SQL)
+    let row: Option<(Option<Text>,)> = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(user_id)
         .fetch_optional(pool)
         .await?);
-    Ok(row.and_then(|(p,)| p))
+    Ok(row.and_then(|(p,)| p).map(String::from))
 }
 
 const UPDATE_CREDENTIAL_PASSWORD: &str = r#"UPDATE "account" SET "password" = $2, "updatedAt" = $3
@@ -45,11 +45,16 @@ const INSERT_CREDENTIAL_ACCOUNT: &str = r#"INSERT INTO "account" ("id", "account
     VALUES ($1, $2, 'credential', $2, $3, $4, $4)
     ON CONFLICT DO NOTHING"#;
 
+/// [`INSERT_CREDENTIAL_ACCOUNT`] on MySQL, which has no `ON CONFLICT`: a row
+/// the unique index refuses is skipped (`INSERT IGNORE`, 0 rows).
+const MYSQL_INSERT_CREDENTIAL_ACCOUNT: &str = r#"INSERT IGNORE INTO "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
+    VALUES ($1, $2, 'credential', $2, $3, $4, $4)"#;
+
 /// Sets a credential password on one executor (a pool or an open transaction), so both
 /// public functions below share the SQL: update; else insert; and when a concurrent call
 /// inserted first, update that row. Never two credential rows for one user.
 macro_rules! upsert_credential_password {
-    ($executor:expr, $user_id:expr, $hash:expr, $now:expr) => {{
+    ($backend:expr, $executor:expr, $user_id:expr, $hash:expr, $now:expr) => {{
         let update = || {
             sqlx::query(UPDATE_CREDENTIAL_PASSWORD)
                 .bind($user_id)
@@ -57,7 +62,12 @@ macro_rules! upsert_credential_password {
                 .bind(Timestamp($now))
         };
         if update().execute($executor).await?.rows_affected() == 0 {
-            let inserted = sqlx::query(INSERT_CREDENTIAL_ACCOUNT)
+            let insert = if $backend == super::Backend::MySql {
+                MYSQL_INSERT_CREDENTIAL_ACCOUNT
+            } else {
+                INSERT_CREDENTIAL_ACCOUNT
+            };
+            let inserted = sqlx::query(insert)
                 .bind(crate::crypto::generate_id())
                 .bind($user_id)
                 .bind($hash)
@@ -82,6 +92,7 @@ pub async fn set_credential_password(
     now: DateTime<Utc>,
 ) -> Result<()> {
     on_pool!(db, |pool| upsert_credential_password!(
+        db.backend(),
         pool,
         user_id,
         password_hash,
@@ -188,16 +199,11 @@ pub async fn change_password(db: &Database, change: &PasswordChange<'_>) -> Resu
         let mut tx = pool.begin().await?;
         let mut valid = true;
         if let Some(identifier) = change.token {
-            let row: Option<(String, Timestamp)> = sqlx::query_as(
-                r#"DELETE FROM "verification" WHERE "identifier" = $1 RETURNING "value", "expiresAt""#,
-            )
-            .bind(identifier)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let row = super::verifications::TakeToken::take(&mut *tx, identifier).await?;
             valid = row.is_some_and(|(value, expires)| value == user_id && expires.0 > now);
         }
         if valid {
-            upsert_credential_password!(&mut *tx, user_id, hash, now);
+            upsert_credential_password!(db.backend(), &mut *tx, user_id, hash, now);
             for purpose in USER_TOKEN_PREFIXES {
                 sqlx::query(super::verifications::DELETE_FOR_USER)
                     .bind(*purpose)
@@ -254,11 +260,30 @@ pub async fn delete_providers_for_user(db: &Database, user_id: &str) -> Result<V
     let _change = db.change_guard();
     const SQL: &str = r#"DELETE FROM "account" WHERE "userId" = $1 AND "providerId" <> 'credential'
         RETURNING "providerId""#;
-    let rows: Vec<(String,)> = on_pool!(db, |pool| sqlx::query_as(SQL)
+    #[cfg(feature = "mysql")]
+    #[allow(irrefutable_let_patterns)]
+    if let super::Pool::MySql(pool) = &db.pool {
+        // No `RETURNING` on MySQL: the rows are read under a lock, then deleted.
+        let mut tx = pool.begin().await?;
+        let rows: Vec<(Text,)> = sqlx::query_as(
+            r#"SELECT "providerId" FROM "account" WHERE "userId" = ? AND "providerId" <> 'credential'
+               FOR UPDATE"#,
+        )
+        .bind(user_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(r#"DELETE FROM "account" WHERE "userId" = ? AND "providerId" <> 'credential'"#)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        return Ok(rows.into_iter().map(|(provider,)| provider.0).collect());
+    }
+    let rows: Vec<(Text,)> = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(user_id)
         .fetch_all(pool)
         .await?);
-    Ok(rows.into_iter().map(|(provider,)| provider).collect())
+    Ok(rows.into_iter().map(|(provider,)| provider.0).collect())
 }
 
 /// A provider account to store (social sign-in): who the user is at the
@@ -426,7 +451,9 @@ pub async fn set_scope(
 pub async fn provider_ids_by_user(db: &Database) -> Result<Vec<(String, String)>> {
     const SQL: &str =
         r#"SELECT DISTINCT "userId", "providerId" FROM "account" ORDER BY "userId", "providerId""#;
-    let rows: Vec<(String, String)> =
-        on_pool!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await?);
-    Ok(rows)
+    let rows: Vec<(Text, Text)> = on_pool!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(user, provider)| (user.0, provider.0))
+        .collect())
 }

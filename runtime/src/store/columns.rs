@@ -359,7 +359,7 @@ where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
     for<'r> Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<super::rows::Text>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<super::Timestamp>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     read_at(row, &schema.fields, row.len() - schema.fields.len())
@@ -375,7 +375,7 @@ where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
     for<'r> Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<super::rows::Text>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<super::Timestamp>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let mut values = Map::new();
@@ -385,10 +385,12 @@ where
                 row.try_get::<Option<bool>, _>(start + i)?
                     .unwrap_or(default),
             ),
-            ColumnKind::Text { default } => match row.try_get::<Option<String>, _>(start + i)? {
-                Some(text) => Value::String(text),
-                None => default.map_or(Value::Null, Value::from),
-            },
+            ColumnKind::Text { default } => {
+                match row.try_get::<Option<super::rows::Text>, _>(start + i)? {
+                    Some(text) => Value::String(text.0),
+                    None => default.map_or(Value::Null, Value::from),
+                }
+            }
             ColumnKind::Timestamp => row
                 .try_get::<Option<super::Timestamp>, _>(start + i)?
                 .map_or(Value::Null, |t| {

@@ -1,16 +1,21 @@
-//! Opening a [`Database`]: from a URL (SQLite files and memory, PostgreSQL),
-//! or sharing an app's pool.
+//! Opening a [`Database`]: from a URL (SQLite files and memory, PostgreSQL,
+//! MySQL), or sharing an app's pool.
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use std::str::FromStr;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use std::time::Duration;
 
+use super::Database;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use super::Pool;
 #[cfg(feature = "sqlite")]
 use super::SqliteReaders;
-use super::{Database, Pool};
 use crate::error::{Error, Result};
 
 impl Database {
-    /// Opens a pool for a `sqlite:` or `postgres://` URL.
+    /// Opens a pool for a `sqlite:`, `postgres://` or (feature `mysql`)
+    /// `mysql://` URL.
     ///
     /// `sqlite::memory:` is one database shared by every user of the pool (a
     /// single long-lived connection), not one empty database per connection.
@@ -22,6 +27,14 @@ impl Database {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Self::connect_postgres(url).await;
         }
+        if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+            #[cfg(feature = "mysql")]
+            return Self::connect_mysql(&url.replacen("mariadb://", "mysql://", 1)).await;
+            #[cfg(not(feature = "mysql"))]
+            return Err(Error::Config(
+                "MySQL support is not compiled in (feature `mysql`)".into(),
+            ));
+        }
         // Only the scheme is named: the caller knows the URL, and says it once.
         let scheme: String = url
             .split(':')
@@ -31,7 +44,7 @@ impl Database {
             .take(32)
             .collect();
         Err(Error::Config(format!(
-            "unsupported database URL scheme `{scheme}`: expected sqlite:... or postgres://..."
+            "unsupported database URL scheme `{scheme}`: expected sqlite:..., postgres://... or mysql://..."
         )))
     }
 

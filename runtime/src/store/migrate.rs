@@ -26,6 +26,10 @@ pub struct Migration {
     pub sqlite: &'static str,
     /// SQL for PostgreSQL.
     pub postgres: &'static str,
+    /// SQL for MySQL and MariaDB, when the migration has it (see
+    /// [`Migration::with_mysql`]). Applying a migration without it to a
+    /// MySQL database is an error.
+    pub mysql: Option<&'static str>,
 }
 
 impl Migration {
@@ -53,14 +57,37 @@ impl Migration {
             description,
             sqlite,
             postgres,
+            mysql: None,
         }
     }
 
-    /// The SQL for a backend.
+    /// The same migration with its SQL for MySQL and MariaDB (run with
+    /// `ANSI_QUOTES`, so double quotes quote identifiers). MySQL commits
+    /// each DDL statement at once: a migration that fails half-way leaves
+    /// what it did, so write each statement to be safe to run again.
+    ///
+    /// ```
+    /// use better_auth::store::Migration;
+    ///
+    /// const NOTES: Migration = Migration::new(
+    ///     1,
+    ///     "notes",
+    ///     r#"CREATE TABLE "note" ("id" text PRIMARY KEY, "body" text NOT NULL)"#,
+    ///     r#"CREATE TABLE "note" ("id" text PRIMARY KEY, "body" text NOT NULL)"#,
+    /// )
+    /// .with_mysql(r#"CREATE TABLE "note" ("id" varchar(36) PRIMARY KEY, "body" text NOT NULL)"#);
+    /// ```
+    pub const fn with_mysql(mut self, sql: &'static str) -> Self {
+        self.mysql = Some(sql);
+        self
+    }
+
+    /// The SQL for a backend (empty for MySQL when the migration has none).
     pub fn sql(&self, backend: Backend) -> &'static str {
         match backend {
             Backend::Sqlite => self.sqlite,
             Backend::Postgres => self.postgres,
+            Backend::MySql => self.mysql.unwrap_or(""),
         }
     }
 
@@ -78,42 +105,57 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "core_schema",
         sqlite: include_str!("../../migrations/sqlite/0001_core_schema.sql"),
         postgres: include_str!("../../migrations/postgres/0001_core_schema.sql"),
+        mysql: Some(include_str!("../../migrations/mysql/0001_core_schema.sql")),
     },
     Migration {
         version: 2,
         description: "rate_limit",
         sqlite: include_str!("../../migrations/sqlite/0002_rate_limit.sql"),
         postgres: include_str!("../../migrations/postgres/0002_rate_limit.sql"),
+        mysql: Some(include_str!("../../migrations/mysql/0002_rate_limit.sql")),
     },
     Migration {
         version: 3,
         description: "credential_unique",
         sqlite: include_str!("../../migrations/sqlite/0003_credential_unique.sql"),
         postgres: include_str!("../../migrations/postgres/0003_credential_unique.sql"),
+        mysql: Some(include_str!(
+            "../../migrations/mysql/0003_credential_unique.sql"
+        )),
     },
     Migration {
         version: 4,
         description: "change_notifications",
         sqlite: include_str!("../../migrations/sqlite/0004_change_notifications.sql"),
         postgres: include_str!("../../migrations/postgres/0004_change_notifications.sql"),
+        mysql: Some(include_str!(
+            "../../migrations/mysql/0004_change_notifications.sql"
+        )),
     },
     Migration {
         version: 5,
         description: "account_provider_unique",
         sqlite: include_str!("../../migrations/sqlite/0005_account_provider_unique.sql"),
         postgres: include_str!("../../migrations/postgres/0005_account_provider_unique.sql"),
+        mysql: Some(include_str!(
+            "../../migrations/mysql/0005_account_provider_unique.sql"
+        )),
     },
     Migration {
         version: 6,
         description: "session_change_count",
         sqlite: include_str!("../../migrations/sqlite/0006_session_change_count.sql"),
         postgres: include_str!("../../migrations/postgres/0006_session_change_count.sql"),
+        mysql: Some(include_str!(
+            "../../migrations/mysql/0006_session_change_count.sql"
+        )),
     },
     Migration {
         version: 7,
         description: "cache_guards",
         sqlite: include_str!("../../migrations/sqlite/0007_cache_guards.sql"),
         postgres: include_str!("../../migrations/postgres/0007_cache_guards.sql"),
+        mysql: Some(include_str!("../../migrations/mysql/0007_cache_guards.sql")),
     },
 ];
 
@@ -161,7 +203,9 @@ const HISTORY_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS "_better_auth_migratio
 /// an advisory lock serialises them; on SQLite each migration's transaction
 /// starts with `BEGIN IMMEDIATE`, taking the write lock before it reads the
 /// history, so a second migrator waits (busy timeout) and then sees the
-/// migration applied instead of failing on a stale read.
+/// migration applied instead of failing on a stale read; on MySQL a named
+/// lock (`GET_LOCK`) is held while migrations run (MySQL commits DDL at once,
+/// so there a migration is not undone when a later statement of it fails).
 ///
 /// Plugins' own migrations are applied when an instance with them is built
 /// (see [`PluginSetup::migrations`](crate::plugins::PluginSetup::migrations)).
@@ -243,6 +287,11 @@ pub(crate) async fn apply(
     migrations: &[Migration],
 ) -> Result<()> {
     let backend = db.backend();
+    #[cfg(feature = "mysql")]
+    #[allow(irrefutable_let_patterns)]
+    if let super::Pool::MySql(pool) = &db.pool {
+        return apply_mysql(pool, history, migrations).await;
+    }
     let plugin = match history {
         History::Core => None,
         History::Plugin(id) => Some(id),
@@ -266,10 +315,11 @@ pub(crate) async fn apply(
             if let Some(id) = plugin {
                 select = select.bind(id);
             }
-            let applied: Option<(String,)> = select.fetch_optional(&mut *tx).await?;
+            let applied: Option<(super::rows::Text,)> = select.fetch_optional(&mut *tx).await?;
             match applied {
-                Some((recorded,)) if recorded == checksum => {}
+                Some((recorded,)) if recorded.0 == checksum => {}
                 Some((recorded,)) => {
+                    let recorded = recorded.0;
                     return Err(Error::Migration(format!(
                         "{} was applied with checksum {recorded}, \
                          but this version ships checksum {checksum}",
@@ -304,41 +354,174 @@ pub(crate) async fn apply(
     Ok(())
 }
 
+/// Applies `migrations` on MySQL. DDL commits at once there, so no
+/// transaction holds a migration together: a named lock (`GET_LOCK`, held by
+/// the connection doing the work) serialises concurrent migrators instead, and
+/// each migration's history row is written once its SQL has run.
+#[cfg(feature = "mysql")]
+async fn apply_mysql(
+    pool: &sqlx::MySqlPool,
+    history: History<'_>,
+    migrations: &[Migration],
+) -> Result<()> {
+    const LOCK: &str = "better_auth_migrations";
+    let mut conn = pool.acquire().await?;
+    let locked: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 60)")
+        .bind(LOCK)
+        .fetch_one(&mut *conn)
+        .await?;
+    if locked != Some(1) {
+        return Err(Error::Migration(
+            "another migrator held the MySQL lock `better_auth_migrations` for 60 s".into(),
+        ));
+    }
+    let result = apply_mysql_locked(&mut conn, history, migrations).await;
+    let released = sqlx::query("SELECT RELEASE_LOCK(?)")
+        .bind(LOCK)
+        .execute(&mut *conn)
+        .await;
+    result.and(released.map(|_| ()).map_err(Error::from))
+}
+
+#[cfg(feature = "mysql")]
+async fn apply_mysql_locked(
+    conn: &mut sqlx::MySqlConnection,
+    history: History<'_>,
+    migrations: &[Migration],
+) -> Result<()> {
+    let (create, select, insert, plugin) = match history {
+        History::Core => (
+            MYSQL_HISTORY_TABLE,
+            r#"SELECT "checksum" FROM "_better_auth_migrations" WHERE "version" = ?"#,
+            r#"INSERT INTO "_better_auth_migrations"
+               ("version", "description", "checksum", "appliedAt") VALUES (?, ?, ?, ?)"#,
+            None,
+        ),
+        History::Plugin(id) => (
+            MYSQL_PLUGIN_HISTORY_TABLE,
+            r#"SELECT "checksum" FROM "_better_auth_plugin_migrations"
+               WHERE "version" = ? AND "plugin" = ?"#,
+            r#"INSERT INTO "_better_auth_plugin_migrations"
+               ("version", "description", "checksum", "appliedAt", "plugin")
+               VALUES (?, ?, ?, ?, ?)"#,
+            Some(id),
+        ),
+    };
+    sqlx::Executor::execute(&mut *conn, create).await?;
+    for migration in migrations {
+        let checksum = migration.checksum(Backend::MySql);
+        let mut query = sqlx::query_scalar(select).bind(migration.version);
+        if let Some(id) = plugin {
+            query = query.bind(id);
+        }
+        let applied: Option<super::rows::Text> = query.fetch_optional(&mut *conn).await?;
+        match applied {
+            Some(recorded) if recorded.0 == checksum => continue,
+            Some(recorded) => {
+                return Err(Error::Migration(format!(
+                    "{} was applied with checksum {}, but this version ships checksum {checksum}",
+                    history.name(migration),
+                    recorded.0
+                )));
+            }
+            None => {}
+        }
+        let Some(sql) = migration.mysql else {
+            return Err(Error::Migration(format!(
+                "{} has no MySQL version: this plugin does not support MySQL",
+                history.name(migration)
+            )));
+        };
+        sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(sql))
+            .await
+            .map_err(|e| Error::Migration(format!("{} failed: {e}", history.name(migration))))?;
+        let mut insert = sqlx::query(insert)
+            .bind(migration.version)
+            .bind(migration.description)
+            .bind(&checksum)
+            .bind(super::format_timestamp(&chrono::Utc::now()));
+        if let Some(id) = plugin {
+            insert = insert.bind(id);
+        }
+        insert.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The history tables on MySQL (keys need a bounded length there).
+#[cfg(feature = "mysql")]
+const MYSQL_HISTORY_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS "_better_auth_migrations" (
+    "version" bigint NOT NULL PRIMARY KEY,
+    "description" text NOT NULL,
+    "checksum" text NOT NULL,
+    "appliedAt" text NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"#;
+
+#[cfg(feature = "mysql")]
+const MYSQL_PLUGIN_HISTORY_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS "_better_auth_plugin_migrations" (
+    "plugin" varchar(191) NOT NULL,
+    "version" bigint NOT NULL,
+    "description" text NOT NULL,
+    "checksum" text NOT NULL,
+    "appliedAt" text NOT NULL,
+    PRIMARY KEY ("plugin", "version")
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"#;
+
+/// Whether `table` exists in the database (the current schema).
+async fn table_exists(db: &Database, table: &str) -> Result<bool> {
+    Ok(match &db.pool {
+        #[cfg(feature = "sqlite")]
+        super::Pool::Sqlite(pool) => {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+            )
+            .bind(table)
+            .fetch_one(pool)
+            .await?;
+            n > 0
+        }
+        #[cfg(feature = "postgres")]
+        super::Pool::Postgres(pool) => {
+            let found: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+                .bind(table)
+                .fetch_one(pool)
+                .await?;
+            found.is_some()
+        }
+        #[cfg(feature = "mysql")]
+        super::Pool::MySql(pool) => {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_name = ?",
+            )
+            .bind(table)
+            .fetch_one(pool)
+            .await?;
+            n > 0
+        }
+    })
+}
+
 /// Every shipped migration with whether (and with which checksum) it is applied.
 pub async fn migration_status(db: &Database) -> Result<Vec<MigrationState>> {
     let backend = db.backend();
-    let recorded: Vec<(i64, String)> = on_pool!(db, |pool| {
-        let exists = match backend {
-            Backend::Sqlite => {
-                sqlx::query_scalar::<_, i64>(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_better_auth_migrations'",
-                )
-                .fetch_one(pool)
-                .await?
-                    > 0
-            }
-            Backend::Postgres => sqlx::query_scalar::<_, Option<String>>(
-                "SELECT to_regclass('_better_auth_migrations')::text",
-            )
-            .fetch_one(pool)
-            .await?
-            .is_some(),
-        };
-        if exists {
-            sqlx::query_as(r#"SELECT "version", "checksum" FROM "_better_auth_migrations""#)
-                .fetch_all(pool)
-                .await?
+    let recorded: Vec<(i64, super::rows::Text)> =
+        if table_exists(db, "_better_auth_migrations").await? {
+            on_pool!(db, |pool| {
+                sqlx::query_as(r#"SELECT "version", "checksum" FROM "_better_auth_migrations""#)
+                    .fetch_all(pool)
+                    .await?
+            })
         } else {
             Vec::new()
-        }
-    });
+        };
     Ok(MIGRATIONS
         .iter()
         .map(|m| MigrationState {
             applied_checksum: recorded
                 .iter()
                 .find(|(v, _)| *v == m.version)
-                .map(|(_, c)| c.clone()),
+                .map(|(_, c)| c.0.clone()),
             ..MigrationState::pending(m, backend)
         })
         .collect())
@@ -362,44 +545,28 @@ pub struct AppliedPluginMigration {
 /// Every plugin migration applied to this database, by plugin and version; empty
 /// when no instance with a plugin that has migrations was ever built on it.
 pub async fn plugin_migrations(db: &Database) -> Result<Vec<AppliedPluginMigration>> {
-    let backend = db.backend();
-    let rows: Vec<(String, i64, String, String)> = on_pool!(db, |pool| {
-        let exists = match backend {
-            Backend::Sqlite => {
-                sqlx::query_scalar::<_, i64>(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' \
-                     AND name = '_better_auth_plugin_migrations'",
-                )
-                .fetch_one(pool)
-                .await?
-                    > 0
-            }
-            Backend::Postgres => sqlx::query_scalar::<_, Option<String>>(
-                "SELECT to_regclass('_better_auth_plugin_migrations')::text",
-            )
-            .fetch_one(pool)
-            .await?
-            .is_some(),
-        };
-        if exists {
-            sqlx::query_as(
-                r#"SELECT "plugin", "version", "description", "appliedAt"
+    use super::rows::Text;
+    let rows: Vec<(Text, i64, Text, Text)> =
+        if table_exists(db, "_better_auth_plugin_migrations").await? {
+            on_pool!(db, |pool| {
+                sqlx::query_as(
+                    r#"SELECT "plugin", "version", "description", "appliedAt"
                    FROM "_better_auth_plugin_migrations" ORDER BY "plugin", "version""#,
-            )
-            .fetch_all(pool)
-            .await?
+                )
+                .fetch_all(pool)
+                .await?
+            })
         } else {
             Vec::new()
-        }
-    });
+        };
     Ok(rows
         .into_iter()
         .map(
             |(plugin, version, description, applied_at)| AppliedPluginMigration {
-                plugin,
+                plugin: plugin.0,
                 version,
-                description,
-                applied_at,
+                description: description.0,
+                applied_at: applied_at.0,
             },
         )
         .collect())

@@ -1,8 +1,20 @@
-//! Storage: `Database` over sqlx for SQLite and PostgreSQL, the migrator, and
-//! one module of queries per table. Nothing outside this module writes SQL.
+//! Storage: `Database` over sqlx for SQLite, PostgreSQL and (feature `mysql`)
+//! MySQL or MariaDB, the migrator, and one module of queries per table.
+//! Nothing outside this module writes SQL.
 //!
 //! Every query is written once with `$n` placeholders and quoted identifiers,
 //! which both SQLite and PostgreSQL accept, and run on whichever pool is open.
+//! On MySQL the same text runs with `ANSI_QUOTES` set on every connection and
+//! its placeholders translated to `?` (once per query text, cached; values
+//! reordered or repeated when a query takes them out of order). The few
+//! statements MySQL has no form for (`RETURNING`, `ON CONFLICT`) have a MySQL
+//! variant beside them.
+//!
+//! The session cache's change counter (S51) exists on SQLite files and
+//! PostgreSQL. MySQL has none: there the default never-stale session cache is
+//! off and every request reads its session from the database (the opt-in ttl
+//! cache, [`AuthConfig::session_cache`](crate::AuthConfig::session_cache),
+//! works there as anywhere, with its bounded staleness).
 //!
 //! For plugins, the documented functions of [`users`], [`accounts`] and
 //! [`sessions`] are the stable facade: find a user or a session, create a
@@ -19,12 +31,14 @@
 // change probe of SQLite files in `sqlite_readers`, PostgreSQL's change
 // listener in `pg_changes`, and URL redaction in `redact`.
 
-#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
-compile_error!("enable at least one of the `sqlite` and `postgres` features");
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!("enable at least one of the `sqlite`, `postgres` and `mysql` features");
 
 pub(crate) mod columns;
 mod connect;
 mod migrate;
+#[cfg(feature = "mysql")]
+pub(crate) mod mysql;
 #[cfg(feature = "postgres")]
 mod pg_changes;
 mod timestamp;
@@ -66,6 +80,8 @@ pub enum Backend {
     Sqlite,
     /// PostgreSQL.
     Postgres,
+    /// MySQL or MariaDB (feature `mysql`).
+    MySql,
 }
 
 #[derive(Clone, Debug)]
@@ -74,10 +90,14 @@ pub(crate) enum Pool {
     Sqlite(sqlx::SqlitePool),
     #[cfg(feature = "postgres")]
     Postgres(sqlx::PgPool),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::MySqlPool),
 }
 
 /// Runs `$body` with `$pool` bound to the open pool, whichever backend it is.
-/// The body is compiled once per backend, so one SQL text serves both.
+/// The body is compiled once per backend, so one SQL text serves all. On
+/// MySQL, `sqlx` in the body is [`mysql::sqlx`]: its query builders translate
+/// the text (placeholders, casts) and order the bound values.
 macro_rules! on_pool {
     ($db:expr, |$pool:ident| $body:expr) => {
         match &$db.pool {
@@ -85,14 +105,22 @@ macro_rules! on_pool {
             $crate::store::Pool::Sqlite($pool) => $body,
             #[cfg(feature = "postgres")]
             $crate::store::Pool::Postgres($pool) => $body,
+            #[cfg(feature = "mysql")]
+            $crate::store::Pool::MySql($pool) => {
+                #[allow(unused_imports)]
+                use $crate::store::mysql::sqlx;
+                $body
+            }
         }
     };
 }
 pub(crate) use on_pool;
 
 /// The sqlx pool behind a [`Database`], for a plugin's own tables (see
-/// [`Database::pool`]). One SQL text usually serves both: sqlx's SQLite
-/// driver takes PostgreSQL's `$1` placeholders.
+/// [`Database::pool`]). One SQL text usually serves both SQLite and
+/// PostgreSQL: sqlx's SQLite driver takes PostgreSQL's `$1` placeholders.
+/// A MySQL pool's connections run with `ANSI_QUOTES` (double quotes quote
+/// identifiers) but take `?` placeholders.
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub enum PoolRef<'a> {
@@ -102,6 +130,9 @@ pub enum PoolRef<'a> {
     /// A PostgreSQL database.
     #[cfg(feature = "postgres")]
     Postgres(&'a sqlx::PgPool),
+    /// A MySQL or MariaDB database (feature `mysql`).
+    #[cfg(feature = "mysql")]
+    MySql(&'a sqlx::MySqlPool),
 }
 
 /// A connection pool to the auth database. Cheap to clone (the pool is shared).
@@ -148,6 +179,8 @@ impl Database {
             Pool::Sqlite(pool) => PoolRef::Sqlite(pool),
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => PoolRef::Postgres(pool),
+            #[cfg(feature = "mysql")]
+            Pool::MySql(pool) => PoolRef::MySql(pool),
         }
     }
 
@@ -158,6 +191,8 @@ impl Database {
             Pool::Sqlite(_) => Backend::Sqlite,
             #[cfg(feature = "postgres")]
             Pool::Postgres(_) => Backend::Postgres,
+            #[cfg(feature = "mysql")]
+            Pool::MySql(_) => Backend::MySql,
         }
     }
 
@@ -182,6 +217,7 @@ impl Database {
     /// Whether this database can tell a session cache that nothing changed:
     /// SQLite files (`PRAGMA data_version`) and PostgreSQL databases opened
     /// with [`Database::connect`] (`LISTEN` on the triggers of migration 4).
+    /// Never MySQL: it has no change counter, so no validated cache.
     pub(crate) fn has_change_counter(&self) -> bool {
         #[cfg(feature = "sqlite")]
         if self.readers.is_some() {

@@ -4,14 +4,78 @@
 use super::Timestamp;
 use crate::models::{Account, Session, User};
 
+/// Text as the store reads it: `String` on every backend, and on MySQL also
+/// from a column with a binary collation. The MySQL migrations use
+/// `utf8mb4_bin` so that comparisons are exact (case and accents count, as in
+/// SQLite and PostgreSQL); the server flags such columns `BINARY`, and sqlx's
+/// `String` refuses them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Text(pub(crate) String);
+
+impl From<Text> for String {
+    fn from(t: Text) -> Self {
+        t.0
+    }
+}
+
+/// Delegates `Type` and `Decode` of [`Text`] to `String` on a backend.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+macro_rules! text_as_string {
+    ($db:ty) => {
+        impl sqlx::Type<$db> for Text {
+            fn type_info() -> <$db as sqlx::Database>::TypeInfo {
+                <String as sqlx::Type<$db>>::type_info()
+            }
+            fn compatible(ty: &<$db as sqlx::Database>::TypeInfo) -> bool {
+                <String as sqlx::Type<$db>>::compatible(ty)
+            }
+        }
+        impl<'r> sqlx::Decode<'r, $db> for Text {
+            fn decode(
+                value: <$db as sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                <String as sqlx::Decode<'r, $db>>::decode(value).map(Text)
+            }
+        }
+    };
+}
+
+#[cfg(feature = "sqlite")]
+text_as_string!(sqlx::Sqlite);
+#[cfg(feature = "postgres")]
+text_as_string!(sqlx::Postgres);
+
+#[cfg(feature = "mysql")]
+impl sqlx::Type<sqlx::MySql> for Text {
+    fn type_info() -> sqlx::mysql::MySqlTypeInfo {
+        <String as sqlx::Type<sqlx::MySql>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::mysql::MySqlTypeInfo) -> bool {
+        use sqlx::TypeInfo as _;
+        <String as sqlx::Type<sqlx::MySql>>::compatible(ty)
+            || matches!(
+                ty.name(),
+                "VARBINARY" | "BINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB"
+            )
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl<'r> sqlx::Decode<'r, sqlx::MySql> for Text {
+    fn decode(value: sqlx::mysql::MySqlValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        <String as sqlx::Decode<'r, sqlx::MySql>>::decode(value).map(Text)
+    }
+}
+
 #[derive(Debug, sqlx::FromRow)]
 #[sqlx(rename_all = "camelCase")]
 pub(crate) struct UserRow {
-    id: String,
-    name: String,
-    email: String,
+    id: Text,
+    name: Text,
+    email: Text,
     email_verified: bool,
-    image: Option<String>,
+    image: Option<Text>,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
@@ -19,11 +83,11 @@ pub(crate) struct UserRow {
 impl From<UserRow> for User {
     fn from(r: UserRow) -> Self {
         User {
-            id: r.id,
-            name: r.name,
-            email: r.email,
+            id: r.id.0,
+            name: r.name.0,
+            email: r.email.0,
             email_verified: r.email_verified,
-            image: r.image,
+            image: r.image.map(String::from),
             created_at: r.created_at.0,
             updated_at: r.updated_at.0,
             fields: serde_json::Map::new(),
@@ -34,27 +98,27 @@ impl From<UserRow> for User {
 #[derive(Debug, sqlx::FromRow)]
 #[sqlx(rename_all = "camelCase")]
 pub(crate) struct SessionRow {
-    id: String,
-    token: String,
-    user_id: String,
+    id: Text,
+    token: Text,
+    user_id: Text,
     expires_at: Timestamp,
     created_at: Timestamp,
     updated_at: Timestamp,
-    ip_address: Option<String>,
-    user_agent: Option<String>,
+    ip_address: Option<Text>,
+    user_agent: Option<Text>,
 }
 
 impl From<SessionRow> for Session {
     fn from(r: SessionRow) -> Self {
         Session {
-            id: r.id,
-            token: r.token,
-            user_id: r.user_id,
+            id: r.id.0,
+            token: r.token.0,
+            user_id: r.user_id.0,
             expires_at: r.expires_at.0,
             created_at: r.created_at.0,
             updated_at: r.updated_at.0,
-            ip_address: r.ip_address,
-            user_agent: r.user_agent,
+            ip_address: r.ip_address.map(String::from),
+            user_agent: r.user_agent.map(String::from),
             fields: serde_json::Map::new(),
         }
     }
@@ -63,11 +127,11 @@ impl From<SessionRow> for Session {
 #[derive(Debug, sqlx::FromRow)]
 #[sqlx(rename_all = "camelCase")]
 pub(crate) struct AccountRow {
-    id: String,
-    account_id: String,
-    provider_id: String,
-    user_id: String,
-    scope: Option<String>,
+    id: Text,
+    account_id: Text,
+    provider_id: Text,
+    user_id: Text,
+    scope: Option<Text>,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
@@ -75,11 +139,11 @@ pub(crate) struct AccountRow {
 impl From<AccountRow> for Account {
     fn from(r: AccountRow) -> Self {
         Account {
-            id: r.id,
-            account_id: r.account_id,
-            provider_id: r.provider_id,
-            user_id: r.user_id,
-            scope: r.scope,
+            id: r.id.0,
+            account_id: r.account_id.0,
+            provider_id: r.provider_id.0,
+            user_id: r.user_id.0,
+            scope: r.scope.map(String::from),
             created_at: r.created_at.0,
             updated_at: r.updated_at.0,
         }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use sqlx::Row as _;
 
-use super::rows::SessionRow;
+use super::rows::{SessionRow, Text};
 use super::{Database, Timestamp, on_pool};
 use crate::error::Result;
 use crate::models::{Session, User};
@@ -16,18 +16,18 @@ const SESSION_COLUMNS: &str =
 /// A session joined with its user: the row of the hot path, one query per request.
 #[derive(Debug, sqlx::FromRow)]
 struct SessionUserRow {
-    s_id: String,
-    s_token: String,
-    s_user_id: String,
+    s_id: Text,
+    s_token: Text,
+    s_user_id: Text,
     s_expires_at: Timestamp,
     s_created_at: Timestamp,
     s_updated_at: Timestamp,
-    s_ip_address: Option<String>,
-    s_user_agent: Option<String>,
-    u_name: String,
-    u_email: String,
+    s_ip_address: Option<Text>,
+    s_user_agent: Option<Text>,
+    u_name: Text,
+    u_email: Text,
     u_email_verified: bool,
-    u_image: Option<String>,
+    u_image: Option<Text>,
     u_created_at: Timestamp,
     u_updated_at: Timestamp,
 }
@@ -183,24 +183,24 @@ pub async fn find_with_user(db: &Database, digest: &str) -> Result<Option<(Sessi
     });
     Ok(row.map(|(r, (fields, session_fields))| {
         let user = User {
-            id: r.s_user_id.clone(),
-            name: r.u_name,
-            email: r.u_email,
+            id: r.s_user_id.0.clone(),
+            name: r.u_name.0,
+            email: r.u_email.0,
             email_verified: r.u_email_verified,
-            image: r.u_image,
+            image: r.u_image.map(String::from),
             created_at: r.u_created_at.0,
             updated_at: r.u_updated_at.0,
             fields,
         };
         let session = Session {
-            id: r.s_id,
-            token: r.s_token,
-            user_id: r.s_user_id,
+            id: r.s_id.0,
+            token: r.s_token.0,
+            user_id: r.s_user_id.0,
             expires_at: r.s_expires_at.0,
             created_at: r.s_created_at.0,
             updated_at: r.s_updated_at.0,
-            ip_address: r.s_ip_address,
-            user_agent: r.s_user_agent,
+            ip_address: r.s_ip_address.map(String::from),
+            user_agent: r.s_user_agent.map(String::from),
             fields: session_fields,
         };
         (session, user)
@@ -380,5 +380,11 @@ pub async fn delete_expired(db: &Database, now: DateTime<Utc>) -> Result<u64> {
                 .await?
                 .rows_affected()
         }
+        #[cfg(feature = "mysql")]
+        super::Pool::MySql(pool) => sqlx::query(r#"DELETE FROM "session" WHERE "expiresAt" <= ?"#)
+            .bind(Timestamp(now))
+            .execute(pool)
+            .await?
+            .rows_affected(),
     })
 }

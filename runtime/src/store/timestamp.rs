@@ -1,5 +1,6 @@
 //! Timestamps as Better Auth stores them: ISO-8601 text in SQLite
-//! (`2026-11-27T05:33:53.502Z`), `timestamptz` in PostgreSQL.
+//! (`2026-11-27T05:33:53.502Z`), `timestamptz` in PostgreSQL, `datetime(3)`
+//! (UTC) in MySQL.
 
 pub(crate) use crate::models::format_timestamp;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
@@ -152,6 +153,61 @@ mod postgres {
             }
             let text = value.as_str()?.to_owned();
             // sqlx's text parser can panic too: only forms it reads safely reach it.
+            Ok(parse_timestamp(&text)
+                .map(Timestamp)
+                .unwrap_or_else(|| unreadable(&text)))
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use super::*;
+    use sqlx::encode::IsNull;
+    use sqlx::error::BoxDynError;
+    use sqlx::mysql::{MySql, MySqlTypeInfo, MySqlValueRef};
+    use sqlx::{Decode, Encode, Type, TypeInfo as _, ValueRef as _};
+
+    impl Type<MySql> for Timestamp {
+        fn type_info() -> MySqlTypeInfo {
+            <DateTime<Utc> as Type<MySql>>::type_info()
+        }
+        fn compatible(_ty: &MySqlTypeInfo) -> bool {
+            // `datetime(3)` as the migrations create it; text and numbers
+            // (a table adopted from elsewhere) are read below.
+            true
+        }
+    }
+
+    impl Encode<'_, MySql> for Timestamp {
+        fn encode_by_ref(&self, buf: &mut Vec<u8>) -> Result<IsNull, BoxDynError> {
+            // Milliseconds, as Better Auth writes them: `datetime(3)` would
+            // round finer digits (up, on MySQL), making a time later than it was.
+            let millis = self.0.timestamp_millis();
+            let at = Utc.timestamp_millis_opt(millis).single().unwrap_or(self.0);
+            <DateTime<Utc> as Encode<MySql>>::encode(at, buf)
+        }
+    }
+
+    impl<'r> Decode<'r, MySql> for Timestamp {
+        fn decode(value: MySqlValueRef<'r>) -> Result<Self, BoxDynError> {
+            let name = value.type_info().name().to_owned();
+            if matches!(name.as_str(), "DATETIME" | "TIMESTAMP" | "DATE") {
+                // A zero date (`0000-00-00`) or one out of chrono's range is no time.
+                return Ok(<DateTime<Utc> as Decode<'r, MySql>>::decode(value)
+                    .map(Timestamp)
+                    .unwrap_or_else(|_| unreadable(&name)));
+            }
+            if matches!(
+                name.as_str(),
+                "BIGINT" | "INT" | "BIGINT UNSIGNED" | "INT UNSIGNED"
+            ) {
+                let number = <i64 as Decode<'r, MySql>>::decode(value)?;
+                return Ok(parse_timestamp(&number.to_string())
+                    .map(Timestamp)
+                    .unwrap_or_else(|| unreadable(&number)));
+            }
+            let text = <String as Decode<'r, MySql>>::decode(value)?;
             Ok(parse_timestamp(&text)
                 .map(Timestamp)
                 .unwrap_or_else(|| unreadable(&text)))

@@ -137,7 +137,8 @@ pub async fn find_with_password(db: &Database, email: &str) -> Result<Option<Use
         match sqlx::query(&sql).bind(email).fetch_optional(pool).await? {
             Some(row) => {
                 use sqlx::Row;
-                let password: Option<String> = row.try_get("password")?;
+                let password: Option<super::rows::Text> = row.try_get("password")?;
+                let password = password.map(String::from);
                 Some(UserWithPassword {
                     user: user_from_row!(row, schema),
                     password,
@@ -645,6 +646,9 @@ pub async fn search(db: &Database, search: &UserSearch<'_>) -> Result<(Vec<User>
         if limit.is_empty() && db.backend() == super::Backend::Sqlite {
             // SQLite takes an offset only after a limit; -1 is none.
             format!(" LIMIT -1 OFFSET {}", search.offset)
+        } else if limit.is_empty() && db.backend() == super::Backend::MySql {
+            // So does MySQL, where the largest limit is none.
+            format!(" LIMIT 18446744073709551615 OFFSET {}", search.offset)
         } else {
             format!(" OFFSET {}", search.offset)
         }
@@ -658,7 +662,7 @@ pub async fn search(db: &Database, search: &UserSearch<'_>) -> Result<(Vec<User>
     let count_sql = format!(r#"SELECT count(*) FROM "user"{where_clause}"#);
     let (users, total) = on_pool!(db, |pool| {
         let mut query = sqlx::query(&sql);
-        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+        let mut count = sqlx::query_scalar(&count_sql);
         for text in &texts {
             query = query.bind(text);
             count = count.bind(text);
@@ -671,7 +675,8 @@ pub async fn search(db: &Database, search: &UserSearch<'_>) -> Result<(Vec<User>
         for row in query.fetch_all(pool).await? {
             users.push(user_from_row!(row, schema));
         }
-        (users, count.fetch_one(pool).await?)
+        let total: i64 = count.fetch_one(pool).await?;
+        (users, total)
     });
     Ok((users, total))
 }

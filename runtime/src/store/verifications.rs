@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::rows::Text;
 use super::{Database, Timestamp, on_pool};
 use crate::error::Result;
 
@@ -37,24 +38,104 @@ pub async fn consume(
     identifier: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<String>> {
-    let row: Option<(String, Timestamp)> = on_pool!(db, |pool| sqlx::query_as(
-        r#"DELETE FROM "verification" WHERE "identifier" = $1 RETURNING "value", "expiresAt""#
+    #[cfg(feature = "mysql")]
+    #[allow(irrefutable_let_patterns)]
+    if let super::Pool::MySql(pool) = &db.pool {
+        let mut tx = pool.begin().await?;
+        let row = mysql_take(&mut tx, identifier).await?;
+        tx.commit().await?;
+        return Ok(row.and_then(|(value, expires)| (expires.0 > now).then_some(value)));
+    }
+    let row: Option<(Text, Timestamp)> = on_pool!(db, |pool| sqlx::query_as(TAKE)
+        .bind(identifier)
+        .fetch_optional(pool)
+        .await?);
+    Ok(row.and_then(|(value, expires)| (expires.0 > now).then_some(value.0)))
+}
+
+/// Deletes the rows with an identifier and returns one's value and expiry
+/// (SQLite, PostgreSQL and MariaDB have `RETURNING`; see [`mysql_take`]).
+pub(crate) const TAKE: &str =
+    r#"DELETE FROM "verification" WHERE "identifier" = $1 RETURNING "value", "expiresAt""#;
+
+/// [`TAKE`] on a connection (or an open transaction) of any backend: the
+/// value and expiry of the token with this identifier, which is gone after.
+pub(crate) trait TakeToken {
+    /// Takes the token; `None` when there was none.
+    async fn take(
+        &mut self,
+        identifier: &str,
+    ) -> std::result::Result<Option<(String, Timestamp)>, sqlx::Error>;
+}
+
+/// [`TakeToken`] through `RETURNING`.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+macro_rules! take_returning {
+    ($conn:ty) => {
+        impl TakeToken for $conn {
+            async fn take(
+                &mut self,
+                identifier: &str,
+            ) -> std::result::Result<Option<(String, Timestamp)>, sqlx::Error> {
+                let row: Option<(Text, Timestamp)> = sqlx::query_as(TAKE)
+                    .bind(identifier)
+                    .fetch_optional(&mut *self)
+                    .await?;
+                Ok(row.map(|(value, expires)| (value.0, expires)))
+            }
+        }
+    };
+}
+
+#[cfg(feature = "sqlite")]
+take_returning!(sqlx::SqliteConnection);
+#[cfg(feature = "postgres")]
+take_returning!(sqlx::PgConnection);
+
+#[cfg(feature = "mysql")]
+impl TakeToken for sqlx::MySqlConnection {
+    async fn take(
+        &mut self,
+        identifier: &str,
+    ) -> std::result::Result<Option<(String, Timestamp)>, sqlx::Error> {
+        mysql_take(self, identifier).await
+    }
+}
+
+/// [`TAKE`] on MySQL, in the caller's transaction: the row is read under a
+/// lock (`FOR UPDATE`), then deleted; only the transaction that deletes it
+/// gets its value, so a token is single-use there too.
+#[cfg(feature = "mysql")]
+pub(crate) async fn mysql_take(
+    conn: &mut sqlx::MySqlConnection,
+    identifier: &str,
+) -> std::result::Result<Option<(String, Timestamp)>, sqlx::Error> {
+    let row: Option<(Text, Timestamp)> = sqlx::query_as(
+        r#"SELECT "value", "expiresAt" FROM "verification" WHERE "identifier" = ?
+           ORDER BY "createdAt", "id" LIMIT 1 FOR UPDATE"#,
     )
     .bind(identifier)
-    .fetch_optional(pool)
-    .await?);
-    Ok(row.and_then(|(value, expires)| (expires.0 > now).then_some(value)))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let deleted = sqlx::query(r#"DELETE FROM "verification" WHERE "identifier" = ?"#)
+        .bind(identifier)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(row
+        .filter(|_| deleted > 0)
+        .map(|(value, expires)| (value.0, expires)))
 }
 
 /// The value of an unexpired token without using it up.
 pub async fn peek(db: &Database, identifier: &str, now: DateTime<Utc>) -> Result<Option<String>> {
-    let row: Option<(String, Timestamp)> = on_pool!(db, |pool| sqlx::query_as(
+    let row: Option<(Text, Timestamp)> = on_pool!(db, |pool| sqlx::query_as(
         r#"SELECT "value", "expiresAt" FROM "verification" WHERE "identifier" = $1"#
     )
     .bind(identifier)
     .fetch_optional(pool)
     .await?);
-    Ok(row.and_then(|(value, expires)| (expires.0 > now).then_some(value)))
+    Ok(row.and_then(|(value, expires)| (expires.0 > now).then_some(value.0)))
 }
 
 /// Deletes a user's outstanding tokens of one purpose: rows whose identifier
@@ -119,5 +200,13 @@ pub async fn delete_expired(db: &Database, now: DateTime<Utc>) -> Result<u64> {
         .execute(pool)
         .await?
         .rows_affected(),
+        #[cfg(feature = "mysql")]
+        super::Pool::MySql(pool) => {
+            sqlx::query(r#"DELETE FROM "verification" WHERE "expiresAt" <= ?"#)
+                .bind(Timestamp(now))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }
     })
 }

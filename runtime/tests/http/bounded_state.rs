@@ -1,7 +1,7 @@
 //! S50: expired tokens do not pile up. The instance deletes expired
 //! `verification` rows in the background from start-up, every
-//! `verification_purge_interval`, and stops when it is dropped. On SQLite and
-//! PostgreSQL, through HTTP and the builder.
+//! `verification_purge_interval`, and stops when it is dropped. On SQLite,
+//! PostgreSQL and MySQL, through HTTP and the builder.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +14,10 @@ use crate::common::*;
 
 /// Runs one SQL statement on the test database with a connection of its own.
 async fn exec_sql(db: &TestDb, sql: &str) {
-    if db.url.starts_with("sqlite:") {
+    if db.url.starts_with("mysql:") {
+        let mut conn = mysql_connection(&db.url).await;
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    } else if db.url.starts_with("sqlite:") {
         let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
         sqlx::query(sql).execute(&pool).await.unwrap();
         pool.close().await;
@@ -28,7 +31,10 @@ async fn exec_sql(db: &TestDb, sql: &str) {
 /// How many `verification` rows there are.
 async fn tokens(db: &TestDb) -> i64 {
     const SQL: &str = r#"SELECT count(*) FROM "verification""#;
-    if db.url.starts_with("sqlite:") {
+    if db.url.starts_with("mysql:") {
+        let mut conn = mysql_connection(&db.url).await;
+        sqlx::query_scalar(SQL).fetch_one(&mut conn).await.unwrap()
+    } else if db.url.starts_with("sqlite:") {
         let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
         let n = sqlx::query_scalar(SQL).fetch_one(&pool).await.unwrap();
         pool.close().await;
@@ -89,6 +95,8 @@ both_backends!(
         // A stored time that cannot be read counts as expired (S59).
         let unreadable = if db.url.starts_with("sqlite:") {
             "'not a time'"
+        } else if db.url.starts_with("mysql:") {
+            "'0000-00-00 00:00:00'"
         } else {
             "'infinity'"
         };

@@ -90,6 +90,19 @@ pub(crate) struct TestDb {
     scratch: Scratch,
 }
 
+/// A MySQL connection of its own to `url`, as an operator's client: double quotes
+/// quote identifiers (`ANSI_QUOTES`, as the runtime's connections) and nothing is
+/// strict, so any value a column can hold (a zero date, say) can be written.
+pub(crate) async fn mysql_connection(url: &str) -> sqlx::MySqlConnection {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::MySqlConnection::connect(url).await.unwrap();
+    sqlx::query("SET SESSION sql_mode = 'ANSI_QUOTES'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn
+}
+
 /// Prints a line that is not swallowed by the test harness' output capture.
 pub(crate) fn notice(line: &str) {
     use std::io::Write;

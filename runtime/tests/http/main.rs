@@ -1,5 +1,6 @@
 //! HTTP tests of the runtime: a real server on 127.0.0.1, driven with reqwest,
-//! on SQLite always and on PostgreSQL when `BETTER_AUTH_TEST_POSTGRES_URL` is set.
+//! on SQLite always, on PostgreSQL when `BETTER_AUTH_TEST_POSTGRES_URL` is set and
+//! on MySQL (MariaDB) when `BETTER_AUTH_TEST_MYSQL_URL` is set.
 
 mod attach;
 mod bounded_state;
@@ -14,6 +15,7 @@ mod freshness;
 mod fuzz_script;
 mod limits;
 mod loopback_origins;
+mod mysql;
 mod openapi;
 mod password_guessing;
 mod request_intake;

@@ -15,7 +15,10 @@ use crate::common::*;
 /// Runs one SQL statement on the test database with a connection of its own,
 /// as an operator (or an attacker with database access) would.
 async fn exec_sql(db: &TestDb, sql: &str) {
-    if db.url.starts_with("sqlite:") {
+    if db.url.starts_with("mysql:") {
+        let mut conn = mysql_connection(&db.url).await;
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    } else if db.url.starts_with("sqlite:") {
         let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
         sqlx::query(sql).execute(&pool).await.unwrap();
         pool.close().await;
@@ -273,6 +276,9 @@ both_backends!(
 fn unreadable_times(db: &TestDb) -> &'static [&'static str] {
     if db.url.starts_with("sqlite:") {
         &["2999-12-31", "not a time", ""]
+    } else if db.url.starts_with("mysql:") {
+        // A zero date, and a date with a zero month: no point in time.
+        &["0000-00-00 00:00:00", "2999-00-01 00:00:00"]
     } else {
         &["infinity", "290000-01-01 00:00:00+00", "-infinity"]
     }

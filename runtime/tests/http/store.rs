@@ -65,6 +65,14 @@ both_backends!(
         )
         .unwrap();
         let migrator = sqlx::migrate::Migrator::new(dir.path()).await.unwrap();
+        if db.url.starts_with("mysql:") {
+            let pool = sqlx::MySqlPool::connect(&db.url).await.unwrap();
+            migrator.run(&pool).await.unwrap();
+            run_migrations(&db.database).await.unwrap();
+            migrator.run(&pool).await.unwrap();
+            run_migrations(&db.database).await.unwrap();
+            return;
+        }
         match db.url.starts_with("sqlite") {
             true => {
                 let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
