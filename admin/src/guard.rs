@@ -3,17 +3,30 @@
 //! `FORBIDDEN` with one whose user lacks the role. They find the instance in
 //! the router's state ([`FromState`], as `CurrentSession` does) or in the
 //! request, where `better_auth::integrations::axum::attach` put it
-//! ([`Attached`], as `Authenticated` does).
+//! ([`Attached`](better_auth::integrations::axum::Attached), as
+//! `Authenticated` does).
+//!
+//! ```
+//! use axum::{Router, routing::get};
+//! use better_auth_admin::{Admin, Attached, RequireRole};
+//!
+//! async fn dashboard(_: RequireRole<Admin, Attached>) -> &'static str {
+//!     "admins only"
+//! }
+//!
+//! // Any state: the instance comes with the request.
+//! let routes: Router<()> = Router::new().route("/admin", get(dashboard));
+//! ```
 
 use std::marker::PhantomData;
-use std::sync::Arc;
 
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use better_auth::BetterAuth;
 use better_auth::http::StatusCode;
-use better_auth::integrations::axum::{Authenticated, CurrentSession};
+use better_auth::integrations::axum::{
+    CurrentSession, FromState, InstanceSource, SessionRejection,
+};
 
 use crate::has_role;
 
@@ -40,29 +53,6 @@ pub struct Admin;
 impl Role for Admin {
     const NAME: &'static str = "admin";
 }
-
-/// Where a guard finds the instance: in the router's state, which gives an
-/// `Arc<BetterAuth>` through `FromRef` (the default).
-#[derive(Debug)]
-pub struct FromState;
-
-/// Where a guard finds the instance: in the request, where
-/// `better_auth::integrations::axum::attach` put it; works with any router
-/// state, in handlers of a library crate too.
-///
-/// ```
-/// use axum::{Router, routing::get};
-/// use better_auth_admin::{Admin, Attached, RequireRole};
-///
-/// async fn dashboard(_: RequireRole<Admin, Attached>) -> &'static str {
-///     "admins only"
-/// }
-///
-/// // Any state: the instance comes with the request.
-/// let routes: Router<()> = Router::new().route("/admin", get(dashboard));
-/// ```
-#[derive(Debug)]
-pub struct Attached;
 
 /// The signed-in session of a user with role `R`; rejects with 401 without a
 /// session and 403 without the role, before the handler runs. The role is
@@ -126,36 +116,21 @@ fn lacks<R: Role>() -> RoleRejection {
     RoleRejection((StatusCode::FORBIDDEN, axum::Json(body)).into_response())
 }
 
-impl<S, R> FromRequestParts<S> for RequireRole<R, FromState>
+impl<S, R, Via> FromRequestParts<S> for RequireRole<R, Via>
 where
-    Arc<BetterAuth>: FromRef<S>,
     S: Send + Sync,
     R: Role,
+    Via: InstanceSource<S>,
 {
     type Rejection = RoleRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let session = CurrentSession::from_request_parts(parts, state)
+        let rejected = |rejection: SessionRejection| RoleRejection(rejection.into_response());
+        let auth =
+            Via::instance(parts, state).ok_or_else(|| rejected(SessionRejection::NotAttached))?;
+        let session = CurrentSession::from_parts(&auth, parts)
             .await
-            .map_err(|rejection| RoleRejection(rejection.into_response()))?;
-        if !has_role(&session.user, R::NAME) {
-            return Err(lacks::<R>());
-        }
-        Ok(RequireRole(session, PhantomData))
-    }
-}
-
-impl<S, R> FromRequestParts<S> for RequireRole<R, Attached>
-where
-    S: Send + Sync,
-    R: Role,
-{
-    type Rejection = RoleRejection;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Authenticated(session) = Authenticated::from_request_parts(parts, state)
-            .await
-            .map_err(|rejection| RoleRejection(rejection.into_response()))?;
+            .map_err(rejected)?;
         if !has_role(&session.user, R::NAME) {
             return Err(lacks::<R>());
         }

@@ -72,7 +72,9 @@ mod routes;
 
 pub use access::{Permissions, STATEMENTS};
 #[cfg(feature = "axum")]
-pub use guard::{Admin, Attached, FromState, RequireRole, Role, RoleRejection};
+pub use better_auth::integrations::axum::{Attached, FromState};
+#[cfg(feature = "axum")]
+pub use guard::{Admin, RequireRole, Role, RoleRejection};
 
 const MIGRATIONS: &[Migration] = &[
     Migration::new(

@@ -91,6 +91,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! With the `axum` feature (on by default), [`RequirePermission`] guards an
+//! app's own handlers by the member's role in the session's active
+//! organization: 401 without a session, 403 without an active organization
+//! or the permission.
+//!
 //! Roles stored per organization (Better Auth's `dynamicAccessControl`
 //! option) are not provided.
 
@@ -104,8 +109,15 @@ use better_auth::plugins::{Column, HandlerFn, Plugin, PluginSetup, Route};
 use better_auth::store::Migration;
 
 pub mod access;
+#[cfg(feature = "axum")]
+mod guard;
 mod routes;
 mod store;
+
+#[cfg(feature = "axum")]
+pub use better_auth::integrations::axum::{Attached, FromState};
+#[cfg(feature = "axum")]
+pub use guard::{ActiveMember, Permission, PermissionRejection, RequirePermission};
 
 use access::{Permissions, Role};
 

@@ -648,6 +648,64 @@ fn attached(parts: &Parts) -> Option<Arc<BetterAuth>> {
     parts.extensions.get::<Arc<BetterAuth>>().cloned()
 }
 
+/// Where an extractor finds the instance, for extractors that work in both
+/// kinds of app: [`FromState`] (the router's state gives an
+/// `Arc<BetterAuth>` through `FromRef`, as for [`CurrentSession`]) or
+/// [`Attached`] (the request carries it, as for [`Authenticated`]). Plugin
+/// crates' guards take one as a type parameter (`RequireRole<Admin, Attached>`).
+///
+/// ```
+/// use std::sync::Arc;
+/// use axum::extract::FromRequestParts;
+/// use axum::http::request::Parts;
+/// use better_auth::integrations::axum::{CurrentSession, InstanceSource, SessionRejection};
+///
+/// /// The signed-in session, wherever the app keeps the instance.
+/// struct Signed<Via>(CurrentSession, std::marker::PhantomData<Via>);
+///
+/// impl<S: Send + Sync, Via: InstanceSource<S>> FromRequestParts<S> for Signed<Via> {
+///     type Rejection = SessionRejection;
+///
+///     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+///         let auth = Via::instance(parts, state).ok_or(SessionRejection::NotAttached)?;
+///         let session = CurrentSession::from_parts(&auth, parts).await?;
+///         Ok(Signed(session, std::marker::PhantomData))
+///     }
+/// }
+/// ```
+pub trait InstanceSource<S>: Send + Sync + 'static {
+    /// The instance, or `None` when the request does not carry it.
+    fn instance(parts: &Parts, state: &S) -> Option<Arc<BetterAuth>>;
+}
+
+/// The instance is in the router's state (see [`InstanceSource`]).
+#[derive(Clone, Copy, Debug)]
+pub struct FromState;
+
+/// The instance is in the request, where [`attach`] put it (see
+/// [`InstanceSource`]); works with any router state.
+#[derive(Clone, Copy, Debug)]
+pub struct Attached;
+
+impl<S> InstanceSource<S> for FromState
+where
+    Arc<BetterAuth>: FromRef<S>,
+{
+    fn instance(_parts: &Parts, state: &S) -> Option<Arc<BetterAuth>> {
+        Some(Arc::<BetterAuth>::from_ref(state))
+    }
+}
+
+impl<S> InstanceSource<S> for Attached {
+    fn instance(parts: &Parts, _state: &S) -> Option<Arc<BetterAuth>> {
+        let found = attached(parts);
+        if found.is_none() {
+            tracing::error!(path = %parts.uri.path(), "{NOT_ATTACHED_MESSAGE}; answering 500");
+        }
+        found
+    }
+}
+
 impl<S> FromRequestParts<S> for Authenticated
 where
     S: Send + Sync,
