@@ -39,6 +39,13 @@
 //!   not back within 5 seconds ends the listening connection (a connection
 //!   of its own, with the server's TCP keepalive on) and a new one listens.
 //!
+//! MySQL (and MariaDB) has no such counter: there the default cache is off and
+//! every request reads its session from the database, so a revocation by anyone
+//! is refused on the next request. (A counter row bumped by triggers and read per
+//! request would cost a round trip to the server each time, as the session read
+//! itself does.) The opt-in ttl cache below works there too, never renewed
+//! without a counter.
+//!
 //! SQLite's counter also sees what its triggers of migration 6 cannot:
 //! `INSERT OR REPLACE` of a session or user (migration 7's triggers count it),
 //! an older copy of the file restored (the change or insert count going back,
