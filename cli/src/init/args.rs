@@ -130,6 +130,9 @@ pub(crate) enum PluginKind {
     /// Roles, bans and user management for admins, and role guards (the
     /// `better-auth-admin` crate).
     Admin,
+    /// Organizations with members, roles, invitations and permissions (the
+    /// `better-auth-organization` crate).
+    Organization,
 }
 
 /// Who creates Better Auth's tables.

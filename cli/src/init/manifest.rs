@@ -81,6 +81,12 @@ pub(super) const ADMIN: PluginCrate = PluginCrate {
     folder: "admin",
 };
 
+/// Organizations.
+pub(super) const ORGANIZATION: PluginCrate = PluginCrate {
+    name: "better-auth-organization",
+    folder: "organization",
+};
+
 /// Adds (or completes) `better-auth` and `dotenvy` in `[dependencies]`, and each of
 /// `plugins` from beside the runtime (an entry already there is kept).
 ///

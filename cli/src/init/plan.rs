@@ -282,6 +282,7 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
                     | PluginKind::Username
                     | PluginKind::Passkey
                     | PluginKind::Admin
+                    | PluginKind::Organization
             )
         })
         .map(|plugin| {
@@ -308,7 +309,8 @@ fn plugin_context(plugins: &[PluginKind]) -> Vec<minijinja::Value> {
                 | PluginKind::EmailOtp
                 | PluginKind::Username
                 | PluginKind::Passkey
-                | PluginKind::Admin => (
+                | PluginKind::Admin
+                | PluginKind::Organization => (
                     "AccountManagementPlugin",
                     "AccountManagementPlugin::new()",
                     "List and unlink the ways a user signs in.",
@@ -352,6 +354,8 @@ struct Settings<'a> {
     passkey: bool,
     /// Whether the admin tools are on.
     admin: bool,
+    /// Whether organizations are on.
+    organization: bool,
     /// The flags.
     args: &'a InitArgs,
 }
@@ -415,6 +419,7 @@ pub(super) fn build(
         username: args.plugins.contains(&PluginKind::Username),
         passkey: args.plugins.contains(&PluginKind::Passkey),
         admin: args.plugins.contains(&PluginKind::Admin),
+        organization: args.plugins.contains(&PluginKind::Organization),
         args,
     };
     let vars = env_vars(&settings, facts, &wiring, &decisions.mount, &mut notes);
@@ -436,6 +441,7 @@ pub(super) fn build(
             settings.username.then_some(manifest::USERNAME),
             settings.passkey.then_some(manifest::PASSKEY),
             settings.admin.then_some(manifest::ADMIN),
+            settings.organization.then_some(manifest::ORGANIZATION),
         ]
         .into_iter()
         .flatten()
@@ -671,6 +677,16 @@ fn env_vars(
              client's adminClient), and {guard}"
         ));
     }
+    if settings.organization {
+        notes.push(format!(
+            "organizations: a signed-in user creates one with POST {mount}/organization/create \
+             and invites members by email (the client's organizationClient; invitation links \
+             are printed until an email sender is set); \
+             `better_auth_organization::RequirePermission` guards your own handlers by the \
+             member's role in the active organization; the plugin creates its tables when the \
+             app starts"
+        ));
+    }
     if settings.two_factor {
         notes.push(format!(
             "two-factor: a signed-in user turns it on with POST {mount}/two-factor/enable and \
@@ -742,6 +758,7 @@ fn auth_module(
             username => settings.username,
             passkey => settings.passkey,
             admin => settings.admin,
+            organization => settings.organization,
             issuer => package.name.clone(),
             state,
             serve_site => wiring.serve_site,

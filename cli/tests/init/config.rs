@@ -1034,7 +1034,7 @@ fn a_router_built_in_the_library_gets_the_module_in_the_library() {
     );
 }
 
-/// `--plugins ...,two-factor,magic-link,email-otp,username,passkey,admin`: the plugin crates beside the runtime, the
+/// `--plugins ...,two-factor,magic-link,email-otp,username,passkey,admin,organization`: the plugin crates beside the runtime, the
 /// two-factor issuer named after the package, and notes on what the app must do.
 #[test]
 fn plugin_crates_are_added_beside_the_runtime() {
@@ -1044,7 +1044,7 @@ fn plugin_crates_are_added_beside_the_runtime() {
         &[
             "--yes",
             "--plugins",
-            "email-password,sessions,two-factor,magic-link,email-otp,username,passkey,admin",
+            "email-password,sessions,two-factor,magic-link,email-otp,username,passkey,admin,organization",
         ],
     );
     assert!(
@@ -1114,5 +1114,14 @@ fn plugin_crates_are_added_beside_the_runtime() {
     assert!(
         auth.contains("RequireRole(session, ..): RequireRole<Admin>) -> String"),
         "{auth}"
+    );
+    assert!(auth.contains(".plugin(OrganizationPlugin::new())"), "{auth}");
+    assert!(
+        manifest.contains("better-auth-organization = { path = "),
+        "{manifest}"
+    );
+    assert!(
+        stdout.contains("organizations: a signed-in user creates one"),
+        "{stdout}"
     );
 }

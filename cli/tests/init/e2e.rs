@@ -76,7 +76,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// `--plugins ...,social,two-factor,magic-link,email-otp,username,passkey,admin`: the app compiles with the plugin
+/// `--plugins ...,social,two-factor,magic-link,email-otp,username,passkey,admin,organization`: the app compiles with the plugin
 /// crates beside the runtime.
 #[test]
 fn generated_plugin_crates_project_compiles_and_is_lint_clean() {
@@ -85,7 +85,7 @@ fn generated_plugin_crates_project_compiles_and_is_lint_clean() {
         &[
             "--yes",
             "--plugins",
-            "email-password,account,social,two-factor,magic-link,email-otp,username,passkey,admin",
+            "email-password,account,social,two-factor,magic-link,email-otp,username,passkey,admin,organization",
         ],
     );
 }
