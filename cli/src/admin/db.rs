@@ -12,7 +12,8 @@ use clap::Args;
 /// The database flag shared by `migrate`, `user` and `session`.
 #[derive(Args, Debug, Clone)]
 pub(super) struct DbArgs {
-    /// Database URL (`sqlite://path/to/auth.db` or `postgres://user:pass@host/db`).
+    /// Database URL (`sqlite://path/to/auth.db`, `postgres://user:pass@host/db` or
+    /// `mysql://user:pass@host/db`).
     /// Default: `BETTER_AUTH_DATABASE_URL`, else `DATABASE_URL`, from the environment, else
     /// the same two from `./.env`.
     #[arg(long, global = true, value_name = "URL")]

@@ -1,6 +1,6 @@
 //! `better-auth user create | list | delete | set-password`.
 
-use better_auth_test_support::both_backends;
+use better_auth_test_support::{both_backends, sqlite_and_postgres};
 use serde_json::Value;
 
 use crate::common::{
@@ -327,7 +327,16 @@ both_backends!(list_shows_sign_in_methods, with_db, |db: TestDb| {
 fn exec_sql(db: &TestDb, sql: &str) {
     let (url, sql) = (db.url.clone(), sql.to_owned());
     block_on(async move {
-        if url.starts_with("sqlite:") {
+        if url.starts_with("mysql:") {
+            use sqlx::Connection as _;
+            let mut conn = sqlx::MySqlConnection::connect(&url).await.unwrap();
+            sqlx::query("SET SESSION sql_mode = 'ANSI_QUOTES'")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            sqlx::query(&sql).execute(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+        } else if url.starts_with("sqlite:") {
             let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
             sqlx::query(&sql).execute(&pool).await.unwrap();
             pool.close().await;
@@ -398,7 +407,7 @@ both_backends!(
 // `user list` says who has two-factor on (only where the app uses it);
 // `user reset-2fa` removes a user's second factor, their trusted devices and
 // pending challenges, after asking, and refuses when there is nothing to remove.
-both_backends!(
+sqlite_and_postgres!(
     reset_two_factor_removes_a_second_factor,
     with_db,
     |db: TestDb| {
@@ -499,7 +508,7 @@ both_backends!(
 
 // `user list` names `passkey` among the ways in of a user with a passkey, on a
 // database the passkey plugin set up (and works on one it did not).
-both_backends!(list_shows_passkeys, with_db, |db: TestDb| {
+sqlite_and_postgres!(list_shows_passkeys, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     db.create_user("ada@example.com", "Ada");
     db.create_user("bob@example.com", "Bob");
