@@ -678,13 +678,29 @@ fn env_vars(
         ));
     }
     if settings.organization {
+        let guard = match wiring.state {
+            // The generated extractors read an `Arc` state, which a guard cannot: the
+            // instance has to ride in the request too.
+            StateKind::Arc => {
+                "`better_auth_organization::RequirePermission<P, Attached>` guards your own \
+                 handlers by the member's role in the active organization once the router \
+                 also has `.layer(axum::Extension(auth.clone()))`"
+            }
+            StateKind::None if !wiring.handlers_reach_auth => {
+                "`better_auth_organization::RequirePermission<P, Attached>` guards your own \
+                 handlers by the member's role in the active organization (src/auth.rs shows \
+                 one)"
+            }
+            _ => {
+                "`better_auth_organization::RequirePermission<P>` guards your own handlers by \
+                 the member's role in the active organization (src/auth.rs shows one)"
+            }
+        };
         notes.push(format!(
             "organizations: a signed-in user creates one with POST {mount}/organization/create \
              and invites members by email (the client's organizationClient; invitation links \
-             are printed until an email sender is set); \
-             `better_auth_organization::RequirePermission` guards your own handlers by the \
-             member's role in the active organization; the plugin creates its tables when the \
-             app starts"
+             are printed until an email sender is set); {guard}; the plugin creates its \
+             tables when the app starts"
         ));
     }
     if settings.two_factor {

@@ -1124,4 +1124,12 @@ fn plugin_crates_are_added_beside_the_runtime() {
         stdout.contains("organizations: a signed-in user creates one"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("`better_auth_organization::RequirePermission<P>` guards"),
+        "{stdout}"
+    );
+    assert!(
+        auth.contains("async fn invite(_: RequirePermission<InviteMembers>)"),
+        "{auth}"
+    );
 }
