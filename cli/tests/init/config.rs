@@ -1115,7 +1115,10 @@ fn plugin_crates_are_added_beside_the_runtime() {
         auth.contains("RequireRole(session, ..): RequireRole<Admin>) -> String"),
         "{auth}"
     );
-    assert!(auth.contains(".plugin(OrganizationPlugin::new())"), "{auth}");
+    assert!(
+        auth.contains(".plugin(OrganizationPlugin::new())"),
+        "{auth}"
+    );
     assert!(
         manifest.contains("better-auth-organization = { path = "),
         "{manifest}"
