@@ -1,6 +1,6 @@
 //! What is particular to MySQL (MariaDB): migrators racing under the named lock,
 //! no validated session cache (so a revocation by anyone is seen by the next
-//! request), exact text comparison, and queries whose values go out of order.
+//! request), exact text comparison, plugin columns and plugin migrations.
 
 use better_auth::run_migrations;
 use better_auth::store::{Database, accounts, migration_status, users};
@@ -137,3 +137,126 @@ both_backends!(
         assert_eq!(found.id, ada.id);
     }
 );
+
+/// A plugin with user columns of each kind and a session column, created by its
+/// own migration (with a MySQL version).
+struct Columns;
+
+const COLUMN_MIGRATIONS: &[better_auth::store::Migration] = &[better_auth::store::Migration::new(
+    1,
+    "columns",
+    r#"ALTER TABLE "user" ADD COLUMN "nickname" text;
+       ALTER TABLE "user" ADD COLUMN "flagged" integer;
+       ALTER TABLE "user" ADD COLUMN "seenAt" date;
+       ALTER TABLE "session" ADD COLUMN "note" text;"#,
+    r#"ALTER TABLE "user" ADD COLUMN "nickname" text, ADD COLUMN "flagged" boolean,
+         ADD COLUMN "seenAt" timestamptz;
+       ALTER TABLE "session" ADD COLUMN "note" text;"#,
+)
+.with_mysql(
+    r#"ALTER TABLE "user" ADD COLUMN "nickname" text, ADD COLUMN "flagged" boolean,
+         ADD COLUMN "seenAt" datetime(3);
+       ALTER TABLE "session" ADD COLUMN "note" text;"#,
+)];
+
+impl better_auth::plugins::Plugin for Columns {
+    fn id(&self) -> &'static str {
+        "columns"
+    }
+
+    fn install(&self, setup: &mut better_auth::plugins::PluginSetup) {
+        use better_auth::plugins::Column;
+        setup
+            .migrations(COLUMN_MIGRATIONS)
+            .user_field(Column::text("nickname").input())
+            .user_field(Column::boolean("flagged", false))
+            .user_field(Column::timestamp("seenAt"))
+            .session_field(Column::text("note"));
+    }
+}
+
+// Plugin columns of every kind are written and read back on every backend: on
+// sign-up (input), through `users::set_fields` and `sessions::set_fields`, and in
+// the session lookup of each request.
+both_backends!(
+    plugin_columns_on_every_backend,
+    with_db,
+    |db: TestDb| async move {
+        let mut setup = Setup::new();
+        setup.extend = |builder| builder.plugin(Columns);
+        let srv = TestServer::start_with(&db, setup).await;
+        let resp = srv
+            .post("/api/auth/sign-up/email")
+            .json(serde_json::json!({
+                "name": "Ada", "email": "ada@example.com", "password": PASSWORD, "nickname": "ada"
+            }))
+            .send()
+            .await;
+        assert_eq!(resp.status, 200, "{}", resp.body);
+        let token = resp.body["token"].as_str().unwrap().to_owned();
+        let session = srv.get("/api/auth/get-session").bearer(&token).send().await;
+        assert_eq!(session.body["user"]["nickname"], "ada");
+        assert_eq!(session.body["user"]["flagged"], false);
+        assert_eq!(session.body["user"]["seenAt"], serde_json::Value::Null);
+
+        // The instance's database: it knows the plugin's columns.
+        let database = srv.auth.context().database().clone();
+        let user = users::find_by_email(&database, "ada@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        let mut values = serde_json::Map::new();
+        values.insert("flagged".into(), true.into());
+        values.insert("seenAt".into(), "2026-05-01T10:20:30.456Z".into());
+        assert!(
+            users::set_fields(&database, &user.id, &values, chrono::Utc::now())
+                .await
+                .unwrap()
+        );
+        let id = session.body["session"]["id"].as_str().unwrap().to_owned();
+        let mut note = serde_json::Map::new();
+        note.insert("note".into(), "hello".into());
+        assert!(
+            better_auth::store::sessions::set_fields(&database, &id, &note)
+                .await
+                .unwrap()
+        );
+        let session = srv.get("/api/auth/get-session").bearer(&token).send().await;
+        assert_eq!(session.body["user"]["flagged"], true, "{}", session.body);
+        assert_eq!(session.body["user"]["seenAt"], "2026-05-01T10:20:30.456Z");
+        assert_eq!(session.body["session"]["note"], "hello");
+    }
+);
+
+/// A plugin whose migrations have no MySQL version refuses a MySQL database
+/// when the instance is built, naming the migration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_without_mysql_migrations_is_refused() {
+    struct SqlOnly;
+    const SQL_ONLY: &[better_auth::store::Migration] = &[better_auth::store::Migration::new(
+        1,
+        "notes",
+        r#"CREATE TABLE "note" ("id" text PRIMARY KEY)"#,
+        r#"CREATE TABLE "note" ("id" text PRIMARY KEY)"#,
+    )];
+    impl better_auth::plugins::Plugin for SqlOnly {
+        fn id(&self) -> &'static str {
+            "notes"
+        }
+        fn install(&self, setup: &mut better_auth::plugins::PluginSetup) {
+            setup.migrations(SQL_ONLY);
+        }
+    }
+    let Some(db) = TestDb::open(Backend::MySql).await else {
+        return;
+    };
+    let err = better_auth::BetterAuth::new(better_auth::AuthConfig::new(SECRET))
+        .database(db.database.clone())
+        .plugin(SqlOnly)
+        .build()
+        .await
+        .err()
+        .expect("refused");
+    let text = err.to_string();
+    assert!(text.contains("no MySQL version"), "{text}");
+}
