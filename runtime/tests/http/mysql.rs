@@ -260,3 +260,54 @@ async fn a_plugin_without_mysql_migrations_is_refused() {
     let text = err.to_string();
     assert!(text.contains("no MySQL version"), "{text}");
 }
+
+// User search (the admin plugin's list-users) on every backend: escaped LIKE
+// patterns, an offset without a limit, a filter, and the total.
+both_backends!(
+    user_search_on_every_backend,
+    with_db,
+    |db: TestDb| async move {
+        let now = chrono::Utc::now();
+        for (i, (name, email)) in [
+            ("Ada", "ada@example.com"),
+            ("Bob 100%", "bob@example.com"),
+            ("Cy_d", "cyd@example.com"),
+            ("Dee", "dee@example.org"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let at = now + chrono::Duration::seconds(i as i64);
+            users::create(&db.database, users::NewUser::new(name, email), at)
+                .await
+                .unwrap();
+        }
+        let names = |found: &[better_auth::prelude::User]| {
+            found.iter().map(|u| u.name.clone()).collect::<Vec<_>>()
+        };
+        let mut search = users::UserSearch::default();
+        search.text = Some(("name", "0%", users::TextMatch::EndsWith));
+        let (found, total) = users::search(&db.database, &search).await.unwrap();
+        assert_eq!((names(&found), total), (vec!["Bob 100%".to_owned()], 1));
+
+        search.text = Some(("name", "y_", users::TextMatch::Contains));
+        let (found, _) = users::search(&db.database, &search).await.unwrap();
+        assert_eq!(names(&found), ["Cy_d"]);
+
+        let mut search = users::UserSearch::default();
+        search.text = Some(("email", "EXAMPLE.COM", users::TextMatch::EndsWith));
+        search.offset = 1;
+        let (found, total) = users::search(&db.database, &search).await.unwrap();
+        assert_eq!(
+            (names(&found), total),
+            (vec!["Bob 100%".to_owned(), "Cy_d".to_owned()], 3)
+        );
+
+        let mut search = users::UserSearch::default();
+        search.filter = Some(("email", "dee@example.org", true));
+        search.descending = true;
+        search.limit = Some(5);
+        let (found, total) = users::search(&db.database, &search).await.unwrap();
+        assert_eq!((names(&found), total), (vec!["Dee".to_owned()], 1));
+    }
+);
