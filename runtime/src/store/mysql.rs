@@ -9,8 +9,8 @@
 //!   to its `sql_mode`, and with the session time zone UTC;
 //! - the store's bodies run against [`sqlx`], this module's stand-in for the
 //!   crate: `query`, `query_as` and `query_scalar` translate the SQL text
-//!   ([`translate`]: `$n` becomes `?`, `CAST(.. AS text)` becomes
-//!   `CAST(.. AS char)`) and keep the bound values, which go to the server in
+//!   ([`translate`]: `$n` becomes `?`, `CAST($n AS text)` a bare `?`,
+//!   `CAST(.. AS bigint)` becomes `CAST(.. AS signed)`) and keep the bound values, which go to the server in
 //!   the order the `?` take them (MySQL binds by position: a query that uses
 //!   `$1` twice, or `$2` before `$1`, gets its values repeated or reordered).
 //!   Translations are cached by SQL text, so a query is translated once per
@@ -79,9 +79,9 @@ pub(crate) struct Translated {
 }
 
 /// Translates a query written for PostgreSQL and SQLite: `$n` placeholders
-/// become `?` (recording which value each takes) and `CAST(.. AS text)` /
-/// `CAST(.. AS bigint)` name MySQL's types (`char`, `signed`). String
-/// literals and quoted identifiers are copied as they are.
+/// become `?` (recording which value each takes), `CAST($n AS text)` a bare
+/// `?`, and other casts to `text` / `bigint` name MySQL's types (`char`,
+/// `signed`). String literals and quoted identifiers are copied as they are.
 pub(crate) fn translate(sql: &str) -> Translated {
     let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
@@ -96,6 +96,26 @@ pub(crate) fn translate(sql: &str) -> Translated {
                     i += 1;
                 }
                 i += 1;
+            }
+            // `CAST($n AS text)` (there for SQLite's planner) is the bare
+            // placeholder: compared with a column, a parameter takes the
+            // column's collation, where a cast's result could clash with it.
+            b'C' if sql[i..].starts_with("CAST($") => {
+                let start = i + "CAST($".len();
+                let mut end = start;
+                while end < bytes.len() && bytes[end].is_ascii_digit() {
+                    end += 1;
+                }
+                if end > start && sql[end..].starts_with(" AS text)") {
+                    out.push_str(&sql[copied..i]);
+                    let n: usize = sql[start..end].parse().unwrap_or(1);
+                    order.push(n.saturating_sub(1));
+                    out.push('?');
+                    i = end + " AS text)".len();
+                    copied = i;
+                } else {
+                    i += 1;
+                }
             }
             b'$' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
                 out.push_str(&sql[copied..i]);
@@ -407,7 +427,7 @@ mod tests {
     fn the_session_lookup_is_translated_once() {
         let sql = crate::store::sessions::session_user_sql("", "");
         let first = translated(&sql);
-        assert!(first.sql.contains("CAST(? AS char)"), "{}", first.sql);
+        assert!(first.sql.contains(r#"s."token" = ?"#), "{}", first.sql);
         assert!(std::sync::Arc::ptr_eq(&first, &translated(&sql)));
     }
 
@@ -449,11 +469,18 @@ mod tests {
         assert_eq!(t.sql, r#"SELECT '$1', "$2" FROM t WHERE a = ? AND b = ?"#);
         assert_eq!(t.order, [0, 9]);
 
-        let t = translate(r#"WHERE s."token" = CAST($1 AS text) AND CAST(x AS bigint)"#);
+        let t = translate(
+            r#"WHERE s."token" = CAST($1 AS text) AND CAST(x AS bigint) AND CAST(y AS text)"#,
+        );
         assert_eq!(
             t.sql,
-            r#"WHERE s."token" = CAST(? AS char) AND CAST(x AS signed)"#
+            r#"WHERE s."token" = ? AND CAST(x AS signed) AND CAST(y AS char)"#
         );
         assert!(t.in_order);
+
+        let t =
+            translate(r#"length(CAST($3 AS text)) = CAST($3 AS text) AND "v" = CAST($2 AS text)"#);
+        assert_eq!(t.sql, r#"length(?) = ? AND "v" = ?"#);
+        assert_eq!(t.order, [2, 2, 1]);
     }
 }

@@ -311,3 +311,45 @@ both_backends!(
         assert_eq!((names(&found), total), (vec!["Dee".to_owned()], 1));
     }
 );
+
+/// What a request's session read costs on MySQL next to the cheapest round trip
+/// a change counter would need (`cargo test -p better-auth --test http --
+/// --ignored --nocapture mysql_session_read_cost`, with a MySQL server).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check"]
+async fn mysql_session_read_cost() {
+    let Some(db) = TestDb::open(Backend::MySql).await else {
+        return;
+    };
+    let srv = TestServer::start_with(&db, Setup::new()).await;
+    let token = srv.user("ada@example.com").await;
+    // The bearer value is `token.signature`; the database keeps the token's digest.
+    let raw = token.split('.').next().unwrap();
+    let digest = better_auth::crypto::token_digest(raw);
+    let better_auth::store::PoolRef::MySql(pool) = db.database.pool() else {
+        unreachable!("a MySQL database")
+    };
+    const N: u32 = 2000;
+    for _ in 0..200 {
+        better_auth::store::sessions::find_with_user(&db.database, &digest)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let start = std::time::Instant::now();
+    for _ in 0..N {
+        better_auth::store::sessions::find_with_user(&db.database, &digest)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let lookup = start.elapsed() / N;
+    let start = std::time::Instant::now();
+    for _ in 0..N {
+        sqlx::query("SELECT 1").execute(pool).await.unwrap();
+    }
+    let round_trip = start.elapsed() / N;
+    notice(&format!(
+        "MySQL: session lookup {lookup:?}, bare round trip (SELECT 1) {round_trip:?}"
+    ));
+}
