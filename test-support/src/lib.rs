@@ -32,8 +32,8 @@ pub const MYSQL_ENV: &str = "BETTER_AUTH_TEST_MYSQL_URL";
 pub const REQUIRE_MYSQL_ENV: &str = "BETTER_AUTH_REQUIRE_MYSQL";
 
 /// The packages whose tests run on MySQL too: those whose tables all have MySQL
-/// migrations. In any other package the MySQL variant of [`both_backends!`] passes
-/// at once (a plugin that ships MySQL migrations adds its package here).
+/// migrations. In any other package the MySQL variant of [`both_backends!`] says
+/// `SKIPPED` and passes (a plugin that ships MySQL migrations adds its package here).
 pub const MYSQL_PACKAGES: &[&str] = &["better-auth", "better-auth-cli"];
 
 /// The database a test variant runs on.
@@ -145,8 +145,8 @@ impl Scratch {
 /// PostgreSQL one first checks that a server is configured: without [`PG_ENV`] it says
 /// `SKIPPED` and passes, or fails when [`REQUIRE_POSTGRES_ENV`] is set; the MySQL one
 /// likewise with [`MYSQL_ENV`] and [`REQUIRE_MYSQL_ENV`], and runs only in the
-/// packages of [`MYSQL_PACKAGES`] (elsewhere it passes at once: plugins whose tables
-/// have no MySQL migration are tested on SQLite and PostgreSQL). A test of a listed
+/// packages of [`MYSQL_PACKAGES`] (elsewhere it says `SKIPPED` and passes: plugins
+/// whose tables have no MySQL migration are tested on SQLite and PostgreSQL). A test of a listed
 /// package that needs such a plugin uses [`sqlite_and_postgres!`] instead.
 ///
 /// - `both_backends!(name, |backend: Backend| async move { .. })` gives the body the
@@ -252,7 +252,16 @@ fn postgres_url(what: &str) -> Option<String> {
 /// [`MYSQL_PACKAGES`] and a server is configured (after saying the variant is skipped
 /// when none is). Panics when skipping is not allowed.
 pub fn mysql_configured(package: &str, what: &str) -> bool {
-    MYSQL_PACKAGES.contains(&package) && mysql_url(what).is_some()
+    if !MYSQL_PACKAGES.contains(&package) {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "SKIPPED MySQL variant of {what}: {package} has no MySQL migrations \
+             (not in better_auth_test_support::MYSQL_PACKAGES)"
+        );
+        return false;
+    }
+    mysql_url(what).is_some()
 }
 
 /// The MySQL server's URL without a database, or `None` after saying the variant is
