@@ -364,20 +364,21 @@ async fn apply_mysql(
     history: History<'_>,
     migrations: &[Migration],
 ) -> Result<()> {
-    const LOCK: &str = "better_auth_migrations";
+    // Named locks are server-wide: the name holds the database's (hashed, as
+    // lock names are at most 64 characters), so migrators of other databases
+    // on the server do not wait for each other.
+    const LOCK: &str = "CONCAT('better_auth_migrations:', SHA1(DATABASE()))";
     let mut conn = pool.acquire().await?;
-    let locked: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 60)")
-        .bind(LOCK)
+    let locked: Option<i64> = sqlx::query_scalar(&format!("SELECT GET_LOCK({LOCK}, 60)"))
         .fetch_one(&mut *conn)
         .await?;
     if locked != Some(1) {
         return Err(Error::Migration(
-            "another migrator held the MySQL lock `better_auth_migrations` for 60 s".into(),
+            "another migrator held the MySQL migration lock of this database for 60 s".into(),
         ));
     }
     let result = apply_mysql_locked(&mut conn, history, migrations).await;
-    let released = sqlx::query("SELECT RELEASE_LOCK(?)")
-        .bind(LOCK)
+    let released = sqlx::query(&format!("SELECT RELEASE_LOCK({LOCK})"))
         .execute(&mut *conn)
         .await;
     result.and(released.map(|_| ()).map_err(Error::from))
