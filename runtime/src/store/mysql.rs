@@ -10,9 +10,10 @@
 //! - the store's bodies run against [`sqlx`], this module's stand-in for the
 //!   crate: `query`, `query_as` and `query_scalar` translate the SQL text
 //!   ([`translate`]: `$n` becomes `?`, `CAST($n AS text)` a bare `?`,
-//!   `CAST(.. AS bigint)` becomes `CAST(.. AS signed)`) and keep the bound values, which go to the server in
-//!   the order the `?` take them (MySQL binds by position: a query that uses
-//!   `$1` twice, or `$2` before `$1`, gets its values repeated or reordered).
+//!   `CAST(.. AS bigint)` becomes `CAST(.. AS signed)`) and keep the bound
+//!   values, which go to the server in the order the `?` take them (MySQL
+//!   binds by position: a query that uses `$1` twice, or `$2` before `$1`,
+//!   gets its values repeated or reordered).
 //!   Translations are cached by SQL text, so a query is translated once per
 //!   process, not once per request.
 
@@ -34,7 +35,8 @@ const SQL_MODE: &str =
     "SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',ANSI_QUOTES,NO_BACKSLASH_ESCAPES')";
 
 impl Database {
-    /// Opens a pool on a `mysql://` URL (MySQL 8 or MariaDB 10.5 and later).
+    /// Opens a pool on a `mysql://` URL (MySQL 8, or MariaDB 10.6 and later;
+    /// the tests run on MariaDB 10.11).
     pub(super) async fn connect_mysql(url: &str) -> Result<Self> {
         let options = MySqlConnectOptions::from_str(url)
             .map_err(|e| Error::Config(format!("invalid MySQL URL: {e}")))?
