@@ -893,10 +893,10 @@ pub(crate) async fn stop_impersonating(
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct PermissionBody {
     /// Resource → actions: `{"user": ["ban"], "session": ["revoke"]}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     permissions: Option<Map<String, Value>>,
     /// The same, under Better Auth's older name.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     permission: Option<Map<String, Value>>,
 }
 
