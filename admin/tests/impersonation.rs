@@ -47,6 +47,14 @@ async fn user(server: &PluginServer, email: &str, role: &str) -> (Browser, Strin
             &[role, &id],
         )
         .await;
+        // Written behind the runtime's back: a cached session learns of it
+        // from PostgreSQL's change notification, which may come a little later.
+        for _ in 0..50 {
+            if browser.get("/get-session").await.body["user"]["role"] == role {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
     (browser, id)
 }
