@@ -163,6 +163,10 @@ pub fn document(config: &AuthConfig, routes: &[Route]) -> OpenApi {
         if route.body.is_some() {
             statuses.extend([400, 408, 413, 415]);
         }
+        if !route.query.is_empty() {
+            // Query text is validated too (no NUL characters, for one).
+            statuses.push(400);
+        }
         if route.method != http::Method::GET {
             statuses.push(403);
         }
