@@ -39,9 +39,35 @@ impl Database {
     /// the tests run on MariaDB 10.11).
     pub(super) async fn connect_mysql(url: &str) -> Result<Self> {
         let options = MySqlConnectOptions::from_str(url)
-            .map_err(|e| Error::Config(format!("invalid MySQL URL: {e}")))?
-            // UTC, so `datetime` columns hold UTC (sqlx's default, said here).
-            .timezone(Some(String::from("+00:00")));
+            .map_err(|e| Error::Config(format!("invalid MySQL URL: {e}")))?;
+        Self::open_mysql(options).await
+    }
+
+    /// Uses the database of an app's MySQL pool. Better Auth's queries need
+    /// `ANSI_QUOTES` and `NO_BACKSLASH_ESCAPES` in the connection's `sql_mode`,
+    /// which the app's connections may not have (and should not be given: the
+    /// app's own SQL may quote strings with double quotes). So this opens a
+    /// pool of its own, of at most 10 connections, with the app pool's
+    /// options (server, credentials, database, TLS) and those settings; the
+    /// app's pool is left as it is.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// use better_auth::store::Database;
+    ///
+    /// let pool = sqlx::MySqlPool::connect("mysql://root@localhost/app").await?;
+    /// let database = Database::share_mysql(&pool).await?;
+    /// better_auth::run_migrations(&database).await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
+    pub async fn share_mysql(pool: &::sqlx::MySqlPool) -> Result<Self> {
+        Self::open_mysql((*pool.connect_options()).clone()).await
+    }
+
+    async fn open_mysql(options: MySqlConnectOptions) -> Result<Self> {
+        // UTC, so `datetime` columns hold UTC (sqlx's default, said here).
+        let options = options.timezone(Some(String::from("+00:00")));
         let pool = MySqlPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(Duration::from_secs(5))
