@@ -10,7 +10,7 @@ fn main() {
     let root = link.canonicalize().unwrap_or(link);
     println!("cargo:rerun-if-changed={}", root.display());
     let mut out = String::from("&[\n");
-    for backend in ["sqlite", "postgres"] {
+    for backend in ["sqlite", "postgres", "mysql"] {
         let dir = root.join(backend);
         println!("cargo:rerun-if-changed={}", dir.display());
         let mut files: Vec<_> = std::fs::read_dir(&dir)

@@ -74,6 +74,8 @@ pub(crate) enum DatabaseKind {
     Sqlite,
     /// PostgreSQL (`BETTER_AUTH_DATABASE_URL=postgres://...`).
     Postgres,
+    /// MySQL 8 or MariaDB 10.6+ (`BETTER_AUTH_DATABASE_URL=mysql://...`).
+    Mysql,
 }
 
 impl DatabaseKind {
@@ -82,6 +84,7 @@ impl DatabaseKind {
         match self {
             DatabaseKind::Sqlite => "sqlite",
             DatabaseKind::Postgres => "postgres",
+            DatabaseKind::Mysql => "mysql",
         }
     }
 

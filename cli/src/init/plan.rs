@@ -163,23 +163,38 @@ fn generated_change(path: PathBuf, old: Option<String>, new: String, force: bool
     file
 }
 
-/// Better Auth's PostgreSQL URL, and a note saying where it came from.
+/// Better Auth's PostgreSQL or MySQL URL (`kind`), and a note saying where it came from.
 ///
 /// The app's own database is the best guess, as with Better Auth in TypeScript: the
-/// `DATABASE_URL` of its `.env`, else the one `postgres://` URL written in its code (a
-/// default such as `unwrap_or("postgres://...")`). Better Auth's tables (`user`,
+/// `DATABASE_URL` of its `.env`, else the one `postgres://` (or `mysql://`) URL written
+/// in its code (a default such as `unwrap_or("postgres://...")`). Better Auth's tables (`user`,
 /// `session`, `account`, `verification`) then sit beside the app's, unless the app's
 /// migrations already create a table of one of those names. Failing that, a database
 /// named after the package on the local server, which the note says to create.
-fn postgres_url(facts: &Facts, package: &Package) -> (String, String) {
+fn server_url(facts: &Facts, package: &Package, kind: DatabaseKind) -> (String, String) {
     let name = package.name.replace('-', "_");
-    let fallback = format!("postgres://postgres@localhost:5432/{name}");
-    let is_postgres =
-        |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+    let (fallback, create) = if kind == DatabaseKind::Mysql {
+        (
+            format!("mysql://root@localhost:3306/{name}"),
+            format!("`CREATE DATABASE {name};` in the mysql client"),
+        )
+    } else {
+        (
+            format!("postgres://postgres@localhost:5432/{name}"),
+            format!("`createdb {name}`"),
+        )
+    };
+    let is_ours = |url: &str| {
+        if kind == DatabaseKind::Mysql {
+            url.starts_with("mysql://")
+        } else {
+            url.starts_with("postgres://") || url.starts_with("postgresql://")
+        }
+    };
     let from_env = facts
         .live_env()
         .and_then(|t| envfile::value_of(&t, "DATABASE_URL"))
-        .filter(|url| is_postgres(url))
+        .filter(|url| is_ours(url))
         .map(|url| (url, "the app's DATABASE_URL in .env".to_owned()))
         .or_else(|| {
             facts
@@ -187,7 +202,7 @@ fn postgres_url(facts: &Facts, package: &Package) -> (String, String) {
                 .as_deref()
                 .filter(|t| !envfile::is_template(t, "DATABASE_URL"))
                 .and_then(|t| envfile::value_of(t, "DATABASE_URL"))
-                .filter(|url| is_postgres(url))
+                .filter(|url| is_ours(url))
                 .map(|url| {
                     (
                         url,
@@ -199,7 +214,7 @@ fn postgres_url(facts: &Facts, package: &Package) -> (String, String) {
         let mut found: Vec<String> = facts
             .literals
             .iter()
-            .filter(|l| is_postgres(l) && !l.contains('{'))
+            .filter(|l| is_ours(l) && !l.contains('{'))
             .cloned()
             .collect();
         (found.len() == 1).then(|| {
@@ -211,6 +226,7 @@ fn postgres_url(facts: &Facts, package: &Package) -> (String, String) {
     };
     let from_config = || {
         port::database_from_config(facts)
+            .filter(|(url, _)| is_ours(url))
             .map(|(url, file)| (url, format!("the app's database settings in {file}")))
     };
     let found = from_env.or_else(from_config).or_else(from_code);
@@ -231,8 +247,8 @@ fn postgres_url(facts: &Facts, package: &Package) -> (String, String) {
         _ => String::new(),
     };
     let note = format!(
-        "{why}BETTER_AUTH_DATABASE_URL is {fallback}: create that database (`createdb {name}`) \
-         or set the URL of an existing one in .env before starting the app"
+        "{why}BETTER_AUTH_DATABASE_URL is {fallback}: create that database ({create}) or set \
+         the URL of an existing one in .env before starting the app"
     );
     (fallback, note)
 }
@@ -391,8 +407,8 @@ pub(super) fn build(
     });
     let database_url = match decisions.database {
         DatabaseKind::Sqlite => "sqlite:auth.db?mode=rwc".to_owned(),
-        DatabaseKind::Postgres => {
-            let (url, note) = postgres_url(facts, package);
+        DatabaseKind::Postgres | DatabaseKind::Mysql => {
+            let (url, note) = server_url(facts, package, decisions.database);
             if wiring.pool.is_none() {
                 notes.push(note);
             }
@@ -495,6 +511,7 @@ fn wire(
         .map(|_| match decisions.database {
             DatabaseKind::Sqlite => "sqlx::SqlitePool",
             DatabaseKind::Postgres => "sqlx::PgPool",
+            DatabaseKind::Mysql => "sqlx::MySqlPool",
         });
     let mut input = WiringInput {
         module: &facts.module,
@@ -790,6 +807,7 @@ fn auth_module(
             database_url_example => match settings.database {
                 DatabaseKind::Sqlite => "sqlite:auth.db?mode=rwc",
                 DatabaseKind::Postgres => "postgres://USER:PASSWORD@localhost:5432/DATABASE",
+                DatabaseKind::Mysql => "mysql://USER:PASSWORD@localhost:3306/DATABASE",
             },
         },
     )?;

@@ -58,8 +58,8 @@ pub(super) struct Package {
     /// The databases the app talks to through other crates (sea-orm, diesel,
     /// tokio-postgres, rusqlite, ...).
     pub other_databases: Vec<DatabaseKind>,
-    /// A database the app talks to that Better Auth has no store for (`MySQL`), named
-    /// by its dependencies' features (sqlx's `mysql`) or crates (`mongodb`).
+    /// A database the app talks to that Better Auth has no store for (`SQL Server`),
+    /// named by its dependencies' features (sqlx's `mssql`) or crates (`mongodb`).
     pub unsupported_database: Option<&'static str>,
     /// Why adding SQLite support would make two crates link the native `sqlite3`
     /// library (cargo refuses that), when it would, and what to do about it.
@@ -448,6 +448,9 @@ fn databases_in(features: &[String]) -> Vec<DatabaseKind> {
     if features.iter().any(|f| f == "postgres") {
         out.push(DatabaseKind::Postgres);
     }
+    if features.iter().any(|f| f == "mysql") {
+        out.push(DatabaseKind::Mysql);
+    }
     out
 }
 
@@ -639,18 +642,14 @@ fn other_databases(doc: &DocumentMut, workspace: Option<&DocumentMut>) -> Vec<Da
         ("postgres", DatabaseKind::Postgres),
         ("deadpool-postgres", DatabaseKind::Postgres),
         ("bb8-postgres", DatabaseKind::Postgres),
-        ("diesel-async", DatabaseKind::Postgres),
+        ("mysql", DatabaseKind::Mysql),
+        ("mysql_async", DatabaseKind::Mysql),
         ("rusqlite", DatabaseKind::Sqlite),
         ("tokio-rusqlite", DatabaseKind::Sqlite),
         ("deadpool-sqlite", DatabaseKind::Sqlite),
         ("r2d2_sqlite", DatabaseKind::Sqlite),
     ] {
-        if let Some(item) = dependency(doc, workspace, name) {
-            // diesel-async speaks PostgreSQL unless only its MySQL feature is on.
-            let features = features_of(&[item]);
-            if name == "diesel-async" && !features.iter().any(|f| f == "postgres") {
-                continue;
-            }
+        if dependency(doc, workspace, name).is_some() {
             add(db);
         }
     }
@@ -673,6 +672,7 @@ fn other_databases(doc: &DocumentMut, workspace: Option<&DocumentMut>) -> Vec<Da
             match feature.as_str() {
                 "postgres" | "postgresql" | "sqlx-postgres" => add(DatabaseKind::Postgres),
                 "sqlite" | "sqlx-sqlite" => add(DatabaseKind::Sqlite),
+                "mysql" | "sqlx-mysql" => add(DatabaseKind::Mysql),
                 _ => {}
             }
         }
@@ -681,7 +681,7 @@ fn other_databases(doc: &DocumentMut, workspace: Option<&DocumentMut>) -> Vec<Da
 }
 
 /// A database the app uses that Better Auth has no store for: a dependency's feature
-/// (`mysql`, `sqlx-mysql`, `mssql`) or a crate made for one (`mysql_async`, `mongodb`).
+/// (`mssql`, `sqlx-mssql`) or a crate made for one (`mongodb`, `tiberius`).
 fn unsupported_database(
     doc: &DocumentMut,
     workspace: Option<&DocumentMut>,
@@ -693,7 +693,6 @@ fn unsupported_database(
         .unwrap_or_default();
     names.iter().find_map(|name| {
         let crate_database = match name.as_str() {
-            "mysql" | "mysql_async" => Some("MySQL"),
             "mongodb" => Some("MongoDB"),
             "tiberius" => Some("SQL Server"),
             _ => None,
@@ -701,7 +700,6 @@ fn unsupported_database(
         let item = dependency(doc, workspace, name)?;
         crate_database.or_else(|| {
             features_of(&[item]).iter().find_map(|f| match f.as_str() {
-                "mysql" | "sqlx-mysql" => Some("MySQL"),
                 "mssql" | "sqlx-mssql" => Some("SQL Server"),
                 _ => None,
             })
@@ -973,6 +971,10 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(other_databases(&doc, None), vec![DatabaseKind::Sqlite]);
+        let doc: DocumentMut = "[package]\nname = \"a\"\n[dependencies]\nsea-orm = { version = \"1\", features = [\"sqlx-mysql\"] }\ndiesel-async = { version = \"0.5\", features = [\"mysql\"] }\n"
+            .parse()
+            .unwrap();
+        assert_eq!(other_databases(&doc, None), vec![DatabaseKind::Mysql]);
     }
 
     #[test]
@@ -984,7 +986,11 @@ mod tests {
         };
         let sqlx =
             parse("sqlx = { version = \"0.8\", features = [\"mysql\", \"runtime-tokio\"] }\n");
-        assert_eq!(unsupported_database(&sqlx, None), Some("MySQL"));
+        assert_eq!(unsupported_database(&sqlx, None), None);
+        assert_eq!(
+            unsupported_database(&parse("tiberius = \"0.12\"\n"), None),
+            Some("SQL Server")
+        );
         assert_eq!(
             unsupported_database(&parse("mongodb = \"3\"\n"), None),
             Some("MongoDB")

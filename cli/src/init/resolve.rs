@@ -116,7 +116,21 @@ pub(super) fn resolve(
     }
     notes.append(&mut mount_notes);
     notes.append(&mut database_notes);
-    let migrations = choose_migrations(args, package, facts, chooser)?;
+    // Better Auth's MySQL SQL quotes names with double quotes (ANSI_QUOTES), which the
+    // app's own migrator connections do not speak: on MySQL the runtime creates them.
+    let migrations = if database == DatabaseKind::Mysql {
+        if args.migrations == Some(MigrationsMode::Copy) {
+            return Err(anyhow!(
+                "--migrations copy is not available with MySQL: Better Auth's MySQL tables are \
+                 created by `better_auth::run_migrations` at start-up (or `better-auth migrate`), \
+                 which sets the SQL mode they need. Run init again with --migrations runtime. \
+                 Nothing was changed"
+            ));
+        }
+        MigrationsMode::Runtime
+    } else {
+        choose_migrations(args, package, facts, chooser)?
+    };
     if migrations == MigrationsMode::Copy && database.migrations().is_empty() {
         return Err(anyhow!(
             "--migrations copy: this build of better-auth has no {} migrations to copy",
@@ -218,18 +232,19 @@ fn choose_database(
                 Some(DatabaseKind::Sqlite)
             } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
                 Some(DatabaseKind::Postgres)
+            } else if url.starts_with("mysql:") {
+                Some(DatabaseKind::Mysql)
             } else {
                 None
             }
         });
-    // The app's own database is one Better Auth has no store for (MySQL, SQL Server,
+    // The app's own database is one Better Auth has no store for (SQL Server, MongoDB,
     // ...): a feature flag that merely names PostgreSQL (diesel's, say) must not send
     // Better Auth to a server the app does not run. SQLite, in a file of its own.
     let app_url = env_text.and_then(|t| envfile::value_of(t, "DATABASE_URL"));
     let unsupported = app_url.as_deref().and_then(|url| {
         let scheme = url.split(':').next().unwrap_or_default();
         match scheme {
-            "mysql" | "mariadb" => Some("MySQL"),
             "mssql" | "sqlserver" => Some("SQL Server"),
             "mongodb" | "mongodb+srv" => Some("MongoDB"),
             _ => None,
@@ -242,8 +257,8 @@ fn choose_database(
     ) {
         notes.push(format!(
             "the app's DATABASE_URL is {name}, which Better Auth does not store in: its users \
-             and sessions go in SQLite (auth.db); pass --database postgres to keep them in \
-             PostgreSQL instead"
+             and sessions go in SQLite (auth.db); pass --database postgres or --database \
+             mysql to keep them in one of those instead"
         ));
         return Ok(DatabaseKind::Sqlite);
     }
@@ -261,8 +276,8 @@ fn choose_database(
     ) {
         notes.push(format!(
             "the app uses {name} (its dependencies say so), which Better Auth does not store \
-             in: its users and sessions go in SQLite (auth.db); pass --database postgres to \
-             keep them in PostgreSQL instead"
+             in: its users and sessions go in SQLite (auth.db); pass --database postgres or \
+             --database mysql to keep them in one of those instead"
         ));
         return Ok(DatabaseKind::Sqlite);
     }
@@ -273,7 +288,11 @@ fn choose_database(
     if let Some(db) = inferred {
         return Ok(db);
     }
-    let options = vec!["sqlite".to_owned(), "postgres".to_owned()];
+    let options = vec![
+        "sqlite".to_owned(),
+        "postgres".to_owned(),
+        "mysql".to_owned(),
+    ];
     let index = chooser.select(
         "Which database should Better Auth store users and sessions in?",
         &options,
@@ -284,14 +303,14 @@ fn choose_database(
         notes.push(
             "init found no database the app uses (no DATABASE_URL, no database feature in its \
              dependencies), so Better Auth's users and sessions go in SQLite (auth.db); pass \
-             --database postgres to keep them in PostgreSQL"
+             --database postgres or --database mysql to keep them in a database server"
                 .to_owned(),
         );
     }
-    Ok(if index == 0 {
-        DatabaseKind::Sqlite
-    } else {
-        DatabaseKind::Postgres
+    Ok(match index {
+        0 => DatabaseKind::Sqlite,
+        1 => DatabaseKind::Postgres,
+        _ => DatabaseKind::Mysql,
     })
 }
 

@@ -582,11 +582,37 @@ fn an_in_memory_database_in_tests_is_not_the_apps() {
     );
 }
 
-/// An app whose dependencies speak only MySQL gets SQLite for Better Auth, and is told.
+/// An app on MySQL keeps Better Auth's tables in its own MySQL database: the URL of its
+/// `.env`, the runtime's `mysql` feature.
 #[test]
-fn an_app_on_mysql_is_told_its_users_go_in_sqlite() {
+fn an_app_on_mysql_keeps_its_users_in_its_mysql_database() {
     let planned = Project {
-        unsupported_database: Some("MySQL"),
+        sqlx: Some(vec![DatabaseKind::Mysql]),
+        env: Some("DATABASE_URL=mysql://app@localhost:3306/shop\n"),
+        ..Project::main(&serving("", "\"0.0.0.0:3000\""))
+    }
+    .plan();
+    assert!(
+        planned
+            .file(".env")
+            .contains("BETTER_AUTH_DATABASE_URL=mysql://app@localhost:3306/shop"),
+        "{}",
+        planned.file(".env")
+    );
+    assert!(planned.file("Cargo.toml").contains("\"mysql\""));
+    assert!(
+        planned
+            .file("src/auth.rs")
+            .contains("mysql://USER:PASSWORD@localhost:3306/DATABASE")
+    );
+}
+
+/// An app whose dependencies speak only a database Better Auth has no store for gets
+/// SQLite for Better Auth, and is told.
+#[test]
+fn an_app_on_sql_server_is_told_its_users_go_in_sqlite() {
+    let planned = Project {
+        unsupported_database: Some("SQL Server"),
         sqlx: Some(Vec::new()),
         ..Project::main(&serving("", "\"0.0.0.0:3000\""))
     }
@@ -596,7 +622,7 @@ fn an_app_on_mysql_is_told_its_users_go_in_sqlite() {
             .file(".env")
             .contains("BETTER_AUTH_DATABASE_URL=sqlite:auth.db")
     );
-    assert!(planned.noted("the app uses MySQL (its dependencies say so)"));
+    assert!(planned.noted("the app uses SQL Server (its dependencies say so)"));
 }
 
 /// An app whose SQLite file git tracks does not share its pool with Better Auth: the

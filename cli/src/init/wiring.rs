@@ -249,9 +249,9 @@ fn flat_tokens(stream: proc_macro2::TokenStream) -> Vec<String> {
 /// The names a type of the app's pool goes by: `sqlx::PgPool`, `Pool<Postgres>`, and the
 /// app's own aliases (`type DbPool = sqlx::PgPool;`).
 struct PoolNames {
-    /// `PgPool` or `SqlitePool`.
+    /// `PgPool`, `SqlitePool` or `MySqlPool`.
     name: &'static str,
-    /// `Postgres` or `Sqlite`, as in `Pool<Postgres>`.
+    /// `Postgres`, `Sqlite` or `MySql`, as in `Pool<Postgres>`.
     backend: &'static str,
     aliases: Vec<String>,
 }
@@ -259,10 +259,10 @@ struct PoolNames {
 impl PoolNames {
     fn new(ctx: &Ctx<'_>, pool_type: &'static str) -> Self {
         let name = pool_type.rsplit("::").next().unwrap_or(pool_type);
-        let backend = if name == "SqlitePool" {
-            "Sqlite"
-        } else {
-            "Postgres"
+        let backend = match name {
+            "SqlitePool" => "Sqlite",
+            "MySqlPool" => "MySql",
+            _ => "Postgres",
         };
         let mut names = PoolNames {
             name,

@@ -266,6 +266,18 @@ fn bad_mount_path() {
     );
 }
 
+/// Better Auth's MySQL tables need a SQL mode the app's own migrator does not set: its
+/// SQL is not copied into the app's migrations.
+#[test]
+fn copied_migrations_on_mysql() {
+    let dir = fixture("mysql-pool");
+    refuses(
+        dir.path(),
+        &["--yes", "--migrations", "copy"],
+        "--migrations copy is not available with MySQL",
+    );
+}
+
 /// Two crates linking `sqlite3` would not build: refused up front, with the fixes.
 #[test]
 fn an_older_libsqlite3_sys_in_the_lock_file() {

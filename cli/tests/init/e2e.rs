@@ -127,6 +127,7 @@ fn generated_projects_compile_and_are_lint_clean() {
         "app-state",
         &["--yes", "--database", "postgres", "--mount", "/api/auth"],
     );
+    scaffold_and_lint("mysql-pool", &["--yes"]);
 }
 
 /// Two handlers of the app's, taking the extractors init generated in `module`: `me`
@@ -330,6 +331,11 @@ fn scaffolded_app_signs_up_signs_in_and_guards_a_route() {
 /// were rebound by the caller); waits until it accepts connections. Its stderr goes to
 /// `server.log` in the project.
 fn start(project: &Path, bin: &str, port: u16) -> Server {
+    start_with(project, bin, port, &[])
+}
+
+/// [`start`], with more environment variables (`DATABASE_URL`, say).
+fn start_with(project: &Path, bin: &str, port: u16, env: &[(&str, &str)]) -> Server {
     let database = format!("sqlite:{}?mode=rwc", project.join("auth.db").display());
     let log = std::fs::File::create(project.join("server.log")).unwrap();
     let child = Command::new(target_dir().join("debug").join(bin))
@@ -337,6 +343,7 @@ fn start(project: &Path, bin: &str, port: u16) -> Server {
         .env("BETTER_AUTH_URL", format!("http://127.0.0.1:{port}"))
         .env("BETTER_AUTH_DATABASE_URL", &database)
         .env("PORT", port.to_string())
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -570,4 +577,86 @@ fn handlers_of_an_app_with_its_own_state_take_the_generated_extractors() {
     // The app's own route still works.
     let (status, _, body) = http(port, "GET", "/notes", &[], "");
     assert_eq!(status, 200, "{body}");
+}
+
+/// An app on MySQL (sqlx's `mysql` feature, a `MySqlPool` in its state): init keeps
+/// Better Auth's tables in the app's own MySQL database, through `Database::share_mysql`;
+/// the app signs up a user into that database and still answers its own route.
+#[test]
+fn mysql_app_keeps_users_in_its_own_database() {
+    use better_auth_test_support::{Backend, Scratch};
+    let Some(scratch) = Scratch::open_blocking(Backend::MySql, "the MySQL init test") else {
+        return;
+    };
+    let dir = fixture("mysql-pool");
+    let project = dir.path();
+    seed_lockfile(project);
+    let output = init_checked(project, &["--yes"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let auth = std::fs::read_to_string(project.join("src/auth.rs")).unwrap();
+    assert!(
+        auth.contains("Database::share_mysql(&pool).await?"),
+        "{auth}"
+    );
+    let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("\"mysql\""), "{manifest}");
+    // The app's DATABASE_URL is left alone, and no second database is named.
+    let env = std::fs::read_to_string(project.join(".env")).unwrap();
+    assert!(
+        env.contains("DATABASE_URL=mysql://root@127.0.0.1:3306/notes"),
+        "{env}"
+    );
+    assert!(!env.contains("BETTER_AUTH_DATABASE_URL"), "{env}");
+
+    let port = free_port();
+    let main = project.join("src/main.rs");
+    let code = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        code.replace("0.0.0.0:3000", &format!("127.0.0.1:{port}")),
+    )
+    .unwrap();
+    let output = cargo(project, &["build", "--message-format", "short"]);
+    assert!(output.status.success(), "{}", text(&output).1);
+    let server = start_with(
+        project,
+        "mysql-notes",
+        port,
+        &[("DATABASE_URL", scratch.url.as_str())],
+    );
+    let (status, headers, body) = post_json(port, "/auth/sign-up/email", ADA);
+    assert_eq!(status, 200, "sign-up: {body}");
+    let token = header(&headers, "set-auth-token").expect("a bearer token");
+    let bearer = format!("Bearer {token}");
+    let (status, _, body) = http(
+        port,
+        "GET",
+        "/auth/get-session",
+        &[("authorization", &bearer)],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("ada@example.com"), "{body}");
+    let (status, _, body) = http(port, "GET", "/version", &[], "");
+    assert!(
+        status == 200 && !body.starts_with("error"),
+        "{status}: {body}"
+    );
+    drop(server);
+
+    // The user is in the app's MySQL database, not in a file beside it.
+    assert!(!project.join("auth.db").exists());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let users: i64 = runtime.block_on(async {
+        let pool = sqlx::MySqlPool::connect(&scratch.url).await.unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM `user` WHERE email = 'ada@example.com'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(users, 1);
 }
