@@ -6,11 +6,13 @@
 //! per configured provider, all through the official Better Auth client
 //! (`createAuthClient` from npm `better-auth`, bundled by `scripts/browser-check`
 //! into `target/browser/auth-client.js`). Auth routes are at `/api/auth`; the
-//! database is a throwaway SQLite file; rate limits are off (the checks send
-//! many requests from one address).
+//! database is a throwaway SQLite file unless `DATABASE_URL` names another
+//! (an empty one: the checks run the client on MySQL too); rate limits are off
+//! (the checks send many requests from one address).
 //!
 //! Environment:
 //! - `PORT` (default 3000), `BASE_URL` (default `http://localhost:$PORT`)
+//! - `DATABASE_URL`: the database (default: a SQLite file in a temporary folder)
 //! - `OIDC_ISSUER`, `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET`, `OIDC_NAME`: an
 //!   OpenID Connect provider with id `oidc` (register `$BASE_URL/api/auth/callback/oidc`)
 //! - `GITHUB_CLIENT_ID`, `GITHUB_CLIENT_SECRET`: GitHub (`.../callback/github`)
@@ -47,11 +49,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port: u16 = env("PORT").and_then(|p| p.parse().ok()).unwrap_or(3000);
     let base = env("BASE_URL").unwrap_or_else(|| format!("http://localhost:{port}"));
     let dir = tempfile::tempdir()?;
-    let database = Database::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("auth.db").display()
-    ))
-    .await?;
+    let url = env("DATABASE_URL")
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("auth.db").display()));
+    let database = Database::connect(&url).await?;
     run_migrations(&database).await?;
 
     // The providers the environment configures, and their button labels.
