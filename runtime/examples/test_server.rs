@@ -5,7 +5,9 @@
 //!
 //! The database is a throwaway SQLite file, or, when `TEST_SERVER_POSTGRES_URL`
 //! is set, the schema `better_auth_test_server` of that PostgreSQL database,
-//! made afresh at start (dropped first if a previous run left it).
+//! made afresh at start (dropped first if a previous run left it); or, when
+//! `TEST_SERVER_MYSQL_URL` names a MySQL server (`mysql://root@127.0.0.1:3306`),
+//! its database `better_auth_test_server`, made afresh the same way.
 //!
 //! Run: `PORT=8787 cargo run -p better-auth --example test_server`
 
@@ -28,9 +30,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(8787);
     let dir = tempfile::tempdir()?;
-    let url = match std::env::var("TEST_SERVER_POSTGRES_URL") {
-        Ok(base) if !base.is_empty() => fresh_postgres_schema(&base).await?,
-        _ => format!("sqlite://{}", dir.path().join("auth.db").display()),
+    let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+    let url = if let Some(base) = var("TEST_SERVER_POSTGRES_URL") {
+        fresh_postgres_schema(&base).await?
+    } else if let Some(base) = var("TEST_SERVER_MYSQL_URL") {
+        fresh_mysql_database(&base).await?
+    } else {
+        format!("sqlite://{}", dir.path().join("auth.db").display())
     };
     let database = Database::connect(&url).await?;
     run_migrations(&database).await?;
@@ -75,4 +81,18 @@ async fn fresh_postgres_schema(base: &str) -> Result<String, Box<dyn std::error:
     admin.close().await;
     let sep = if base.contains('?') { '&' } else { '?' };
     Ok(format!("{base}{sep}options=-c%20search_path%3D{SCHEMA}"))
+}
+
+/// The URL of a fresh, empty database on the MySQL server at `base`.
+async fn fresh_mysql_database(base: &str) -> Result<String, Box<dyn std::error::Error>> {
+    const DATABASE: &str = "better_auth_test_server";
+    let admin = sqlx::MySqlPool::connect(base).await?;
+    sqlx::raw_sql(&format!(
+        "DROP DATABASE IF EXISTS {DATABASE}; \
+         CREATE DATABASE {DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+    ))
+    .execute(&admin)
+    .await?;
+    admin.close().await;
+    Ok(format!("{}/{DATABASE}", base.trim_end_matches('/')))
 }

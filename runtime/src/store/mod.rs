@@ -39,6 +39,9 @@ mod connect;
 mod migrate;
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
+#[cfg(feature = "mysql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
+pub use mysql::sqlx as mysql_sqlx;
 #[cfg(feature = "postgres")]
 mod pg_changes;
 mod timestamp;
@@ -61,6 +64,7 @@ pub use migrate::{
 pub(crate) use migrate::{History, apply as apply_migrations};
 pub use migrate::{Migration, run_migrations};
 pub use redact::redact_url;
+pub use rows::{NullableText, Text};
 pub use timestamp::Timestamp;
 
 /// The digest under which a token is stored (session tokens in `session.token`,
@@ -115,6 +119,74 @@ macro_rules! on_pool {
     };
 }
 pub(crate) use on_pool;
+
+/// Runs `$body` with `$pool` bound to a [`Database`]'s pool, whichever
+/// backend it is: the body is compiled once per backend (a `&SqlitePool`,
+/// `&PgPool` or `&MySqlPool`), so one SQL text serves all three. Write it
+/// with PostgreSQL's `$1` placeholders and double-quoted identifiers; the
+/// body's value has the same type on every backend. On MySQL, `sqlx` in the
+/// body is `better_auth::store::mysql_sqlx` (feature `mysql`): its `query`,
+/// `query_as` and `query_scalar` translate the text for MySQL (placeholders
+/// become `?`, values are reordered or repeated to match), and the
+/// connection runs with `ANSI_QUOTES`. Statements MySQL has no form for
+/// (`RETURNING`, `ON CONFLICT`) need a variant of their own, chosen with
+/// [`Database::backend`]; text columns are read as [`Text`].
+///
+/// The backends are those of the crate calling the macro: it must have
+/// features `sqlite`, `postgres` and `mysql` that enable `better-auth`'s. A
+/// database of a backend the calling crate was built without makes the
+/// enclosing function return [`Error::Config`](crate::Error::Config)
+/// (converted with `From` into its error type).
+///
+/// ```no_run
+/// use better_auth::store::{Database, with_pool};
+///
+/// async fn notes(db: &Database, owner: &str) -> better_auth::Result<i64> {
+///     let notes: i64 = with_pool!(db, |pool| {
+///         sqlx::query_scalar(r#"SELECT count(*) FROM "note" WHERE "owner" = $1"#)
+///             .bind(owner)
+///             .fetch_one(pool)
+///             .await?
+///     });
+///     Ok(notes)
+/// }
+/// ```
+#[doc(inline)]
+pub use crate::__with_pool as with_pool;
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db.pool() {
+            #[cfg(feature = "sqlite")]
+            $crate::store::PoolRef::Sqlite($pool) => $body,
+            #[cfg(feature = "postgres")]
+            $crate::store::PoolRef::Postgres($pool) => $body,
+            #[cfg(feature = "mysql")]
+            $crate::store::PoolRef::MySql($pool) => {
+                #[allow(unused_imports)]
+                use $crate::store::mysql_sqlx as sqlx;
+                $body
+            }
+            #[allow(unreachable_patterns)]
+            _ => {
+                let (backend, feature) = match $db.backend() {
+                    $crate::store::Backend::Sqlite => ("SQLite", "sqlite"),
+                    $crate::store::Backend::Postgres => ("PostgreSQL", "postgres"),
+                    $crate::store::Backend::MySql => ("MySQL", "mysql"),
+                };
+                return ::core::result::Result::Err(::core::convert::From::from(
+                    $crate::Error::Config(::std::format!(
+                        "{} is built without {backend} support (its feature `{feature}`)",
+                        ::core::env!("CARGO_PKG_NAME"),
+                    )),
+                ));
+            }
+        }
+    };
+}
+
 
 /// The sqlx pool behind a [`Database`], for a plugin's own tables (see
 /// [`Database::pool`]). One SQL text usually serves both SQLite and
