@@ -120,11 +120,17 @@ impl BetterAuthBuilder {
             setup.installing = plugin.id();
             plugin.install(&mut setup);
         }
-        let schema = crate::store::columns::UserSchema::new(
+        #[allow(unused_mut)]
+        let mut schema = crate::store::columns::UserSchema::new(
             std::mem::take(&mut setup.user_fields),
             std::mem::take(&mut setup.session_fields),
         )
         .map_err(Error::Config)?;
+        // This crate's writes through the instance's database mark Redis.
+        #[cfg(feature = "redis")]
+        {
+            schema.redis = config.secondary_storage.clone();
+        }
         database.user_schema = std::sync::Arc::new(schema);
         for (plugin, migrations) in &setup.migrations {
             crate::store::apply_migrations(

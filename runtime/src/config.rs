@@ -27,6 +27,8 @@ pub struct AuthConfig {
     pub(crate) body_timeout: Duration,
     pub(crate) hashing_queue: usize,
     pub(crate) verification_purge_interval: Duration,
+    #[cfg(feature = "redis")]
+    pub(crate) secondary_storage: Option<crate::store::RedisStorage>,
 }
 
 /// Default largest request body (S36): auth bodies are a few hundred bytes.
@@ -86,6 +88,8 @@ impl AuthConfig {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             hashing_queue: DEFAULT_HASHING_QUEUE,
             verification_purge_interval: DEFAULT_VERIFICATION_PURGE_INTERVAL,
+            #[cfg(feature = "redis")]
+            secondary_storage: None,
         }
     }
 
@@ -368,6 +372,33 @@ impl AuthConfig {
     /// ```
     pub fn validated_session_cache(mut self, enabled: bool) -> Self {
         self.validated_session_cache = enabled;
+        self
+    }
+
+    /// Sessions in Redis as well as the database (feature `redis`, like
+    /// Better Auth's `secondaryStorage`): a lookup the in-process cache
+    /// cannot answer reads Redis first, and a session read from the database
+    /// is stored there for the next request, on this instance or another on
+    /// the same Redis. Every revocation or user change made through this
+    /// crate reaches Redis in the same request; changes made behind its back
+    /// (raw SQL, the CLI) are seen within [`RedisStorage::session_ttl`](crate::store::RedisStorage::session_ttl)
+    /// (60 s by default). While Redis is down, sessions are read from the
+    /// database. See [`crate::store::redis_storage`]. For rate limits in
+    /// Redis, see [`RedisRateLimitStore`](crate::rate_limit::RedisRateLimitStore).
+    ///
+    /// ``` no_run
+    /// # async fn f() -> better_auth::Result<()> {
+    /// use better_auth::AuthConfig;
+    /// use better_auth::store::RedisStorage;
+    ///
+    /// let redis = RedisStorage::connect("redis://127.0.0.1:6379").await?;
+    /// let config = AuthConfig::new("a-secret-of-at-least-32-characters!!").secondary_storage(redis);
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub fn secondary_storage(mut self, redis: crate::store::RedisStorage) -> Self {
+        self.secondary_storage = Some(redis);
         self
     }
 

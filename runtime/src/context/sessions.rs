@@ -47,6 +47,16 @@ impl Lookup {
     }
 }
 
+/// What Redis secondary storage answered a session lookup.
+#[cfg(feature = "redis")]
+enum RedisLookup {
+    /// A live session, served as it is.
+    Found(Lookup),
+    /// Nothing to serve; when Redis answered, its clock at the lookup's
+    /// start (to store the session the database has).
+    Missed(Option<i64>),
+}
+
 /// Whether a session lookup may slide the session's expiry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Refresh {
@@ -191,6 +201,13 @@ impl AuthContext {
             Some(cache) if !cache.is_validated() => self.database.data_version(),
             _ => None,
         };
+        // Redis secondary storage: its entry, if served as it is; else when
+        // this lookup started by Redis's clock, to store what the database has.
+        #[cfg(feature = "redis")]
+        let redis_started = match self.redis_session(token, digest, refresh).await {
+            RedisLookup::Found(lookup) => return Ok(Some(lookup)),
+            RedisLookup::Missed(started) => started,
+        };
         let Some((mut session, user)) =
             store::sessions::find_with_user(&self.database, digest).await?
         else {
@@ -214,6 +231,12 @@ impl AuthContext {
                     .await?;
             }
         }
+        #[cfg(feature = "redis")]
+        if let (Some(redis), Some(started)) = (self.database.redis(), redis_started) {
+            redis
+                .store_session(digest, started, &session, &user, now)
+                .await;
+        }
         let body = match (&self.session_cache, version) {
             (Some(cache), Some(version)) => {
                 cache.insert_validated_with_body(digest, version, &session, &user)
@@ -231,6 +254,34 @@ impl AuthContext {
             resolved: Box::new(resolved),
             body,
         }))
+    }
+
+    /// The session entry in Redis secondary storage for `digest`, when one
+    /// is stored, unmarked, live and not due for a refresh.
+    #[cfg(feature = "redis")]
+    async fn redis_session(&self, token: &str, digest: &str, refresh: Refresh) -> RedisLookup {
+        let Some(redis) = self.database.redis() else {
+            return RedisLookup::Missed(None);
+        };
+        let Some((started, found)) = redis.session(digest).await else {
+            return RedisLookup::Missed(None);
+        };
+        if let Some((session, user)) = found {
+            // Expired or due for a write: the database decides.
+            if session.token == digest && self.servable_from_cache(&session, refresh) {
+                let resolved = ResolvedSession {
+                    session,
+                    user,
+                    token: token.to_owned(),
+                    refreshed: false,
+                };
+                return RedisLookup::Found(Lookup::Read {
+                    resolved: Box::new(resolved),
+                    body: None,
+                });
+            }
+        }
+        RedisLookup::Missed(Some(started))
     }
 
     /// The live session of a request, if any (bearer first, then cookie).

@@ -9,12 +9,14 @@
 //!
 //! The counter store is pluggable: [`MemoryRateLimitStore`] for one instance,
 //! [`DatabaseRateLimitStore`] (the `rateLimit` table, one atomic upsert per
-//! request) for several instances sharing a database.
+//! request) for several instances sharing a database, and with feature
+//! `redis` [`RedisRateLimitStore`] (one Lua script per request) for several
+//! instances sharing a Redis.
 
 // This file holds the store trait and the decisions it returns; `config` the
 // settings and the limit a route gets, `client` client addresses and trusted
 // proxies, `attempts` the per-account throttle's delays, and `memory` and
-// `database` the two stores.
+// `database` the two stores (`redis_counters` a third, with feature `redis`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -29,6 +31,8 @@ mod client;
 mod config;
 mod database;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis_counters;
 
 pub use attempts::{FREE_ATTEMPTS, attempt_delay};
 pub use client::IpNet;
@@ -36,6 +40,8 @@ pub(crate) use client::bucket;
 pub use config::{RateLimitConfig, RateLimitRule};
 pub use database::DatabaseRateLimitStore;
 pub use memory::MemoryRateLimitStore;
+#[cfg(feature = "redis")]
+pub use redis_counters::{RedisOutage, RedisRateLimitStore};
 
 /// The outcome of counting one request (or reserving one password attempt).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

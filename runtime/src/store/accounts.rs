@@ -113,7 +113,7 @@ pub async fn set_credential_password_and_end_sessions(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     let change = PasswordChange {
         user_id,
         password_hash,
@@ -192,7 +192,7 @@ impl<'a> PasswordChange<'a> {
 /// (nothing changed), else how many sessions ended.
 #[doc(hidden)]
 pub async fn change_password(db: &Database, change: &PasswordChange<'_>) -> Result<Option<u64>> {
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     let prefix = super::verifications::json_value_prefix(change.user_id);
     let (user_id, hash, now) = (change.user_id, change.password_hash, change.now);
     let outcome = on_pool!(db, |pool| {
@@ -228,6 +228,7 @@ pub async fn change_password(db: &Database, change: &PasswordChange<'_>) -> Resu
             None
         }
     });
+    db.user_changed(user_id).await;
     Ok(outcome)
 }
 
@@ -240,7 +241,7 @@ pub async fn delete_for_user(
     provider_id: &str,
     account_id: Option<&str>,
 ) -> Result<bool> {
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     const SQL: &str = r#"DELETE FROM "account" WHERE "userId" = $1 AND "providerId" = $2
         AND ($3 IS NULL OR "accountId" = $3)"#;
     let n = on_pool!(db, |pool| sqlx::query(SQL)
@@ -250,6 +251,7 @@ pub async fn delete_for_user(
         .execute(pool)
         .await?
         .rows_affected());
+    db.user_changed(user_id).await;
     Ok(n > 0)
 }
 
@@ -257,7 +259,7 @@ pub async fn delete_for_user(
 /// returns the providers they were with (S48).
 #[doc(hidden)]
 pub async fn delete_providers_for_user(db: &Database, user_id: &str) -> Result<Vec<String>> {
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     const SQL: &str = r#"DELETE FROM "account" WHERE "userId" = $1 AND "providerId" <> 'credential'
         RETURNING "providerId""#;
     #[cfg(feature = "mysql")]

@@ -184,6 +184,10 @@ pub(crate) struct UserSchema {
     pub(crate) session_columns: String,
     /// The session lookup of every authenticated request, with these columns.
     pub(crate) session_user: String,
+    /// Redis secondary storage of the instance, if any: this crate's writes
+    /// to sessions and users mark it (see [`super::Database::user_changed`]).
+    #[cfg(feature = "redis")]
+    pub(crate) redis: Option<super::RedisStorage>,
 }
 
 impl Default for UserSchema {
@@ -234,6 +238,8 @@ impl UserSchema {
             joined,
             session_fields,
             session_columns,
+            #[cfg(feature = "redis")]
+            redis: None,
         })
     }
 

@@ -48,6 +48,9 @@ mod timestamp;
 
 pub mod accounts;
 mod redact;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis_storage;
 mod rows;
 pub mod sessions;
 #[cfg(feature = "sqlite")]
@@ -64,6 +67,9 @@ pub use migrate::{
 pub(crate) use migrate::{History, apply as apply_migrations};
 pub use migrate::{Migration, run_migrations};
 pub use redact::redact_url;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis_storage::RedisStorage;
 pub use rows::{NullableText, Text};
 pub use timestamp::Timestamp;
 
@@ -322,11 +328,79 @@ impl Database {
     /// # async fn f(db: &better_auth::store::Database) {
     /// let _change = db.change_guard();
     /// // UPDATE "user" SET ... through db.pool()
+    ///
+    /// With Redis secondary storage, the guard also marks every user's
+    /// sessions in Redis as changed when it drops (in the background): no
+    /// entry stored before is served again.
     /// # }
     /// ```
     pub fn change_guard(&self) -> ChangeGuard<'_> {
         self.note_change();
-        ChangeGuard(self)
+        ChangeGuard {
+            db: self,
+            everyone: true,
+        }
+    }
+
+    /// [`Database::change_guard`] for this crate's writes, which mark the
+    /// users they change themselves ([`Database::user_changed`]).
+    pub(crate) fn user_change_guard(&self) -> ChangeGuard<'_> {
+        self.note_change();
+        ChangeGuard {
+            db: self,
+            everyone: false,
+        }
+    }
+
+    /// The Redis secondary storage of the instance built on this database,
+    /// if any (kept with the instance's schema, set when it is built).
+    #[cfg(feature = "redis")]
+    pub(crate) fn redis(&self) -> Option<&RedisStorage> {
+        self.user_schema.redis.as_ref()
+    }
+
+    /// After a committed change to a user's row or sessions: with Redis
+    /// secondary storage, entries of the user's sessions stored before now
+    /// are no longer served, by any instance.
+    pub(crate) async fn user_changed(&self, user_id: &str) {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = self.redis() {
+            redis.user_changed(user_id).await;
+        }
+        #[cfg(not(feature = "redis"))]
+        let _ = user_id;
+    }
+
+    /// The user of the session whose id (`by_id`) or token digest is
+    /// `value`, read only when Redis secondary storage needs it (to mark that
+    /// user after the session changes); else `None`.
+    pub(crate) async fn session_owner(
+        &self,
+        by_id: bool,
+        value: &str,
+    ) -> crate::error::Result<Option<String>> {
+        #[cfg(feature = "redis")]
+        if self.redis().is_some() {
+            let sql = if by_id {
+                r#"SELECT "userId" FROM "session" WHERE "id" = $1"#
+            } else {
+                r#"SELECT "userId" FROM "session" WHERE "token" = $1"#
+            };
+            let owner: Option<(rows::Text,)> = on_pool!(self, |pool| sqlx::query_as(sql)
+                .bind(value)
+                .fetch_optional(pool)
+                .await?);
+            return Ok(owner.map(|(id,)| id.0));
+        }
+        let _ = (by_id, value);
+        Ok(None)
+    }
+
+    /// [`Database::user_changed`] for the owner found by [`Database::session_owner`].
+    pub(crate) async fn owner_changed(&self, owner: Option<String>) {
+        if let Some(user_id) = owner {
+            self.user_changed(&user_id).await;
+        }
     }
 
     /// Starts PostgreSQL's change listener (once per database, shared by its
@@ -352,11 +426,25 @@ impl Database {
 /// A write to sessions or users in progress: see [`Database::change_guard`].
 #[must_use = "the guard marks the write when it drops: hold it across the write"]
 #[derive(Debug)]
-pub struct ChangeGuard<'a>(&'a Database);
+pub struct ChangeGuard<'a> {
+    db: &'a Database,
+    /// Whether to mark every user in Redis (the write's users are unknown).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    everyone: bool,
+}
 
 impl Drop for ChangeGuard<'_> {
     fn drop(&mut self) {
-        self.0.note_change();
+        self.db.note_change();
+        #[cfg(feature = "redis")]
+        if let (true, Some(redis), Ok(runtime)) = (
+            self.everyone,
+            self.db.redis(),
+            tokio::runtime::Handle::try_current(),
+        ) {
+            let redis = redis.clone();
+            runtime.spawn(async move { redis.everyone_changed().await });
+        }
     }
 }
 

@@ -84,7 +84,8 @@ pub async fn set_fields(db: &Database, id: &str, values: &Map<String, Value>) ->
     let Some(sql) = super::columns::update_sql("session", fields, values) else {
         return Ok(find_by_id(db, id).await?.is_some());
     };
-    let _change = db.change_guard();
+    let owner = db.session_owner(true, id).await?;
+    let _change = db.user_change_guard();
     let found = on_pool!(db, |pool| super::columns::bind_fields!(
         sqlx::query(&sql).bind(id),
         fields,
@@ -93,6 +94,7 @@ pub async fn set_fields(db: &Database, id: &str, values: &Map<String, Value>) ->
     .execute(pool)
     .await?
     .rows_affected());
+    db.owner_changed(owner).await;
     Ok(found > 0)
 }
 
@@ -274,7 +276,7 @@ pub async fn extend(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     const SQL: &str = r#"UPDATE "session" SET "expiresAt" = $2, "updatedAt" = $3 WHERE "id" = $1"#;
     on_pool!(db, |pool| sqlx::query(SQL)
         .bind(id)
@@ -290,7 +292,7 @@ pub async fn extend(
 /// when the client last got a cookie for it (S37).
 #[doc(hidden)]
 pub async fn extend_expiry(db: &Database, id: &str, expires_at: DateTime<Utc>) -> Result<()> {
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     const SQL: &str = r#"UPDATE "session" SET "expiresAt" = $2 WHERE "id" = $1"#;
     on_pool!(db, |pool| sqlx::query(SQL)
         .bind(id)
@@ -304,61 +306,71 @@ pub async fn extend_expiry(db: &Database, id: &str, expires_at: DateTime<Utc>) -
 /// Deletes the session with this token digest. Returns how many rows went.
 #[doc(hidden)]
 pub async fn delete_by_digest(db: &Database, digest: &str) -> Result<u64> {
-    let _change = db.change_guard();
-    Ok(on_pool!(db, |pool| sqlx::query(
+    let owner = db.session_owner(false, digest).await?;
+    let _change = db.user_change_guard();
+    let deleted = on_pool!(db, |pool| sqlx::query(
         r#"DELETE FROM "session" WHERE "token" = $1"#
     )
     .bind(digest)
     .execute(pool)
     .await?
-    .rows_affected()))
+    .rows_affected());
+    db.owner_changed(owner).await;
+    Ok(deleted)
 }
 
 /// Deletes one session by id. Returns how many rows went.
 #[doc(hidden)]
 pub async fn delete_by_id(db: &Database, id: &str) -> Result<u64> {
-    let _change = db.change_guard();
-    Ok(on_pool!(db, |pool| sqlx::query(
+    let owner = db.session_owner(true, id).await?;
+    let _change = db.user_change_guard();
+    let deleted = on_pool!(db, |pool| sqlx::query(
         r#"DELETE FROM "session" WHERE "id" = $1"#
     )
     .bind(id)
     .execute(pool)
     .await?
-    .rows_affected()))
+    .rows_affected());
+    db.owner_changed(owner).await;
+    Ok(deleted)
 }
 
 /// Deletes a user's session whose stored digest is `digest`.
 #[doc(hidden)]
 pub async fn delete_for_user_by_digest(db: &Database, user_id: &str, digest: &str) -> Result<u64> {
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     const SQL: &str = r#"DELETE FROM "session" WHERE "userId" = $1 AND "token" = $2"#;
-    Ok(on_pool!(db, |pool| sqlx::query(SQL)
+    let deleted = on_pool!(db, |pool| sqlx::query(SQL)
         .bind(user_id)
         .bind(digest)
         .execute(pool)
         .await?
-        .rows_affected()))
+        .rows_affected());
+    db.user_changed(user_id).await;
+    Ok(deleted)
 }
 
 /// Deletes every session of a user except the one with digest `keep` (if any).
 #[doc(hidden)]
 pub async fn delete_for_user(db: &Database, user_id: &str, keep: Option<&str>) -> Result<u64> {
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     const SQL: &str =
         r#"DELETE FROM "session" WHERE "userId" = $1 AND ($2 IS NULL OR "token" <> $2)"#;
-    Ok(on_pool!(db, |pool| sqlx::query(SQL)
+    let deleted = on_pool!(db, |pool| sqlx::query(SQL)
         .bind(user_id)
         .bind(keep)
         .execute(pool)
         .await?
-        .rows_affected()))
+        .rows_affected());
+    db.user_changed(user_id).await;
+    Ok(deleted)
 }
 
 /// Deletes every session that expired before `now`. Returns how many went.
 /// On SQLite the expiry is compared in whatever form it is stored (S39).
 #[doc(hidden)]
 pub async fn delete_expired(db: &Database, now: DateTime<Utc>) -> Result<u64> {
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     Ok(match &db.pool {
         #[cfg(feature = "sqlite")]
         super::Pool::Sqlite(pool) => {

@@ -250,7 +250,7 @@ pub async fn create(db: &Database, new: NewUser<'_>, now: DateTime<Utc>) -> Resu
 /// claimant set up. Returns how many sessions ended; a user verified
 /// meanwhile is left alone (0).
 pub async fn claim_unverified(db: &Database, id: &str, now: DateTime<Utc>) -> Result<u64> {
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     let ended = on_pool!(db, |pool| {
         let mut tx = pool.begin().await?;
         let claimed = sqlx::query(
@@ -279,6 +279,7 @@ pub async fn claim_unverified(db: &Database, id: &str, now: DateTime<Utc>) -> Re
         tx.commit().await?;
         ended
     });
+    db.user_changed(id).await;
     Ok(ended)
 }
 
@@ -331,7 +332,7 @@ pub async fn update_profile(
     fields: &Map<String, Value>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     const SQL: &str = r#"UPDATE "user" SET
             "name" = COALESCE($2, "name"),
             "image" = CASE WHEN $3 THEN $4 ELSE "image" END,
@@ -353,6 +354,7 @@ pub async fn update_profile(
         }
         .await
     });
+    db.user_changed(id).await;
     match result {
         Ok(()) => Ok(()),
         Err(e) if is_unique_violation(&e) => Err(Error::UserAlreadyExists),
@@ -369,7 +371,7 @@ pub async fn set_email(
     verified: bool,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     const SQL: &str =
         r#"UPDATE "user" SET "email" = $2, "emailVerified" = $3, "updatedAt" = $4 WHERE "id" = $1"#;
     let result = on_pool!(db, |pool| sqlx::query(SQL)
@@ -380,6 +382,7 @@ pub async fn set_email(
         .execute(pool)
         .await
         .map(|_| ()));
+    db.user_changed(id).await;
     match result {
         Ok(()) => Ok(()),
         Err(e) if is_unique_violation(&e) => Err(Error::UserAlreadyExists),
@@ -391,7 +394,7 @@ pub async fn set_email(
 /// Returns whether a user was deleted.
 #[doc(hidden)]
 pub async fn delete(db: &Database, id: &str) -> Result<bool> {
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     let done = on_pool!(db, |pool| sqlx::query(
         r#"DELETE FROM "user" WHERE "id" = $1"#
     )
@@ -399,6 +402,7 @@ pub async fn delete(db: &Database, id: &str) -> Result<bool> {
     .execute(pool)
     .await?
     .rows_affected());
+    db.user_changed(id).await;
     Ok(done > 0)
 }
 
@@ -432,7 +436,7 @@ pub async fn create_with_account(
 
 /// Marks a user's current email address as verified (a provider vouched for it).
 pub async fn mark_email_verified(db: &Database, id: &str, now: DateTime<Utc>) -> Result<()> {
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     const SQL: &str = r#"UPDATE "user" SET "emailVerified" = $2, "updatedAt" = $3 WHERE "id" = $1"#;
     on_pool!(db, |pool| sqlx::query(SQL)
         .bind(id)
@@ -441,6 +445,7 @@ pub async fn mark_email_verified(db: &Database, id: &str, now: DateTime<Utc>) ->
         .execute(pool)
         .await
         .map(|_| ())?);
+    db.user_changed(id).await;
     Ok(())
 }
 
@@ -477,7 +482,7 @@ async fn write_user_fields(
     end_sessions: bool,
 ) -> Result<bool> {
     super::columns::check_values("user", &db.user_schema.fields, values)?;
-    let _change = db.change_guard();
+    let _change = db.user_change_guard();
     let result: std::result::Result<u64, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
@@ -499,6 +504,7 @@ async fn write_user_fields(
         }
         .await
     });
+    db.user_changed(id).await;
     match result {
         Ok(found) => Ok(found > 0),
         Err(e) if is_unique_violation(&e) => Err(Error::UserAlreadyExists),

@@ -18,6 +18,7 @@ mod loopback_origins;
 mod mysql;
 mod openapi;
 mod password_guessing;
+mod redis_storage;
 mod request_intake;
 mod security;
 mod security_boundaries;
