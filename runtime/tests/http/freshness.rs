@@ -25,7 +25,11 @@ async fn raw_sql(url: &str, sql: &str, value: &str) -> u64 {
     } else if url.starts_with("mysql:") {
         let mut conn = mysql_connection(url).await;
         let sql = sql.replace("$1", "?");
-        let done = sqlx::query(&sql).bind(value).execute(&mut conn).await.unwrap();
+        let done = sqlx::query(&sql)
+            .bind(value)
+            .execute(&mut conn)
+            .await
+            .unwrap();
         done.rows_affected()
     } else {
         let pool = sqlx::PgPool::connect(url).await.unwrap();
