@@ -82,13 +82,15 @@ const MIGRATIONS: &[Migration] = &[
         "admin",
         include_str!("../migrations/sqlite/0001_admin.sql"),
         include_str!("../migrations/postgres/0001_admin.sql"),
-    ),
+    )
+    .with_mysql(include_str!("../migrations/mysql/0001_admin.sql")),
     Migration::new(
         2,
         "impersonation",
         include_str!("../migrations/sqlite/0002_impersonation.sql"),
         include_str!("../migrations/postgres/0002_impersonation.sql"),
-    ),
+    )
+    .with_mysql(include_str!("../migrations/mysql/0002_impersonation.sql")),
 ];
 
 /// The session column naming the admin who made an impersonation session.

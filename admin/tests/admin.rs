@@ -1,10 +1,10 @@
-//! Admin tools through HTTP, on SQLite and PostgreSQL: who may use them, bans,
+//! Admin tools through HTTP, on SQLite, PostgreSQL and MySQL: who may use them, bans,
 //! roles, user search and session management, and the security requirement
 //! S74 by name.
 
 use std::time::Duration;
 
-use better_auth::store::PoolRef;
+use better_auth::store::with_pool;
 use better_auth_admin::AdminPlugin;
 use better_auth_test_support::browser::{Answer, Browser};
 use better_auth_test_support::server::PluginServer;
@@ -40,21 +40,15 @@ async fn user(server: &PluginServer, email: &str) -> (Browser, String) {
 /// Makes a user an admin in the database, as an operator would for the first one.
 async fn make_admin(server: &PluginServer, email: &str) {
     let sql = r#"UPDATE "user" SET "role" = 'admin' WHERE "email" = $1"#;
-    let changed = match server.database.pool() {
-        PoolRef::Sqlite(pool) => sqlx::query(sql)
+    let db = &server.database;
+    let changed = async {
+        Ok::<_, better_auth::Error>(with_pool!(db, |pool| sqlx::query(sql)
             .bind(email)
             .execute(pool)
-            .await
-            .unwrap()
-            .rows_affected(),
-        PoolRef::Postgres(pool) => sqlx::query(sql)
-            .bind(email)
-            .execute(pool)
-            .await
-            .unwrap()
-            .rows_affected(),
-        _ => unreachable!("SQLite or PostgreSQL"),
+            .await?
+            .rows_affected()))
     };
+    let changed = changed.await.unwrap();
     assert_eq!(changed, 1, "{email} is a user");
 }
 

@@ -11,7 +11,7 @@ use better_auth::integrations::axum::AxumIntegration;
 use better_auth::plugins::{EmailPasswordPlugin, SessionManagementPlugin};
 use better_auth::prelude::AuthUser;
 use better_auth::rate_limit::RateLimitConfig;
-use better_auth::store::{Database, PoolRef};
+use better_auth::store::{Database, with_pool};
 use better_auth::{AuthConfig, BetterAuth, run_migrations};
 use better_auth_admin::{Admin, AdminPlugin, Attached, RequireRole, Role};
 use better_auth_test_support::browser::Browser;
@@ -80,25 +80,16 @@ async fn app(backend: Backend) -> Option<(String, Database, Scratch, tokio::task
 
 async fn set_role(database: &Database, email: &str, role: &str) {
     let sql = r#"UPDATE "user" SET "role" = $1 WHERE "email" = $2"#;
-    match database.pool() {
-        PoolRef::Sqlite(pool) => {
-            sqlx::query(sql)
-                .bind(role)
-                .bind(email)
-                .execute(pool)
-                .await
-                .unwrap();
-        }
-        PoolRef::Postgres(pool) => {
-            sqlx::query(sql)
-                .bind(role)
-                .bind(email)
-                .execute(pool)
-                .await
-                .unwrap();
-        }
-        _ => unreachable!("SQLite or PostgreSQL"),
-    }
+    let set = async {
+        with_pool!(database, |pool| sqlx::query(sql)
+            .bind(role)
+            .bind(email)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok::<_, better_auth::Error>(())
+    };
+    set.await.unwrap();
 }
 
 async fn status(base: &str, browser: &Browser, path: &str) -> (u16, String) {

@@ -1,10 +1,10 @@
 //! Impersonation, permissions, update-user and single-session revocation
-//! through HTTP on SQLite and PostgreSQL, with the security requirement S76
+//! through HTTP on SQLite, PostgreSQL and MySQL, with the security requirement S76
 //! by name.
 
 use std::time::Duration;
 
-use better_auth::store::PoolRef;
+use better_auth::store::with_pool;
 use better_auth_admin::{AdminPlugin, Permissions};
 use better_auth_test_support::browser::{Answer, Browser};
 use better_auth_test_support::server::PluginServer;
@@ -61,34 +61,29 @@ async fn user(server: &PluginServer, email: &str, role: &str) -> (Browser, Strin
 
 /// Runs one statement with text parameters; returns the rows it changed.
 async fn execute(server: &PluginServer, sql: &str, params: &[&str]) -> u64 {
-    match server.database.pool() {
-        PoolRef::Sqlite(pool) => {
+    let db = &server.database;
+    let changed = async {
+        Ok::<_, better_auth::Error>(with_pool!(db, |pool| {
             let mut query = sqlx::query(sql);
             for p in params {
                 query = query.bind(*p);
             }
-            query.execute(pool).await.unwrap().rows_affected()
-        }
-        PoolRef::Postgres(pool) => {
-            let mut query = sqlx::query(sql);
-            for p in params {
-                query = query.bind(*p);
-            }
-            query.execute(pool).await.unwrap().rows_affected()
-        }
-        _ => unreachable!("SQLite or PostgreSQL"),
-    }
+            query.execute(pool).await?.rows_affected()
+        }))
+    };
+    changed.await.unwrap()
 }
 
 /// How many impersonation sessions the database holds.
 async fn impersonation_sessions(server: &PluginServer) -> u64 {
     let sql = r#"SELECT COUNT(*) FROM "session" WHERE "impersonatedBy" IS NOT NULL"#;
-    let count: i64 = match server.database.pool() {
-        PoolRef::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
-        PoolRef::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
-        _ => unreachable!("SQLite or PostgreSQL"),
+    let db = &server.database;
+    let count = async {
+        Ok::<i64, better_auth::Error>(with_pool!(db, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await?))
     };
-    count as u64
+    count.await.unwrap() as u64
 }
 
 fn code(answer: &Answer) -> &str {

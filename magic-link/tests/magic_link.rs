@@ -1,4 +1,4 @@
-//! Magic-link sign-in through HTTP, on SQLite and PostgreSQL, and the
+//! Magic-link sign-in through HTTP, on SQLite, PostgreSQL and MySQL, and the
 //! security requirement S70 by name.
 
 use std::time::Duration;

@@ -34,7 +34,14 @@ pub const REQUIRE_MYSQL_ENV: &str = "BETTER_AUTH_REQUIRE_MYSQL";
 /// The packages whose tests run on MySQL too: those whose tables all have MySQL
 /// migrations. In any other package the MySQL variant of [`both_backends!`] says
 /// `SKIPPED` and passes (a plugin that ships MySQL migrations adds its package here).
-pub const MYSQL_PACKAGES: &[&str] = &["better-auth", "better-auth-cli"];
+pub const MYSQL_PACKAGES: &[&str] = &[
+    "better-auth",
+    "better-auth-cli",
+    "better-auth-social",
+    "better-auth-magic-link",
+    "better-auth-username",
+    "better-auth-admin",
+];
 
 /// The database a test variant runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

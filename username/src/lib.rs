@@ -50,7 +50,8 @@ const MIGRATIONS: &[Migration] = &[Migration::new(
     "username",
     include_str!("../migrations/sqlite/0001_username.sql"),
     include_str!("../migrations/postgres/0001_username.sql"),
-)];
+)
+.with_mysql(include_str!("../migrations/mysql/0001_username.sql"))];
 
 /// Usernames: sign-in by username, a username on sign-up and update-user.
 /// Needs [`EmailPasswordPlugin`](better_auth::plugins::EmailPasswordPlugin)

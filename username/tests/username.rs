@@ -1,4 +1,4 @@
-//! Usernames through HTTP, on SQLite and PostgreSQL: sign-up and update-user
+//! Usernames through HTTP, on SQLite, PostgreSQL and MySQL: sign-up and update-user
 //! with a username, sign-in by username, availability, and the security
 //! requirement S72 by name.
 
@@ -241,15 +241,17 @@ both_backends!(
     on_server,
     |server: PluginServer| async move {
         sign_up(&server, "one@example.com", json!({ "username": "one" })).await;
-        use better_auth::store::PoolRef;
         let duplicate =
             r#"UPDATE "user" SET "username" = 'one' WHERE "email" <> 'one@example.com'"#;
         sign_up(&server, "two@example.com", json!({ "username": "two" })).await;
-        let refused = match server.database.pool() {
-            PoolRef::Sqlite(pool) => sqlx::query(duplicate).execute(pool).await.is_err(),
-            PoolRef::Postgres(pool) => sqlx::query(duplicate).execute(pool).await.is_err(),
-            _ => unreachable!("SQLite or PostgreSQL"),
-        };
+        let db = &server.database;
+        let refused = async {
+            Ok::<_, better_auth::Error>(better_auth::store::with_pool!(db, |pool| {
+                sqlx::query(duplicate).execute(pool).await.is_err()
+            }))
+        }
+        .await
+        .unwrap();
         assert!(refused, "the unique index refuses a second `one`");
     }
 );

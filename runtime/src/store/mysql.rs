@@ -283,43 +283,64 @@ impl<'q> Prepared<'q> {
     }
 }
 
-/// The store's bodies on a MySQL pool see this module as `sqlx` (see
-/// `on_pool!`): sqlx itself, but for the three query builders, which
-/// translate their SQL for MySQL.
-pub(crate) mod sqlx {
-    pub(crate) use ::sqlx::*;
+/// [`sqlx`](::sqlx) for MySQL: sqlx itself, but for the three query builders,
+/// which translate SQL written for PostgreSQL (`$n` placeholders, values bound
+/// in their order) to MySQL's (`?` placeholders, values sent in the order the
+/// text takes them). Bodies of [`with_pool!`](crate::store::with_pool) see it
+/// as `sqlx` on a MySQL pool.
+pub mod sqlx {
+    #[doc(no_inline)]
+    pub use ::sqlx::*;
 
-    use ::sqlx::mysql::{MySql, MySqlQueryResult, MySqlRow};
+    use ::sqlx::mysql::{MySqlQueryResult, MySqlRow};
 
     use super::Prepared;
 
     /// [`sqlx::query`](::sqlx::query), translated for MySQL.
-    pub(crate) fn query(sql: &str) -> Query<'_> {
+    pub fn query(sql: &str) -> Query<'_> {
         Query(Prepared::new(sql))
     }
 
     /// [`sqlx::query_as`](::sqlx::query_as), translated for MySQL.
-    pub(crate) fn query_as<O>(sql: &str) -> QueryAs<'_, O> {
+    pub fn query_as<O>(sql: &str) -> QueryAs<'_, O> {
         QueryAs(Prepared::new(sql), std::marker::PhantomData)
     }
 
     /// [`sqlx::query_scalar`](::sqlx::query_scalar), translated for MySQL.
-    pub(crate) fn query_scalar<O>(sql: &str) -> QueryScalar<'_, O> {
+    pub fn query_scalar<O>(sql: &str) -> QueryScalar<'_, O> {
         QueryScalar(Prepared::new(sql), std::marker::PhantomData)
     }
 
     /// A translated query returning rows.
-    pub(crate) struct Query<'q>(Prepared<'q>);
+    pub struct Query<'q>(Prepared<'q>);
 
     /// A translated query returning rows as `O`.
-    pub(crate) struct QueryAs<'q, O>(Prepared<'q>, std::marker::PhantomData<fn() -> O>);
+    pub struct QueryAs<'q, O>(Prepared<'q>, std::marker::PhantomData<fn() -> O>);
 
     /// A translated query returning one column as `O`.
-    pub(crate) struct QueryScalar<'q, O>(Prepared<'q>, std::marker::PhantomData<fn() -> O>);
+    pub struct QueryScalar<'q, O>(Prepared<'q>, std::marker::PhantomData<fn() -> O>);
+
+    impl std::fmt::Debug for Query<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("Query").field(&self.0.sql.sql).finish()
+        }
+    }
+
+    impl<O> std::fmt::Debug for QueryAs<'_, O> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("QueryAs").field(&self.0.sql.sql).finish()
+        }
+    }
+
+    impl<O> std::fmt::Debug for QueryScalar<'_, O> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("QueryScalar").field(&self.0.sql.sql).finish()
+        }
+    }
 
     impl<'q> Query<'q> {
         /// Binds the next placeholder's value.
-        pub(crate) fn bind<T>(mut self, value: T) -> Self
+        pub fn bind<T>(mut self, value: T) -> Self
         where
             T: ::sqlx::Encode<'q, MySql> + ::sqlx::Type<MySql> + Clone + Send + 'q,
         {
@@ -327,7 +348,8 @@ pub(crate) mod sqlx {
             self
         }
 
-        pub(crate) async fn execute<'e, 'c: 'e, E>(
+        /// Runs the query; how many rows it changed.
+        pub async fn execute<'e, 'c: 'e, E>(
             self,
             executor: E,
         ) -> std::result::Result<MySqlQueryResult, Error>
@@ -338,7 +360,8 @@ pub(crate) mod sqlx {
             ::sqlx::query_with(&sql.sql, args).execute(executor).await
         }
 
-        pub(crate) async fn fetch_optional<'e, 'c: 'e, E>(
+        /// Runs the query; its first row, if any.
+        pub async fn fetch_optional<'e, 'c: 'e, E>(
             self,
             executor: E,
         ) -> std::result::Result<Option<MySqlRow>, Error>
@@ -351,7 +374,20 @@ pub(crate) mod sqlx {
                 .await
         }
 
-        pub(crate) async fn fetch_all<'e, 'c: 'e, E>(
+        /// Runs the query; its first row (an error when there is none).
+        pub async fn fetch_one<'e, 'c: 'e, E>(
+            self,
+            executor: E,
+        ) -> std::result::Result<MySqlRow, Error>
+        where
+            E: 'e + ::sqlx::Executor<'c, Database = MySql>,
+        {
+            let (sql, args) = self.0.finish()?;
+            ::sqlx::query_with(&sql.sql, args).fetch_one(executor).await
+        }
+
+        /// Runs the query; every row.
+        pub async fn fetch_all<'e, 'c: 'e, E>(
             self,
             executor: E,
         ) -> std::result::Result<Vec<MySqlRow>, Error>
@@ -368,7 +404,7 @@ pub(crate) mod sqlx {
         O: Send + Unpin + for<'r> ::sqlx::FromRow<'r, MySqlRow>,
     {
         /// Binds the next placeholder's value.
-        pub(crate) fn bind<T>(mut self, value: T) -> Self
+        pub fn bind<T>(mut self, value: T) -> Self
         where
             T: ::sqlx::Encode<'q, MySql> + ::sqlx::Type<MySql> + Clone + Send + 'q,
         {
@@ -376,10 +412,8 @@ pub(crate) mod sqlx {
             self
         }
 
-        pub(crate) async fn fetch_one<'e, 'c: 'e, E>(
-            self,
-            executor: E,
-        ) -> std::result::Result<O, Error>
+        /// Runs the query; its first row (an error when there is none).
+        pub async fn fetch_one<'e, 'c: 'e, E>(self, executor: E) -> std::result::Result<O, Error>
         where
             E: 'e + ::sqlx::Executor<'c, Database = MySql>,
         {
@@ -389,7 +423,8 @@ pub(crate) mod sqlx {
                 .await
         }
 
-        pub(crate) async fn fetch_optional<'e, 'c: 'e, E>(
+        /// Runs the query; its first row, if any.
+        pub async fn fetch_optional<'e, 'c: 'e, E>(
             self,
             executor: E,
         ) -> std::result::Result<Option<O>, Error>
@@ -402,7 +437,8 @@ pub(crate) mod sqlx {
                 .await
         }
 
-        pub(crate) async fn fetch_all<'e, 'c: 'e, E>(
+        /// Runs the query; every row.
+        pub async fn fetch_all<'e, 'c: 'e, E>(
             self,
             executor: E,
         ) -> std::result::Result<Vec<O>, Error>
@@ -422,7 +458,7 @@ pub(crate) mod sqlx {
         (O,): for<'r> ::sqlx::FromRow<'r, MySqlRow>,
     {
         /// Binds the next placeholder's value.
-        pub(crate) fn bind<T>(mut self, value: T) -> Self
+        pub fn bind<T>(mut self, value: T) -> Self
         where
             T: ::sqlx::Encode<'q, MySql> + ::sqlx::Type<MySql> + Clone + Send + 'q,
         {
@@ -430,16 +466,42 @@ pub(crate) mod sqlx {
             self
         }
 
-        pub(crate) async fn fetch_one<'e, 'c: 'e, E>(
-            self,
-            executor: E,
-        ) -> std::result::Result<O, Error>
+        /// Runs the query; its first row (an error when there is none).
+        pub async fn fetch_one<'e, 'c: 'e, E>(self, executor: E) -> std::result::Result<O, Error>
         where
             E: 'e + ::sqlx::Executor<'c, Database = MySql>,
         {
             let (sql, args) = self.0.finish()?;
             ::sqlx::query_scalar_with::<_, O, _>(&sql.sql, args)
                 .fetch_one(executor)
+                .await
+        }
+
+        /// Runs the query; its first row's value, if any.
+        pub async fn fetch_optional<'e, 'c: 'e, E>(
+            self,
+            executor: E,
+        ) -> std::result::Result<Option<O>, Error>
+        where
+            E: 'e + ::sqlx::Executor<'c, Database = MySql>,
+        {
+            let (sql, args) = self.0.finish()?;
+            ::sqlx::query_scalar_with::<_, O, _>(&sql.sql, args)
+                .fetch_optional(executor)
+                .await
+        }
+
+        /// Runs the query; every row's value.
+        pub async fn fetch_all<'e, 'c: 'e, E>(
+            self,
+            executor: E,
+        ) -> std::result::Result<Vec<O>, Error>
+        where
+            E: 'e + ::sqlx::Executor<'c, Database = MySql>,
+        {
+            let (sql, args) = self.0.finish()?;
+            ::sqlx::query_scalar_with::<_, O, _>(&sql.sql, args)
+                .fetch_all(executor)
                 .await
         }
     }

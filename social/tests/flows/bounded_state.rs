@@ -1,9 +1,10 @@
 //! S50: what anonymous sign-in starts can store is bounded: every stored field
 //! has a cap, and one client has a bounded number of flows pending. Against
-//! the tests' own OpenID provider, on SQLite and PostgreSQL.
+//! the tests' own OpenID provider, on every backend.
 
 use std::time::Duration;
 
+use better_auth::store::with_pool;
 use better_auth_test_support::both_backends;
 use serde_json::{Value, json};
 
@@ -13,17 +14,13 @@ use crate::common::{Browser, FakeBench, TestDb, TestServer, with_fake};
 async fn stored_flows(db: &TestDb) -> (i64, i64) {
     const SQL: &str = r#"SELECT count(*), CAST(coalesce(max(length("value")), 0) AS bigint)
         FROM "verification" WHERE "identifier" LIKE 'social-state:%'"#;
-    if db.url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
-        let row = sqlx::query_as(SQL).fetch_one(&pool).await.unwrap();
-        pool.close().await;
-        row
-    } else {
-        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-        let row = sqlx::query_as(SQL).fetch_one(&pool).await.unwrap();
-        pool.close().await;
-        row
-    }
+    let db = &db.database;
+    let row = async {
+        Ok::<_, better_auth::Error>(with_pool!(db, |pool| sqlx::query_as(SQL)
+            .fetch_one(pool)
+            .await?))
+    };
+    row.await.unwrap()
 }
 
 /// `POST /sign-in/social` from a client bound to `from` (a loopback address

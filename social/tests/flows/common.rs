@@ -1,5 +1,5 @@
-//! The test bench: databases (SQLite always, PostgreSQL when
-//! `BETTER_AUTH_TEST_POSTGRES_URL` is set), an auth server on loopback with the
+//! The test bench: databases (SQLite always, PostgreSQL and MySQL when
+//! `BETTER_AUTH_TEST_POSTGRES_URL` and `BETTER_AUTH_TEST_MYSQL_URL` are set), an auth server on loopback with the
 //! social plugin, and a "browser" (a cookie-keeping HTTP client that follows
 //! redirects by hand, so each hop can be looked at or tampered with).
 
@@ -12,7 +12,7 @@ use better_auth::integrations::axum::AxumIntegration;
 use better_auth::plugins::{
     AccountManagementPlugin, EmailPasswordPlugin, PasswordManagementPlugin, SessionManagementPlugin,
 };
-use better_auth::store::Database;
+use better_auth::store::{Database, NullableText, with_pool};
 use better_auth::{AuthConfig, BetterAuth, ManualClock, run_migrations};
 use better_auth_social::SocialProvidersPlugin;
 use better_auth_test_support::Scratch;
@@ -31,12 +31,11 @@ pub(crate) fn notice(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
-/// A database for one test, migrated: a fresh SQLite file, or a fresh PostgreSQL schema
+/// A database for one test, migrated: a fresh SQLite file, PostgreSQL schema or MySQL database
 /// (dropped with the last clone, also when the test panics).
 #[derive(Clone)]
 pub(crate) struct TestDb {
     pub(crate) database: Database,
-    pub(crate) url: String,
     _scratch: Scratch,
 }
 
@@ -51,7 +50,6 @@ impl TestDb {
             .expect("migrate the test database");
         Some(TestDb {
             database,
-            url: scratch.url.clone(),
             _scratch: scratch,
         })
     }
@@ -376,15 +374,14 @@ pub(crate) async fn account_tokens(
 ) -> (Option<String>, Option<String>, Option<String>) {
     const SQL: &str =
         r#"SELECT "accessToken", "refreshToken", "idToken" FROM "account" WHERE "id" = $1"#;
-    if db.url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
-        let row = sqlx::query_as(SQL).bind(id).fetch_one(&pool).await.unwrap();
-        pool.close().await;
-        row
-    } else {
-        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-        let row = sqlx::query_as(SQL).bind(id).fetch_one(&pool).await.unwrap();
-        pool.close().await;
-        row
-    }
+    let db = &db.database;
+    let row = async {
+        let (access, refresh, id_token): (NullableText, NullableText, NullableText) =
+            with_pool!(db, |pool| sqlx::query_as(SQL)
+                .bind(id)
+                .fetch_one(pool)
+                .await?);
+        Ok::<_, better_auth::Error>((access.0, refresh.0, id_token.0))
+    };
+    row.await.unwrap()
 }

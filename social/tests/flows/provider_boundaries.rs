@@ -1,6 +1,6 @@
 //! S52 (discovery endpoints), S60 (the state cookie on https) and key
 //! rotation under one `kid`, against the tests' own OpenID provider
-//! (`fake_oidc.rs`), on SQLite and PostgreSQL.
+//! (`fake_oidc.rs`), on SQLite, PostgreSQL and MySQL.
 
 use better_auth::email::MemoryEmailSender;
 use better_auth_test_support::both_backends;

@@ -1,7 +1,7 @@
 //! S48 (an account made from a provider's unverified email is not the
 //! owner's until the address is proven) and S49 (linking a provider needs a
 //! fresh session), against the tests' own OpenID provider (`fake_oidc.rs`),
-//! on SQLite and PostgreSQL.
+//! on SQLite, PostgreSQL and MySQL.
 
 use std::time::Duration;
 
