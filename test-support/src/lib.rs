@@ -41,6 +41,7 @@ pub const MYSQL_PACKAGES: &[&str] = &[
     "better-auth-magic-link",
     "better-auth-username",
     "better-auth-admin",
+    "better-auth-two-factor",
 ];
 
 /// The database a test variant runs on.

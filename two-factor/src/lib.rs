@@ -57,13 +57,15 @@ const MIGRATIONS: &[Migration] = &[
         "two_factor",
         include_str!("../migrations/sqlite/0001_two_factor.sql"),
         include_str!("../migrations/postgres/0001_two_factor.sql"),
-    ),
+    )
+    .with_mysql(include_str!("../migrations/mysql/0001_two_factor.sql")),
     Migration::new(
         2,
         "two_factor_otp",
         include_str!("../migrations/sqlite/0002_two_factor_otp.sql"),
         include_str!("../migrations/postgres/0002_two_factor_otp.sql"),
-    ),
+    )
+    .with_mysql(include_str!("../migrations/mysql/0002_two_factor_otp.sql")),
 ];
 
 /// Two-factor authentication by authenticator app (TOTP, RFC 6238) with

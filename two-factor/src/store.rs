@@ -1,43 +1,48 @@
 //! The plugin's table (`twoFactor`) and the user's `twoFactorEnabled` flag,
-//! one SQL text for SQLite and PostgreSQL.
+//! one SQL text for every backend (with a MySQL form where MySQL has no
+//! `ON CONFLICT` or `RETURNING`).
 
-use better_auth::store::{Database, PoolRef, Timestamp};
-use better_auth::{Error, Result};
+use better_auth::Result;
+use better_auth::store::{Backend, Database, Text, Timestamp, with_pool as on_pool};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 
-/// Runs `$body` with `$pool` bound to the instance's pool, whichever backend.
-macro_rules! on_pool {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db.pool() {
-            #[cfg(feature = "sqlite")]
-            PoolRef::Sqlite($pool) => $body,
-            #[cfg(feature = "postgres")]
-            PoolRef::Postgres($pool) => $body,
-            #[allow(unreachable_patterns)]
-            _ => return Err(unsupported()),
-        }
-    };
-}
-
-fn unsupported() -> Error {
-    Error::Config("two-factor supports SQLite and PostgreSQL databases".into())
-}
-
 /// A user's `twoFactor` row.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub(crate) struct TwoFactorRow {
     pub(crate) id: String,
     /// The authenticator secret, sealed (see `secret.rs`).
     pub(crate) secret: String,
     /// JSON array of backup-code digests.
-    #[sqlx(rename = "backupCodes")]
     pub(crate) backup_codes: String,
     /// False between `enable` and the first verified code.
     pub(crate) verified: Option<bool>,
-    #[sqlx(rename = "lockedUntil")]
     pub(crate) locked_until: Option<Timestamp>,
+}
+
+/// [`TwoFactorRow`] as read (text as [`Text`], which MySQL's binary collation needs).
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    id: Text,
+    secret: Text,
+    #[sqlx(rename = "backupCodes")]
+    backup_codes: Text,
+    verified: Option<bool>,
+    #[sqlx(rename = "lockedUntil")]
+    locked_until: Option<Timestamp>,
+}
+
+impl From<StoredRow> for TwoFactorRow {
+    fn from(row: StoredRow) -> Self {
+        TwoFactorRow {
+            id: row.id.into(),
+            secret: row.secret.into(),
+            backup_codes: row.backup_codes.into(),
+            verified: row.verified,
+            locked_until: row.locked_until,
+        }
+    }
 }
 
 impl TwoFactorRow {
@@ -58,10 +63,11 @@ const COLUMNS: &str = r#""id", "secret", "backupCodes", "verified", "lockedUntil
 
 pub(crate) async fn find(db: &Database, user_id: &str) -> Result<Option<TwoFactorRow>> {
     let sql = format!(r#"SELECT {COLUMNS} FROM "twoFactor" WHERE "userId" = $1"#);
-    Ok(on_pool!(db, |pool| sqlx::query_as(&sql)
+    let row: Option<StoredRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
         .bind(user_id)
         .fetch_optional(pool)
-        .await?))
+        .await?);
+    Ok(row.map(TwoFactorRow::from))
 }
 
 /// Whether the user has two-factor turned on.
@@ -114,6 +120,17 @@ pub(crate) async fn start_setup(
         ON CONFLICT ("userId") DO UPDATE SET "secret" = excluded."secret",
             "backupCodes" = excluded."backupCodes", "verified" = excluded."verified",
             "failedVerificationCount" = 0, "lockedUntil" = NULL, "lastUsedStep" = NULL"#;
+    let mysql = r#"INSERT INTO "twoFactor"
+        ("id", "secret", "backupCodes", "userId", "verified", "failedVerificationCount")
+        VALUES ($1, $2, $3, $4, $5, 0)
+        ON DUPLICATE KEY UPDATE "secret" = VALUES("secret"),
+            "backupCodes" = VALUES("backupCodes"), "verified" = VALUES("verified"),
+            "failedVerificationCount" = 0, "lockedUntil" = NULL, "lastUsedStep" = NULL"#;
+    let sql = if db.backend() == Backend::MySql {
+        mysql
+    } else {
+        sql
+    };
     on_pool!(db, |pool| {
         sqlx::query(sql)
             .bind(&id)
@@ -182,8 +199,30 @@ pub(crate) async fn record_failure(
         WHERE "id" = $1 RETURNING "failedVerificationCount""#;
     let lock = r#"UPDATE "twoFactor" SET "lockedUntil" = $1, "failedVerificationCount" = 0
         WHERE "id" = $2"#;
+    let failures: Option<(i32,)> = if db.backend() == Backend::MySql {
+        // No `RETURNING` on MySQL: the count is read back in the transaction
+        // that holds the row's lock since the update.
+        let count = r#"UPDATE "twoFactor"
+            SET "failedVerificationCount" = COALESCE("failedVerificationCount", 0) + 1
+            WHERE "id" = $1"#;
+        let read = r#"SELECT "failedVerificationCount" FROM "twoFactor" WHERE "id" = $1"#;
+        on_pool!(db, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(count).bind(id).execute(&mut *tx).await?;
+            let failures = sqlx::query_as(read)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            failures
+        })
+    } else {
+        on_pool!(db, |pool| sqlx::query_as(count)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+    };
     on_pool!(db, |pool| {
-        let failures: Option<(i32,)> = sqlx::query_as(count).bind(id).fetch_optional(pool).await?;
         if failures.is_some_and(|(n,)| n >= max) {
             sqlx::query(lock)
                 .bind(Timestamp::new(lock_until))
@@ -237,6 +276,15 @@ pub(crate) async fn put_otp(
         VALUES ($1, $2, $3, 0, $4)
         ON CONFLICT ("key") DO UPDATE SET "codeHash" = excluded."codeHash", "attempts" = 0,
             "expiresAt" = excluded."expiresAt""#;
+    let mysql = r#"INSERT INTO "twoFactorOtp" ("key", "userId", "codeHash", "attempts", "expiresAt")
+        VALUES ($1, $2, $3, 0, $4)
+        ON DUPLICATE KEY UPDATE "codeHash" = VALUES("codeHash"), "attempts" = 0,
+            "expiresAt" = VALUES("expiresAt")"#;
+    let put = if db.backend() == Backend::MySql {
+        mysql
+    } else {
+        put
+    };
     on_pool!(db, |pool| {
         sqlx::query(purge)
             .bind(Timestamp::new(now))
@@ -263,17 +311,43 @@ pub(crate) async fn attempt_otp(
     let find = r#"SELECT "expiresAt" FROM "twoFactorOtp" WHERE "key" = $1"#;
     let count = r#"UPDATE "twoFactorOtp" SET "attempts" = "attempts" + 1
         WHERE "key" = $1 AND "attempts" < $2 RETURNING "codeHash""#;
+    // No `RETURNING` on MySQL: the hash is read back in the transaction that
+    // holds the row's lock since the attempt was counted.
+    let mysql_count = r#"UPDATE "twoFactorOtp" SET "attempts" = "attempts" + 1
+        WHERE "key" = $1 AND "attempts" < $2"#;
+    let mysql_read = r#"SELECT "codeHash" FROM "twoFactorOtp" WHERE "key" = $1"#;
+    let mysql = db.backend() == Backend::MySql;
     Ok(on_pool!(db, |pool| {
         let expires: Option<(Timestamp,)> =
             sqlx::query_as(find).bind(key).fetch_optional(pool).await?;
         match expires {
             Some((at,)) if at.get() > now => {
-                let hash: Option<(String,)> = sqlx::query_as(count)
-                    .bind(key)
-                    .bind(max)
-                    .fetch_optional(pool)
-                    .await?;
-                hash.map_or(OtpAttempt::Spent, |(h,)| OtpAttempt::Hash(h))
+                let hash: Option<(Text,)> = if mysql {
+                    let mut tx = pool.begin().await?;
+                    let counted = sqlx::query(mysql_count)
+                        .bind(key)
+                        .bind(max)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    let hash = if counted == 1 {
+                        sqlx::query_as(mysql_read)
+                            .bind(key)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                    } else {
+                        None
+                    };
+                    tx.commit().await?;
+                    hash
+                } else {
+                    sqlx::query_as(count)
+                        .bind(key)
+                        .bind(max)
+                        .fetch_optional(pool)
+                        .await?
+                };
+                hash.map_or(OtpAttempt::Spent, |(h,)| OtpAttempt::Hash(h.0))
             }
             _ => OtpAttempt::Missing,
         }

@@ -1,4 +1,4 @@
-//! Two-factor authentication through HTTP, on SQLite and PostgreSQL: the
+//! Two-factor authentication through HTTP, on SQLite, PostgreSQL and MySQL: the
 //! sign-in challenge, the codes, the lockout, the trusted device, and the
 //! security requirements S63–S68 by name.
 
@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use better_auth::store::PoolRef;
+use better_auth::store::{PoolRef, Text, with_pool};
 use better_auth_test_support::{Backend, both_backends};
 use common::{App, Browser, PASSWORD, TestServer, server, sign_in, user_with_two_factor};
 use serde_json::{Value, json};
@@ -94,11 +94,13 @@ both_backends!(
 /// The stored `twoFactor` row's secret and backup codes, as text.
 async fn stored(server: &TestServer) -> (String, String) {
     let sql = r#"SELECT "secret", "backupCodes" FROM "twoFactor""#;
-    match server.database.pool() {
-        PoolRef::Sqlite(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
-        PoolRef::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
-        _ => unreachable!(),
-    }
+    let db = &server.database;
+    let row = async {
+        let (secret, codes): (Text, Text) =
+            with_pool!(db, |pool| sqlx::query_as(sql).fetch_one(pool).await?);
+        Ok::<_, better_auth::Error>((secret.0, codes.0))
+    };
+    row.await.unwrap()
 }
 
 // S64: the authenticator secret is stored encrypted and the backup codes as
@@ -428,11 +430,13 @@ where
 /// The stored form of every emailed code, as text.
 async fn stored_codes(server: &TestServer) -> Vec<String> {
     let sql = r#"SELECT "codeHash" FROM "twoFactorOtp""#;
-    match server.database.pool() {
-        PoolRef::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
-        PoolRef::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
-        _ => unreachable!(),
-    }
+    let db = &server.database;
+    let codes = async {
+        let codes: Vec<Text> =
+            with_pool!(db, |pool| sqlx::query_scalar(sql).fetch_all(pool).await?);
+        Ok::<_, better_auth::Error>(codes.into_iter().map(String::from).collect())
+    };
+    codes.await.unwrap()
 }
 
 // S69: a code sent by email finishes only the sign-in it was sent for, once,

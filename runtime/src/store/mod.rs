@@ -70,7 +70,7 @@ pub use redact::redact_url;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_storage::RedisStorage;
-pub use rows::{NullableText, Text};
+pub use rows::Text;
 pub use timestamp::Timestamp;
 
 /// The digest under which a token is stored (session tokens in `session.token`,

@@ -8,21 +8,22 @@ use crate::models::{Account, Session, User};
 /// from a column with a binary collation. The MySQL migrations use
 /// `utf8mb4_bin` so that comparisons are exact (case and accents count, as in
 /// SQLite and PostgreSQL); the server flags such columns `BINARY`, and sqlx's
-/// `String` refuses them. A plugin reading its own text columns reads them as
-/// `Text` (in tuples and with `query_scalar`), or keeps `String` fields in a
-/// `FromRow` struct with `#[sqlx(try_from = "Text")]` (and
-/// [`NullableText`] for `Option<String>`).
+/// `String` refuses them. A plugin reads its own text columns as `Text` (or
+/// `Option<Text>`): in tuples, with `query_scalar`, and as the fields of a
+/// `FromRow` struct.
 ///
 /// ```
-/// use better_auth::store::{NullableText, Text};
+/// use better_auth::store::Text;
 ///
 /// #[derive(sqlx::FromRow)]
-/// struct Note {
-///     #[sqlx(try_from = "Text")]
-///     body: String,
-///     #[sqlx(try_from = "NullableText")]
-///     title: Option<String>,
+/// struct NoteRow {
+///     body: Text,
+///     title: Option<Text>,
 /// }
+///
+/// let row = NoteRow { body: Text("Hello".into()), title: None };
+/// let body: String = row.body.into();
+/// assert_eq!(body, "Hello");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Text(pub String);
@@ -30,45 +31,6 @@ pub struct Text(pub String);
 impl From<Text> for String {
     fn from(t: Text) -> Self {
         t.0
-    }
-}
-
-/// [`Text`] that may be NULL: reads as `Option<String>`, for
-/// `#[sqlx(try_from = "NullableText")]` on an `Option<String>` field.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NullableText(pub Option<String>);
-
-impl From<NullableText> for Option<String> {
-    fn from(t: NullableText) -> Self {
-        t.0
-    }
-}
-
-impl<DB: sqlx::Database> sqlx::Type<DB> for NullableText
-where
-    Text: sqlx::Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        <Text as sqlx::Type<DB>>::type_info()
-    }
-
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        <Text as sqlx::Type<DB>>::compatible(ty)
-    }
-}
-
-impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for NullableText
-where
-    Text: sqlx::Decode<'r, DB>,
-{
-    fn decode(
-        value: <DB as sqlx::Database>::ValueRef<'r>,
-    ) -> Result<Self, sqlx::error::BoxDynError> {
-        use sqlx::ValueRef as _;
-        if value.is_null() {
-            return Ok(NullableText(None));
-        }
-        <Text as sqlx::Decode<'r, DB>>::decode(value).map(|t| NullableText(Some(t.0)))
     }
 }
 

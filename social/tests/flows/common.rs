@@ -12,7 +12,7 @@ use better_auth::integrations::axum::AxumIntegration;
 use better_auth::plugins::{
     AccountManagementPlugin, EmailPasswordPlugin, PasswordManagementPlugin, SessionManagementPlugin,
 };
-use better_auth::store::{Database, NullableText, with_pool};
+use better_auth::store::{Database, Text, with_pool};
 use better_auth::{AuthConfig, BetterAuth, ManualClock, run_migrations};
 use better_auth_social::SocialProvidersPlugin;
 use better_auth_test_support::Scratch;
@@ -376,12 +376,16 @@ pub(crate) async fn account_tokens(
         r#"SELECT "accessToken", "refreshToken", "idToken" FROM "account" WHERE "id" = $1"#;
     let db = &db.database;
     let row = async {
-        let (access, refresh, id_token): (NullableText, NullableText, NullableText) =
+        let (access, refresh, id_token): (Option<Text>, Option<Text>, Option<Text>) =
             with_pool!(db, |pool| sqlx::query_as(SQL)
                 .bind(id)
                 .fetch_one(pool)
                 .await?);
-        Ok::<_, better_auth::Error>((access.0, refresh.0, id_token.0))
+        Ok::<_, better_auth::Error>((
+            access.map(String::from),
+            refresh.map(String::from),
+            id_token.map(String::from),
+        ))
     };
     row.await.unwrap()
 }
