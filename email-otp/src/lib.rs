@@ -51,7 +51,8 @@ const MIGRATIONS: &[Migration] = &[Migration::new(
     "email_otp",
     include_str!("../migrations/sqlite/0001_email_otp.sql"),
     include_str!("../migrations/postgres/0001_email_otp.sql"),
-)];
+)
+.with_mysql(include_str!("../migrations/mysql/0001_email_otp.sql"))];
 
 /// Codes by email: sign-in (and sign-up), email verification, password reset.
 #[derive(Clone, Debug)]

@@ -1,26 +1,8 @@
 //! The plugin's table (`emailOtp`): one code per purpose and address.
 
-use better_auth::store::{Database, PoolRef, Timestamp};
-use better_auth::{Error, Result};
+use better_auth::Result;
+use better_auth::store::{Backend, Database, Text, Timestamp, with_pool as on_pool};
 use chrono::{DateTime, Utc};
-
-/// Runs `$body` with `$pool` bound to the instance's pool, whichever backend.
-macro_rules! on_pool {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db.pool() {
-            #[cfg(feature = "sqlite")]
-            PoolRef::Sqlite($pool) => $body,
-            #[cfg(feature = "postgres")]
-            PoolRef::Postgres($pool) => $body,
-            #[allow(unreachable_patterns)]
-            _ => {
-                return Err(Error::Config(
-                    "email-otp supports SQLite and PostgreSQL".into(),
-                ))
-            }
-        }
-    };
-}
 
 /// Stores the code for `identifier` (replacing an earlier one, attempts back
 /// to zero), and deletes every expired code.
@@ -36,6 +18,15 @@ pub(crate) async fn put(
         VALUES ($1, $2, 0, $3)
         ON CONFLICT ("identifier") DO UPDATE SET "codeHash" = excluded."codeHash",
             "attempts" = 0, "expiresAt" = excluded."expiresAt""#;
+    let mysql = r#"INSERT INTO "emailOtp" ("identifier", "codeHash", "attempts", "expiresAt")
+        VALUES ($1, $2, 0, $3)
+        ON DUPLICATE KEY UPDATE "codeHash" = VALUES("codeHash"),
+            "attempts" = 0, "expiresAt" = VALUES("expiresAt")"#;
+    let put = if db.backend() == Backend::MySql {
+        mysql
+    } else {
+        put
+    };
     on_pool!(db, |pool| {
         sqlx::query(purge)
             .bind(Timestamp::new(now))
@@ -83,6 +74,12 @@ pub(crate) async fn attempt(
     let count = r#"UPDATE "emailOtp" SET "attempts" = "attempts" + 1
         WHERE "identifier" = $1 AND "attempts" < $2 RETURNING "codeHash""#;
     let expired = r#"DELETE FROM "emailOtp" WHERE "identifier" = $1"#;
+    // No `RETURNING` on MySQL: the digest is read back in the transaction
+    // that holds the row's lock since the attempt was counted.
+    let mysql_count = r#"UPDATE "emailOtp" SET "attempts" = "attempts" + 1
+        WHERE "identifier" = $1 AND "attempts" < $2"#;
+    let mysql_read = r#"SELECT "codeHash" FROM "emailOtp" WHERE "identifier" = $1"#;
+    let mysql = db.backend() == Backend::MySql;
     Ok(on_pool!(db, |pool| {
         let expires: Option<(Timestamp,)> = sqlx::query_as(find)
             .bind(identifier)
@@ -95,12 +92,32 @@ pub(crate) async fn attempt(
                 Attempt::Expired
             }
             Some(_) => {
-                let hash: Option<(String,)> = sqlx::query_as(count)
-                    .bind(identifier)
-                    .bind(max)
-                    .fetch_optional(pool)
-                    .await?;
-                hash.map_or(Attempt::Spent, |(h,)| Attempt::Hash(h))
+                let hash: Option<(Text,)> = if mysql {
+                    let mut tx = pool.begin().await?;
+                    let counted = sqlx::query(mysql_count)
+                        .bind(identifier)
+                        .bind(max)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    let hash = if counted == 1 {
+                        sqlx::query_as(mysql_read)
+                            .bind(identifier)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                    } else {
+                        None
+                    };
+                    tx.commit().await?;
+                    hash
+                } else {
+                    sqlx::query_as(count)
+                        .bind(identifier)
+                        .bind(max)
+                        .fetch_optional(pool)
+                        .await?
+                };
+                hash.map_or(Attempt::Spent, |(h,)| Attempt::Hash(h.0))
             }
         }
     }))

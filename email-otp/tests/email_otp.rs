@@ -1,9 +1,9 @@
-//! Codes by email through HTTP, on SQLite and PostgreSQL, and the security
+//! Codes by email through HTTP, on SQLite, PostgreSQL and MySQL, and the security
 //! requirement S71 by name.
 
 use std::time::Duration;
 
-use better_auth::store::PoolRef;
+use better_auth::store::{Text, with_pool};
 use better_auth_email_otp::EmailOtpPlugin;
 use better_auth_test_support::browser::Browser;
 use better_auth_test_support::server::PluginServer;
@@ -34,11 +34,13 @@ async fn ask_code(server: &TestServer, browser: &mut Browser, email: &str, kind:
 
 async fn stored_codes(server: &TestServer) -> Vec<String> {
     let sql = r#"SELECT "codeHash" FROM "emailOtp""#;
-    match server.database.pool() {
-        PoolRef::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
-        PoolRef::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
-        _ => unreachable!(),
-    }
+    let db = &server.database;
+    let codes = async {
+        let codes: Vec<Text> =
+            with_pool!(db, |pool| sqlx::query_scalar(sql).fetch_all(pool).await?);
+        Ok::<_, better_auth::Error>(codes.into_iter().map(String::from).collect())
+    };
+    codes.await.unwrap()
 }
 
 async fn on_server<F, Fut>(backend: Backend, body: F)

@@ -42,6 +42,7 @@ pub const MYSQL_PACKAGES: &[&str] = &[
     "better-auth-username",
     "better-auth-admin",
     "better-auth-two-factor",
+    "better-auth-email-otp",
 ];
 
 /// The database a test variant runs on.
