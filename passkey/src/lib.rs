@@ -58,7 +58,8 @@ const MIGRATIONS: &[Migration] = &[Migration::new(
     "passkey",
     include_str!("../migrations/sqlite/0001_passkey.sql"),
     include_str!("../migrations/postgres/0001_passkey.sql"),
-)];
+)
+.with_mysql(include_str!("../migrations/mysql/0001_passkey.sql"))];
 
 /// Passkeys: WebAuthn registration and sign-in.
 #[derive(Clone, Debug, Default)]

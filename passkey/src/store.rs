@@ -1,27 +1,9 @@
-//! The plugin's table (`passkey`), one SQL text for SQLite and PostgreSQL.
+//! The plugin's table (`passkey`), one SQL text for every backend.
 
-use better_auth::store::{Database, PoolRef, Timestamp};
-use better_auth::{Error, Result};
+use better_auth::Result;
+use better_auth::store::{Database, Text, Timestamp, with_pool as on_pool};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
-
-/// Runs `$body` with `$pool` bound to the instance's pool, whichever backend.
-macro_rules! on_pool {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db.pool() {
-            #[cfg(feature = "sqlite")]
-            PoolRef::Sqlite($pool) => $body,
-            #[cfg(feature = "postgres")]
-            PoolRef::Postgres($pool) => $body,
-            #[allow(unreachable_patterns)]
-            _ => {
-                return Err(Error::Config(
-                    "passkeys support SQLite and PostgreSQL databases".into(),
-                ))
-            }
-        }
-    };
-}
 
 fn iso_millis<S: Serializer>(t: &Option<Timestamp>, s: S) -> std::result::Result<S::Ok, S::Error> {
     match t {
@@ -32,7 +14,7 @@ fn iso_millis<S: Serializer>(t: &Option<Timestamp>, s: S) -> std::result::Result
 
 /// A row of `passkey`, as Better Auth returns it (`list-user-passkeys`,
 /// `verify-registration`, `update-passkey`).
-#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PasskeyRow {
     pub(crate) id: String,
@@ -40,27 +22,61 @@ pub(crate) struct PasskeyRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) name: Option<String>,
     /// The COSE public key, base64.
-    #[sqlx(rename = "publicKey")]
     pub(crate) public_key: String,
-    #[sqlx(rename = "userId")]
     pub(crate) user_id: String,
     /// base64url.
-    #[sqlx(rename = "credentialID")]
     #[serde(rename = "credentialID")]
     pub(crate) credential_id: String,
     pub(crate) counter: i64,
     /// `multiDevice` or `singleDevice`.
-    #[sqlx(rename = "deviceType")]
     pub(crate) device_type: String,
-    #[sqlx(rename = "backedUp")]
     pub(crate) backed_up: bool,
     /// Comma-separated (`internal,hybrid`).
     pub(crate) transports: Option<String>,
-    #[sqlx(rename = "createdAt")]
     #[serde(serialize_with = "iso_millis")]
     #[schema(value_type = Option<String>)]
     pub(crate) created_at: Option<Timestamp>,
     pub(crate) aaguid: Option<String>,
+}
+
+/// [`PasskeyRow`] as read (text as [`Text`], which MySQL's binary collation needs).
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    id: Text,
+    name: Option<Text>,
+    #[sqlx(rename = "publicKey")]
+    public_key: Text,
+    #[sqlx(rename = "userId")]
+    user_id: Text,
+    #[sqlx(rename = "credentialID")]
+    credential_id: Text,
+    counter: i64,
+    #[sqlx(rename = "deviceType")]
+    device_type: Text,
+    #[sqlx(rename = "backedUp")]
+    backed_up: bool,
+    transports: Option<Text>,
+    #[sqlx(rename = "createdAt")]
+    created_at: Option<Timestamp>,
+    aaguid: Option<Text>,
+}
+
+impl From<StoredRow> for PasskeyRow {
+    fn from(row: StoredRow) -> Self {
+        PasskeyRow {
+            id: row.id.into(),
+            name: row.name.map(String::from),
+            public_key: row.public_key.into(),
+            user_id: row.user_id.into(),
+            credential_id: row.credential_id.into(),
+            counter: row.counter,
+            device_type: row.device_type.into(),
+            backed_up: row.backed_up,
+            transports: row.transports.map(String::from),
+            created_at: row.created_at,
+            aaguid: row.aaguid.map(String::from),
+        }
+    }
 }
 
 /// `counter` is `integer` (as Better Auth creates it), read as a 64-bit value.
@@ -73,10 +89,11 @@ pub(crate) async fn list(db: &Database, user_id: &str) -> Result<Vec<PasskeyRow>
     let sql = format!(
         r#"SELECT {COLUMNS} FROM "passkey" WHERE "userId" = $1 ORDER BY "createdAt", "id""#
     );
-    Ok(on_pool!(db, |pool| sqlx::query_as(&sql)
+    let rows: Vec<StoredRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
         .bind(user_id)
         .fetch_all(pool)
-        .await?))
+        .await?);
+    Ok(rows.into_iter().map(PasskeyRow::from).collect())
 }
 
 /// The passkey with this credential id (base64url).
@@ -85,10 +102,11 @@ pub(crate) async fn by_credential(
     credential_id: &str,
 ) -> Result<Option<PasskeyRow>> {
     let sql = format!(r#"SELECT {COLUMNS} FROM "passkey" WHERE "credentialID" = $1"#);
-    Ok(on_pool!(db, |pool| sqlx::query_as(&sql)
+    let row: Option<StoredRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
         .bind(credential_id)
         .fetch_optional(pool)
-        .await?))
+        .await?);
+    Ok(row.map(PasskeyRow::from))
 }
 
 /// The user's passkey with this id (another user's reads as none).
@@ -98,11 +116,12 @@ pub(crate) async fn find_owned(
     user_id: &str,
 ) -> Result<Option<PasskeyRow>> {
     let sql = format!(r#"SELECT {COLUMNS} FROM "passkey" WHERE "id" = $1 AND "userId" = $2"#);
-    Ok(on_pool!(db, |pool| sqlx::query_as(&sql)
+    let row: Option<StoredRow> = on_pool!(db, |pool| sqlx::query_as(&sql)
         .bind(id)
         .bind(user_id)
         .fetch_optional(pool)
-        .await?))
+        .await?);
+    Ok(row.map(PasskeyRow::from))
 }
 
 /// Stores a new passkey; `false` when its credential id is registered already.

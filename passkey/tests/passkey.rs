@@ -1,4 +1,4 @@
-//! Passkeys through HTTP, on SQLite and PostgreSQL, with a software
+//! Passkeys through HTTP, on SQLite, PostgreSQL and MySQL, with a software
 //! authenticator (P-256 or Ed25519 keys from ring) answering the options as a
 //! browser's `navigator.credentials` would: registration, sign-in, the
 //! owner's list/rename/delete, and the security requirement S73 by name.

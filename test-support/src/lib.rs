@@ -43,6 +43,7 @@ pub const MYSQL_PACKAGES: &[&str] = &[
     "better-auth-admin",
     "better-auth-two-factor",
     "better-auth-email-otp",
+    "better-auth-passkey",
 ];
 
 /// The database a test variant runs on.
