@@ -127,13 +127,15 @@ const MIGRATIONS: &[Migration] = &[
         "organization",
         include_str!("../migrations/sqlite/0001_organization.sql"),
         include_str!("../migrations/postgres/0001_organization.sql"),
-    ),
+    )
+    .with_mysql(include_str!("../migrations/mysql/0001_organization.sql")),
     Migration::new(
         2,
         "teams",
         include_str!("../migrations/sqlite/0002_teams.sql"),
         include_str!("../migrations/postgres/0002_teams.sql"),
-    ),
+    )
+    .with_mysql(include_str!("../migrations/mysql/0002_teams.sql")),
 ];
 
 /// The session column of the active organization's id.

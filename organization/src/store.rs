@@ -1,8 +1,8 @@
 //! The plugin's tables (`organization`, `member`, `invitation`) and the
-//! session's active organization, one SQL text for SQLite and PostgreSQL.
+//! session's active organization, one SQL text for every backend.
 
-use better_auth::store::{Database, PoolRef, Timestamp};
-use better_auth::{Error, Result};
+use better_auth::Result;
+use better_auth::store::{Database, Text, Timestamp, with_pool as on_pool};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
@@ -17,19 +17,68 @@ pub(crate) fn new_id() -> String {
         .collect()
 }
 
-/// Runs `$body` with `$pool` bound to the instance's pool, whichever backend.
-macro_rules! on_pool {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db.pool() {
-            #[cfg(feature = "sqlite")]
-            PoolRef::Sqlite($pool) => $body,
-            #[cfg(feature = "postgres")]
-            PoolRef::Postgres($pool) => $body,
-            #[allow(unreachable_patterns)]
-            _ => {
-                return Err(Error::Config(
-                    "organizations support SQLite and PostgreSQL databases".into(),
-                ));
+/// A column's value as a row struct holds it: text is read as [`Text`]
+/// (MySQL's binary collation), the rest as it is.
+trait Column<'r, R>: Sized {
+    fn read(row: &'r R, column: &'r str) -> sqlx::Result<Self>;
+}
+
+impl<'r, R: sqlx::Row> Column<'r, R> for String
+where
+    &'r str: sqlx::ColumnIndex<R>,
+    Text: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn read(row: &'r R, column: &'r str) -> sqlx::Result<Self> {
+        row.try_get::<Text, _>(column).map(String::from)
+    }
+}
+
+impl<'r, R: sqlx::Row> Column<'r, R> for Option<String>
+where
+    &'r str: sqlx::ColumnIndex<R>,
+    Text: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn read(row: &'r R, column: &'r str) -> sqlx::Result<Self> {
+        row.try_get::<Option<Text>, _>(column)
+            .map(|text| text.map(String::from))
+    }
+}
+
+impl<'r, R: sqlx::Row> Column<'r, R> for Timestamp
+where
+    &'r str: sqlx::ColumnIndex<R>,
+    Timestamp: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn read(row: &'r R, column: &'r str) -> sqlx::Result<Self> {
+        row.try_get(column)
+    }
+}
+
+impl<'r, R: sqlx::Row> Column<'r, R> for Option<Timestamp>
+where
+    &'r str: sqlx::ColumnIndex<R>,
+    Timestamp: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn read(row: &'r R, column: &'r str) -> sqlx::Result<Self> {
+        row.try_get(column)
+    }
+}
+
+/// `sqlx::FromRow` for a row struct, each field read from its column with
+/// [`Column`].
+macro_rules! from_row {
+    ($ty:ident { $($field:ident: $column:literal),* $(,)? }) => {
+        impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for $ty
+        where
+            String: Column<'r, R>,
+            Option<String>: Column<'r, R>,
+            Timestamp: Column<'r, R>,
+            Option<Timestamp>: Column<'r, R>,
+        {
+            fn from_row(row: &'r R) -> sqlx::Result<Self> {
+                Ok($ty {
+                    $($field: Column::read(row, $column)?,)*
+                })
             }
         }
     };
@@ -45,17 +94,25 @@ fn unique_violation(err: &sqlx::Error) -> bool {
 }
 
 /// A row of `organization`.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub(crate) struct Organization {
     pub(crate) id: String,
     pub(crate) name: String,
     pub(crate) slug: String,
     pub(crate) logo: Option<String>,
-    #[sqlx(rename = "createdAt")]
     pub(crate) created_at: Timestamp,
     /// JSON text.
     pub(crate) metadata: Option<String>,
 }
+
+from_row!(Organization {
+    id: "id",
+    name: "name",
+    slug: "slug",
+    logo: "logo",
+    created_at: "createdAt",
+    metadata: "metadata"
+});
 
 impl Organization {
     /// As Better Auth reads it back from the database: `metadata` is the
@@ -90,20 +147,28 @@ impl Organization {
 }
 
 /// A row of `member`, with its user's public fields.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub(crate) struct Member {
     pub(crate) id: String,
-    #[sqlx(rename = "organizationId")]
     pub(crate) organization_id: String,
-    #[sqlx(rename = "userId")]
     pub(crate) user_id: String,
     pub(crate) role: String,
-    #[sqlx(rename = "createdAt")]
     pub(crate) created_at: Timestamp,
     pub(crate) user_name: String,
     pub(crate) user_email: String,
     pub(crate) user_image: Option<String>,
 }
+
+from_row!(Member {
+    id: "id",
+    organization_id: "organizationId",
+    user_id: "userId",
+    role: "role",
+    created_at: "createdAt",
+    user_name: "user_name",
+    user_email: "user_email",
+    user_image: "user_image"
+});
 
 impl Member {
     /// The row alone.
@@ -134,24 +199,31 @@ const MEMBER_COLUMNS: &str = r#"m."id", m."organizationId", m."userId", m."role"
     u."name" AS user_name, u."email" AS user_email, u."image" AS user_image"#;
 
 /// A row of `invitation`.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub(crate) struct Invitation {
     pub(crate) id: String,
-    #[sqlx(rename = "organizationId")]
     pub(crate) organization_id: String,
     pub(crate) email: String,
     pub(crate) role: Option<String>,
     pub(crate) status: String,
-    #[sqlx(rename = "expiresAt")]
     pub(crate) expires_at: Timestamp,
-    #[sqlx(rename = "createdAt")]
     pub(crate) created_at: Timestamp,
-    #[sqlx(rename = "inviterId")]
     pub(crate) inviter_id: String,
     /// The teams (comma-separated ids) accepting adds the user to.
-    #[sqlx(rename = "teamId")]
     pub(crate) team_id: Option<String>,
 }
+
+from_row!(Invitation {
+    id: "id",
+    organization_id: "organizationId",
+    email: "email",
+    role: "role",
+    status: "status",
+    expires_at: "expiresAt",
+    created_at: "createdAt",
+    inviter_id: "inviterId",
+    team_id: "teamId"
+});
 
 impl Invitation {
     /// The row; `teamId` with teams on.
@@ -421,10 +493,11 @@ pub(crate) async fn list_members(
 /// The role values of an organization's members.
 pub(crate) async fn member_roles(db: &Database, org_id: &str) -> Result<Vec<String>> {
     const SQL: &str = r#"SELECT "role" FROM "member" WHERE "organizationId" = $1"#;
-    Ok(on_pool!(db, |pool| sqlx::query_scalar(SQL)
+    let roles: Vec<Text> = on_pool!(db, |pool| sqlx::query_scalar(SQL)
         .bind(org_id)
         .fetch_all(pool)
-        .await?))
+        .await?);
+    Ok(roles.into_iter().map(String::from).collect())
 }
 
 /// How many members an organization has.
@@ -463,10 +536,11 @@ pub(crate) async fn set_member_role(
             .bind(org_id)
             .execute(&mut *tx)
             .await?;
-        let roles: Vec<(String, String)> = sqlx::query_as(MEMBER_ROLES)
+        let roles: Vec<(Text, Text)> = sqlx::query_as(MEMBER_ROLES)
             .bind(org_id)
             .fetch_all(&mut *tx)
             .await?;
+        let roles: Vec<(String, String)> = roles.into_iter().map(|(id, r)| (id.0, r.0)).collect();
         let owners_after = roles
             .iter()
             .filter(|(member, r)| {
@@ -515,10 +589,11 @@ pub(crate) async fn delete_member(db: &Database, member: &Member) -> Result<bool
             .bind(&member.organization_id)
             .execute(&mut *tx)
             .await?;
-        let roles: Vec<(String, String)> = sqlx::query_as(MEMBER_ROLES)
+        let roles: Vec<(Text, Text)> = sqlx::query_as(MEMBER_ROLES)
             .bind(&member.organization_id)
             .fetch_all(&mut *tx)
             .await?;
+        let roles: Vec<(String, String)> = roles.into_iter().map(|(id, r)| (id.0, r.0)).collect();
         let other_owners = roles
             .iter()
             .filter(|(id, role)| *id != member.id && holds_creator(role))
@@ -609,11 +684,21 @@ pub(crate) async fn pending_invitations_to(
         WHERE lower(i."email") = lower($1) AND i."status" = '{PENDING}'
         ORDER BY i."createdAt", i."id""#
     );
-    #[derive(sqlx::FromRow)]
     struct Row {
-        #[sqlx(flatten)]
         invitation: Invitation,
         organization_name: String,
+    }
+    impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for Row
+    where
+        Invitation: sqlx::FromRow<'r, R>,
+        String: Column<'r, R>,
+    {
+        fn from_row(row: &'r R) -> sqlx::Result<Self> {
+            Ok(Row {
+                invitation: Invitation::from_row(row)?,
+                organization_name: Column::read(row, "organization_name")?,
+            })
+        }
     }
     let rows: Vec<Row> = on_pool!(db, |pool| sqlx::query_as(&sql)
         .bind(email)
@@ -732,17 +817,22 @@ pub(crate) async fn accept_invitation(
 // Teams.
 
 /// A row of `team`.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub(crate) struct Team {
     pub(crate) id: String,
     pub(crate) name: String,
-    #[sqlx(rename = "organizationId")]
     pub(crate) organization_id: String,
-    #[sqlx(rename = "createdAt")]
     pub(crate) created_at: Timestamp,
-    #[sqlx(rename = "updatedAt")]
     pub(crate) updated_at: Option<Timestamp>,
 }
+
+from_row!(Team {
+    id: "id",
+    name: "name",
+    organization_id: "organizationId",
+    created_at: "createdAt",
+    updated_at: "updatedAt"
+});
 
 impl Team {
     pub(crate) fn json(&self) -> Value {
@@ -759,16 +849,20 @@ impl Team {
 const TEAM_COLUMNS: &str = r#""id", "name", "organizationId", "createdAt", "updatedAt""#;
 
 /// A row of `teamMember`.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub(crate) struct TeamMember {
     pub(crate) id: String,
-    #[sqlx(rename = "teamId")]
     pub(crate) team_id: String,
-    #[sqlx(rename = "userId")]
     pub(crate) user_id: String,
-    #[sqlx(rename = "createdAt")]
     pub(crate) created_at: Option<Timestamp>,
 }
+
+from_row!(TeamMember {
+    id: "id",
+    team_id: "teamId",
+    user_id: "userId",
+    created_at: "createdAt"
+});
 
 impl TeamMember {
     pub(crate) fn json(&self) -> Value {

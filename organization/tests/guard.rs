@@ -12,7 +12,7 @@ use axum::routing::get;
 use better_auth::integrations::axum::AxumIntegration;
 use better_auth::plugins::{EmailPasswordPlugin, SessionManagementPlugin};
 use better_auth::rate_limit::RateLimitConfig;
-use better_auth::store::{Database, PoolRef};
+use better_auth::store::{Database, with_pool};
 use better_auth::{AuthConfig, BetterAuth, run_migrations};
 use better_auth_organization::{Attached, OrganizationPlugin, Permission, RequirePermission};
 use better_auth_test_support::browser::Browser;
@@ -101,25 +101,16 @@ fn code(body: &str) -> String {
 
 async fn set_role(database: &Database, user_id: &str, role: &str) {
     let sql = r#"UPDATE "member" SET "role" = $1 WHERE "userId" = $2"#;
-    match database.pool() {
-        PoolRef::Sqlite(pool) => {
-            sqlx::query(sql)
-                .bind(role)
-                .bind(user_id)
-                .execute(pool)
-                .await
-                .unwrap();
-        }
-        PoolRef::Postgres(pool) => {
-            sqlx::query(sql)
-                .bind(role)
-                .bind(user_id)
-                .execute(pool)
-                .await
-                .unwrap();
-        }
-        _ => unreachable!("SQLite or PostgreSQL"),
-    }
+    let set = async {
+        with_pool!(database, |pool| sqlx::query(sql)
+            .bind(role)
+            .bind(user_id)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok::<_, better_auth::Error>(())
+    };
+    set.await.unwrap();
 }
 
 async fn sign_up(base: &str, email: &str) -> (Browser, String) {

@@ -1,4 +1,4 @@
-//! Organizations through HTTP, on SQLite and PostgreSQL: creating and
+//! Organizations through HTTP, on SQLite, PostgreSQL and MySQL: creating and
 //! managing organizations, members and roles, invitations, the session's
 //! active organization, and the security requirement S75 by name.
 

@@ -1,4 +1,4 @@
-//! Teams through HTTP, on SQLite and PostgreSQL (the organization plugin
+//! Teams through HTTP, on SQLite, PostgreSQL and MySQL (the organization plugin
 //! with teams on): creating, listing, renaming and removing teams, their
 //! members, the session's active team, invitations into teams, and S75 for
 //! team ids.

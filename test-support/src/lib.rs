@@ -44,6 +44,7 @@ pub const MYSQL_PACKAGES: &[&str] = &[
     "better-auth-two-factor",
     "better-auth-email-otp",
     "better-auth-passkey",
+    "better-auth-organization",
 ];
 
 /// The database a test variant runs on.

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use better_auth::store::PoolRef;
+use better_auth::store::with_pool;
 use better_auth_organization::OrganizationPlugin;
 use better_auth_test_support::Backend;
 use better_auth_test_support::browser::{Answer, Browser};
@@ -41,21 +41,15 @@ pub(crate) async fn user(server: &PluginServer, email: &str) -> (Browser, String
 
 /// Runs one statement on the test database.
 pub(crate) async fn sql(server: &PluginServer, statement: &str, value: &str) -> u64 {
-    match server.database.pool() {
-        PoolRef::Sqlite(pool) => sqlx::query(statement)
+    let db = &server.database;
+    let changed = async {
+        Ok::<_, better_auth::Error>(with_pool!(db, |pool| sqlx::query(statement)
             .bind(value)
             .execute(pool)
-            .await
-            .unwrap()
-            .rows_affected(),
-        PoolRef::Postgres(pool) => sqlx::query(statement)
-            .bind(value)
-            .execute(pool)
-            .await
-            .unwrap()
-            .rows_affected(),
-        _ => unreachable!("SQLite or PostgreSQL"),
-    }
+            .await?
+            .rows_affected()))
+    };
+    changed.await.unwrap()
 }
 
 /// Marks a user's email verified, as following the verification link would.
