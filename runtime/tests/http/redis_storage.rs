@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use better_auth::rate_limit::{RateLimitConfig, RedisOutage, RedisRateLimitStore};
 use better_auth::store::RedisStorage;
-use better_auth_test_support::sqlite_and_postgres;
+use better_auth_test_support::both_backends;
 use serde_json::json;
 
 use crate::common::*;
@@ -89,8 +89,8 @@ fn raw_token(bearer: &str) -> &str {
     bearer.rsplit_once('.').map_or(bearer, |(token, _)| token)
 }
 
-sqlite_and_postgres!(
-    redis_sessions_revoked_on_one_instance_are_refused_by_the_other,
+both_backends!(
+    s51_redis_sessions_revoked_on_one_instance_are_refused_by_the_other,
     with_db,
     |db: TestDb| async move {
         let Some(url) = redis_url().await else {
@@ -205,11 +205,15 @@ async fn exec(db: &TestDb, sql: &str) {
         better_auth::store::PoolRef::Postgres(pool) => {
             sqlx::query(sql).execute(pool).await.unwrap();
         }
-        _ => unreachable!("SQLite and PostgreSQL only"),
+        // The crate's own connections speak `ANSI_QUOTES`.
+        better_auth::store::PoolRef::MySql(pool) => {
+            sqlx::query(sql).execute(pool).await.unwrap();
+        }
+        _ => unreachable!("a backend the tests do not run on"),
     }
 }
 
-sqlite_and_postgres!(
+both_backends!(
     redis_rate_limits_are_shared_by_instances,
     with_db,
     |db: TestDb| async move {
@@ -247,7 +251,7 @@ sqlite_and_postgres!(
     }
 );
 
-sqlite_and_postgres!(
+both_backends!(
     redis_account_throttle_is_shared_by_instances,
     with_db,
     |db: TestDb| async move {
@@ -295,7 +299,7 @@ sqlite_and_postgres!(
     }
 );
 
-sqlite_and_postgres!(
+both_backends!(
     redis_sessions_are_stored_under_the_token_digest,
     with_db,
     |db: TestDb| async move {
@@ -329,7 +333,7 @@ sqlite_and_postgres!(
     }
 );
 
-sqlite_and_postgres!(
+both_backends!(
     redis_outage_falls_back_to_the_database,
     with_db,
     |db: TestDb| async move {
@@ -425,7 +429,7 @@ impl Relay {
     }
 }
 
-sqlite_and_postgres!(
+both_backends!(
     redis_service_resumes_by_itself_after_an_outage,
     with_db,
     |db: TestDb| async move {
