@@ -20,7 +20,8 @@ use clap::{CommandFactory, Parser, Subcommand};
     after_help = "Exit status:\n  \
         0  success\n  \
         1  error: printed as `error: ...`, then a `caused by: ...` line per cause; \
-        nothing was changed (`doctor`: a check failed; its line says what to do)\n  \
+        nothing was changed, unless the error says the database change was made and \
+        Redis could not be told (`doctor`: a check failed; its line says what to do)\n  \
         2, 3  `init` only: manual steps remain, or the project did not compile and was \
         put back (see `better-auth init --help`)"
 )]

@@ -12,6 +12,8 @@ mod help;
 mod migrate;
 #[cfg(unix)] // a pseudo-terminal through util-linux `script`
 mod pty;
+#[path = "admin/redis.rs"]
+mod redis;
 #[path = "admin/roles.rs"]
 mod roles;
 #[path = "admin/session.rs"]

@@ -380,9 +380,13 @@ impl AuthConfig {
     /// cannot answer reads Redis first, and a session read from the database
     /// is stored there for the next request, on this instance or another on
     /// the same Redis. Every revocation or user change made through this
-    /// crate reaches Redis in the same request; changes made behind its back
-    /// (raw SQL, the CLI) are seen within [`RedisStorage::session_ttl`](crate::store::RedisStorage::session_ttl)
-    /// (60 s by default). While Redis is down, sessions are read from the
+    /// crate reaches Redis in the same request, and so does one made with
+    /// the `better-auth` CLI given the Redis URL (`--redis-url`): refused on
+    /// the next request. Changes made behind its back (raw SQL) are seen
+    /// within [`RedisStorage::session_ttl`](crate::store::RedisStorage::session_ttl)
+    /// (60 s by default), or at once after
+    /// [`RedisStorage::forget_user`](crate::store::RedisStorage::forget_user).
+    /// While Redis is down, sessions are read from the
     /// database. See [`crate::store::redis_storage`]. For rate limits in
     /// Redis, see [`RedisRateLimitStore`](crate::rate_limit::RedisRateLimitStore).
     ///

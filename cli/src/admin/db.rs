@@ -34,18 +34,7 @@ impl Target {
     /// The URL with its password replaced by `***`, in the user-info part
     /// (`redact_url`) and in a `password=` query parameter.
     pub(crate) fn redacted(&self) -> String {
-        let url = redact_url(&self.url);
-        let Some((base, query)) = url.split_once('?') else {
-            return url;
-        };
-        let query: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-                _ => pair.to_owned(),
-            })
-            .collect();
-        format!("{base}?{}", query.join("&"))
+        redact(&self.url)
     }
 
     /// The SQLite file this URL names, when it is a SQLite file URL.
@@ -60,6 +49,23 @@ impl Target {
         }
         Some(PathBuf::from(path))
     }
+}
+
+/// A URL with its password replaced by `***`, in the user-info part
+/// (`redact_url`) and in a `password=` query parameter.
+pub(crate) fn redact(url: &str) -> String {
+    let url = redact_url(url);
+    let Some((base, query)) = url.split_once('?') else {
+        return url;
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
 }
 
 /// Finds the URL to use and says on stderr which one it is.

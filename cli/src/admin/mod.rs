@@ -27,6 +27,7 @@ mod migrate;
 mod output;
 mod passkeys;
 mod prompt;
+mod redis;
 mod roles;
 mod secret;
 mod session;

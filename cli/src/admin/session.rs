@@ -9,6 +9,7 @@ use serde_json::json;
 use super::db::{self, DbArgs};
 use super::output::{count, human_time, json_time, printable, printable_json, table};
 use super::prompt;
+use super::redis::{self, RedisArgs};
 use super::user::{email_arg, find_user};
 
 /// Arguments of `better-auth session`.
@@ -18,6 +19,8 @@ pub(crate) struct SessionArgs {
     command: SessionCommand,
     #[command(flatten)]
     db: DbArgs,
+    #[command(flatten)]
+    redis: RedisArgs,
 }
 
 #[derive(Subcommand)]
@@ -46,12 +49,14 @@ enum SessionCommand {
     /// Revoke one session, every session of a user, or delete expired sessions.
     ///
     /// Give exactly one of SESSION_ID, `--user EMAIL` or `--all-expired`. A
-    /// revoked session stops working at once on every server using the database.
+    /// revoked session stops working at once on every server using the database;
+    /// when the servers keep sessions in Redis, give its URL (`--redis-url`) so
+    /// they drop their cached copies too.
     /// Asks for confirmation on a terminal; `--yes` skips the question and is
     /// required when there is no terminal.
     #[command(
         group(ArgGroup::new("which").required(true).args(["session_id", "user", "all_expired"])),
-        after_help = "Examples:\n  better-auth session revoke 3hT9sXw2kLq8ZbV1nM4cR7yP0aE6dG5f --yes\n  better-auth session revoke --user ada@example.com --yes\n  better-auth session revoke --all-expired --yes"
+        after_help = "Examples:\n  better-auth session revoke 3hT9sXw2kLq8ZbV1nM4cR7yP0aE6dG5f --yes\n  better-auth session revoke --user ada@example.com --yes\n  better-auth session revoke --user ada@example.com --yes --redis-url redis://127.0.0.1:6379\n  better-auth session revoke --all-expired --yes"
     )]
     Revoke {
         /// The id of the session to revoke (see `session list`).
@@ -93,7 +98,9 @@ pub(super) async fn run(args: SessionArgs) -> anyhow::Result<()> {
             yes,
         } => {
             let email = user.as_deref().map(email_arg).transpose()?;
+            let redis = redis::open(&args.redis)?;
             let db = db::connect_migrated(&target).await?;
+            // The user whose sessions ended, and how to name them.
             let result = async {
                 if let Some(id) = session_id {
                     let unknown = || anyhow!("no session with id {}", printable(&id));
@@ -107,6 +114,7 @@ pub(super) async fn run(args: SessionArgs) -> anyhow::Result<()> {
                         return Err(unknown());
                     }
                     outln!("Revoked session {id} of {owner}");
+                    return Ok(Some((session.user_id, owner)));
                 } else if let Some(email) = email {
                     let user = find_user(&db, &email).await?;
                     prompt::confirm(yes, &format!("revoke every session of {email}"))?;
@@ -115,7 +123,9 @@ pub(super) async fn run(args: SessionArgs) -> anyhow::Result<()> {
                         "Revoked {} of {email}",
                         count(n as usize, "session", "sessions")
                     );
+                    return Ok(Some((user.id, email)));
                 } else if all_expired {
+                    // Redis never keeps a session past its expiry: nothing to tell it.
                     prompt::confirm(yes, "delete every expired session")?;
                     let n = sessions::delete_expired(&db, chrono::Utc::now()).await?;
                     outln!(
@@ -123,11 +133,14 @@ pub(super) async fn run(args: SessionArgs) -> anyhow::Result<()> {
                         count(n as usize, "expired session", "expired sessions")
                     );
                 }
-                Ok(())
+                Ok::<_, anyhow::Error>(None)
             }
             .await;
             db.close().await;
-            result
+            if let Some((user_id, who)) = result? {
+                redis::forget(redis.as_ref(), &[&user_id], &who).await?;
+            }
+            Ok(())
         }
     }
 }

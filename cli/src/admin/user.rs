@@ -12,6 +12,7 @@ use serde_json::json;
 use super::db::{self, DbArgs};
 use super::output::{count, human_time, json_time, printable, printable_json, table};
 use super::prompt;
+use super::redis::{self, RedisArgs};
 use super::roles;
 use super::two_factor;
 
@@ -22,6 +23,8 @@ pub(crate) struct UserArgs {
     command: UserCommand,
     #[command(flatten)]
     db: DbArgs,
+    #[command(flatten)]
+    redis: RedisArgs,
 }
 
 #[derive(Subcommand)]
@@ -57,7 +60,8 @@ enum UserCommand {
     ///
     /// Roles are names of letters, digits, `-` and `_`, comma-separated; users
     /// with an admin role (`admin` by default) may use the admin routes. Running
-    /// servers see the change on the user's next request.
+    /// servers see the change on the user's next request (with sessions in Redis:
+    /// given `--redis-url`).
     #[command(
         name = "set-role",
         after_help = "Examples:\n  better-auth user set-role --email ada@example.com --role admin\n  better-auth user set-role --email bob@example.com --role support,user"
@@ -193,10 +197,11 @@ pub(super) async fn run(args: UserArgs) -> anyhow::Result<()> {
         UserCommand::SetRole { email, role } => {
             let email = email_arg(&email)?;
             let role = roles::parse_roles(&role)?;
+            let redis = redis::open(&args.redis)?;
             let db = db::connect_migrated(&target).await?;
             let result = set_role(&db, &email, &role).await;
             db.close().await;
-            result
+            redis::forget(redis.as_ref(), &[&result?], &email).await
         }
         UserCommand::Ban {
             email,
@@ -206,17 +211,19 @@ pub(super) async fn run(args: UserArgs) -> anyhow::Result<()> {
         } => {
             let email = email_arg(&email)?;
             let until = until.as_deref().map(roles::parse_until).transpose()?;
+            let redis = redis::open(&args.redis)?;
             let db = db::connect_migrated(&target).await?;
             let result = ban(&db, &email, &reason, until, yes).await;
             db.close().await;
-            result
+            redis::forget(redis.as_ref(), &[&result?], &email).await
         }
         UserCommand::Unban { email } => {
             let email = email_arg(&email)?;
+            let redis = redis::open(&args.redis)?;
             let db = db::connect_migrated(&target).await?;
             let result = unban(&db, &email).await;
             db.close().await;
-            result
+            redis::forget(redis.as_ref(), &[&result?], &email).await
         }
         UserCommand::List { json } => {
             let db = db::connect_migrated(&target).await?;
@@ -232,27 +239,30 @@ pub(super) async fn run(args: UserArgs) -> anyhow::Result<()> {
         }
         UserCommand::ResetTwoFactor { email, yes } => {
             let email = email_arg(&email)?;
+            let redis = redis::open(&args.redis)?;
             let db = db::connect_migrated(&target).await?;
             let result = reset_two_factor(&db, &email, yes).await;
             db.close().await;
-            result
+            redis::forget(redis.as_ref(), &[&result?], &email).await
         }
         UserCommand::Delete { email, yes } => {
             let email = email_arg(&email)?;
+            let redis = redis::open(&args.redis)?;
             let db = db::connect_migrated(&target).await?;
             let result = delete(&db, &email, yes).await;
             db.close().await;
-            result
+            redis::forget(redis.as_ref(), &[&result?], &email).await
         }
         UserCommand::SetPassword {
             email,
             password_stdin,
         } => {
             let email = email_arg(&email)?;
+            let redis = redis::open(&args.redis)?;
             let db = db::connect_migrated(&target).await?;
             let result = set_password(&db, &email, password_stdin).await;
             db.close().await;
-            result
+            redis::forget(redis.as_ref(), &[&result?], &email).await
         }
     }
 }
@@ -440,7 +450,8 @@ fn print_users(
     outln!("{}", count(list.len(), "user", "users"));
 }
 
-async fn delete(db: &Database, email: &str, yes: bool) -> anyhow::Result<()> {
+/// Returns the user's id (for Redis).
+async fn delete(db: &Database, email: &str, yes: bool) -> anyhow::Result<String> {
     let user = find_user(db, email).await?;
     prompt::confirm(
         yes,
@@ -450,10 +461,11 @@ async fn delete(db: &Database, email: &str, yes: bool) -> anyhow::Result<()> {
         return Err(anyhow!("no user with email {email}"));
     }
     outln!("Deleted user {email} (id {})", user.id);
-    Ok(())
+    Ok(user.id)
 }
 
-async fn set_password(db: &Database, email: &str, from_stdin: bool) -> anyhow::Result<()> {
+/// Returns the user's id (for Redis).
+async fn set_password(db: &Database, email: &str, from_stdin: bool) -> anyhow::Result<String> {
     let user = find_user(db, email).await?;
     let password = prompt::new_password(from_stdin)?;
     check_new_password(&password)?;
@@ -465,10 +477,11 @@ async fn set_password(db: &Database, email: &str, from_stdin: bool) -> anyhow::R
         "Set the password of {email}; ended {}.",
         count(ended as usize, "session", "sessions")
     );
-    Ok(())
+    Ok(user.id)
 }
 
-async fn reset_two_factor(db: &Database, email: &str, yes: bool) -> anyhow::Result<()> {
+/// Returns the user's id (for Redis).
+async fn reset_two_factor(db: &Database, email: &str, yes: bool) -> anyhow::Result<String> {
     let user = find_user(db, email).await?;
     let on = two_factor::enabled_users(db)
         .await?
@@ -495,26 +508,28 @@ async fn reset_two_factor(db: &Database, email: &str, yes: bool) -> anyhow::Resu
         "Removed the second factor of {email}: they sign in with their password alone until \
          they set up two-factor again."
     );
-    Ok(())
+    Ok(user.id)
 }
 
-async fn set_role(db: &Database, email: &str, role: &str) -> anyhow::Result<()> {
+/// Returns the user's id (for Redis).
+async fn set_role(db: &Database, email: &str, role: &str) -> anyhow::Result<String> {
     if !roles::installed(db).await? {
         return Err(roles::not_installed());
     }
     let user = find_user(db, email).await?;
     roles::set_role(db, &user.id, role).await?;
     outln!("{email} now has the role {role}");
-    Ok(())
+    Ok(user.id)
 }
 
+/// Returns the user's id (for Redis).
 async fn ban(
     db: &Database,
     email: &str,
     reason: &str,
     until: Option<chrono::DateTime<chrono::Utc>>,
     yes: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
     if !roles::installed(db).await? {
         return Err(roles::not_installed());
     }
@@ -531,10 +546,11 @@ async fn ban(
         "Banned {email} {how_long}; {}",
         count(ended as usize, "session ended", "sessions ended")
     );
-    Ok(())
+    Ok(user.id)
 }
 
-async fn unban(db: &Database, email: &str) -> anyhow::Result<()> {
+/// Returns the user's id (for Redis).
+async fn unban(db: &Database, email: &str) -> anyhow::Result<String> {
     if !roles::installed(db).await? {
         return Err(roles::not_installed());
     }
@@ -543,5 +559,5 @@ async fn unban(db: &Database, email: &str) -> anyhow::Result<()> {
         return Err(anyhow!("{email} is not banned"));
     }
     outln!("Lifted the ban of {email}");
-    Ok(())
+    Ok(user.id)
 }

@@ -137,13 +137,15 @@ impl TestDb {
 }
 
 /// Runs the binary in `dir` with no `BETTER_AUTH_DATABASE_URL` or `DATABASE_URL` in the
-/// environment.
+/// environment, nor a Redis to tell.
 pub(crate) fn run_in(dir: &Path, args: &[&str], stdin: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_better-auth"))
         .args(args)
         .current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("BETTER_AUTH_DATABASE_URL")
+        .env_remove("BETTER_AUTH_REDIS_URL")
+        .env_remove("BETTER_AUTH_REDIS_KEY_PREFIX")
         .env("NO_COLOR", "1")
         .write_stdin(stdin.to_owned())
         .output()

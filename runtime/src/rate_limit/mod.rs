@@ -10,7 +10,7 @@
 //! The counter store is pluggable: [`MemoryRateLimitStore`] for one instance,
 //! [`DatabaseRateLimitStore`] (the `rateLimit` table, one atomic upsert per
 //! request) for several instances sharing a database, and with feature
-//! `redis` [`RedisRateLimitStore`] (one Lua script per request) for several
+//! `redis` `RedisRateLimitStore` (one Lua script per request) for several
 //! instances sharing a Redis.
 
 // This file holds the store trait and the decisions it returns; `config` the

@@ -24,13 +24,18 @@
 //!   holding a [`Database::change_guard`](crate::store::Database::change_guard)
 //!   marks every user (in the background, as the guard drops: within
 //!   moments);
-//! - writes that do not go through this crate (raw SQL, and the
-//!   `better-auth` CLI's `session revoke`, `user ban`, `user set-password`,
-//!   ...) do not reach Redis: an instance may serve such a session from Redis
-//!   until its entry expires, at most `session_ttl` after the lookup that
-//!   stored it. Keep `session_ttl` short (it is capped at
-//!   [`MAX_SESSION_TTL`]), or clear the keys under the prefix after such a
-//!   change.
+//! - the `better-auth` CLI's commands that end or change a user's sessions
+//!   or the user (`session revoke`, `user set-password`, `user delete`,
+//!   `user ban`, `user set-role`, `user reset-2fa`, ...) mark the user too
+//!   when given the Redis URL (`--redis-url` or `BETTER_AUTH_REDIS_URL`;
+//!   `--redis-key-prefix` when the servers use another prefix): refused on
+//!   the next request. Without it, they are like raw SQL;
+//! - writes that go through neither (raw SQL) do not reach Redis: an
+//!   instance may serve such a session from Redis until its entry expires,
+//!   at most `session_ttl` after the lookup that stored it. Keep
+//!   `session_ttl` short (it is capped at [`MAX_SESSION_TTL`]), call
+//!   [`RedisStorage::forget_user`] after such a change, or clear the keys
+//!   under the prefix.
 //!
 //! **Outages.** Every Redis call has a short timeout ([`RedisStorage::timeout`],
 //! default 250 ms). When Redis fails or times out, sessions are read from the
@@ -61,7 +66,7 @@ pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(60);
 
 /// The longest a session entry may live in Redis ([`RedisStorage::session_ttl`]
 /// is clamped to it): bounds how long a revocation made behind this crate's
-/// back (raw SQL, the CLI) can go unseen.
+/// back (raw SQL) can go unseen.
 pub const MAX_SESSION_TTL: Duration = Duration::from_secs(600);
 
 /// The default timeout of one Redis call.
@@ -199,7 +204,8 @@ impl RedisStorage {
     /// How long a session entry lives in Redis at most (default 60 s,
     /// clamped to [`MAX_SESSION_TTL`]); never past the session's expiry.
     /// It bounds how long a revocation made behind this crate's back (raw
-    /// SQL, the CLI) can go unseen by an instance that cached the session.
+    /// SQL, the CLI without the Redis URL) can go unseen by an instance that
+    /// cached the session.
     pub fn session_ttl(mut self, ttl: Duration) -> Self {
         self.session_ttl = ttl.clamp(Duration::from_millis(1), MAX_SESSION_TTL);
         self
@@ -254,12 +260,22 @@ impl RedisStorage {
         what: &str,
         call: impl Future<Output = redis::RedisResult<T>>,
     ) -> Option<T> {
+        self.attempt(what, call).await.ok()
+    }
+
+    /// [`RedisStorage::run`] with what went wrong: a failure (logged) keeps
+    /// reads off Redis for a second.
+    async fn attempt<T>(
+        &self,
+        what: &str,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> std::result::Result<T, String> {
         let failure = match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(value)) => {
                 if self.health.down.swap(false, Ordering::Relaxed) {
                     tracing::info!(url = %self.health.url, "Redis answers again");
                 }
-                return Some(value);
+                return Ok(value);
             }
             Ok(Err(e)) => e.to_string(),
             Err(_) => format!("no answer within {:?}", self.timeout),
@@ -269,7 +285,7 @@ impl RedisStorage {
         if !self.health.down.swap(true, Ordering::Relaxed) {
             tracing::warn!(url = %self.health.url, %failure, what, "Redis failed; going on without it");
         }
-        None
+        Err(failure)
     }
 
     /// A connection handle for one call.
@@ -338,27 +354,57 @@ impl RedisStorage {
             .await;
     }
 
-    /// After a committed change to a user or their sessions: no entry of
-    /// the user's sessions stored before now is served again (tried even
-    /// right after a failure: revocations are rare and matter).
-    pub(crate) async fn user_changed(&self, user_id: &str) {
+    /// Drops a user's cached sessions, for every instance on this Redis:
+    /// no entry of the user's sessions stored before this call is served
+    /// again, so the next lookup of each reads the database. Call it after
+    /// a change to the user or their sessions made behind this crate's back
+    /// (raw SQL on `user` or `session`, another tool), once that change has
+    /// committed; this crate's own writes do it by themselves, and so does
+    /// the `better-auth` CLI given `--redis-url`. Use the servers' key prefix
+    /// ([`RedisStorage::key_prefix`]). The user need not exist any more.
+    ///
+    /// An error when Redis does not take it within [`RedisStorage::timeout`]:
+    /// instances may then serve the user's old sessions until their entries
+    /// expire ([`RedisStorage::session_ttl`] at most), unless the session
+    /// keys ([`RedisStorage::session_key`]) are deleted by hand.
+    ///
+    /// ``` no_run
+    /// # async fn f() -> better_auth::Result<()> {
+    /// let redis = better_auth::store::RedisStorage::connect("redis://127.0.0.1:6379").await?;
+    /// // After `DELETE FROM "session" WHERE "userId" = 'user-id'` has committed:
+    /// redis.forget_user("user-id").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn forget_user(&self, user_id: &str) -> Result<()> {
         let key = format!("{}{user_id}", self.user_mark_prefix());
-        self.mark(key).await;
+        self.mark(key).await.map_err(|failure| {
+            Error::Internal(format!(
+                "Redis at {} did not take the change: {failure}",
+                self.health.url
+            ))
+        })
+    }
+
+    /// After a committed change to a user or their sessions:
+    /// [`RedisStorage::forget_user`], a failure logged (tried even right
+    /// after a failure: revocations are rare and matter).
+    pub(crate) async fn user_changed(&self, user_id: &str) {
+        let _ = self.forget_user(user_id).await;
     }
 
     /// After a change whose users are not known (a plugin's write): no
     /// entry stored before now is served again.
     pub(crate) async fn everyone_changed(&self) {
-        self.mark(self.everyone_mark()).await;
+        let _ = self.mark(self.everyone_mark()).await;
     }
 
-    async fn mark(&self, key: String) {
+    async fn mark(&self, key: String) -> std::result::Result<(), String> {
         let mut conn = self.conn();
         let mut invocation = MARK.prepare_invoke();
         invocation.key(key).arg(MARK_TTL_MS);
-        let _: Option<i64> = self
-            .run("marking a change", invocation.invoke_async(&mut conn))
-            .await;
+        self.attempt::<i64>("marking a change", invocation.invoke_async(&mut conn))
+            .await
+            .map(drop)
     }
 }
 

@@ -213,6 +213,36 @@ async fn exec(db: &TestDb, sql: &str) {
     }
 }
 
+// A change behind the crate's back is served from Redis until
+// `forget_user` drops the user's entries; a Redis that does not answer is an
+// error naming it, password hidden.
+both_backends!(
+    redis_forget_user_ends_sessions_changed_behind_the_crates_back,
+    with_db,
+    |db: TestDb| async move {
+        let Some(url) = redis_url().await else {
+            return;
+        };
+        let redis = storage(&url).await;
+        let srv = server(&db, &redis, RateLimitConfig::disabled()).await;
+        let token = srv.user("ada@example.com").await;
+        let session = srv.get("/api/auth/get-session").bearer(&token).send().await;
+        let user_id = session.body["user"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(status_of(&srv, &token).await, 200);
+        exec(&db, r#"DELETE FROM "session""#).await;
+        assert_eq!(status_of(&srv, &token).await, 200, "served from Redis");
+        // Another process on the same Redis (a tool, the CLI).
+        let tool = same_redis(&url, &redis).await;
+        tool.forget_user(&user_id).await.unwrap();
+        assert_eq!(status_of(&srv, &token).await, 401);
+
+        let down = RedisStorage::open("redis://:s3cr3t@127.0.0.1:1").unwrap();
+        let err = down.forget_user(&user_id).await.unwrap_err().to_string();
+        assert!(err.contains("redis://:***@127.0.0.1:1"), "{err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
+    }
+);
+
 both_backends!(
     redis_rate_limits_are_shared_by_instances,
     with_db,
