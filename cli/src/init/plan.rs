@@ -13,7 +13,7 @@ use super::envfile::{self, Var};
 use super::inspect::Facts;
 use super::manifest;
 use super::port;
-use super::project::Package;
+use super::project::{self, Package};
 use super::render::Renderer;
 use super::resolve::Decisions;
 use super::source;
@@ -463,6 +463,28 @@ pub(super) fn build(
         .flatten()
         .collect::<Vec<_>>(),
     )?;
+    // Handlers of workspace members the app's router comes from cannot name this
+    // package's `auth` module: they need the runtime's own extractors.
+    if wiring.serve_site {
+        let members = project::axum_path_dependencies(&package.manifest.path, &args.path);
+        if !members.is_empty() {
+            let names: Vec<String> = members.iter().map(|(n, _)| format!("`{n}`")).collect();
+            let manifests: Vec<String> = members
+                .iter()
+                .map(|(_, dir)| dir.join("Cargo.toml").display().to_string())
+                .collect();
+            notes.push(format!(
+                "handlers in the workspace member{} {} cannot name this package's `{}` \
+                 module: to read sessions there, add `{}` to {} and take \
+                 `better_auth::integrations::axum::Authenticated` / `MaybeAuthenticated`",
+                if members.len() > 1 { "s" } else { "" },
+                names.join(", "),
+                facts.module,
+                member_dependency_line(&edited.line),
+                manifests.join(", ")
+            ));
+        }
+    }
     let mut files = vec![change(
         package.manifest.path.clone(),
         Some(manifest_text),
@@ -1093,5 +1115,19 @@ mod tests {
         let ts = timestamp(0);
         assert_eq!(ts.len(), 14);
         assert!(ts.starts_with("20"));
+    }
+}
+
+/// The runtime's dependency line for another member of the workspace: only the `axum`
+/// feature (the database features come with the app's own dependency).
+fn member_dependency_line(line: &str) -> String {
+    match line.find("features = [") {
+        Some(start) => {
+            let end = line[start..]
+                .find(']')
+                .map_or(line.len(), |i| start + i + 1);
+            format!("{}features = [\"axum\"]{}", &line[..start], &line[end..])
+        }
+        None => line.to_owned(),
     }
 }

@@ -119,6 +119,54 @@ pub(super) fn axum_members(package: &Package) -> Vec<String> {
         .collect()
 }
 
+/// The workspace members the package at `manifest` depends on by path that use axum
+/// themselves, as (name, folder relative to `base`): where handlers may live that cannot
+/// name the package's own modules. Empty when cargo cannot say.
+pub(super) fn axum_path_dependencies(manifest: &Path, base: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(metadata) = metadata(manifest) else {
+        return Vec::new();
+    };
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let manifest = canonical(manifest);
+    let Some(package) = metadata
+        .packages
+        .iter()
+        .find(|p| canonical(p.manifest_path.as_std_path()) == manifest)
+    else {
+        return Vec::new();
+    };
+    let base = canonical(base);
+    package
+        .dependencies
+        .iter()
+        .filter_map(|dep| {
+            let dir = canonical(dep.path.as_ref()?.as_std_path());
+            let member = metadata.packages.iter().find(|p| {
+                p.manifest_path
+                    .parent()
+                    .is_some_and(|d| canonical(d.as_std_path()) == dir)
+            })?;
+            member.dependencies.iter().find(|d| d.name == "axum")?;
+            let shown = pathdiff(&dir, &base);
+            Some((member.name.to_string(), shown))
+        })
+        .collect()
+}
+
+/// `path` relative to `base` when it is under it or beside it (`../api`), else as it is.
+fn pathdiff(path: &Path, base: &Path) -> PathBuf {
+    if let Ok(rest) = path.strip_prefix(base) {
+        return rest.to_path_buf();
+    }
+    match (base.parent(), base.file_name()) {
+        (Some(parent), Some(_)) => match path.strip_prefix(parent) {
+            Ok(rest) => Path::new("..").join(rest),
+            Err(_) => path.to_path_buf(),
+        },
+        _ => path.to_path_buf(),
+    }
+}
+
 /// Reads `path` as a Cargo project and picks the package to change.
 pub(super) fn inspect(
     path: &Path,

@@ -361,10 +361,11 @@ fn the_sqlite_database_is_kept_out_of_git() {
     );
 }
 
-/// An app on MySQL whose diesel features also name PostgreSQL: Better Auth goes to
-/// SQLite (the app runs no PostgreSQL server), and says why.
+/// An app whose DATABASE_URL is MySQL (its diesel features name PostgreSQL too): Better
+/// Auth goes to that MySQL database; an app on a database it has no store for gets
+/// SQLite, and is told why.
 #[test]
-fn an_app_on_an_unsupported_database_gets_sqlite() {
+fn an_app_on_mysql_gets_its_mysql_database_and_others_get_sqlite() {
     let dir = fixture("hello");
     let manifest = dir.path().join("Cargo.toml");
     let cargo_toml = std::fs::read_to_string(&manifest).unwrap();
@@ -382,15 +383,13 @@ fn an_app_on_an_unsupported_database_gets_sqlite() {
     )
     .unwrap();
     let stdout = init_ok(dir.path(), &["--dry-run"]);
+    // The app's MySQL database, password and all (in .env, which git ignores)...
     assert!(
-        stdout.contains("+BETTER_AUTH_DATABASE_URL=sqlite:auth.db"),
+        stdout.contains("+BETTER_AUTH_DATABASE_URL=mysql://app:***@localhost:3306/app"),
         "{stdout}"
     );
-    assert!(
-        stdout.contains("the app's DATABASE_URL is MySQL, which Better Auth does not store in"),
-        "{stdout}"
-    );
-    // The dry run's diff of .env keeps the app's secrets off the screen.
+    assert!(stdout.contains("features = [\"axum\", \"mysql\"]"), "{stdout}");
+    // ...but the dry run's diff of .env keeps the app's secrets off the screen.
     assert!(!stdout.contains("hunter2"), "{stdout}");
     assert!(
         stdout.contains(" DATABASE_URL=mysql://app:***@localhost:3306/app\n"),
@@ -402,6 +401,22 @@ fn an_app_on_an_unsupported_database_gets_sqlite() {
     let (stdout, _) = text(&output);
     assert!(
         stdout.contains("+BETTER_AUTH_DATABASE_URL=postgres"),
+        "{stdout}"
+    );
+    // A database Better Auth has no store for: SQLite, and the app is told.
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=mongodb://app:hunter2@localhost:27017/app\n",
+    )
+    .unwrap();
+    std::fs::write(&manifest, &cargo_toml).unwrap();
+    let stdout = init_ok(dir.path(), &["--dry-run"]);
+    assert!(
+        stdout.contains("+BETTER_AUTH_DATABASE_URL=sqlite:auth.db"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("the app's DATABASE_URL is MongoDB, which Better Auth does not store in"),
         "{stdout}"
     );
 }

@@ -660,3 +660,54 @@ fn mysql_app_keeps_users_in_its_own_database() {
     });
     assert_eq!(users, 1);
 }
+
+/// A router built in another workspace member: its handlers read sessions once the
+/// member has the dependency init's note names, exactly as written.
+#[test]
+fn handlers_of_a_router_member_read_sessions_as_the_note_says() {
+    let dir = fixture("member-router");
+    let project = dir.path();
+    seed_lockfile(project);
+    let output = init_checked(project, &["--yes"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let note = format!("{stdout}{stderr}")
+        .lines()
+        .find(|l| l.contains("handlers in the workspace member `api-http`"))
+        .unwrap_or_else(|| panic!("no note for the router's member:\n{stdout}"))
+        .to_owned();
+    let line = note
+        .split_once("add `")
+        .and_then(|(_, rest)| rest.split_once("` to crates/api-http/Cargo.toml"))
+        .map(|(line, _)| line.to_owned())
+        .unwrap_or_else(|| panic!("no dependency line in: {note}"));
+
+    let member = project.join("crates/api-http");
+    let manifest = std::fs::read_to_string(member.join("Cargo.toml")).unwrap();
+    std::fs::write(member.join("Cargo.toml"), format!("{manifest}{line}\n")).unwrap();
+    let lib = std::fs::read_to_string(member.join("src/lib.rs")).unwrap();
+    let lib = lib.replace(
+        ".route(\"/region\", get(region))",
+        ".route(\"/region\", get(region))\n        .route(\"/whoami\", get(whoami))",
+    ) + "\nasync fn whoami(\n    better_auth::integrations::axum::Authenticated(session): \
+         better_auth::integrations::axum::Authenticated,\n) -> String {\n    \
+         session.user.email.clone()\n}\n";
+    std::fs::write(member.join("src/lib.rs"), lib).unwrap();
+    let port = free_port();
+    let main = project.join("crates/bootstrap/src/main.rs");
+    let code = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        code.replace("0.0.0.0:8080", &format!("127.0.0.1:{port}")),
+    )
+    .unwrap();
+
+    let _server = build_and_start(project, "bootstrap", port);
+    let (status, headers, body) = post_json(port, "/auth/sign-up/email", ADA);
+    assert_eq!(status, 200, "sign-up: {body}");
+    let bearer = format!("Bearer {}", header(&headers, "set-auth-token").unwrap());
+    let (status, _, body) = http(port, "GET", "/whoami", &[("authorization", &bearer)], "");
+    assert_eq!((status, body.as_str()), (200, "ada@example.com"));
+    let (status, _, _) = http(port, "GET", "/whoami", &[], "");
+    assert_eq!(status, 401);
+}
