@@ -388,7 +388,10 @@ fn an_app_on_mysql_gets_its_mysql_database_and_others_get_sqlite() {
         stdout.contains("+BETTER_AUTH_DATABASE_URL=mysql://app:***@localhost:3306/app"),
         "{stdout}"
     );
-    assert!(stdout.contains("features = [\"axum\", \"mysql\"]"), "{stdout}");
+    assert!(
+        stdout.contains("features = [\"axum\", \"mysql\"]"),
+        "{stdout}"
+    );
     // ...but the dry run's diff of .env keeps the app's secrets off the screen.
     assert!(!stdout.contains("hunter2"), "{stdout}");
     assert!(

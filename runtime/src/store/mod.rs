@@ -193,7 +193,6 @@ macro_rules! __with_pool {
     };
 }
 
-
 /// The sqlx pool behind a [`Database`], for a plugin's own tables (see
 /// [`Database::pool`]). One SQL text usually serves both SQLite and
 /// PostgreSQL: sqlx's SQLite driver takes PostgreSQL's `$1` placeholders.
@@ -328,12 +327,12 @@ impl Database {
     /// # async fn f(db: &better_auth::store::Database) {
     /// let _change = db.change_guard();
     /// // UPDATE "user" SET ... through db.pool()
+    /// # }
+    /// ```
     ///
     /// With Redis secondary storage, the guard also marks every user's
     /// sessions in Redis as changed when it drops (in the background): no
     /// entry stored before is served again.
-    /// # }
-    /// ```
     pub fn change_guard(&self) -> ChangeGuard<'_> {
         self.note_change();
         ChangeGuard {
