@@ -1058,6 +1058,20 @@ fn env_changes(
     Ok(vec![env, example, ignore])
 }
 
+/// The runtime's dependency line for another member of the workspace: only the `axum`
+/// feature (the database features come with the app's own dependency).
+fn member_dependency_line(line: &str) -> String {
+    match line.find("features = [") {
+        Some(start) => {
+            let end = line[start..]
+                .find(']')
+                .map_or(line.len(), |i| start + i + 1);
+            format!("{}features = [\"axum\"]{}", &line[..start], &line[end..])
+        }
+        None => line.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1115,19 +1129,5 @@ mod tests {
         let ts = timestamp(0);
         assert_eq!(ts.len(), 14);
         assert!(ts.starts_with("20"));
-    }
-}
-
-/// The runtime's dependency line for another member of the workspace: only the `axum`
-/// feature (the database features come with the app's own dependency).
-fn member_dependency_line(line: &str) -> String {
-    match line.find("features = [") {
-        Some(start) => {
-            let end = line[start..]
-                .find(']')
-                .map_or(line.len(), |i| start + i + 1);
-            format!("{}features = [\"axum\"]{}", &line[..start], &line[end..])
-        }
-        None => line.to_owned(),
     }
 }
