@@ -58,6 +58,7 @@ struct Options {
     client_threads: usize,
     big: u64,
     postgres: Option<String>,
+    redis: Option<String>,
     rows: Option<Vec<String>>,
 }
 
@@ -77,6 +78,10 @@ impl Options {
                 std::env::var("BETTER_AUTH_BENCH_POSTGRES_URL")
                     .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
             ),
+            redis: Some(
+                std::env::var("BETTER_AUTH_BENCH_REDIS_URL")
+                    .unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+            ),
         };
         let mut it = args.iter();
         while let Some(arg) = it.next() {
@@ -91,6 +96,8 @@ impl Options {
                 "--sessions" => o.big = value()?.parse::<u64>()?.max(seed::USERS as u64),
                 "--postgres" => o.postgres = Some(value()?.clone()),
                 "--no-postgres" => o.postgres = None,
+                "--redis" => o.redis = Some(value()?.clone()),
+                "--no-redis" => o.redis = None,
                 "--rows" => {
                     o.rows = Some(value()?.split(',').map(str::to_owned).collect());
                 }
@@ -98,8 +105,8 @@ impl Options {
                     println!(
                         "better-auth-bench [--quick] [--rounds N] [--secs S] [--conns N] \
                          [--signin-clients N] [--client-threads N] [--sessions N] \
-                         [--postgres URL | --no-postgres] \
-                         [--rows baseline,gs,gs_nocache,me,gs_cache,gs_cache_merged,me_cache,gs_pg,gs_pg_nocache,bare_pg,gs_big,argon,signin,stall]"
+                         [--postgres URL | --no-postgres] [--redis URL | --no-redis] \
+                         [--rows baseline,gs,gs_nocache,me,gs_cache,gs_cache_merged,me_cache,gs_pg,gs_pg_nocache,bare_pg,gs_big,gs_redis,argon,signin,signin_redis,stall]"
                     );
                     std::process::exit(0);
                 }
@@ -355,6 +362,30 @@ async fn run(
         pg_note = "skipped: --no-postgres".into();
     }
 
+    // Redis: sessions (row 9) and rate limits (row 9s), under a prefix of this run's own.
+    let redis_prefix = format!("better-auth-bench-{}:", std::process::id());
+    let redis_note = match &o.redis {
+        Some(redis) => match better_auth::store::RedisStorage::connect(redis).await {
+            Ok(_) => None,
+            Err(e) => Some(format!(
+                "skipped: {}",
+                e.to_string().trim_start_matches("invalid configuration: ")
+            )),
+        },
+        None => Some("skipped: --no-redis".into()),
+    };
+    let redis_url = o.redis.as_deref().filter(|_| redis_note.is_none());
+    let (r, rl) = match redis_url {
+        Some(_) => (
+            Some(seed::seed(&url("r.db"), 0, &hash).await?),
+            Some(seed::seed(&url("rl.db"), 0, &hash).await?),
+        ),
+        None => (None, None),
+    };
+    if let Some(note) = &redis_note {
+        eprintln!("Redis rows (9, 9s) {note}");
+    }
+
     let server_a = Server::start(&url("a.db"), &[])?;
     let server_b = match Server::start(&url("b.db"), &["--session-cache"]) {
         Ok(s) => Some(s),
@@ -371,6 +402,27 @@ async fn run(
     };
     let server_cn = match &c {
         Some((_, pg_url)) => Some(Server::start(pg_url, &["--no-cache"])?),
+        None => None,
+    };
+    // Sessions in Redis, the in-process cache off: Redis answers every lookup.
+    let server_r = match redis_url {
+        Some(redis) => Some(Server::start(
+            &url("r.db"),
+            &[
+                "--no-cache",
+                "--redis-sessions",
+                redis,
+                "--redis-prefix",
+                &redis_prefix,
+            ],
+        )?),
+        None => None,
+    };
+    let server_rl = match redis_url {
+        Some(redis) => Some(Server::start(
+            &url("rl.db"),
+            &["--redis-rate-limit", redis, "--redis-prefix", &redis_prefix],
+        )?),
         None => None,
     };
 
@@ -406,6 +458,14 @@ async fn run(
     let gs_nocache = get_session(server_n.addr, &n.bearers);
     let gs_big = get_session(server_d.addr, &d.bearers);
     let signin = sign_in(server_a.addr);
+    let gs_redis = server_r
+        .as_ref()
+        .zip(r.as_ref())
+        .map(|(s, seeded)| get_session(s.addr, &seeded.bearers));
+    let signin_redis = server_rl
+        .as_ref()
+        .zip(rl.as_ref())
+        .map(|(s, _)| sign_in(s.addr));
 
     let dur = Duration::from_secs_f64(o.secs);
     let warm = Duration::from_secs_f64(if o.quick { 0.2 } else { 0.5 });
@@ -423,6 +483,7 @@ async fn run(
         ("gs_pg_nocache", gs_pg_nocache),
         ("bare_pg", bare_pg),
         ("gs_big", Some(gs_big)),
+        ("gs_redis", gs_redis),
     ];
     for (_, t) in &http_rows {
         if let Some(t) = t {
@@ -430,13 +491,16 @@ async fn run(
         }
     }
     load::run(signin.clone(), o.signin_clients, warm).await;
+    if let Some(t) = &signin_redis {
+        load::run(t.clone(), o.signin_clients, warm).await;
+    }
 
     let mut results: BTreeMap<&'static str, Sample> = BTreeMap::new();
     let mut add = |key: &'static str, s: Sample| {
         results.entry(key).or_insert_with(Sample::empty).merge(&s);
     };
     let mut steps: Vec<&'static str> = http_rows.iter().map(|(step, _)| *step).collect();
-    steps.extend(["argon", "signin", "stall"]);
+    steps.extend(["argon", "signin", "signin_redis", "stall"]);
     if let Some(only) = &o.rows {
         steps.retain(|s| only.iter().any(|o| o == s));
     }
@@ -460,6 +524,11 @@ async fn run(
                     add(step, s);
                 }
                 "signin" => add(step, load::run(signin.clone(), o.signin_clients, dur).await),
+                "signin_redis" => {
+                    if let Some(t) = &signin_redis {
+                        add(step, load::run(t.clone(), o.signin_clients, dur).await);
+                    }
+                }
                 "stall" => {
                     let flood = tokio::spawn(load::run(signin.clone(), o.signin_clients, dur));
                     // Let the flood occupy the hashers before measuring.
@@ -493,6 +562,9 @@ async fn run(
     if let Some(s) = server_cn {
         s.stop();
     }
+    for s in [server_r, server_rl].into_iter().flatten() {
+        s.stop();
+    }
 
     let report = Report {
         o,
@@ -505,6 +577,7 @@ async fn run(
         rss_d,
         big: d.sessions,
         pg_note,
+        redis_note: redis_note.unwrap_or_default(),
         measured,
     };
     report.print();
@@ -522,6 +595,7 @@ struct Report<'a> {
     rss_d: (u64, u64),
     big: u64,
     pg_note: String,
+    redis_note: String,
     measured: Duration,
 }
 
@@ -671,6 +745,24 @@ impl Report<'_> {
             self.rss_c
                 .map_or("-".into(), |(r, _)| format!("{:.1} MB", mb(r))),
         );
+        row(
+            "9",
+            "GET /get-session, sessions in Redis (`secondary_storage`), SQLite file, in-process cache off: every lookup answered by Redis (vs rows 2, 2n)",
+            "gs_redis",
+            &self.redis_note,
+        );
+        row(
+            "9s",
+            &format!(
+                "POST /sign-in/email, {} clients, rate limits on with counters in Redis (`RedisRateLimitStore`; vs row 5)",
+                o.signin_clients
+            ),
+            "signin_redis",
+            &self.redis_note,
+        );
+        if !self.redis_note.is_empty() {
+            println!("\nRedis rows {}", self.redis_note);
+        }
 
         println!("\nTargets:");
         let check =

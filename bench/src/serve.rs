@@ -1,8 +1,13 @@
-//! The server side: `better-auth-bench serve <database-url> [--session-cache | --no-cache] [--migrate] [--shared-pool]`
+//! The server side: `better-auth-bench serve <database-url> [--session-cache | --no-cache] [--migrate] [--shared-pool]
+//! [--redis-sessions URL] [--redis-rate-limit URL] [--redis-prefix PREFIX]`
 //! (`--migrate` runs the runtime's migrations first, for `callgrind.sh`;
 //! `--shared-pool` opens an sqlx pool as an app would and hands it to Better
 //! Auth with `Database::share_sqlite` / `share_postgres`, as `init` writes it
-//! for apps that have one).
+//! for apps that have one; `--redis-sessions` keeps sessions in that Redis
+//! too (`AuthConfig::secondary_storage`); `--redis-rate-limit` turns rate
+//! limits on with their counters in that Redis (`RedisRateLimitStore`), the
+//! limits raised so the bench's one client address is never refused; keys
+//! under `--redis-prefix`).
 //!
 //! One Axum app per process, as the README tells apps to build it: Better Auth
 //! nested under `/auth` (and the same routes merged at `/merged` with
@@ -16,13 +21,15 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::get;
 use axum::{Json, Router};
 use better_auth::integrations::axum::{AxumIntegration, CurrentSession};
 use better_auth::plugins::EmailPasswordPlugin;
 use better_auth::prelude::AuthUser;
-use better_auth::store::Database;
+use better_auth::rate_limit::{RateLimitConfig, RedisRateLimitStore};
+use better_auth::store::{Database, RedisStorage};
 use better_auth::{AuthConfig, BetterAuth};
 use serde::Serialize;
 use tokio::io::AsyncReadExt;
@@ -111,6 +118,17 @@ pub(crate) fn main(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let no_cache = args.iter().any(|a| a == "--no-cache");
     let migrate = args.iter().any(|a| a == "--migrate");
     let shared_pool = args.iter().any(|a| a == "--shared-pool");
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let redis = Redis {
+        sessions: value("--redis-sessions"),
+        rate_limit: value("--redis-rate-limit"),
+        prefix: value("--redis-prefix").unwrap_or_else(|| "better-auth-bench:".into()),
+    };
     // The default runtime an app gets from #[tokio::main]: one worker per core.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -123,8 +141,46 @@ pub(crate) fn main(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         } else {
             Database::share_postgres(sqlx::PgPool::connect(&url).await?)
         };
-        serve(&url, database, session_cache, no_cache, migrate).await
+        serve(&url, database, session_cache, no_cache, migrate, &redis).await
     })
+}
+
+/// What the server keeps in Redis, if anything.
+struct Redis {
+    /// Sessions (`AuthConfig::secondary_storage`) in the Redis at this URL.
+    sessions: Option<String>,
+    /// Rate limits on, counted in the Redis at this URL.
+    rate_limit: Option<String>,
+    /// The key prefix.
+    prefix: String,
+}
+
+impl Redis {
+    async fn storage(&self, url: &str) -> Result<RedisStorage, Box<dyn std::error::Error>> {
+        Ok(RedisStorage::connect(url)
+            .await?
+            .key_prefix(self.prefix.clone()))
+    }
+
+    async fn configure(
+        &self,
+        config: AuthConfig,
+    ) -> Result<AuthConfig, Box<dyn std::error::Error>> {
+        let mut config = config;
+        if let Some(url) = &self.sessions {
+            config = config.secondary_storage(self.storage(url).await?);
+        }
+        if let Some(url) = &self.rate_limit {
+            // Every request counted in Redis, none refused: the default
+            // rules with their limits raised past what the bench sends.
+            let mut limits = RateLimitConfig::default()
+                .rule("/sign-in/email", Duration::from_secs(10), 1_000_000)
+                .store(Arc::new(RedisRateLimitStore::new(self.storage(url).await?)));
+            limits.max = 1_000_000;
+            config = config.rate_limit(limits);
+        }
+        Ok(config)
+    }
 }
 
 async fn serve(
@@ -133,6 +189,7 @@ async fn serve(
     session_cache: bool,
     no_cache: bool,
     migrate: bool,
+    redis: &Redis,
 ) -> Result<(), Box<dyn std::error::Error>> {
     if migrate {
         better_auth::run_migrations(&database).await?;
@@ -148,6 +205,7 @@ async fn serve(
         // shows) and merged at this base path (`axum_routes`), to compare both.
         .base_path("/merged");
     let config = crate::cache_option(config, session_cache)?.validated_session_cache(!no_cache);
+    let config = redis.configure(config).await?;
     let auth = Arc::new(
         BetterAuth::new(config)
             .database(database)
