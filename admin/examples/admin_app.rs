@@ -1,9 +1,9 @@
 //! A server with password sign-in and the admin plugin under `/api/auth`, on an
-//! in-memory SQLite database, for trying the plugin by hand or from the
-//! official client (`scripts/js-client-check` drives it). Rate limits are off
-//! (the check sends many requests from one address). An admin is made at
-//! start: `admin@example.com`, password `ADMIN_PASSWORD` (default below).
-//! The app's own `GET /dashboard` is for admins only (`RequireRole<Admin>`:
+//! in-memory SQLite database (or the one `DATABASE_URL` names), for trying the
+//! plugin by hand or from the official client (`scripts/js-client-check` drives
+//! it). Rate limits are off (the check sends many requests from one address). An
+//! admin is made at start: `admin@example.com`, password `ADMIN_PASSWORD` (default
+//! below). The app's own `GET /dashboard` is for admins only (`RequireRole<Admin>`:
 //! 401 without a session, 403 for other users).
 //!
 //! Run: `PORT=8797 cargo run -p better-auth-admin --example admin_app`
@@ -33,7 +33,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(8797);
-    let database = Database::connect("sqlite::memory:").await?;
+    // `DATABASE_URL` names another database (the client check runs it on MySQL too).
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite::memory:".to_owned());
+    let database = Database::connect(&url).await?;
     run_migrations(&database).await?;
     let base = format!("http://127.0.0.1:{port}");
     let auth = Arc::new(

@@ -1,8 +1,9 @@
 //! A server with password sign-in and codes by email under `/api/auth`, on an
-//! in-memory SQLite database, for trying the plugin by hand or from the
-//! official client (`scripts/js-client-check` drives it). No email sender is
-//! set, so codes are printed on stderr (as in any app in local development);
-//! rate limits are off (the check sends many requests from one address).
+//! in-memory SQLite database (or the one `DATABASE_URL` names), for trying the
+//! plugin by hand or from the official client (`scripts/js-client-check` drives
+//! it). No email sender is set, so codes are printed on stderr (as in any app in
+//! local development); rate limits are off (the check sends many requests from one
+//! address).
 //!
 //! Run: `PORT=8792 cargo run -p better-auth-email-otp --example email_otp_app`
 
@@ -23,7 +24,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(8792);
-    let database = Database::connect("sqlite::memory:").await?;
+    // `DATABASE_URL` names another database (the client check runs it on MySQL too).
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite::memory:".to_owned());
+    let database = Database::connect(&url).await?;
     run_migrations(&database).await?;
     let base = format!("http://127.0.0.1:{port}");
     let auth = Arc::new(

@@ -1,8 +1,8 @@
-//! A server with password sign-in and the organization plugin under
-//! `/api/auth`, on an in-memory SQLite database, for trying the plugin by
-//! hand or from the official client (`organizationClient`). Rate limits are
-//! off (a client check sends many requests from one address). Invitation
-//! links are printed on stderr (no email sender is configured).
+//! A server with password sign-in and the organization plugin under `/api/auth`, on
+//! an in-memory SQLite database (or the one `DATABASE_URL` names), for trying the
+//! plugin by hand or from the official client (`organizationClient`). Rate limits
+//! are off (a client check sends many requests from one address). Invitation links
+//! are printed on stderr (no email sender is configured).
 //!
 //! Made at start: the user `owner@example.com` (password `OWNER_PASSWORD`,
 //! default below, email verified) and the organization `Example` (slug
@@ -19,7 +19,7 @@ use better_auth::integrations::axum::AxumIntegration;
 use better_auth::plugins::{EmailPasswordPlugin, SessionManagementPlugin};
 use better_auth::rate_limit::RateLimitConfig;
 use better_auth::store::users::{self, NewUser};
-use better_auth::store::{Database, PoolRef, Timestamp};
+use better_auth::store::{Database, Timestamp, with_pool};
 use better_auth::{AuthConfig, BetterAuth, run_migrations};
 use better_auth_organization::OrganizationPlugin;
 
@@ -29,7 +29,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(8798);
-    let database = Database::connect("sqlite::memory:").await?;
+    // `DATABASE_URL` names another database (the client check runs it on MySQL too).
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite::memory:".to_owned());
+    let database = Database::connect(&url).await?;
     run_migrations(&database).await?;
     let base = format!("http://127.0.0.1:{port}");
     let auth = Arc::new(
@@ -61,25 +63,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         auth.now(),
     )
     .await?;
-    let PoolRef::Sqlite(pool) = auth.database().pool() else {
-        unreachable!("the example runs on SQLite");
-    };
     let now = Timestamp::new(auth.now());
-    sqlx::query(
-        r#"INSERT INTO "organization" ("id", "name", "slug", "createdAt")
-        VALUES ('example-organization', 'Example', 'example', $1)"#,
-    )
-    .bind(now)
-    .execute(pool)
-    .await?;
-    sqlx::query(
-        r#"INSERT INTO "member" ("id", "organizationId", "userId", "role", "createdAt")
-        VALUES ('example-owner', 'example-organization', $1, 'owner', $2)"#,
-    )
-    .bind(&owner.id)
-    .bind(now)
-    .execute(pool)
-    .await?;
+    // On any backend: on MySQL `sqlx` here is the runtime's translating stand-in.
+    with_pool!(auth.database(), |pool| {
+        sqlx::query(
+            r#"INSERT INTO "organization" ("id", "name", "slug", "createdAt")
+            VALUES ('example-organization', 'Example', 'example', $1)"#,
+        )
+        .bind(now)
+        .execute(pool)
+        .await?;
+        sqlx::query(
+            r#"INSERT INTO "member" ("id", "organizationId", "userId", "role", "createdAt")
+            VALUES ('example-owner', 'example-organization', $1, 'owner', $2)"#,
+        )
+        .bind(&owner.id)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    });
     let app = Router::new()
         .nest("/api/auth", auth.axum_router())
         .with_state(auth);

@@ -1,9 +1,9 @@
 //! A server with email/password sign-in and two-factor authentication under
-//! `/api/auth`, on an in-memory SQLite database, for trying the plugin by hand
-//! or from the official client (`scripts/js-client-check` drives it).
-//! Rate limits are off: the check sends many requests from one address. No
-//! email sender is set, so emailed codes are printed on stderr (as in any app
-//! in local development).
+//! `/api/auth`, on an in-memory SQLite database (or the one `DATABASE_URL` names),
+//! for trying the plugin by hand or from the official client
+//! (`scripts/js-client-check` drives it). Rate limits are off: the check sends many
+//! requests from one address. No email sender is set, so emailed codes are printed
+//! on stderr (as in any app in local development).
 //!
 //! Run: `PORT=8789 cargo run -p better-auth-two-factor --example two_factor_app`
 
@@ -24,7 +24,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(8789);
-    let database = Database::connect("sqlite::memory:").await?;
+    // `DATABASE_URL` names another database (the client check runs it on MySQL too).
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite::memory:".to_owned());
+    let database = Database::connect(&url).await?;
     run_migrations(&database).await?;
     let base = format!("http://127.0.0.1:{port}");
     let auth = Arc::new(

@@ -1,7 +1,7 @@
-//! A server with password and username sign-in under `/api/auth`, on an
-//! in-memory SQLite database, for trying the plugin by hand or from the
-//! official client (`scripts/js-client-check` drives it). Rate limits are off
-//! (the check sends many requests from one address).
+//! A server with password and username sign-in under `/api/auth`, on an in-memory
+//! SQLite database (or the one `DATABASE_URL` names), for trying the plugin by hand
+//! or from the official client (`scripts/js-client-check` drives it). Rate limits
+//! are off (the check sends many requests from one address).
 //!
 //! Run: `PORT=8793 cargo run -p better-auth-username --example username_app`
 
@@ -22,7 +22,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(8793);
-    let database = Database::connect("sqlite::memory:").await?;
+    // `DATABASE_URL` names another database (the client check runs it on MySQL too).
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite::memory:".to_owned());
+    let database = Database::connect(&url).await?;
     run_migrations(&database).await?;
     let base = format!("http://127.0.0.1:{port}");
     let auth = Arc::new(
