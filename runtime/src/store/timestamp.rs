@@ -169,8 +169,10 @@ mod mysql {
     use sqlx::{Decode, Encode, Type, TypeInfo as _, ValueRef as _};
 
     impl Type<MySql> for Timestamp {
+        // Sent as a DATETIME: a TIMESTAMP parameter (chrono's `DateTime<Utc>`)
+        // stops at 2038-01-19, and the server stores NULL past it.
         fn type_info() -> MySqlTypeInfo {
-            <DateTime<Utc> as Type<MySql>>::type_info()
+            <chrono::NaiveDateTime as Type<MySql>>::type_info()
         }
         fn compatible(_ty: &MySqlTypeInfo) -> bool {
             // `datetime(3)` as the migrations create it; text and numbers
@@ -185,7 +187,7 @@ mod mysql {
             // round finer digits (up, on MySQL), making a time later than it was.
             let millis = self.0.timestamp_millis();
             let at = Utc.timestamp_millis_opt(millis).single().unwrap_or(self.0);
-            <DateTime<Utc> as Encode<MySql>>::encode(at, buf)
+            <chrono::NaiveDateTime as Encode<MySql>>::encode(at.naive_utc(), buf)
         }
     }
 

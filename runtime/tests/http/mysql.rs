@@ -225,6 +225,14 @@ both_backends!(
         assert_eq!(session.body["user"]["flagged"], true, "{}", session.body);
         assert_eq!(session.body["user"]["seenAt"], "2026-05-01T10:20:30.456Z");
         assert_eq!(session.body["session"]["note"], "hello");
+        // A time past 2038 (where a TIMESTAMP parameter stops) is kept as it is.
+        let mut values = serde_json::Map::new();
+        values.insert("seenAt".into(), "2999-12-31T23:59:59.999Z".into());
+        users::set_fields(&database, &user.id, &values, chrono::Utc::now())
+            .await
+            .unwrap();
+        let session = srv.get("/api/auth/get-session").bearer(&token).send().await;
+        assert_eq!(session.body["user"]["seenAt"], "2999-12-31T23:59:59.999Z");
     }
 );
 
