@@ -237,3 +237,79 @@ mod tests {
         );
     }
 }
+
+/// Runs `$body` with `$pool` bound to the database's pool, on whichever of the
+/// three backends it is (the CLI links them all): SQL written once, with
+/// PostgreSQL's `$1` placeholders and double-quoted names. On MySQL, `sqlx` in
+/// the body is the runtime's `store::mysql_sqlx`, which translates the text;
+/// text read there comes as `better_auth::store::Text`.
+macro_rules! any_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db.pool() {
+            better_auth::store::PoolRef::Sqlite($pool) => $body,
+            better_auth::store::PoolRef::Postgres($pool) => $body,
+            better_auth::store::PoolRef::MySql($pool) => {
+                #[allow(unused_imports)]
+                use better_auth::store::mysql_sqlx as sqlx;
+                $body
+            }
+            _ => anyhow::bail!("a database of a kind this build of the CLI does not know"),
+        }
+    };
+}
+pub(crate) use any_pool;
+
+/// Whether `table` has `column` (the current schema or database), on any backend.
+pub(super) async fn has_column(db: &Database, table: &str, column: &str) -> anyhow::Result<bool> {
+    let found: i64 = any_pool!(db, |pool| match db.backend() {
+        better_auth::store::Backend::Sqlite => {
+            sqlx::query_scalar("SELECT count(*) FROM pragma_table_info($1) WHERE name = $2")
+                .bind(table)
+                .bind(column)
+                .fetch_one(pool)
+                .await?
+        }
+        _ => {
+            sqlx::query_scalar(&schema_query(db, "columns", "AND column_name = $2"))
+                .bind(table)
+                .bind(column)
+                .fetch_one(pool)
+                .await?
+        }
+    });
+    Ok(found > 0)
+}
+
+/// Whether `table` exists (in the current schema or database), on any backend.
+pub(super) async fn has_table(db: &Database, table: &str) -> anyhow::Result<bool> {
+    let found: i64 = any_pool!(db, |pool| match db.backend() {
+        better_auth::store::Backend::Sqlite => {
+            sqlx::query_scalar(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+            )
+            .bind(table)
+            .fetch_one(pool)
+            .await?
+        }
+        _ => {
+            sqlx::query_scalar(&schema_query(db, "tables", ""))
+                .bind(table)
+                .fetch_one(pool)
+                .await?
+        }
+    });
+    Ok(found > 0)
+}
+
+/// A count over `information_schema.<view>` for table `$1` in the database's
+/// current schema (PostgreSQL) or database (MySQL), and `more`.
+fn schema_query(db: &Database, view: &str, more: &str) -> String {
+    let schema = match db.backend() {
+        better_auth::store::Backend::MySql => "DATABASE()",
+        _ => "current_schema()",
+    };
+    format!(
+        "SELECT count(*) FROM information_schema.{view} WHERE table_schema = {schema} \
+         AND table_name = $1 {more}"
+    )
+}

@@ -4,36 +4,16 @@
 
 use std::collections::HashSet;
 
-use better_auth::store::{Database, PoolRef};
+use better_auth::store::{Database, Text};
+
+use super::db::{any_pool, has_table};
 
 /// The ids of the users with at least one passkey (none without the table).
 pub(super) async fn users_with_passkeys(db: &Database) -> anyhow::Result<HashSet<String>> {
+    if !has_table(db, "passkey").await? {
+        return Ok(HashSet::new());
+    }
     let sql = r#"SELECT DISTINCT "userId" FROM "passkey""#;
-    let ids: Vec<String> = match db.pool() {
-        PoolRef::Sqlite(pool) => {
-            let tables: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'passkey'",
-            )
-            .fetch_one(pool)
-            .await?;
-            if tables == 0 {
-                return Ok(HashSet::new());
-            }
-            sqlx::query_scalar(sql).fetch_all(pool).await?
-        }
-        PoolRef::Postgres(pool) => {
-            let tables: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = \
-                 current_schema() AND table_name = 'passkey'",
-            )
-            .fetch_one(pool)
-            .await?;
-            if tables == 0 {
-                return Ok(HashSet::new());
-            }
-            sqlx::query_scalar(sql).fetch_all(pool).await?
-        }
-        _ => Vec::new(),
-    };
-    Ok(ids.into_iter().collect())
+    let ids: Vec<Text> = any_pool!(db, |pool| sqlx::query_scalar(sql).fetch_all(pool).await?);
+    Ok(ids.into_iter().map(|id| id.0).collect())
 }

@@ -2,30 +2,14 @@
 //! and bans. The plugin adds its columns to `user` when an app with it
 //! starts; a database without them has no roles to set.
 
-use better_auth::store::{Database, PoolRef, Timestamp};
+use better_auth::store::{Database, Timestamp};
 use chrono::{DateTime, Utc};
+
+use super::db::{any_pool, has_column};
 
 /// Whether the plugin's columns (`role`, `banned`, ...) are here.
 pub(super) async fn installed(db: &Database) -> anyhow::Result<bool> {
-    let found: i64 = match db.pool() {
-        PoolRef::Sqlite(pool) => {
-            sqlx::query_scalar(
-                r#"SELECT count(*) FROM pragma_table_info('user') WHERE name = 'banned'"#,
-            )
-            .fetch_one(pool)
-            .await?
-        }
-        PoolRef::Postgres(pool) => {
-            sqlx::query_scalar(
-                "SELECT count(*) FROM information_schema.columns WHERE table_schema = \
-                 current_schema() AND table_name = 'user' AND column_name = 'banned'",
-            )
-            .fetch_one(pool)
-            .await?
-        }
-        _ => 0,
-    };
-    Ok(found > 0)
+    has_column(db, "user", "banned").await
 }
 
 /// The error when the plugin's columns are missing.
@@ -62,25 +46,13 @@ pub(super) fn parse_roles(roles: &str) -> anyhow::Result<String> {
 pub(super) async fn set_role(db: &Database, user_id: &str, roles: &str) -> anyhow::Result<()> {
     let sql = r#"UPDATE "user" SET "role" = $1, "updatedAt" = $2 WHERE "id" = $3"#;
     let now = Timestamp::new(Utc::now());
-    match db.pool() {
-        PoolRef::Sqlite(pool) => {
-            sqlx::query(sql)
-                .bind(roles)
-                .bind(now)
-                .bind(user_id)
-                .execute(pool)
-                .await?;
-        }
-        PoolRef::Postgres(pool) => {
-            sqlx::query(sql)
-                .bind(roles)
-                .bind(now)
-                .bind(user_id)
-                .execute(pool)
-                .await?;
-        }
-        _ => return Err(not_installed()),
-    }
+    any_pool!(db, |pool| sqlx::query(sql)
+        .bind(roles)
+        .bind(now)
+        .bind(user_id)
+        .execute(pool)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
@@ -117,11 +89,7 @@ pub(super) async fn ban(
             ended
         }};
     }
-    Ok(match db.pool() {
-        PoolRef::Sqlite(pool) => run!(pool),
-        PoolRef::Postgres(pool) => run!(pool),
-        _ => return Err(not_installed()),
-    })
+    Ok(any_pool!(db, |pool| run!(pool)))
 }
 
 /// Lifts the user's ban; `false` when they were not banned.
@@ -129,25 +97,14 @@ pub(super) async fn unban(db: &Database, user_id: &str) -> anyhow::Result<bool> 
     let sql = r#"UPDATE "user" SET "banned" = $1, "banReason" = NULL, "banExpires" = NULL,
         "updatedAt" = $2 WHERE "id" = $3 AND "banned" = $4"#;
     let now = Timestamp::new(Utc::now());
-    let done = match db.pool() {
-        PoolRef::Sqlite(pool) => sqlx::query(sql)
-            .bind(false)
-            .bind(now)
-            .bind(user_id)
-            .bind(true)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-        PoolRef::Postgres(pool) => sqlx::query(sql)
-            .bind(false)
-            .bind(now)
-            .bind(user_id)
-            .bind(true)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-        _ => return Err(not_installed()),
-    };
+    let done = any_pool!(db, |pool| sqlx::query(sql)
+        .bind(false)
+        .bind(now)
+        .bind(user_id)
+        .bind(true)
+        .execute(pool)
+        .await?
+        .rows_affected());
     Ok(done > 0)
 }
 

@@ -5,28 +5,13 @@
 
 use std::collections::HashSet;
 
-use better_auth::store::{Database, PoolRef, Timestamp};
+use better_auth::store::{Database, Text, Timestamp};
+
+use super::db::{any_pool, has_column};
 
 /// Whether the plugin's schema (the `twoFactorEnabled` column) is here.
 async fn installed(db: &Database) -> anyhow::Result<bool> {
-    let found: i64 =
-        match db.pool() {
-            PoolRef::Sqlite(pool) => sqlx::query_scalar(
-                r#"SELECT count(*) FROM pragma_table_info('user') WHERE name = 'twoFactorEnabled'"#,
-            )
-            .fetch_one(pool)
-            .await?,
-            PoolRef::Postgres(pool) => {
-                sqlx::query_scalar(
-                    "SELECT count(*) FROM information_schema.columns WHERE table_schema = \
-                 current_schema() AND table_name = 'user' AND column_name = 'twoFactorEnabled'",
-                )
-                .fetch_one(pool)
-                .await?
-            }
-            _ => 0,
-        };
-    Ok(found > 0)
+    has_column(db, "user", "twoFactorEnabled").await
 }
 
 /// The ids of the users with two-factor on, or `None` when the database has
@@ -36,12 +21,11 @@ pub(super) async fn enabled_users(db: &Database) -> anyhow::Result<Option<HashSe
         return Ok(None);
     }
     let sql = r#"SELECT "id" FROM "user" WHERE "twoFactorEnabled" = $1"#;
-    let ids: Vec<String> = match db.pool() {
-        PoolRef::Sqlite(pool) => sqlx::query_scalar(sql).bind(true).fetch_all(pool).await?,
-        PoolRef::Postgres(pool) => sqlx::query_scalar(sql).bind(true).fetch_all(pool).await?,
-        _ => Vec::new(),
-    };
-    Ok(Some(ids.into_iter().collect()))
+    let ids: Vec<Text> = any_pool!(db, |pool| sqlx::query_scalar(sql)
+        .bind(true)
+        .fetch_all(pool)
+        .await?);
+    Ok(Some(ids.into_iter().map(|id| id.0).collect()))
 }
 
 /// Removes the user's second factor in one transaction: the secret and backup
@@ -77,10 +61,6 @@ pub(super) async fn reset(db: &Database, user_id: &str) -> anyhow::Result<bool> 
             tx.commit().await?;
         }};
     }
-    match db.pool() {
-        PoolRef::Sqlite(pool) => run!(pool),
-        PoolRef::Postgres(pool) => run!(pool),
-        _ => return Ok(false),
-    }
+    any_pool!(db, |pool| run!(pool));
     Ok(true)
 }

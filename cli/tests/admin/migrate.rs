@@ -1,7 +1,7 @@
 //! `better-auth migrate`, `migrate --dry-run` and `migrate status`.
 
 use better_auth::store::MIGRATIONS;
-use better_auth_test_support::{both_backends, sqlite_and_postgres};
+use better_auth_test_support::both_backends;
 
 use crate::common::{Backend, TestDb, install_two_factor, show, snapshot, text, with_db};
 
@@ -199,7 +199,7 @@ both_backends!(
 // Plugin migrations (applied by the app when it starts with the plugin) are
 // listed under the runtime's; a database without any lists none.
 // The plugins have no MySQL migrations yet.
-sqlite_and_postgres!(status_lists_plugin_migrations, with_db, |db: TestDb| {
+both_backends!(status_lists_plugin_migrations, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     assert!(!db.ok(&["migrate", "status"]).contains("Plugin migrations"));
     install_two_factor(&db);

@@ -1,6 +1,6 @@
 //! `better-auth user create | list | delete | set-password`.
 
-use better_auth_test_support::{both_backends, sqlite_and_postgres};
+use better_auth_test_support::both_backends;
 use serde_json::Value;
 
 use crate::common::{
@@ -407,7 +407,7 @@ both_backends!(
 // `user list` says who has two-factor on (only where the app uses it);
 // `user reset-2fa` removes a user's second factor, their trusted devices and
 // pending challenges, after asking, and refuses when there is nothing to remove.
-sqlite_and_postgres!(
+both_backends!(
     reset_two_factor_removes_a_second_factor,
     with_db,
     |db: TestDb| {
@@ -485,6 +485,14 @@ sqlite_and_postgres!(
                         let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
                         pool.close().await;
                         n
+                    } else if pool_url.starts_with("mysql:") {
+                        let pool = sqlx::MySqlPool::connect(&pool_url).await.unwrap();
+                        let n: i64 = sqlx::query_scalar(&sql.replace('"', "`"))
+                            .fetch_one(&pool)
+                            .await
+                            .unwrap();
+                        pool.close().await;
+                        n
                     } else {
                         let pool = sqlx::PgPool::connect(&pool_url).await.unwrap();
                         let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
@@ -508,7 +516,7 @@ sqlite_and_postgres!(
 
 // `user list` names `passkey` among the ways in of a user with a passkey, on a
 // database the passkey plugin set up (and works on one it did not).
-sqlite_and_postgres!(list_shows_passkeys, with_db, |db: TestDb| {
+both_backends!(list_shows_passkeys, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     db.create_user("ada@example.com", "Ada");
     db.create_user("bob@example.com", "Bob");
