@@ -178,66 +178,6 @@ pub(super) async fn connect_migrated(target: &Target) -> anyhow::Result<Database
     Ok(db)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flag_wins_and_sqlite_files_are_found() {
-        let args = DbArgs {
-            database_url: Some("sqlite://data/auth.db?mode=rwc".into()),
-        };
-        let target = find(&args, Path::new("/nonexistent/.env")).unwrap();
-        assert_eq!(target.source, "--database-url");
-        assert_eq!(target.sqlite_file(), Some(PathBuf::from("data/auth.db")));
-        let memory = Target {
-            url: "sqlite::memory:".into(),
-            source: "--database-url",
-        };
-        assert_eq!(memory.sqlite_file(), None);
-    }
-
-    #[test]
-    fn redacts_passwords_with_url_delimiters() {
-        for (url, shown) in [
-            ("postgres://app:pa#ss@db/app", "postgres://app:***@db/app"),
-            (
-                "postgres://app:pa/ss@db:5432/app",
-                "postgres://app:***@db:5432/app",
-            ),
-            (
-                "postgres://app:pa?ss@db/app?sslmode=require&password=x",
-                "postgres://app:***@db/app?sslmode=require&password=***",
-            ),
-            ("postgres://app:12#ss@db/app", "postgres://app:***@db/app"),
-            ("postgres://app:p@ss@db/app", "postgres://app:***@db/app"),
-        ] {
-            let target = Target {
-                url: url.into(),
-                source: ".env",
-            };
-            assert_eq!(target.redacted(), shown, "{url}");
-        }
-    }
-
-    #[test]
-    fn redacts_the_password() {
-        let target = Target {
-            url: "postgres://app:hunter2@db:5432/app".into(),
-            source: ".env",
-        };
-        assert_eq!(target.redacted(), "postgres://app:***@db:5432/app");
-        let query = Target {
-            url: "postgres://db/app?user=app&password=hunter2&sslmode=require".into(),
-            source: ".env",
-        };
-        assert_eq!(
-            query.redacted(),
-            "postgres://db/app?user=app&password=***&sslmode=require"
-        );
-    }
-}
-
 /// Runs `$body` with `$pool` bound to the database's pool, on whichever of the
 /// three backends it is (the CLI links them all): SQL written once, with
 /// PostgreSQL's `$1` placeholders and double-quoted names. On MySQL, `sqlx` in
@@ -312,4 +252,64 @@ fn schema_query(db: &Database, view: &str, more: &str) -> String {
         "SELECT count(*) FROM information_schema.{view} WHERE table_schema = {schema} \
          AND table_name = $1 {more}"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_wins_and_sqlite_files_are_found() {
+        let args = DbArgs {
+            database_url: Some("sqlite://data/auth.db?mode=rwc".into()),
+        };
+        let target = find(&args, Path::new("/nonexistent/.env")).unwrap();
+        assert_eq!(target.source, "--database-url");
+        assert_eq!(target.sqlite_file(), Some(PathBuf::from("data/auth.db")));
+        let memory = Target {
+            url: "sqlite::memory:".into(),
+            source: "--database-url",
+        };
+        assert_eq!(memory.sqlite_file(), None);
+    }
+
+    #[test]
+    fn redacts_passwords_with_url_delimiters() {
+        for (url, shown) in [
+            ("postgres://app:pa#ss@db/app", "postgres://app:***@db/app"),
+            (
+                "postgres://app:pa/ss@db:5432/app",
+                "postgres://app:***@db:5432/app",
+            ),
+            (
+                "postgres://app:pa?ss@db/app?sslmode=require&password=x",
+                "postgres://app:***@db/app?sslmode=require&password=***",
+            ),
+            ("postgres://app:12#ss@db/app", "postgres://app:***@db/app"),
+            ("postgres://app:p@ss@db/app", "postgres://app:***@db/app"),
+        ] {
+            let target = Target {
+                url: url.into(),
+                source: ".env",
+            };
+            assert_eq!(target.redacted(), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn redacts_the_password() {
+        let target = Target {
+            url: "postgres://app:hunter2@db:5432/app".into(),
+            source: ".env",
+        };
+        assert_eq!(target.redacted(), "postgres://app:***@db:5432/app");
+        let query = Target {
+            url: "postgres://db/app?user=app&password=hunter2&sslmode=require".into(),
+            source: ".env",
+        };
+        assert_eq!(
+            query.redacted(),
+            "postgres://db/app?user=app&password=***&sslmode=require"
+        );
+    }
 }
