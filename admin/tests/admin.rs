@@ -8,7 +8,7 @@ use better_auth::store::with_pool;
 use better_auth_admin::AdminPlugin;
 use better_auth_test_support::browser::{Answer, Browser};
 use better_auth_test_support::server::PluginServer;
-use better_auth_test_support::{Backend, both_backends};
+use better_auth_test_support::{Backend, all_backends};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long admin passphrase";
@@ -124,7 +124,7 @@ async fn call(browser: &mut Browser, method: &str, path: &str, body: Value, id: 
 // S74: only admins reach the admin routes (401 without a session, 403 with a
 // user's); a role is read with the session, so a demoted admin is refused at
 // once; and a banned user has no session by any sign-in until the ban ends.
-both_backends!(
+all_backends!(
     s74_admin_routes_need_an_admin_and_bans_hold,
     on_server,
     |server: PluginServer| async move {
@@ -213,7 +213,7 @@ both_backends!(
 );
 
 // Roles, search, paging, one user, sessions and removal, as an admin.
-both_backends!(
+all_backends!(
     users_and_sessions_as_an_admin,
     on_server,
     |server: PluginServer| async move {
@@ -308,7 +308,7 @@ both_backends!(
 
 // Creating users (with roles, with or without a password) and setting a
 // user's password (their sessions end; the new one signs in).
-both_backends!(
+all_backends!(
     create_users_and_set_passwords,
     on_server,
     |server: PluginServer| async move {

@@ -1,4 +1,4 @@
-//! `RequireRole` on an app's own routes, through HTTP on both backends: 401
+//! `RequireRole` on an app's own routes, through HTTP on every backend: 401
 //! without a session, 403 with a user lacking the role, 200 with it, as an
 //! extractor and as a layer; a role change counts on the next request.
 
@@ -15,7 +15,7 @@ use better_auth::store::{Database, with_pool};
 use better_auth::{AuthConfig, BetterAuth, run_migrations};
 use better_auth_admin::{Admin, AdminPlugin, Attached, RequireRole, Role};
 use better_auth_test_support::browser::Browser;
-use better_auth_test_support::{Backend, Scratch, both_backends};
+use better_auth_test_support::{Backend, Scratch, all_backends};
 use serde_json::json;
 
 struct Support;
@@ -121,7 +121,7 @@ async fn seen(base: &str, browser: &Browser, path: &str, expected: u16) {
     panic!("{path} never answered {expected}");
 }
 
-both_backends!(
+all_backends!(
     require_role_answers_401_403_200,
     |backend: Backend| async move {
         let Some((base, database, _scratch, task)) = app(backend).await else {

@@ -8,7 +8,7 @@ use better_auth::store::with_pool;
 use better_auth_admin::{AdminPlugin, Permissions};
 use better_auth_test_support::browser::{Answer, Browser};
 use better_auth_test_support::server::PluginServer;
-use better_auth_test_support::{Backend, both_backends};
+use better_auth_test_support::{Backend, all_backends};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long admin passphrase";
@@ -95,7 +95,7 @@ fn code(answer: &Answer) -> &str {
 // hour at most, cannot start another impersonation or use admin routes as
 // the impersonated user, and ends only into the admin's own session, kept
 // in a signed cookie that must belong to the impersonating admin.
-both_backends!(
+all_backends!(
     s76_impersonation_is_marked_bounded_and_cannot_escalate,
     on_server,
     |server: PluginServer| async move {
@@ -211,7 +211,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     has_permission_follows_the_roles,
     on_server,
     |server: PluginServer| async move {
@@ -286,7 +286,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     update_user_checks_each_kind_of_change,
     on_server,
     |server: PluginServer| async move {
@@ -370,7 +370,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     one_session_is_revoked_and_created_users_take_data,
     on_server,
     |server: PluginServer| async move {

@@ -7,7 +7,7 @@ use better_auth::store::{Text, with_pool};
 use better_auth_email_otp::EmailOtpPlugin;
 use better_auth_test_support::browser::Browser;
 use better_auth_test_support::server::PluginServer;
-use better_auth_test_support::{Backend, both_backends};
+use better_auth_test_support::{Backend, all_backends};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long email-otp passphrase";
@@ -55,7 +55,7 @@ where
 
 // S71: a code signs in once, within five minutes and three attempts; it is
 // stored as a digest, never as the code; a new address gets an account.
-both_backends!(
+all_backends!(
     s71_codes_are_single_use_short_lived_and_sealed,
     on_server,
     |server: TestServer| async move {
@@ -131,7 +131,7 @@ both_backends!(
 // S71: the answer is the same for any address, and an unknown one is sent no
 // verification or reset code; a sign-in code reaches a new address only
 // while sign-up is on.
-both_backends!(
+all_backends!(
     s71_requests_reveal_nothing,
     on_server,
     |server: TestServer| async move {
@@ -187,7 +187,7 @@ both_backends!(
 
 // S71: verifying the address with a code, and checking a code without using
 // it up.
-both_backends!(
+all_backends!(
     verify_email_and_check,
     on_server,
     |server: TestServer| async move {
@@ -232,7 +232,7 @@ both_backends!(
 
 // S71: a password reset by code sets the password and ends every session;
 // a sign-in code claims an account whose address nobody had proven.
-both_backends!(
+all_backends!(
     s71_reset_ends_sessions_and_codes_claim_unproven_accounts,
     on_server,
     |server: TestServer| async move {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use better_auth_magic_link::MagicLinkPlugin;
 use better_auth_test_support::browser::Browser;
 use better_auth_test_support::server::PluginServer;
-use better_auth_test_support::{Backend, both_backends};
+use better_auth_test_support::{Backend, all_backends};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long magic-link passphrase";
@@ -42,7 +42,7 @@ where
 
 // S70: a link signs in once, the address it was mailed to, within five
 // minutes; a new address gets an account with its email verified.
-both_backends!(
+all_backends!(
     s70_links_are_single_use_and_short_lived,
     on_server,
     |server: TestServer| async move {
@@ -101,7 +101,7 @@ both_backends!(
 // S70: an account whose address nobody proved (signed up with a password by
 // someone who does not own the mailbox) keeps none of its ways in once the
 // owner follows a link: the password and every session are gone.
-both_backends!(
+all_backends!(
     s70_a_link_claims_an_unproven_account,
     on_server,
     |server: TestServer| async move {
@@ -135,7 +135,7 @@ both_backends!(
 
 // S70 with S08 and S22: the answer is the same for any address; a link to
 // another site is refused before anything is sent.
-both_backends!(
+all_backends!(
     s70_requests_reveal_nothing_and_stay_on_site,
     on_server,
     |server: TestServer| async move {

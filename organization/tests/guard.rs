@@ -1,4 +1,4 @@
-//! `RequirePermission` on an app's own routes, through HTTP on both backends:
+//! `RequirePermission` on an app's own routes, through HTTP on every backend:
 //! 401 without a session, 403 without an active organization, 403 for a
 //! member whose roles lack the permission, 200 with it; as an extractor
 //! reading the instance from the state and from the request; a role change
@@ -16,7 +16,7 @@ use better_auth::store::{Database, with_pool};
 use better_auth::{AuthConfig, BetterAuth, run_migrations};
 use better_auth_organization::{Attached, OrganizationPlugin, Permission, RequirePermission};
 use better_auth_test_support::browser::Browser;
-use better_auth_test_support::{Backend, Scratch, both_backends};
+use better_auth_test_support::{Backend, Scratch, all_backends};
 use serde_json::json;
 
 const PASSWORD: &str = "a long guard passphrase";
@@ -126,7 +126,7 @@ async fn sign_up(base: &str, email: &str) -> (Browser, String) {
     (browser, id)
 }
 
-both_backends!(
+all_backends!(
     require_permission_answers_401_403_200,
     |backend: Backend| async move {
         let Some((base, database, _scratch, task)) = app(backend).await else {

@@ -9,7 +9,7 @@ use better_auth_organization::OrganizationPlugin;
 use better_auth_organization::access::Role;
 use better_auth_test_support::browser::{Answer, Browser};
 use better_auth_test_support::server::PluginServer;
-use better_auth_test_support::{Backend, both_backends};
+use better_auth_test_support::{Backend, all_backends};
 use serde_json::{Value, json};
 
 mod common;
@@ -27,7 +27,7 @@ async fn active_organization(browser: &mut Browser) -> Value {
     browser.get("/get-session").await.body["session"]["activeOrganizationId"].clone()
 }
 
-both_backends!(
+all_backends!(
     organizations_are_created_listed_updated_and_deleted,
     on_server,
     |server: PluginServer| async move {
@@ -184,7 +184,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     members_join_by_invitation_and_their_roles_change,
     on_server,
     |server: PluginServer| async move {
@@ -375,7 +375,7 @@ async fn call(browser: &mut Browser, method: &str, path: &str, body: Value) -> A
     }
 }
 
-both_backends!(
+all_backends!(
     every_route_needs_a_session,
     on_server,
     |server: PluginServer| async move {
@@ -533,7 +533,7 @@ fn fill(template: &str, target: &Target<'_>, mine: &str) -> String {
 // its members and its invitations did not exist, on every route that takes
 // an organization id or slug, a member id or email, a user id or an
 // invitation id; and nothing of it changes.
-both_backends!(
+all_backends!(
     s75_other_organizations_read_as_nonexistent,
     on_server,
     |server: PluginServer| async move {
@@ -616,7 +616,7 @@ both_backends!(
 // S75: each route checks the permission Better Auth's does, for the
 // caller's roles in that organization; members cannot raise roles above
 // their own, and only owners hand out, change or remove the owner role.
-both_backends!(
+all_backends!(
     s75_routes_check_the_callers_permissions,
     on_server,
     |server: PluginServer| async move {
@@ -846,7 +846,7 @@ both_backends!(
 
 // S75: an invitation is answered once, by the user with the invited email
 // only, until it expires or is canceled.
-both_backends!(
+all_backends!(
     s75_invitations_are_email_bound_single_use_and_expire,
     on_server,
     |server: PluginServer| async move {
@@ -1023,7 +1023,7 @@ both_backends!(
 
 // S75: an organization keeps an owner: the last one cannot leave, be
 // removed or be demoted.
-both_backends!(
+all_backends!(
     s75_the_last_owner_stays,
     on_server,
     |server: PluginServer| async move {
@@ -1100,7 +1100,7 @@ both_backends!(
     }
 );
 
-both_backends!(limits_and_custom_roles, |backend: Backend| async move {
+all_backends!(limits_and_custom_roles, |backend: Backend| async move {
     let plugin = OrganizationPlugin::new()
         .membership_limit(2)
         .invitation_limit(2)
@@ -1163,7 +1163,7 @@ both_backends!(limits_and_custom_roles, |backend: Backend| async move {
     .await;
 });
 
-both_backends!(
+all_backends!(
     creating_organizations_can_be_turned_off,
     |backend: Backend| async move {
         let plugin = OrganizationPlugin::new().allow_user_to_create_organization(false);
@@ -1185,7 +1185,7 @@ both_backends!(
 
 // S75: two owners leaving (or demoting themselves) at the same moment leave
 // one of them: the owner count and the change are one step.
-both_backends!(
+all_backends!(
     s75_the_last_owner_stays_under_concurrent_requests,
     on_server,
     |server: PluginServer| async move {
@@ -1239,7 +1239,7 @@ both_backends!(
 
 // S75: invitations are emails to addresses of the inviter's choosing:
 // 20 invite-member requests a minute per client.
-both_backends!(
+all_backends!(
     s75_invitations_are_rate_limited,
     |backend: Backend| async move {
         let Some(server) = PluginServer::start_with(backend, RateLimitConfig::default(), |b| {

@@ -6,7 +6,7 @@
 use better_auth_organization::OrganizationPlugin;
 use better_auth_test_support::browser::{Answer, Browser};
 use better_auth_test_support::server::PluginServer;
-use better_auth_test_support::{Backend, both_backends};
+use better_auth_test_support::{Backend, all_backends};
 use serde_json::{Value, json};
 
 mod common;
@@ -28,7 +28,7 @@ fn id(answer: &Answer) -> String {
     answer.body["id"].as_str().unwrap().to_owned()
 }
 
-both_backends!(
+all_backends!(
     team_routes_exist_only_with_teams_on,
     |backend: Backend| async move {
         on_server_with(
@@ -52,7 +52,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     teams_are_created_joined_and_removed,
     on_server,
     |server: PluginServer| async move {
@@ -207,7 +207,7 @@ both_backends!(
 // S75 for teams: a team of an organization the caller is not a member of
 // reads as one that does not exist, and team changes need the permission
 // Better Auth's do.
-both_backends!(
+all_backends!(
     s75_teams_of_other_organizations_read_as_nonexistent,
     on_server,
     |server: PluginServer| async move {
@@ -398,7 +398,7 @@ both_backends!(
     }
 );
 
-both_backends!(team_limits, |backend: Backend| async move {
+all_backends!(team_limits, |backend: Backend| async move {
     let plugin = OrganizationPlugin::new()
         .teams(true)
         .maximum_teams(2)
@@ -479,7 +479,7 @@ const ROUTES: &[(&str, &str)] = &[
 
 // Malformed input is a 4xx on every route, never a 500 (on PostgreSQL too,
 // which refuses NUL characters and compares typed columns strictly).
-both_backends!(
+all_backends!(
     malformed_input_is_refused_not_a_server_error,
     on_server,
     |server: PluginServer| async move {
@@ -525,7 +525,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     every_route_needs_a_session_with_teams_on,
     on_server,
     |server: PluginServer| async move {

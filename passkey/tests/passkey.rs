@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use better_auth_passkey::PasskeyPlugin;
 use better_auth_test_support::browser::{Answer, Browser};
 use better_auth_test_support::server::PluginServer;
-use better_auth_test_support::{Backend, both_backends};
+use better_auth_test_support::{Backend, all_backends};
 use ciborium::Value as Cbor;
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
@@ -255,7 +255,7 @@ async fn sign_in(browser: &mut Browser, authenticator: &mut Authenticator) -> An
 }
 
 // Register a passkey (P-256, then Ed25519), sign out, sign in with each.
-both_backends!(
+all_backends!(
     register_and_sign_in,
     on_server,
     |server: PluginServer| async move {
@@ -310,7 +310,7 @@ both_backends!(
 );
 
 // The owner lists, renames and deletes; another user's ids are 404 alike.
-both_backends!(
+all_backends!(
     list_rename_delete,
     on_server,
     |server: PluginServer| async move {
@@ -382,7 +382,7 @@ both_backends!(
 // origin), by the key registered, with a counter that moved; registration
 // needs a fresh session of the user who started it, and a credential is
 // registered once.
-both_backends!(
+all_backends!(
     s73_passkey_ceremonies_are_bound_and_single_use,
     on_server,
     |server: PluginServer| async move {

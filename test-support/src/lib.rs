@@ -7,7 +7,7 @@
 //! unless `BETTER_AUTH_REQUIRE_POSTGRES` (or `BETTER_AUTH_REQUIRE_MYSQL`) is set (CI sets
 //! them): then it fails.
 //!
-//! [`both_backends!`] makes the variants of a test, one per backend. The crate using it
+//! [`all_backends!`] makes the variants of a test, one per backend. The crate using it
 //! needs `tokio` (with `macros` and `rt-multi-thread`) among its dev-dependencies.
 
 pub mod browser;
@@ -30,22 +30,6 @@ pub const MYSQL_ENV: &str = "BETTER_AUTH_TEST_MYSQL_URL";
 
 /// Set (by CI) to make a MySQL variant without [`MYSQL_ENV`] fail instead of skipping.
 pub const REQUIRE_MYSQL_ENV: &str = "BETTER_AUTH_REQUIRE_MYSQL";
-
-/// The packages whose tests run on MySQL too: those whose tables all have MySQL
-/// migrations. In any other package the MySQL variant of [`both_backends!`] says
-/// `SKIPPED` and passes (a plugin that ships MySQL migrations adds its package here).
-pub const MYSQL_PACKAGES: &[&str] = &[
-    "better-auth",
-    "better-auth-cli",
-    "better-auth-social",
-    "better-auth-magic-link",
-    "better-auth-username",
-    "better-auth-admin",
-    "better-auth-two-factor",
-    "better-auth-email-otp",
-    "better-auth-passkey",
-    "better-auth-organization",
-];
 
 /// The database a test variant runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,20 +139,17 @@ impl Scratch {
 /// multi-threaded runtime, each running one async body on its [`Backend`]. The
 /// PostgreSQL one first checks that a server is configured: without [`PG_ENV`] it says
 /// `SKIPPED` and passes, or fails when [`REQUIRE_POSTGRES_ENV`] is set; the MySQL one
-/// likewise with [`MYSQL_ENV`] and [`REQUIRE_MYSQL_ENV`], and runs only in the
-/// packages of [`MYSQL_PACKAGES`] (elsewhere it says `SKIPPED` and passes: plugins
-/// whose tables have no MySQL migration are tested on SQLite and PostgreSQL). A test of a listed
-/// package that needs such a plugin uses [`sqlite_and_postgres!`] instead.
+/// likewise with [`MYSQL_ENV`] and [`REQUIRE_MYSQL_ENV`].
 ///
-/// - `both_backends!(name, |backend: Backend| async move { .. })` gives the body the
+/// - `all_backends!(name, |backend: Backend| async move { .. })` gives the body the
 ///   backend.
-/// - `both_backends!(name, with, |thing| async move { .. })` calls
+/// - `all_backends!(name, with, |thing| async move { .. })` calls
 ///   `with(backend, body).await`: `with` is a harness's async function that opens what the
 ///   body works on (a database, a server) on that backend and hands it over.
 #[macro_export]
-macro_rules! both_backends {
+macro_rules! all_backends {
     ($name:ident, $body:expr $(,)?) => {
-        $crate::both_backends!($name, $crate::with_backend, $body);
+        $crate::all_backends!($name, $crate::with_backend, $body);
     };
     ($name:ident, $with:expr, $body:expr $(,)?) => {
         mod $name {
@@ -189,7 +170,7 @@ macro_rules! both_backends {
 
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn mysql() {
-                if $crate::mysql_configured(env!("CARGO_PKG_NAME"), module_path!()) {
+                if $crate::mysql_configured(module_path!()) {
                     ($with)($crate::Backend::MySql, $body).await;
                 }
             }
@@ -197,35 +178,7 @@ macro_rules! both_backends {
     };
 }
 
-/// [`both_backends!`] without the MySQL variant: `name::sqlite` and `name::postgres`,
-/// for a test that needs what MySQL does not have yet (a plugin's tables that have no
-/// MySQL migration). Takes the same forms.
-#[macro_export]
-macro_rules! sqlite_and_postgres {
-    ($name:ident, $body:expr $(,)?) => {
-        $crate::sqlite_and_postgres!($name, $crate::with_backend, $body);
-    };
-    ($name:ident, $with:expr, $body:expr $(,)?) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                ($with)($crate::Backend::Sqlite, $body).await;
-            }
-
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if $crate::postgres_configured(module_path!()) {
-                    ($with)($crate::Backend::Postgres, $body).await;
-                }
-            }
-        }
-    };
-}
-
-/// Runs `body` on `backend`: what [`both_backends!`] calls when it is given nothing else.
+/// Runs `body` on `backend`: what [`all_backends!`] calls when it is given nothing else.
 pub async fn with_backend<F, Fut>(backend: Backend, body: F)
 where
     F: FnOnce(Backend) -> Fut,
@@ -259,19 +212,9 @@ fn postgres_url(what: &str) -> Option<String> {
     None
 }
 
-/// Whether the MySQL variant of `what` in `package` runs: `package` is one of
-/// [`MYSQL_PACKAGES`] and a server is configured (after saying the variant is skipped
-/// when none is). Panics when skipping is not allowed.
-pub fn mysql_configured(package: &str, what: &str) -> bool {
-    if !MYSQL_PACKAGES.contains(&package) {
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "SKIPPED MySQL variant of {what}: {package} has no MySQL migrations \
-             (not in better_auth_test_support::MYSQL_PACKAGES)"
-        );
-        return false;
-    }
+/// Whether the MySQL variant of `what` (a test's path, say) can run; after saying it
+/// is skipped when it cannot. Panics when skipping is not allowed.
+pub fn mysql_configured(what: &str) -> bool {
     mysql_url(what).is_some()
 }
 

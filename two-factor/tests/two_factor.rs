@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use better_auth::store::{PoolRef, Text, with_pool};
-use better_auth_test_support::{Backend, both_backends};
+use better_auth_test_support::{Backend, all_backends};
 use common::{App, Browser, PASSWORD, TestServer, server, sign_in, user_with_two_factor};
 use serde_json::{Value, json};
 
@@ -24,7 +24,7 @@ where
 // S63: a password alone gives a user with two-factor on no session: sign-in
 // answers the challenge (no token, no session cookie); the second factor makes
 // the session, once.
-both_backends!(
+all_backends!(
     s63_password_alone_gives_no_session,
     on_server,
     |server: TestServer| async move {
@@ -105,7 +105,7 @@ async fn stored(server: &TestServer) -> (String, String) {
 
 // S64: the authenticator secret is stored encrypted and the backup codes as
 // digests: a copy of the database gives neither.
-both_backends!(
+all_backends!(
     s64_secrets_are_sealed_at_rest,
     on_server,
     |server: TestServer| async move {
@@ -155,7 +155,7 @@ both_backends!(
 
 // S65: every code counts once: an authenticator code (within its 30 s step)
 // and a backup code, even when two sign-ins present it.
-both_backends!(
+all_backends!(
     s65_codes_are_single_use,
     on_server,
     |server: TestServer| async move {
@@ -211,7 +211,7 @@ both_backends!(
 
 // S66: ten wrong codes lock the account's second factor for fifteen minutes
 // (even the right code is refused meanwhile); a success resets the count.
-both_backends!(
+all_backends!(
     s66_wrong_codes_lock_the_second_factor,
     on_server,
     |server: TestServer| async move {
@@ -273,7 +273,7 @@ async fn s66_routes_are_rate_limited() {
 
 // S67: turning two-factor on or off, reading the URI again and replacing the
 // backup codes each need the password.
-both_backends!(
+all_backends!(
     s67_changes_need_the_password,
     on_server,
     |server: TestServer| async move {
@@ -325,7 +325,7 @@ both_backends!(
 
 // S68: a trusted device skips the second factor for its own user only, for
 // 30 days; a forged cookie, another user, or turning two-factor off ends it.
-both_backends!(
+all_backends!(
     s68_trusted_devices_are_bound_and_expire,
     on_server,
     |server: TestServer| async move {
@@ -372,7 +372,7 @@ both_backends!(
 
 // Turning two-factor off: password sign-in makes a session again, and the
 // device the user turned it off from is no longer trusted when it comes back.
-both_backends!(
+all_backends!(
     disable_turns_it_off,
     on_server,
     |server: TestServer| async move {
@@ -442,7 +442,7 @@ async fn stored_codes(server: &TestServer) -> Vec<String> {
 // S69: a code sent by email finishes only the sign-in it was sent for, once,
 // within three minutes and five attempts; it is stored as an HMAC, never as
 // the code. Turning two-factor on by email needs no authenticator.
-both_backends!(
+all_backends!(
     s69_emailed_codes_are_bound_single_use_and_short_lived,
     on_otp_server,
     |server: TestServer| async move {
@@ -528,7 +528,7 @@ both_backends!(
 
 // Without `otp_by_email`, the email routes answer as Better Auth does
 // without a sender: 400 OTP_NOT_CONFIGURED.
-both_backends!(
+all_backends!(
     otp_is_off_by_default,
     on_server,
     |server: TestServer| async move {
@@ -627,7 +627,7 @@ async fn plugin_migrations_apply_once() {
 // The user object carries `twoFactorEnabled`, as Better Auth's does: false
 // from sign-up, true once a code confirmed the authenticator, false again
 // after disable; clients cannot set it through sign-up or update-user.
-both_backends!(
+all_backends!(
     the_user_carries_two_factor_enabled,
     on_server,
     |server: TestServer| async move {

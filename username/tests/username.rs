@@ -7,7 +7,7 @@ use std::time::Duration;
 use better_auth::rate_limit::RateLimitConfig;
 use better_auth_test_support::browser::{Answer, Browser};
 use better_auth_test_support::server::PluginServer;
-use better_auth_test_support::{Backend, both_backends};
+use better_auth_test_support::{Backend, all_backends};
 use better_auth_username::UsernamePlugin;
 use serde_json::{Value, json};
 
@@ -44,7 +44,7 @@ async fn sign_in(browser: &mut Browser, username: &str, password: &str) -> Answe
 
 // Sign-up stores the username lower-cased and the display name as typed; the
 // user object carries both everywhere; sign-in takes the username in any case.
-both_backends!(
+all_backends!(
     sign_up_and_sign_in_by_username,
     on_server,
     |server: PluginServer| async move {
@@ -115,7 +115,7 @@ both_backends!(
 
 // Usernames are checked and unique on sign-up and update-user; a user may
 // keep (or re-case) their own.
-both_backends!(
+all_backends!(
     usernames_are_valid_and_unique,
     on_server,
     |server: PluginServer| async move {
@@ -183,7 +183,7 @@ both_backends!(
 // sign-in of `/sign-in/email`, which checks a dummy hash for an unknown
 // account), and its failures count against the account's throttle, which
 // sign-in by email shares.
-both_backends!(
+all_backends!(
     s72_username_sign_in_does_not_enumerate_and_shares_the_throttle,
     |backend: Backend| async move {
         let limits = RateLimitConfig::disabled();
@@ -236,7 +236,7 @@ both_backends!(
 );
 
 // The plugin's columns are added to a database once, with a unique index.
-both_backends!(
+all_backends!(
     a_username_is_unique_in_the_database,
     on_server,
     |server: PluginServer| async move {

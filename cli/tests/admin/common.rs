@@ -11,7 +11,7 @@ pub(crate) use better_auth_test_support::Backend;
 /// A password that must never show up in any output (S28).
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
-/// For [`both_backends!`](better_auth_test_support::both_backends): runs the blocking
+/// For [`all_backends!`](better_auth_test_support::all_backends): runs the blocking
 /// `body` on a fresh, empty database on `backend` (the commands it runs block the thread).
 pub(crate) async fn with_db(backend: Backend, body: impl FnOnce(TestDb)) {
     tokio::task::block_in_place(|| {

@@ -1,7 +1,7 @@
 //! `better-auth migrate`, `migrate --dry-run` and `migrate status`.
 
 use better_auth::store::MIGRATIONS;
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 
 use crate::common::{Backend, TestDb, install_two_factor, show, snapshot, text, with_db};
 
@@ -49,7 +49,7 @@ fn expected_status(backend: better_auth::store::Backend, applied: bool) -> Strin
     out
 }
 
-both_backends!(migrate_status_dry_run_and_apply, with_db, |db: TestDb| {
+all_backends!(migrate_status_dry_run_and_apply, with_db, |db: TestDb| {
     let backend = store_backend(&db);
     assert_eq!(
         db.ok(&["migrate", "status"]),
@@ -118,7 +118,7 @@ both_backends!(migrate_status_dry_run_and_apply, with_db, |db: TestDb| {
     assert!(text(&dry.stderr).contains("nothing to apply"));
 });
 
-both_backends!(
+all_backends!(
     commands_on_an_unmigrated_database_say_run_migrate,
     with_db,
     |db: TestDb| {
@@ -156,7 +156,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     a_changed_migration_is_reported_and_blocks_migrate,
     with_db,
     |db: TestDb| {
@@ -199,7 +199,7 @@ both_backends!(
 // Plugin migrations (applied by the app when it starts with the plugin) are
 // listed under the runtime's; a database without any lists none.
 // The plugins have no MySQL migrations yet.
-both_backends!(status_lists_plugin_migrations, with_db, |db: TestDb| {
+all_backends!(status_lists_plugin_migrations, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     assert!(!db.ok(&["migrate", "status"]).contains("Plugin migrations"));
     install_two_factor(&db);

@@ -13,7 +13,7 @@ use better_auth::plugins::{EmailPasswordPlugin, SessionManagementPlugin};
 use better_auth::rate_limit::RateLimitConfig;
 use better_auth::store::{Database, RedisStorage};
 use better_auth::{AuthConfig, BetterAuth};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::{Value, json};
 
 use crate::common::{Backend, PASSWORD, TestDb, assert_one_error_line, show, text};
@@ -276,7 +276,7 @@ async fn cli_revocations_reach_redis(backend: Backend) {
     assert_eq!(get_session(&client, &base, &fourth).await, Value::Null);
 }
 
-both_backends!(
+all_backends!(
     cli_revocations_are_refused_on_the_next_request_with_redis,
     |backend: Backend| async move {
         cli_revocations_reach_redis(backend).await;

@@ -5,7 +5,7 @@
 use better_auth::prelude::User;
 use better_auth::store::{Database, users};
 use better_auth::{AuthConfig, BetterAuth};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::Value;
 
 use crate::common::{PASSWORD, TestDb, block_on, with_db};
@@ -65,7 +65,7 @@ fn add_session(db: &TestDb, email: &str) {
 }
 
 // The admin plugin has no MySQL migration yet.
-both_backends!(
+all_backends!(
     roles_and_bans_from_the_command_line,
     with_db,
     |db: TestDb| {

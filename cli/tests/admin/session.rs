@@ -2,7 +2,7 @@
 
 use better_auth::prelude::Session;
 use better_auth::store::{Database, sessions, users};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use chrono::{Duration, Utc};
 use serde_json::Value;
 
@@ -52,7 +52,7 @@ fn session_ids(db: &TestDb, email: &str) -> Vec<String> {
         .collect()
 }
 
-both_backends!(list_and_revoke, with_db, |db: TestDb| {
+all_backends!(list_and_revoke, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     db.create_user("ada@example.com", "Ada");
     db.create_user("grace@example.com", "Grace");
@@ -150,7 +150,7 @@ both_backends!(list_and_revoke, with_db, |db: TestDb| {
     assert_eq!(session_ids(&db, "grace@example.com"), [graces]);
 });
 
-both_backends!(revoke_takes_exactly_one_target, with_db, |db: TestDb| {
+all_backends!(revoke_takes_exactly_one_target, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     for args in [
         &["session", "revoke", "--yes"][..],
@@ -169,7 +169,7 @@ both_backends!(revoke_takes_exactly_one_target, with_db, |db: TestDb| {
     }
 });
 
-both_backends!(
+all_backends!(
     set_password_ends_every_session_of_the_user,
     with_db,
     |db: TestDb| {

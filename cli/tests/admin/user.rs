@@ -1,6 +1,6 @@
 //! `better-auth user create | list | delete | set-password`.
 
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::Value;
 
 use crate::common::{
@@ -8,7 +8,7 @@ use crate::common::{
     text, with_db,
 };
 
-both_backends!(create_list_and_delete, with_db, |db: TestDb| {
+all_backends!(create_list_and_delete, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     let create = db.run_with_stdin(
         &[
@@ -77,7 +77,7 @@ both_backends!(create_list_and_delete, with_db, |db: TestDb| {
     assert_eq!(db.ok(&["user", "list", "--json"]).trim(), "[]");
 });
 
-both_backends!(
+all_backends!(
     create_refuses_what_sign_up_refuses,
     with_db,
     |db: TestDb| {
@@ -136,7 +136,7 @@ both_backends!(
     }
 );
 
-both_backends!(unknown_users_are_one_line_errors, with_db, |db: TestDb| {
+all_backends!(unknown_users_are_one_line_errors, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     for args in [
         &["user", "delete", "--email", "ghost@example.com", "--yes"][..],
@@ -265,7 +265,7 @@ fn s28_password_from_stdin_is_never_printed_and_never_taken_from_argv() {
     }
 }
 
-both_backends!(list_shows_sign_in_methods, with_db, |db: TestDb| {
+all_backends!(list_shows_sign_in_methods, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     db.create_user("ada@example.com", "Ada Lovelace");
     // A user who signed up with GitHub (social sign-in), and Ada linking it too.
@@ -351,7 +351,7 @@ fn exec_sql(db: &TestDb, sql: &str) {
 // S56: a name stored with a bidi override (written before the sign-up rule, or
 // straight into the database) and an email with a zero-width space are shown
 // escaped, in the table and in JSON; `user create` refuses such a name.
-both_backends!(
+all_backends!(
     s56_user_list_escapes_control_and_format_characters,
     with_db,
     |db: TestDb| {
@@ -407,7 +407,7 @@ both_backends!(
 // `user list` says who has two-factor on (only where the app uses it);
 // `user reset-2fa` removes a user's second factor, their trusted devices and
 // pending challenges, after asking, and refuses when there is nothing to remove.
-both_backends!(
+all_backends!(
     reset_two_factor_removes_a_second_factor,
     with_db,
     |db: TestDb| {
@@ -516,7 +516,7 @@ both_backends!(
 
 // `user list` names `passkey` among the ways in of a user with a passkey, on a
 // database the passkey plugin set up (and works on one it did not).
-both_backends!(list_shows_passkeys, with_db, |db: TestDb| {
+all_backends!(list_shows_passkeys, with_db, |db: TestDb| {
     db.ok(&["migrate"]);
     db.create_user("ada@example.com", "Ada");
     db.create_user("bob@example.com", "Bob");

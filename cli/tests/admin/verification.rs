@@ -2,7 +2,7 @@
 //! ones stay, on SQLite and PostgreSQL.
 
 use better_auth::store::{Database, verifications};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use chrono::{Duration, Utc};
 
 use crate::common::{TestDb, block_on, show, text, with_db};
@@ -40,7 +40,7 @@ fn stored(db: &TestDb, i: usize) -> bool {
     })
 }
 
-both_backends!(
+all_backends!(
     s50_verification_purge_deletes_expired_tokens,
     with_db,
     |db: TestDb| {

@@ -13,7 +13,7 @@ use better_auth::integrations::axum::{
 use better_auth::plugins::EmailPasswordPlugin;
 use better_auth::prelude::AuthUser;
 use better_auth::{BetterAuth, email::MemoryEmailSender};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -58,7 +58,7 @@ async fn instance(db: &TestDb) -> (Arc<BetterAuth>, MemoryEmailSender) {
     (Arc::new(auth), setup.outbox)
 }
 
-both_backends!(
+all_backends!(
     attach_serves_auth_routes_beside_an_apps_own_state,
     with_db,
     |db: TestDb| async move {
@@ -105,7 +105,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     extractors_without_attach_explain_the_missing_instance,
     with_db,
     |db: TestDb| async move {
@@ -128,7 +128,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     extension_layer_serves_the_extractors_as_attach_does,
     with_db,
     |db: TestDb| async move {

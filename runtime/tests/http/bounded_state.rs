@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use better_auth::{AuthConfig, BetterAuth};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::json;
 
 use crate::common::*;
@@ -72,7 +72,7 @@ async fn tokens_become(db: &TestDb, n: i64, within: Duration) -> bool {
     tokens(db).await == n
 }
 
-both_backends!(
+all_backends!(
     s50_expired_tokens_are_purged_in_the_background,
     with_db,
     |db: TestDb| async move {
@@ -121,7 +121,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s50_the_purge_runs_from_start_up_and_stops_with_the_instance,
     with_db,
     |db: TestDb| async move {

@@ -53,7 +53,7 @@ impl Setup {
     }
 }
 
-/// For [`both_backends!`](better_auth_test_support::both_backends): runs `body` on a
+/// For [`all_backends!`](better_auth_test_support::all_backends): runs `body` on a
 /// default server over a fresh database on `backend`.
 pub(crate) async fn with_server<F, Fut>(backend: Backend, body: F)
 where
@@ -66,7 +66,7 @@ where
     .await;
 }
 
-/// For [`both_backends!`](better_auth_test_support::both_backends): runs `body` on a
+/// For [`all_backends!`](better_auth_test_support::all_backends): runs `body` on a
 /// fresh, migrated database on `backend`.
 pub(crate) async fn with_db<F, Fut>(backend: Backend, body: F)
 where

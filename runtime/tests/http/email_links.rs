@@ -12,7 +12,7 @@ use better_auth::AuthConfig;
 use better_auth::email::{Email, EmailSender, SendFuture};
 use better_auth::plugins::EmailPasswordPlugin;
 use better_auth::rate_limit::RateLimitConfig;
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::json;
 
 use crate::common::*;
@@ -34,7 +34,7 @@ fn local(url: &str) -> String {
         .to_owned()
 }
 
-both_backends!(
+all_backends!(
     s33_password_changes_end_every_outstanding_reset_token,
     with_server,
     |srv: TestServer| async move {
@@ -151,7 +151,7 @@ async fn s33_a_reset_token_is_not_burned_by_a_failed_reset() {
     }
 }
 
-both_backends!(
+all_backends!(
     s33_two_resets_racing_for_one_token_change_the_password_once,
     with_server,
     |srv: TestServer| async move {
@@ -212,7 +212,7 @@ async fn within_5s(req: Req) -> Resp {
         .expect("answered without waiting for the mail sender")
 }
 
-both_backends!(
+all_backends!(
     s34_send_verification_email_reveals_nothing,
     with_db,
     |db: TestDb| async move {
@@ -253,7 +253,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s34_a_mail_failure_never_turns_a_committed_sign_up_into_500,
     with_db,
     |db: TestDb| async move {
@@ -370,7 +370,7 @@ fn s38_reset_links_stay_out_of_production_logs() {
     );
 }
 
-both_backends!(
+all_backends!(
     s38_token_responses_are_not_cached_and_reset_links_not_referred,
     with_server,
     |srv: TestServer| async move {
@@ -403,7 +403,7 @@ both_backends!(
 
 // `/verify-email` verifies the address that was mailed, never whatever
 // address the account has when the link is followed.
-both_backends!(
+all_backends!(
     verify_email_marks_the_mailed_address_only,
     with_server,
     |srv: TestServer| async move {

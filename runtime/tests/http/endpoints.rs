@@ -1,11 +1,11 @@
 //! Every core endpoint over HTTP, with the wire format the JS client expects.
 
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::json;
 
 use crate::common::*;
 
-both_backends!(
+all_backends!(
     sign_up_answers_token_user_and_session_cookie,
     with_server,
     |srv: TestServer| async move {
@@ -55,7 +55,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     sign_up_with_taken_email_is_422,
     with_server,
     |srv: TestServer| async move {
@@ -72,7 +72,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     sign_up_validation_errors_are_400,
     with_server,
     |srv: TestServer| async move {
@@ -101,7 +101,7 @@ async fn sign_up_can_be_disabled() {
     assert_eq!(resp.status, 401);
 }
 
-both_backends!(
+all_backends!(
     sign_in_answers_redirect_token_user,
     with_server,
     |srv: TestServer| async move {
@@ -130,7 +130,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     sign_in_without_remember_me_sets_a_browser_session_cookie,
     with_server,
     |srv: TestServer| async move {
@@ -155,7 +155,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     get_session_returns_session_and_user_or_null,
     with_server,
     |srv: TestServer| async move {
@@ -196,7 +196,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     get_session_reads_the_cookie,
     with_server,
     |srv: TestServer| async move {
@@ -219,7 +219,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     sign_out_ends_the_session_and_clears_cookies,
     with_server,
     |srv: TestServer| async move {
@@ -258,7 +258,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     list_sessions_returns_the_callers_active_sessions,
     with_server,
     |srv: TestServer| async move {
@@ -290,7 +290,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     revoke_session_by_listed_token,
     with_server,
     |srv: TestServer| async move {
@@ -337,7 +337,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     revoke_sessions_ends_all_of_them,
     with_server,
     |srv: TestServer| async move {
@@ -357,7 +357,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     revoke_other_sessions_keeps_the_current_one,
     with_server,
     |srv: TestServer| async move {
@@ -389,7 +389,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     ok_answers_ok_true,
     with_server,
     |srv: TestServer| async move {
@@ -399,7 +399,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     update_user_changes_name_and_image_only,
     with_server,
     |srv: TestServer| async move {
@@ -424,7 +424,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     change_password_and_list_accounts,
     with_server,
     |srv: TestServer| async move {
@@ -502,7 +502,7 @@ async fn session_cache_never_serves_a_session_this_instance_ended() {
     assert_eq!(cached.get("/api/me").bearer(&b).send().await.status, 401);
 }
 
-both_backends!(
+all_backends!(
     an_optional_body_is_absent_or_json_never_whitespace,
     with_server,
     |srv: TestServer| async move {

@@ -1,11 +1,11 @@
 //! `CurrentSession` and `OptionalSession` on app routes.
 
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::json;
 
 use crate::common::*;
 
-both_backends!(
+all_backends!(
     current_session_rejects_without_session_with_json_401,
     with_server,
     |srv: TestServer| async move {
@@ -21,7 +21,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     current_session_accepts_signed_bearer_raw_bearer_and_cookie,
     with_server,
     |srv: TestServer| async move {
@@ -40,7 +40,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     bearer_wins_over_cookie,
     with_server,
     |srv: TestServer| async move {
@@ -56,7 +56,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     optional_session_never_rejects,
     with_server,
     |srv: TestServer| async move {
@@ -132,7 +132,7 @@ async fn arc_app_state_uses_from_parts() {
     assert_eq!(resp.text().await.unwrap(), "ada@example.com");
 }
 
-both_backends!(
+all_backends!(
     a_tampered_signature_is_refused_after_the_genuine_value_was_accepted,
     with_server,
     |srv: TestServer| async move {

@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 
 use better_auth::run_migrations;
 use better_auth::store::Database;
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
 use crate::common::*;
 
-both_backends!(
+all_backends!(
     s24_bodies_over_one_mib_get_413_before_being_read,
     with_server,
     |srv: TestServer| async move {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use better_auth::plugins::EmailPasswordPlugin;
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -50,7 +50,7 @@ async fn reset_token(srv: &TestServer, email: &str, nth: usize) -> String {
     query_param(&location, "token").unwrap()
 }
 
-both_backends!(
+all_backends!(
     password_reset_end_to_end_through_the_emailed_link,
     with_server,
     |srv: TestServer| async move {
@@ -92,7 +92,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     forget_password_is_the_older_name,
     with_server,
     |srv: TestServer| async move {
@@ -108,7 +108,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s08_reset_requests_answer_the_same_for_unknown_emails,
     with_server,
     |srv: TestServer| async move {
@@ -129,7 +129,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     reset_link_with_a_bad_token_redirects_with_an_error,
     with_server,
     |srv: TestServer| async move {
@@ -223,7 +223,7 @@ async fn s21_reset_and_verification_tokens() {
     }
 }
 
-both_backends!(
+all_backends!(
     s22_redirect_targets_must_be_relative_or_trusted,
     with_server,
     |srv: TestServer| async move {
@@ -269,7 +269,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s05_change_password_requires_the_current_password,
     with_server,
     |srv: TestServer| async move {
@@ -296,7 +296,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s14_change_password_with_revoke_other_sessions,
     with_server,
     |srv: TestServer| async move {
@@ -330,7 +330,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s18_update_user_accepts_only_name_and_image,
     with_server,
     |srv: TestServer| async move {
@@ -364,7 +364,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s19_change_email_keeps_the_old_address_until_confirmed,
     with_server,
     |srv: TestServer| async move {
@@ -475,7 +475,7 @@ async fn s20_delete_user_requires_password_or_fresh_session() {
     }
 }
 
-both_backends!(
+all_backends!(
     send_verification_email_and_verify,
     with_server,
     |srv: TestServer| async move {
@@ -544,7 +544,7 @@ async fn require_email_verification_blocks_sign_in_until_verified() {
     }
 }
 
-both_backends!(
+all_backends!(
     unlink_account_never_removes_the_last_way_in,
     with_server,
     |srv: TestServer| async move {
@@ -576,7 +576,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     revoked_sessions_really_stop_working,
     with_server,
     |srv: TestServer| async move {

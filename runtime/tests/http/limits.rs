@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use better_auth::rate_limit::{DatabaseRateLimitStore, RateLimitConfig};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::json;
 
 use crate::common::*;
@@ -107,7 +107,7 @@ async fn s09_forwarded_for_is_read_only_from_trusted_proxies_right_to_left() {
     assert_eq!(attempt(&srv, Some("2001:db8:1:3::1")).await.status, 401);
 }
 
-both_backends!(
+all_backends!(
     s09_database_store_is_shared_by_instances,
     with_db,
     |db: TestDb| async move {
@@ -123,7 +123,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s10_failed_sign_ins_throttle_the_account_but_reset_still_works,
     with_server,
     |srv: TestServer| async move {
@@ -315,7 +315,7 @@ async fn s09_get_session_counts_cached_reads(db: TestDb) {
     }
 }
 
-both_backends!(
+all_backends!(
     s09_get_session_hot_path_is_rate_limited,
     with_db,
     |db: TestDb| async move { s09_get_session_counts_cached_reads(db).await }

@@ -3,7 +3,7 @@
 //! port in development is harmless while DNS rebinding stays refused. Other
 //! base URLs trust their exact origin only.
 
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::json;
 
 use crate::common::*;
@@ -48,7 +48,7 @@ fn invalid_origin() -> (u16, String) {
     (403, "INVALID_ORIGIN".to_owned())
 }
 
-both_backends!(
+all_backends!(
     loopback_base_url_accepts_other_loopback_origin,
     with_db,
     |db: TestDb| async move {
@@ -74,7 +74,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     loopback_base_url_refuses_loopback_origin_when_host_is_not_loopback,
     with_db,
     |db: TestDb| async move {
@@ -98,7 +98,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     loopback_base_url_refuses_other_origins,
     with_db,
     |db: TestDb| async move {
@@ -119,7 +119,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     production_base_url_refuses_other_port,
     with_db,
     |db: TestDb| async move {

@@ -4,7 +4,7 @@
 
 use better_auth::run_migrations;
 use better_auth::store::{Database, accounts, migration_status, users};
-use better_auth_test_support::{Scratch, both_backends};
+use better_auth_test_support::{Scratch, all_backends};
 
 use crate::common::*;
 
@@ -86,7 +86,7 @@ async fn the_ttl_cache_runs_on_mysql() {
 
 // Text compares exactly on every backend (on MySQL: `utf8mb4_bin`): a provider
 // account id or an address that differs only in case or accents is another one.
-both_backends!(
+all_backends!(
     provider_accounts_and_emails_compare_exactly,
     with_db,
     |db: TestDb| async move {
@@ -178,7 +178,7 @@ impl better_auth::plugins::Plugin for Columns {
 // Plugin columns of every kind are written and read back on every backend: on
 // sign-up (input), through `users::set_fields` and `sessions::set_fields`, and in
 // the session lookup of each request.
-both_backends!(
+all_backends!(
     plugin_columns_on_every_backend,
     with_db,
     |db: TestDb| async move {
@@ -271,7 +271,7 @@ async fn a_plugin_without_mysql_migrations_is_refused() {
 
 // User search (the admin plugin's list-users) on every backend: escaped LIKE
 // patterns, an offset without a limit, a filter, and the total.
-both_backends!(
+all_backends!(
     user_search_on_every_backend,
     with_db,
     |db: TestDb| async move {

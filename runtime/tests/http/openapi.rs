@@ -7,7 +7,7 @@ use std::sync::Arc;
 use better_auth::plugins::EmailPasswordPlugin;
 use better_auth::store::Database;
 use better_auth::{AuthConfig, BetterAuth, run_migrations};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -65,7 +65,7 @@ async fn is_mounted(srv: &TestServer, method: &str, path: &str) -> bool {
     resp.status != 404 && resp.status != 405
 }
 
-both_backends!(
+all_backends!(
     openapi_documents_exactly_the_mounted_routes,
     with_server,
     |srv: TestServer| async move {
@@ -258,7 +258,7 @@ fn check(doc: &Value, method: &str, path: &str, resp: &Resp) {
     }
 }
 
-both_backends!(
+all_backends!(
     openapi_real_responses_validate_against_the_document,
     with_server,
     |srv: TestServer| async move {

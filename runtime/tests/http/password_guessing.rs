@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use better_auth::rate_limit::{DatabaseRateLimitStore, RateLimitConfig};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -117,7 +117,7 @@ async fn server_with_db_store(db: &TestDb) -> TestServer {
     TestServer::start_with(db, setup).await
 }
 
-both_backends!(
+all_backends!(
     s30_database_store_shares_the_account_throttle_between_instances,
     with_db,
     |db: TestDb| async move {
@@ -150,7 +150,7 @@ both_backends!(
 
 // ---------------------------------------------------------------- S31
 
-both_backends!(
+all_backends!(
     s31_every_password_check_is_throttled,
     with_db,
     |db: TestDb| async move {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use better_auth::rate_limit::{RateLimitConfig, RedisOutage, RedisRateLimitStore};
 use better_auth::store::RedisStorage;
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::json;
 
 use crate::common::*;
@@ -89,7 +89,7 @@ fn raw_token(bearer: &str) -> &str {
     bearer.rsplit_once('.').map_or(bearer, |(token, _)| token)
 }
 
-both_backends!(
+all_backends!(
     s51_redis_sessions_revoked_on_one_instance_are_refused_by_the_other,
     with_db,
     |db: TestDb| async move {
@@ -216,7 +216,7 @@ async fn exec(db: &TestDb, sql: &str) {
 // A change behind the crate's back is served from Redis until
 // `forget_user` drops the user's entries; a Redis that does not answer is an
 // error naming it, password hidden.
-both_backends!(
+all_backends!(
     redis_forget_user_ends_sessions_changed_behind_the_crates_back,
     with_db,
     |db: TestDb| async move {
@@ -243,7 +243,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     redis_rate_limits_are_shared_by_instances,
     with_db,
     |db: TestDb| async move {
@@ -281,7 +281,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     redis_account_throttle_is_shared_by_instances,
     with_db,
     |db: TestDb| async move {
@@ -329,7 +329,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     redis_sessions_are_stored_under_the_token_digest,
     with_db,
     |db: TestDb| async move {
@@ -363,7 +363,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     redis_outage_falls_back_to_the_database,
     with_db,
     |db: TestDb| async move {
@@ -459,7 +459,7 @@ impl Relay {
     }
 }
 
-both_backends!(
+all_backends!(
     redis_service_resumes_by_itself_after_an_outage,
     with_db,
     |db: TestDb| async move {

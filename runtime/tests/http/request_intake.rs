@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use better_auth::AuthConfig;
 use better_auth::rate_limit::RateLimitConfig;
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -19,7 +19,7 @@ const EVIL: &str = "http://evil.com";
 
 // ---------------------------------------------------------------- S35
 
-both_backends!(
+all_backends!(
     s35_login_csrf_is_refused,
     with_server,
     |srv: TestServer| async move {
@@ -110,7 +110,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s35_origin_null_is_untrusted_even_with_a_same_origin_referer,
     with_server,
     |srv: TestServer| async move {
@@ -158,7 +158,7 @@ fn post_head(base: &str, path: &str, length: usize) -> String {
     )
 }
 
-both_backends!(
+all_backends!(
     s36_bodies_are_small_by_default,
     with_server,
     |srv: TestServer| async move {

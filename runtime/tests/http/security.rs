@@ -6,7 +6,7 @@ use std::time::Duration;
 use better_auth::plugins::EmailPasswordPlugin;
 use better_auth::store::Database;
 use better_auth::{AuthConfig, BetterAuth, ManualClock, SessionConfig};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::json;
 
 use crate::common::*;
@@ -18,7 +18,7 @@ async fn sign_up_with_password(srv: &TestServer, email: &str, password: &str) ->
         .await
 }
 
-both_backends!(
+all_backends!(
     s01_password_length_bounds,
     with_server,
     |srv: TestServer| async move {
@@ -50,7 +50,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s02_passwords_are_never_trimmed_truncated_or_case_folded,
     with_server,
     |srv: TestServer| async move {
@@ -86,7 +86,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s04_argon2id_owasp_parameters_in_phc_format,
     with_server,
     |srv: TestServer| async move {
@@ -160,7 +160,7 @@ fn s04_hashing_runs_off_the_async_workers() {
     });
 }
 
-both_backends!(
+all_backends!(
     s06_identical_failure_responses,
     with_server,
     |srv: TestServer| async move {
@@ -179,7 +179,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s07_unknown_email_costs_one_verification,
     with_server,
     |srv: TestServer| async move {
@@ -193,7 +193,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s11_tokens_are_256_bit_and_only_digests_are_stored,
     with_server,
     |srv: TestServer| async move {
@@ -228,7 +228,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s12_new_token_per_sign_in_and_replay_after_sign_out_fails,
     with_server,
     |srv: TestServer| async move {
@@ -342,7 +342,7 @@ async fn s13_expiry_is_configurable() {
     );
 }
 
-both_backends!(
+all_backends!(
     s15_cookie_attributes,
     with_server,
     |srv: TestServer| async move {
@@ -397,7 +397,7 @@ async fn s15_https_base_url_makes_secure_prefixed_cookies() {
     );
 }
 
-both_backends!(
+all_backends!(
     s16_cookie_state_changes_need_a_trusted_origin,
     with_server,
     |srv: TestServer| async move {
@@ -497,7 +497,7 @@ async fn s17_short_secret_is_a_startup_error() {
     );
 }
 
-both_backends!(
+all_backends!(
     s23_identity_comes_from_the_session_only,
     with_server,
     |srv: TestServer| async move {
@@ -544,7 +544,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s25_malformed_input_is_400_json_never_500,
     with_server,
     |srv: TestServer| async move {
@@ -645,7 +645,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s27_concurrent_sign_ups_with_one_email,
     with_server,
     |srv: TestServer| async move {
@@ -673,7 +673,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s03_common_passwords_are_rejected_on_sign_up_change_and_reset,
     with_server,
     |srv: TestServer| async move {
@@ -732,7 +732,7 @@ async fn s13_absolute_expiry_ends_even_busy_sessions() {
     }
 }
 
-both_backends!(
+all_backends!(
     s04_older_hashes_verify_and_are_upgraded_on_sign_in,
     with_server,
     |srv: TestServer| async move {

@@ -7,7 +7,7 @@ use better_auth::plugins::{Plugin, PluginSetup, Route};
 use better_auth::prelude::AuthUser;
 use better_auth::rate_limit::RateLimitConfig;
 use better_auth::{AuthContext, AuthRequest, AuthResponse};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -32,7 +32,7 @@ async fn exec_sql(db: &TestDb, sql: &str) {
 // ---------------------------------------------------------------- S53
 
 // The Kelvin sign (U+212A) lower-cases to an ASCII `k` under Unicode rules.
-both_backends!(
+all_backends!(
     s53_emails_fold_ascii_case_only,
     with_server,
     |srv: TestServer| async move {
@@ -58,7 +58,7 @@ both_backends!(
 
 // ---------------------------------------------------------------- S54
 
-both_backends!(
+all_backends!(
     s54_cross_site_posts_do_not_spend_the_rate_limit,
     with_db,
     |db: TestDb| async move {
@@ -101,7 +101,7 @@ both_backends!(
 
 // ---------------------------------------------------------------- S56
 
-both_backends!(
+all_backends!(
     s56_names_and_images_refuse_control_bidi_and_non_web_urls,
     with_server,
     |srv: TestServer| async move {
@@ -221,7 +221,7 @@ impl Plugin for Declared {
     }
 }
 
-both_backends!(
+all_backends!(
     s58_authenticated_routes_refuse_requests_without_a_session,
     with_db,
     |db: TestDb| async move {
@@ -284,7 +284,7 @@ fn unreadable_times(db: &TestDb) -> &'static [&'static str] {
     }
 }
 
-both_backends!(
+all_backends!(
     s59_unreadable_session_times_count_as_expired,
     with_db,
     |db: TestDb| async move {

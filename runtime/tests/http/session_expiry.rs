@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 
 use crate::common::*;
 
@@ -81,7 +81,7 @@ async fn s37_activity_on_app_routes_keeps_the_browser_signed_in() {
 
 // ---------------------------------------------------------------- S39
 
-both_backends!(
+all_backends!(
     s39_stored_timestamps_compare_correctly_in_every_form,
     with_db,
     |db: TestDb| async move {

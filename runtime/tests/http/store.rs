@@ -3,7 +3,7 @@
 
 use better_auth::run_migrations;
 use better_auth::store::{Database, migration_status};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::json;
 
 use crate::common::*;
@@ -37,7 +37,7 @@ async fn sqlite_memory_is_one_database_across_the_pool() {
     assert_eq!(users.len(), 8);
 }
 
-both_backends!(
+all_backends!(
     migrations_are_idempotent_and_keep_their_own_history,
     with_db,
     |db: TestDb| async move {
@@ -54,7 +54,7 @@ both_backends!(
 );
 
 // An app running its own `sqlx::migrate!()` next to ours: neither complains.
-both_backends!(
+all_backends!(
     migrations_coexist_with_an_apps_sqlx_migrations,
     with_db,
     |db: TestDb| async move {
@@ -182,7 +182,7 @@ async fn sqlite_migrations_from_two_processes_at_once() {
     }
 }
 
-both_backends!(
+all_backends!(
     concurrent_password_sets_leave_one_credential_account,
     with_db,
     |db: TestDb| async move {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use better_auth::email::EmailKind;
 use better_auth::store::accounts::NewAccount;
 use better_auth::{ManualClock, SessionConfig};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -102,7 +102,7 @@ fn not_fresh(resp: &Resp, what: &str) {
 
 // ---------------------------------------------------------------- S49
 
-both_backends!(
+all_backends!(
     s49_sensitive_changes_need_a_fresh_session_or_the_password,
     with_db,
     |db: TestDb| async move {
@@ -242,7 +242,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s49_fresh_age_is_configurable,
     with_db,
     |db: TestDb| async move {
@@ -265,7 +265,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s49_a_verified_address_approves_its_change_first,
     with_db,
     |db: TestDb| async move {
@@ -339,7 +339,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s49_a_password_change_or_reset_ends_every_emailed_token,
     with_db,
     |db: TestDb| async move {
@@ -442,7 +442,7 @@ async fn sign_in_with(srv: &TestServer, cookie: &str, password: &str) -> Resp {
         .await
 }
 
-both_backends!(
+all_backends!(
     s55_a_known_browser_is_not_held_back_by_strangers_failures,
     with_db,
     |db: TestDb| async move {
@@ -499,7 +499,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s55_the_device_cookie_is_secure_on_https,
     with_db,
     |db: TestDb| async move {
@@ -535,7 +535,7 @@ fn keys(value: &Value) -> Vec<String> {
     keys
 }
 
-both_backends!(
+all_backends!(
     s61_sign_up_does_not_tell_registered_emails_when_verification_is_required,
     with_db,
     |db: TestDb| async move {

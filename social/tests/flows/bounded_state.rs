@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use better_auth::store::with_pool;
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::{Value, json};
 
 use crate::common::{Browser, FakeBench, TestDb, TestServer, with_fake};
@@ -50,7 +50,7 @@ async fn start_from(server: &TestServer, from: &str, body: &Value) -> (u16, Valu
     )
 }
 
-both_backends!(
+all_backends!(
     s50_callback_urls_over_2_kib_are_refused_before_anything_is_stored,
     with_fake,
     |FakeBench { db, server, .. }| async move {
@@ -98,7 +98,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s50_a_client_has_a_bounded_number_of_pending_flows,
     with_fake,
     |FakeBench { db, server, .. }| async move {

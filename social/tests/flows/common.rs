@@ -204,7 +204,7 @@ impl FakeBench {
     }
 }
 
-/// For [`both_backends!`](better_auth_test_support::both_backends): runs `body` on a
+/// For [`all_backends!`](better_auth_test_support::all_backends): runs `body` on a
 /// [`FakeBench`] on `backend`.
 pub(crate) async fn with_fake<F, Fut>(backend: Backend, body: F)
 where

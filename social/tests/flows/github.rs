@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use better_auth_social::{GitHub, SocialProvidersPlugin};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -171,7 +171,7 @@ fn body() -> Value {
     json!({ "provider": "github", "callbackURL": "/home", "errorCallbackURL": "/login" })
 }
 
-both_backends!(
+all_backends!(
     github_sign_in_creates_user_from_the_user_api,
     |backend| async move {
         let Some((db, server, fake)) = setup(backend, None).await else {
@@ -210,7 +210,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     github_unverified_email_signs_up_but_never_links,
     |backend| async move {
         let Some((db, server, fake)) = setup(backend, None).await else {
@@ -234,7 +234,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     github_user_api_garbage_redirects_with_a_code,
     |backend| async move {
         let Some((db, server, fake)) = setup(backend, None).await else {
@@ -261,7 +261,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     github_token_endpoint_down_redirects_with_a_code,
     |backend| async move {
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

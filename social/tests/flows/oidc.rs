@@ -1,7 +1,7 @@
 //! Sign-in, sign-up and linking against a real OpenID provider.
 
 use better_auth_social::{Oidc, SocialProvidersPlugin};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::json;
 
 use crate::common::{Backend, Bound, Browser, TestDb, TestServer, user_count};
@@ -29,7 +29,7 @@ pub(crate) async fn setup(
     Some((db, server))
 }
 
-both_backends!(
+all_backends!(
     first_sign_in_creates_user_and_account,
     |backend| async move {
         let Some((db, server)) = setup(backend, None).await else {
@@ -73,7 +73,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     second_sign_in_reuses_user_and_account,
     |backend| async move {
         let Some((db, server)) = setup(backend, None).await else {
@@ -111,7 +111,7 @@ both_backends!(
     }
 );
 
-both_backends!(link_social_to_signed_in_user, |backend| async move {
+all_backends!(link_social_to_signed_in_user, |backend| async move {
     let Some((db, server)) = setup(backend, None).await else {
         return;
     };
@@ -162,7 +162,7 @@ both_backends!(link_social_to_signed_in_user, |backend| async move {
     assert_eq!(user_count(&db.database).await, 1);
 });
 
-both_backends!(
+all_backends!(
     unlink_refuses_the_last_sign_in_method,
     |backend| async move {
         let Some((_db, server)) = setup(backend, None).await else {
@@ -216,7 +216,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     linking_another_users_provider_account_is_refused,
     |backend| async move {
         let Some((_db, server)) = setup(backend, None).await else {
@@ -255,7 +255,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     provider_errors_reach_the_error_callback,
     |backend| async move {
         let Some((_db, server)) = setup(backend, None).await else {
@@ -286,7 +286,7 @@ both_backends!(
     }
 );
 
-both_backends!(unknown_provider_is_404, |backend| async move {
+all_backends!(unknown_provider_is_404, |backend| async move {
     let Some((_db, server)) = setup(backend, None).await else {
         return;
     };

@@ -3,7 +3,7 @@
 //! (`fake_oidc.rs`), on SQLite, PostgreSQL and MySQL.
 
 use better_auth::email::MemoryEmailSender;
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::{Value, json};
 
 use crate::common::{Browser, FakeBench, Setup, query_param, with_fake};
@@ -14,7 +14,7 @@ fn sign_in_body() -> Value {
 
 // ---------------------------------------------------------------- S52
 
-both_backends!(
+all_backends!(
     s52_discovery_endpoints_must_be_https_or_loopback,
     |backend| async move {
         let refused = [
@@ -79,7 +79,7 @@ both_backends!(
 
 // ---------------------------------------------------------------- keys
 
-both_backends!(
+all_backends!(
     jwks_a_key_replaced_under_the_same_kid_is_fetched_again_once,
     with_fake,
     |FakeBench { fake, server, .. }| async move {
@@ -117,7 +117,7 @@ both_backends!(
 
 // ---------------------------------------------------------------- S56
 
-both_backends!(
+all_backends!(
     s56_provider_names_and_pictures_are_cleaned,
     with_fake,
     |FakeBench { fake, server, .. }| async move {
@@ -140,7 +140,7 @@ both_backends!(
 
 // ---------------------------------------------------------------- S60
 
-both_backends!(
+all_backends!(
     s60_state_cookie_is_host_prefixed_on_https,
     |backend| async move {
         // The app is configured for https (its proxy terminates TLS) and is

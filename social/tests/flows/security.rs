@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use better_auth_social::{Oidc, SocialProvidersPlugin};
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::{Value, json};
 
 use crate::common::{Backend, Bound, Browser, TestDb, TestServer, query_param, user_count};
@@ -30,7 +30,7 @@ fn with_state(callback: &str, state: &str) -> String {
     format!("{base}?{}", out.finish())
 }
 
-both_backends!(s40_tampered_state_is_refused, |backend| async move {
+all_backends!(s40_tampered_state_is_refused, |backend| async move {
     let Some((db, server)) = setup(backend, None).await else {
         return;
     };
@@ -74,7 +74,7 @@ both_backends!(s40_tampered_state_is_refused, |backend| async move {
     );
 });
 
-both_backends!(
+all_backends!(
     s40_state_from_another_browser_is_refused,
     |backend| async move {
         let Some((db, server)) = setup(backend, None).await else {
@@ -106,7 +106,7 @@ both_backends!(
     }
 );
 
-both_backends!(s40_state_is_single_use, |backend| async move {
+all_backends!(s40_state_is_single_use, |backend| async move {
     let Some((_db, server)) = setup(backend, None).await else {
         return;
     };
@@ -121,7 +121,7 @@ both_backends!(s40_state_is_single_use, |backend| async move {
     assert_eq!(replay.error_code().as_deref(), Some("state_mismatch"));
 });
 
-both_backends!(s40_state_expires_after_ten_minutes, |backend| async move {
+all_backends!(s40_state_expires_after_ten_minutes, |backend| async move {
     let Some((db, server)) = setup(backend, None).await else {
         return;
     };
@@ -136,7 +136,7 @@ both_backends!(s40_state_expires_after_ten_minutes, |backend| async move {
     assert_eq!(user_count(&db.database).await, 0);
 });
 
-both_backends!(s41_replayed_code_is_refused, |backend| async move {
+all_backends!(s41_replayed_code_is_refused, |backend| async move {
     let Some((db, server)) = setup(backend, None).await else {
         return;
     };
@@ -190,7 +190,7 @@ async fn misbehaving(backend: Backend, kind: &str) -> Option<(String, String, us
     ))
 }
 
-both_backends!(
+all_backends!(
     s42_id_token_for_another_audience_is_refused,
     |backend| async move {
         let Some((code, description, users)) = misbehaving(backend, "wrong-aud").await else {
@@ -202,7 +202,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s42_id_token_from_another_issuer_is_refused,
     |backend| async move {
         let Some((code, description, users)) = misbehaving(backend, "wrong-iss").await else {
@@ -214,7 +214,7 @@ both_backends!(
     }
 );
 
-both_backends!(s42_expired_id_token_is_refused, |backend| async move {
+all_backends!(s42_expired_id_token_is_refused, |backend| async move {
     let Some((code, description, users)) = misbehaving(backend, "expired").await else {
         return;
     };
@@ -223,7 +223,7 @@ both_backends!(s42_expired_id_token_is_refused, |backend| async move {
     assert_eq!(users, 0);
 });
 
-both_backends!(
+all_backends!(
     s42_id_token_with_another_nonce_is_refused,
     |backend| async move {
         let Some((code, description, users)) = misbehaving(backend, "wrong-nonce").await else {
@@ -235,7 +235,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s42_id_token_with_a_bad_signature_is_refused,
     |backend| async move {
         let Some((code, description, users)) = misbehaving(backend, "bad-signature").await else {
@@ -247,7 +247,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s43_unverified_provider_email_never_links,
     |backend| async move {
         let Some((db, server)) = setup(backend, None).await else {
@@ -274,7 +274,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s43_verified_provider_email_does_not_take_an_unverified_account,
     |backend| async move {
         // Pre-hijacking: someone registered the victim's address with a password
@@ -295,7 +295,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s43_verified_emails_on_both_sides_link,
     |backend| async move {
         let Some((db, server)) = setup(backend, None).await else {
@@ -319,7 +319,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s43_unverified_provider_email_is_not_linked_to_a_signed_in_user,
     |backend| async move {
         let Some((_db, server)) = setup(backend, None).await else {
@@ -353,7 +353,7 @@ both_backends!(
     }
 );
 
-both_backends!(s44_redirect_targets_are_checked, |backend| async move {
+all_backends!(s44_redirect_targets_are_checked, |backend| async move {
     let Some((_db, server)) = setup(backend, None).await else {
         return;
     };
@@ -395,7 +395,7 @@ both_backends!(s44_redirect_targets_are_checked, |backend| async move {
     );
 });
 
-both_backends!(s45_provider_down_at_start_is_a_502, |backend| async move {
+all_backends!(s45_provider_down_at_start_is_a_502, |backend| async move {
     if provider().is_none() {
         return;
     }
@@ -420,7 +420,7 @@ both_backends!(s45_provider_down_at_start_is_a_502, |backend| async move {
     assert_eq!(resp.body["code"], "PROVIDER_UNAVAILABLE");
 });
 
-both_backends!(
+all_backends!(
     s45_garbage_token_answer_redirects_with_a_code,
     |backend| async move {
         let Some((code, description, users)) = misbehaving(backend, "garbage").await else {
@@ -435,7 +435,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s45_token_endpoint_500_redirects_with_a_code,
     |backend| async move {
         let Some((code, description, users)) = misbehaving(backend, "error").await else {
@@ -447,7 +447,7 @@ both_backends!(
     }
 );
 
-both_backends!(s46_provider_tokens_are_not_stored, |backend| async move {
+all_backends!(s46_provider_tokens_are_not_stored, |backend| async move {
     let Some((db, server)) = setup(backend, None).await else {
         return;
     };
@@ -472,7 +472,7 @@ both_backends!(s46_provider_tokens_are_not_stored, |backend| async move {
     );
 });
 
-both_backends!(
+all_backends!(
     s47_state_is_bound_to_its_provider_and_issuer,
     |backend| async move {
         let Some((_db, server)) = setup(backend, None).await else {

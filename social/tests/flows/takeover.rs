@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use better_auth::email::{Email, EmailKind, MemoryEmailSender};
 use better_auth::plugins::EmailPasswordPlugin;
-use better_auth_test_support::both_backends;
+use better_auth_test_support::all_backends;
 use serde_json::{Value, json};
 
 use crate::common::{Backend, Browser, FakeBench, PASSWORD, TestServer, user_count};
@@ -96,7 +96,7 @@ async fn attacker_is_out(server: &TestServer, attacker: &Browser) {
 
 // ---------------------------------------------------------------- S48
 
-both_backends!(
+all_backends!(
     s48_a_password_reset_unlinks_accounts_linked_before_the_address_was_proven,
     |backend| async move {
         let Some((FakeBench { db, fake, server }, outbox)) = open(backend, false).await else {
@@ -156,7 +156,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s48_verifying_the_address_unlinks_accounts_linked_before,
     |backend| async move {
         let Some((FakeBench { fake, server, .. }, outbox)) = open(backend, false).await else {
@@ -184,7 +184,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+all_backends!(
     s48_social_sign_in_honours_required_email_verification,
     |backend| async move {
         let Some((FakeBench { fake, server, .. }, outbox)) = open(backend, true).await else {
@@ -240,7 +240,7 @@ both_backends!(
 
 // ---------------------------------------------------------------- S49
 
-both_backends!(
+all_backends!(
     s49_linking_a_provider_needs_a_fresh_session,
     |backend| async move {
         // The provider vouches for ada@example.com, the local user's address.
