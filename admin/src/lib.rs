@@ -249,6 +249,12 @@ impl Plugin for AdminPlugin {
         setup.user_field(Column::text(routes::BAN_REASON));
         setup.user_field(Column::timestamp(routes::BAN_EXPIRES));
         setup.session_field(Column::text(IMPERSONATED_BY));
+        // As in Better Auth: the user is not shown an admin's impersonation of them.
+        setup.unlisted_sessions(|session| {
+            session
+                .field(IMPERSONATED_BY)
+                .is_some_and(|by| !by.is_null())
+        });
         setup.before_session(|ctx, user| Box::pin(routes::refuse_banned(ctx, user)));
         setup
             .route(

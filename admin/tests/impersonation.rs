@@ -152,12 +152,25 @@ all_backends!(
         let now = admin.get("/get-session").await;
         assert_eq!(now.body["user"]["id"], plain_id.as_str(), "{now:?}");
         assert_eq!(now.body["session"]["impersonatedBy"], admin_id.as_str());
-        // Its own sessions read as not impersonated.
+        // Its own sessions read as not impersonated, and the user is not shown
+        // the admin's: /list-sessions lists their own session alone.
         let own = plain.get("/get-session").await;
         assert_eq!(
             own.body["session"]["impersonatedBy"],
             Value::Null,
             "{own:?}"
+        );
+        let listed = plain.get("/list-sessions").await;
+        assert_eq!(listed.status, 200, "{listed:?}");
+        let sessions = listed.body.as_array().unwrap();
+        assert_eq!(sessions.len(), 1, "{listed:?}");
+        assert_eq!(sessions[0]["id"], own.body["session"]["id"]);
+        // The admin, as the user, sees no impersonation session either.
+        let as_user = admin.get("/list-sessions").await;
+        assert_eq!(
+            as_user.body.as_array().map(Vec::len),
+            Some(1),
+            "{as_user:?}"
         );
 
         // As the user: no admin route, no further impersonation.

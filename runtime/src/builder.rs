@@ -202,6 +202,7 @@ impl BetterAuthBuilder {
             sign_in_hooks: setup.sign_in_hooks,
             user_input_hooks: setup.user_input_hooks,
             session_hooks: setup.session_hooks,
+            unlisted_sessions: setup.unlisted,
             openapi_json: String::new(),
         };
         // Rendered once, from the route table: the context serves it at `/openapi.json`.

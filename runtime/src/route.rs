@@ -12,7 +12,7 @@ use utoipa::openapi::{Ref, RefOr};
 
 use crate::context::{AuthContext, Extensions};
 use crate::error::Result;
-use crate::models::User;
+use crate::models::{Session, User};
 use crate::rate_limit::RateLimitRule;
 use crate::request::{AuthRequest, AuthResponse};
 use crate::store::Migration;
@@ -421,6 +421,7 @@ pub struct PluginSetup {
     pub(crate) session_fields: Vec<Column>,
     pub(crate) user_input_hooks: Vec<UserInputHook>,
     pub(crate) session_hooks: Vec<SessionHook>,
+    pub(crate) unlisted: Vec<fn(&Session) -> bool>,
 }
 
 impl std::fmt::Debug for PluginSetup {
@@ -435,6 +436,7 @@ impl std::fmt::Debug for PluginSetup {
             .field("session_fields", &self.session_fields)
             .field("user_input_hooks", &self.user_input_hooks.len())
             .field("session_hooks", &self.session_hooks.len())
+            .field("unlisted", &self.unlisted.len())
             .finish()
     }
 }
@@ -635,6 +637,25 @@ impl PluginSetup {
     /// ```
     pub fn before_session(&mut self, hook: SessionHook) -> &mut Self {
         self.session_hooks.push(hook);
+        self
+    }
+
+    /// Leaves the sessions `unlisted` says yes to out of `GET /list-sessions`
+    /// (they still work, and end with the user's other sessions): sessions a
+    /// plugin makes for its own ends, such as an admin's impersonation of the
+    /// user, which the user is not shown.
+    ///
+    /// ```
+    /// use better_auth::plugins::PluginSetup;
+    /// use better_auth::prelude::Session;
+    ///
+    /// let mut setup = PluginSetup::default();
+    /// setup.unlisted_sessions(|session: &Session| {
+    ///     session.field("impersonatedBy").is_some_and(|by| !by.is_null())
+    /// });
+    /// ```
+    pub fn unlisted_sessions(&mut self, unlisted: fn(&Session) -> bool) -> &mut Self {
+        self.unlisted.push(unlisted);
         self
     }
 }

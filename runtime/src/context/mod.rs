@@ -46,6 +46,8 @@ pub struct AuthContext {
     pub(crate) user_input_hooks: Vec<crate::route::UserInputHook>,
     /// Plugins' checks before any session is made.
     pub(crate) session_hooks: Vec<crate::route::SessionHook>,
+    /// Plugins' rules for sessions `/list-sessions` leaves out.
+    pub(crate) unlisted_sessions: Vec<fn(&crate::models::Session) -> bool>,
     pub(crate) openapi_json: String,
 }
 

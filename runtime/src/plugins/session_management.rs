@@ -89,9 +89,15 @@ impl Plugin for SessionManagementPlugin {
 
 async fn list_sessions(auth: &AuthContext, request: AuthRequest) -> Result<AuthResponse> {
     let current = auth.require_session(&request).await?;
-    let sessions =
+    let mut sessions =
         store::sessions::list_active_for_user(auth.database(), &current.user.id, auth.now())
             .await?;
+    sessions.retain(|session| {
+        !auth
+            .unlisted_sessions
+            .iter()
+            .any(|unlisted| unlisted(session))
+    });
     Ok(AuthResponse::json(&sessions))
 }
 
