@@ -66,6 +66,11 @@ pub(super) struct Facts {
     pub env_text: Option<String>,
     /// Whether git tracks that `.env`.
     pub env_tracked: bool,
+    /// `.env.local` beside it, where the secret goes when git tracks `.env`, and its
+    /// text; whether git tracks it too.
+    pub env_local_path: PathBuf,
+    pub env_local_text: Option<String>,
+    pub env_local_tracked: bool,
     /// The app's own SQLite file (from its `DATABASE_URL` or a `sqlite:` URL in its code),
     /// when git tracks it.
     pub tracked_sqlite: Option<String>,
@@ -213,6 +218,9 @@ pub(super) fn inspect(args: &InitArgs, package: &Package) -> anyhow::Result<Fact
     Ok(Facts {
         tracked_sqlite,
         env_tracked: envfile::tracked_by_git(&env_path),
+        env_local_tracked: envfile::tracked_by_git(&env_path.with_file_name(".env.local")),
+        env_local_text: read(&env_path.with_file_name(".env.local")),
+        env_local_path: env_path.with_file_name(".env.local"),
         cargo_env: cargo_config_env(&dirs),
         config_files: config_files(&dirs),
         app_migrations_sql: migrations_sql(&package.dir.join("migrations")),
@@ -262,6 +270,9 @@ impl Facts {
             env_path: package.dir.join(".env"),
             env_text: env_text.map(str::to_owned),
             env_tracked: false,
+            env_local_path: package.dir.join(".env.local"),
+            env_local_text: None,
+            env_local_tracked: false,
             tracked_sqlite: None,
             cargo_env: cargo_env.map(str::to_owned),
             example_path: package.dir.join(".env.example"),
@@ -318,6 +329,7 @@ fn git_questions(example_path: &Path, env_text: &Option<String>) -> Vec<String> 
         .map(|n| n.to_string_lossy().into_owned())
         .into_iter()
         .collect();
+    questions.push(".env.local".to_owned());
     let configured = env_text
         .as_deref()
         .and_then(|t| envfile::value_of(t, "BETTER_AUTH_DATABASE_URL"));

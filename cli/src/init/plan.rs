@@ -372,6 +372,9 @@ struct Settings<'a> {
     admin: bool,
     /// Whether organizations are on.
     organization: bool,
+    /// Whether what a tracked `.env` must not hold goes in `.env.local`, which the
+    /// module then loads first.
+    env_local: bool,
     /// The flags.
     args: &'a InitArgs,
 }
@@ -415,14 +418,13 @@ pub(super) fn build(
             url
         }
     };
-    let settings = Settings {
+    let mut settings = Settings {
         database: decisions.database,
         base_url: format!("http://localhost:{port}"),
         database_url,
-        secret: match facts
-            .env_text
-            .as_deref()
-            .and_then(|t| envfile::value_of(t, "BETTER_AUTH_SECRET"))
+        secret: match [&facts.env_text, &facts.env_local_text]
+            .into_iter()
+            .find_map(|t| envfile::value_of(t.as_deref()?, "BETTER_AUTH_SECRET"))
         {
             Some(existing) if !existing.is_empty() => existing,
             _ => envfile::new_secret(),
@@ -436,9 +438,11 @@ pub(super) fn build(
         passkey: args.plugins.contains(&PluginKind::Passkey),
         admin: args.plugins.contains(&PluginKind::Admin),
         organization: args.plugins.contains(&PluginKind::Organization),
+        env_local: false,
         args,
     };
     let vars = env_vars(&settings, facts, &wiring, &decisions.mount, &mut notes);
+    settings.env_local = uses_env_local(facts, &vars);
 
     // Cargo.toml, the module, the app's sources, migrations, then the environment.
     let (source, forced) = &facts.runtime;
@@ -820,6 +824,7 @@ fn auth_module(
             pool,
             mount => decisions.mount.clone(),
             example_file => settings.example_file.clone(),
+            env_local => settings.env_local,
             migrations => match decisions.migrations {
                 MigrationsMode::Runtime => "runtime",
                 MigrationsMode::Copy => "copy",
@@ -904,6 +909,23 @@ fn source_changes(
     }
 }
 
+/// Whether what a tracked `.env` must not hold goes in `.env.local` instead: git
+/// tracks `.env` but not `.env.local`, and some variable is withheld from `.env`
+/// (and not there already).
+fn uses_env_local(facts: &Facts, vars: &[Var]) -> bool {
+    facts.env_tracked
+        && !facts.env_local_tracked
+        && vars
+            .iter()
+            .any(|v| withheld(facts, v) && !in_env(facts.env_text.as_deref(), v.name))
+}
+
+/// Whether the dotenv `text` sets `name` to something.
+fn in_env(text: Option<&str>, name: &str) -> bool {
+    text.and_then(|t| envfile::value_of(t, name))
+        .is_some_and(|v| !v.is_empty())
+}
+
 /// Whether `var` is kept out of a `.env` that git tracks: what is committed is no secret.
 fn withheld(facts: &Facts, var: &Var) -> bool {
     facts.env_tracked
@@ -971,9 +993,24 @@ fn tracked_env_steps(
     };
     let untrack = "stop tracking it with `git rm --cached .env` (the file stays), keep `.env` \
                    in .gitignore, and run init again";
-    for var in vars
+    let withheld_vars: Vec<&Var> = vars
         .iter()
         .filter(|v| withheld(facts, v) && !existing(v.name))
+        .collect();
+    if uses_env_local(facts, vars) {
+        let names: Vec<&str> = withheld_vars.iter().map(|v| v.name).collect();
+        notes.push(format!(
+            "{shown_env} is tracked by git, so {} went into {} instead, which git ignores \
+             and the auth module loads before {shown_env}; in production, set {} in the \
+             app's environment",
+            names.join(" and "),
+            facts.shown(&facts.env_local_path),
+            if names.len() > 1 { "them" } else { "it" }
+        ));
+    }
+    for var in withheld_vars
+        .into_iter()
+        .filter(|_| !uses_env_local(facts, vars))
     {
         steps.push(match var.name {
             "BETTER_AUTH_SECRET" => format!(
@@ -1033,6 +1070,33 @@ fn env_changes(
         )?,
     );
     let mut ignore_new = envfile::ignore_env(facts.ignore_text.as_deref());
+    let mut files = Vec::new();
+    if settings.env_local {
+        let withheld_vars: Vec<Var> = vars
+            .iter()
+            .filter(|v| withheld(facts, v) && !in_env(env_text, v.name))
+            .cloned()
+            .collect();
+        let mut local = change(
+            facts.env_local_path.clone(),
+            facts.env_local_text.clone(),
+            envfile::merge(
+                renderer,
+                "env",
+                facts.env_local_text.as_deref(),
+                &withheld_vars,
+                false,
+            )?,
+        );
+        local.mode = Some(0o600);
+        files.push(local);
+        if !facts.git.ignored(".env.local", &ignore_new) {
+            if !ignore_new.is_empty() && !ignore_new.ends_with('\n') {
+                ignore_new.push('\n');
+            }
+            ignore_new.push_str(".env.local\n");
+        }
+    }
     // The URL the app will read: an existing `.env` value wins over init's default.
     let app_database_url = env_text
         .and_then(|t| envfile::value_of(t, "BETTER_AUTH_DATABASE_URL"))
@@ -1055,7 +1119,8 @@ fn env_changes(
         facts.ignore_text.clone(),
         ignore_new,
     );
-    Ok(vec![env, example, ignore])
+    files.extend([env, example, ignore]);
+    Ok(files)
 }
 
 /// The runtime's dependency line for another member of the workspace: only the `axum`

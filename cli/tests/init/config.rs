@@ -188,57 +188,90 @@ fn a_pool_moved_on_the_way_is_shared_before_it_moves() {
     }
 }
 
+/// A `.env` that git tracks gets no secret: it goes in `.env.local`, which git is told
+/// to ignore and the module loads first, so the app still starts as it is.
 #[test]
-fn a_tracked_env_gets_no_secret() {
+fn a_tracked_env_keeps_the_secret_in_env_local() {
     let dir = fixture("hello");
     let project = dir.path();
     std::fs::write(project.join(".env"), "PORT=3000\n").unwrap();
     git(project, &["init", "-q"]);
     git(project, &["add", ".env"]);
 
+    // The dry run says so first, and writes nothing.
+    let output = init(project, &["--dry-run"]);
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(".env is tracked by git, so BETTER_AUTH_SECRET went into .env.local"),
+        "{stdout}"
+    );
+    assert!(!project.join(".env.local").exists());
+
     let output = init(project, &["--yes"]);
     let (stdout, stderr) = text(&output);
-    // The app cannot start without the secret: not "wired in", but the
-    // manual-steps status, with the step.
-    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
-    assert!(!stdout.contains("Better Auth is wired in"), "{stdout}");
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("Better Auth is wired in"), "{stdout}");
     let env = std::fs::read_to_string(project.join(".env")).unwrap();
     assert!(!env.contains("BETTER_AUTH_SECRET"), "{env}");
-    // Everything else is done.
     assert!(
         env.contains("BETTER_AUTH_URL=http://localhost:3000"),
         "{env}"
     );
-    assert!(env.contains("BETTER_AUTH_DATABASE_URL=sqlite:"), "{env}");
-    assert!(project.join("src/auth.rs").exists());
+    let local = std::fs::read_to_string(project.join(".env.local")).unwrap();
+    assert!(local.contains("BETTER_AUTH_SECRET="), "{local}");
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(project.join(".env.local"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let ignore = std::fs::read_to_string(project.join(".gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == ".env.local"), "{ignore}");
+    let ignored = std::process::Command::new("git")
+        .args(["check-ignore", "-q", ".env.local"])
+        .current_dir(project)
+        .status()
+        .unwrap();
+    assert!(ignored.success(), "git does not ignore .env.local");
+    let module = std::fs::read_to_string(project.join("src/auth.rs")).unwrap();
+    assert!(
+        module.contains("for file in [\".env.local\", \".env\"]"),
+        "{module}"
+    );
+
+    // Run again: nothing changes, the secret is the same one.
+    let output = init(project, &["--yes"]);
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    assert_eq!(
+        std::fs::read_to_string(project.join(".env.local")).unwrap(),
+        local
+    );
+
+    // A `.env.local` that git tracks too gets nothing: the step is left to the user.
+    let dir = fixture("hello");
+    let project = dir.path();
+    std::fs::write(project.join(".env"), "PORT=3000\n").unwrap();
+    std::fs::write(project.join(".env.local"), "\n").unwrap();
+    git(project, &["init", "-q"]);
+    git(project, &["add", ".env", ".env.local"]);
+    let output = init(project, &["--yes"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
     assert!(
         stdout.contains("Left for you:\n  - .env is tracked by git, so init did not write BETTER_AUTH_SECRET into it"),
         "{stdout}"
     );
     assert!(stdout.contains("`git rm --cached .env`"), "{stdout}");
     assert!(stdout.contains("`better-auth secret`"), "{stdout}");
-    // The dry run shows the same note.
-    let dir = fixture("hello");
-    std::fs::write(dir.path().join(".env"), "PORT=3000\n").unwrap();
-    git(dir.path(), &["init", "-q"]);
-    git(dir.path(), &["add", ".env"]);
-    let output = init(dir.path(), &["--dry-run"]);
-    let (stdout, _) = text(&output);
-    assert_eq!(output.status.code(), Some(2), "{stdout}");
-    assert!(stdout.contains("- .env is tracked by git"), "{stdout}");
-    assert!(
-        stdout.contains("+BETTER_AUTH_SECRET=\n"),
-        "the example keeps the name: {stdout}"
-    );
-    assert!(
-        !stdout.contains("+BETTER_AUTH_SECRET=<64 random"),
-        "{stdout}"
+    assert_eq!(
+        std::fs::read_to_string(project.join(".env.local")).unwrap(),
+        "\n"
     );
 }
 
-/// A tracked `.env` gets no database password either: the app's
-/// `DATABASE_URL` with a password is not copied into it (init says so, with
-/// the password masked, and ends with the manual-steps status).
+/// A tracked `.env` gets no database password either: the app's `DATABASE_URL` with a
+/// password goes in `.env.local` (init says so, with the password masked).
 #[test]
 fn a_tracked_env_gets_no_database_password() {
     let dir = fixture("hello");
@@ -253,24 +286,28 @@ fn a_tracked_env_gets_no_database_password() {
 
     let output = init(project, &["--yes", "--database", "postgres"]);
     let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
     let env = std::fs::read_to_string(project.join(".env")).unwrap();
     assert!(!env.contains("BETTER_AUTH_DATABASE_URL"), "{env}");
     assert_eq!(env.matches("hunter2").count(), 1, "{env}");
     assert!(!stdout.contains("hunter2"), "{stdout}");
+    let local = std::fs::read_to_string(project.join(".env.local")).unwrap();
+    assert!(
+        local.contains("BETTER_AUTH_DATABASE_URL=postgres://app:hunter2@localhost:5432/app"),
+        "{local}"
+    );
+    // The secret the tracked file already holds stays where it is (and is named).
+    assert!(!local.contains("BETTER_AUTH_SECRET"), "{local}");
+    assert!(
+        stdout.contains("holds BETTER_AUTH_SECRET, so the secret is"),
+        "{stdout}"
+    );
     // Nor does the module, committed with the sources (its doc shows a generic URL).
     let module = std::fs::read_to_string(project.join("src/auth.rs")).unwrap();
     assert!(!module.contains("hunter2"), "{module}");
     assert!(
         module.contains("`postgres://USER:PASSWORD@localhost:5432/DATABASE`"),
         "{module}"
-    );
-    assert!(
-        stdout.contains(
-            "init did not write BETTER_AUTH_DATABASE_URL (postgres://app:***@localhost:5432/app) \
-             into it: the URL holds a password"
-        ),
-        "{stdout}"
     );
     // The example file (committed too) shows the variable, masked.
     let example = std::fs::read_to_string(project.join(".env.example")).unwrap();
