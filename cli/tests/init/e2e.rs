@@ -711,3 +711,40 @@ fn handlers_of_a_router_member_read_sessions_as_the_note_says() {
     let (status, _, _) = http(port, "GET", "/whoami", &[], "");
     assert_eq!(status, 401);
 }
+
+/// An app whose `.env` git tracks: the secret goes in `.env.local`, and the generated
+/// module loads it, so the app builds, starts and signs up with no step left.
+#[test]
+fn an_app_with_a_tracked_env_starts_from_env_local() {
+    let dir = fixture("hello");
+    let project = dir.path();
+    seed_lockfile(project);
+    std::fs::write(project.join(".env"), "PORT=3000\n").unwrap();
+    for args in [&["init", "-q"][..], &["add", ".env"]] {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(project)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+    let output = init_checked(project, &["--yes"]);
+    assert!(output.status.success(), "{:?}", text(&output));
+    assert!(
+        !std::fs::read_to_string(project.join(".env"))
+            .unwrap()
+            .contains("SECRET")
+    );
+    let port = free_port();
+    let main = project.join("src/main.rs");
+    let code = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        code.replace("0.0.0.0:3000", &format!("127.0.0.1:{port}")),
+    )
+    .unwrap();
+    let _server = build_and_start(project, "hello", port);
+    let (status, headers, body) = post_json(port, "/auth/sign-up/email", ADA);
+    assert_eq!(status, 200, "sign-up: {body}");
+    assert!(header(&headers, "set-auth-token").is_some(), "{headers:?}");
+}
